@@ -1,0 +1,21 @@
+// Runner/stepper status codes (values match the reference library's Status enum).
+#pragma once
+#include <cstdint>
+
+namespace dynlib {
+
+enum class Status : std::int32_t {
+  OK = 0,             // internal: a step succeeded
+  STEPFAIL = 2,       // the stepper could not take a step
+  NAN_DETECTED = 3,   // a guard found NaN/Inf
+  EARLY_EXIT = 7,     // [sim].stop fired
+  DONE = 9,           // horizon reached
+  GROW_REC = 10,      // record buffer full: host grows it and re-enters
+  GROW_EVT = 11,      // event buffer full: host grows it and re-enters
+  USER_BREAK = 12,    // the user-break flag was set
+  TRACE_OVERFLOW = 13,
+};
+
+const char* status_name(Status s) noexcept;
+
+}  // namespace dynlib

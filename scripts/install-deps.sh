@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages dynlib needs. Idempotent and quiet when everything is present.
+#   scripts/install-deps.sh            core + LLVM JIT + tests
+#   scripts/install-deps.sh --no-llvm  without the JIT component
+#   scripts/install-deps.sh --bench    also the benchmark peers (Google Benchmark, Boost.Odeint)
+set -euo pipefail
+want_llvm=1; want_bench=0
+for a in "$@"; do
+  case "$a" in
+    --no-llvm) want_llvm=0 ;;
+    --bench) want_bench=1 ;;
+    *) echo "install-deps.sh: unknown option '$a'" >&2; exit 2 ;;
+  esac
+done
+pkgs=(build-essential cmake pkg-config ccache git
+      libtomlplusplus-dev libfmt-dev libxxhash-dev catch2
+      clang-14 libclang-rt-14-dev)
+[ "$want_llvm" = 1 ] && pkgs+=(llvm-19-dev)
+[ "$want_bench" = 1 ] && pkgs+=(libbenchmark-dev libboost-dev)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+echo "install-deps.sh: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,45 @@
+// The backend concept: how the one definition of every numeric algorithm is written (DESIGN principle 1).
+//
+// Every stepper, the runner loop, the event/aux kernels and the guards are function templates over a
+// backend `B`. The interpreter instantiates them with `DirectBackend` (src/interp/direct_backend.hpp):
+// values are doubles and the code simply executes. The JIT instantiates them with an LLVM backend
+// (src/jit/): the same calls emit LLVM IR. So there is exactly one RK4, one runner loop, one guard.
+//
+// Rules for kernel authors (keep both interpretations valid):
+//  * Scalars are `typename B::Val` (double / IR value). Write arithmetic with + - * / and unary -,
+//    exactly in the order the algorithm states it: both backends evaluate left to right, no FMA.
+//    Literals go through `b.c(0.5)`.
+//  * Comparisons of Val produce `typename B::Bool`; combine with b.land / b.lor / b.lnot.
+//  * Integers are `typename B::Int` (int64); `b.ci(3)` makes a literal.
+//  * Buffers are `typename B::Arr` (double elements) and `typename B::IArr` (int64). Index with a plain
+//    C++ int (`a[i]`, unrolled at code-generation time because n is known) or with a `B::Int` (a runtime
+//    loop index). Indexing yields an lvalue: `a[i] = v;` stores, using it as a value loads.
+//  * Mutable scalars that change inside control flow are `typename B::Var` / `typename B::IVar`, made
+//    with b.var(init) / b.ivar(init); assign with `=`, read with `v.get()` (or implicit conversion).
+//  * Loops over state components are plain C++ `for (int i = 0; i < n; ++i)`. Data-dependent control
+//    flow uses b.if_(cond, then[, else]), b.while_(cond_fn, body) and b.for_(lo, hi, body(Int)).
+//    Lambdas passed to them take no arguments (for_ passes the index) and return void.
+//  * There is no early return: a kernel that can fail keeps its status in an IVar and shapes its
+//    loops so they end; the function's result is read at the end.
+//  * Math: b.sqrt, b.fabs, b.fmin, b.fmax, b.pow, b.isfinite (-> Bool), b.select(cond, a, b),
+//    b.to_val(Int), b.to_int(Val) (truncation).
+//  * Model functions come from the backend, bound to one model: b.eval(expr, ctx) evaluates a lowered
+//    ir::Expr in an EvalCtx; b.rhs(t, y, out) evaluates every equation; b.jacobian(t, y, J) the model's
+//    [equations.jacobian] (only if b.has_model_jacobian()).
+#pragma once
+#include <cstdint>
+
+namespace dynlib::kernels {
+
+// Evaluation context of a lowered expression (see ir::LagSlot for lag_shift).
+template <class B>
+struct EvalCtx {
+  typename B::Val t;
+  typename B::Arr y;
+  typename B::Arr params;
+  typename B::Arr lag_ring;   // may be a null/unused Arr if the model has no lags
+  typename B::IArr lag_head;  // one head per lag slot
+  int lag_shift = 0;          // 0 in rhs and start-phase events; 1 in end-phase events, aux, stop
+};
+
+}  // namespace dynlib::kernels
