@@ -1,0 +1,18 @@
+// libFuzzer target: arbitrary bytes as inline model text. Any dynlib error is a correct rejection;
+// anything else (crash, sanitizer report, foreign exception) is a finding.
+#include <dynlib/errors.hpp>
+#include <dynlib/model.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  std::string text = "inline:\n";
+  text.append(reinterpret_cast<const char*>(data), size);
+  try {
+    (void)dynlib::load_model(text);
+  } catch (const dynlib::DynlibError&) {
+  }
+  return 0;
+}
