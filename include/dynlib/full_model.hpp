@@ -1,0 +1,58 @@
+// FullModel: a model bound to a stepper and a backend, with every compiled component inspectable.
+#pragma once
+#include <dynlib/model.hpp>
+#include <dynlib/options.hpp>
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace dynlib {
+namespace kernels { class CompiledModel; }
+
+class FullModel {
+ public:
+  FullModel(ModelPtr model, std::string stepper_name, std::string stepper_canonical, ir::DType dtype,
+            BuildOptions options, std::shared_ptr<kernels::CompiledModel> compiled);
+  ~FullModel();
+
+  const ir::ModelIR& model() const noexcept { return *model_; }
+  const ModelPtr& model_ptr() const noexcept { return model_; }
+  const std::string& stepper_name() const noexcept { return stepper_name_; }    // as given (aliases kept)
+  const std::string& stepper() const noexcept { return stepper_canonical_; }   // canonical name
+  ir::DType dtype() const noexcept { return dtype_; }
+  const char* dtype_name() const noexcept { return ir::dtype_name(dtype_); }
+  bool jit() const noexcept { return options_.jit; }
+  const BuildOptions& options() const noexcept { return options_; }
+  std::string model_hash() const { return model_->hash.hex(); }
+
+  // Components: "rhs", "events_pre", "events_post", "update_aux", "jacobian", "guards", "stepper", "runner".
+  std::vector<std::string> components() const;
+  bool is_jitted(std::string_view component) const;       // false for every component when jit=false
+  std::string signature(std::string_view component) const; // C-like signature of the compiled function
+  std::string source(std::string_view component) const;    // LLVM IR text when jitted, "" otherwise
+  // Writes <component>.ll for every jitted component plus model_info.txt; returns {name: path}.
+  std::map<std::string, std::filesystem::path> export_sources(const std::filesystem::path& dir) const;
+
+  // Internal: the compiled kernels (src/kernels/compiled_model.hpp).
+  kernels::CompiledModel& compiled() const noexcept { return *compiled_; }
+
+ private:
+  ModelPtr model_;
+  std::string stepper_name_, stepper_canonical_;
+  ir::DType dtype_;
+  BuildOptions options_;
+  std::shared_ptr<kernels::CompiledModel> compiled_;
+};
+
+using FullModelPtr = std::shared_ptr<const FullModel>;
+
+// Load (URI/path/"inline: ...") and compile. Throws ModelLoadError..., UnknownStepperError (naming the
+// valid steppers), StepperKindMismatchError, JITUnavailableError.
+FullModelPtr build(std::string_view uri, const BuildOptions& options = {});
+FullModelPtr build(ModelPtr model, const BuildOptions& options = {});
+
+}  // namespace dynlib

@@ -1,0 +1,109 @@
+// Results of a Sim: the stitched recording of every run since the last fresh run()/reset().
+#pragma once
+#include <dynlib/status.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace dynlib {
+
+// One event firing. `step` is the session step count at which it fired (the step whose end
+// triggered an end-phase event; the step about to be taken for a start-phase event).
+struct EventRecord {
+  std::string name;                                  // event name as declared in the model
+  std::int32_t event_index = 0;                      // declaration index in the model
+  double t = 0.0;                                    // time of the firing (relative to the recording's t0)
+  std::int64_t step = 0;                             // session step count
+  std::int64_t record = -1;                          // index of the last record written before it (-1: none)
+  std::vector<std::pair<std::string, double>> values;  // logged values (after the actions), in log order
+
+  // Logged value by name ("t", "v", "aux:E", ...). Throws ArgumentError if not logged.
+  double operator[](std::string_view field) const;
+  bool has(std::string_view field) const noexcept;
+};
+
+class EventLog {
+ public:
+  std::size_t size() const noexcept { return records_.size(); }
+  bool empty() const noexcept { return records_.empty(); }
+  const EventRecord& operator[](std::size_t i) const { return records_.at(i); }
+  auto begin() const noexcept { return records_.begin(); }
+  auto end() const noexcept { return records_.end(); }
+  std::size_t count(std::string_view name) const noexcept;
+  std::vector<EventRecord> of(std::string_view name) const;
+  std::vector<std::string> names() const;  // names that fired, in first-firing order
+  std::vector<EventRecord>& records() noexcept { return records_; }
+
+ private:
+  std::vector<EventRecord> records_;
+};
+
+// A stitched chunk (one run() call that kept at least one record).
+struct Segment {
+  int id = 0;
+  std::string name;                  // tag, made unique with -2, -3, ...; auto "run#<id>"
+  std::size_t rec_start = 0, rec_len = 0;
+  std::size_t evt_start = 0, evt_len = 0;
+  double t_start = 0.0, t_end = 0.0;
+  std::int64_t step_start = 0, step_end = 0;
+  bool resume = false;
+};
+
+class Results {
+ public:
+  Results() = default;
+  Results(std::vector<std::string> state_names, std::vector<std::string> aux_names);
+
+  std::size_t size() const noexcept { return t_.size(); }                  // number of records
+  const std::vector<double>& t() const noexcept { return t_; }
+  const std::vector<std::int64_t>& step() const noexcept { return step_; }
+  // A recorded state ("x") or aux ("E" or "aux.E"). Throws ArgumentError naming the choices.
+  std::span<const double> operator[](std::string_view name) const;
+  bool has(std::string_view name) const noexcept;
+  const std::vector<std::string>& state_names() const noexcept { return state_names_; }
+  const std::vector<std::string>& aux_names() const noexcept { return aux_names_; }
+  const EventLog& events() const noexcept { return events_; }
+  const std::vector<Segment>& segments() const noexcept { return segments_; }
+  const Segment& segment(std::string_view name) const;
+
+  Status status() const noexcept { return status_; }
+  bool ok() const noexcept { return status_ == Status::DONE || status_ == Status::EARLY_EXIT; }
+  bool exited_early() const noexcept { return status_ == Status::EARLY_EXIT; }
+  std::int64_t step_count_final() const noexcept { return step_count_final_; }
+  double t_final() const noexcept { return t_final_; }
+
+  // CSV: header `t,step,<states>,<aux>`, values with 17 significant digits.
+  void write_csv(const std::filesystem::path& path) const;
+  // Events CSV: header `event,t,step,<union of logged fields other than t>`, empty cell if not logged.
+  void write_events_csv(const std::filesystem::path& path) const;
+
+  // --- building (used by Sim) ---
+  void append_record(double t, std::int64_t step, const double* states, const double* aux);
+  std::vector<std::vector<double>>& columns() noexcept { return cols_; }  // states then aux
+  std::vector<double>& t_mut() noexcept { return t_; }
+  std::vector<std::int64_t>& step_mut() noexcept { return step_; }
+  EventLog& events_mut() noexcept { return events_; }
+  std::vector<Segment>& segments_mut() noexcept { return segments_; }
+  void set_final(Status s, double t_final, std::int64_t step_count) noexcept {
+    status_ = s; t_final_ = t_final; step_count_final_ = step_count;
+  }
+
+ private:
+  std::vector<std::string> state_names_, aux_names_;
+  std::vector<double> t_;
+  std::vector<std::int64_t> step_;
+  std::vector<std::vector<double>> cols_;
+  EventLog events_;
+  std::vector<Segment> segments_;
+  Status status_ = Status::DONE;
+  double t_final_ = 0.0;
+  std::int64_t step_count_final_ = 0;
+};
+
+}  // namespace dynlib

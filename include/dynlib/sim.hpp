@@ -1,0 +1,95 @@
+// Sim: a simulation session over a FullModel (state, parameters, time, step count, stepper
+// settings, snapshots, presets) and the stitched results of its runs.
+#pragma once
+#include <dynlib/full_model.hpp>
+#include <dynlib/options.hpp>
+#include <dynlib/results.hpp>
+#include <dynlib/status.hpp>
+
+#include <atomic>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace dynlib {
+
+struct SnapshotInfo {
+  std::string name, description;
+  double t = 0.0;
+  std::int64_t step = 0;
+};
+
+class Sim {
+ public:
+  explicit Sim(FullModelPtr model);
+  Sim(Sim&&) noexcept;
+  Sim& operator=(Sim&&) noexcept;
+  ~Sim();
+
+  // Runs the model (runtime.md §1.4). Returns DONE or EARLY_EXIT (USER_BREAK when the break flag
+  // was set: the partial run is kept). NAN_DETECTED/STEPFAIL raise SimulationError and leave the
+  // session and results untouched. Bad arguments raise ArgumentError.
+  Status run(const RunOptions& options = {});
+
+  bool has_results() const noexcept;
+  const Results& results() const;  // ArgumentError if there is no run yet
+
+  // Sets states and parameters by name (states first, then params). Unknown names -> ArgumentError
+  // with a suggestion. clear_history drops results and segments.
+  void assign(const Assignments& values, bool clear_history = false);
+  void assign(std::string_view name, double value) { assign(Assignments{{std::string(name), value}}); }
+
+  // Presets: inline [presets.*] of the model, plus added ones.
+  std::vector<std::string> list_presets() const;
+  void apply_preset(std::string_view name);  // ArgumentError naming the presets if unknown
+  void add_preset(std::string name, Assignments states, Assignments params, bool overwrite = false);
+
+  // Persistent run defaults (explicit run() argument > config > model [sim] > built-in).
+  void config(const SimConfig& cfg);
+  // Current stepper settings (name, value) in the stepper's field order.
+  Assignments stepper_config() const;
+
+  // In-memory snapshots of the session. "initial" is made by the first run from its seed.
+  void create_snapshot(std::string name, std::string description = "");
+  std::vector<SnapshotInfo> list_snapshots() const;
+  // Restores a snapshot and clears results (ArgumentError if unknown).
+  void reset(std::string_view name = "initial");
+
+  // Snapshot files (text format, docs/simulation.md), written atomically (temp file + rename).
+  // save: the current session, or the named in-memory snapshot. load: checks the pins (model hash,
+  // stepper, dtype, sizes) -> ArgumentError on mismatch; replaces the session and clears results.
+  void save_snapshot(const std::filesystem::path& path, std::string_view snapshot = {}) const;
+  void load_snapshot(const std::filesystem::path& path);
+
+  // Session.
+  double t() const noexcept;
+  std::int64_t step_count() const noexcept;
+  double dt() const noexcept;            // the next step size (last dt_next), or the nominal dt
+  Status status() const noexcept;        // status of the last run
+  std::vector<double> state_vector() const;
+  std::vector<double> param_vector() const;
+  double state(std::string_view name) const;  // ArgumentError with suggestion if unknown
+  double param(std::string_view name) const;
+
+  // Another thread may set this to nonzero: the running loop stops after the current step with
+  // USER_BREAK (run() then returns USER_BREAK and keeps the partial run). Cleared by each run().
+  std::atomic<std::int32_t>& user_break() noexcept;
+  void request_break() noexcept { user_break().store(1); }
+
+  const FullModel& model() const noexcept;
+  const FullModelPtr& model_ptr() const noexcept;
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+// build() + Sim.
+Sim setup(std::string_view uri, const BuildOptions& options = {});
+Sim setup(ModelPtr model, const BuildOptions& options = {});
+
+}  // namespace dynlib
