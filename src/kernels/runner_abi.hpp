@@ -1,0 +1,113 @@
+// The runner ABI: one plain-data struct that the host (Sim, H5) fills and passes to
+// CompiledModel::run(). The same struct is the argument of the JIT-compiled runner (H6): the
+// compiled function has the C signature `void dynlib_runner(RunnerArgs*)`.
+//
+// Adapted from runtime.md §3.1 with our fixes (DESIGN "Where we differ"):
+//  * All integer buffers are int64 (one integer element type for both backends), all real buffers
+//    are double (the model dtype only affects how the host casts at the boundary).
+//  * Cursors are IN/OUT fields: the runner reads them on entry and writes them on every exit. After
+//    GROW_REC / GROW_EVT the host grows the buffers named by `need_rec` / `need_evt`, updates the
+//    buffer pointers and capacities, and calls run() again with THE SAME struct. Nothing else is
+//    touched. The runner only ever stops at a step boundary (before anything of the next step
+//    happened: capacities for the whole step are checked up front), so a re-entry never duplicates a
+//    record, never re-runs an event action and never re-runs a stepper (fix §10.2). `resume_point`
+//    says whether the run-start work (initial aux, initial guards, t0 record) is already done.
+//  * Fixed-step and map time is t_base + (step - step_base) * dt with the true step count (fixes
+//    §10.1, §10.6); adaptive time accumulates (t = t_prop).
+//  * EVT_CODE holds the GLOBAL declaration index of the event in ModelIR::events (fix §10.3).
+//  * All events whose condition holds in a phase fire, in declaration order, each logged.
+#pragma once
+#include <cstdint>
+
+#include "dynlib/status.hpp"
+
+namespace dynlib::kernels {
+
+// Where a NaN/Inf guard fired (RunnerArgs::nan_where); nan_index is the state/param index.
+enum class NanWhere : std::int32_t {
+  none = 0,
+  proposed_state = 1,  // y_prop after a successful stepper call (step/t not advanced)
+  proposed_time = 2,   // t_prop
+  next_dt = 3,         // dt_next
+  initial_state = 4,   // y_curr at run start (resume_point == 0)
+  param = 5,           // a parameter at run start
+  event_state = 6,     // a state written by an event action (nan_event = global event index)
+  event_param = 7,     // a param written by an event action
+};
+
+// Run-start vs in-loop (RunnerArgs::resume_point).
+enum ResumePoint : std::int32_t {
+  kResumeStart = 0,  // nothing done yet: initial guards, update_aux, t0 record, then the loop
+  kResumeLoop = 1,   // at the top of step `step`: nothing of that step has happened yet
+};
+
+struct RunnerArgs {
+  // ---- problem (inputs, constant across re-entries) ------------------------------------------------
+  double t_end = 0.0;          // ODE horizon (ignored by maps)
+  std::int64_t step_end = 0;   // the loop runs while step < step_end: ODE = max_steps, map = N (absolute)
+  std::int64_t record_interval = 1;  // 0 = no recording; record when step % record_interval == 0
+  std::int64_t n_state = 0;
+
+  // Fixed-step / map clock: time of step s is t_base + (s - step_base) * dt_nominal (a final partial
+  // ODE step lands exactly on t_end). Fresh run: t_base = t0, step_base = 0. Adaptive steppers ignore these.
+  double t_base = 0.0;
+  std::int64_t step_base = 0;
+  double dt_nominal = 0.0;
+
+  // ---- model data (persistent; host owns) ------------------------------------------------------------
+  double* y_curr = nullptr;      // [n_state] committed state; on exit the last committed state
+  double* y_prev = nullptr;      // [n_state] previous committed state
+  double* params = nullptr;      // [n_params] (event actions may change them)
+  double* lag_ring = nullptr;    // [ModelIR::lag_ring_size] (seed with CompiledModel::seed_lags)
+  std::int64_t* lag_head = nullptr;  // [ModelIR::lags.size()]
+  double* aux_values = nullptr;  // [n_aux] last update_aux values
+
+  // ---- stepper (persistent workspace: ab2/ab3/bdf history survives re-entry and resume) -----------
+  double* ws = nullptr;          // [StepperInfo::ws_size(n)]  zero it on a fresh run
+  std::int64_t* iws = nullptr;   // [StepperInfo::iws_size(n)] zero it on a fresh run
+  const double* stepper_config = nullptr;  // packed config (StepperInfo::config order)
+  std::int64_t n_config = 0;     // fewer entries than the stepper expects -> its built-in defaults
+  double* y_prop = nullptr;      // [n_state] scratch: the proposal
+  double* scratch = nullptr;     // [CompiledModel::scratch_size()] runner/event scratch
+
+  // ---- records (state-major) -------------------------------------------------------------------------
+  double* T = nullptr;           // [cap_rec]
+  double* Y = nullptr;           // [n_rec_states][cap_rec]: Y[k*cap_rec + i]
+  double* AUX = nullptr;         // [n_rec_aux][cap_rec]
+  std::int64_t* STEP = nullptr;  // [cap_rec]
+  std::int64_t cap_rec = 0;
+  const std::int64_t* state_rec_idx = nullptr;  // [n_rec_states] which states to record
+  std::int64_t n_rec_states = 0;
+  const std::int64_t* aux_rec_idx = nullptr;    // [n_rec_aux] which aux to record
+  std::int64_t n_rec_aux = 0;
+
+  // ---- event log ---------------------------------------------------------------------------------------
+  std::int64_t* EVT_CODE = nullptr;   // [cap_evt] global event declaration index
+  std::int64_t* EVT_INDEX = nullptr;  // [cap_evt] index of the last record written before the event, or -1
+  double* EVT_LOG_DATA = nullptr;     // [cap_evt][log_width] row-major, log_width = CompiledModel::log_width()
+  std::int64_t cap_evt = 0;
+
+  // ---- cursors (IN/OUT; written on every exit, read on every entry) -------------------------------
+  double t = 0.0;               // current time (fresh run: t0)
+  double dt = 0.0;              // current step (fresh run: dt_init; adaptive: proposal for the next step)
+  std::int64_t i = 0;           // records written so far (next record slot)
+  std::int64_t step = 0;        // committed steps (absolute within the run)
+  std::int64_t m = 0;           // event rows written so far (next event slot)
+  std::int32_t resume_point = kResumeStart;
+
+  // ---- control / outputs --------------------------------------------------------------------------
+  const std::int32_t* user_break_flag = nullptr;  // may be null; another thread sets *flag != 0 (read relaxed-atomic)
+  std::int32_t status = 0;      // out: dynlib::Status value
+  std::int64_t need_rec = 0;    // out on GROW_REC: minimal cap_rec needed to continue
+  std::int64_t need_evt = 0;    // out on GROW_EVT: minimal cap_evt needed to continue
+  double err_est = 0.0;         // out: last stepper error estimate
+  std::int32_t nan_where = 0;   // out on NAN_DETECTED: a NanWhere
+  std::int64_t nan_index = -1;  //   state / param index
+  std::int64_t nan_event = -1;  //   event index for event_state / event_param
+  double t_fail = 0.0;          // out on NAN_DETECTED / STEPFAIL: time of the failing step's start
+};
+
+// The runner's status as the enum.
+inline Status runner_status(const RunnerArgs& a) { return static_cast<Status>(a.status); }
+
+}  // namespace dynlib::kernels

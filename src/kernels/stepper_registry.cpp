@@ -1,0 +1,207 @@
+#include "kernels/stepper_registry.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <limits>
+
+#include "dynlib/errors.hpp"
+
+namespace dynlib::kernels {
+
+const char* jacobian_cap_name(JacobianCap c) noexcept {
+  switch (c) {
+    case JacobianCap::none: return "none";
+    case JacobianCap::internal: return "internal";
+    case JacobianCap::optional: return "optional";
+    case JacobianCap::required: return "required";
+  }
+  return "none";
+}
+
+int StepperInfo::config_index(std::string_view field) const {
+  for (std::size_t k = 0; k < config.size(); ++k)
+    if (config[k].name == field) return static_cast<int>(k);
+  return -1;
+}
+
+std::vector<double> StepperInfo::default_config(const ir::SimDefaults& sim) const {
+  std::vector<double> out;
+  out.reserve(config.size());
+  for (const auto& f : config) {
+    double v = f.default_value;
+    if (f.name == "atol") v = sim.atol;
+    else if (f.name == "rtol") v = sim.rtol;
+    else if (f.name == "max_steps") v = static_cast<double>(sim.max_steps);
+    for (const auto& [k, x] : sim.extras)
+      if (k == f.name) v = f.is_int ? std::trunc(x) : x;
+    for (const auto& [k, s] : sim.string_extras)
+      if (k == f.name)
+        for (const auto& [en, code] : f.enum_values)
+          if (en == s) v = code;
+    out.push_back(v);
+  }
+  return out;
+}
+
+namespace {
+
+using Fn = std::function<std::int64_t(std::int64_t)>;
+Fn lin(std::int64_t a, std::int64_t c = 0) { return [a, c](std::int64_t n) { return a * n + c; }; }
+Fn quad(std::int64_t q, std::int64_t a, std::int64_t c = 0) {
+  return [q, a, c](std::int64_t n) { return q * n * n + a * n + c; };
+}
+
+std::vector<ConfigField> newton_fields() {
+  return {{"newton_tol", 1e-8, false, {}},
+          {"newton_max_iter", 50, true, {}},
+          {"jac_eps", 1e-8, false, {}},
+          {"jacobian_mode", 0, true, {{"internal", 0}, {"external", 1}}}};
+}
+
+std::vector<ConfigField> adaptive_implicit_fields() {
+  const double inf = std::numeric_limits<double>::infinity();
+  return {{"atol", 1e-6, false, {}},        {"rtol", 1e-3, false, {}},
+          {"safety", 0.9, false, {}},       {"min_factor", 0.2, false, {}},
+          {"max_factor", 5.0, false, {}},   {"max_tries", 10, true, {}},
+          {"min_step", 1e-12, false, {}},   {"newton_tol", 1e-8, false, {}},
+          {"newton_max_iter", 50, true, {}}, {"jac_eps", 1e-8, false, {}},
+          {"dt_max", inf, false, {}},       {"jacobian_mode", 0, true, {{"internal", 0}, {"external", 1}}}};
+}
+
+std::vector<StepperInfo> build() {
+  const double inf = std::numeric_limits<double>::infinity();
+  std::vector<StepperInfo> v;
+  auto add = [&](StepperInfo s) { v.push_back(std::move(s)); };
+  StepperInfo s;
+  // Workspace layouts (doubles) are documented in each stepper header; sizes must match them.
+  s = {};
+  s.id = StepperId::map; s.name = "map"; s.aliases = {"iter", "discrete"}; s.kind = ir::Kind::map;
+  s.family = "iter"; s.order = 1; s.ws_size = lin(1); s.iws_size = lin(0);
+  add(s);
+  s = {};
+  s.id = StepperId::euler; s.name = "euler"; s.aliases = {"fwd_euler", "forward_euler"}; s.family = "euler";
+  s.order = 1; s.variational_stepping = true; s.ws_size = lin(2); s.iws_size = lin(0);
+  add(s);
+  s = {};
+  s.id = StepperId::rk2; s.name = "rk2"; s.aliases = {"rk2_midpoint"}; s.family = "runge-kutta"; s.order = 2;
+  s.variational_stepping = true; s.ws_size = lin(6); s.iws_size = lin(0);
+  add(s);
+  s = {};
+  s.id = StepperId::rk4; s.name = "rk4"; s.aliases = {"rk4_classic", "classical_rk4"}; s.family = "runge-kutta";
+  s.order = 4; s.variational_stepping = true; s.ws_size = lin(10); s.iws_size = lin(0);
+  add(s);
+  s = {};
+  s.id = StepperId::rk45; s.name = "rk45"; s.aliases = {"dopri5", "dormand_prince"}; s.adaptive = true;
+  s.family = "runge-kutta"; s.order = 5; s.embedded_order = 4;
+  s.config = {{"atol", 1e-6, false, {}},      {"rtol", 1e-3, false, {}},    {"safety", 0.9, false, {}},
+              {"min_factor", 0.2, false, {}}, {"max_factor", 5.0, false, {}}, {"max_tries", 10, true, {}},
+              {"min_step", 1e-12, false, {}}, {"dt_max", inf, false, {}}};
+  s.ws_size = lin(9); s.iws_size = lin(0);
+  add(s);
+  s = {};
+  s.id = StepperId::ab2; s.name = "ab2"; s.aliases = {"adams_bashforth_2"}; s.family = "adams-bashforth";
+  s.order = 2; s.variational_stepping = true; s.ws_size = lin(4); s.iws_size = lin(0, 1);
+  add(s);
+  s = {};
+  s.id = StepperId::ab3; s.name = "ab3"; s.aliases = {"adams_bashforth_3"}; s.family = "adams-bashforth";
+  s.order = 3; s.variational_stepping = true; s.ws_size = lin(5); s.iws_size = lin(0, 1);
+  add(s);
+  s = {};
+  s.id = StepperId::sdirk2; s.name = "sdirk2"; s.aliases = {"sdirk2_jit", "alexander2"}; s.implicit = true;
+  s.family = "dirk"; s.order = 2; s.stiff = true; s.jacobian = JacobianCap::optional; s.config = newton_fields();
+  s.ws_size = quad(2, 8); s.iws_size = lin(1);
+  add(s);
+  s = {};
+  s.id = StepperId::bdf2; s.name = "bdf2"; s.aliases = {"bdf2_jit"}; s.implicit = true; s.family = "bdf";
+  s.order = 2; s.stiff = true; s.jacobian = JacobianCap::optional; s.config = newton_fields();
+  s.ws_size = quad(2, 8); s.iws_size = lin(1, 1);
+  add(s);
+  s = {};
+  s.id = StepperId::bdf2a; s.name = "bdf2a"; s.aliases = {"bdf2a_jit"}; s.adaptive = true; s.implicit = true;
+  s.family = "bdf"; s.order = 2; s.embedded_order = 1; s.stiff = true; s.jacobian = JacobianCap::optional;
+  s.config = adaptive_implicit_fields(); s.ws_size = quad(2, 10, 1); s.iws_size = lin(1, 1);
+  add(s);
+  s = {};
+  s.id = StepperId::trbdf2a; s.name = "tr-bdf2a"; s.aliases = {"trbdf2a"}; s.adaptive = true; s.implicit = true;
+  s.family = "tr-bdf2"; s.order = 2; s.embedded_order = 1; s.stiff = true; s.jacobian = JacobianCap::optional;
+  s.config = adaptive_implicit_fields(); s.ws_size = quad(2, 10); s.iws_size = lin(1, 1);
+  add(s);
+  std::sort(v.begin(), v.end(), [](const StepperInfo& a, const StepperInfo& b) { return a.name < b.name; });
+  return v;
+}
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j)
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0u : 1u)});
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+std::string lower(std::string_view s) {
+  std::string r(s);
+  for (auto& c : r) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return r;
+}
+
+}  // namespace
+
+const std::vector<StepperInfo>& all_steppers() {
+  static const std::vector<StepperInfo> v = build();
+  return v;
+}
+
+const StepperInfo* find_stepper(std::string_view name) noexcept {
+  for (const auto& s : all_steppers()) {
+    if (s.name == name) return &s;
+    for (const auto& a : s.aliases)
+      if (a == name) return &s;
+  }
+  return nullptr;
+}
+
+const StepperInfo& get_stepper(std::string_view name) {
+  if (const auto* s = find_stepper(name)) return *s;
+  std::string valid, best;
+  std::size_t best_d = static_cast<std::size_t>(-1);
+  const std::string ln = lower(name);
+  for (const auto& s : all_steppers()) {
+    if (!valid.empty()) valid += ", ";
+    valid += s.name;
+    auto consider = [&](const std::string& cand) {
+      const std::size_t d = edit_distance(ln, cand);
+      if (d < best_d) { best_d = d; best = s.name; }
+    };
+    consider(s.name);
+    for (const auto& a : s.aliases) consider(a);
+  }
+  std::string msg = "Unknown stepper '" + std::string(name) + "'.";
+  if (!best.empty() && best_d <= std::max<std::size_t>(2, ln.size() / 3)) msg += " Did you mean '" + best + "'?";
+  msg += " Valid steppers: " + valid + ".";
+  throw UnknownStepperError(msg);
+}
+
+std::vector<const StepperInfo*> list_steppers(const StepperFilter& f) {
+  std::vector<const StepperInfo*> out;
+  for (const auto& s : all_steppers()) {
+    if (f.kind && s.kind != *f.kind) continue;
+    if (f.adaptive && s.adaptive != *f.adaptive) continue;
+    if (f.implicit && s.implicit != *f.implicit) continue;
+    if (f.stiff && s.stiff != *f.stiff) continue;
+    if (f.dense_output && s.dense_output != *f.dense_output) continue;
+    if (f.jit_capable && s.jit_capable != *f.jit_capable) continue;
+    if (f.requires_scipy && s.requires_scipy != *f.requires_scipy) continue;
+    if (f.variational_stepping && s.variational_stepping != *f.variational_stepping) continue;
+    if (f.jacobian && s.jacobian != *f.jacobian) continue;
+    if (f.family && s.family != *f.family) continue;
+    out.push_back(&s);
+  }
+  return out;
+}
+
+}  // namespace dynlib::kernels
