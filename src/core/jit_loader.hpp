@@ -1,0 +1,70 @@
+// The one door to the JIT (DESIGN principle 3). libdynlib never links LLVM: on the first jit=true it
+// dlopen()s the JIT component libdynlib_jit.so (beside libdynlib.so, or $DYNLIB_JIT_LIBRARY) and asks
+// it to compile a (model, stepper, dtype) triple. No LLVM type appears here.
+#pragma once
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dynlib/ir.hpp"
+#include "kernels/compiled_model.hpp"
+
+namespace dynlib::core {
+
+struct JitOptions {
+  bool disk_cache = false;  // reserved: the object cache hooks in later (ignored today, nothing is written)
+  // Keep the O3-optimised IR of the whole unit as well (JitCompiledModel::optimized_ir()). Costs one
+  // extra print of the module; off by default.
+  bool keep_optimized_ir = false;
+};
+
+// Compile-time measurements of one unit (milliseconds, wall clock).
+struct JitTimings {
+  double build_ir_ms = 0, verify_ms = 0, optimize_ms = 0, codegen_link_ms = 0, total_ms = 0;
+};
+
+// What the JIT component returns: a CompiledModel whose every component is native code, plus the
+// inspection hooks that FullModel (include/dynlib/full_model.hpp) forwards to.
+class __attribute__((visibility("default"))) JitCompiledModel : public kernels::CompiledModel {
+ public:
+  // Compiled components, in this order: "rhs", "events_pre", "events_post", "update_aux",
+  // "jacobian" (only if the model has one), "inverse" (maps with [equations.inverse]), "guards",
+  // "stepper", "runner".
+  virtual std::vector<std::string> components() const = 0;
+  // C-like signature of the native function(s) of a component ("" for an unknown component).
+  virtual std::string signature(std::string_view component) const = 0;
+  // LLVM IR text of a component, as generated (BEFORE optimisation; a valid, self-contained module:
+  // the component's functions are defined, the others it calls are declared). "" if unknown.
+  virtual std::string source(std::string_view component) const = 0;
+  // The whole unit after the O3 pipeline (empty unless JitOptions::keep_optimized_ir).
+  virtual std::string optimized_ir() const = 0;
+  // Writes rhs.ll, events.ll (events_pre + events_post), aux.ll, jacobian.ll (if any), stepper.ll,
+  // runner.ll, guards.ll and model_info.txt into dir (created if needed). Returns {file stem: path}
+  // ("rhs", "events", "aux", ..., "model_info"). Throws dynlib::DynlibError on I/O failure.
+  virtual std::map<std::string, std::filesystem::path> export_sources(const std::filesystem::path& dir) const = 0;
+  // Human-readable description: model, hash, stepper, dtype, LLVM version, triple, CPU, features,
+  // component list, timings.
+  virtual std::string model_info() const = 0;
+  virtual JitTimings timings() const = 0;
+};
+
+// Compiles the model with the JIT component. Throws:
+//  * JITUnavailableError if the component cannot be found/loaded (the message says how to get it);
+//  * StepperKindMismatchError if the stepper does not fit the model kind;
+//  * JitError naming the component and the model if code generation or compilation fails.
+// Thread-safe: several threads may compile at once.
+std::unique_ptr<JitCompiledModel> jit_compile(std::shared_ptr<const ir::ModelIR> model,
+                                              const kernels::StepperInfo& stepper, ir::DType dtype,
+                                              const JitOptions& options = {});
+
+// True if the JIT component can be loaded (loads it). Never throws.
+bool jit_available() noexcept;
+
+// The path the loader would dlopen(): $DYNLIB_JIT_LIBRARY if set, else libdynlib_jit.so beside libdynlib.so.
+std::string jit_library_path();
+
+}  // namespace dynlib::core

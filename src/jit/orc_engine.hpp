@@ -1,0 +1,79 @@
+// The process-wide ORC JIT (one LLJIT, created lazily, concurrent compilation on).
+// Only src/jit/ includes this header; it forward-declares the LLVM types it mentions so that
+// including it stays cheap.
+//
+// Life of a compiled unit:  build IR (llvm_backend.cpp) -> OrcEngine::prepare(module) (triple and
+// data layout of the JIT) -> OrcEngine::optimize(module) (new pass manager, O3) -> OrcEngine::add(...)
+// (one JITDylib per unit, so every unit may use the same symbol names) -> Unit::lookup(name) (the first
+// lookup triggers codegen + link).
+//
+// Object cache hook (not built yet; see docs/jit.md): the compile function creator in orc_engine.cpp
+// already passes an `llvm::ObjectCache*` (nullptr today) to ConcurrentIRCompiler, and Unit has
+// add_object() for the "load a cached object without any IR" path (toolchain.md §5 path B).
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace llvm {
+class LLVMContext;
+class Module;
+class MemoryBuffer;
+}  // namespace llvm
+
+namespace dynlib::jit {
+
+class OrcEngine;
+
+// One JITDylib holding one compiled unit. Destroying it removes the code: no thread may still run it.
+class Unit {
+ public:
+  ~Unit();
+  Unit(const Unit&) = delete;
+  Unit& operator=(const Unit&) = delete;
+  // Address of a symbol of this unit (materialises the unit on first use). Throws JitError.
+  void* lookup(const std::string& symbol);
+  // Adds an already compiled object file (for the future disk cache). Throws JitError.
+  void add_object(std::unique_ptr<llvm::MemoryBuffer> object);
+  const std::string& name() const { return name_; }
+
+ private:
+  friend class OrcEngine;
+  Unit(OrcEngine& engine, void* jd, std::string name) : engine_(engine), jd_(jd), name_(std::move(name)) {}
+  OrcEngine& engine_;
+  void* jd_;  // llvm::orc::JITDylib*
+  std::string name_;
+};
+
+struct EngineInfo {
+  std::string llvm_version, triple, cpu, features, data_layout;
+};
+
+class OrcEngine {
+ public:
+  // The process-wide engine, created on first use (thread-safe). Throws JitError if LLVM cannot
+  // create a JIT for the host.
+  static OrcEngine& instance();
+
+  // Sets the JIT's target triple and data layout on a freshly built module.
+  void prepare(llvm::Module& m) const;
+  // Runs the O3 pipeline of the new pass manager (strict FP: no contraction, no fast math).
+  // Thread-safe: each call uses its own TargetMachine.
+  void optimize(llvm::Module& m) const;
+  // Adds a module (in its own context) as a new unit. Thread-safe.
+  std::unique_ptr<Unit> add(std::unique_ptr<llvm::LLVMContext> ctx, std::unique_ptr<llvm::Module> m,
+                            const std::string& unit_name);
+
+  const EngineInfo& info() const { return info_; }
+
+  struct Impl;
+  Impl& impl() { return *impl_; }
+
+ private:
+  OrcEngine();
+  ~OrcEngine();
+  std::unique_ptr<Impl> impl_;
+  EngineInfo info_;
+};
+
+}  // namespace dynlib::jit
