@@ -1,0 +1,33 @@
+// Adapter between build()/FullModel and the JIT loader: jit=true goes through core::jit_compile,
+// which raises JITUnavailableError when the component is missing (never a silent fallback).
+#include "core/jit_bridge.hpp"
+
+#include <dynlib/errors.hpp>
+
+#include "core/jit_loader.hpp"
+
+namespace dynlib::detail {
+
+std::shared_ptr<kernels::CompiledModel> make_jitted(const ModelPtr& model, const kernels::StepperInfo& stepper,
+                                                    ir::DType dtype, const BuildOptions& options) {
+  core::JitOptions jo;
+  jo.disk_cache = options.disk_cache;
+  return core::jit_compile(model, stepper, dtype, jo);
+}
+
+std::string jit_source(const kernels::CompiledModel& cm, std::string_view component) {
+  const auto* j = dynamic_cast<const core::JitCompiledModel*>(&cm);
+  return j ? j->source(component) : std::string();
+}
+
+std::string jit_signature(const kernels::CompiledModel& cm, std::string_view component) {
+  const auto* j = dynamic_cast<const core::JitCompiledModel*>(&cm);
+  return j ? j->signature(component) : std::string();
+}
+
+std::map<std::string, std::filesystem::path> jit_export(const kernels::CompiledModel& cm, const std::filesystem::path& dir) {
+  const auto* j = dynamic_cast<const core::JitCompiledModel*>(&cm);
+  return j ? j->export_sources(dir) : std::map<std::string, std::filesystem::path>{};
+}
+
+}  // namespace dynlib::detail

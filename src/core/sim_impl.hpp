@@ -1,0 +1,70 @@
+// Internal state of dynlib::Sim (shared by src/core/sim*.cpp and snapshot*.cpp).
+#pragma once
+#include <dynlib/sim.hpp>
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kernels/compiled_model.hpp"
+
+namespace dynlib {
+
+// Everything a resume needs: the session proper (runtime.md §1.3) plus our fixed-step clock.
+struct Session {
+  double t = 0.0;
+  std::vector<double> y, y_prev, params;
+  double dt = 0.0;               // next step (adaptive: last dt_next; fixed: nominal)
+  std::int64_t step = 0;         // committed steps since the recording began
+  std::vector<double> lag_ring;
+  std::vector<std::int64_t> lag_head;
+  std::vector<double> aux;
+  std::vector<double> ws;
+  std::vector<std::int64_t> iws;
+  bool has_workspace = false;    // ws/iws/lag hold a live run's state (resume possible)
+  std::vector<double> stepper_config;
+  Status status = Status::DONE;
+  // fixed-step / map clock (runner_abi.hpp)
+  double t_base = 0.0;
+  std::int64_t step_base = 0;
+  double clock_dt = 0.0;
+  // Sim-level
+  double time_shift = 0.0;
+  double nominal_dt = 0.0;
+};
+
+struct StoredSnapshot {
+  Session session;
+  std::string description;
+};
+
+struct Sim::Impl {
+  FullModelPtr fm;
+  const kernels::CompiledModel* cm = nullptr;
+  Session s;
+  SimConfig cfg;
+  std::map<std::string, StoredSnapshot, std::less<>> snapshots;
+  std::vector<ir::Preset> extra_presets;  // added at runtime (by name; replace inline ones)
+  std::optional<Results> results;
+  std::vector<std::int64_t> rec_states, rec_aux;  // recording selection of the current results
+  int next_segment_id = 0;
+  bool ran = false;
+  std::atomic<std::int32_t> user_break{0};
+
+  const ir::ModelIR& m() const { return fm->model(); }
+  Session fresh_session() const;
+  std::vector<double> build_stepper_config(const Assignments& kw) const;
+  std::string pins_mismatch(const std::string& hash, const std::string& stepper, const std::string& dtype,
+                            std::size_t n_state, std::size_t n_params) const;
+};
+
+// Name lookup with a did-you-mean suggestion ("" if none within edit distance 2).
+std::string suggest(std::string_view name, const std::vector<std::string>& choices);
+std::string join_names(const std::vector<std::string>& names);  // "['a', 'b']"
+int index_of(const std::vector<std::string>& v, std::string_view name);
+
+}  // namespace dynlib
