@@ -1,0 +1,230 @@
+// Declaration checks (dsl.md §9.2 build_spec steps 1-3, 5, 8, 9, 12 and §10), plus the checks the
+// reference never makes: every state has exactly one equation, duplicate block targets.
+#include "model/lower_internal.hpp"
+
+#include <algorithm>
+#include <set>
+
+namespace dynlib::model::detail {
+
+namespace {
+
+std::string py_list(const std::vector<std::string>& names) {
+  std::string s = "[";
+  for (std::size_t i = 0; i < names.size(); ++i) s += (i ? ", '" : "'") + names[i] + "'";
+  return s + "]";
+}
+
+template <class T>
+std::vector<std::string> names_of(const std::vector<std::pair<std::string, T>>& v) {
+  std::vector<std::string> out;
+  for (const auto& p : v) out.push_back(p.first);
+  return out;
+}
+
+void check_reserved(const std::string& section, const std::vector<std::string>& names, const SourceLocation& loc) {
+  std::set<std::string> bad;
+  for (const auto& n : names)
+    if (n == "t" || n == "pi" || n == "e") bad.insert(n);
+  if (bad.empty()) return;
+  std::string list;
+  for (const auto& b : bad) list += (list.empty() ? "" : ", ") + b;
+  throw NameConflictError(section + " name(s) " + list + " are reserved (reserved: e, pi, t)", loc);
+}
+
+SourceLocation file_loc(const ModelSpec& spec) {
+  SourceLocation l;
+  l.file = spec.source;
+  return l;
+}
+
+template <class T>
+SourceLocation loc_of_named(const std::vector<std::pair<std::string, T>>& v, const std::string& name,
+                            const SourceLocation& fallback);
+
+template <>
+SourceLocation loc_of_named(const std::vector<std::pair<std::string, NumberValue>>& v, const std::string& name,
+                            const SourceLocation& fallback) {
+  for (const auto& [k, val] : v)
+    if (k == name) return val.loc;
+  return fallback;
+}
+template <>
+SourceLocation loc_of_named(const std::vector<std::pair<std::string, Located>>& v, const std::string& name,
+                            const SourceLocation& fallback) {
+  for (const auto& [k, val] : v)
+    if (k == name) return val.loc;
+  return fallback;
+}
+
+void check_equation_lines(const ModelSpec& spec, const std::vector<EquationLine>& lines, bool inverse) {
+  const std::string what = inverse ? "Inverse equation" : "Equation";
+  std::vector<std::string> unknown;
+  SourceLocation unknown_loc;
+  std::map<std::string, int> seen;
+  std::vector<std::string> dup;
+  SourceLocation dup_loc;
+  for (const auto& line : lines) {
+    const bool known = std::any_of(spec.states.begin(), spec.states.end(),
+                                   [&](const auto& s) { return s.first == line.target; });
+    if (!known) {
+      if (unknown.empty()) unknown_loc = line.rhs.loc;
+      unknown.push_back(line.target);
+      continue;
+    }
+    if (line.derivative && (spec.kind == ir::Kind::map || inverse)) {
+      throw SchemaError(
+          "Map models do not support derivative notation (d(x) or dx). Use direct assignment (x = expr). Got: 'd" +
+              line.target + "' in line: 'd" + line.target + " = " + line.rhs.text + "'",
+          line.rhs.loc);
+    }
+    if (++seen[line.target] == 2) {
+      if (dup.empty()) dup_loc = line.rhs.loc;
+      dup.push_back(line.target);
+    }
+  }
+  if (!unknown.empty())
+    throw SchemaError(what + " targets must be declared in [states], unknown: " + py_list(unknown), unknown_loc);
+  if (!dup.empty())
+    throw SchemaError("Duplicate " + std::string(inverse ? "inverse " : "") + "equation targets: " + py_list(dup) +
+                          " (each state needs exactly one equation)",
+                      dup_loc);
+  std::vector<std::string> missing;
+  SourceLocation missing_loc;
+  for (const auto& [name, val] : spec.states) {
+    if (!seen.count(name)) {
+      if (missing.empty()) missing_loc = val.loc;
+      missing.push_back(name);
+    }
+  }
+  if (!missing.empty()) {
+    if (!missing_loc.known()) missing_loc = file_loc(spec);
+    throw SchemaError(std::string(inverse ? "Missing inverse equation(s)" : "Missing equation(s)") + " for state(s) " +
+                          py_list(missing) + ": every state needs exactly one equation",
+                      missing_loc);
+  }
+}
+
+}  // namespace
+
+void check_declarations(const ModelSpec& spec) {
+  const SourceLocation floc = file_loc(spec);
+  // dtype
+  if (spec.dtype != "float64" && spec.dtype != "float32" && spec.dtype != "int64")
+    throw SchemaError("Unsupported [model].dtype '" + spec.dtype + "' (supported: float64, float32, int64)", floc);
+  if (spec.kind == ir::Kind::ode && spec.dtype == "int64")
+    throw SchemaError("ODE models require a floating dtype (float32/float64/float16/bfloat16)", floc);
+
+  // (1) reserved names
+  const auto states = names_of(spec.states), params = names_of(spec.params), aux = names_of(spec.aux),
+             consts = names_of(spec.constants);
+  std::vector<std::string> fns;
+  for (const auto& f : spec.functions) fns.push_back(f.name);
+  check_reserved("[states]", states, spec.states.empty() ? floc : spec.states.front().second.loc);
+  check_reserved("[params]", params, spec.params.empty() ? floc : spec.params.front().second.loc);
+  check_reserved("[aux]", aux, spec.aux.empty() ? floc : spec.aux.front().second.loc);
+  check_reserved("[functions]", fns, spec.functions.empty() ? floc : spec.functions.front().body.loc);
+  check_reserved("[constants]", consts, spec.constants.empty() ? floc : spec.constants.front().second.loc);
+
+  // (2) constants reused as states/params/aux (first offending name in sorted order)
+  {
+    const std::set<std::string> cset(consts.begin(), consts.end());
+    auto reuse = [&](const std::vector<std::string>& names, const char* as) {
+      std::set<std::string> bad;
+      for (const auto& n : names)
+        if (cset.count(n)) bad.insert(n);
+      if (!bad.empty())
+        throw NameConflictError(*bad.begin() + " is defined as a constant and cannot be reused as " + as,
+                                loc_of_named(spec.constants, *bad.begin(), floc));
+    };
+    reuse(states, "a state");
+    reuse(params, "a parameter");
+    reuse(aux, "an auxiliary variable");
+  }
+
+  // (3) global uniqueness
+  {
+    std::map<std::string, std::vector<std::string>> where;
+    auto add = [&](const std::vector<std::string>& names, const char* section) {
+      for (const auto& n : names) where[n].push_back(section);
+    };
+    add(states, "states");
+    add(params, "params");
+    add(aux, "aux");
+    add(fns, "functions");
+    add(consts, "constants");
+    std::string conflicts;
+    SourceLocation first_loc = floc;
+    for (const auto& [name, secs] : where) {
+      if (secs.size() < 2) continue;
+      if (conflicts.empty()) {
+        first_loc = loc_of_named(spec.params, name, loc_of_named(spec.aux, name, loc_of_named(spec.states, name, floc)));
+      }
+      conflicts += (conflicts.empty() ? "" : "; ") + name + " (";
+      for (std::size_t i = 0; i < secs.size(); ++i) conflicts += (i ? ", " : "") + secs[i];
+      conflicts += ")";
+    }
+    if (!conflicts.empty())
+      throw NameConflictError("Identifiers must be unique across states/params/aux/functions/constants; conflicts: " +
+                                  conflicts,
+                              first_loc);
+  }
+
+  // (5) event action targets: only states/params
+  {
+    const std::set<std::string> sset(states.begin(), states.end()), pset(params.begin(), params.end());
+    for (const auto& ev : spec.events) {
+      std::vector<std::string> illegal;
+      SourceLocation loc = ev.loc;
+      for (const auto& a : ev.actions) {
+        if (!sset.count(a.target) && !pset.count(a.target)) {
+          if (illegal.empty()) loc = a.rhs.loc;
+          illegal.push_back(a.target);
+        }
+      }
+      if (!illegal.empty())
+        throw EventError("[events." + ev.name + "] may mutate only states/params; illegal: " + py_list(illegal), loc);
+    }
+  }
+
+  // (8) equation targets (unknown, derivative notation for maps, duplicates, missing)
+  check_equation_lines(spec, spec.equations, false);
+  if (spec.inverse) {
+    if (spec.kind != ir::Kind::map) throw SchemaError("[equations.inverse] is only supported for map models", floc);
+    check_equation_lines(spec, *spec.inverse, true);
+  }
+
+  // (9) presets
+  for (const auto& p : spec.presets) {
+    std::vector<std::string> bad;
+    for (const auto& [k, v] : p.params)
+      if (std::find(params.begin(), params.end(), k) == params.end()) bad.push_back(k);
+    if (!bad.empty())
+      throw SchemaError("[presets." + p.name + "].params contains unknown parameter(s): " + py_list(bad) +
+                            ". Valid params: " + py_list(params),
+                        p.loc);
+    for (const auto& [k, v] : p.states)
+      if (std::find(states.begin(), states.end(), k) == states.end()) bad.push_back(k);
+    if (!bad.empty())
+      throw SchemaError("[presets." + p.name + "].states contains unknown state(s): " + py_list(bad) +
+                            ". Valid states: " + py_list(states),
+                        p.loc);
+  }
+
+  // (12) jacobian shape
+  if (spec.jacobian) {
+    const auto& J = *spec.jacobian;
+    const std::size_t n = spec.states.size();
+    if (J.size() != n)
+      throw SchemaError("[equations.jacobian].expr must have " + std::to_string(n) + " rows to match [states]; got " +
+                            std::to_string(J.size()),
+                        J.empty() || J[0].empty() ? floc : J[0][0].loc);
+    for (std::size_t i = 0; i < n; ++i)
+      if (J[i].size() != n)
+        throw SchemaError("[equations.jacobian].expr[" + std::to_string(i) + "] must have " + std::to_string(n) +
+                              " columns to match [states]; got " + std::to_string(J[i].size()),
+                          J[i].empty() ? floc : J[i][0].loc);
+  }
+}
+
+}  // namespace dynlib::model::detail

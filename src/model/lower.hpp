@@ -1,0 +1,18 @@
+// ModelSpec -> checked, canonical ir::ModelIR with a stable hash (DESIGN: check + lower stages).
+// Every semantic error the reference only finds late (dsl.md §3.12) is raised here with a location.
+#pragma once
+#include <dynlib/ir.hpp>
+
+#include "model/spec.hpp"
+
+namespace dynlib::model {
+
+// All semantic checks, lowering and the model hash. Throws ModelLoadError subclasses.
+ir::ModelIR lower_model(const ModelSpec& spec);
+
+}  // namespace dynlib::model
+
+namespace dynlib::ir {
+// XXH3-128 over the canonical byte serialization of the lowered model (src/model/hash.cpp).
+Hash128 compute_hash(const ModelIR& m);
+}  // namespace dynlib::ir

@@ -1,0 +1,32 @@
+// The tiny evaluator for numeric value strings of [states]/[params]/[constants] (dsl.md §2.5):
+// numbers, allowed constant names (pi and e are always allowed), unary +/-, binary + - * / // % **
+// (`^` == `**`), parentheses; Python int/float semantics. Errors are SchemaError with the dsl messages,
+// using `where.toml_path` (e.g. "[params].beta") as the context.
+#pragma once
+#include <dynlib/errors.hpp>
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace dynlib::model {
+
+struct NumericResult {
+  double value = 0.0;
+  bool is_int = false;  // Python int result (e.g. "7//2"), else float
+};
+
+NumericResult eval_numeric_expr_ex(std::string_view text,
+                                   const std::vector<std::pair<std::string, double>>& allowed_constants,
+                                   const SourceLocation& where);
+
+double eval_numeric_expr(std::string_view text,
+                         const std::vector<std::pair<std::string, double>>& allowed_constants,
+                         const SourceLocation& where);
+
+// Python float semantics shared with the lowering and tests.
+double py_floor_mod(double a, double b);  // a % b, b != 0
+double py_floor_div(double a, double b);  // a // b, b != 0
+
+}  // namespace dynlib::model
