@@ -313,7 +313,11 @@ Status Sim::run(const RunOptions& o) {
     seed.t_base = t0;
     seed.step_base = 0;
     seed.clock_dt = dt;
-    if (!I.snapshots.count("initial")) I.snapshots.emplace("initial", StoredSnapshot{seed, "seed of the first run"});
+    if (!I.snapshots.count("initial")) {
+      StoredSnapshot init{seed, "seed of the first run"};
+      init.session.stepper_config = I.s.stepper_config;  // run-level settings become sticky, not initial
+      I.snapshots.emplace("initial", std::move(init));
+    }
   } else if (!adaptive) {
     // Keep the clock if the session sits on it (no partial step since); else rebase it.
     const double on_clock = seed.t_base + static_cast<double>(seed.step - seed.step_base) * seed.clock_dt;

@@ -1,0 +1,226 @@
+// dynlib run URI [options]: simulate a model and print a summary (docs/simulation.md, runtime.md §8).
+#include <dynlib/dynlib.hpp>
+
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "cli/args.hpp"
+#include "cli/commands.hpp"
+
+namespace dynlib::cli {
+namespace {
+
+const char* kRunUsage =
+    "usage: dynlib run URI [--stepper S] [--t0 x] [--T x | --N n] [--dt h] [--param k=v]... [--state k=v]...\n"
+    "                      [--preset P] [--set name=value]... [--record-interval k | --no-record]\n"
+    "                      [--max-steps n] [--transient x] [--jit] [--disk-cache] [--out file.csv]\n"
+    "                      [--events-out file.csv] [--snapshot-in file] [--snapshot-out file] [--quiet]\n"
+    "  --set        stepper setting (e.g. --set atol=1e-10)\n"
+    "  --snapshot-in  load a snapshot file and resume from it (T/N are then the new absolute horizon)\n"
+    "  --snapshot-out save the final session to a snapshot file\n";
+
+double to_double(const std::string& s, const std::string& what) {
+  char* end = nullptr;
+  double v = std::strtod(s.c_str(), &end);
+  if (s.empty() || *end) throw UsageError("bad number for " + what + ": '" + s + "'");
+  return v;
+}
+
+std::int64_t to_int(const std::string& s, const std::string& what) {
+  char* end = nullptr;
+  long long v = std::strtoll(s.c_str(), &end, 10);
+  if (s.empty() || *end) throw UsageError("bad integer for " + what + ": '" + s + "'");
+  return v;
+}
+
+Assignments pairs(const std::vector<std::string>& items, const std::string& what) {
+  Assignments out;
+  for (const auto& it : items) {
+    auto eq = it.find('=');
+    if (eq == std::string::npos || eq == 0) throw UsageError(what + " expects name=value, got '" + it + "'");
+    out.emplace_back(it.substr(0, eq), to_double(it.substr(eq + 1), what + " " + it.substr(0, eq)));
+  }
+  return out;
+}
+
+std::string g17(double v) {
+  char b[40];
+  std::snprintf(b, sizeof b, "%.17g", v);
+  return b;
+}
+
+Sim* g_sim = nullptr;
+extern "C" void on_sigint(int) {
+  if (g_sim) g_sim->user_break().store(1);
+}
+
+void draw_bar(double frac, double elapsed) {
+  if (frac < 0) frac = 0;
+  if (frac > 1) frac = 1;
+  const int width = 40, full = static_cast<int>(frac * width);
+  std::string bar(static_cast<std::size_t>(full), '#');
+  bar += std::string(static_cast<std::size_t>(width - full), '-');
+  std::fprintf(stderr, "\r[%s] %5.1f%%  %.1f s", bar.c_str(), frac * 100.0, elapsed);
+  std::fflush(stderr);
+}
+
+}  // namespace
+
+int cmd_run(const std::vector<std::string>& args) {
+  for (const auto& a : args)
+    if (a == "--help" || a == "-h") {
+      std::fputs(kRunUsage, stdout);
+      return 0;
+    }
+  const auto p = parse_args(args,
+                            {"stepper", "t0", "T", "N", "dt", "param", "state", "preset", "set", "record_interval",
+                             "max_steps", "transient", "out", "events_out", "snapshot_in", "snapshot_out", "mod"},
+                            {"no_record", "jit", "disk_cache", "quiet"});
+  if (p.positional.size() != 1) throw UsageError("expected exactly one model URI\n" + std::string(kRunUsage));
+  if (p.get("T") && p.get("N")) throw UsageError("pass either --T or --N, not both");
+  if (p.flag("no_record") && p.get("record_interval")) throw UsageError("pass either --record-interval or --no-record");
+  const bool quiet = p.flag("quiet");
+
+  BuildOptions bo;
+  bo.stepper = p.get("stepper").value_or("");
+  bo.jit = p.flag("jit");
+  bo.disk_cache = p.flag("disk_cache");
+  bo.mods = p.all("mod");
+  const auto t_build = std::chrono::steady_clock::now();
+  Sim sim = setup(p.positional[0], bo);
+  const double build_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t_build).count();
+  const auto& m = sim.model().model();
+
+  RunOptions ro;
+  if (auto v = p.get("T")) ro.T = to_double(*v, "--T");
+  if (auto v = p.get("N")) ro.N = to_int(*v, "--N");
+  if (auto v = p.get("dt")) ro.dt = to_double(*v, "--dt");
+  if (auto v = p.get("t0")) ro.t0 = to_double(*v, "--t0");
+  if (auto v = p.get("transient")) ro.transient = to_double(*v, "--transient");
+  SimConfig cfg;
+  if (p.flag("no_record")) cfg.record = false;
+  if (auto v = p.get("record_interval")) cfg.record_interval = to_int(*v, "--record-interval");
+  if (auto v = p.get("max_steps")) cfg.max_steps = to_int(*v, "--max-steps");
+  cfg.stepper = pairs(p.all("set"), "--set");
+  sim.config(cfg);  // persistent: the progress loop resumes with the same settings
+
+  if (auto v = p.get("snapshot_in")) {
+    sim.load_snapshot(*v);
+    ro.resume = true;
+    ro.dt.reset();
+    ro.t0.reset();
+  }
+  if (auto v = p.get("preset")) sim.apply_preset(*v);
+  Assignments assign = pairs(p.all("state"), "--state");
+  for (auto& kv : pairs(p.all("param"), "--param")) assign.push_back(kv);
+  if (!assign.empty()) sim.assign(assign);
+
+  // Run; on a terminal, a helper thread interrupts the runner every 200 ms after the first second to
+  // redraw a progress bar, and the run continues with resume (exact: the runner stops at step boundaries).
+  const bool tty = !quiet && ::isatty(STDERR_FILENO);
+  g_sim = &sim;
+  auto old_handler = std::signal(SIGINT, on_sigint);
+  std::atomic<bool> interrupted_by_bar{false}, finished{false};
+  std::mutex mu;
+  std::condition_variable cv;
+  const auto t_start = std::chrono::steady_clock::now();
+  std::thread ticker;
+  if (tty) {
+    ticker = std::thread([&] {
+      std::unique_lock lk(mu);
+      if (cv.wait_for(lk, std::chrono::seconds(1), [&] { return finished.load(); })) return;
+      while (!finished.load()) {
+        interrupted_by_bar.store(true);
+        sim.user_break().store(1);
+        cv.wait_for(lk, std::chrono::milliseconds(200), [&] { return finished.load(); });
+      }
+    });
+  }
+  Status st{};
+  bool drew = false;
+  try {
+    st = sim.run(ro);
+    while (st == Status::USER_BREAK && interrupted_by_bar.exchange(false)) {
+      const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
+      double frac = 0;
+      if (m.kind == ir::Kind::ode) {
+        const double T = ro.T.value_or(m.sim.t_end), t0 = ro.t0.value_or(m.sim.t0);
+        frac = T > t0 ? (sim.t() - t0) / (T - t0) : 1.0;
+      } else {
+        const auto N = ro.N.value_or(ro.T ? static_cast<std::int64_t>((*ro.T - ro.t0.value_or(m.sim.t0)) / sim.dt()) : m.sim.max_steps);
+        frac = N > 0 ? static_cast<double>(sim.step_count()) / static_cast<double>(N) : 1.0;
+      }
+      draw_bar(frac, elapsed);
+      drew = true;
+      RunOptions next;
+      next.T = ro.T;
+      next.N = ro.N;
+      next.resume = true;
+      st = sim.run(next);
+    }
+  } catch (...) {
+    {
+      std::lock_guard lk(mu);
+      finished.store(true);
+    }
+    cv.notify_all();
+    if (ticker.joinable()) ticker.join();
+    std::signal(SIGINT, old_handler);
+    g_sim = nullptr;
+    if (drew) std::fputs("\n", stderr);
+    throw;
+  }
+  {
+    std::lock_guard lk(mu);
+    finished.store(true);
+  }
+  cv.notify_all();
+  if (ticker.joinable()) ticker.join();
+  std::signal(SIGINT, old_handler);
+  g_sim = nullptr;
+  const double wall_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t_start).count();
+  if (drew) {
+    draw_bar(1.0, wall_ms / 1000.0);
+    std::fputs("\n", stderr);
+  }
+
+  const Results* res = sim.has_results() ? &sim.results() : nullptr;
+  std::printf("model:   %s (%s, %zu states, %zu params)\n", m.source.c_str(), m.kind == ir::Kind::ode ? "ode" : "map",
+              m.n_states(), m.n_params());
+  std::printf("stepper: %s (%s)\n", sim.model().stepper_name().c_str(), sim.model().jit() ? "jit" : "interpreter");
+  std::printf("status:  %s%s\n", status_name(st), st == Status::USER_BREAK ? " (interrupted)" : "");
+  std::printf("steps:   %lld\n", static_cast<long long>(sim.step_count()));
+  std::printf("t:       %s\n", g17(res ? res->t_final() : sim.t()).c_str());
+  std::printf("state:  ");
+  for (const auto& s : m.states) std::printf(" %s=%s", s.c_str(), g17(sim.state(s)).c_str());
+  std::printf("\n");
+  if (res) std::printf("records: %zu\n", res->size());
+  if (!m.events.empty()) {
+    std::printf("events: ");
+    for (const auto& e : m.events) std::printf(" %s=%zu", e.name.c_str(), res ? res->events().count(e.name) : 0);
+    std::printf("\n");
+  }
+  std::printf("wall:    %.3f ms (build %.3f ms)\n", wall_ms, build_ms);
+
+  if (auto v = p.get("out")) {
+    if (!res) throw DynlibError("--out: nothing was recorded");
+    res->write_csv(*v);
+  }
+  if (auto v = p.get("events_out")) {
+    if (!res) throw DynlibError("--events-out: nothing was recorded");
+    res->write_events_csv(*v);
+  }
+  if (auto v = p.get("snapshot_out")) sim.save_snapshot(*v);
+  return st == Status::USER_BREAK ? 1 : 0;
+}
+
+}  // namespace dynlib::cli

@@ -1,0 +1,111 @@
+// dynlib steppers list [filters] | dynlib steppers show NAME (runtime.md §8).
+#include <dynlib/errors.hpp>
+
+#include <cmath>
+#include <cstdio>
+#include <string>
+
+#include "cli/args.hpp"
+#include "cli/commands.hpp"
+#include "kernels/stepper_registry.hpp"
+
+namespace dynlib::cli {
+namespace {
+
+const char* kUsage =
+    "usage: dynlib steppers list [--kind ode|map] [--dense_output] [--jit_capable] [--requires_scipy]\n"
+    "                            [--variational_stepping] [--jacobian none|internal|optional|required]\n"
+    "                            [--time_control fixed|adaptive] [--scheme explicit|implicit] [--stiff]\n"
+    "                            [--family F]\n"
+    "       dynlib steppers show NAME   (metadata, aliases and settings with defaults)\n";
+
+const char* tf(bool b) { return b ? "True" : "False"; }
+
+int list(const std::vector<std::string>& args) {
+  const auto p = parse_args(args, {"kind", "jacobian", "time_control", "scheme", "family"},
+                            {"dense_output", "jit_capable", "requires_scipy", "variational_stepping", "stiff"});
+  if (!p.positional.empty()) throw UsageError("unexpected argument '" + p.positional[0] + "'");
+  kernels::StepperFilter f;
+  if (auto k = p.get("kind")) {
+    if (*k == "ode") f.kind = ir::Kind::ode;
+    else if (*k == "map") f.kind = ir::Kind::map;
+    else throw UsageError("--kind must be ode or map");
+  }
+  if (p.flag("dense_output")) f.dense_output = true;
+  if (p.flag("jit_capable")) f.jit_capable = true;
+  if (p.flag("requires_scipy")) f.requires_scipy = true;
+  if (p.flag("variational_stepping")) f.variational_stepping = true;
+  if (p.flag("stiff")) f.stiff = true;
+  if (auto j = p.get("jacobian")) {
+    bool ok = false;
+    for (auto c : {kernels::JacobianCap::none, kernels::JacobianCap::internal, kernels::JacobianCap::optional,
+                   kernels::JacobianCap::required})
+      if (*j == kernels::jacobian_cap_name(c)) f.jacobian = c, ok = true;
+    if (!ok) throw UsageError("--jacobian must be none, internal, optional or required");
+  }
+  if (auto t = p.get("time_control")) {
+    if (*t != "fixed" && *t != "adaptive") throw UsageError("--time_control must be fixed or adaptive");
+    f.adaptive = *t == "adaptive";
+  }
+  if (auto s = p.get("scheme")) {
+    if (*s != "explicit" && *s != "implicit") throw UsageError("--scheme must be explicit or implicit");
+    f.implicit = *s == "implicit";
+  }
+  if (auto s = p.get("family")) f.family = *s;
+  const auto found = kernels::list_steppers(f);
+  if (found.empty()) {
+    std::printf("No steppers found.\n");
+    return 0;
+  }
+  for (const auto* s : found) {
+    std::printf("%-12s kind=%-4s scheme=%-8s order=%-2d stiff=%-5s dense_output=%s jacobian=%s jit_capable=%s "
+                "requires_scipy=%s variational_stepping=%s\n",
+                s->name.c_str(), s->kind_name(), s->scheme(), s->order, tf(s->stiff), tf(s->dense_output),
+                kernels::jacobian_cap_name(s->jacobian), tf(s->jit_capable), tf(s->requires_scipy),
+                tf(s->variational_stepping));
+  }
+  return 0;
+}
+
+int show(const std::vector<std::string>& args) {
+  if (args.size() != 1) throw UsageError("steppers show expects one stepper name");
+  const auto& s = kernels::get_stepper(args[0]);
+  std::printf("name:         %s\n", s.name.c_str());
+  std::printf("aliases:     ");
+  for (const auto& a : s.aliases) std::printf(" %s", a.c_str());
+  std::printf("\nkind:         %s\ntime_control: %s\nscheme:       %s\nfamily:       %s\norder:        %d\n", s.kind_name(),
+              s.time_control(), s.scheme(), s.family.c_str(), s.order);
+  if (s.embedded_order) std::printf("embedded:     %d\n", s.embedded_order);
+  std::printf("stiff:        %s\njacobian:     %s\n", tf(s.stiff), kernels::jacobian_cap_name(s.jacobian));
+  if (s.config.empty()) {
+    std::printf("settings:     none\n");
+    return 0;
+  }
+  std::printf("settings (name, default; [sim] atol/rtol override the defaults):\n");
+  for (const auto& c : s.config) {
+    std::printf("  %-16s %.17g", c.name.c_str(), c.default_value);
+    if (!c.enum_values.empty()) {
+      std::printf("  (");
+      for (std::size_t i = 0; i < c.enum_values.size(); ++i)
+        std::printf("%s%s=%d", i ? ", " : "", c.enum_values[i].first.c_str(), c.enum_values[i].second);
+      std::printf(")");
+    }
+    std::printf("\n");
+  }
+  return 0;
+}
+
+}  // namespace
+
+int cmd_steppers(const std::vector<std::string>& args) {
+  if (args.empty() || args[0] == "--help" || args[0] == "-h") {
+    std::fputs(kUsage, args.empty() ? stderr : stdout);
+    return args.empty() ? 2 : 0;
+  }
+  const std::vector<std::string> rest(args.begin() + 1, args.end());
+  if (args[0] == "list") return list(rest);
+  if (args[0] == "show") return show(rest);
+  throw UsageError("unknown steppers subcommand '" + args[0] + "' (expected list or show)");
+}
+
+}  // namespace dynlib::cli
