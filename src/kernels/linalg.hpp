@@ -1,0 +1,59 @@
+// Dense Gaussian elimination with partial pivoting, in place (runtime.md §2.3 "Common Newton
+// machinery"). Runtime loops (b.for_) so that large n stays compact in generated code.
+#pragma once
+#include "kernels/backend.hpp"
+
+namespace dynlib::kernels {
+
+// Solves A x = r; A (row-major n*n) is destroyed, x holds r on entry and the solution on exit.
+// Returns a Bool var: false if a pivot |p| <= 1e-14 (singular).
+template <class B>
+typename B::IVar gauss_solve(B& b, int n_, typename B::Arr A, typename B::Arr x) {
+  using Int = typename B::Int;
+  auto ok = b.ivar(b.ci(1));
+  const Int n = b.ci(n_);
+  b.for_(b.ci(0), n, [&](Int k) {
+    b.if_(ok.get() == b.ci(1), [&] {
+      auto p = b.ivar(k);
+      auto pmax = b.var(b.fabs(A[k * n + k]));
+      b.for_(k + b.ci(1), n, [&](Int r) {
+        auto v = b.fabs(A[r * n + k]);
+        b.if_(v > pmax.get(), [&] {
+          pmax = v;
+          p = r;
+        });
+      });
+      b.if_(
+          pmax.get() <= b.c(1e-14), [&] { ok = b.ci(0); },
+          [&] {
+            auto pp = p.get();
+            b.if_(pp != k, [&] {
+              b.for_(b.ci(0), n, [&](Int j) {
+                typename B::Val tmp = A[k * n + j];
+                A[k * n + j] = A[pp * n + j];
+                A[pp * n + j] = tmp;
+              });
+              typename B::Val tx = x[k];
+              x[k] = x[pp];
+              x[pp] = tx;
+            });
+            b.for_(k + b.ci(1), n, [&](Int r) {
+              auto f = A[r * n + k] / A[k * n + k];
+              b.for_(k + b.ci(1), n, [&](Int j) { A[r * n + j] = A[r * n + j] - f * A[k * n + j]; });
+              x[r] = x[r] - f * x[k];
+            });
+          });
+    });
+  });
+  b.if_(ok.get() == b.ci(1), [&] {
+    b.for_(b.ci(0), n, [&](Int kk) {
+      auto k = n - b.ci(1) - kk;
+      auto s = b.var(typename B::Val(x[k]));
+      b.for_(k + b.ci(1), n, [&](Int j) { s = s.get() - A[k * n + j] * x[j]; });
+      x[k] = s.get() / A[k * n + k];
+    });
+  });
+  return ok;
+}
+
+}  // namespace dynlib::kernels

@@ -1,0 +1,198 @@
+// The runner loop: runtime.md §3.4 (continuous) and §3.5 (discrete), written once for every backend.
+//
+// Per step (our fixes in brackets):
+//   [capacity check for the whole step: a record slot if this step records, max_events_per_step event
+//    rows -> GROW_REC / GROW_EVT before anything of the step happens, so re-entry resumes exactly]
+//   events_pre(t, y_curr)                                (all true events fire, declaration order)
+//   dt: adaptive -> clip to t_end; fixed -> nominal, or the final partial step t_end - t
+//   stepper -> status != OK: return it (t_fail = t)
+//   guard y_prop, t_prop, dt_next -> NAN_DETECTED
+//   events_post(t_new, y_prop)                           (lag_shift 1: lag_x(1) = last committed)
+//   commit y_prev = y_curr, y_curr = y_prop, step += 1
+//   update_aux(t_new, y_curr) (+ stop flag)
+//   advance lag rings
+//   t = t_new [fixed/map: t_base + (step - step_base)*dt_nominal, the final partial step ends on t_end]
+//   record if step % record_interval == 0
+//   stop -> EARLY_EXIT; user break -> USER_BREAK
+// Run start (resume_point 0): guard initial states and params, update_aux, record t0 when
+// step % record_interval == 0.
+//
+// Fixed-step horizon: r = (t_end - t_base)/dt; n_full = floor(r); rem = r - n_full.
+//   rem >= 1 - 1e-9  -> n_full + 1 full steps (T is a multiple of dt up to rounding),
+//   rem <= 1e-9      -> n_full full steps,
+//   otherwise        -> n_full full steps and one final partial step of t_end - (t_base + n_full*dt).
+// i.e. a remainder shorter than 1e-9*dt is rounding noise, never an extra step.
+#pragma once
+#include "kernels/events.hpp"
+
+namespace dynlib::kernels {
+
+struct RunnerTraits {
+  bool is_map = false;
+  bool adaptive = false;
+  std::int64_t max_events_per_step = 0;
+};
+
+constexpr double kFixedStepTol = 1e-9;
+
+template <class B, class Stepper>
+void runner(B& b, const RunnerView<B>& a, const Stepper& stepper, const RunnerTraits& tr) {
+  using Val = typename B::Val;
+  using Int = typename B::Int;
+  const auto& model = b.model();
+  const int n = static_cast<int>(model.n_states());
+  const int np = static_cast<int>(model.n_params());
+  const bool aux_or_stop = !model.aux_exprs.empty() || static_cast<bool>(model.stop);
+  bool has_pre = false, has_post = false;
+  for (const auto& e : model.events) {
+    if (e.phase == ir::Phase::start || e.phase == ir::Phase::both) has_pre = true;
+    if (e.phase == ir::Phase::end || e.phase == ir::Phase::both) has_post = true;
+  }
+  const auto RUN = b.ci(kRunning);
+  auto S = [&](Status s) { return b.ci(static_cast<std::int64_t>(s)); };
+
+  auto st = b.ivar(RUN);
+  auto t = b.var(Val(a.dio[kD_t]));
+  auto dt = b.var(Val(a.dio[kD_dt]));
+  auto i = b.ivar(Int(a.iio[kI_i]));
+  auto step = b.ivar(Int(a.iio[kI_step]));
+  auto m = b.ivar(Int(a.iio[kI_m]));
+  auto ri = a.record_interval;
+  auto ri_safe = b.iselect(ri > b.ci(0), ri, b.ci(1));
+  StepCtx<B> sc;
+  sc.n = n;
+  sc.params = a.params;
+  sc.lag_ring = a.lag_ring;
+  sc.lag_head = a.lag_head;
+  sc.ws = a.ws;
+  sc.iws = a.iws;
+  sc.cfg = a.cfg;
+
+  // Fixed-step plan (unused for maps and adaptive steppers).
+  auto dt_pos = b.select(a.dt_nominal > b.c(0.0), a.dt_nominal, b.c(1.0));
+  auto r = b.fmin(b.fmax((a.t_end - a.t_base) / dt_pos, b.c(0.0)), b.c(4.0e18));  // NaN -> 0 (fmax)
+  auto nf = b.to_int(r);
+  auto rem = r - b.to_val(nf);
+  auto n_full = b.iselect(rem >= b.c(1.0 - kFixedStepTol), nf + b.ci(1), nf);
+  auto has_partial = b.land(rem > b.c(kFixedStepTol), rem < b.c(1.0 - kFixedStepTol));
+  auto n_total = n_full + b.iselect(has_partial, b.ci(1), b.ci(0));
+
+  // ---- run start ----
+  b.if_(Int(a.iio[kI_resume]) == b.ci(kResumeStart), [&] {
+    for (int k = 0; k < n; ++k)
+      b.if_(b.land(st.get() == RUN, b.lnot(b.isfinite(a.y_curr[k]))),
+            [&] { set_nan(b, a, st, NanWhere::initial_state, k, -1, t.get()); });
+    for (int k = 0; k < np; ++k)
+      b.if_(b.land(st.get() == RUN, b.lnot(b.isfinite(a.params[k]))),
+            [&] { set_nan(b, a, st, NanWhere::param, k, -1, t.get()); });
+    b.if_(st.get() == RUN, [&] {
+      if (aux_or_stop) update_aux(b, a, t.get(), a.y_curr);  // a pre-phase stop does not exist in the DSL
+      b.if_(b.land(ri > b.ci(0), step.get() % ri_safe == b.ci(0)), [&] {
+        b.if_(
+            i.get() >= a.cap_rec,
+            [&] {
+              st = S(Status::GROW_REC);
+              a.iio[kI_need_rec] = i.get() + b.ci(1);
+            },
+            [&] {
+              write_record(b, a, i.get(), t.get(), a.y_curr, step.get());
+              i = i.get() + b.ci(1);
+            });
+      });
+      b.if_(st.get() == RUN, [&] { a.iio[kI_resume] = b.ci(kResumeLoop); });
+    });
+  });
+
+  // ---- the loop ----
+  b.while_([&] { return st.get() == RUN; }, [&] {
+    auto more = step.get() < a.step_end;
+    if (!tr.is_map) {
+      if (tr.adaptive) more = b.land(more, t.get() < a.t_end);
+      else more = b.land(more, step.get() - a.step_base < n_total);
+    }
+    b.if_(b.lnot(more), [&] { st = S(Status::DONE); }, [&] {
+      auto records = b.land(ri > b.ci(0), (step.get() + b.ci(1)) % ri_safe == b.ci(0));
+      b.if_(b.land(records, i.get() >= a.cap_rec), [&] {
+        st = S(Status::GROW_REC);
+        a.iio[kI_need_rec] = i.get() + b.ci(1);
+      });
+      if (tr.max_events_per_step > 0) {
+        b.if_(b.land(st.get() == RUN, m.get() + b.ci(tr.max_events_per_step) > a.cap_evt), [&] {
+          st = S(Status::GROW_EVT);
+          a.iio[kI_need_evt] = m.get() + b.ci(tr.max_events_per_step);
+        });
+      }
+      b.if_(st.get() == RUN, [&] {
+        if (has_pre) run_events(b, a, false, t.get(), a.y_curr, st, m, i.get());
+        b.if_(st.get() == RUN, [&] {
+          // the step size
+          auto tc = t.get();
+          auto last = b.land(has_partial, step.get() - a.step_base + b.ci(1) == n_total);
+          Val dt_use = a.dt_nominal;
+          if (!tr.is_map) {
+            if (tr.adaptive) {
+              auto left = a.t_end - tc;
+              dt_use = b.select(b.land(dt.get() > left, left > b.c(0.0)), left, dt.get());
+            } else {
+              dt_use = b.select(last, a.t_end - tc, a.dt_nominal);
+            }
+          }
+          auto out = make_step_out(b);
+          stepper(b, sc, tc, dt_use, a.y_curr, a.y_prop, out);
+          a.dio[kD_err_est] = out.err.get();
+          b.if_(out.status.get() != b.ci(kOK), [&] {
+            st = out.status.get();
+            a.dio[kD_t_fail] = tc;
+          }, [&] {
+            Val t_new = out.t_prop.get();
+            if (tr.is_map || !tr.adaptive) {
+              t_new = a.t_base + b.to_val(step.get() + b.ci(1) - a.step_base) * a.dt_nominal;
+              if (!tr.is_map) t_new = b.select(last, a.t_end, t_new);
+            }
+            for (int k = 0; k < n; ++k)
+              b.if_(b.land(st.get() == RUN, b.lnot(b.isfinite(a.y_prop[k]))),
+                    [&] { set_nan(b, a, st, NanWhere::proposed_state, k, -1, tc); });
+            b.if_(b.land(st.get() == RUN, b.lnot(b.isfinite(t_new))),
+                  [&] { set_nan(b, a, st, NanWhere::proposed_time, -1, -1, tc); });
+            b.if_(b.land(st.get() == RUN, b.lnot(b.isfinite(out.dt_next.get()))),
+                  [&] { set_nan(b, a, st, NanWhere::next_dt, -1, -1, tc); });
+            if (has_post) {
+              b.if_(st.get() == RUN, [&] { run_events(b, a, true, t_new, a.y_prop, st, m, i.get()); });
+            }
+            b.if_(st.get() == RUN, [&] {
+              for (int k = 0; k < n; ++k) {
+                a.y_prev[k] = a.y_curr[k];
+                a.y_curr[k] = a.y_prop[k];
+              }
+              step = step.get() + b.ci(1);
+              auto stop = b.ivar(b.ci(0));
+              if (aux_or_stop) {
+                auto s2 = update_aux(b, a, t_new, a.y_curr);
+                stop = s2.get();
+              }
+              advance_lags(b, a, a.y_curr);
+              t = t_new;
+              if (tr.adaptive && !tr.is_map) dt = out.dt_next.get();
+              else dt = a.dt_nominal;
+              b.if_(records, [&] {
+                write_record(b, a, i.get(), t.get(), a.y_curr, step.get());
+                i = i.get() + b.ci(1);
+              });
+              b.if_(stop.get() != b.ci(0), [&] { st = S(Status::EARLY_EXIT); },
+                    [&] { b.if_(b.user_break(), [&] { st = S(Status::USER_BREAK); }); });
+            });
+          });
+        });
+      });
+    });
+  });
+
+  a.dio[kD_t] = t.get();
+  a.dio[kD_dt] = dt.get();
+  a.iio[kI_i] = i.get();
+  a.iio[kI_step] = step.get();
+  a.iio[kI_m] = m.get();
+  a.iio[kI_status] = st.get();
+}
+
+}  // namespace dynlib::kernels

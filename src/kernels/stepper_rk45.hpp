@@ -1,0 +1,111 @@
+// rk45: Dormand–Prince 5(4), no FSAL, with the accept/reject loop of runtime.md §2.3.
+// Config (packed): atol, rtol, safety, min_factor, max_factor, max_tries, min_step, dt_max.
+// Workspace: y_stage, k1..k7 (each n). y5 is built in y_prop.
+#pragma once
+#include "kernels/stepper_common.hpp"
+
+namespace dynlib::kernels {
+
+struct StepRK45 {
+  template <class B>
+  void operator()(B& b, const StepCtx<B>& c, typename B::Val t, typename B::Val dt, typename B::Arr y,
+                  typename B::Arr y5, StepOut<B>& o) const {
+    const int n = c.n;
+    auto y_stage = c.ws;
+    typename B::Arr k[8];
+    for (int j = 1; j <= 7; ++j) k[j] = b.offset(c.ws, j * n);
+    auto atol = c.cfg[0], rtol = c.cfg[1], safety = c.cfg[2], min_factor = c.cfg[3], max_factor = c.cfg[4];
+    auto max_tries = b.to_int(c.cfg[5]);
+    auto min_step = c.cfg[6], dt_max = c.cfg[7];
+
+    constexpr double c2 = 1.0 / 5.0, c3 = 3.0 / 10.0, c4 = 4.0 / 5.0, c5 = 8.0 / 9.0;
+    constexpr double a21 = 1.0 / 5.0;
+    constexpr double a31 = 3.0 / 40.0, a32 = 9.0 / 40.0;
+    constexpr double a41 = 44.0 / 45.0, a42 = -56.0 / 15.0, a43 = 32.0 / 9.0;
+    constexpr double a51 = 19372.0 / 6561.0, a52 = -25360.0 / 2187.0, a53 = 64448.0 / 6561.0, a54 = -212.0 / 729.0;
+    constexpr double a61 = 9017.0 / 3168.0, a62 = -355.0 / 33.0, a63 = 46732.0 / 5247.0, a64 = 49.0 / 176.0,
+                     a65 = -5103.0 / 18656.0;
+    constexpr double b1 = 35.0 / 384.0, b3 = 500.0 / 1113.0, b4 = 125.0 / 192.0, b5 = -2187.0 / 6784.0,
+                     b6 = 11.0 / 84.0;
+    constexpr double s1 = 5179.0 / 57600.0, s3 = 7571.0 / 16695.0, s4 = 393.0 / 640.0, s5 = -92097.0 / 339200.0,
+                     s6 = 187.0 / 2100.0, s7 = 1.0 / 40.0;
+    constexpr double e1 = b1 - s1, e3 = b3 - s3, e4 = b4 - s4, e5 = b5 - s5, e6 = b6 - s6;
+
+    o.status = b.ci(kOK);
+    o.err = b.c(0.0);
+    o.t_prop = t;
+    o.dt_next = dt;
+    auto done = b.ivar(b.ci(0));
+    f_eval(b, c, t, y, k[1]);
+    b.if_(b.lnot(all_finite(b, n, k[1])), [&] {
+      o.err = b.c(1.0) / b.c(0.0);
+      o.status = b.ci(kSTEPFAIL);
+      done = b.ci(1);
+    });
+    auto h = b.var(b.fmin(dt, dt_max));
+    auto tries = b.ivar(b.ci(0));
+    auto ntries = b.iselect(max_tries < b.ci(1), b.ci(1), max_tries);
+    b.while_([&] { return b.land(done.get() == b.ci(0), tries.get() < ntries); }, [&] {
+      tries = tries.get() + b.ci(1);
+      auto hh = h.get();
+      for (int i = 0; i < n; ++i) y_stage[i] = y[i] + hh * (b.c(a21) * k[1][i]);
+      f_eval(b, c, t + b.c(c2) * hh, y_stage, k[2]);
+      for (int i = 0; i < n; ++i) y_stage[i] = y[i] + hh * (b.c(a31) * k[1][i] + b.c(a32) * k[2][i]);
+      f_eval(b, c, t + b.c(c3) * hh, y_stage, k[3]);
+      for (int i = 0; i < n; ++i)
+        y_stage[i] = y[i] + hh * (b.c(a41) * k[1][i] + b.c(a42) * k[2][i] + b.c(a43) * k[3][i]);
+      f_eval(b, c, t + b.c(c4) * hh, y_stage, k[4]);
+      for (int i = 0; i < n; ++i)
+        y_stage[i] =
+            y[i] + hh * (b.c(a51) * k[1][i] + b.c(a52) * k[2][i] + b.c(a53) * k[3][i] + b.c(a54) * k[4][i]);
+      f_eval(b, c, t + b.c(c5) * hh, y_stage, k[5]);
+      for (int i = 0; i < n; ++i)
+        y_stage[i] = y[i] + hh * (b.c(a61) * k[1][i] + b.c(a62) * k[2][i] + b.c(a63) * k[3][i] +
+                                  b.c(a64) * k[4][i] + b.c(a65) * k[5][i]);
+      f_eval(b, c, t + hh, y_stage, k[6]);
+      for (int i = 0; i < n; ++i)
+        y5[i] = y[i] + hh * (b.c(b1) * k[1][i] + b.c(b3) * k[3][i] + b.c(b4) * k[4][i] + b.c(b5) * k[5][i] +
+                             b.c(b6) * k[6][i]);
+      f_eval(b, c, t + hh, y5, k[7]);
+      auto acc = b.c(0.0);
+      auto finite = b.ctrue();
+      for (int j = 2; j <= 7; ++j) finite = b.land(finite, all_finite(b, n, k[j]));
+      finite = b.land(finite, all_finite(b, n, y5));
+      for (int i = 0; i < n; ++i) {
+        auto ei = hh * b.fabs(b.c(e1) * k[1][i] + b.c(e3) * k[3][i] + b.c(e4) * k[4][i] + b.c(e5) * k[5][i] +
+                              b.c(e6) * k[6][i] - b.c(s7) * k[7][i]);
+        auto sc = atol + rtol * b.fmax(b.fabs(y[i]), b.fabs(y5[i]));
+        auto q = ei / sc;
+        acc = acc + q * q;
+      }
+      auto err = b.sqrt(acc / b.c(static_cast<double>(n > 0 ? n : 1)));
+      o.err = err;
+      finite = b.land(finite, b.isfinite(err));
+      b.if_(
+          b.lnot(finite),
+          [&] {
+            b.if_(
+                hh <= min_step, [&] { o.status = b.ci(kSTEPFAIL); done = b.ci(1); },
+                [&] { h = b.fmax(hh * min_factor, min_step); });
+          },
+          [&] {
+            b.if_(
+                b.lor(err <= b.c(1.0), hh <= min_step),
+                [&] {
+                  o.t_prop = t + hh;
+                  auto fac = b.fmin(b.fmax(safety * b.pow(err, b.c(-1.0 / 5.0)), min_factor), max_factor);
+                  auto dn = b.select(err == b.c(0.0), hh * max_factor, hh * fac);
+                  o.dt_next = b.fmin(dn, dt_max);
+                  done = b.ci(1);
+                },
+                [&] {
+                  h = hh * b.fmax(min_factor, safety * b.pow(err, b.c(-1.0 / 4.0)));
+                  b.if_(h.get() < min_step, [&] { o.status = b.ci(kSTEPFAIL); done = b.ci(1); });
+                });
+          });
+    });
+    b.if_(done.get() == b.ci(0), [&] { o.status = b.ci(kSTEPFAIL); });
+  }
+};
+
+}  // namespace dynlib::kernels
