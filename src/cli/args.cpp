@@ -1,0 +1,55 @@
+#include "cli/args.hpp"
+
+#include <algorithm>
+
+namespace dynlib::cli {
+
+std::optional<std::string> ParsedArgs::get(const std::string& name) const {
+  auto it = options.find(name);
+  if (it == options.end() || it->second.empty()) return std::nullopt;
+  return it->second.back();
+}
+
+std::vector<std::string> ParsedArgs::all(const std::string& name) const {
+  auto it = options.find(name);
+  return it == options.end() ? std::vector<std::string>{} : it->second;
+}
+
+ParsedArgs parse_args(const std::vector<std::string>& args, const std::set<std::string>& value_options,
+                      const std::set<std::string>& flag_options) {
+  ParsedArgs out;
+  bool only_positional = false;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (only_positional || a.size() < 3 || a.rfind("--", 0) != 0) {
+      if (!only_positional && a == "--") {
+        only_positional = true;
+        continue;
+      }
+      out.positional.push_back(a);
+      continue;
+    }
+    std::string name = a.substr(2);
+    std::optional<std::string> value;
+    if (auto eq = name.find('='); eq != std::string::npos) {
+      value = name.substr(eq + 1);
+      name = name.substr(0, eq);
+    }
+    std::replace(name.begin(), name.end(), '-', '_');
+    if (value_options.count(name)) {
+      if (!value) {
+        if (i + 1 >= args.size()) throw UsageError("option --" + name + " needs a value");
+        value = args[++i];
+      }
+      out.options[name].push_back(*value);
+    } else if (flag_options.count(name)) {
+      if (value) throw UsageError("option --" + name + " takes no value");
+      out.flags.insert(name);
+    } else {
+      throw UsageError("unknown option " + a);
+    }
+  }
+  return out;
+}
+
+}  // namespace dynlib::cli

@@ -1,0 +1,34 @@
+// A tiny command-line parser for the `dynlib` subcommands.
+#pragma once
+#include <map>
+#include <optional>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace dynlib::cli {
+
+// Bad command line: main.cpp prints it with the usage hint and exits 2.
+class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct ParsedArgs {
+  std::vector<std::string> positional;
+  std::map<std::string, std::vector<std::string>> options;  // "--mod X --mod Y" -> options["mod"] = {X, Y}
+  std::set<std::string> flags;                              // "--verbose" -> "verbose"
+
+  bool flag(const std::string& name) const { return flags.count(name) != 0; }
+  std::optional<std::string> get(const std::string& name) const;  // last value
+  std::vector<std::string> all(const std::string& name) const;
+};
+
+// `value_options` take a value ("--name value" or "--name=value"); `flag_options` take none. "--" ends options.
+// Anything else starting with "--" (or a missing value) throws UsageError. Dashes and underscores in option
+// names are interchangeable ("--dry-run" == "--dry_run"); names are stored with underscores.
+ParsedArgs parse_args(const std::vector<std::string>& args, const std::set<std::string>& value_options,
+                      const std::set<std::string>& flag_options = {});
+
+}  // namespace dynlib::cli

@@ -1,0 +1,71 @@
+// The `dynlib` command: a dispatcher over subcommands (see commands.hpp for how to add one).
+#include "cli/args.hpp"
+#include "cli/commands.hpp"
+
+#include <dynlib/errors.hpp>
+
+#include <cstdio>
+#include <exception>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#ifndef DYNLIB_VERSION_STRING
+#define DYNLIB_VERSION_STRING "0.0.0+local"
+#endif
+
+namespace dynlib::cli {
+namespace {
+
+// One row per subcommand. Keep sorted by name.
+const Command kCommands[] = {
+    {"model", "validate, show or list models", &cmd_model},
+    {"run", "simulate a model and print a summary", &cmd_run},
+    {"steppers", "list steppers or show one with its settings", &cmd_steppers},
+};
+
+void print_usage(std::FILE* out) {
+  std::fprintf(out, "usage: dynlib [--version] [--help] <command> [<args>]\n\ncommands:\n");
+  for (const auto& c : kCommands) std::fprintf(out, "  %-10s %s\n", c.name, c.summary);
+  std::fprintf(out, "\nRun 'dynlib <command> --help' for the options of a command.\n");
+}
+
+}  // namespace
+}  // namespace dynlib::cli
+
+int main(int argc, char** argv) {
+  using namespace dynlib::cli;
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty()) {
+    print_usage(stderr);
+    return 2;
+  }
+  const std::string& first = args.front();
+  if (first == "--version" || first == "-V") {
+    std::printf("dynlib %s\n", DYNLIB_VERSION_STRING);
+    return 0;
+  }
+  if (first == "--help" || first == "-h" || first == "help") {
+    print_usage(stdout);
+    return 0;
+  }
+  for (const auto& c : kCommands) {
+    if (first != c.name) continue;
+    const std::vector<std::string> rest(args.begin() + 1, args.end());
+    try {
+      return c.fn(rest);
+    } catch (const UsageError& e) {
+      std::fprintf(stderr, "dynlib %s: error: %s\n", c.name, e.what());
+      return 2;
+    } catch (const dynlib::DynlibError& e) {
+      std::fprintf(stderr, "%s\n", e.what());
+      return 1;
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "dynlib %s: internal error: %s\n", c.name, e.what());
+      return 1;
+    }
+  }
+  std::fprintf(stderr, "dynlib: unknown command '%s'\n\n", first.c_str());
+  print_usage(stderr);
+  return 2;
+}

@@ -1,0 +1,43 @@
+// User configuration (spec/dsl.md §7.2): model path tags and the cache root.
+//   config file: $DYNLIB_CONFIG, else ${XDG_CONFIG_HOME:-~/.config}/dynlib/config.toml (missing file = empty)
+//     [paths]  tag = "root" | ["root1", "root2"]
+//     cache_root = "..."   (top level, before any table)   or   [cache] root = "..."  (top level wins)
+//   DYN_MODEL_PATH: TAG1=/a,/b:TAG2=/c  (entries are prepended to that tag's roots)
+#pragma once
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace dynlib::model {
+
+struct Config {
+  std::string file;  // the config file that was consulted (may not exist)
+  bool file_loaded = false;
+  // tag -> roots, in order of first appearance; roots are kept as written (expanded when used).
+  std::vector<std::pair<std::string, std::vector<std::string>>> tags;
+  // Cache root setting for the disk cache (not expanded; the cache resolves defaults and fallbacks).
+  std::optional<std::string> cache_root;
+
+  const std::vector<std::string>* roots(std::string_view tag) const;
+  std::vector<std::string> tag_names() const;  // sorted
+};
+
+// Path of the config file to consult (does not check existence). Throws ConfigError.
+std::string config_file_path();
+
+// Read the config file and DYN_MODEL_PATH from the current environment. Throws ConfigError.
+Config load_config();
+
+// Parse config text (for tests); `file` names the source in messages.
+Config parse_config_text(std::string_view text, const std::string& file);
+
+// Apply a DYN_MODEL_PATH value to `cfg` (prepends roots). Throws ConfigError.
+void apply_model_path_env(Config& cfg, std::string_view value);
+
+// $VAR / ${VAR} expansion (unset variables are left as written, like os.path.expandvars) and
+// a leading ~ / ~/ expanded to $HOME.
+std::string expand_user_vars(std::string_view path);
+
+}  // namespace dynlib::model

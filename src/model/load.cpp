@@ -1,0 +1,235 @@
+// load_model: URI resolution (inline, builtin://, TAG://, paths), shebang check, parse, mods, lowering.
+#include "model/load.hpp"
+
+#include "model/builtin_models.hpp"
+#include "model/parse.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include "model/lower.hpp"
+
+namespace fs = std::filesystem;
+
+namespace dynlib::model {
+namespace {
+
+std::string trim(std::string_view s) {
+  const auto b = s.find_first_not_of(" \t\r\n");
+  if (b == std::string_view::npos) return {};
+  const auto e = s.find_last_not_of(" \t\r\n");
+  return std::string(s.substr(b, e - b + 1));
+}
+
+bool is_inline(std::string_view uri, std::string* content) {
+  const std::string t = trim(uri);
+  if (t.rfind("inline:", 0) != 0) return false;
+  if (content) *content = trim(std::string_view(t).substr(7));
+  return true;
+}
+
+fs::path normalize(const std::string& p) {
+  fs::path path(expand_user_vars(p));
+  std::error_code ec;
+  if (path.is_relative()) path = fs::current_path(ec) / path;
+  fs::path canon = fs::weakly_canonical(path, ec);
+  return ec ? path.lexically_normal() : canon;
+}
+
+// The exact path, plus "<path>.toml" when it has no extension.
+std::vector<fs::path> candidates_of(const fs::path& p) {
+  std::vector<fs::path> c{p};
+  if (!p.has_extension()) c.push_back(fs::path(p.string() + ".toml"));
+  return c;
+}
+
+// Regular files among the candidates; AmbiguousModelError when more than one.
+std::optional<fs::path> pick(const std::string& uri, const std::vector<fs::path>& cands) {
+  std::vector<std::string> found;
+  for (const auto& c : cands) {
+    std::error_code ec;
+    if (fs::is_regular_file(c, ec)) found.push_back(c.string());
+  }
+  if (found.size() > 1) throw AmbiguousModelError(uri, found);
+  if (found.empty()) return std::nullopt;
+  return fs::path(found.front());
+}
+
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  if (!in) {
+    const int err = errno;
+    throw ModelLoadError("Failed to load model from " + p.string() + ": " + std::strerror(err),
+                         SourceLocation{p.string(), 0, 0, "", ""});
+  }
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+bool inside(const fs::path& candidate, const fs::path& root) {
+  const fs::path rel = candidate.lexically_relative(root);
+  if (rel.empty()) return false;
+  const auto first = rel.begin()->string();
+  return first != "..";
+}
+
+ResolvedText from_file(const fs::path& p, std::string base, std::string fragment) {
+  ResolvedText r;
+  r.kind = ResolvedText::Kind::file;
+  r.display = p.string();
+  r.text = read_file(p);
+  r.base = std::move(base);
+  r.fragment = std::move(fragment);
+  return r;
+}
+
+void shebang_check(const ResolvedText& r) {
+  if (r.kind != ResolvedText::Kind::file) return;
+  const auto nl = r.text.find('\n');
+  std::string first = r.text.substr(0, nl);
+  if (!first.empty() && first.back() == '\r') first.pop_back();
+  static const std::regex re(R"(^#!\s*([A-Za-z0-9_.-]+)(?:\s*:\s*([A-Za-z0-9_.+-]+))?\s*$)");
+  std::smatch m;
+  if (!std::regex_match(first, m, re)) return;
+  const std::string package = m[1];
+  if (package == "dynlib") return;
+  throw ModelLoadError("Failed to load model from " + r.display + ": This is not a dynlib model: " + r.display +
+                           " declares '#!" + package + "'",
+                       SourceLocation{r.display, 1, 1, "", first});
+}
+
+}  // namespace
+
+ResolvedText resolve_and_read(std::string_view uri_in, const Config* cfg, const std::string& inline_name) {
+  std::string content;
+  if (is_inline(uri_in, &content)) {
+    ResolvedText r;
+    r.kind = ResolvedText::Kind::inline_text;
+    r.text = std::move(content);
+    r.display = inline_name;
+    r.base = inline_name;
+    return r;
+  }
+  const std::string uri = trim(uri_in);
+  std::string base = uri, fragment;
+  if (const auto hash = uri.find('#'); hash != std::string::npos) {
+    base = trim(std::string_view(uri).substr(0, hash));
+    fragment = trim(std::string_view(uri).substr(hash + 1));
+  }
+  if (base.empty()) throw ModelNotFoundError(uri, {});
+
+  const auto sep = base.find("://");
+  if (sep != std::string::npos) {
+    const std::string tag = base.substr(0, sep);
+    const std::string rel = base.substr(sep + 3);
+    Config local;
+    if (!cfg) {
+      local = load_config();
+      cfg = &local;
+    }
+    const std::vector<std::string>* roots = cfg->roots(tag);
+    if (!roots && tag != "builtin") {
+      std::vector<std::string> known = cfg->tag_names();
+      if (std::find(known.begin(), known.end(), "builtin") == known.end()) known.push_back("builtin");
+      std::sort(known.begin(), known.end());
+      std::string list;
+      for (std::size_t i = 0; i < known.size(); ++i) list += (i ? ", " : "") + known[i];
+      throw ConfigError("Unknown tag '" + tag + "' in URI: " + base + "\nKnown tags: " + list);
+    }
+    std::vector<std::string> searched;
+    if (roots) {
+      for (const auto& root_s : *roots) {
+        const fs::path root = normalize(root_s);
+        const fs::path cand = normalize((fs::path(expand_user_vars(root_s)) / rel).string());
+        if (!inside(cand, root)) throw PathTraversalError(base, cand.string(), root.string());
+        const auto cands = candidates_of(cand);
+        if (auto hit = pick(base, cands)) return from_file(*hit, base, fragment);
+        for (const auto& c : cands) searched.push_back(c.string());
+      }
+    }
+    if (tag == "builtin") {
+      const fs::path norm = fs::path(rel).lexically_normal();
+      const std::string name = norm.generic_string();
+      if (norm.is_absolute() || name.empty() || name.rfind("..", 0) == 0) {
+        throw PathTraversalError(base, "builtin://" + name, "builtin://");
+      }
+      if (const BuiltinModelFile* f = find_builtin_model(name)) {
+        ResolvedText r;
+        r.kind = ResolvedText::Kind::builtin;
+        r.text = f->text;
+        r.display = std::string("builtin://") + f->name;
+        r.base = base;
+        r.fragment = fragment;
+        return r;
+      }
+      searched.push_back("builtin://" + name + " (embedded)");
+      if (!norm.has_extension()) searched.push_back("builtin://" + name + ".toml (embedded)");
+    }
+    throw ModelNotFoundError(base, searched);
+  }
+
+  const fs::path p = normalize(base);
+  const auto cands = candidates_of(p);
+  if (auto hit = pick(base, cands)) return from_file(*hit, base, fragment);
+  std::vector<std::string> searched;
+  for (const auto& c : cands) searched.push_back(c.string());
+  throw ModelNotFoundError(base, searched);
+}
+
+ModelSpec load_model_spec(std::string_view uri, const LoadOptions& options) {
+  std::optional<Config> cfg;
+  auto config = [&]() -> const Config* {
+    if (!cfg) cfg = load_config();
+    return &*cfg;
+  };
+  const bool inline_model = is_inline(uri, nullptr);
+  const bool needs_config = !inline_model && trim(uri).find("://") != std::string::npos;
+  const ResolvedText r = resolve_and_read(uri, needs_config ? config() : nullptr, "inline model");
+  shebang_check(r);
+  const TextSource src{r.display, r.kind == ResolvedText::Kind::inline_text ? r.display
+                                                                           : "model file '" + r.display + "'"};
+  ModelSpec spec;
+  if (r.fragment.rfind("mod=", 0) == 0) {
+    const std::string name = trim(std::string_view(r.fragment).substr(4));
+    ModelWithMod mm = parse_model_text_with_mod(r.text, src, name, r.base);
+    spec = std::move(mm.spec);
+    apply_mods(spec, {mm.mod});
+  } else {
+    spec = parse_model_text(r.text, src);
+  }
+  if (!options.mods.empty()) {
+    std::vector<ModSpec> mods;
+    for (const auto& m : options.mods) {
+      const bool needs = !is_inline(m, nullptr) && trim(m).find("://") != std::string::npos;
+      mods.push_back(load_mod(m, needs ? config() : nullptr));
+    }
+    apply_mods(spec, mods);
+  }
+  return spec;
+}
+
+ModSpec load_mod(std::string_view uri, const Config* cfg) {
+  const ResolvedText r = resolve_and_read(uri, cfg, "inline mod");
+  const TextSource src{r.display,
+                       r.kind == ResolvedText::Kind::inline_text ? r.display : "mod file '" + r.display + "'"};
+  std::string name;
+  if (r.fragment.rfind("mod=", 0) == 0) name = trim(std::string_view(r.fragment).substr(4));
+  return parse_mod_text(r.text, src, name, r.base);
+}
+
+}  // namespace dynlib::model
+
+namespace dynlib {
+
+ModelPtr load_model(std::string_view uri, const LoadOptions& options) {
+  model::ModelSpec spec = model::load_model_spec(uri, options);
+  return std::make_shared<const ir::ModelIR>(model::lower_model(spec));
+}
+
+}  // namespace dynlib

@@ -1,0 +1,39 @@
+// TOML text -> ModelSpec / ModSpec (spec/dsl.md §1, §2, §6.1, §9). Every error is located:
+// file, line, column and TOML path, with the offending line (see ModelLoadError::what()).
+#pragma once
+#include "model/mods.hpp"
+#include "model/spec.hpp"
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace dynlib::model {
+
+// Where a text came from. `file` goes into every SourceLocation ("inline model", a path,
+// "builtin://ode/vanderpol"); `what` names it in TOML syntax errors ("model file 'x.toml'", "inline model").
+struct TextSource {
+  std::string file;
+  std::string what;
+};
+
+// Parse a model document. Throws TomlSyntaxError / SchemaError / ModelLoadError.
+ModelSpec parse_model_text(std::string_view text, const TextSource& src);
+
+// Parse a model document and its embedded mod [mods.NAME] (for "file.toml#mod=NAME").
+// `uri` is used in "Mod 'x' not found in <uri>. Available mods: [...]".
+struct ModelWithMod {
+  ModelSpec spec;
+  ModSpec mod;
+};
+ModelWithMod parse_model_text_with_mod(std::string_view text, const TextSource& src, const std::string& mod_name,
+                                       const std::string& uri);
+
+// Parse a mod document: `mod_name` selects [mods.NAME]; empty selects the single [mod] table.
+ModSpec parse_mod_text(std::string_view text, const TextSource& src, const std::string& mod_name,
+                       const std::string& uri);
+
+// Python-style rendering of a list of names: ['a', 'b'].
+std::string py_list(const std::vector<std::string>& names);
+
+}  // namespace dynlib::model
