@@ -13,42 +13,42 @@ namespace dynlib {
 using Assignments = std::vector<std::pair<std::string, double>>;
 
 struct BuildOptions {
-  std::string stepper;              // "" = the model's [sim].stepper, else rk4 (ode) / map (map); aliases accepted
+  std::string stepper{};              // "" = the model's [sim].stepper, else rk4 (ode) / map (map); aliases accepted
   bool jit = false;                 // true: compile with the LLVM JIT (JITUnavailableError if absent; never a fallback)
   bool disk_cache = false;          // with jit: persist object code under the cache root
-  std::string dtype;                // "" = the model's dtype ("float64", "float32", "int64")
-  std::vector<std::string> mods;    // mod URIs applied in order
+  std::string dtype{};                // "" = the model's dtype ("float64", "float32", "int64")
+  std::vector<std::string> mods{};    // mod URIs applied in order
 };
 
 // Every field is optional: unset means "Sim::config() default, then the model's [sim], then built-in".
 struct RunOptions {
-  std::optional<double> T;                        // ode: absolute end time (default [sim].t_end); map: N = round((T-t0)/dt)
-  std::optional<std::int64_t> N;                  // maps only: absolute number of iterations
-  std::optional<double> dt;                       // > 0; sticky (later runs reuse it); adaptive: cap on the first step
-  std::optional<double> t0;                       // default [sim].t0 (not the session time)
-  std::optional<bool> record;                     // default config, then [sim].record (true)
-  std::optional<std::int64_t> record_interval;    // >= 1, default config, then 1
-  std::optional<std::vector<std::string>> record_vars;  // states and aux ("E" or "aux.E"); default: all states, no aux
-  std::optional<std::int64_t> max_steps;          // default config, then [sim].max_steps
+  std::optional<double> T{};                        // ode: absolute end time (default [sim].t_end); map: N = round((T-t0)/dt)
+  std::optional<std::int64_t> N{};                  // maps only: absolute number of iterations
+  std::optional<double> dt{};                       // > 0; sticky (later runs reuse it); adaptive: cap on the first step
+  std::optional<double> t0{};                      // default [sim].t0 (not the session time)
+  std::optional<bool> record{};                     // default config, then [sim].record (true)
+  std::optional<std::int64_t> record_interval{};    // >= 1, default config, then 1
+  std::optional<std::vector<std::string>> record_vars{};  // states and aux ("E" or "aux.E"); default: all states, no aux
+  std::optional<std::int64_t> max_steps{};          // default config, then [sim].max_steps
   bool resume = false;                            // continue the session (no ic/params/t0/dt/transient/record_vars)
-  std::optional<double> transient;                // warm-up (time for ode, iterations for maps), not recorded
-  Assignments ic;                                 // initial state overrides by name (start from the session state otherwise)
-  Assignments params;                             // parameter overrides by name
-  Assignments stepper;                            // stepper settings, e.g. {{"atol", 1e-10}}; sticky
-  std::optional<std::int64_t> cap_rec;            // initial record capacity (default 1024, >= 1)
-  std::optional<std::int64_t> cap_evt;            // initial event capacity (default 1, >= 1)
-  std::string tag;                                // segment name ("" = auto "run#<id>")
+  std::optional<double> transient{};                // warm-up (time for ode, iterations for maps), not recorded
+  Assignments ic{};                                 // initial state overrides by name (start from the session state otherwise)
+  Assignments params{};                             // parameter overrides by name
+  Assignments stepper{};                            // stepper settings, e.g. {{"atol", 1e-10}}; sticky
+  std::optional<std::int64_t> cap_rec{};            // initial record capacity (default 1024, >= 1)
+  std::optional<std::int64_t> cap_evt{};            // initial event capacity (default 1, >= 1)
+  std::string tag{};                                // segment name ("" = auto "run#<id>")
 };
 
 // Persistent run defaults (Sim::config).
 struct SimConfig {
-  std::optional<double> dt;
-  std::optional<std::int64_t> max_steps;
-  std::optional<bool> record;
-  std::optional<std::int64_t> record_interval;
-  std::optional<std::int64_t> cap_rec;
-  std::optional<std::int64_t> cap_evt;
-  Assignments stepper;                            // stepper settings
+  std::optional<double> dt{};
+  std::optional<std::int64_t> max_steps{};
+  std::optional<bool> record{};
+  std::optional<std::int64_t> record_interval{};
+  std::optional<std::int64_t> cap_rec{};
+  std::optional<std::int64_t> cap_evt{};
+  Assignments stepper{};                            // stepper settings
 };
 
 }  // namespace dynlib
