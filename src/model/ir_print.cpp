@@ -112,14 +112,19 @@ struct Printer {
   }
   std::string sub(const Expr& e, int min_prec) {
     std::string s = str(e);
-    return prec(e) < min_prec ? "(" + s + ")" : s;
+    return prec(e) < min_prec ? prefixed("(", s) + ")" : s;
   }
   std::string name_of(const std::vector<std::string>& v, int i, const char* fallback) {
     return i >= 0 && static_cast<std::size_t>(i) < v.size() ? v[static_cast<std::size_t>(i)]
-                                                             : fallback + std::to_string(i);
+                                                             : prefixed(fallback, std::to_string(i));
   }
   std::string bin(const Expr& e, const char* op, int p) {
     return sub(e->args[0], p) + " " + op + " " + sub(e->args[1], p + 1);
+  }
+  static std::string prefixed(const char* p, const std::string& s) {
+    std::string out(p);
+    out.append(s);
+    return out;
   }
   std::string str(const Expr& e) {
     if (!e) return "<null>";
@@ -131,12 +136,12 @@ struct Printer {
       case Op::Lag: {
         std::string s = "lag?";
         if (e->index >= 0 && static_cast<std::size_t>(e->index) < m.lags.size())
-          s = "lag_" + name_of(m.states, m.lags[static_cast<std::size_t>(e->index)].state, "y");
+          s = prefixed("lag_", name_of(m.states, m.lags[static_cast<std::size_t>(e->index)].state, "y"));
         return s + "(" + std::to_string(e->k) + ")";
       }
-      case Op::LoopVar: return "i" + std::to_string(e->index);
-      case Op::Neg: return "-" + sub(e->args[0], kUnary);
-      case Op::Not: return "not " + sub(e->args[0], kNot);
+      case Op::LoopVar: return prefixed("i", std::to_string(e->index));
+      case Op::Neg: return prefixed("-", sub(e->args[0], kUnary));
+      case Op::Not: return prefixed("not ", sub(e->args[0], kNot));
       case Op::Add: return bin(e, "+", kAdd);
       case Op::Sub: return bin(e, "-", kAdd);
       case Op::Mul: return bin(e, "*", kMul);
@@ -144,7 +149,7 @@ struct Printer {
       case Op::FloorDiv: return bin(e, "//", kMul);
       case Op::Mod: return bin(e, "%", kMul);
       case Op::Pow: return sub(e->args[0], kAtom) + " ** " + sub(e->args[1], kUnary);
-      case Op::Lt: return bin(e, "<", kCmp + 0) ;
+      case Op::Lt: return bin(e, "<", kCmp);
       case Op::Le: return bin(e, "<=", kCmp);
       case Op::Gt: return bin(e, ">", kCmp);
       case Op::Ge: return bin(e, ">=", kCmp);
@@ -164,9 +169,9 @@ struct Printer {
       case Op::Prod: {
         std::string s = std::string(e->op == Op::Sum ? "sum(" : "prod(");
         if (e->args.size() < 4) return s + "?)";
-        s += str(e->args[3]) + " for i" + std::to_string(e->index) + " in range(" + str(e->args[0]) + ", " +
+        s += str(e->args[3]) + prefixed(" for i", std::to_string(e->index)) + " in range(" + str(e->args[0]) + ", " +
              str(e->args[1]) + ", " + str(e->args[2]) + ")";
-        for (std::size_t i = 4; i < e->args.size(); ++i) s += " if " + sub(e->args[i], kOr);
+        for (std::size_t i = 4; i < e->args.size(); ++i) s += prefixed(" if ", sub(e->args[i], kOr));
         return s + ")";
       }
     }
