@@ -30,6 +30,7 @@ std::int32_t Program::add_expr(const ir::Expr& e) {
   emit_node(*e);
   code_.push_back({BC::Halt});
   entries_.emplace(e.get(), entry);
+  keep_.push_back(e);
   return entry;
 }
 

@@ -71,6 +71,7 @@ class Program {
 
   std::vector<Instr> code_;
   std::unordered_map<const ir::Node*, std::int32_t> entries_;
+  std::vector<ir::Expr> keep_;  // keeps keyed nodes alive (pointer keys must not be reused)
   std::vector<std::int32_t> lag_off_, lag_depth_;
   int n_loop_ = 0;
   int depth_ = 0, max_stack_ = 0;

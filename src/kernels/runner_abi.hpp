@@ -104,7 +104,8 @@ struct RunnerArgs {
   std::int32_t nan_where = 0;   // out on NAN_DETECTED: a NanWhere
   std::int64_t nan_index = -1;  //   state / param index
   std::int64_t nan_event = -1;  //   event index for event_state / event_param
-  double t_fail = 0.0;          // out on NAN_DETECTED / STEPFAIL: time of the failing step's start
+  double t_fail = 0.0;          // out on NAN_DETECTED / STEPFAIL: start time of the failing step
+                                //   (event_state/event_param: the time of the event that wrote the value)
 };
 
 // The runner's status as the enum.
