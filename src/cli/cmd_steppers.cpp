@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 
 #include "cli/args.hpp"
@@ -20,6 +21,16 @@ const char* kUsage =
     "       dynlib steppers show NAME   (metadata, aliases and settings with defaults)\n";
 
 const char* tf(bool b) { return b ? "True" : "False"; }
+
+// Shortest decimal text that reads back as the same double (1e-06, not 9.9999999999999995e-07).
+std::string shortest(double v) {
+  char b[40];
+  for (int prec = 1; prec <= 17; ++prec) {
+    std::snprintf(b, sizeof b, "%.*g", prec, v);
+    if (std::strtod(b, nullptr) == v) break;
+  }
+  return b;
+}
 
 int list(const std::vector<std::string>& args) {
   const auto p = parse_args(args, {"kind", "jacobian", "time_control", "scheme", "family"},
@@ -83,7 +94,7 @@ int show(const std::vector<std::string>& args) {
   }
   std::printf("settings (name, default; [sim] atol/rtol override the defaults):\n");
   for (const auto& c : s.config) {
-    std::printf("  %-16s %.17g", c.name.c_str(), c.default_value);
+    std::printf("  %-16s %s", c.name.c_str(), shortest(c.default_value).c_str());
     if (!c.enum_values.empty()) {
       std::printf("  (");
       for (std::size_t i = 0; i < c.enum_values.size(); ++i)
