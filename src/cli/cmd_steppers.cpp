@@ -25,6 +25,10 @@ const char* tf(bool b) { return b ? "True" : "False"; }
 // Shortest decimal text that reads back as the same double (1e-06, not 9.9999999999999995e-07).
 std::string shortest(double v) {
   char b[40];
+  if (std::isfinite(v) && v == std::trunc(v) && std::fabs(v) < 1e15) {
+    std::snprintf(b, sizeof b, "%.0f", v);
+    return b;
+  }
   for (int prec = 1; prec <= 17; ++prec) {
     std::snprintf(b, sizeof b, "%.*g", prec, v);
     if (std::strtod(b, nullptr) == v) break;
