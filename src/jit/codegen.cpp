@@ -1,0 +1,402 @@
+// Code generation of one unit: the kernel templates of src/kernels/ instantiated with LlvmBackend.
+// Functions of a unit (one LLVM module, one JITDylib):
+//   rhs, inverse?, jacobian?, update_aux      model functions (always inlined into their callers)
+//   events_pre, events_post                   the event kernels (kernels/events.hpp) as functions
+//   allfinite                                 the guard
+//   stepper                                   the stepper kernel
+//   runner                                    kernels::runner with the stepper and kernels inlined
+#include "jit/codegen.hpp"
+
+#include <llvm/IR/Verifier.h>
+#include <llvm/Support/raw_ostream.h>
+#include <llvm/Transforms/Utils/Cloning.h>
+#include <llvm/Transforms/Utils/ValueMapper.h>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdlib>
+#include <set>
+#include <stdexcept>
+
+#include "dynlib/errors.hpp"
+#include "jit/llvm_backend.hpp"
+#include "kernels/runner.hpp"
+#include "kernels/steppers.hpp"
+
+namespace dynlib::jit {
+
+using kernels::RunnerArgs;
+using B = LlvmBackend;
+
+std::string model_label(const ir::ModelIR& m) {
+  std::string s = m.name.empty() ? std::string("<unnamed model>") : "'" + m.name + "'";
+  if (!m.source.empty()) s += " (" + m.source + ")";
+  return s;
+}
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double ms_since(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
+
+// ---- RunnerArgs access (byte offsets computed by the C++ compiler that built libdynlib) ----
+#define DYN_OFF(field) static_cast<std::uint64_t>(offsetof(RunnerArgs, field))
+
+llvm::Value* field_ptr(B& b, llvm::Value* args, std::uint64_t off) {
+  return b.ir().CreateConstInBoundsGEP1_64(b.ir().getInt8Ty(), args, off);
+}
+B::Val ld_f64(B& b, llvm::Value* args, std::uint64_t off) {
+  return b.val(b.ir().CreateLoad(b.gen().f64(), field_ptr(b, args, off)));
+}
+B::Int ld_i64(B& b, llvm::Value* args, std::uint64_t off) {
+  return b.ival(b.ir().CreateLoad(b.gen().i64(), field_ptr(b, args, off)));
+}
+B::Int ld_i32(B& b, llvm::Value* args, std::uint64_t off) {
+  return b.ival(b.ir().CreateSExt(b.ir().CreateLoad(b.gen().i32(), field_ptr(b, args, off)), b.gen().i64()));
+}
+llvm::Value* ld_ptr(B& b, llvm::Value* args, std::uint64_t off) {
+  return b.ir().CreateLoad(b.gen().ptr(), field_ptr(b, args, off));
+}
+void st_f64(B& b, llvm::Value* args, std::uint64_t off, llvm::Value* v) { b.ir().CreateStore(v, field_ptr(b, args, off)); }
+void st_i64(B& b, llvm::Value* args, std::uint64_t off, llvm::Value* v) { b.ir().CreateStore(v, field_ptr(b, args, off)); }
+void st_i32(B& b, llvm::Value* args, std::uint64_t off, llvm::Value* v) {
+  b.ir().CreateStore(b.ir().CreateTrunc(v, b.gen().i32()), field_ptr(b, args, off));
+}
+
+// A full-length config: provided entries, padded with the stepper's effective defaults (interp.cpp).
+llvm::Value* padded_config(B& b, const kernels::StepperInfo& s, const ir::ModelIR& m, llvm::Value* cfg_ptr,
+                           llvm::Value* n_cfg) {
+  const auto defaults = s.default_config(m.sim);
+  const std::size_t nc = s.config.size();
+  auto* arr_ty = llvm::ArrayType::get(b.gen().f64(), nc == 0 ? 1 : nc);
+  llvm::Value* buf = b.entry_alloca(arr_ty, "cfg");
+  auto cfg = b.arr(cfg_ptr);
+  auto local = b.arr(buf);
+  auto has = b.bval(b.ir().CreateIsNotNull(cfg_ptr));
+  for (std::size_t k = 0; k < nc; ++k) {
+    const auto kk = static_cast<std::int64_t>(k);
+    b.if_(
+        b.land(has, b.ci(kk) < b.ival(n_cfg)), [&] { local[kk] = cfg[kk]; },
+        [&] { local[kk] = b.c(k < defaults.size() ? defaults[k] : 0.0); });
+  }
+  return buf;
+}
+
+struct View {
+  kernels::RunnerView<B> v;
+  llvm::Value* args = nullptr;
+};
+
+// Runner prologue: RunnerArgs -> RunnerView (dio/iio as local arrays), as interp.cpp run_with.
+View load_view(B& b, const kernels::StepperInfo& s, const ir::ModelIR& m, llvm::Value* args) {
+  View w;
+  w.args = args;
+  auto& v = w.v;
+  v.t_end = ld_f64(b, args, DYN_OFF(t_end));
+  v.step_end = ld_i64(b, args, DYN_OFF(step_end));
+  v.record_interval = ld_i64(b, args, DYN_OFF(record_interval));
+  v.t_base = ld_f64(b, args, DYN_OFF(t_base));
+  v.step_base = ld_i64(b, args, DYN_OFF(step_base));
+  v.dt_nominal = ld_f64(b, args, DYN_OFF(dt_nominal));
+  v.y_curr = b.arr(ld_ptr(b, args, DYN_OFF(y_curr)));
+  v.y_prev = b.arr(ld_ptr(b, args, DYN_OFF(y_prev)));
+  v.params = b.arr(ld_ptr(b, args, DYN_OFF(params)));
+  v.lag_ring = b.arr(ld_ptr(b, args, DYN_OFF(lag_ring)));
+  v.lag_head = b.iarr(ld_ptr(b, args, DYN_OFF(lag_head)));
+  v.aux_values = b.arr(ld_ptr(b, args, DYN_OFF(aux_values)));
+  v.ws = b.arr(ld_ptr(b, args, DYN_OFF(ws)));
+  v.iws = b.iarr(ld_ptr(b, args, DYN_OFF(iws)));
+  v.cfg = b.arr(padded_config(b, s, m, ld_ptr(b, args, DYN_OFF(stepper_config)), ld_i64(b, args, DYN_OFF(n_config)).v));
+  v.y_prop = b.arr(ld_ptr(b, args, DYN_OFF(y_prop)));
+  v.scratch = b.arr(ld_ptr(b, args, DYN_OFF(scratch)));
+  v.T = b.arr(ld_ptr(b, args, DYN_OFF(T)));
+  v.Y = b.arr(ld_ptr(b, args, DYN_OFF(Y)));
+  v.AUX = b.arr(ld_ptr(b, args, DYN_OFF(AUX)));
+  v.STEP = b.iarr(ld_ptr(b, args, DYN_OFF(STEP)));
+  v.cap_rec = ld_i64(b, args, DYN_OFF(cap_rec));
+  v.state_rec_idx = b.iarr(ld_ptr(b, args, DYN_OFF(state_rec_idx)));
+  v.n_rec_states = ld_i64(b, args, DYN_OFF(n_rec_states));
+  v.aux_rec_idx = b.iarr(ld_ptr(b, args, DYN_OFF(aux_rec_idx)));
+  v.n_rec_aux = ld_i64(b, args, DYN_OFF(n_rec_aux));
+  v.EVT_CODE = b.iarr(ld_ptr(b, args, DYN_OFF(EVT_CODE)));
+  v.EVT_INDEX = b.iarr(ld_ptr(b, args, DYN_OFF(EVT_INDEX)));
+  v.EVT_LOG_DATA = b.arr(ld_ptr(b, args, DYN_OFF(EVT_LOG_DATA)));
+  v.cap_evt = ld_i64(b, args, DYN_OFF(cap_evt));
+  b.set_user_break_ptr(ld_ptr(b, args, DYN_OFF(user_break_flag)));
+
+  v.dio = b.arr(b.entry_alloca(llvm::ArrayType::get(b.gen().f64(), kernels::kD_count), "dio"));
+  v.iio = b.iarr(b.entry_alloca(llvm::ArrayType::get(b.gen().i64(), kernels::kI_count), "iio"));
+  v.dio[kernels::kD_t] = ld_f64(b, args, DYN_OFF(t));
+  v.dio[kernels::kD_dt] = ld_f64(b, args, DYN_OFF(dt));
+  v.dio[kernels::kD_err_est] = ld_f64(b, args, DYN_OFF(err_est));
+  v.dio[kernels::kD_t_fail] = ld_f64(b, args, DYN_OFF(t_fail));
+  v.iio[kernels::kI_i] = ld_i64(b, args, DYN_OFF(i));
+  v.iio[kernels::kI_step] = ld_i64(b, args, DYN_OFF(step));
+  v.iio[kernels::kI_m] = ld_i64(b, args, DYN_OFF(m));
+  v.iio[kernels::kI_resume] = ld_i32(b, args, DYN_OFF(resume_point));
+  v.iio[kernels::kI_status] = ld_i32(b, args, DYN_OFF(status));
+  v.iio[kernels::kI_need_rec] = ld_i64(b, args, DYN_OFF(need_rec));
+  v.iio[kernels::kI_need_evt] = ld_i64(b, args, DYN_OFF(need_evt));
+  v.iio[kernels::kI_nan_where] = ld_i32(b, args, DYN_OFF(nan_where));
+  v.iio[kernels::kI_nan_index] = ld_i64(b, args, DYN_OFF(nan_index));
+  v.iio[kernels::kI_nan_event] = ld_i64(b, args, DYN_OFF(nan_event));
+  return w;
+}
+
+// Runner epilogue: dio/iio -> RunnerArgs.
+void store_view(B& b, const View& w) {
+  auto& v = w.v;
+  auto* a = w.args;
+  st_f64(b, a, DYN_OFF(t), B::Val(v.dio[kernels::kD_t]).v);
+  st_f64(b, a, DYN_OFF(dt), B::Val(v.dio[kernels::kD_dt]).v);
+  st_f64(b, a, DYN_OFF(err_est), B::Val(v.dio[kernels::kD_err_est]).v);
+  st_f64(b, a, DYN_OFF(t_fail), B::Val(v.dio[kernels::kD_t_fail]).v);
+  st_i64(b, a, DYN_OFF(i), B::Int(v.iio[kernels::kI_i]).v);
+  st_i64(b, a, DYN_OFF(step), B::Int(v.iio[kernels::kI_step]).v);
+  st_i64(b, a, DYN_OFF(m), B::Int(v.iio[kernels::kI_m]).v);
+  st_i32(b, a, DYN_OFF(resume_point), B::Int(v.iio[kernels::kI_resume]).v);
+  st_i32(b, a, DYN_OFF(status), B::Int(v.iio[kernels::kI_status]).v);
+  st_i64(b, a, DYN_OFF(need_rec), B::Int(v.iio[kernels::kI_need_rec]).v);
+  st_i64(b, a, DYN_OFF(need_evt), B::Int(v.iio[kernels::kI_need_evt]).v);
+  st_i32(b, a, DYN_OFF(nan_where), B::Int(v.iio[kernels::kI_nan_where]).v);
+  st_i64(b, a, DYN_OFF(nan_index), B::Int(v.iio[kernels::kI_nan_index]).v);
+  st_i64(b, a, DYN_OFF(nan_event), B::Int(v.iio[kernels::kI_nan_event]).v);
+}
+#undef DYN_OFF
+
+// ---- component emitters ----
+
+void emit_events(ModuleGen& g, const kernels::StepperInfo& s, bool post) {
+  auto* p = g.ptr();
+  auto* ty = llvm::FunctionType::get(g.i64(), {p, g.f64(), p}, false);
+  auto* f = g.new_function(post ? "events_post" : "events_pre", ty);
+  B b(g, f);
+  View w = load_view(b, s, g.model, f->getArg(0));
+  auto st = b.ivar(b.ci(kernels::kRunning));
+  auto m = b.ivar(B::Int(w.v.iio[kernels::kI_m]));
+  kernels::run_events(b, w.v, post, b.val(f->getArg(1)), b.arr(f->getArg(2)), st, m, B::Int(w.v.iio[kernels::kI_i]));
+  w.v.iio[kernels::kI_m] = m.get();
+  store_view(b, w);
+  b.ir().CreateRet(st.get().v);
+}
+
+void emit_guard(ModuleGen& g) {
+  auto* ty = llvm::FunctionType::get(g.i64(), {g.ptr(), g.i64()}, false);
+  auto* f = g.new_function("allfinite", ty);
+  B b(g, f);
+  auto v = b.arr(f->getArg(0));
+  auto ok = b.ivar(b.ci(1));
+  b.for_(b.ci(0), b.ival(f->getArg(1)), [&](B::Int k) { b.if_(b.lnot(b.isfinite(v[k])), [&] { ok = b.ci(0); }); });
+  b.ir().CreateRet(ok.get().v);
+}
+
+void emit_stepper(ModuleGen& g, const kernels::StepperInfo& s) {
+  auto* p = g.ptr();
+  auto* ty = llvm::FunctionType::get(g.i64(), {g.f64(), g.f64(), p, p, p, p, p, p, p, p, g.i64(), p}, false);
+  auto* f = g.new_function("stepper", ty);
+  B b(g, f);
+  kernels::StepCtx<B> c;
+  c.n = static_cast<int>(g.model.n_states());
+  c.params = b.arr(f->getArg(4));
+  c.lag_ring = b.arr(f->getArg(5));
+  c.lag_head = b.iarr(f->getArg(6));
+  c.ws = b.arr(f->getArg(7));
+  c.iws = b.iarr(f->getArg(8));
+  c.cfg = b.arr(padded_config(b, s, g.model, f->getArg(9), f->getArg(10)));
+  auto out = kernels::make_step_out(b);
+  kernels::with_stepper(s.id, [&](auto stepper) {
+    stepper(b, c, b.val(f->getArg(0)), b.val(f->getArg(1)), b.arr(f->getArg(2)), b.arr(f->getArg(3)), out);
+  });
+  auto o3 = b.arr(f->getArg(11));
+  o3[0] = out.t_prop.get();
+  o3[1] = out.dt_next.get();
+  o3[2] = out.err.get();
+  b.ir().CreateRet(out.status.get().v);
+}
+
+void emit_runner(ModuleGen& g, const kernels::StepperInfo& s, const kernels::Layout& L) {
+  auto* ty = llvm::FunctionType::get(llvm::Type::getVoidTy(g.ctx), {g.ptr()}, false);
+  auto* f = g.new_function("runner", ty);
+  B b(g, f);
+  View w = load_view(b, s, g.model, f->getArg(0));
+  kernels::RunnerTraits tr;
+  tr.is_map = s.kind == ir::Kind::map;
+  tr.adaptive = s.adaptive;
+  tr.max_events_per_step = L.max_events_per_step;
+  kernels::with_stepper(s.id, [&](auto stepper) { kernels::runner(b, w.v, stepper, tr); });
+  store_view(b, w);
+  b.ir().CreateRetVoid();
+}
+
+const char* kSigBlock =
+    "void %s(double t, const double* y, double* out, const double* params, const double* lag_ring, "
+    "const int64_t* lag_head)";
+
+std::string fmt_sig(const char* pattern, const std::string& name) {
+  std::string s(pattern);
+  auto pos = s.find("%s");
+  if (pos != std::string::npos) s.replace(pos, 2, name);
+  return s;
+}
+
+// The component text: a clone of the module where only the component's functions keep their bodies.
+std::string component_ir(const llvm::Module& mod, const std::set<std::string>& defs) {
+  llvm::ValueToValueMapTy vmap;
+  auto clone = llvm::CloneModule(mod, vmap, [&](const llvm::GlobalValue* gv) {
+    return defs.count(std::string(gv->getName())) != 0;
+  });
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  clone->print(os, nullptr);
+  os.flush();
+  return s;
+}
+
+// Test hook: DYNLIB_JIT_INJECT_FAULT=<component> appends a block without terminator to that
+// component's function, so verification fails (tests the JitError path).
+void maybe_inject_fault(llvm::Module& mod, const std::string& component, const std::string& symbol) {
+  const char* env = std::getenv("DYNLIB_JIT_INJECT_FAULT");
+  if (env == nullptr || component != env) return;
+  if (auto* f = mod.getFunction(symbol)) llvm::BasicBlock::Create(mod.getContext(), "injected_fault", f);
+}
+
+}  // namespace
+
+Generated generate_unit(const ir::ModelIR& model, const kernels::StepperInfo& stepper, const core::JitOptions& opts) {
+  const auto t_start = Clock::now();
+  Generated out;
+  out.unit_name = "dynlib:" + model.hash.hex() + ":" + stepper.name;
+  const std::string label = model_label(model);
+  OrcEngine& engine = OrcEngine::instance();
+
+  auto ctx = std::make_unique<llvm::LLVMContext>();
+  auto mod = std::make_unique<llvm::Module>(out.unit_name, *ctx);
+  engine.prepare(*mod);
+  ModuleGen g(*ctx, *mod, model);
+  const auto layout = kernels::compute_layout(model, stepper);
+
+  // Components, in export order.
+  struct Spec {
+    const char* name;
+    const char* file;
+    std::vector<std::string> symbols;
+    std::string signature;
+  };
+  std::vector<Spec> specs;
+  specs.push_back({"rhs", "rhs", {"rhs"}, fmt_sig(kSigBlock, "rhs")});
+  specs.push_back({"events_pre", "events", {"events_pre"},
+                   "int64_t events_pre(dynlib::kernels::RunnerArgs* args, double t, double* y)  "
+                   "/* returns -1 (running) or NAN_DETECTED; updates args->m and the event log */"});
+  specs.push_back({"events_post", "events", {"events_post"},
+                   "int64_t events_post(dynlib::kernels::RunnerArgs* args, double t, double* y)"});
+  specs.push_back({"update_aux", "aux", {"update_aux"},
+                   "void update_aux(double t, const double* y, const double* params, double* aux_out, "
+                   "const double* lag_ring, const int64_t* lag_head)"});
+  if (model.jacobian) specs.push_back({"jacobian", "jacobian", {"jacobian"}, fmt_sig(kSigBlock, "jacobian")});
+  if (model.inverse) specs.push_back({"inverse", "inverse", {"inverse"}, fmt_sig(kSigBlock, "inverse")});
+  specs.push_back({"guards", "guards", {"allfinite"}, "int64_t allfinite(const double* v, int64_t n)"});
+  specs.push_back({"stepper", "stepper", {"stepper"},
+                   "int64_t stepper(double t, double dt, const double* y, double* y_prop, double* params, "
+                   "const double* lag_ring, int64_t* lag_head, double* ws, int64_t* iws, const double* config, "
+                   "int64_t n_config, double* out /* t_prop, dt_next, err_est */)  /* " +
+                       stepper.name + " */"});
+  specs.push_back({"runner", "runner", {"runner"},
+                   "void runner(dynlib::kernels::RunnerArgs* args)  /* " + stepper.name + ", " +
+                       (stepper.kind == ir::Kind::map ? "discrete" : (stepper.adaptive ? "adaptive" : "fixed-step")) +
+                       "; stepper and kernels inlined */"});
+
+  // ---- build IR ----
+  for (const auto& sp : specs) {
+    const std::string name = sp.name;
+    try {
+      if (name == "rhs") g.rhs_fn();
+      else if (name == "events_pre") emit_events(g, stepper, false);
+      else if (name == "events_post") emit_events(g, stepper, true);
+      else if (name == "update_aux") g.update_aux_fn();
+      else if (name == "jacobian") g.jacobian_fn();
+      else if (name == "inverse") g.inverse_fn();
+      else if (name == "guards") emit_guard(g);
+      else if (name == "stepper") emit_stepper(g, stepper);
+      else if (name == "runner") emit_runner(g, stepper, layout);
+    } catch (const JitError& e) {
+      throw JitError("JIT code generation failed for component '" + name + "' of model " + label + ": " + e.what());
+    } catch (const std::exception& e) {
+      throw JitError("JIT code generation failed for component '" + name + "' of model " + label + ": " + e.what());
+    }
+    for (const auto& sym : sp.symbols) maybe_inject_fault(*mod, name, sym);
+  }
+  // The model functions are small and called from every kernel: always inline them.
+  for (const char* fn : {"rhs", "jacobian", "inverse", "update_aux"})
+    if (auto* f = mod->getFunction(fn)) f->addFnAttr(llvm::Attribute::AlwaysInline);
+  out.timings.build_ir_ms = ms_since(t_start);
+
+  // ---- verify (per component first, so the error names it) ----
+  auto t_verify = Clock::now();
+  for (const auto& sp : specs) {
+    for (const auto& sym : sp.symbols) {
+      auto* f = mod->getFunction(sym);
+      if (f == nullptr) throw JitError(std::string("JIT code generation produced no function for component '") +
+                                       sp.name + "' of model " + label);
+      std::string err;
+      llvm::raw_string_ostream os(err);
+      if (llvm::verifyFunction(*f, &os)) {
+        os.flush();
+        throw JitError(std::string("JIT code generation produced invalid LLVM IR for component '") + sp.name +
+                       "' (function " + sym + ") of model " + label + ": " + err);
+      }
+    }
+  }
+  {
+    std::string err;
+    llvm::raw_string_ostream os(err);
+    if (llvm::verifyModule(*mod, &os)) {
+      os.flush();
+      throw JitError("JIT code generation produced an invalid LLVM module for model " + label + ": " + err);
+    }
+  }
+  out.timings.verify_ms = ms_since(t_verify);
+
+  // ---- component texts (unoptimised IR) ----
+  for (const auto& sp : specs) {
+    Component c;
+    c.name = sp.name;
+    c.file = sp.file;
+    c.symbols = sp.symbols;
+    c.signature = sp.signature;
+    std::set<std::string> defs(sp.symbols.begin(), sp.symbols.end());
+    c.ir = component_ir(*mod, defs);
+    out.components.push_back(std::move(c));
+  }
+
+  // ---- optimise, add, link ----
+  auto t_opt = Clock::now();
+  engine.optimize(*mod);
+  out.timings.optimize_ms = ms_since(t_opt);
+  if (opts.keep_optimized_ir) {
+    llvm::raw_string_ostream os(out.optimized_ir);
+    mod->print(os, nullptr);
+    os.flush();
+  }
+  auto t_link = Clock::now();
+  try {
+    out.unit = engine.add(std::move(ctx), std::move(mod), out.unit_name);
+    auto& u = *out.unit;
+    auto& F = out.fns;
+    F.rhs = reinterpret_cast<NativeFns::BlockFn>(u.lookup("rhs"));
+    F.update_aux = reinterpret_cast<NativeFns::AuxFn>(u.lookup("update_aux"));
+    if (model.jacobian) F.jacobian = reinterpret_cast<NativeFns::BlockFn>(u.lookup("jacobian"));
+    if (model.inverse) F.inverse = reinterpret_cast<NativeFns::BlockFn>(u.lookup("inverse"));
+    F.events_pre = reinterpret_cast<NativeFns::EventsFn>(u.lookup("events_pre"));
+    F.events_post = reinterpret_cast<NativeFns::EventsFn>(u.lookup("events_post"));
+    F.allfinite = reinterpret_cast<NativeFns::GuardFn>(u.lookup("allfinite"));
+    F.stepper = reinterpret_cast<NativeFns::StepperFn>(u.lookup("stepper"));
+    F.runner = reinterpret_cast<NativeFns::RunnerFn>(u.lookup("runner"));
+  } catch (const JitError& e) {
+    throw JitError(std::string("JIT compilation failed for model ") + label + ": " + e.what());
+  }
+  out.timings.codegen_link_ms = ms_since(t_link);
+  out.timings.total_ms = ms_since(t_start);
+  return out;
+}
+
+}  // namespace dynlib::jit

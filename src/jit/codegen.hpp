@@ -1,0 +1,57 @@
+// Code generation of one compiled unit (model x stepper): no LLVM types in this header.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/jit_loader.hpp"
+#include "dynlib/ir.hpp"
+#include "jit/orc_engine.hpp"
+#include "kernels/runner_abi.hpp"
+#include "kernels/stepper_registry.hpp"
+
+namespace dynlib::jit {
+
+// Native entry points of a unit (C ABI; see signature texts in codegen.cpp).
+struct NativeFns {
+  using BlockFn = void (*)(double, const double*, double*, const double*, const double*, const std::int64_t*);
+  using AuxFn = void (*)(double, const double*, const double*, double*, const double*, const std::int64_t*);
+  using EventsFn = std::int64_t (*)(kernels::RunnerArgs*, double, double*);
+  using StepperFn = std::int64_t (*)(double, double, const double*, double*, double*, const double*,
+                                     std::int64_t*, double*, std::int64_t*, const double*, std::int64_t, double*);
+  using GuardFn = std::int64_t (*)(const double*, std::int64_t);
+  using RunnerFn = void (*)(kernels::RunnerArgs*);
+  BlockFn rhs = nullptr, inverse = nullptr, jacobian = nullptr;
+  AuxFn update_aux = nullptr;
+  EventsFn events_pre = nullptr, events_post = nullptr;
+  StepperFn stepper = nullptr;
+  GuardFn allfinite = nullptr;
+  RunnerFn runner = nullptr;
+};
+
+struct Component {
+  std::string name;                  // "rhs", "events_pre", ...
+  std::string file;                  // export stem: "rhs", "events", "aux", ...
+  std::vector<std::string> symbols;  // functions of the component
+  std::string signature;             // C-like text
+  std::string ir;                    // unoptimised IR, self-contained module text
+};
+
+struct Generated {
+  std::unique_ptr<Unit> unit;
+  NativeFns fns;
+  std::vector<Component> components;
+  std::string optimized_ir;  // only with JitOptions::keep_optimized_ir
+  std::string unit_name;
+  core::JitTimings timings;
+};
+
+// Builds, verifies, optimises and links the unit. Throws JitError naming the component and the model.
+Generated generate_unit(const ir::ModelIR& model, const kernels::StepperInfo& stepper, const core::JitOptions& opts);
+
+// Text used in error messages: the model's name and source.
+std::string model_label(const ir::ModelIR& m);
+
+}  // namespace dynlib::jit

@@ -1,0 +1,511 @@
+// The LLVM backend: value wrappers, math, and the inline emitter of lowered ir::Expr.
+// Mirrors src/interp/bytecode.cpp + src/kernels/pymath.hpp operation for operation, so that the
+// JIT and the interpreter give bit-identical results (DESIGN principle 2).
+#include "jit/llvm_backend.hpp"
+
+#include <llvm/IR/Attributes.h>
+#include <llvm/IR/Intrinsics.h>
+
+#include <stdexcept>
+
+#include "dynlib/errors.hpp"
+
+namespace dynlib::jit {
+
+// ---------------------------------------------------------------------------------------------
+// Value wrappers
+
+LRef::LRef(LlvmBackend* bb, llvm::Value* p) : b(bb), ptr(p) { loaded = b->ir().CreateLoad(b->gen().f64(), ptr); }
+LRef& LRef::operator=(LVal v) {
+  b->ir().CreateStore(v.v, ptr);
+  loaded = v.v;
+  return *this;
+}
+LIRef::LIRef(LlvmBackend* bb, llvm::Value* p) : b(bb), ptr(p) { loaded = b->ir().CreateLoad(b->gen().i64(), ptr); }
+LIRef& LIRef::operator=(LInt v) {
+  b->ir().CreateStore(v.v, ptr);
+  loaded = v.v;
+  return *this;
+}
+
+LRef LArr::operator[](int i) const { return (*this)[static_cast<std::int64_t>(i)]; }
+LRef LArr::operator[](std::int64_t i) const { return LRef(b, b->gep_f64(base, i)); }
+LRef LArr::operator[](LInt i) const { return LRef(b, b->ir().CreateInBoundsGEP(b->gen().f64(), base, i.v)); }
+LIRef LIArr::operator[](int i) const { return (*this)[static_cast<std::int64_t>(i)]; }
+LIRef LIArr::operator[](std::int64_t i) const {
+  auto* p = i == 0 ? base : b->ir().CreateConstInBoundsGEP1_64(b->gen().i64(), base, static_cast<std::uint64_t>(i));
+  return LIRef(b, p);
+}
+LIRef LIArr::operator[](LInt i) const { return LIRef(b, b->ir().CreateInBoundsGEP(b->gen().i64(), base, i.v)); }
+
+LVar::LVar(LlvmBackend* bb, LVal init) : b(bb), slot(bb->entry_alloca(bb->gen().f64(), "var")) {
+  b->ir().CreateStore(init.v, slot);
+}
+LVar::LVar(const LVar& o) : LVar(o.b, o.get()) {}
+LVal LVar::get() const { return LVal{b, b->ir().CreateLoad(b->gen().f64(), slot)}; }
+LVar& LVar::operator=(LVal v) {
+  b->ir().CreateStore(v.v, slot);
+  return *this;
+}
+LIVar::LIVar(LlvmBackend* bb, LInt init) : b(bb), slot(bb->entry_alloca(bb->gen().i64(), "ivar")) {
+  b->ir().CreateStore(init.v, slot);
+}
+LIVar::LIVar(const LIVar& o) : LIVar(o.b, o.get()) {}
+LInt LIVar::get() const { return LInt{b, b->ir().CreateLoad(b->gen().i64(), slot)}; }
+LIVar& LIVar::operator=(LInt v) {
+  b->ir().CreateStore(v.v, slot);
+  return *this;
+}
+
+#define DYN_FOP(OP, CREATE)                                                        \
+  LVal operator OP(LVal a, LVal c) { return LVal{a.b, a.b->ir().CREATE(a.v, c.v)}; }
+DYN_FOP(+, CreateFAdd)
+DYN_FOP(-, CreateFSub)
+DYN_FOP(*, CreateFMul)
+DYN_FOP(/, CreateFDiv)
+#undef DYN_FOP
+LVal operator-(LVal a) { return LVal{a.b, a.b->ir().CreateFNeg(a.v)}; }
+#define DYN_FCMP(OP, CREATE)                                                        \
+  LBool operator OP(LVal a, LVal c) { return LBool{a.b, a.b->ir().CREATE(a.v, c.v)}; }
+DYN_FCMP(<, CreateFCmpOLT)
+DYN_FCMP(<=, CreateFCmpOLE)
+DYN_FCMP(>, CreateFCmpOGT)
+DYN_FCMP(>=, CreateFCmpOGE)
+DYN_FCMP(==, CreateFCmpOEQ)
+DYN_FCMP(!=, CreateFCmpUNE)
+#undef DYN_FCMP
+#define DYN_IOP(OP, CREATE)                                                         \
+  LInt operator OP(LInt a, LInt c) { return LInt{a.b, a.b->ir().CREATE(a.v, c.v)}; }
+DYN_IOP(+, CreateAdd)
+DYN_IOP(-, CreateSub)
+DYN_IOP(*, CreateMul)
+DYN_IOP(/, CreateSDiv)
+DYN_IOP(%, CreateSRem)
+#undef DYN_IOP
+LInt operator-(LInt a) { return LInt{a.b, a.b->ir().CreateNeg(a.v)}; }
+#define DYN_ICMP(OP, CREATE)                                                        \
+  LBool operator OP(LInt a, LInt c) { return LBool{a.b, a.b->ir().CREATE(a.v, c.v)}; }
+DYN_ICMP(<, CreateICmpSLT)
+DYN_ICMP(<=, CreateICmpSLE)
+DYN_ICMP(>, CreateICmpSGT)
+DYN_ICMP(>=, CreateICmpSGE)
+DYN_ICMP(==, CreateICmpEQ)
+DYN_ICMP(!=, CreateICmpNE)
+#undef DYN_ICMP
+
+// ---------------------------------------------------------------------------------------------
+// ModuleGen
+
+ModuleGen::ModuleGen(llvm::LLVMContext& c, llvm::Module& m, const ir::ModelIR& mdl) : ctx(c), mod(m), model(mdl) {}
+
+llvm::Function* ModuleGen::new_function(const std::string& name, llvm::FunctionType* ty) {
+  if (mod.getFunction(name) != nullptr) throw std::logic_error("jit: function emitted twice: " + name);
+  auto* f = llvm::Function::Create(ty, llvm::Function::ExternalLinkage, name, mod);
+  f->addFnAttr(llvm::Attribute::NoUnwind);
+  llvm::BasicBlock::Create(ctx, "entry", f);
+  return f;
+}
+
+llvm::FunctionCallee ModuleGen::libm(const char* name, int arity) {
+  std::vector<llvm::Type*> params(static_cast<std::size_t>(arity), f64());
+  return mod.getOrInsertFunction(name, llvm::FunctionType::get(f64(), params, false));
+}
+
+llvm::Function* ModuleGen::block_fn(const char* name, const std::vector<ir::Expr>& es, int lag_shift, bool aux_order) {
+  auto* p = ptr();
+  // rhs-like: (t, y, out, params, ring, head); aux: (t, y, params, out, ring, head)
+  auto* ty = llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), {f64(), p, p, p, p, p}, false);
+  auto* f = new_function(name, ty);
+  LlvmBackend b(*this, f);
+  llvm::Value* out = aux_order ? f->getArg(3) : f->getArg(2);
+  llvm::Value* params = aux_order ? f->getArg(2) : f->getArg(3);
+  LlvmBackend::Ctx c{b.val(f->getArg(0)), b.arr(f->getArg(1)), b.arr(params), b.arr(f->getArg(4)),
+                     b.iarr(f->getArg(5)), lag_shift};
+  auto o = b.arr(out);
+  for (std::size_t k = 0; k < es.size(); ++k) o[static_cast<std::int64_t>(k)] = b.eval(es[k], c);
+  b.ir().CreateRetVoid();
+  return f;
+}
+
+llvm::Function* ModuleGen::rhs_fn() {
+  if (!rhs_) rhs_ = block_fn("rhs", model.rhs, 0, false);
+  return rhs_;
+}
+llvm::Function* ModuleGen::inverse_fn() {
+  if (!model.inverse) return nullptr;
+  if (!inverse_) inverse_ = block_fn("inverse", *model.inverse, 0, false);
+  return inverse_;
+}
+llvm::Function* ModuleGen::jacobian_fn() {
+  if (!model.jacobian) return nullptr;
+  if (!jacobian_) {
+    // Row-major J[i*n+j], evaluated in row order (as the interpreter's block).
+    std::vector<ir::Expr> flat;
+    for (const auto& row : *model.jacobian)
+      for (const auto& e : row) flat.push_back(e);
+    jacobian_ = block_fn("jacobian", flat, 0, false);
+  }
+  return jacobian_;
+}
+llvm::Function* ModuleGen::update_aux_fn() {
+  if (!aux_) aux_ = block_fn("update_aux", model.aux_exprs, 1, true);
+  return aux_;
+}
+
+// ---------------------------------------------------------------------------------------------
+// LlvmBackend
+
+LlvmBackend::LlvmBackend(ModuleGen& g, llvm::Function* fn) : g_(g), fn_(fn), ir_(g.ctx) {
+  ir_.SetInsertPoint(&fn->getEntryBlock());
+  // Strict IEEE: the builder never adds fast-math flags (default FastMathFlags are all off).
+  ir_.setFastMathFlags(llvm::FastMathFlags());
+}
+
+llvm::AllocaInst* LlvmBackend::entry_alloca(llvm::Type* ty, const char* name) {
+  llvm::BasicBlock& entry = fn_->getEntryBlock();
+  llvm::IRBuilder<> tmp(&entry, entry.getFirstInsertionPt());
+  return tmp.CreateAlloca(ty, nullptr, name);
+}
+
+LVal LlvmBackend::call_libm(const char* name, std::initializer_list<LVal> args) {
+  std::vector<llvm::Value*> vs;
+  for (const auto& a : args) vs.push_back(a.v);
+  auto callee = g_.libm(name, static_cast<int>(vs.size()));
+  auto* call = ir_.CreateCall(callee, vs);
+  // nobuiltin: LLVM must not treat it as the C library function (no constant folding with the
+  // host's libm at compile time, no pow->sqrt/mul, no sin+cos->sincos): the JIT then calls the very
+  // same libm entry points as the interpreter. The call has no memory effects we care about, so
+  // identical calls may still be merged (same input, same output).
+  call->addFnAttr(llvm::Attribute::NoBuiltin);
+  call->addFnAttr(llvm::Attribute::NoUnwind);
+  call->addFnAttr(llvm::Attribute::WillReturn);
+  call->addFnAttr(llvm::Attribute::getWithMemoryEffects(g_.ctx, llvm::MemoryEffects::none()));
+  return LVal{this, call};
+}
+
+LVal LlvmBackend::sqrt(LVal x) {
+  return LVal{this, ir_.CreateUnaryIntrinsic(llvm::Intrinsic::sqrt, x.v)};  // correctly rounded, as sqrtsd
+}
+LVal LlvmBackend::fabs(LVal x) { return LVal{this, ir_.CreateUnaryIntrinsic(llvm::Intrinsic::fabs, x.v)}; }
+LVal LlvmBackend::floor(LVal x) { return LVal{this, ir_.CreateUnaryIntrinsic(llvm::Intrinsic::floor, x.v)}; }
+LVal LlvmBackend::fmin(LVal x, LVal y) {
+  // glibc fmin: isless(x,y) ? x : isgreaterequal(x,y) ? y : (isnan(y) ? x : y). Spelled out so the
+  // choice between +0 and -0 matches the C library bit for bit.
+  auto* lt = ir_.CreateFCmpOLT(x.v, y.v);
+  auto* ge = ir_.CreateFCmpOGE(x.v, y.v);
+  auto* ynan = ir_.CreateFCmpUNO(y.v, y.v);
+  auto* nanpick = ir_.CreateSelect(ynan, x.v, y.v);
+  return LVal{this, ir_.CreateSelect(lt, x.v, ir_.CreateSelect(ge, y.v, nanpick))};
+}
+LVal LlvmBackend::fmax(LVal x, LVal y) {
+  auto* gt = ir_.CreateFCmpOGT(x.v, y.v);
+  auto* le = ir_.CreateFCmpOLE(x.v, y.v);
+  auto* ynan = ir_.CreateFCmpUNO(y.v, y.v);
+  auto* nanpick = ir_.CreateSelect(ynan, x.v, y.v);
+  return LVal{this, ir_.CreateSelect(gt, x.v, ir_.CreateSelect(le, y.v, nanpick))};
+}
+LVal LlvmBackend::pow(LVal x, LVal y) { return call_libm("pow", {x, y}); }
+LVal LlvmBackend::exp(LVal x) { return call_libm("exp", {x}); }
+LVal LlvmBackend::log(LVal x) { return call_libm("log", {x}); }
+LBool LlvmBackend::isfinite(LVal x) {
+  auto* ax = ir_.CreateUnaryIntrinsic(llvm::Intrinsic::fabs, x.v);
+  return LBool{this, ir_.CreateFCmpOLT(ax, llvm::ConstantFP::getInfinity(g_.f64()))};
+}
+LBool LlvmBackend::user_break() {
+  if (user_break_ptr_ == nullptr) return cfalse();
+  auto* from = ir_.GetInsertBlock();
+  auto* loadb = block("ub.load");
+  auto* endb = block("ub.end");
+  ir_.CreateCondBr(ir_.CreateIsNull(user_break_ptr_), endb, loadb);
+  ir_.SetInsertPoint(loadb);
+  auto* ld = ir_.CreateLoad(g_.i32(), user_break_ptr_);
+  ld->setAtomic(llvm::AtomicOrdering::Monotonic);  // std::memory_order_relaxed
+  ld->setAlignment(llvm::Align(4));
+  auto* set = ir_.CreateICmpNE(ld, ir_.getInt32(0));
+  ir_.CreateBr(endb);
+  ir_.SetInsertPoint(endb);
+  auto* phi = ir_.CreatePHI(g_.i1(), 2);
+  phi->addIncoming(ir_.getFalse(), from);
+  phi->addIncoming(set, loadb);
+  return LBool{this, phi};
+}
+
+LBool LlvmBackend::isnan(LVal x) { return LBool{this, ir_.CreateFCmpUNO(x.v, x.v)}; }
+
+void LlvmBackend::rhs(LVal t, LArr y, LArr out, LArr params, LArr ring, LIArr head) {
+  ir_.CreateCall(g_.rhs_fn(), {t.v, y.base, out.base, params.base, ring.base, head.base});
+}
+void LlvmBackend::inverse(LVal t, LArr y, LArr out, LArr params, LArr ring, LIArr head) {
+  auto* f = g_.inverse_fn();
+  if (!f) throw JitError("jit: the model has no [equations.inverse]");
+  ir_.CreateCall(f, {t.v, y.base, out.base, params.base, ring.base, head.base});
+}
+void LlvmBackend::jacobian(LVal t, LArr y, LArr J, LArr params, LArr ring, LIArr head) {
+  auto* f = g_.jacobian_fn();
+  if (!f) throw JitError("jit: the model has no [equations.jacobian]");
+  ir_.CreateCall(f, {t.v, y.base, J.base, params.base, ring.base, head.base});
+}
+void LlvmBackend::update_aux(LVal t, LArr y, LArr params, LArr aux_out, LArr ring, LIArr head) {
+  ir_.CreateCall(g_.update_aux_fn(), {t.v, y.base, params.base, aux_out.base, ring.base, head.base});
+}
+
+// ---------------------------------------------------------------------------------------------
+// Expressions
+
+llvm::Value* LlvmBackend::truthy(llvm::Value* x) {
+  return ir_.CreateFCmpUNE(x, llvm::ConstantFP::get(g_.f64(), 0.0));  // bytecode: x != 0.0
+}
+
+LVal LlvmBackend::eval(const ir::Expr& e, const Ctx& ctx) {
+  if (!e) throw std::logic_error("jit: null expression");
+  return LVal{this, emit(*e, ctx)};
+}
+
+llvm::Value* LlvmBackend::py_mod(llvm::Value* vx, llvm::Value* wx) {
+  // pymath.hpp py::mod, with frem = C fmod (exact).
+  auto* zero = llvm::ConstantFP::get(g_.f64(), 0.0);
+  auto* m = ir_.CreateFRem(vx, wx);
+  auto* nz = ir_.CreateFCmpUNE(m, zero);
+  auto* wneg = ir_.CreateFCmpOLT(wx, zero);
+  auto* mneg = ir_.CreateFCmpOLT(m, zero);
+  auto* fix = ir_.CreateICmpNE(wneg, mneg);
+  auto* madj = ir_.CreateSelect(fix, ir_.CreateFAdd(m, wx), m);
+  auto* zs = ir_.CreateBinaryIntrinsic(llvm::Intrinsic::copysign, zero, wx);
+  return ir_.CreateSelect(nz, madj, zs);
+}
+
+llvm::Value* LlvmBackend::py_floordiv(llvm::Value* vx, llvm::Value* wx) {
+  auto* zero = llvm::ConstantFP::get(g_.f64(), 0.0);
+  auto* one = llvm::ConstantFP::get(g_.f64(), 1.0);
+  auto* half = llvm::ConstantFP::get(g_.f64(), 0.5);
+  auto* m = ir_.CreateFRem(vx, wx);
+  auto* div0 = ir_.CreateFDiv(ir_.CreateFSub(vx, m), wx);
+  auto* nz = ir_.CreateFCmpUNE(m, zero);
+  auto* wneg = ir_.CreateFCmpOLT(wx, zero);
+  auto* mneg = ir_.CreateFCmpOLT(m, zero);
+  auto* fix = ir_.CreateAnd(nz, ir_.CreateICmpNE(wneg, mneg));
+  auto* div = ir_.CreateSelect(fix, ir_.CreateFSub(div0, one), div0);
+  auto* fd0 = ir_.CreateUnaryIntrinsic(llvm::Intrinsic::floor, div);
+  auto* up = ir_.CreateFCmpOGT(ir_.CreateFSub(div, fd0), half);
+  auto* fd = ir_.CreateSelect(up, ir_.CreateFAdd(fd0, one), fd0);
+  auto* zs = ir_.CreateBinaryIntrinsic(llvm::Intrinsic::copysign, zero, ir_.CreateFDiv(vx, wx));
+  auto* divnz = ir_.CreateFCmpUNE(div, zero);
+  return ir_.CreateSelect(divnz, fd, zs);
+}
+
+llvm::Value* LlvmBackend::emit(const ir::Node& n, const Ctx& ctx) {
+  using ir::Op;
+  auto* F = g_.f64();
+  auto arg = [&](std::size_t i) -> llvm::Value* {
+    if (i >= n.args.size() || !n.args[i]) throw std::logic_error("jit: malformed expression node");
+    return emit(*n.args[i], ctx);
+  };
+  auto b2d = [&](llvm::Value* i1) { return ir_.CreateUIToFP(i1, F); };
+  switch (n.op) {
+    case Op::Const: return llvm::ConstantFP::get(F, n.value);
+    case Op::State: return LVal(ctx.y[static_cast<std::int64_t>(n.index)]).v;
+    case Op::Param: return LVal(ctx.params[static_cast<std::int64_t>(n.index)]).v;
+    case Op::Time: return ctx.t.v;
+    case Op::Lag: {
+      const auto& lags = g_.model.lags;
+      if (n.index < 0 || n.index >= static_cast<int>(lags.size())) throw std::logic_error("jit: bad lag slot");
+      const auto& L = lags[static_cast<std::size_t>(n.index)];
+      // idx = (head - k + shift) % depth; if (idx < 0) idx += depth   (bytecode.cpp BC::Lag)
+      llvm::Value* head = LInt(ctx.lag_head[static_cast<std::int64_t>(n.index)]).v;
+      auto* depth = ir_.getInt64(static_cast<std::uint64_t>(L.depth));
+      auto* raw = ir_.CreateAdd(head, ir_.getInt64(static_cast<std::uint64_t>(std::int64_t{ctx.lag_shift} - n.k)));
+      auto* rem = ir_.CreateSRem(raw, depth);
+      auto* idx = ir_.CreateSelect(ir_.CreateICmpSLT(rem, ir_.getInt64(0)), ir_.CreateAdd(rem, depth), rem);
+      auto* pos = ir_.CreateAdd(idx, ir_.getInt64(static_cast<std::uint64_t>(L.offset)));
+      return ir_.CreateLoad(F, ir_.CreateInBoundsGEP(F, ctx.lag_ring.base, pos));
+    }
+    case Op::LoopVar: {
+      auto it = loop_vars_.find(n.index);
+      if (it == loop_vars_.end()) throw std::logic_error("jit: loop variable outside its loop");
+      return ir_.CreateLoad(F, it->second);
+    }
+    case Op::Neg: return ir_.CreateFNeg(arg(0));
+    case Op::Not: return b2d(ir_.CreateFCmpOEQ(arg(0), llvm::ConstantFP::get(F, 0.0)));  // x != 0 ? 0 : 1
+    case Op::Add: { auto* a = arg(0); return ir_.CreateFAdd(a, arg(1)); }
+    case Op::Sub: { auto* a = arg(0); return ir_.CreateFSub(a, arg(1)); }
+    case Op::Mul: { auto* a = arg(0); return ir_.CreateFMul(a, arg(1)); }
+    case Op::Div: { auto* a = arg(0); return ir_.CreateFDiv(a, arg(1)); }
+    case Op::FloorDiv: { auto* a = arg(0); return py_floordiv(a, arg(1)); }
+    case Op::Mod: { auto* a = arg(0); return py_mod(a, arg(1)); }
+    case Op::Pow: { LVal a{this, arg(0)}; LVal c{this, arg(1)}; return pow(a, c).v; }
+    case Op::Lt: { auto* a = arg(0); return b2d(ir_.CreateFCmpOLT(a, arg(1))); }
+    case Op::Le: { auto* a = arg(0); return b2d(ir_.CreateFCmpOLE(a, arg(1))); }
+    case Op::Gt: { auto* a = arg(0); return b2d(ir_.CreateFCmpOGT(a, arg(1))); }
+    case Op::Ge: { auto* a = arg(0); return b2d(ir_.CreateFCmpOGE(a, arg(1))); }
+    case Op::Eq: { auto* a = arg(0); return b2d(ir_.CreateFCmpOEQ(a, arg(1))); }
+    case Op::Ne: { auto* a = arg(0); return b2d(ir_.CreateFCmpUNE(a, arg(1))); }
+    case Op::And:
+    case Op::Or: {
+      // Python value semantics with short circuit: And = a ? b : a, Or = a ? a : b.
+      auto* a = arg(0);
+      auto* from = ir_.GetInsertBlock();
+      auto* rhsb = block(n.op == Op::And ? "and.rhs" : "or.rhs");
+      auto* endb = block(n.op == Op::And ? "and.end" : "or.end");
+      auto* t = truthy(a);
+      if (n.op == Op::And) ir_.CreateCondBr(t, rhsb, endb);
+      else ir_.CreateCondBr(t, endb, rhsb);
+      ir_.SetInsertPoint(rhsb);
+      auto* c = arg(1);
+      auto* rhs_end = ir_.GetInsertBlock();
+      ir_.CreateBr(endb);
+      ir_.SetInsertPoint(endb);
+      auto* phi = ir_.CreatePHI(F, 2);
+      phi->addIncoming(a, from);
+      phi->addIncoming(c, rhs_end);
+      return phi;
+    }
+    case Op::Select: {
+      auto* cnd = truthy(arg(0));
+      auto* thenb = block("sel.then");
+      auto* elseb = block("sel.else");
+      auto* endb = block("sel.end");
+      ir_.CreateCondBr(cnd, thenb, elseb);
+      ir_.SetInsertPoint(thenb);
+      auto* tv = arg(1);
+      auto* tend = ir_.GetInsertBlock();
+      ir_.CreateBr(endb);
+      ir_.SetInsertPoint(elseb);
+      auto* ev = arg(2);
+      auto* eend = ir_.GetInsertBlock();
+      ir_.CreateBr(endb);
+      ir_.SetInsertPoint(endb);
+      auto* phi = ir_.CreatePHI(F, 2);
+      phi->addIncoming(tv, tend);
+      phi->addIncoming(ev, eend);
+      return phi;
+    }
+    case Op::Call: return emit_call(n, ctx);
+    case Op::Sum:
+    case Op::Prod: return emit_loop(n, ctx);
+  }
+  throw std::logic_error("jit: unknown expression op");
+}
+
+llvm::Value* LlvmBackend::emit_call(const ir::Node& n, const Ctx& ctx) {
+  using ir::Fn;
+  std::vector<llvm::Value*> a;
+  for (const auto& x : n.args) {
+    if (!x) throw std::logic_error("jit: malformed call");
+    a.push_back(emit(*x, ctx));
+  }
+  auto V = [&](std::size_t i) { return LVal{this, a.at(i)}; };
+  auto intr1 = [&](llvm::Intrinsic::ID id) { return ir_.CreateUnaryIntrinsic(id, a.at(0)); };
+  if (n.fn == Fn::min || n.fn == Fn::max) {
+    // py::min2 / py::max2 folded left to right.
+    if (a.empty()) throw std::logic_error("jit: min/max without arguments");
+    llvm::Value* cur = a[0];
+    for (std::size_t k = 1; k < a.size(); ++k) {
+      auto* pick = n.fn == Fn::min ? ir_.CreateFCmpOLT(a[k], cur) : ir_.CreateFCmpOGT(a[k], cur);
+      cur = ir_.CreateSelect(pick, a[k], cur);
+    }
+    return cur;
+  }
+  if (a.size() == 1) {
+    switch (n.fn) {
+      case Fn::abs: return intr1(llvm::Intrinsic::fabs);
+      case Fn::round: return intr1(llvm::Intrinsic::roundeven);  // nearbyint in round-to-nearest-even
+      case Fn::sqrt: return intr1(llvm::Intrinsic::sqrt);
+      case Fn::floor: return intr1(llvm::Intrinsic::floor);
+      case Fn::ceil: return intr1(llvm::Intrinsic::ceil);
+      case Fn::trunc:
+      case Fn::to_int: return intr1(llvm::Intrinsic::trunc);
+      case Fn::to_float: return a[0];
+      case Fn::to_bool: return ir_.CreateUIToFP(truthy(a[0]), g_.f64());
+      case Fn::exp:
+      case Fn::expm1:
+      case Fn::log:
+      case Fn::log10:
+      case Fn::log2:
+      case Fn::log1p:
+      case Fn::sin:
+      case Fn::cos:
+      case Fn::tan:
+      case Fn::asin:
+      case Fn::acos:
+      case Fn::atan:
+      case Fn::sinh:
+      case Fn::cosh:
+      case Fn::tanh:
+      case Fn::asinh:
+      case Fn::acosh:
+      case Fn::atanh:
+      case Fn::erf:
+      case Fn::erfc: return call_libm(ir::fn_name(n.fn), {V(0)}).v;
+      default: return llvm::ConstantFP::getNaN(g_.f64());  // bytecode call1 default
+    }
+  }
+  if (a.size() == 2) {
+    switch (n.fn) {
+      case Fn::atan2:
+      case Fn::hypot:
+      case Fn::pow: return call_libm(ir::fn_name(n.fn), {V(0), V(1)}).v;
+      case Fn::copysign: return ir_.CreateBinaryIntrinsic(llvm::Intrinsic::copysign, a[0], a[1]);
+      default: return llvm::ConstantFP::getNaN(g_.f64());  // bytecode call2 default
+    }
+  }
+  throw std::logic_error("jit: bad arity for a math call");
+}
+
+llvm::Value* LlvmBackend::emit_loop(const ir::Node& n, const Ctx& ctx) {
+  // bytecode LoopInit/LoopTest/LoopInc/AccAdd|AccMul: range(trunc(start), trunc(stop), trunc(step)),
+  // accumulator starts at 0 (sum) / 1 (prod); the conditions args[4..] filter the body.
+  auto* F = g_.f64();
+  auto* I = g_.i64();
+  if (n.args.size() < 4) throw std::logic_error("jit: malformed sum/prod");
+  auto* start = arg_to_i64(n, 0, ctx);
+  auto* stop = arg_to_i64(n, 1, ctx);
+  auto* step = arg_to_i64(n, 2, ctx);
+  auto* ivar = entry_alloca(I, "loop.i");
+  auto* lvar = entry_alloca(F, "loop.v");
+  auto* acc = entry_alloca(F, "loop.acc");
+  ir_.CreateStore(start, ivar);
+  ir_.CreateStore(llvm::ConstantFP::get(F, n.op == ir::Op::Sum ? 0.0 : 1.0), acc);
+  auto* testb = block("loop.test");
+  auto* bodyb = block("loop.body");
+  auto* incb = block("loop.inc");
+  auto* endb = block("loop.end");
+  ir_.CreateBr(testb);
+  ir_.SetInsertPoint(testb);
+  auto* cur = ir_.CreateLoad(I, ivar);
+  auto* zero = ir_.getInt64(0);
+  auto* pos = ir_.CreateICmpSGT(step, zero);
+  auto* neg = ir_.CreateICmpSLT(step, zero);
+  auto* go = ir_.CreateSelect(pos, ir_.CreateICmpSLT(cur, stop),
+                              ir_.CreateSelect(neg, ir_.CreateICmpSGT(cur, stop), ir_.getFalse()));
+  ir_.CreateCondBr(go, bodyb, endb);
+  ir_.SetInsertPoint(bodyb);
+  ir_.CreateStore(ir_.CreateSIToFP(cur, F), lvar);
+  auto saved = loop_vars_.find(n.index) != loop_vars_.end() ? loop_vars_[n.index] : nullptr;
+  loop_vars_[n.index] = lvar;
+  for (std::size_t c = 4; c < n.args.size(); ++c) {
+    auto* cv = emit(*n.args[c], ctx);
+    auto* nextb = block("loop.cond");
+    ir_.CreateCondBr(truthy(cv), nextb, incb);
+    ir_.SetInsertPoint(nextb);
+  }
+  auto* body = emit(*n.args[3], ctx);
+  auto* a = ir_.CreateLoad(F, acc);
+  ir_.CreateStore(n.op == ir::Op::Sum ? ir_.CreateFAdd(a, body) : ir_.CreateFMul(a, body), acc);
+  ir_.CreateBr(incb);
+  ir_.SetInsertPoint(incb);
+  ir_.CreateStore(ir_.CreateAdd(ir_.CreateLoad(I, ivar), step), ivar);
+  ir_.CreateBr(testb);
+  ir_.SetInsertPoint(endb);
+  if (saved) loop_vars_[n.index] = saved;
+  else loop_vars_.erase(n.index);
+  return ir_.CreateLoad(F, acc);
+}
+
+llvm::Value* LlvmBackend::arg_to_i64(const ir::Node& n, std::size_t i, const Ctx& ctx) {
+  if (!n.args[i]) throw std::logic_error("jit: malformed loop bound");
+  auto* v = emit(*n.args[i], ctx);
+  // static_cast<int64_t>(std::trunc(x)); fptosi truncates toward zero.
+  return ir_.CreateFPToSI(ir_.CreateUnaryIntrinsic(llvm::Intrinsic::trunc, v), g_.i64());
+}
+
+}  // namespace dynlib::jit

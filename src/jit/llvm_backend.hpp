@@ -1,0 +1,323 @@
+// The LLVM backend `B` of the kernel concept (src/kernels/backend.hpp): the same stepper, runner,
+// event and guard templates the interpreter executes with DirectBackend here EMIT LLVM IR.
+//   Val  = a double SSA value          Bool = an i1 SSA value          Int = an i64 SSA value
+//   Arr  = a double* (indexing yields a Ref: an lvalue that stores on `=` and, like a double& copied
+//          into a local in the interpreter, carries the value loaded where it was formed)
+//   Var/IVar = an alloca (promoted to SSA by mem2reg), value semantics on copy
+//   if_/while_/for_ emit basic blocks; eval() emits a lowered ir::Expr inline; rhs()/jacobian()
+//   emit calls to the unit's internal model functions (inlined by O3).
+// Strict IEEE: no fast-math flags, no `contract`, libm calls marked `nobuiltin` so LLVM never
+// replaces them (pow(x,2) -> x*x, sin+cos -> sincos, constant folding with another libm, ...).
+// Only src/jit/ includes this header (it pulls IRBuilder.h).
+#pragma once
+#include <llvm/IR/IRBuilder.h>
+#include <llvm/IR/LLVMContext.h>
+#include <llvm/IR/Module.h>
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <utility>
+
+#include "dynlib/ir.hpp"
+#include "kernels/backend.hpp"
+
+namespace dynlib::jit {
+
+class LlvmBackend;
+
+struct LVal {
+  LlvmBackend* b = nullptr;
+  llvm::Value* v = nullptr;
+};
+struct LBool {
+  LlvmBackend* b = nullptr;
+  llvm::Value* v = nullptr;  // i1
+};
+struct LInt {
+  LlvmBackend* b = nullptr;
+  llvm::Value* v = nullptr;  // i64
+};
+
+// Lvalue proxies for array elements.
+struct LRef {
+  LlvmBackend* b = nullptr;
+  llvm::Value* ptr = nullptr;
+  llvm::Value* loaded = nullptr;  // value at the point the reference was formed
+  operator LVal() const { return LVal{b, loaded}; }
+  LRef& operator=(LVal v);
+  LRef& operator=(const LRef& o) { return *this = LVal(o); }
+  LRef(LlvmBackend* bb, llvm::Value* p);
+  LRef(const LRef&) = default;
+};
+struct LIRef {
+  LlvmBackend* b = nullptr;
+  llvm::Value* ptr = nullptr;
+  llvm::Value* loaded = nullptr;
+  operator LInt() const { return LInt{b, loaded}; }
+  LIRef& operator=(LInt v);
+  LIRef& operator=(const LIRef& o) { return *this = LInt(o); }
+  LIRef(LlvmBackend* bb, llvm::Value* p);
+  LIRef(const LIRef&) = default;
+};
+
+struct LArr {
+  LlvmBackend* b = nullptr;
+  llvm::Value* base = nullptr;  // ptr to double
+  LRef operator[](int i) const;
+  LRef operator[](std::int64_t i) const;
+  LRef operator[](LInt i) const;
+};
+struct LIArr {
+  LlvmBackend* b = nullptr;
+  llvm::Value* base = nullptr;  // ptr to i64
+  LIRef operator[](int i) const;
+  LIRef operator[](std::int64_t i) const;
+  LIRef operator[](LInt i) const;
+};
+
+// Mutable scalars: an alloca in the function's entry block.
+struct LVar {
+  LlvmBackend* b = nullptr;
+  llvm::Value* slot = nullptr;
+  LVal get() const;
+  operator LVal() const { return get(); }
+  LVar& operator=(LVal v);
+  LVar& operator=(const LVar& o) { return *this = o.get(); }
+  LVar(LlvmBackend* bb, LVal init);
+  LVar(const LVar& o);  // value semantics: a new variable holding o's current value
+};
+struct LIVar {
+  LlvmBackend* b = nullptr;
+  llvm::Value* slot = nullptr;
+  LInt get() const;
+  operator LInt() const { return get(); }
+  LIVar& operator=(LInt v);
+  LIVar& operator=(const LIVar& o) { return *this = o.get(); }
+  LIVar(LlvmBackend* bb, LInt init);
+  LIVar(const LIVar& o);
+};
+
+// Arithmetic and comparisons (non-template, so Ref/Var convert implicitly).
+LVal operator+(LVal a, LVal c);
+LVal operator-(LVal a, LVal c);
+LVal operator*(LVal a, LVal c);
+LVal operator/(LVal a, LVal c);
+LVal operator-(LVal a);
+LBool operator<(LVal a, LVal c);
+LBool operator<=(LVal a, LVal c);
+LBool operator>(LVal a, LVal c);
+LBool operator>=(LVal a, LVal c);
+LBool operator==(LVal a, LVal c);
+LBool operator!=(LVal a, LVal c);
+LInt operator+(LInt a, LInt c);
+LInt operator-(LInt a, LInt c);
+LInt operator*(LInt a, LInt c);
+LInt operator/(LInt a, LInt c);  // C++ truncating division
+LInt operator%(LInt a, LInt c);  // C++ remainder
+LInt operator-(LInt a);
+LBool operator<(LInt a, LInt c);
+LBool operator<=(LInt a, LInt c);
+LBool operator>(LInt a, LInt c);
+LBool operator>=(LInt a, LInt c);
+LBool operator==(LInt a, LInt c);
+LBool operator!=(LInt a, LInt c);
+
+// Per-module state shared by every backend instance emitting into one module: the model, the
+// lazily emitted model functions (rhs, jacobian, ...) and libm declarations.
+class ModuleGen {
+ public:
+  ModuleGen(llvm::LLVMContext& ctx, llvm::Module& mod, const ir::ModelIR& model);
+  llvm::LLVMContext& ctx;
+  llvm::Module& mod;
+  const ir::ModelIR& model;
+
+  llvm::Type* f64() const { return llvm::Type::getDoubleTy(ctx); }
+  llvm::Type* i64() const { return llvm::Type::getInt64Ty(ctx); }
+  llvm::Type* i32() const { return llvm::Type::getInt32Ty(ctx); }
+  llvm::Type* i1() const { return llvm::Type::getInt1Ty(ctx); }
+  llvm::PointerType* ptr() const { return llvm::PointerType::get(ctx, 0); }
+
+  // Model functions, emitted on first use:
+  //   void rhs/inverse/jacobian(double t, const double* y, double* out, const double* params,
+  //                             const double* lag_ring, const int64_t* lag_head)
+  //   void update_aux(double t, const double* y, const double* params, double* aux_out,
+  //                   const double* lag_ring, const int64_t* lag_head)        (lag_shift = 1)
+  llvm::Function* rhs_fn();
+  llvm::Function* inverse_fn();   // null if the model has no inverse
+  llvm::Function* jacobian_fn();  // null if the model has no jacobian
+  llvm::Function* update_aux_fn();
+  // A libm function double(double...) with the given name.
+  llvm::FunctionCallee libm(const char* name, int arity);
+
+  // Creates `name` with the given type and external linkage, attributes nounwind; returns it with
+  // an entry block. Every function of a unit goes through here.
+  llvm::Function* new_function(const std::string& name, llvm::FunctionType* ty);
+
+ private:
+  llvm::Function* block_fn(const char* name, const std::vector<ir::Expr>& es, int lag_shift, bool aux_order);
+  llvm::Function* rhs_ = nullptr;
+  llvm::Function* inverse_ = nullptr;
+  llvm::Function* jacobian_ = nullptr;
+  llvm::Function* aux_ = nullptr;
+};
+
+class LlvmBackend {
+ public:
+  using Val = LVal;
+  using Bool = LBool;
+  using Int = LInt;
+  using Arr = LArr;
+  using IArr = LIArr;
+  using Var = LVar;
+  using IVar = LIVar;
+  using Ctx = kernels::EvalCtx<LlvmBackend>;
+
+  // Emits into `fn` (positioned at the end of its entry block).
+  LlvmBackend(ModuleGen& g, llvm::Function* fn);
+  LlvmBackend(const LlvmBackend&) = delete;
+  LlvmBackend& operator=(const LlvmBackend&) = delete;
+
+  ModuleGen& gen() { return g_; }
+  llvm::IRBuilder<>& ir() { return ir_; }
+  llvm::Function* function() { return fn_; }
+  llvm::Value* arg(unsigned i) { return fn_->getArg(i); }
+
+  // ---- literals and wrapping ----
+  Val c(double v) { return Val{this, llvm::ConstantFP::get(g_.f64(), v)}; }
+  Int ci(std::int64_t v) { return Int{this, llvm::ConstantInt::get(g_.i64(), static_cast<std::uint64_t>(v), true)}; }
+  Bool ctrue() { return Bool{this, llvm::ConstantInt::getTrue(g_.ctx)}; }
+  Bool cfalse() { return Bool{this, llvm::ConstantInt::getFalse(g_.ctx)}; }
+  Val val(llvm::Value* v) { return Val{this, v}; }
+  Int ival(llvm::Value* v) { return Int{this, v}; }
+  Bool bval(llvm::Value* v) { return Bool{this, v}; }
+  Arr arr(llvm::Value* p) { return Arr{this, p}; }
+  IArr iarr(llvm::Value* p) { return IArr{this, p}; }
+  Arr offset(Arr a, int k) { return Arr{this, gep_f64(a.base, k)}; }
+  Arr offset(Arr a, Int k) { return Arr{this, ir_.CreateInBoundsGEP(g_.f64(), a.base, k.v)}; }
+  IArr offset(IArr a, int k) { return IArr{this, ir_.CreateInBoundsGEP(g_.i64(), a.base, ir_.getInt64(k))}; }
+  IArr offset(IArr a, Int k) { return IArr{this, ir_.CreateInBoundsGEP(g_.i64(), a.base, k.v)}; }
+
+  Var var(Val init) { return Var(this, init); }
+  IVar ivar(Int init) { return IVar(this, init); }
+
+  // ---- logic ----
+  Bool land(Bool a, Bool c) { return Bool{this, ir_.CreateAnd(a.v, c.v)}; }
+  Bool lor(Bool a, Bool c) { return Bool{this, ir_.CreateOr(a.v, c.v)}; }
+  Bool lnot(Bool a) { return Bool{this, ir_.CreateNot(a.v)}; }
+  Val select(Bool cnd, Val a, Val c) { return Val{this, ir_.CreateSelect(cnd.v, a.v, c.v)}; }
+  Int iselect(Bool cnd, Int a, Int c) { return Int{this, ir_.CreateSelect(cnd.v, a.v, c.v)}; }
+  Bool bselect(Bool cnd, Bool a, Bool c) { return Bool{this, ir_.CreateSelect(cnd.v, a.v, c.v)}; }
+
+  // ---- math (same results as the <cmath> calls of DirectBackend) ----
+  Val sqrt(Val x);
+  Val fabs(Val x);
+  Val fmin(Val x, Val y);  // glibc fmin: x<y ? x : x>=y ? y : isnan(y) ? x : y
+  Val fmax(Val x, Val y);
+  Val pow(Val x, Val y);
+  Val floor(Val x);
+  Val exp(Val x);
+  Val log(Val x);
+  Bool isfinite(Val x);
+  Bool isnan(Val x);
+  Val to_val(Int i) { return Val{this, ir_.CreateSIToFP(i.v, g_.f64())}; }
+  Int to_int(Val x) { return Int{this, ir_.CreateFPToSI(x.v, g_.i64())}; }
+  Int imin(Int a, Int c) { return iselect(c < a, c, a); }
+  Int imax(Int a, Int c) { return iselect(c > a, c, a); }
+  // A call to a C function double f(double...) from libm (nobuiltin: never rewritten).
+  Val call_libm(const char* name, std::initializer_list<Val> args);
+
+  // ---- control flow ----
+  template <class Then>
+  void if_(Bool cnd, Then&& then_fn) {
+    auto* thenb = block("if.then");
+    auto* endb = block("if.end");
+    ir_.CreateCondBr(cnd.v, thenb, endb);
+    ir_.SetInsertPoint(thenb);
+    then_fn();
+    ir_.CreateBr(endb);
+    ir_.SetInsertPoint(endb);
+  }
+  template <class Then, class Else>
+  void if_(Bool cnd, Then&& then_fn, Else&& else_fn) {
+    auto* thenb = block("if.then");
+    auto* elseb = block("if.else");
+    auto* endb = block("if.end");
+    ir_.CreateCondBr(cnd.v, thenb, elseb);
+    ir_.SetInsertPoint(thenb);
+    then_fn();
+    ir_.CreateBr(endb);
+    ir_.SetInsertPoint(elseb);
+    else_fn();
+    ir_.CreateBr(endb);
+    ir_.SetInsertPoint(endb);
+  }
+  template <class Cond, class Body>
+  void while_(Cond&& cond_fn, Body&& body_fn) {
+    auto* headb = block("while.cond");
+    auto* bodyb = block("while.body");
+    auto* endb = block("while.end");
+    ir_.CreateBr(headb);
+    ir_.SetInsertPoint(headb);
+    Bool cnd = cond_fn();
+    ir_.CreateCondBr(cnd.v, bodyb, endb);
+    ir_.SetInsertPoint(bodyb);
+    body_fn();
+    ir_.CreateBr(headb);
+    ir_.SetInsertPoint(endb);
+  }
+  // for (i = lo; i < hi; ++i) body(i)
+  template <class Body>
+  void for_(Int lo, Int hi, Body&& body_fn) {
+    IVar i = ivar(lo);
+    while_([&] { return i.get() < hi; },
+           [&] {
+             Int cur = i.get();
+             body_fn(cur);
+             i = cur + ci(1);
+           });
+  }
+
+  // ---- model functions ----
+  // Emits the lowered expression inline (left to right, Python semantics, bit-identical to the
+  // interpreter's bytecode).
+  Val eval(const ir::Expr& e, const Ctx& ctx);
+  void rhs(Val t, Arr y, Arr out, Arr params, Arr lag_ring, IArr lag_head);
+  void inverse(Val t, Arr y, Arr out, Arr params, Arr lag_ring, IArr lag_head);
+  void jacobian(Val t, Arr y, Arr J, Arr params, Arr lag_ring, IArr lag_head);
+  void update_aux(Val t, Arr y, Arr params, Arr aux_out, Arr lag_ring, IArr lag_head);
+  bool has_model_jacobian() const { return g_.model.jacobian.has_value(); }
+  // Relaxed atomic load of *flag != 0, false if the flag pointer is null (set by the runner prologue).
+  Bool user_break();
+  void set_user_break_ptr(llvm::Value* p) { user_break_ptr_ = p; }
+  bool has_inverse() const { return g_.model.inverse.has_value(); }
+  const ir::ModelIR& model() const { return g_.model; }
+
+  // ---- helpers for the backend implementation ----
+  llvm::BasicBlock* block(const char* name) { return llvm::BasicBlock::Create(g_.ctx, name, fn_); }
+  llvm::AllocaInst* entry_alloca(llvm::Type* ty, const char* name);
+  llvm::Value* gep_f64(llvm::Value* base, std::int64_t k) {
+    return k == 0 ? base : ir_.CreateConstInBoundsGEP1_64(g_.f64(), base, static_cast<std::uint64_t>(k));
+  }
+  llvm::Value* null_ptr() { return llvm::ConstantPointerNull::get(g_.ptr()); }
+  Arr null_arr() { return Arr{this, null_ptr()}; }
+  IArr null_iarr() { return IArr{this, null_ptr()}; }
+
+ private:
+  llvm::Value* truthy(llvm::Value* x);  // x != 0 (NaN is truthy, as in Python)
+  llvm::Value* emit(const ir::Node& n, const Ctx& ctx);
+  llvm::Value* emit_call(const ir::Node& n, const Ctx& ctx);
+  llvm::Value* emit_loop(const ir::Node& n, const Ctx& ctx);
+  llvm::Value* arg_to_i64(const ir::Node& n, std::size_t i, const Ctx& ctx);
+  llvm::Value* py_mod(llvm::Value* a, llvm::Value* b);
+  llvm::Value* py_floordiv(llvm::Value* a, llvm::Value* b);
+
+  ModuleGen& g_;
+  llvm::Function* fn_;
+  llvm::IRBuilder<> ir_;
+  std::map<int, llvm::Value*> loop_vars_;
+  llvm::Value* user_break_ptr_ = nullptr;  // const int32_t* (may be null at run time)  // loop slot -> alloca (double) of the innermost active loop
+};
+
+}  // namespace dynlib::jit

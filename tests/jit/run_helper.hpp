@@ -1,0 +1,156 @@
+// A minimal host for CompiledModel::run() (the re-entry protocol of runner_abi.hpp), used to run the
+// interpreter and the JIT with exactly the same inputs and compare every output bit for bit.
+#pragma once
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+#include "kernels/compiled_model.hpp"
+
+namespace dynlib::test {
+
+struct RunOut {
+  std::int32_t status = 0;
+  std::int64_t n_rec = 0, n_evt = 0, steps = 0;
+  double t = 0, dt = 0, err_est = 0;
+  std::vector<double> T, Y, AUX, EVT_LOG, y_final, y_prev, params, aux_values, ws;
+  std::vector<std::int64_t> STEP, EVT_CODE, EVT_INDEX, iws, lag_head;
+  std::vector<double> lag_ring;
+  int reentries = 0;
+};
+
+struct RunSpec {
+  std::int64_t n_steps = 400;   // fixed/map: horizon = t0 + n_steps*dt; adaptive: t_end = t0 + n_steps*dt
+  std::int64_t max_steps = 20000;
+  std::int64_t record_interval = 1;
+  std::int64_t cap_rec = 7;     // small on purpose: exercises GROW_REC re-entry
+  std::int64_t cap_evt = 1;
+  double t_span_scale = 1.0;
+};
+
+inline RunOut run_model(const kernels::CompiledModel& cm, const RunSpec& spec = {}) {
+  const auto& m = cm.model();
+  const auto& s = cm.stepper();
+  const auto& L = cm.layout();
+  const auto n = static_cast<std::size_t>(L.n_state);
+  std::vector<double> y(m.state_ic), yprev(m.state_ic), p(m.param_vals), aux(std::max<std::int64_t>(L.n_aux, 1)),
+      ring(std::max<std::int64_t>(L.lag_ring_size, 1)), ws(std::max<std::int64_t>(L.ws_size, 1)), yprop(std::max<std::size_t>(n, 1)),
+      scratch(std::max<std::int64_t>(L.scratch_size, 1));
+  std::vector<std::int64_t> head(std::max<std::int64_t>(L.n_lags, 1)), iws(std::max<std::int64_t>(L.iws_size, 1));
+  cm.seed_lags(y.data(), ring.data(), head.data());
+  auto cfg = cm.default_config();
+  const double dt = m.sim.dt > 0 ? m.sim.dt : 0.01;
+  const double t0 = m.sim.t0;
+  std::vector<std::int64_t> srec(n), arec(static_cast<std::size_t>(L.n_aux));
+  for (std::size_t k = 0; k < n; ++k) srec[k] = static_cast<std::int64_t>(k);
+  for (std::size_t k = 0; k < arec.size(); ++k) arec[k] = static_cast<std::int64_t>(k);
+
+  std::int64_t cap_rec = spec.cap_rec, cap_evt = std::max(spec.cap_evt, L.min_cap_evt);
+  std::vector<double> T(cap_rec), Y(n * cap_rec), AUX(arec.size() * cap_rec), EL(cap_evt * L.log_width);
+  std::vector<std::int64_t> STEP(cap_rec), EC(cap_evt), EI(cap_evt);
+
+  kernels::RunnerArgs a;
+  const bool is_map = m.kind == ir::Kind::map;
+  a.t_end = t0 + static_cast<double>(spec.n_steps) * dt * spec.t_span_scale;
+  a.step_end = is_map ? spec.n_steps : spec.max_steps;
+  a.record_interval = spec.record_interval;
+  a.n_state = L.n_state;
+  a.t_base = t0;
+  a.step_base = 0;
+  a.dt_nominal = dt;
+  a.y_curr = y.data();
+  a.y_prev = yprev.data();
+  a.params = p.data();
+  a.lag_ring = ring.data();
+  a.lag_head = head.data();
+  a.aux_values = aux.data();
+  a.ws = ws.data();
+  a.iws = iws.data();
+  a.stepper_config = cfg.data();
+  a.n_config = static_cast<std::int64_t>(cfg.size());
+  a.y_prop = yprop.data();
+  a.scratch = scratch.data();
+  a.state_rec_idx = srec.data();
+  a.n_rec_states = static_cast<std::int64_t>(n);
+  a.aux_rec_idx = arec.data();
+  a.n_rec_aux = static_cast<std::int64_t>(arec.size());
+  a.t = t0;
+  a.dt = dt;
+  if (s.adaptive)
+    a.dt = cm.initial_step(t0, a.t_end, y.data(), p.data(), cfg.data(), a.n_config, dt, ring.data(), head.data());
+  RunOut out;
+  auto bind = [&] {
+    a.T = T.data();
+    a.Y = Y.data();
+    a.AUX = AUX.data();
+    a.STEP = STEP.data();
+    a.cap_rec = cap_rec;
+    a.EVT_CODE = EC.data();
+    a.EVT_INDEX = EI.data();
+    a.EVT_LOG_DATA = EL.data();
+    a.cap_evt = cap_evt;
+  };
+  bind();
+  for (int guard = 0; guard < 10000; ++guard) {
+    cm.run(a);
+    const auto st = static_cast<Status>(a.status);
+    if (st == Status::GROW_REC) {
+      std::int64_t nc = std::max(a.need_rec, cap_rec * 2);
+      std::vector<double> T2(nc), Y2(n * nc), AUX2(arec.size() * nc);
+      std::vector<std::int64_t> S2(nc);
+      std::copy(T.begin(), T.end(), T2.begin());
+      std::copy(STEP.begin(), STEP.end(), S2.begin());
+      for (std::size_t k = 0; k < n; ++k)
+        std::copy(Y.begin() + k * cap_rec, Y.begin() + (k + 1) * cap_rec, Y2.begin() + k * nc);
+      for (std::size_t k = 0; k < arec.size(); ++k)
+        std::copy(AUX.begin() + k * cap_rec, AUX.begin() + (k + 1) * cap_rec, AUX2.begin() + k * nc);
+      T.swap(T2), Y.swap(Y2), AUX.swap(AUX2), STEP.swap(S2);
+      cap_rec = nc;
+      bind();
+      ++out.reentries;
+      continue;
+    }
+    if (st == Status::GROW_EVT) {
+      std::int64_t nc = std::max(a.need_evt, cap_evt * 2);
+      EC.resize(nc), EI.resize(nc), EL.resize(nc * L.log_width);
+      cap_evt = nc;
+      bind();
+      ++out.reentries;
+      continue;
+    }
+    break;
+  }
+  out.status = a.status;
+  out.n_rec = a.i;
+  out.n_evt = a.m;
+  out.steps = a.step;
+  out.t = a.t;
+  out.dt = a.dt;
+  out.err_est = a.err_est;
+  out.T.assign(T.begin(), T.begin() + a.i);
+  out.STEP.assign(STEP.begin(), STEP.begin() + a.i);
+  for (std::size_t k = 0; k < n; ++k) out.Y.insert(out.Y.end(), Y.begin() + k * cap_rec, Y.begin() + k * cap_rec + a.i);
+  for (std::size_t k = 0; k < arec.size(); ++k)
+    out.AUX.insert(out.AUX.end(), AUX.begin() + k * cap_rec, AUX.begin() + k * cap_rec + a.i);
+  out.EVT_CODE.assign(EC.begin(), EC.begin() + a.m);
+  out.EVT_INDEX.assign(EI.begin(), EI.begin() + a.m);
+  out.EVT_LOG.assign(EL.begin(), EL.begin() + a.m * L.log_width);
+  out.y_final = y;
+  out.y_prev = yprev;
+  out.params = p;
+  out.aux_values = aux;
+  out.ws = ws;
+  out.iws = iws;
+  out.lag_ring = ring;
+  out.lag_head = head;
+  return out;
+}
+
+template <class T>
+bool same_bits(const std::vector<T>& a, const std::vector<T>& b) {
+  return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(T)) == 0);
+}
+
+}  // namespace dynlib::test

@@ -1,0 +1,115 @@
+// What a JIT-compiled model exposes (components, signatures, IR text, exported sources), JitError
+// naming the component and the model, and compiling from several threads at once.
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "core/jit_loader.hpp"
+#include "dynlib/errors.hpp"
+#include "dynlib/model.hpp"
+#include "interp/interp.hpp"
+#include "jit/run_helper.hpp"
+#include "kernels/stepper_registry.hpp"
+
+TEST_CASE("JIT model: components, signatures, IR text, export_sources", "[jit][inspect]") {
+  auto model = dynlib::load_model("builtin://ode/vanderpol");
+  auto jt = dynlib::core::jit_compile(model, dynlib::kernels::get_stepper("rk4"), model->dtype);
+  for (const char* c : {"rhs", "events_pre", "events_post", "update_aux", "guards", "stepper", "runner"}) {
+    INFO(c);
+    CHECK(jt->is_jitted(c));
+    CHECK_FALSE(jt->signature(c).empty());
+    CHECK(jt->source(c).find("define ") != std::string::npos);
+  }
+  CHECK(jt->is_jitted("jacobian") == model->jacobian.has_value());
+  CHECK_FALSE(jt->is_jitted("nonsense"));
+  CHECK(jt->source("nonsense").empty());
+  CHECK(jt->signature("runner").find("RunnerArgs") != std::string::npos);
+  CHECK(jt->source("rhs").find("define void @rhs(") != std::string::npos);
+  // Strict IEEE: no fast-math flags, no contraction, libm calls are never builtins.
+  for (const auto& c : jt->components()) {
+    const auto ir = jt->source(c);
+    CHECK(ir.find(" fast ") == std::string::npos);
+    CHECK(ir.find(" contract ") == std::string::npos);
+    CHECK(ir.find("fmuladd") == std::string::npos);
+  }
+  const auto dir = std::filesystem::temp_directory_path() / ("dynlib-jit-export-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  auto files = jt->export_sources(dir);
+  for (const char* f : {"rhs", "events", "aux", "stepper", "runner", "guards", "model_info"}) {
+    INFO(f);
+    REQUIRE(files.count(f) == 1);
+    CHECK(std::filesystem::file_size(files[f]) > 0);
+  }
+  CHECK(files.count("jacobian") == (model->jacobian ? 1u : 0u));
+  std::ifstream info(files["model_info"]);
+  std::stringstream ss;
+  ss << info.rdbuf();
+  CHECK(ss.str().find("stepper: rk4") != std::string::npos);
+  CHECK(ss.str().find("llvm_version: 19") != std::string::npos);
+  CHECK(ss.str().find(model->hash.hex()) != std::string::npos);
+  std::filesystem::remove_all(dir);
+  const auto t = jt->timings();
+  CHECK(t.total_ms > 0);
+  WARN("vanderpol/rk4 compile ms: build_ir " << t.build_ir_ms << ", verify " << t.verify_ms << ", O3 "
+                                             << t.optimize_ms << ", codegen+link " << t.codegen_link_ms
+                                             << ", total " << t.total_ms);
+}
+
+TEST_CASE("A broken unit is a JitError naming the component and the model", "[jit][errors]") {
+  auto model = dynlib::load_model("builtin://ode/lorenz");
+  for (const char* comp : {"stepper", "runner", "rhs"}) {
+    INFO(comp);
+    ::setenv("DYNLIB_JIT_INJECT_FAULT", comp, 1);
+    try {
+      (void)dynlib::core::jit_compile(model, dynlib::kernels::get_stepper("rk4"), model->dtype);
+      FAIL("expected JitError");
+    } catch (const dynlib::JitError& e) {
+      const std::string msg = e.what();
+      CHECK(msg.find(std::string("component '") + comp + "'") != std::string::npos);
+      CHECK(msg.find("lorenz") != std::string::npos);
+    }
+    ::unsetenv("DYNLIB_JIT_INJECT_FAULT");
+  }
+  // The engine stays usable afterwards.
+  auto jt = dynlib::core::jit_compile(model, dynlib::kernels::get_stepper("rk4"), model->dtype);
+  CHECK(jt->is_jitted("runner"));
+}
+
+TEST_CASE("Stepper kind mismatch is reported, not compiled", "[jit][errors]") {
+  auto model = dynlib::load_model("builtin://map/logistic");
+  CHECK_THROWS_AS(dynlib::core::jit_compile(model, dynlib::kernels::get_stepper("rk4"), model->dtype),
+                  dynlib::StepperKindMismatchError);
+}
+
+TEST_CASE("Compiling and running from several threads at once", "[jit][threads]") {
+  const char* names[] = {"ode/lorenz", "ode/vanderpol", "ode/duffing", "ode/fitzhugh-nagumo"};
+  std::vector<dynlib::ModelPtr> models;
+  for (const char* n : names) models.push_back(dynlib::load_model(std::string("builtin://") + n));
+  std::vector<std::unique_ptr<dynlib::core::JitCompiledModel>> out(4);
+  std::vector<std::thread> th;
+  for (int k = 0; k < 4; ++k)
+    th.emplace_back([&, k] {
+      out[k] = dynlib::core::jit_compile(models[k], dynlib::kernels::get_stepper(k % 2 ? "rk45" : "rk4"),
+                                         models[k]->dtype);
+    });
+  for (auto& t : th) t.join();
+  // Run each compiled model from two threads at once; both runs equal the interpreter's.
+  for (int k = 0; k < 4; ++k) {
+    REQUIRE(out[k]);
+    auto in = dynlib::interp::make_interpreted(models[k], out[k]->stepper());
+    auto ref = dynlib::test::run_model(*in);
+    dynlib::test::RunOut r1, r2;
+    std::thread a([&] { r1 = dynlib::test::run_model(*out[k]); });
+    std::thread b([&] { r2 = dynlib::test::run_model(*out[k]); });
+    a.join();
+    b.join();
+    CHECK(dynlib::test::same_bits(ref.Y, r1.Y));
+    CHECK(dynlib::test::same_bits(ref.Y, r2.Y));
+    CHECK(dynlib::test::same_bits(ref.T, r1.T));
+  }
+}

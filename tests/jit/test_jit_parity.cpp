@@ -1,0 +1,275 @@
+// DESIGN principle 2: jit=true changes speed, never results. The JIT and the interpreter run the same
+// kernel templates; every output is compared bit for bit (memcmp on the doubles).
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "core/jit_loader.hpp"
+#include "dynlib/model.hpp"
+#include "interp/interp.hpp"
+#include "jit/run_helper.hpp"
+#include "kernels/stepper_registry.hpp"
+#include "runtime/test_runner_helpers.hpp"
+
+using namespace tb;
+using dynlib::test::run_model;
+using dynlib::test::RunOut;
+using dynlib::test::RunSpec;
+using dynlib::test::same_bits;
+
+namespace {
+
+bool same_double(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
+
+void check_same(const RunOut& a, const RunOut& b) {
+  CHECK(a.status == b.status);
+  CHECK(a.n_rec == b.n_rec);
+  CHECK(a.n_evt == b.n_evt);
+  CHECK(a.steps == b.steps);
+  CHECK(same_double(a.t, b.t));
+  CHECK(same_double(a.dt, b.dt));
+  CHECK(same_double(a.err_est, b.err_est));
+  CHECK(same_bits(a.T, b.T));
+  CHECK(same_bits(a.Y, b.Y));
+  CHECK(same_bits(a.AUX, b.AUX));
+  CHECK(same_bits(a.STEP, b.STEP));
+  CHECK(same_bits(a.EVT_CODE, b.EVT_CODE));
+  CHECK(same_bits(a.EVT_INDEX, b.EVT_INDEX));
+  CHECK(same_bits(a.EVT_LOG, b.EVT_LOG));
+  CHECK(same_bits(a.y_final, b.y_final));
+  CHECK(same_bits(a.y_prev, b.y_prev));
+  CHECK(same_bits(a.params, b.params));
+  CHECK(same_bits(a.aux_values, b.aux_values));
+  CHECK(same_bits(a.ws, b.ws));
+  CHECK(same_bits(a.iws, b.iws));
+  CHECK(same_bits(a.lag_ring, b.lag_ring));
+  CHECK(same_bits(a.lag_head, b.lag_head));
+  CHECK(a.reentries == b.reentries);
+}
+
+// Model functions called directly (rhs, jacobian, update_aux) on a grid of inputs.
+void check_functions(const dynlib::kernels::CompiledModel& in, const dynlib::kernels::CompiledModel& jt,
+                     const std::vector<std::vector<double>>& ys, const std::vector<double>& p) {
+  const auto& m = in.model();
+  const std::size_t n = m.n_states();
+  std::vector<double> ring(std::max<std::int32_t>(m.lag_ring_size, 1));
+  std::vector<std::int64_t> head(std::max<std::size_t>(m.lags.size(), 1));
+  for (std::size_t k = 0; k < ring.size(); ++k) ring[k] = 0.25 * static_cast<double>(k) - 1.0;
+  for (std::size_t k = 0; k < m.lags.size(); ++k) head[k] = static_cast<std::int64_t>(k) % m.lags[k].depth;
+  for (const auto& y : ys) {
+    for (double t : {0.0, -1.5, 3.25}) {
+      std::vector<double> a(n), b(n);
+      in.rhs(t, y.data(), a.data(), p.data(), ring.data(), head.data());
+      jt.rhs(t, y.data(), b.data(), p.data(), ring.data(), head.data());
+      CHECK(same_bits(a, b));
+      std::vector<double> xa(std::max<std::size_t>(m.n_aux(), 1)), xb(xa.size());
+      in.update_aux(t, y.data(), p.data(), xa.data(), ring.data(), head.data());
+      jt.update_aux(t, y.data(), p.data(), xb.data(), ring.data(), head.data());
+      CHECK(same_bits(xa, xb));
+      if (m.jacobian) {
+        std::vector<double> ja(n * n), jb(n * n);
+        CHECK(in.jacobian(t, y.data(), ja.data(), p.data(), ring.data(), head.data()));
+        CHECK(jt.jacobian(t, y.data(), jb.data(), p.data(), ring.data(), head.data()));
+        CHECK(same_bits(ja, jb));
+      }
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("JIT == interpreter, bit for bit: every builtin model x every compatible stepper", "[jit][parity]") {
+  const auto names = dynlib::builtin_model_names();
+  REQUIRE(names.size() >= 10);
+  int pairs = 0;
+  for (const auto& name : names) {
+    auto model = dynlib::load_model("builtin://" + name);
+    for (const auto& s : dynlib::kernels::all_steppers()) {
+      if (s.kind != model->kind) continue;
+      INFO("model " << name << ", stepper " << s.name);
+      auto in = dynlib::interp::make_interpreted(model, s);
+      auto jt = dynlib::core::jit_compile(model, s, model->dtype);
+      REQUIRE(jt->is_jitted("runner"));
+      REQUIRE(jt->is_jitted("stepper"));
+      RunSpec spec;
+      spec.n_steps = s.implicit ? 150 : 400;
+      auto a = run_model(*in, spec);
+      auto b = run_model(*jt, spec);
+      CHECK(a.n_rec > 1);
+      check_same(a, b);
+      // Record interval 3 and a roomier buffer: another path through the runner.
+      spec.record_interval = 3;
+      spec.cap_rec = 64;
+      check_same(run_model(*in, spec), run_model(*jt, spec));
+      if (s.name == "rk4" || s.name == "map") {
+        std::vector<std::vector<double>> ys{model->state_ic};
+        auto y2 = model->state_ic;
+        for (auto& v : y2) v = v * -1.75 + 0.3;
+        ys.push_back(y2);
+        check_functions(*in, *jt, ys, model->param_vals);
+      }
+      ++pairs;
+    }
+  }
+  CHECK(pairs >= 100);
+}
+
+namespace {
+// Every op of the lowered IR, on hand-built expressions: the rhs of an n-state model where each
+// component is one test expression of (x = y0, z = y1, p0).
+std::shared_ptr<dynlib::ir::ModelIR> ops_model() {
+  auto x = [] { return S(0); };
+  auto z = [] { return S(1); };
+  std::vector<Expr> es{
+      bin(Op::Mod, x(), z()),
+      bin(Op::FloorDiv, x(), z()),
+      bin(Op::And, x(), z()),
+      bin(Op::Or, x(), z()),
+      mk(Op::Not, {x()}),
+      sel(bin(Op::Lt, x(), z()), call(Fn::sin, {x()}), call(Fn::exp, {z()})),
+      call(Fn::min, {x(), z(), C(1.5)}),
+      call(Fn::max, {x(), z(), C(-0.0)}),
+      call(Fn::round, {mul(x(), C(2.5))}),
+      bin(Op::Pow, x(), z()),
+      call(Fn::pow, {call(Fn::abs, {x()}), C(0.5)}),
+      call(Fn::hypot, {x(), z()}),
+      call(Fn::atan2, {x(), z()}),
+      call(Fn::copysign, {C(2.0), z()}),
+      call(Fn::to_bool, {x()}),
+      call(Fn::to_int, {x()}),
+      call(Fn::floor, {x()}),
+      call(Fn::ceil, {z()}),
+      call(Fn::trunc, {z()}),
+      call(Fn::log1p, {call(Fn::abs, {x()})}),
+      call(Fn::expm1, {mul(C(0.1), z())}),
+      call(Fn::tanh, {x()}),
+      call(Fn::erf, {z()}),
+      call(Fn::erfc, {x()}),
+      call(Fn::sqrt, {z()}),
+      call(Fn::log, {x()}),
+      call(Fn::log10, {z()}),
+      call(Fn::log2, {x()}),
+      call(Fn::cos, {mul(x(), z())}),
+      call(Fn::tan, {x()}),
+      call(Fn::asin, {div(x(), C(10))}),
+      call(Fn::acos, {div(z(), C(10))}),
+      call(Fn::atan, {x()}),
+      call(Fn::sinh, {div(z(), C(3))}),
+      call(Fn::cosh, {div(x(), C(3))}),
+      call(Fn::asinh, {x()}),
+      call(Fn::acosh, {z()}),
+      call(Fn::atanh, {div(x(), C(10))}),
+      call(Fn::to_float, {add(x(), P(0))}),
+      bin(Op::Le, x(), z()),
+      bin(Op::Ge, x(), z()),
+      bin(Op::Eq, x(), z()),
+      bin(Op::Ne, x(), z()),
+      bin(Op::Gt, T(), x()),
+      neg(sub(x(), z())),
+      // sum(i*x for i in range(0, 7) if i % 2 != 0)
+      mk(Op::Sum, {C(0), C(7), C(1), mul(LV(0), x()), bin(Op::Ne, bin(Op::Mod, LV(0), C(2)), C(0))}, 0, 0),
+      // prod((z + i) for i in range(5, 0, -2))
+      mk(Op::Prod, {C(5), C(0), C(-2), add(z(), LV(1))}, 0, 1),
+      // nested: sum(prod(j for j in range(1, i+1)) for i in range(0, 4))
+      mk(Op::Sum, {C(0), C(4), C(1), mk(Op::Prod, {C(1), add(LV(0), C(1)), C(1), LV(1)}, 0, 1)}, 0, 0),
+      // (x > 0 and x) or (z < 0 and z * 2) or 7
+      bin(Op::Or, bin(Op::Or, bin(Op::And, bin(Op::Gt, x(), C(0)), x()), bin(Op::And, bin(Op::Lt, z(), C(0)), mul(z(), C(2)))),
+          C(7)),
+      // lags: x(t-1), x(t-2), z(t-1)
+      add(L(0, 1), mul(C(3), L(0, 2))),
+      L(1, 1),
+  };
+  std::vector<std::string> names;
+  std::vector<double> ic;
+  for (std::size_t k = 0; k < es.size(); ++k) {
+    names.push_back("s" + std::to_string(k));
+    ic.push_back(0.0);
+  }
+  auto m = ode(names, ic, es);
+  m->params = {"p0"};
+  m->param_vals = {0.5};
+  m->n_loop_slots = 2;
+  add_lag(*m, 0, 3);
+  add_lag(*m, 1, 2);
+  m->aux = {"a0", "a1"};
+  m->aux_exprs = {add(L(0, 1), x()), bin(Op::Mod, z(), C(-3))};
+  m->name = "ops";
+  m->source = "hand-built IR";
+  return m;
+}
+}  // namespace
+
+TEST_CASE("JIT == interpreter on every expression op, special values included", "[jit][parity][expr]") {
+  auto m = ops_model();
+  const auto& s = dynlib::kernels::get_stepper("rk4");
+  auto in = dynlib::interp::make_interpreted(m, s);
+  auto jt = dynlib::core::jit_compile(m, s, m->dtype);
+  const double inf = std::numeric_limits<double>::infinity(), nan = std::numeric_limits<double>::quiet_NaN();
+  const std::vector<double> vals{-7.5, -3.0, -2.5, -1.0, -0.0, 0.0, 0.5, 1.0, 2.0, 2.5, 3.0, 6.283185307179586,
+                                 7.25, 1e300, -1e-300, inf, -inf, nan};
+  std::vector<std::vector<double>> ys;
+  for (double x : vals)
+    for (double z : vals) {
+      std::vector<double> y(m->n_states(), 0.0);
+      y[0] = x;
+      y[1] = z;
+      ys.push_back(y);
+    }
+  check_functions(*in, *jt, ys, m->param_vals);
+}
+
+TEST_CASE("JIT == interpreter with events, aux, stop and lags through the runner", "[jit][parity][events]") {
+  // x' = -a*x + 1 + 0.1*lag_x(2); event (end): x > 0.8 -> x = x - 0.5, a = a*1.01, log (t, x, a, aux0);
+  // event (start): t > 0.5 and y < 0.3 -> y = y + 0.25, log (t, y); stop when aux1 > 3.
+  auto m = ode({"x", "y"}, {0.1, 0.05}, {add(add(mul(neg(P(0)), S(0)), C(1.0)), mul(C(0.1), L(0, 2))), sub(S(0), S(1))});
+  add_lag(*m, 0, 3);
+  m->params = {"a", "b"};
+  m->param_vals = {0.9, 2.0};
+  m->aux = {"E", "cnt"};
+  m->aux_exprs = {add(mul(S(0), S(0)), S(1)), mul(T(), C(0.5))};
+  dynlib::ir::Event e1;
+  e1.name = "reset";
+  e1.phase = dynlib::ir::Phase::end;
+  e1.cond = bin(Op::Gt, S(0), C(0.8));
+  e1.actions = {{dynlib::ir::Action::Target::State, 0, sub(S(0), C(0.5))},
+                {dynlib::ir::Action::Target::Param, 0, mul(P(0), C(1.01))}};
+  e1.log = {{dynlib::ir::LogItem::Kind::Time, 0, "t"},
+            {dynlib::ir::LogItem::Kind::State, 0, "x"},
+            {dynlib::ir::LogItem::Kind::Param, 0, "a"},
+            {dynlib::ir::LogItem::Kind::Aux, 0, "aux:E"}};
+  dynlib::ir::Event e2;
+  e2.name = "kick";
+  e2.phase = dynlib::ir::Phase::start;
+  e2.cond = bin(Op::And, bin(Op::Gt, T(), C(0.5)), bin(Op::Lt, S(1), C(0.3)));
+  e2.actions = {{dynlib::ir::Action::Target::State, 1, add(S(1), C(0.25))}};
+  e2.log = {{dynlib::ir::LogItem::Kind::Time, 0, "t"}, {dynlib::ir::LogItem::Kind::State, 1, "y"}};
+  dynlib::ir::Event e3;  // both phases, no log
+  e3.name = "clip";
+  e3.phase = dynlib::ir::Phase::both;
+  e3.cond = bin(Op::Gt, S(1), C(0.9));
+  e3.actions = {{dynlib::ir::Action::Target::State, 1, C(0.9)}};
+  m->events = {e1, e2, e3};
+  m->stop = bin(Op::Gt, mk(Op::Call, {mul(T(), C(0.5))}, 0, 0, 0, Fn::abs), C(3.0));
+  m->name = "events";
+  m->source = "hand-built IR";
+  m->sim.dt = 0.01;
+  for (const char* sn : {"euler", "rk4", "rk45", "ab3", "bdf2", "tr-bdf2a"}) {
+    INFO("stepper " << sn);
+    const auto& s = dynlib::kernels::get_stepper(sn);
+    auto in = dynlib::interp::make_interpreted(m, s);
+    auto jt = dynlib::core::jit_compile(m, s, m->dtype);
+    RunSpec spec;
+    spec.n_steps = 900;  // the stop (t > 6) ends it early
+    spec.cap_rec = 5;
+    spec.cap_evt = 1;
+    auto a = run_model(*in, spec);
+    auto b = run_model(*jt, spec);
+    CHECK(a.n_evt > 3);
+    CHECK(a.status == static_cast<int>(dynlib::Status::EARLY_EXIT));
+    check_same(a, b);
+  }
+}
