@@ -43,6 +43,10 @@
 //          b.rhs(t, y, out, params, lag_ring, lag_head)      (all equations, lag_shift 0)
 //          b.has_model_jacobian() -> bool (C++ bool); b.jacobian(t, y, J(row-major n*n), params, lag_ring, lag_head)
 //  misc    b.user_break() -> Bool  (relaxed atomic load of *RunnerArgs::user_break_flag != 0; false if null)
+//  Element lvalues must be explicitly convertible to a value: `typename B::Val v = a[i];`, `Int(ia[k])`.
+//  Val, Int, Arr, IArr must be default-constructible (kernel structs such as StepCtx/RunnerView).
+//  Runner kernels see RunnerArgs through RunnerView<B> (runner_view.hpp): in/out cursors live in two
+//  small arrays dio/iio that the backend loads before the kernel and stores back after it.
 //  Python arithmetic helpers the bytecode/JIT must share for bit-identity live in kernels/pymath.hpp.
 #pragma once
 #include <cstdint>

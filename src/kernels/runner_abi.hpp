@@ -16,6 +16,20 @@
 //    §10.1, §10.6); adaptive time accumulates (t = t_prop).
 //  * EVT_CODE holds the GLOBAL declaration index of the event in ModelIR::events (fix §10.3).
 //  * All events whose condition holds in a phase fire, in declaration order, each logged.
+//
+// Host protocol (what Sim does):
+//  fresh run   zero ws/iws; seed_lags(); y_curr = y_prev = ic; t = t_base = t0; step = step_base = 0;
+//              i = m = 0; resume_point = kResumeStart; dt = dt_nominal (fixed/map) or
+//              CompiledModel::initial_step() (adaptive); stepper_config = default_config() + overrides.
+//  re-entry    on GROW_REC grow T/Y/AUX/STEP to >= need_rec (copy the i filled columns, update cap_rec);
+//              on GROW_EVT grow EVT_* to >= need_evt (copy the m filled rows); call run() again.
+//  resume      (continue a session) keep y_curr, params, ws/iws, lag ring/head; set t_base = t,
+//              step_base = step (keep the true session step count, fix §10.5), i = m = 0 with fresh
+//              buffers, resume_point = kResumeStart (re-guards, recomputes aux and records the current
+//              point when step % record_interval == 0 - the host drops it when stitching).
+//  The fast path is this same runner (events honoured, capacities checked; fix §10.8) called with
+//  plan-sized buffers; there is no separate unchecked variant.
+//  dt_nominal is required for fixed-step steppers and maps; adaptive steppers use and update `dt`.
 #pragma once
 #include <cstdint>
 
