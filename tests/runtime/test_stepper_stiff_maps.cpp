@@ -75,6 +75,23 @@ TEST_CASE("stiff linear problem: L-stable implicit steppers with h*lambda = -50"
   CHECK(e.status == dynlib::Status::NAN_DETECTED);
 }
 
+TEST_CASE("Van der Pol mu=1000: implicit adaptive steppers need ~50x fewer steps than rk45", "[stepper][stiff]") {
+  auto vdp = ode({"x", "y"}, {2.0, 0.0},
+                 {S(1), sub(mul(mul(C(1000.0), sub(C(1.0), mul(S(0), S(0)))), S(1)), S(0))});
+  std::int64_t implicit_steps = 0;
+  for (const char* name : {"bdf2a", "tr-bdf2a"}) {
+    auto r = run(vdp, name, {.t_end = 3000.0, .dt = 1.0, .record_interval = 0});
+    INFO(name << " steps " << r.steps);
+    REQUIRE(r.status == dynlib::Status::DONE);
+    CHECK(r.y_final[0] == Approx(-1.5106).epsilon(1e-3));  // measured: rk45 at its default tolerance gives -1.5106
+    implicit_steps = std::max(implicit_steps, r.steps);
+  }
+  CHECK(implicit_steps < 40000);
+  auto rk = run(vdp, "rk45", {.t_end = 3000.0, .dt = 1.0, .max_steps = 50 * implicit_steps, .record_interval = 0});
+  CHECK(rk.steps == 50 * implicit_steps);  // max_steps reached before t_end (needs ~1.7e6 steps)
+  CHECK(rk.args.t < 3000.0);
+}
+
 TEST_CASE("logistic map r=4 from 0.1: exact values, times t0 + n*dt", "[stepper][map]") {
   auto m = map_model({"x"}, {0.1}, {mul(mul(P(0), S(0)), sub(C(1.0), S(0)))}, {4.0});
   auto r = run(m, "map", {.dt = 1.0, .N = 50});
