@@ -22,14 +22,30 @@ std::vector<std::string> names_of(const std::vector<std::pair<std::string, T>>& 
   return out;
 }
 
-void check_reserved(const std::string& section, const std::vector<std::string>& names, const SourceLocation& loc) {
+void check_reserved(const std::string& section, const std::vector<std::string>& names,
+                    const std::vector<SourceLocation>& locs) {
   std::set<std::string> bad;
-  for (const auto& n : names)
-    if (n == "t" || n == "pi" || n == "e") bad.insert(n);
+  SourceLocation loc;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    const auto& n = names[i];
+    if (n == "t" || n == "pi" || n == "e") {
+      if (bad.empty()) loc = locs[i];
+      bad.insert(n);
+    }
+  }
   if (bad.empty()) return;
   std::string list;
   for (const auto& b : bad) list += (list.empty() ? "" : ", ") + b;
   throw NameConflictError(section + " name(s) " + list + " are reserved (reserved: e, pi, t)", loc);
+}
+
+// A function as a whole: its body's location with the toml_path of the [functions.NAME] table.
+SourceLocation function_loc(const FunctionSpec& f) {
+  SourceLocation l = f.body.loc;
+  l.toml_path = "[functions." + f.name + "]";
+  l.column = 0;
+  l.line_text.clear();
+  return l;
 }
 
 SourceLocation file_loc(const ModelSpec& spec) {
@@ -44,13 +60,6 @@ SourceLocation loc_of_named(const std::vector<std::pair<std::string, T>>& v, con
 
 template <>
 SourceLocation loc_of_named(const std::vector<std::pair<std::string, NumberValue>>& v, const std::string& name,
-                            const SourceLocation& fallback) {
-  for (const auto& [k, val] : v)
-    if (k == name) return val.loc;
-  return fallback;
-}
-template <>
-SourceLocation loc_of_named(const std::vector<std::pair<std::string, Located>>& v, const std::string& name,
                             const SourceLocation& fallback) {
   for (const auto& [k, val] : v)
     if (k == name) return val.loc;
@@ -73,7 +82,7 @@ void check_equation_lines(const ModelSpec& spec, const std::vector<EquationLine>
       continue;
     }
     if (line.derivative && (spec.kind == ir::Kind::map || inverse)) {
-      throw SchemaError(
+      throw NameConflictError(
           "Map models do not support derivative notation (d(x) or dx). Use direct assignment (x = expr). Got: 'd" +
               line.target + "' in line: 'd" + line.target + " = " + line.rhs.text + "'",
           line.rhs.loc);
@@ -84,9 +93,9 @@ void check_equation_lines(const ModelSpec& spec, const std::vector<EquationLine>
     }
   }
   if (!unknown.empty())
-    throw SchemaError(what + " targets must be declared in [states], unknown: " + py_list(unknown), unknown_loc);
+    throw NameConflictError(what + " targets must be declared in [states], unknown: " + py_list(unknown), unknown_loc);
   if (!dup.empty())
-    throw SchemaError("Duplicate " + std::string(inverse ? "inverse " : "") + "equation targets: " + py_list(dup) +
+    throw NameConflictError("Duplicate " + std::string(inverse ? "inverse " : "") + "equation targets: " + py_list(dup) +
                           " (each state needs exactly one equation)",
                       dup_loc);
   std::vector<std::string> missing;
@@ -99,7 +108,7 @@ void check_equation_lines(const ModelSpec& spec, const std::vector<EquationLine>
   }
   if (!missing.empty()) {
     if (!missing_loc.known()) missing_loc = file_loc(spec);
-    throw SchemaError(std::string(inverse ? "Missing inverse equation(s)" : "Missing equation(s)") + " for state(s) " +
+    throw NameConflictError(std::string(inverse ? "Missing inverse equation(s)" : "Missing equation(s)") + " for state(s) " +
                           py_list(missing) + ": every state needs exactly one equation",
                       missing_loc);
   }
@@ -120,45 +129,64 @@ void check_declarations(const ModelSpec& spec) {
              consts = names_of(spec.constants);
   std::vector<std::string> fns;
   for (const auto& f : spec.functions) fns.push_back(f.name);
-  check_reserved("[states]", states, spec.states.empty() ? floc : spec.states.front().second.loc);
-  check_reserved("[params]", params, spec.params.empty() ? floc : spec.params.front().second.loc);
-  check_reserved("[aux]", aux, spec.aux.empty() ? floc : spec.aux.front().second.loc);
-  check_reserved("[functions]", fns, spec.functions.empty() ? floc : spec.functions.front().body.loc);
-  check_reserved("[constants]", consts, spec.constants.empty() ? floc : spec.constants.front().second.loc);
+  std::vector<SourceLocation> state_locs, param_locs, aux_locs, fn_locs, const_locs;
+  for (const auto& [n, v] : spec.states) state_locs.push_back(v.loc);
+  for (const auto& [n, v] : spec.params) param_locs.push_back(v.loc);
+  for (const auto& [n, v] : spec.aux) aux_locs.push_back(v.loc);
+  for (const auto& f : spec.functions) fn_locs.push_back(function_loc(f));
+  for (const auto& [n, v] : spec.constants) const_locs.push_back(v.loc);
+  check_reserved("[states]", states, state_locs);
+  check_reserved("[params]", params, param_locs);
+  check_reserved("[aux]", aux, aux_locs);
+  check_reserved("[functions]", fns, fn_locs);
+  check_reserved("[constants]", consts, const_locs);
 
   // (2) constants reused as states/params/aux (first offending name in sorted order)
   {
     const std::set<std::string> cset(consts.begin(), consts.end());
-    auto reuse = [&](const std::vector<std::string>& names, const char* as) {
+    auto reuse = [&](const std::vector<std::string>& names, const std::vector<SourceLocation>& locs, const char* as) {
       std::set<std::string> bad;
-      for (const auto& n : names)
-        if (cset.count(n)) bad.insert(n);
-      if (!bad.empty())
+      SourceLocation other;
+      for (std::size_t i = 0; i < names.size(); ++i)
+        if (cset.count(names[i])) {
+          if (bad.empty() || names[i] < *bad.begin()) other = locs[i];
+          bad.insert(names[i]);
+        }
+      if (!bad.empty()) {  // reported at the later of the two declarations
+        SourceLocation c = loc_of_named(spec.constants, *bad.begin(), floc);
         throw NameConflictError(*bad.begin() + " is defined as a constant and cannot be reused as " + as,
-                                loc_of_named(spec.constants, *bad.begin(), floc));
+                                other.line > c.line ? other : c);
+      }
     };
-    reuse(states, "a state");
-    reuse(params, "a parameter");
-    reuse(aux, "an auxiliary variable");
+    reuse(states, state_locs, "a state");
+    reuse(params, param_locs, "a parameter");
+    reuse(aux, aux_locs, "an auxiliary variable");
   }
 
   // (3) global uniqueness
   {
     std::map<std::string, std::vector<std::string>> where;
-    auto add = [&](const std::vector<std::string>& names, const char* section) {
-      for (const auto& n : names) where[n].push_back(section);
+    std::map<std::string, std::vector<SourceLocation>> locs;
+    auto add = [&](const std::vector<std::string>& names, const std::vector<SourceLocation>& ls, const char* section) {
+      for (std::size_t i = 0; i < names.size(); ++i) {
+        where[names[i]].push_back(section);
+        locs[names[i]].push_back(ls[i]);
+      }
     };
-    add(states, "states");
-    add(params, "params");
-    add(aux, "aux");
-    add(fns, "functions");
-    add(consts, "constants");
+    add(states, state_locs, "states");
+    add(params, param_locs, "params");
+    add(aux, aux_locs, "aux");
+    add(fns, fn_locs, "functions");
+    add(consts, const_locs, "constants");
     std::string conflicts;
     SourceLocation first_loc = floc;
     for (const auto& [name, secs] : where) {
       if (secs.size() < 2) continue;
-      if (conflicts.empty()) {
-        first_loc = loc_of_named(spec.params, name, loc_of_named(spec.aux, name, loc_of_named(spec.states, name, floc)));
+      if (conflicts.empty()) {  // the later declaration in file order (section order when lines are unknown)
+        const auto& ls = locs[name];
+        first_loc = ls.back();
+        for (const auto& l : ls)
+          if (l.line > first_loc.line) first_loc = l;
       }
       conflicts += (conflicts.empty() ? "" : "; ") + name + " (";
       for (std::size_t i = 0; i < secs.size(); ++i) conflicts += (i ? ", " : "") + secs[i];
@@ -197,18 +225,25 @@ void check_declarations(const ModelSpec& spec) {
   // (9) presets
   for (const auto& p : spec.presets) {
     std::vector<std::string> bad;
+    SourceLocation bad_loc = p.loc;
     for (const auto& [k, v] : p.params)
-      if (std::find(params.begin(), params.end(), k) == params.end()) bad.push_back(k);
+      if (std::find(params.begin(), params.end(), k) == params.end()) {
+        if (bad.empty() && v.loc.known()) bad_loc = v.loc;
+        bad.push_back(k);
+      }
     if (!bad.empty())
       throw SchemaError("[presets." + p.name + "].params contains unknown parameter(s): " + py_list(bad) +
                             ". Valid params: " + py_list(params),
-                        p.loc);
+                        bad_loc);
     for (const auto& [k, v] : p.states)
-      if (std::find(states.begin(), states.end(), k) == states.end()) bad.push_back(k);
+      if (std::find(states.begin(), states.end(), k) == states.end()) {
+        if (bad.empty() && v.loc.known()) bad_loc = v.loc;
+        bad.push_back(k);
+      }
     if (!bad.empty())
       throw SchemaError("[presets." + p.name + "].states contains unknown state(s): " + py_list(bad) +
                             ". Valid states: " + py_list(states),
-                        p.loc);
+                        bad_loc);
   }
 
   // (12) jacobian shape

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <exception>
 #include <functional>
+#include <limits>
 #include <set>
 
 namespace dynlib::model::detail {
@@ -123,7 +124,24 @@ CallInfo classify_call(const Model& m, const std::string& callee) {
 
 void parse_all(Model& m) {
   const ModelSpec& s = *m.spec;
-  auto parse = [](const Located& l) { return parse_expression(l.text, l.loc); };
+  // Syntax errors are kept and thrown later in file order (cycles are checked first, dsl §9.2).
+  std::vector<std::exception_ptr> pending;
+  auto parse_as = [&](const Located& l, bool action) {
+    try {
+      return parse_expression(l.text, l.loc);
+    } catch (const ModelLoadError& e) {
+      ParsedExpr failed;
+      failed.text = l.text;
+      failed.loc = l.loc;
+      if (action && l.text.find(';') != std::string::npos && dynamic_cast<const ExpressionSyntaxError*>(&e))
+        pending.push_back(std::make_exception_ptr(EventError(
+            "Event action lines must be 'name = expr', one assignment per line (no ';' separators)", e.where())));
+      else
+        pending.push_back(std::current_exception());
+      return failed;  // root == nullptr marks the failure
+    }
+  };
+  auto parse = [&](const Located& l) { return parse_as(l, false); };
   m.eq_expr.reserve(s.equations.size());
   for (const auto& e : s.equations) m.eq_expr.push_back(parse(e.rhs));
   if (s.inverse)
@@ -139,7 +157,7 @@ void parse_all(Model& m) {
   for (const auto& ev : s.events) {
     m.ev_cond.push_back(parse(ev.cond));
     m.ev_action.emplace_back();
-    for (const auto& a : ev.actions) m.ev_action.back().push_back(parse(a.rhs));
+    for (const auto& a : ev.actions) m.ev_action.back().push_back(parse_as(a.rhs, true));
   }
   if (s.sim.stop) m.stop_expr.push_back(parse(*s.sim.stop));
 
@@ -162,6 +180,19 @@ void parse_all(Model& m) {
       m.sites.push_back({&m.ev_action[i][j], where_of(ev.actions[j].rhs.loc, "[events." + ev.name + "].action." + ev.actions[j].target)});
   }
   if (!m.stop_expr.empty()) m.sites.push_back({&m.stop_expr[0], where_of(s.sim.stop->loc, "[sim].stop")});
+
+  // Attach the parse errors (in the order they were made, which is the order of the sites).
+  std::size_t next_error = 0;
+  for (const auto& site : m.sites) {
+    if (site.expr->root) continue;
+    m.parse_errors[site.expr] = pending.at(next_error++);
+  }
+  // File order: by line when known (stable, so same-line and unknown-line sites keep model order).
+  std::stable_sort(m.sites.begin(), m.sites.end(), [](const Site& a, const Site& b) {
+    const int la = a.expr->loc.line > 0 ? a.expr->loc.line : std::numeric_limits<int>::max();
+    const int lb = b.expr->loc.line > 0 ? b.expr->loc.line : std::numeric_limits<int>::max();
+    return la < lb;
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -210,7 +241,7 @@ void check_cycles(const Model& m) {
     std::vector<std::string> locals, deps;
     if (i >= na) locals = s.functions[i - na].args;
     const ParsedExpr& e = i < na ? m.aux_expr[i] : m.fn_body[i - na];
-    collect_deps(m, *e.root, locals, deps);
+    if (e.root) collect_deps(m, *e.root, locals, deps);
     for (const auto& d : deps) {
       // A name resolves to a function only when called, to an aux when used as a name; both maps are disjoint.
       edges[i].push_back(id_of(d));
@@ -223,12 +254,25 @@ void check_cycles(const Model& m) {
     stack.push_back(u);
     for (std::size_t v : edges[u]) {
       if (color[v] == 1) {
+        // The cycle is stack[pos..] -> v. Report it at the member declared first in the file
+        // (by line when known, else aux before functions in declaration order), starting the path there.
+        std::vector<std::size_t> cyc(std::find(stack.begin(), stack.end(), v), stack.end());
+        auto loc_of = [&](std::size_t id) -> const SourceLocation& {
+          return id < na ? s.aux[id].second.loc : s.functions[id - na].body.loc;
+        };
+        auto key = [&](std::size_t id) {
+          const int line = loc_of(id).line;
+          return std::make_pair(line > 0 ? line : std::numeric_limits<int>::max(), id);
+        };
+        std::size_t first = 0;
+        for (std::size_t j = 1; j < cyc.size(); ++j)
+          if (key(cyc[j]) < key(cyc[first])) first = j;
+        std::rotate(cyc.begin(), cyc.begin() + static_cast<std::ptrdiff_t>(first), cyc.end());
         std::string path;
-        auto it = std::find(stack.begin(), stack.end(), v);
-        for (; it != stack.end(); ++it) path += names[*it] + " -> ";
-        path += names[v];
-        const SourceLocation& loc = v < na ? s.aux[v].second.loc : s.functions[v - na].body.loc;
-        throw CyclicDependencyError("Cyclic dependency detected involving '" + names[v] + "': " + path, loc);
+        for (std::size_t id : cyc) path += names[id] + " -> ";
+        path += names[cyc[0]];
+        const SourceLocation& loc = loc_of(cyc[0]);
+        throw CyclicDependencyError("Cyclic dependency detected involving '" + names[cyc[0]] + "': " + path, loc);
       }
       if (color[v] == 0) dfs(v);
     }
@@ -324,7 +368,12 @@ class Checker {
     const CallInfo ci = classify_call(m_, n.name);
     switch (ci.kind) {
       case CallKind::Unknown:
-        unknown(n.name, n.pos);
+        if (n.name.rfind("lag_", 0) == 0 && n.name.size() > 4)
+          defer<LagError>(n.name + "() used in " + site_.where + ", but '" + n.name.substr(4) +
+                              "' is not a declared state. Lag notation only applies to state variables.",
+                          n.pos);
+        else
+          unknown(n.name, n.pos);
         break;
       case CallKind::Range:
         defer<ExpressionSyntaxError>("Invalid expression syntax: range() is only supported inside sum(...) or prod(...) generators", n.pos);
@@ -388,6 +437,7 @@ class Checker {
 void check_expressions(Model& m) {
   const ModelSpec& s = *m.spec;
   for (const auto& site : m.sites) {
+    if (auto it = m.parse_errors.find(site.expr); it != m.parse_errors.end()) std::rethrow_exception(it->second);
     std::vector<std::string> args;
     for (std::size_t i = 0; i < m.fn_body.size(); ++i)
       if (site.expr == &m.fn_body[i]) args = s.functions[i].args;

@@ -266,7 +266,8 @@ class Parser {
     }
     expect_op(")", "')' closing range(...)");
     g->n_range = static_cast<int>(g->kids.size()) - 1;
-    if (g->n_range < 1 || g->n_range > 3) fail(it_pos, "range() expects 1, 2, or 3 positional arguments");
+    if (g->n_range < 1 || g->n_range > 3)
+      throw ArityError("range() expects 1, 2, or 3 positional arguments", locate_in_text(text_, loc_, it_pos));
     while (is_kw("if")) {
       next();
       g->kids.push_back(or_expr());

@@ -5,6 +5,7 @@
 #include "model/expr_parser.hpp"
 #include "model/spec.hpp"
 
+#include <exception>
 #include <map>
 #include <string>
 #include <unordered_map>
@@ -36,7 +37,9 @@ struct Model {
   std::vector<ParsedExpr> ev_cond;
   std::vector<std::vector<ParsedExpr>> ev_action;
   std::vector<ParsedExpr> stop_expr;                        // 0 or 1
-  std::vector<Site> sites;                                  // everything to check, in model order
+  std::vector<Site> sites;  // everything to check, in file order (by line when known, else model order)
+  // Expressions that failed to parse (root == nullptr): their error, thrown in file order.
+  std::map<const ParsedExpr*, std::exception_ptr> parse_errors;
 
   std::vector<int> lag_depth;  // per state: max k requested (0 = none)
   std::vector<int> lag_slot;   // per state: lag slot or -1

@@ -65,7 +65,8 @@ class Evaluator {
       case K::Name: {
         auto it = names_.find(n.name);
         if (it == names_.end())
-          fail(ctx_ + " contains unknown identifier '" + n.name + "'. Allowed constants: " + allowed_ + ".");
+          throw UnknownIdentifierError(
+              ctx_ + " contains unknown identifier '" + n.name + "'. Allowed constants: " + allowed_ + ".", where_);
         return make_float(it->second);
       }
       case K::Unary: {
@@ -166,7 +167,7 @@ NumericResult eval_numeric_expr_ex(std::string_view text,
   try {
     parsed = parse_expression(text, where);
   } catch (const ExpressionSyntaxError&) {
-    throw SchemaError(ctx + " must be a numeric literal or arithmetic expression (e.g. '8/3')", where);
+    throw ExpressionSyntaxError(ctx + " must be a numeric literal or arithmetic expression (e.g. '8/3')", where);
   }
   Evaluator ev(names, ctx, where, allowed);
   const Val v = ev.eval(*parsed.root);

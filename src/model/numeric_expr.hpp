@@ -1,7 +1,9 @@
 // The tiny evaluator for numeric value strings of [states]/[params]/[constants] (dsl.md §2.5):
 // numbers, allowed constant names (pi and e are always allowed), unary +/-, binary + - * / // % **
-// (`^` == `**`), parentheses; Python int/float semantics. Errors are SchemaError with the dsl messages,
-// using `where.toml_path` (e.g. "[params].beta") as the context.
+// (`^` == `**`), parentheses; Python int/float semantics. Errors carry the dsl messages, with
+// `where.toml_path` (e.g. "[params].beta") as the context: UnknownIdentifierError for a name that is not
+// allowed, ExpressionSyntaxError when the text does not parse, SchemaError for everything else (empty,
+// calls/comparisons/bools, unsupported operators, division by zero, overflow).
 #pragma once
 #include <dynlib/errors.hpp>
 

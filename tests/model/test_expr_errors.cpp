@@ -57,7 +57,10 @@ TEST_CASE("expr errors: unknown identifiers listed and located", "[expr][errors]
   CHECK(e.where().column == 5);
   expect_error<dynlib::UnknownIdentifierError>(expr_model("true"));
   expect_error<dynlib::UnknownIdentifierError>(expr_model("nosuchfn(1)"));
-  expect_error<dynlib::UnknownIdentifierError>(expr_model("lag_a(1)"));  // a is a param
+  auto el = expect_error<dynlib::LagError>(expr_model("lag_a(1)"));  // a is a param
+  CHECK(el.message() == "lag_a() used in [equations.rhs].x, but 'a' is not a declared state. Lag notation only "
+                        "applies to state variables.");
+  expect_error<dynlib::LagError>(expr_model("lag_q()"));  // undeclared
   expect_error<dynlib::UnknownIdentifierError>(expr_model("1").aux("E", "x + q"));
   expect_error<dynlib::UnknownIdentifierError>(expr_model("1").fn("f", {"u"}, "u + v"));
   expect_error<dynlib::UnknownIdentifierError>(expr_model("1").event("ev", "zz > 1"));
@@ -120,12 +123,30 @@ TEST_CASE("expr errors: lag rules", "[expr][errors]") {
   CHECK_NOTHROW(expr_model("lag_x(1000)").lower());
 }
 
+TEST_CASE("expr errors: event actions and file order", "[expr][errors]") {
+  auto e = expect_error<dynlib::EventError>(expr_model("1").event("ev", "x > 1", {{"x", "1; a = 2"}}));
+  CHECK(e.where().toml_path == "[events.ev].action.x");
+  // per-expression errors come in file order (by line): the unknown name on line 3 before the syntax error on 9
+  SpecBuilder b;
+  b.state("x", 1).state("y", 1).eq("x", "x +", false, 9, 5).eq("y", "zz", false, 3, 5);
+  auto u = expect_error<dynlib::UnknownIdentifierError>(b);
+  CHECK(u.where().line == 3);
+  // cycles are found before syntax errors and reported at the first-declared member
+  SpecBuilder c = expr_model("1");
+  c.aux("B", "A + 1").aux("A", "B * 2").aux("C", "(");
+  c.s.aux[0].second.loc.line = 20;
+  c.s.aux[1].second.loc.line = 10;
+  auto cy = expect_error<dynlib::CyclicDependencyError>(c);
+  CHECK(cy.message() == "Cyclic dependency detected involving 'A': A -> B -> A");
+  CHECK(cy.where().line == 10);
+}
+
 TEST_CASE("expr errors: generators and range", "[expr][errors]") {
   expect_error<dynlib::ExpressionSyntaxError>(expr_model("range(3)"));
   expect_error<dynlib::ExpressionSyntaxError>(expr_model("sum(i for i in foo(3))"));
   expect_error<dynlib::ExpressionSyntaxError>(expr_model("sum(i for i, j in range(3))"));
-  expect_error<dynlib::ExpressionSyntaxError>(expr_model("sum(i for i in range())"));
-  expect_error<dynlib::ExpressionSyntaxError>(expr_model("sum(i for i in range(1, 2, 3, 4))"));
+  expect_error<dynlib::ArityError>(expr_model("sum(i for i in range())"));
+  expect_error<dynlib::ArityError>(expr_model("sum(i for i in range(1, 2, 3, 4))"));
   expect_error<dynlib::ExpressionSyntaxError>(expr_model("sum(i for i in range(3) for j in range(2))"));
   expect_error<dynlib::ExpressionSyntaxError>(expr_model("max(i for i in range(3))"));
 }

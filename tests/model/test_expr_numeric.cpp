@@ -13,11 +13,13 @@ dynlib::SourceLocation at(const char* path) {
   l.line = 3;
   return l;
 }
-std::string err(const char* text, std::vector<std::pair<std::string, double>> consts = {}) {
+std::string err(const char* text, std::vector<std::pair<std::string, double>> consts = {},
+                std::string kind = "SchemaError") {
   try {
     eval_numeric_expr(text, consts, at("[params].q"));
-  } catch (const dynlib::SchemaError& e) {
+  } catch (const dynlib::ModelLoadError& e) {
     CHECK(e.where().line == 3);
+    CHECK(e.kind() == kind);
     return e.message();
   }
   return "<no error>";
@@ -46,9 +48,9 @@ TEST_CASE("numeric: values", "[expr][numeric]") {
 TEST_CASE("numeric: error messages", "[expr][numeric]") {
   CHECK(err("") == "[params].q must be a numeric literal or expression, got empty string");
   CHECK(err("   ") == "[params].q must be a numeric literal or expression, got empty string");
-  CHECK(err("1 +") == "[params].q must be a numeric literal or arithmetic expression (e.g. '8/3')");
-  CHECK(err("p * 2") == "[params].q contains unknown identifier 'p'. Allowed constants: e, pi.");
-  CHECK(err("p * 2", {{"zeta", 1}, {"alpha", 2}}) ==
+  CHECK(err("1 +", {}, "ExpressionSyntaxError") == "[params].q must be a numeric literal or arithmetic expression (e.g. '8/3')");
+  CHECK(err("p * 2", {}, "UnknownIdentifierError") == "[params].q contains unknown identifier 'p'. Allowed constants: e, pi.");
+  CHECK(err("p * 2", {{"zeta", 1}, {"alpha", 2}}, "UnknownIdentifierError") ==
         "[params].q contains unknown identifier 'p'. Allowed constants: alpha, e, pi, zeta.");
   CHECK(err("not 1") == "[params].q contains an unsupported unary operator");
   CHECK(err("sin(1)") == "[params].q must be composed of numbers and arithmetic operators (e.g. '8/3')");

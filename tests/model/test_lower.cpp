@@ -84,10 +84,10 @@ TEST_CASE("lower: constants become literals cast to the dtype", "[lower]") {
 TEST_CASE("lower: equations must cover every state exactly once", "[lower]") {
   SpecBuilder b;
   b.state("x", 1).state("y", 2).eq("x", "y");
-  CHECK_THROWS_AS(b.lower(), dynlib::SchemaError);
+  CHECK_THROWS_AS(b.lower(), dynlib::NameConflictError);
   try {
     b.lower();
-  } catch (const dynlib::SchemaError& e) {
+  } catch (const dynlib::NameConflictError& e) {
     CHECK(e.message() == "Missing equation(s) for state(s) ['y']: every state needs exactly one equation");
   }
   SpecBuilder d;
@@ -99,6 +99,9 @@ TEST_CASE("lower: equations must cover every state exactly once", "[lower]") {
   SpecBuilder md;
   md.map().state("x", 1).eq("x", "x / 2", true);
   CHECK_THROWS_WITH(md.lower(), Catch::Contains("Map models do not support derivative notation"));
+  CHECK_THROWS_AS(md.lower(), dynlib::NameConflictError);
+  CHECK_THROWS_AS(d.lower(), dynlib::NameConflictError);
+  CHECK_THROWS_AS(u.lower(), dynlib::NameConflictError);
   // ODE: derivative and plain targets are the same; equations placed at the state index
   SpecBuilder o;
   o.state("x", 1).state("y", 2).eq("y", "x", true).eq("x", "-y");
