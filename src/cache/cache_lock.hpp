@@ -1,0 +1,40 @@
+// Process-safe lock for one cache entry, built on flock(2).
+//
+// The lock file (`<shard>/.<digest>.lock`, next to the entry directory) is created if missing and is
+// never deleted by the lock itself, so every process locks the same inode. A lock belongs to the open
+// file description: it is released when the holder closes it or dies in any way (SIGKILL included),
+// so a dead holder never blocks anyone. If the lock file is replaced or deleted while we wait
+// (`dynlib cache clear`), the acquirer notices (inode check) and locks the new file instead.
+// Threads: two CacheLock objects in one process on the same file exclude each other as well.
+#pragma once
+#include <chrono>
+#include <filesystem>
+
+namespace dynlib::cache {
+
+class CacheLock {
+ public:
+  // Blocks until the lock is held. Throws CacheError if the lock file cannot be opened/created or
+  // the lock is not obtained within `timeout` (a live holder taking that long).
+  explicit CacheLock(const std::filesystem::path& lock_file,
+                     std::chrono::milliseconds timeout = std::chrono::milliseconds(120000));
+  ~CacheLock();
+  CacheLock(CacheLock&& other) noexcept;
+  CacheLock& operator=(CacheLock&& other) noexcept;
+  CacheLock(const CacheLock&) = delete;
+  CacheLock& operator=(const CacheLock&) = delete;
+
+  // Releases early (idempotent).
+  void release() noexcept;
+  bool held() const noexcept { return fd_ >= 0; }
+  // How long the constructor waited for another holder.
+  std::chrono::microseconds waited() const noexcept { return waited_; }
+  const std::filesystem::path& path() const noexcept { return path_; }
+
+ private:
+  int fd_ = -1;
+  std::filesystem::path path_;
+  std::chrono::microseconds waited_{0};
+};
+
+}  // namespace dynlib::cache

@@ -1,0 +1,195 @@
+#include "cache/code_cache.hpp"
+
+#include <dynlib/errors.hpp>
+
+#include "cache/cache_lock.hpp"
+#include "cache/entry_file.hpp"
+#include "core/warnings.hpp"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <system_error>
+
+namespace dynlib::cache {
+namespace fs = std::filesystem;
+
+const char* origin_name(Origin o) noexcept {
+  switch (o) {
+    case Origin::Memory: return "memory";
+    case Origin::Disk: return "disk";
+    case Origin::Built: return "built";
+  }
+  return "built";
+}
+
+CodeCache::CodeCache(CacheSettings settings) : settings_(std::move(settings)) {}
+
+CodeCache& CodeCache::global() {
+  static CodeCache* c = new CodeCache();  // never destroyed: usable from other static destructors
+  return *c;
+}
+
+std::optional<fs::path> CodeCache::disk_root() {
+  std::call_once(root_once_, [this] {
+    RootOptions o;
+    o.configured = settings_.root;
+    o.fallback = settings_.fallback_root;
+    root_ = resolve_cache_root(o).path;
+  });
+  return root_;
+}
+
+std::shared_ptr<const std::string> CodeCache::find_in_memory(const CacheKey& key) const {
+  const std::string digest = key.digest();
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = memory_.find(digest);
+  return it == memory_.end() ? nullptr : it->second;
+}
+
+void CodeCache::clear_memory() {
+  std::lock_guard<std::mutex> lock(mu_);
+  memory_.clear();
+}
+
+CacheStats CodeCache::stats() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return stats_;
+}
+
+std::shared_ptr<std::mutex> CodeCache::inflight_mutex(const std::string& digest) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto& m = inflight_[digest];
+  if (!m) m = std::make_shared<std::mutex>();
+  return m;
+}
+
+void CodeCache::remember(const std::string& digest, std::shared_ptr<const std::string> obj) {
+  std::lock_guard<std::mutex> lock(mu_);
+  memory_[digest] = std::move(obj);
+}
+
+bool CodeCache::store(const fs::path& dir, const CacheKey& key, const std::string& key_text, const std::string& digest,
+                      const std::string& payload, const std::vector<std::string>& components) {
+  const fs::path shard = dir.parent_path();
+  const fs::path tmp = shard / ("." + digest + ".tmp-" + random_hex(8));
+  std::error_code ec;
+  try {
+    const std::string entry = encode_entry(key_text, payload);
+    if (!fs::create_directory(tmp, ec) || ec)
+      throw CacheError("cannot create " + tmp.string() + ": " + (ec ? ec.message() : "exists"));
+    write_file_durable(tmp / kEntryFileName, entry);
+    write_file_durable(tmp / kMetaFileName, make_meta_text(key, digest, payload.size(), entry.size(), components));
+    fsync_dir(tmp);
+    if (std::rename(tmp.c_str(), dir.c_str()) != 0) {
+      const int e = errno;
+      if (e == EEXIST || e == ENOTEMPTY) {  // someone else stored it (lock timed out): theirs is as good as ours
+        fs::remove_all(tmp, ec);
+        return true;
+      }
+      throw CacheError("cannot rename " + tmp.string() + " to " + dir.string() + ": " + std::strerror(e));
+    }
+    fsync_dir(shard);
+    return true;
+  } catch (const CacheError& e) {
+    fs::remove_all(tmp, ec);
+    warn_once(std::string("dynlib disk cache: could not store an entry (") + e.what() +
+              "); keeping the compiled code in memory");
+    std::lock_guard<std::mutex> lock(mu_);
+    ++stats_.store_failures;
+    return false;
+  }
+}
+
+CacheResult CodeCache::get_or_build(const CacheKey& key, const Builder& build, const LookupOptions& options) {
+  const std::string key_text = key.canonical_text();
+  CacheResult r;
+  r.digest = xxh3_128_hex(key_text);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (auto it = memory_.find(r.digest); it != memory_.end()) {
+      ++stats_.memory_hits;
+      r.object = it->second;
+      r.origin = Origin::Memory;
+      return r;
+    }
+  }
+  // One builder per digest within this process; the others wait and take it from memory.
+  const auto inflight = inflight_mutex(r.digest);
+  std::lock_guard<std::mutex> inflight_lock(*inflight);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (auto it = memory_.find(r.digest); it != memory_.end()) {
+      ++stats_.memory_hits;
+      r.object = it->second;
+      r.origin = Origin::Memory;
+      return r;
+    }
+  }
+  auto finish_built = [&](std::string payload) {
+    r.object = std::make_shared<const std::string>(std::move(payload));
+    r.origin = Origin::Built;
+    remember(r.digest, r.object);
+    std::lock_guard<std::mutex> lock(mu_);
+    ++stats_.builds;
+  };
+  auto finish_loaded = [&](EntryCheck& c, const fs::path& dir) {
+    r.object = std::make_shared<const std::string>(std::move(c.entry.payload));
+    r.origin = Origin::Disk;
+    r.entry = dir;
+    remember(r.digest, r.object);
+    std::lock_guard<std::mutex> lock(mu_);
+    ++stats_.disk_hits;
+  };
+
+  const std::optional<fs::path> root = options.disk_cache ? disk_root() : std::nullopt;
+  if (!root) {
+    finish_built(build());
+    return r;
+  }
+  const fs::path dir = entry_dir(*root, key, r.digest);
+
+  // Fast path: a finished entry needs no lock (entries appear atomically by rename).
+  EntryCheck c = check_entry_dir(dir, &key_text);
+  if (c.state == EntryState::Ok) {
+    finish_loaded(c, dir);
+    return r;
+  }
+
+  std::error_code ec;
+  fs::create_directories(dir.parent_path(), ec);
+  if (ec) {
+    warn_once("dynlib disk cache: cannot create " + dir.parent_path().string() + " (" + ec.message() +
+              "); keeping the compiled code in memory");
+    finish_built(build());
+    return r;
+  }
+  std::optional<CacheLock> lock;
+  try {
+    lock.emplace(dir.parent_path() / ("." + r.digest + ".lock"), settings_.lock_timeout);
+  } catch (const CacheError& e) {
+    warn_once(std::string("dynlib disk cache: ") + e.what() + "; building without the lock");
+  }
+  c = check_entry_dir(dir, &key_text);  // another process may have finished while we waited
+  if (c.state == EntryState::Ok) {
+    finish_loaded(c, dir);
+    return r;
+  }
+  bool can_store = true;
+  if (c.state == EntryState::Corrupt) {
+    warn(std::string("dynlib cache entry ") + dir.string() + " is corrupt (" + c.reason +
+         "); deleting it and rebuilding");
+    if (std::string e = remove_entry_dir(dir); !e.empty()) {
+      warn("dynlib disk cache: " + e + "; keeping the rebuilt code in memory");
+      can_store = false;
+    }
+    std::lock_guard<std::mutex> l(mu_);
+    ++stats_.corrupt_recovered;
+  }
+  std::string payload = build();  // may throw: the lock is released, nothing is stored
+  if (can_store && store(dir, key, key_text, r.digest, payload, options.components)) r.entry = dir;
+  finish_built(std::move(payload));
+  return r;
+}
+
+}  // namespace dynlib::cache

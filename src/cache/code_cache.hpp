@@ -1,0 +1,99 @@
+// The persistent cache of compiled code: in-process map + disk entries + cross-process locking.
+// LLVM-free: payloads are opaque bytes (object files). The JIT adapter in src/jit/ fills a CacheKey,
+// calls get_or_build() with a builder that compiles and returns the object file bytes, and hands the
+// result to addObjectFile. See docs/cache.md.
+//
+// get_or_build(key, build):
+//   1. in-process map (no I/O at all);
+//   2. disk: <root>/jit/<family>/<stepper>/<dtype>/<triple>/<2 hex>/<digest>/ validated (header, checksum,
+//      key text, metadata);
+//   3. CacheLock (flock on <shard>/.<digest>.lock), re-check disk (another process may have just finished:
+//      "loaded"), a corrupt entry is warned about, deleted and rebuilt once, else build() and store
+//      (temp dir + fsync + rename).
+// Disk problems never fail the call: they warn (dynlib::warn, once per message) and keep the object in memory.
+// Exceptions thrown by build() propagate unchanged (nothing is stored).
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "cache/cache_key.hpp"
+#include "cache/cache_root.hpp"
+
+namespace dynlib::cache {
+
+struct CacheSettings {
+  // Explicit root (skips DYNLIB_CONFIG and the platform default). Fallbacks still apply.
+  std::optional<std::filesystem::path> root;
+  std::filesystem::path fallback_root = "/tmp/dynlib-cache";
+  // How long to wait for another live process building the same entry before building without the lock.
+  std::chrono::milliseconds lock_timeout{120000};
+};
+
+enum class Origin { Memory, Disk, Built };
+const char* origin_name(Origin o) noexcept;  // "memory", "disk", "built"
+
+struct LookupOptions {
+  bool disk_cache = true;               // false: in-process map only; nothing is read or written on disk
+  std::vector<std::string> components;  // informational, recorded in meta.toml ("rhs", ..., "runner")
+};
+
+struct CacheResult {
+  std::shared_ptr<const std::string> object;  // never null on return
+  Origin origin = Origin::Built;
+  std::string digest;
+  std::optional<std::filesystem::path> entry;  // the entry directory if it is on disk
+};
+
+struct CacheStats {
+  std::uint64_t memory_hits = 0, disk_hits = 0, builds = 0, corrupt_recovered = 0, store_failures = 0;
+};
+
+class CodeCache {
+ public:
+  using Builder = std::function<std::string()>;
+
+  explicit CodeCache(CacheSettings settings = {});
+  CodeCache(const CodeCache&) = delete;
+  CodeCache& operator=(const CodeCache&) = delete;
+
+  // The process-wide cache (default settings: root from DYNLIB_CONFIG / XDG, resolved on first disk use).
+  static CodeCache& global();
+
+  // See the file comment. Thread-safe; concurrent callers for one key build once.
+  CacheResult get_or_build(const CacheKey& key, const Builder& build, const LookupOptions& options = {});
+
+  // In-process lookup only (no I/O). nullptr if absent.
+  std::shared_ptr<const std::string> find_in_memory(const CacheKey& key) const;
+
+  // The disk root (resolved once, lazily, with probing and fallbacks; may warn). nullopt: memory only.
+  // Never called when every lookup uses disk_cache=false, so such a process writes nothing anywhere.
+  std::optional<std::filesystem::path> disk_root();
+
+  void clear_memory();
+  CacheStats stats() const;
+
+ private:
+  std::shared_ptr<std::mutex> inflight_mutex(const std::string& digest);
+  void remember(const std::string& digest, std::shared_ptr<const std::string> obj);
+  // Writes the entry; returns false (after a warning) on failure.
+  bool store(const std::filesystem::path& dir, const CacheKey& key, const std::string& key_text,
+             const std::string& digest, const std::string& payload, const std::vector<std::string>& components);
+
+  CacheSettings settings_;
+  mutable std::mutex mu_;
+  std::unordered_map<std::string, std::shared_ptr<const std::string>> memory_;
+  std::unordered_map<std::string, std::shared_ptr<std::mutex>> inflight_;
+  CacheStats stats_;
+  std::once_flag root_once_;
+  std::optional<std::filesystem::path> root_;
+};
+
+}  // namespace dynlib::cache

@@ -1,0 +1,258 @@
+#include "cache/entry_file.hpp"
+
+#include <dynlib/errors.hpp>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <ctime>
+#include <random>
+#include <sstream>
+#include <system_error>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <toml++/toml.h>
+
+namespace dynlib::cache {
+namespace fs = std::filesystem;
+
+namespace {
+
+void put_u32(std::string& s, std::uint32_t v) {
+  for (int i = 0; i < 4; ++i) s += static_cast<char>((v >> (8 * i)) & 0xFF);
+}
+void put_u64(std::string& s, std::uint64_t v) {
+  for (int i = 0; i < 8; ++i) s += static_cast<char>((v >> (8 * i)) & 0xFF);
+}
+std::uint64_t get_le(std::string_view s, std::size_t off, int n) {
+  std::uint64_t v = 0;
+  for (int i = 0; i < n; ++i) v |= static_cast<std::uint64_t>(static_cast<unsigned char>(s[off + i])) << (8 * i);
+  return v;
+}
+
+std::uint64_t entry_checksum(std::string_view key_text, std::string_view payload) {
+  return xxh3_64(payload, xxh3_64(key_text));
+}
+
+}  // namespace
+
+std::string encode_entry(std::string_view key_text, std::string_view payload) {
+  std::string out;
+  out.reserve(kEntryHeaderSize + key_text.size() + payload.size());
+  out.append(kEntryMagic, sizeof kEntryMagic);
+  put_u32(out, kEntryFormatVersion);
+  put_u32(out, static_cast<std::uint32_t>(key_text.size()));
+  put_u64(out, payload.size());
+  put_u64(out, entry_checksum(key_text, payload));
+  out.append(key_text);
+  out.append(payload);
+  return out;
+}
+
+std::string decode_entry(std::string_view b, DecodedEntry& out) {
+  if (b.empty()) return "empty file";
+  if (b.size() < kEntryHeaderSize) return "truncated header (" + std::to_string(b.size()) + " bytes)";
+  if (std::memcmp(b.data(), kEntryMagic, sizeof kEntryMagic) != 0) return "wrong magic";
+  const auto version = get_le(b, 8, 4);
+  if (version != kEntryFormatVersion)
+    return "format version " + std::to_string(version) + ", expected " + std::to_string(kEntryFormatVersion);
+  const std::uint64_t k = get_le(b, 12, 4), p = get_le(b, 16, 8), sum = get_le(b, 24, 8);
+  const std::uint64_t avail = b.size() - kEntryHeaderSize;
+  if (k > avail || p != avail - k)
+    return "size mismatch (file " + std::to_string(b.size()) + " bytes, header says " +
+           std::to_string(kEntryHeaderSize + k + p) + ")";
+  const std::string_view key_text = b.substr(kEntryHeaderSize, k), payload = b.substr(kEntryHeaderSize + k);
+  if (entry_checksum(key_text, payload) != sum) return "checksum mismatch";
+  out.key_text.assign(key_text);
+  out.payload.assign(payload);
+  return {};
+}
+
+std::string make_meta_text(const CacheKey& key, const std::string& digest, std::uint64_t payload_size,
+                           std::uint64_t entry_size, const std::vector<std::string>& components) {
+  toml::table inputs;
+  // The key fields, parsed back from the canonical text so the two never disagree.
+  const std::string text = key.canonical_text();
+  std::size_t pos = text.find('\n') + 1;
+  while (pos < text.size()) {
+    const std::size_t nl = text.find('\n', pos);
+    const std::string line = text.substr(pos, nl - pos);
+    pos = nl + 1;
+    const std::size_t eq = line.find('=');
+    if (eq == std::string::npos) continue;
+    inputs.insert_or_assign(line.substr(0, eq), line.substr(eq + 1));
+  }
+  toml::array comps;
+  for (const auto& c : components) comps.push_back(c);
+  const auto now = std::chrono::system_clock::now();
+  const std::time_t t = std::chrono::system_clock::to_time_t(now);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  toml::table meta{
+      {"format_version", static_cast<std::int64_t>(kEntryFormatVersion)},
+      {"digest", digest},
+      {"family", std::string(family_name(key.family))},
+      {"created_at", std::string(buf)},
+      {"created_unix", static_cast<std::int64_t>(t)},
+      {"payload_size", static_cast<std::int64_t>(payload_size)},
+      {"entry_size", static_cast<std::int64_t>(entry_size)},
+      {"components", std::move(comps)},
+      {"inputs", std::move(inputs)},
+  };
+  std::ostringstream os;
+  os << "# dynlib cache entry metadata (informational; the key is in object.entry)\n" << meta << "\n";
+  return os.str();
+}
+
+std::string parse_meta_text(std::string_view text, EntryMeta& out) {
+  if (text.empty()) return "empty metadata";
+  toml::table doc;
+  try {
+    doc = toml::parse(text);
+  } catch (const toml::parse_error& e) {
+    return std::string("unreadable metadata: ") + std::string(e.description());
+  }
+  const auto v = doc["format_version"].value<std::int64_t>();
+  const auto d = doc["digest"].value<std::string>();
+  const auto f = doc["family"].value<std::string>();
+  const auto ps = doc["payload_size"].value<std::int64_t>();
+  const toml::table* in = doc["inputs"].as_table();
+  if (!v || !d || !f || !ps || !in) return "metadata lacks format_version/digest/family/payload_size/inputs";
+  out.format_version = *v;
+  out.digest = *d;
+  out.family = *f;
+  out.payload_size = static_cast<std::uint64_t>(*ps);
+  out.entry_size = static_cast<std::uint64_t>(doc["entry_size"].value_or<std::int64_t>(0));
+  out.created_at = doc["created_at"].value_or<std::string>("");
+  out.created_unix = doc["created_unix"].value_or<std::int64_t>(0);
+  out.components.clear();
+  if (const toml::array* a = doc["components"].as_array())
+    for (const auto& c : *a)
+      if (auto s = c.value<std::string>()) out.components.push_back(*s);
+  out.inputs.clear();
+  for (const auto& [k, val] : *in)
+    if (auto s = val.value<std::string>()) out.inputs.emplace(std::string(k.str()), *s);
+  return {};
+}
+
+std::string read_whole_file(const fs::path& p, std::string& out) {
+  out.clear();
+  const int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::strerror(errno);
+  struct stat st {};
+  if (::fstat(fd, &st) == 0 && st.st_size > 0) out.reserve(static_cast<std::size_t>(st.st_size));
+  char buf[65536];
+  for (;;) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      const std::string r = std::strerror(errno);
+      ::close(fd);
+      return r;
+    }
+    if (n == 0) break;
+    out.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  return {};
+}
+
+void write_file_durable(const fs::path& p, std::string_view bytes) {
+  const int fd = ::open(p.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) throw CacheError("cannot create " + p.string() + ": " + std::strerror(errno));
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      const std::string r = std::strerror(errno);
+      ::close(fd);
+      throw CacheError("cannot write " + p.string() + ": " + r);
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd) != 0) {
+    const std::string r = std::strerror(errno);
+    ::close(fd);
+    throw CacheError("cannot flush " + p.string() + ": " + r);
+  }
+  if (::close(fd) != 0) throw CacheError("cannot close " + p.string() + ": " + std::strerror(errno));
+}
+
+void fsync_dir(const fs::path& dir) noexcept {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return;
+  ::fsync(fd);
+  ::close(fd);
+}
+
+std::string random_hex(int n) {
+  thread_local std::mt19937_64 rng{std::random_device{}() ^
+                                   (static_cast<std::uint64_t>(::getpid()) << 32) ^
+                                   static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count())};
+  static const char* hex = "0123456789abcdef";
+  std::string s;
+  for (int i = 0; i < n; ++i) s += hex[rng() & 0xF];
+  return s;
+}
+
+EntryCheck check_entry_dir(const fs::path& dir, const std::string* expected_key_text) {
+  EntryCheck r;
+  std::error_code ec;
+  const auto st = fs::symlink_status(dir, ec);
+  if (ec || st.type() == fs::file_type::not_found) {
+    r.state = EntryState::Missing;
+    return r;
+  }
+  auto corrupt = [&](std::string why) {
+    r.state = EntryState::Corrupt;
+    r.reason = std::move(why);
+    return r;
+  };
+  if (st.type() != fs::file_type::directory) return corrupt("not a directory");
+  std::string bytes;
+  if (std::string e = read_whole_file(dir / kEntryFileName, bytes); !e.empty())
+    return corrupt(std::string("cannot read ") + kEntryFileName + ": " + e);
+  if (std::string e = decode_entry(bytes, r.entry); !e.empty()) return corrupt(e);
+  const std::string digest = dir.filename().string();
+  if (expected_key_text) {
+    if (r.entry.key_text != *expected_key_text) return corrupt("stored key differs from the requested key");
+  } else if (xxh3_128_hex(r.entry.key_text) != digest) {
+    return corrupt("stored key does not hash to the directory name");
+  }
+  std::string meta_text;
+  if (std::string e = read_whole_file(dir / kMetaFileName, meta_text); !e.empty())
+    return corrupt(std::string("missing metadata (") + kMetaFileName + ": " + e + ")");
+  if (std::string e = parse_meta_text(meta_text, r.meta); !e.empty()) return corrupt(e);
+  if (r.meta.digest != digest) return corrupt("metadata names digest " + r.meta.digest);
+  if (r.meta.format_version != static_cast<long long>(kEntryFormatVersion))
+    return corrupt("metadata format version " + std::to_string(r.meta.format_version));
+  if (r.meta.payload_size != r.entry.payload.size()) return corrupt("metadata payload size differs");
+  r.state = EntryState::Ok;
+  return r;
+}
+
+std::string remove_entry_dir(const fs::path& dir) {
+  std::error_code ec;
+  std::string name = ".";
+  name += dir.filename().string();
+  name += ".corrupt-";
+  name += random_hex(6);
+  fs::path victim = dir.parent_path() / name;
+  fs::rename(dir, victim, ec);
+  if (ec) {
+    if (!fs::exists(dir)) return {};
+    victim = dir;  // rename failed: remove in place
+  }
+  ec.clear();
+  fs::remove_all(victim, ec);
+  if (ec) return "cannot delete " + victim.string() + ": " + ec.message();
+  return {};
+}
+
+}  // namespace dynlib::cache

@@ -1,0 +1,79 @@
+// On-disk format of one cache entry directory:
+//   <digest>/object.entry   header + payload (the object file)
+//   <digest>/meta.toml      metadata: digest, family, inputs (the key fields), components, sizes, creation time
+//
+// object.entry, little-endian:
+//   0  char[8]  magic "DYNLCOBJ"
+//   8  u32      format version (kEntryFormatVersion)
+//   12 u32      key text size K
+//   16 u64      payload size P
+//   24 u64      checksum = XXH3-64(payload, seed = XXH3-64(key text))
+//   32 K bytes  the key's canonical text
+//   32+K        P bytes of payload
+// The file size must be exactly 32 + K + P. The entry directory appears atomically: both files are written
+// and fsync'd in `.<digest>.tmp-<hex>/`, which is then rename()d to `<digest>/`.
+#pragma once
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cache/cache_key.hpp"
+
+namespace dynlib::cache {
+
+inline constexpr char kEntryMagic[8] = {'D', 'Y', 'N', 'L', 'C', 'O', 'B', 'J'};
+inline constexpr std::uint32_t kEntryFormatVersion = 1;
+inline constexpr std::size_t kEntryHeaderSize = 32;
+inline constexpr const char* kEntryFileName = "object.entry";
+inline constexpr const char* kMetaFileName = "meta.toml";
+
+std::string encode_entry(std::string_view key_text, std::string_view payload);
+
+struct DecodedEntry {
+  std::string key_text;
+  std::string payload;
+};
+// "" if valid, else the reason ("wrong magic", "checksum mismatch", ...).
+std::string decode_entry(std::string_view bytes, DecodedEntry& out);
+
+struct EntryMeta {
+  long long format_version = 0;
+  std::string digest, family, created_at;
+  long long created_unix = 0;
+  std::uint64_t payload_size = 0, entry_size = 0;
+  std::vector<std::string> components;
+  std::map<std::string, std::string> inputs;  // key field -> value (host_features comma-joined)
+};
+std::string make_meta_text(const CacheKey& key, const std::string& digest, std::uint64_t payload_size,
+                           std::uint64_t entry_size, const std::vector<std::string>& components);
+// "" if valid TOML with the required fields, else the reason.
+std::string parse_meta_text(std::string_view text, EntryMeta& out);
+
+enum class EntryState { Ok, Missing, Corrupt };
+struct EntryCheck {
+  EntryState state = EntryState::Missing;
+  std::string reason;  // for Corrupt
+  DecodedEntry entry;  // for Ok
+  EntryMeta meta;      // for Ok
+};
+// Reads and validates <dir>. If expected_key_text is given, the entry's key text must equal it; otherwise
+// the XXH3-128 of the stored key text must equal the directory name. Never throws.
+EntryCheck check_entry_dir(const std::filesystem::path& dir, const std::string* expected_key_text);
+
+// Reads a whole file; "" on success, else the reason. Never throws.
+std::string read_whole_file(const std::filesystem::path& p, std::string& out);
+// Writes `bytes` to a new file (O_EXCL) and fsyncs it. Throws CacheError.
+void write_file_durable(const std::filesystem::path& p, std::string_view bytes);
+// fsync of a directory (best effort).
+void fsync_dir(const std::filesystem::path& dir) noexcept;
+// Random lowercase hex (for temp names).
+std::string random_hex(int n);
+
+// Removes an entry directory safely: renames it to `.<name>.corrupt-<hex>` first (so no reader ever sees a
+// half-deleted entry), then removes that. "" on success, else the reason. Never throws.
+std::string remove_entry_dir(const std::filesystem::path& dir);
+
+}  // namespace dynlib::cache

@@ -1,0 +1,143 @@
+#include "cache/maintenance.hpp"
+
+#include "cache/entry_file.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <cstdio>
+#include <system_error>
+#include <tuple>
+
+namespace dynlib::cache {
+namespace fs = std::filesystem;
+
+namespace {
+
+std::vector<fs::path> subdirs(const fs::path& p, bool include_hidden = false) {
+  std::vector<fs::path> out;
+  std::error_code ec;
+  fs::directory_iterator it(p, ec), end;
+  for (; !ec && it != end; it.increment(ec)) {
+    std::error_code e2;
+    if (!it->is_directory(e2) || it->is_symlink(e2)) continue;
+    const std::string name = it->path().filename().string();
+    if (!include_hidden && !name.empty() && name[0] == '.') continue;
+    out.push_back(it->path());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::string lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+std::uintmax_t dir_size(const fs::path& d) {
+  std::uintmax_t total = 0;
+  std::error_code ec;
+  fs::recursive_directory_iterator it(d, ec), end;
+  for (; !ec && it != end; it.increment(ec)) {
+    std::error_code e2;
+    if (it->is_regular_file(e2)) total += it->file_size(e2);
+  }
+  return total;
+}
+
+// Visits <root>/jit/<family>/<s>/<d>/<t>/<shard> directories.
+template <class F>
+void for_each_shard(const fs::path& root, F&& f) {
+  for (Family fam : {Family::Triplets, Family::Steppers, Family::Runners})
+    for (const auto& s : subdirs(root / "jit" / std::string(family_name(fam))))
+      for (const auto& d : subdirs(s))
+        for (const auto& t : subdirs(d))
+          for (const auto& shard : subdirs(t)) f(shard);
+}
+
+}  // namespace
+
+std::vector<fs::path> entry_dirs(const fs::path& root) {
+  std::vector<fs::path> out;
+  for_each_shard(root, [&](const fs::path& shard) {
+    for (const auto& e : subdirs(shard)) out.push_back(e);
+  });
+  return out;
+}
+
+std::vector<EntryInfo> list_entries(const fs::path& root) {
+  std::vector<EntryInfo> out;
+  for (const auto& dir : entry_dirs(root)) {
+    std::string text;
+    if (!read_whole_file(dir / kMetaFileName, text).empty()) continue;
+    EntryMeta m;
+    if (!parse_meta_text(text, m).empty()) continue;
+    auto get = [&](const char* k) {
+      auto it = m.inputs.find(k);
+      return it == m.inputs.end() ? std::string() : it->second;
+    };
+    EntryInfo e;
+    e.family = m.family;
+    e.stepper = get("stepper");
+    e.dtype = canonical_dtype(get("dtype"));
+    e.model_hash = get("model_hash");
+    e.digest = dir.filename().string();
+    e.created_at = m.created_at;
+    e.components = m.components;
+    e.size = dir_size(dir);
+    e.dir = dir;
+    out.push_back(std::move(e));
+  }
+  std::sort(out.begin(), out.end(), [](const EntryInfo& a, const EntryInfo& b) {
+    return std::tie(a.family, a.stepper, a.dtype, a.digest) < std::tie(b.family, b.stepper, b.dtype, b.digest);
+  });
+  return out;
+}
+
+bool EntryFilter::matches(const EntryInfo& e) const {
+  if (!stepper.empty() && lower(stepper) != lower(e.stepper)) return false;
+  if (!dtype.empty() && canonical_dtype(dtype) != canonical_dtype(e.dtype)) return false;
+  if (!hash_prefix.empty()) {
+    const std::string p = lower(hash_prefix);
+    if (lower(e.model_hash).rfind(p, 0) != 0) return false;
+  }
+  return true;
+}
+
+std::vector<VerifyItem> verify_entries(const fs::path& root) {
+  std::vector<VerifyItem> out;
+  const auto now = fs::file_time_type::clock::now();
+  for_each_shard(root, [&](const fs::path& shard) {
+    for (const auto& d : subdirs(shard, /*include_hidden=*/true)) {
+      const std::string name = d.filename().string();
+      if (name[0] == '.') {
+        // Leftover of a writer that died (tmp) or of an interrupted delete (corrupt); a live writer's temp
+        // directory exists for milliseconds, so only old ones are reported.
+        std::error_code ec;
+        const auto age = now - fs::last_write_time(d, ec);
+        if (!ec && age > std::chrono::seconds(60))
+          out.push_back({d, false, "leftover temporary directory"});
+        continue;
+      }
+      const EntryCheck c = check_entry_dir(d, nullptr);
+      out.push_back({d, c.state == EntryState::Ok, c.state == EntryState::Ok ? std::string() : c.reason});
+    }
+  });
+  return out;
+}
+
+std::string human_size(std::uintmax_t bytes) {
+  if (bytes < 1024) return std::to_string(bytes) + "B";
+  const char* units[] = {"KB", "MB", "GB", "TB"};
+  double v = static_cast<double>(bytes);
+  int u = -1;
+  do {
+    v /= 1024.0;
+    ++u;
+  } while (v >= 1024.0 && u < 3);
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f%s", v, units[u]);
+  return buf;
+}
+
+}  // namespace dynlib::cache
