@@ -90,7 +90,7 @@ struct Run {
   dynlib::kernels::RunnerArgs args;  // final args (buffer pointers dangling)
 };
 
-inline Run run(const std::shared_ptr<dynlib::ir::ModelIR>& m, const std::string& stepper, Opts o = {}) {
+inline Run run(const std::shared_ptr<const dynlib::ir::ModelIR>& m, const std::string& stepper, Opts o = {}) {
   using namespace dynlib::kernels;
   const auto& si = get_stepper(stepper);
   auto cm = dynlib::interp::make_interpreted(m, si);
