@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "dynlib/model.hpp"
+#include "kernels/pymath.hpp"
 #include "runtime/test_runner_helpers.hpp"
 
 TEST_CASE("builtin models run in the interpreter", "[interp][builtin]") {
@@ -33,5 +34,27 @@ TEST_CASE("builtin models run in the interpreter", "[interp][builtin]") {
       CHECK((r2.status == dynlib::Status::DONE || r2.status == dynlib::Status::EARLY_EXIT ||
              r2.status == dynlib::Status::STEPFAIL || r2.status == dynlib::Status::NAN_DETECTED));
     }
+  }
+}
+
+TEST_CASE("builtin logistic and standard maps are bit-exact against the same arithmetic in C++", "[interp][builtin]") {
+  auto lg = tb::run(dynlib::load_model("builtin://map/logistic"), "map", {.dt = 1.0, .N = 100});
+  REQUIRE(lg.status == dynlib::Status::DONE);
+  double x = 0.1;
+  for (int k = 0; k <= 100; ++k) {
+    REQUIRE(lg.y[0][k] == x);
+    x = 4.0 * x * (1.0 - x);
+  }
+  auto sm = tb::run(dynlib::load_model("builtin://map/standard"), "map", {.dt = 1.0, .N = 1000});
+  REQUIRE(sm.status == dynlib::Status::DONE);
+  double p = 0.0, th = 0.1;
+  const double K = 0.971635, two_pi = 2 * M_PI;
+  for (int k = 0; k <= 1000; ++k) {
+    REQUIRE(sm.y[0][k] == p);
+    REQUIRE(sm.y[1][k] == th);
+    const double pn = p + K * std::sin(th);
+    const double tn = dynlib::kernels::py::mod(th + p + K * std::sin(th), two_pi);
+    p = pn;
+    th = tn;
   }
 }
