@@ -17,7 +17,8 @@ using ast::Node;
 double Model::cast(double v) const {
   switch (dtype) {
     case ir::DType::float32: return static_cast<double>(static_cast<float>(v));
-    case ir::DType::int64: return std::isfinite(v) ? static_cast<double>(static_cast<std::int64_t>(v)) : v;
+    case ir::DType::int64:  // truncation (numpy int64(v)); out-of-range values are kept as they are
+      return std::isfinite(v) && std::fabs(v) < 9.2e18 ? static_cast<double>(static_cast<std::int64_t>(v)) : v;
     default: return v;
   }
 }

@@ -118,6 +118,10 @@ struct Printer {
     return i >= 0 && static_cast<std::size_t>(i) < v.size() ? v[static_cast<std::size_t>(i)]
                                                              : prefixed(fallback, std::to_string(i));
   }
+  // Comparisons chain in Python, so a comparison operand that is itself a comparison needs parentheses.
+  std::string cmp(const Expr& e, const char* op) {
+    return sub(e->args[0], kCmp + 1) + " " + op + " " + sub(e->args[1], kCmp + 1);
+  }
   std::string bin(const Expr& e, const char* op, int p) {
     return sub(e->args[0], p) + " " + op + " " + sub(e->args[1], p + 1);
   }
@@ -149,12 +153,12 @@ struct Printer {
       case Op::FloorDiv: return bin(e, "//", kMul);
       case Op::Mod: return bin(e, "%", kMul);
       case Op::Pow: return sub(e->args[0], kAtom) + " ** " + sub(e->args[1], kUnary);
-      case Op::Lt: return bin(e, "<", kCmp);
-      case Op::Le: return bin(e, "<=", kCmp);
-      case Op::Gt: return bin(e, ">", kCmp);
-      case Op::Ge: return bin(e, ">=", kCmp);
-      case Op::Eq: return bin(e, "==", kCmp);
-      case Op::Ne: return bin(e, "!=", kCmp);
+      case Op::Lt: return cmp(e, "<");
+      case Op::Le: return cmp(e, "<=");
+      case Op::Gt: return cmp(e, ">");
+      case Op::Ge: return cmp(e, ">=");
+      case Op::Eq: return cmp(e, "==");
+      case Op::Ne: return cmp(e, "!=");
       case Op::And: return bin(e, "and", kAnd);
       case Op::Or: return bin(e, "or", kOr);
       case Op::Select:

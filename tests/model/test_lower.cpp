@@ -193,6 +193,11 @@ TEST_CASE("lower: event macro expansions", "[lower]") {
   CHECK(show_cond("approx(s, 1, 0.1)") == "abs(s - 1.0) <= 0.1");
   CHECK(show_cond("s if s > 0 else -s") == "s if s > 0.0 else -s");
   CHECK(show_cond("not s") == "not s");
+  CHECK(show_cond("(s < 1) < 2") == "(s < 1.0) < 2.0");
+  CHECK(show_cond("0 < s < 1") == "0.0 < s and s < 1.0");
+  CHECK(show_cond("not (s and 1)") == "not (s and 1.0)");
+  CHECK(show_cond("sum(1 if i > 2 else 0 for i in range(5) if i != 3)") ==
+        "sum(1.0 if i0 > 2.0 else 0.0 for i0 in range(0.0, 5.0, 1.0) if i0 != 3.0)");
   CHECK(show_cond("-(s ** 2.5)") == "-s ** 2.5");
   CHECK(show_cond("(-s) ** 2.5") == "(-s) ** 2.5");
 }
