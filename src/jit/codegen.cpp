@@ -98,29 +98,33 @@ View load_view(B& b, const kernels::StepperInfo& s, const ir::ModelIR& m, llvm::
   v.t_base = ld_f64(b, args, DYN_OFF(t_base));
   v.step_base = ld_i64(b, args, DYN_OFF(step_base));
   v.dt_nominal = ld_f64(b, args, DYN_OFF(dt_nominal));
-  v.y_curr = b.arr(ld_ptr(b, args, DYN_OFF(y_curr)));
-  v.y_prev = b.arr(ld_ptr(b, args, DYN_OFF(y_prev)));
-  v.params = b.arr(ld_ptr(b, args, DYN_OFF(params)));
-  v.lag_ring = b.arr(ld_ptr(b, args, DYN_OFF(lag_ring)));
-  v.lag_head = b.iarr(ld_ptr(b, args, DYN_OFF(lag_head)));
-  v.aux_values = b.arr(ld_ptr(b, args, DYN_OFF(aux_values)));
-  v.ws = b.arr(ld_ptr(b, args, DYN_OFF(ws)));
-  v.iws = b.iarr(ld_ptr(b, args, DYN_OFF(iws)));
+  // Every host buffer of RunnerArgs is distinct: one alias scope each (see LlvmBackend::define_scopes).
+  enum Scope : int { sY, sYprev, sP, sRing, sHead, sAux, sWs, sIws, sYprop, sScratch, sT, sYrec, sAuxrec, sStep,
+                     sSrec, sArec, sEc, sEi, sEl, sCount };
+  b.define_scopes(sCount);
+  v.y_curr = b.arr(ld_ptr(b, args, DYN_OFF(y_curr)), sY);
+  v.y_prev = b.arr(ld_ptr(b, args, DYN_OFF(y_prev)), sYprev);
+  v.params = b.arr(ld_ptr(b, args, DYN_OFF(params)), sP);
+  v.lag_ring = b.arr(ld_ptr(b, args, DYN_OFF(lag_ring)), sRing);
+  v.lag_head = b.iarr(ld_ptr(b, args, DYN_OFF(lag_head)), sHead);
+  v.aux_values = b.arr(ld_ptr(b, args, DYN_OFF(aux_values)), sAux);
+  v.ws = b.arr(ld_ptr(b, args, DYN_OFF(ws)), sWs);
+  v.iws = b.iarr(ld_ptr(b, args, DYN_OFF(iws)), sIws);
   v.cfg = b.arr(padded_config(b, s, m, ld_ptr(b, args, DYN_OFF(stepper_config)), ld_i64(b, args, DYN_OFF(n_config)).v));
-  v.y_prop = b.arr(ld_ptr(b, args, DYN_OFF(y_prop)));
-  v.scratch = b.arr(ld_ptr(b, args, DYN_OFF(scratch)));
-  v.T = b.arr(ld_ptr(b, args, DYN_OFF(T)));
-  v.Y = b.arr(ld_ptr(b, args, DYN_OFF(Y)));
-  v.AUX = b.arr(ld_ptr(b, args, DYN_OFF(AUX)));
-  v.STEP = b.iarr(ld_ptr(b, args, DYN_OFF(STEP)));
+  v.y_prop = b.arr(ld_ptr(b, args, DYN_OFF(y_prop)), sYprop);
+  v.scratch = b.arr(ld_ptr(b, args, DYN_OFF(scratch)), sScratch);
+  v.T = b.arr(ld_ptr(b, args, DYN_OFF(T)), sT);
+  v.Y = b.arr(ld_ptr(b, args, DYN_OFF(Y)), sYrec);
+  v.AUX = b.arr(ld_ptr(b, args, DYN_OFF(AUX)), sAuxrec);
+  v.STEP = b.iarr(ld_ptr(b, args, DYN_OFF(STEP)), sStep);
   v.cap_rec = ld_i64(b, args, DYN_OFF(cap_rec));
-  v.state_rec_idx = b.iarr(ld_ptr(b, args, DYN_OFF(state_rec_idx)));
+  v.state_rec_idx = b.iarr(ld_ptr(b, args, DYN_OFF(state_rec_idx)), sSrec);
   v.n_rec_states = ld_i64(b, args, DYN_OFF(n_rec_states));
-  v.aux_rec_idx = b.iarr(ld_ptr(b, args, DYN_OFF(aux_rec_idx)));
+  v.aux_rec_idx = b.iarr(ld_ptr(b, args, DYN_OFF(aux_rec_idx)), sArec);
   v.n_rec_aux = ld_i64(b, args, DYN_OFF(n_rec_aux));
-  v.EVT_CODE = b.iarr(ld_ptr(b, args, DYN_OFF(EVT_CODE)));
-  v.EVT_INDEX = b.iarr(ld_ptr(b, args, DYN_OFF(EVT_INDEX)));
-  v.EVT_LOG_DATA = b.arr(ld_ptr(b, args, DYN_OFF(EVT_LOG_DATA)));
+  v.EVT_CODE = b.iarr(ld_ptr(b, args, DYN_OFF(EVT_CODE)), sEc);
+  v.EVT_INDEX = b.iarr(ld_ptr(b, args, DYN_OFF(EVT_INDEX)), sEi);
+  v.EVT_LOG_DATA = b.arr(ld_ptr(b, args, DYN_OFF(EVT_LOG_DATA)), sEl);
   v.cap_evt = ld_i64(b, args, DYN_OFF(cap_evt));
   b.set_user_break_ptr(ld_ptr(b, args, DYN_OFF(user_break_flag)));
 
@@ -326,8 +330,13 @@ Generated generate_unit(const ir::ModelIR& model, const kernels::StepperInfo& st
     for (const auto& sym : sp.symbols) maybe_inject_fault(*mod, name, sym);
   }
   // The model functions are small and called from every kernel: always inline them.
+  // Their output array never overlaps an input (kernels always pass distinct workspace slices):
+  // `noalias` lets O3 keep inputs in registers while the outputs are written.
   for (const char* fn : {"rhs", "jacobian", "inverse", "update_aux"})
-    if (auto* f = mod->getFunction(fn)) f->addFnAttr(llvm::Attribute::AlwaysInline);
+    if (auto* f = mod->getFunction(fn)) {
+      f->addFnAttr(llvm::Attribute::AlwaysInline);
+      f->addParamAttr(std::string(fn) == "update_aux" ? 3 : 2, llvm::Attribute::NoAlias);
+    }
   out.timings.build_ir_ms = ms_since(t_start);
 
   // ---- verify (per component first, so the error names it) ----

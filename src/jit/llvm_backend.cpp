@@ -5,6 +5,7 @@
 
 #include <llvm/IR/Attributes.h>
 #include <llvm/IR/Intrinsics.h>
+#include <llvm/IR/MDBuilder.h>
 
 #include <stdexcept>
 
@@ -15,28 +16,38 @@ namespace dynlib::jit {
 // ---------------------------------------------------------------------------------------------
 // Value wrappers
 
-LRef::LRef(LlvmBackend* bb, llvm::Value* p) : b(bb), ptr(p) { loaded = b->ir().CreateLoad(b->gen().f64(), ptr); }
+LRef::LRef(LlvmBackend* bb, llvm::Value* p, int sc) : b(bb), ptr(p), scope(sc) {
+  auto* ld = b->ir().CreateLoad(b->gen().f64(), ptr);
+  b->tag_access(ld, scope);
+  loaded = ld;
+}
 LRef& LRef::operator=(LVal v) {
-  b->ir().CreateStore(v.v, ptr);
+  b->tag_access(b->ir().CreateStore(v.v, ptr), scope);
   loaded = v.v;
   return *this;
 }
-LIRef::LIRef(LlvmBackend* bb, llvm::Value* p) : b(bb), ptr(p) { loaded = b->ir().CreateLoad(b->gen().i64(), ptr); }
+LIRef::LIRef(LlvmBackend* bb, llvm::Value* p, int sc) : b(bb), ptr(p), scope(sc) {
+  auto* ld = b->ir().CreateLoad(b->gen().i64(), ptr);
+  b->tag_access(ld, scope);
+  loaded = ld;
+}
 LIRef& LIRef::operator=(LInt v) {
-  b->ir().CreateStore(v.v, ptr);
+  b->tag_access(b->ir().CreateStore(v.v, ptr), scope);
   loaded = v.v;
   return *this;
 }
 
 LRef LArr::operator[](int i) const { return (*this)[static_cast<std::int64_t>(i)]; }
-LRef LArr::operator[](std::int64_t i) const { return LRef(b, b->gep_f64(base, i)); }
-LRef LArr::operator[](LInt i) const { return LRef(b, b->ir().CreateInBoundsGEP(b->gen().f64(), base, i.v)); }
+LRef LArr::operator[](std::int64_t i) const { return LRef(b, b->gep_f64(base, i), scope); }
+LRef LArr::operator[](LInt i) const { return LRef(b, b->ir().CreateInBoundsGEP(b->gen().f64(), base, i.v), scope); }
 LIRef LIArr::operator[](int i) const { return (*this)[static_cast<std::int64_t>(i)]; }
 LIRef LIArr::operator[](std::int64_t i) const {
   auto* p = i == 0 ? base : b->ir().CreateConstInBoundsGEP1_64(b->gen().i64(), base, static_cast<std::uint64_t>(i));
-  return LIRef(b, p);
+  return LIRef(b, p, scope);
 }
-LIRef LIArr::operator[](LInt i) const { return LIRef(b, b->ir().CreateInBoundsGEP(b->gen().i64(), base, i.v)); }
+LIRef LIArr::operator[](LInt i) const {
+  return LIRef(b, b->ir().CreateInBoundsGEP(b->gen().i64(), base, i.v), scope);
+}
 
 LVar::LVar(LlvmBackend* bb, LVal init) : b(bb), slot(bb->entry_alloca(bb->gen().f64(), "var")) {
   b->ir().CreateStore(init.v, slot);
@@ -159,6 +170,28 @@ LlvmBackend::LlvmBackend(ModuleGen& g, llvm::Function* fn) : g_(g), fn_(fn), ir_
   ir_.SetInsertPoint(&fn->getEntryBlock());
   // Strict IEEE: the builder never adds fast-math flags (default FastMathFlags are all off).
   ir_.setFastMathFlags(llvm::FastMathFlags());
+}
+
+void LlvmBackend::define_scopes(int n) {
+  llvm::MDBuilder mdb(g_.ctx);
+  auto* domain = mdb.createAnonymousAliasScopeDomain("dynlib.buffers");
+  scopes_.clear();
+  for (int k = 0; k < n; ++k) scopes_.push_back(mdb.createAnonymousAliasScope(domain));
+  scope_sets_.clear();
+  noalias_sets_.clear();
+  for (int k = 0; k < n; ++k) {
+    scope_sets_.push_back(llvm::MDNode::get(g_.ctx, {scopes_[static_cast<std::size_t>(k)]}));
+    std::vector<llvm::Metadata*> others;
+    for (int j = 0; j < n; ++j)
+      if (j != k) others.push_back(scopes_[static_cast<std::size_t>(j)]);
+    noalias_sets_.push_back(llvm::MDNode::get(g_.ctx, others));
+  }
+}
+
+void LlvmBackend::tag_access(llvm::Instruction* inst, int scope) {
+  if (scope < 0 || scope >= static_cast<int>(scopes_.size())) return;
+  inst->setMetadata(llvm::LLVMContext::MD_alias_scope, scope_sets_[static_cast<std::size_t>(scope)]);
+  inst->setMetadata(llvm::LLVMContext::MD_noalias, noalias_sets_[static_cast<std::size_t>(scope)]);
 }
 
 llvm::AllocaInst* LlvmBackend::entry_alloca(llvm::Type* ty, const char* name) {

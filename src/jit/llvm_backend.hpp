@@ -19,6 +19,7 @@
 #include <map>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "dynlib/ir.hpp"
 #include "kernels/backend.hpp"
@@ -45,26 +46,29 @@ struct LRef {
   LlvmBackend* b = nullptr;
   llvm::Value* ptr = nullptr;
   llvm::Value* loaded = nullptr;  // value at the point the reference was formed
+  int scope = -1;                 // alias scope of the buffer (see LlvmBackend::define_scopes)
   operator LVal() const { return LVal{b, loaded}; }
   LRef& operator=(LVal v);
   LRef& operator=(const LRef& o) { return *this = LVal(o); }
-  LRef(LlvmBackend* bb, llvm::Value* p);
+  LRef(LlvmBackend* bb, llvm::Value* p, int sc = -1);
   LRef(const LRef&) = default;
 };
 struct LIRef {
   LlvmBackend* b = nullptr;
   llvm::Value* ptr = nullptr;
   llvm::Value* loaded = nullptr;
+  int scope = -1;
   operator LInt() const { return LInt{b, loaded}; }
   LIRef& operator=(LInt v);
   LIRef& operator=(const LIRef& o) { return *this = LInt(o); }
-  LIRef(LlvmBackend* bb, llvm::Value* p);
+  LIRef(LlvmBackend* bb, llvm::Value* p, int sc = -1);
   LIRef(const LIRef&) = default;
 };
 
 struct LArr {
   LlvmBackend* b = nullptr;
   llvm::Value* base = nullptr;  // ptr to double
+  int scope = -1;               // distinct host buffer id (-1: may alias anything)
   LRef operator[](int i) const;
   LRef operator[](std::int64_t i) const;
   LRef operator[](LInt i) const;
@@ -72,6 +76,7 @@ struct LArr {
 struct LIArr {
   LlvmBackend* b = nullptr;
   llvm::Value* base = nullptr;  // ptr to i64
+  int scope = -1;
   LIRef operator[](int i) const;
   LIRef operator[](std::int64_t i) const;
   LIRef operator[](LInt i) const;
@@ -194,10 +199,20 @@ class LlvmBackend {
   Bool bval(llvm::Value* v) { return Bool{this, v}; }
   Arr arr(llvm::Value* p) { return Arr{this, p}; }
   IArr iarr(llvm::Value* p) { return IArr{this, p}; }
-  Arr offset(Arr a, int k) { return Arr{this, gep_f64(a.base, k)}; }
-  Arr offset(Arr a, Int k) { return Arr{this, ir_.CreateInBoundsGEP(g_.f64(), a.base, k.v)}; }
-  IArr offset(IArr a, int k) { return IArr{this, ir_.CreateInBoundsGEP(g_.i64(), a.base, ir_.getInt64(k))}; }
-  IArr offset(IArr a, Int k) { return IArr{this, ir_.CreateInBoundsGEP(g_.i64(), a.base, k.v)}; }
+  Arr offset(Arr a, int k) { return Arr{this, gep_f64(a.base, k), a.scope}; }
+  Arr offset(Arr a, Int k) { return Arr{this, ir_.CreateInBoundsGEP(g_.f64(), a.base, k.v), a.scope}; }
+  IArr offset(IArr a, int k) {
+    return IArr{this, ir_.CreateInBoundsGEP(g_.i64(), a.base, ir_.getInt64(static_cast<std::uint64_t>(k))), a.scope};
+  }
+  IArr offset(IArr a, Int k) { return IArr{this, ir_.CreateInBoundsGEP(g_.i64(), a.base, k.v), a.scope}; }
+  // Distinct host buffers (RunnerArgs guarantees y_curr, y_prev, params, ws, records, ... never
+  // overlap): `n` alias scopes of one domain. An access through an Arr with scope s is tagged
+  // !alias.scope {s} and !noalias {every other scope}, so O3 may keep values in registers across
+  // stores to other buffers. Accesses without a scope stay conservative.
+  void define_scopes(int n);
+  Arr arr(llvm::Value* p, int scope) { return Arr{this, p, scope}; }
+  IArr iarr(llvm::Value* p, int scope) { return IArr{this, p, scope}; }
+  void tag_access(llvm::Instruction* inst, int scope);
 
   Var var(Val init) { return Var(this, init); }
   IVar ivar(Int init) { return IVar(this, init); }
@@ -317,7 +332,10 @@ class LlvmBackend {
   llvm::Function* fn_;
   llvm::IRBuilder<> ir_;
   std::map<int, llvm::Value*> loop_vars_;
-  llvm::Value* user_break_ptr_ = nullptr;  // const int32_t* (may be null at run time)  // loop slot -> alloca (double) of the innermost active loop
+  llvm::Value* user_break_ptr_ = nullptr;  // const int32_t* (may be null at run time)
+  std::vector<llvm::MDNode*> scopes_;        // alias scopes of this function's host buffers
+  std::vector<llvm::MDNode*> scope_sets_;    // !alias.scope {s}
+  std::vector<llvm::MDNode*> noalias_sets_;  // !noalias {all but s}  // loop slot -> alloca (double) of the innermost active loop
 };
 
 }  // namespace dynlib::jit
