@@ -73,6 +73,9 @@ TEST_CASE("growth re-entry never duplicates a record nor reruns an action or a s
     m->events.push_back(event("count", Phase::start, C(1.0), {set_param(0, add(P(0), C(1.0)))}, {log_t(), log_p(0)}));
     m->events.push_back(event("wrap", Phase::end, bin(Op::Gt, S(0), C(0.45)), {set_state(0, sub(S(0), C(0.5)))},
                               {log_t(), log_x(0)}));
+    // an end-phase lag event: the lag ring must survive every re-entry unchanged
+    const int slot = add_lag(*m, 0, 3);
+    m->events.push_back(event("lagged", Phase::end, bin(Op::Lt, L(slot, 2), S(0)), {}, {log_t(), log_x(0)}));
     Opts big{.t_end = 2.0, .dt = 0.1, .cap_rec = 4096, .cap_evt = 4096};
     Opts tiny = big;
     tiny.cap_rec = 1;
