@@ -1,0 +1,235 @@
+// JIT compile latency (jit=true, disk_cache=false), every measurement in a FRESH child process:
+//  1. cold setup(): for each builtin model (its default stepper), the wall time of the first
+//     dynlib::setup(uri, {.jit = true, .disk_cache = false}) in a new process. That includes loading
+//     the JIT component (dlopen libdynlib_jit.so + libLLVM), creating the process-wide LLJIT, parsing
+//     the model and compiling every component. The same child then times a second setup() of the same
+//     model (LLJIT already created: "warm") and reports the JIT's own timing breakdown.
+//  2. growth with model size: Lorenz-96 (rk4) with 10, 100 and 1000 states, same method.
+// Also, for reference, cold setup() with jit=false in a fresh process.
+//
+// Usage: jit_compile_latency [runs_per_model=3]
+//   (internal) jit_compile_latency --child jit|interp URI      -> one line "ok cold_ms warm_ms build opt cg"
+//   (internal) jit_compile_latency --child-l96 jit|interp N
+#include <dynlib/dynlib.hpp>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <unistd.h>
+#include <vector>
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double ms_since(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
+
+std::string lorenz96_toml(int n, double F) {
+  std::string s = "inline:\n[model]\ntype = \"ode\"\nname = \"Lorenz-96\"\n[states]\n";
+  for (int i = 0; i < n; ++i) s += "x" + std::to_string(i) + " = " + (i == 0 ? "8.01" : "8.0") + "\n";
+  s += "[params]\nF = " + std::to_string(F) + "\n[equations.rhs]\n";
+  for (int i = 0; i < n; ++i) {
+    auto x = [&](int k) { return "x" + std::to_string(((k % n) + n) % n); };
+    s += x(i) + " = \"(" + x(i + 1) + " - " + x(i - 2) + ")*" + x(i - 1) + " - " + x(i) + " + F\"\n";
+  }
+  return s;
+}
+
+std::string one_line(std::string s) {
+  for (auto& c : s)
+    if (c == '\n' || c == '\r') c = ' ';
+  if (s.size() > 200) s = s.substr(0, 197) + "...";
+  return s;
+}
+
+// The JIT's own breakdown, from model_info.txt ("timings_ms: build_ir=.. verify=.. optimize=.. codegen_link=..").
+std::string jit_breakdown(const dynlib::FullModel& fm) {
+  char tmpl[] = "/tmp/dynlib-bench-XXXXXX";
+  if (!mkdtemp(tmpl)) return "-";
+  std::string out = "-";
+  try {
+    auto files = fm.export_sources(tmpl);
+    auto it = files.find("model_info");
+    if (it != files.end()) {
+      std::ifstream in(it->second);
+      std::string line;
+      while (std::getline(in, line))
+        if (line.rfind("timings_ms:", 0) == 0) out = line.substr(11);
+    }
+  } catch (const std::exception&) {
+  }
+  std::error_code ec;
+  std::filesystem::remove_all(tmpl, ec);
+  while (!out.empty() && out.front() == ' ') out.erase(out.begin());
+  return out;
+}
+
+// Child: prints exactly one line: "OK <cold_ms> <warm_ms> <breakdown...>" or "ERR <message>".
+int child(bool jit, const std::string& uri) {
+  try {
+    const auto t0 = Clock::now();
+    auto sim = dynlib::setup(uri, {.jit = jit, .disk_cache = false});
+    const double cold = ms_since(t0);
+    const auto t1 = Clock::now();
+    auto sim2 = dynlib::setup(uri, {.jit = jit, .disk_cache = false});
+    const double warm = ms_since(t1);
+    std::printf("OK %.3f %.3f %s\n", cold, warm, jit ? jit_breakdown(sim.model()).c_str() : "-");
+  } catch (const std::exception& e) {
+    std::printf("ERR %s\n", one_line(e.what()).c_str());
+  }
+  return 0;
+}
+
+struct Sample {
+  bool ok = false;
+  double cold = 0, warm = 0;
+  std::string breakdown, error;
+};
+
+std::string self_exe() {
+  std::error_code ec;
+  auto p = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? std::string("jit_compile_latency") : p.string();
+}
+
+Sample spawn(const std::string& args) {
+  Sample s;
+  const std::string cmd = "'" + self_exe() + "' " + args + " 2>&1";
+  FILE* f = popen(cmd.c_str(), "r");
+  if (!f) {
+    s.error = "popen failed";
+    return s;
+  }
+  std::string out;
+  std::array<char, 4096> buf{};
+  while (std::fgets(buf.data(), static_cast<int>(buf.size()), f)) out += buf.data();
+  const int rc = pclose(f);
+  std::istringstream is(out);
+  std::string line;
+  while (std::getline(is, line)) {
+    if (line.rfind("OK ", 0) == 0) {
+      std::istringstream ls(line.substr(3));
+      ls >> s.cold >> s.warm;
+      std::getline(ls, s.breakdown);
+      while (!s.breakdown.empty() && s.breakdown.front() == ' ') s.breakdown.erase(s.breakdown.begin());
+      s.ok = true;
+      return s;
+    }
+    if (line.rfind("ERR ", 0) == 0) {
+      s.error = line.substr(4);
+      return s;
+    }
+  }
+  s.error = "child exited with status " + std::to_string(rc) + ": " + one_line(out);
+  return s;
+}
+
+double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+struct Agg {
+  std::vector<double> cold, warm;
+  std::string breakdown, error;
+};
+
+Agg measure(const std::string& args, int runs) {
+  Agg a;
+  for (int r = 0; r < runs; ++r) {
+    auto s = spawn(args);
+    if (!s.ok) {
+      a.error = s.error;
+      return a;
+    }
+    a.cold.push_back(s.cold);
+    a.warm.push_back(s.warm);
+    a.breakdown = s.breakdown;  // of the last run
+  }
+  return a;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc >= 4 && std::string(argv[1]) == "--child") return child(std::string(argv[2]) == "jit", argv[3]);
+  if (argc >= 4 && std::string(argv[1]) == "--child-l96")
+    return child(std::string(argv[2]) == "jit", lorenz96_toml(std::atoi(argv[3]), 8.0));
+  const int runs = argc > 1 ? std::max(1, std::atoi(argv[1])) : 3;
+
+  std::printf("jit_compile_latency: wall time of dynlib::setup(uri, {.jit = ..., .disk_cache = false}), default stepper.\n");
+  std::printf("Every run is a FRESH child process (this binary re-executed), %d run(s) per model:\n", runs);
+  std::printf("  cold = first setup() in the process: dlopen of the JIT component + libLLVM, LLJIT creation, model\n"
+              "         load/parse/lower, IR generation, O3, codegen and link of every component;\n"
+              "  warm = a second setup() of the same model in that process (LLJIT exists; no disk cache).\n"
+              "  breakdown = the JIT's own timings of the cold compile (ms), from model_info.txt.\n");
+
+  // Is the JIT there at all?
+  const auto probe = spawn("--child jit builtin://ode/lorenz");
+  const bool have_jit = probe.ok;
+  if (!have_jit) std::printf("\nJIT UNAVAILABLE or failing: %s\n  -> only the interpreter numbers are printed.\n",
+                             probe.error.c_str());
+
+  std::printf("\n== 1. cold setup() per builtin model ==\n");
+  std::printf("  %-26s %-8s %10s %10s %10s %10s   %s\n", "model", "mode", "cold med", "cold max", "warm med",
+              "interp", "JIT breakdown of the last cold run (ms)");
+  std::vector<double> per_model_med, all_cold;
+  for (const auto& name : dynlib::builtin_model_names()) {
+    const std::string uri = "builtin://" + name;
+    Agg in = measure("--child interp " + uri, 1);
+    const double interp = in.cold.empty() ? -1 : in.cold[0];
+    if (!have_jit) {
+      std::printf("  %-26s %-8s %10s %10s %10s %10.2f\n", name.c_str(), "interp", "-", "-", "-", interp);
+      continue;
+    }
+    Agg a = measure("--child jit " + uri, runs);
+    if (!a.error.empty()) {
+      std::printf("  %-26s SKIPPED: %s\n", name.c_str(), a.error.c_str());
+      continue;
+    }
+    const double med = median(a.cold), mx = *std::max_element(a.cold.begin(), a.cold.end());
+    per_model_med.push_back(med);
+    all_cold.insert(all_cold.end(), a.cold.begin(), a.cold.end());
+    std::printf("  %-26s %-8s %10.2f %10.2f %10.2f %10.2f   %s\n", name.c_str(), "jit", med, mx, median(a.warm), interp,
+                a.breakdown.c_str());
+  }
+  if (have_jit && !per_model_med.empty()) {
+    const double med = median(per_model_med), mx = *std::max_element(all_cold.begin(), all_cold.end());
+    std::printf("  => cold setup over %zu models: median of per-model medians %.2f ms, max of all %zu runs %.2f ms"
+                "   [target: median <= 40 ms: %s]\n",
+                per_model_med.size(), med, all_cold.size(), mx, med <= 40.0 ? "MET" : "MISSED");
+  }
+
+  std::printf("\n== 2. compile time vs model size: Lorenz-96 (explicit equations), rk4 ==\n");
+  std::printf("  %-8s %-8s %10s %10s %12s %12s   %s\n", "states", "mode", "cold med", "warm med", "warm ms/state",
+              "interp cold", "JIT breakdown of the last cold run (ms)");
+  double warm1000 = -1, cold1000 = -1;
+  for (int n : {10, 100, 1000}) {
+    Agg in = measure("--child-l96 interp " + std::to_string(n), 1);
+    const double interp = in.cold.empty() ? -1 : in.cold[0];
+    if (!have_jit) {
+      std::printf("  %-8d %-8s %10s %10s %12s %12.2f\n", n, "interp", "-", "-", "-", interp);
+      continue;
+    }
+    Agg a = measure("--child-l96 jit " + std::to_string(n), runs);
+    if (!a.error.empty()) {
+      std::printf("  %-8d FAILED: %s\n", n, a.error.c_str());
+      continue;
+    }
+    const double cm = median(a.cold), wm = median(a.warm);
+    if (n == 1000) cold1000 = cm, warm1000 = wm;
+    std::printf("  %-8d %-8s %10.2f %10.2f %12.3f %12.2f   %s\n", n, "jit", cm, wm, wm / n, interp, a.breakdown.c_str());
+  }
+  if (cold1000 >= 0)
+    std::printf("  => 1000 states: cold %.0f ms, warm %.0f ms   [target: <= 2000 ms: %s]\n", cold1000, warm1000,
+                cold1000 <= 2000.0 ? "MET" : "MISSED");
+  return 0;
+}
