@@ -40,6 +40,20 @@ class Parser {
   SourceLocation loc_;
   std::vector<Token> toks_;
   std::size_t i_ = 0;
+  int depth_ = 0;
+
+  // Bounds recursion (nested parentheses, unary chains, `not not ...`) like CPython's parser does
+  // (one parenthesis level costs 3: ternary, not_expr, factor; so about 200 nested parentheses).
+  static constexpr int kMaxDepth = 600;
+  struct DepthGuard {
+    Parser& p;
+    explicit DepthGuard(Parser& parser) : p(parser) {
+      if (++p.depth_ > kMaxDepth) p.fail(p.peek().pos, "expression is nested too deeply");
+    }
+    ~DepthGuard() { --p.depth_; }
+    DepthGuard(const DepthGuard&) = delete;
+    DepthGuard& operator=(const DepthGuard&) = delete;
+  };
 
   [[noreturn]] void fail(int pos, const std::string& msg) const {
     throw ExpressionSyntaxError("Invalid expression syntax: " + msg, locate_in_text(text_, loc_, pos));
@@ -69,6 +83,7 @@ class Parser {
 
   // ternary := or_expr [ "if" or_expr "else" ternary ]
   NodeP ternary() {
+    DepthGuard guard(*this);
     NodeP body = or_expr();
     if (is_kw("if")) {
       const int pos = peek().pos;
@@ -101,6 +116,7 @@ class Parser {
   NodeP or_expr() { return bool_chain("or", &Parser::and_expr); }
   NodeP and_expr() { return bool_chain("and", &Parser::not_expr); }
   NodeP not_expr() {
+    DepthGuard guard(*this);
     if (is_kw("not")) {
       const int pos = next().pos;
       NodeP n = make(K::Not, pos);
@@ -149,6 +165,7 @@ class Parser {
   NodeP arith() { return binary_chain({"+", "-"}, &Parser::term); }
   NodeP term() { return binary_chain({"*", "/", "//", "%"}, &Parser::factor); }
   NodeP factor() {
+    DepthGuard guard(*this);
     if (is_op("+") || is_op("-")) {
       const Token& t = next();
       NodeP n = make(K::Unary, t.pos);

@@ -76,11 +76,17 @@ ir::Expr lower_pow(const ir::Expr& base, const ir::Expr& ex) {
   return mk(ir::Op::Pow, {base, ex});
 }
 
+constexpr std::int64_t kMaxLoweredNodes = 5'000'000;
+
 class Lowerer {
  public:
   explicit Lowerer(Model& m) : m_(m) {}
 
   ir::Expr lower(const ParsedExpr& pe, const Node& n, const Scope* scope, int depth) {
+    // Function inlining can grow exponentially (f1(x) = f0(x) + f0(x), f2(x) = f1(x) + f1(x), ...).
+    if (++m_.lowered_nodes > kMaxLoweredNodes)
+      throw ModelLoadError("Model too large after inlining functions (more than 5000000 expression nodes)",
+                           pe.at(n.pos));
     switch (n.kind) {
       case K::Num:
       case K::Bool: return cst(n.value);

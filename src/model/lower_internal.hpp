@@ -47,6 +47,7 @@ struct Model {
   // Lowering state: aux subtrees are shared per (aux index, loop depth); loop slots used so far.
   std::map<std::pair<int, int>, ir::Expr> aux_cache;
   std::int32_t n_loop_slots = 0;
+  std::int64_t lowered_nodes = 0;  // work done by inlining (bounded, see lower_expr.cpp)
 
   double cast(double v) const;  // constant value cast to the model dtype
 };

@@ -150,3 +150,28 @@ TEST_CASE("expr errors: generators and range", "[expr][errors]") {
   expect_error<dynlib::ExpressionSyntaxError>(expr_model("sum(i for i in range(3) for j in range(2))"));
   expect_error<dynlib::ExpressionSyntaxError>(expr_model("max(i for i in range(3))"));
 }
+
+TEST_CASE("expr errors: resource limits", "[expr][errors]") {
+  auto nested = [](int n) {
+    std::string s(static_cast<std::size_t>(n), '(');
+    s.append("x");
+    s.append(static_cast<std::size_t>(n), ')');
+    return s;
+  };
+  expect_error<dynlib::ExpressionSyntaxError>(expr_model(nested(500)));
+  std::string minus(1000, '-');
+  minus.append("x");
+  expect_error<dynlib::ExpressionSyntaxError>(expr_model(minus));
+  CHECK(dynlib::test::ev(nested(150)) == 3);
+  // exponential inlining is bounded
+  auto b = expr_model("f30(x)");
+  b.fn("f0", {"u"}, "u");
+  for (int i = 1; i <= 30; ++i) {
+    std::string prev = "f";
+    prev.append(std::to_string(i - 1)).append("(u)");
+    std::string name = "f";
+    name.append(std::to_string(i));
+    b.fn(name, {"u"}, prev + " + " + prev);
+  }
+  CHECK_THROWS_AS(b.lower(), dynlib::ModelLoadError);
+}
