@@ -160,7 +160,7 @@ Hash128 compute_hash(const ModelIR& m) {
   w.f64(s.t0);
   w.f64(s.t_end);
   w.f64(s.dt);
-  w.str(s.stepper);
+  w.str(m.default_stepper());  // "" means the kind's default: same behaviour, same hash
   w.u8(s.record ? 1 : 0);
   w.f64(s.atol);
   w.f64(s.rtol);

@@ -37,6 +37,9 @@ TEST_CASE("hash: formatting does not matter", "[lower][hash]") {
   auto c = base();
   c.s.states[0].second.is_int = true;  // 1 vs 1.0
   CHECK(h(c) == a);
+  auto st = base();
+  st.s.sim.defaults.stepper = "rk4";  // the ODE default, written out
+  CHECK(h(st) == a);
   auto d = base();
   d.s.source = "other/path.toml";
   d.s.equations[0].rhs.loc.line = 99;
@@ -72,6 +75,9 @@ TEST_CASE("hash: behaviour changes change the hash", "[lower][hash]") {
   auto i = base();
   i.s.sim.defaults.dt = 0.02;
   CHECK(h(i) != a);
+  auto st = base();
+  st.s.sim.defaults.stepper = "rk45";
+  CHECK(h(st) != a);
   auto j = base();
   j.s.sim.defaults.extras.push_back({"safety", 0.9});
   CHECK(h(j) != a);
