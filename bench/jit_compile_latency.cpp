@@ -25,21 +25,12 @@
 #include <unistd.h>
 #include <vector>
 
+#include "bench_models.hpp"
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
 double ms_since(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
-
-std::string lorenz96_toml(int n, double F) {
-  std::string s = "inline:\n[model]\ntype = \"ode\"\nname = \"Lorenz-96\"\n[states]\n";
-  for (int i = 0; i < n; ++i) s += "x" + std::to_string(i) + " = " + (i == 0 ? "8.01" : "8.0") + "\n";
-  s += "[params]\nF = " + std::to_string(F) + "\n[equations.rhs]\n";
-  for (int i = 0; i < n; ++i) {
-    auto x = [&](int k) { return "x" + std::to_string(((k % n) + n) % n); };
-    s += x(i) + " = \"(" + x(i + 1) + " - " + x(i - 2) + ")*" + x(i - 1) + " - " + x(i) + " + F\"\n";
-  }
-  return s;
-}
 
 std::string one_line(std::string s) {
   for (auto& c : s)
@@ -100,7 +91,11 @@ std::string self_exe() {
 
 Sample spawn(const std::string& args) {
   Sample s;
-  const std::string cmd = "'" + self_exe() + "' " + args + " 2>&1";
+  std::string cmd = "'";
+  cmd += self_exe();
+  cmd += "' ";
+  cmd += args;
+  cmd += " 2>&1";
   FILE* f = popen(cmd.c_str(), "r");
   if (!f) {
     s.error = "popen failed";
@@ -162,7 +157,7 @@ Agg measure(const std::string& args, int runs) {
 int main(int argc, char** argv) {
   if (argc >= 4 && std::string(argv[1]) == "--child") return child(std::string(argv[2]) == "jit", argv[3]);
   if (argc >= 4 && std::string(argv[1]) == "--child-l96")
-    return child(std::string(argv[2]) == "jit", lorenz96_toml(std::atoi(argv[3]), 8.0));
+    return child(std::string(argv[2]) == "jit", bench::lorenz96_toml(std::atoi(argv[3]), 8.0));
   const int runs = argc > 1 ? std::max(1, std::atoi(argv[1])) : 3;
 
   std::printf("jit_compile_latency: wall time of dynlib::setup(uri, {.jit = ..., .disk_cache = false}), default stepper.\n");

@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_models.hpp"
 #include "native_kernels.hpp"
 #include "odeint_kernels.hpp"
 
@@ -31,17 +32,6 @@ using Clock = std::chrono::steady_clock;
 using Vec = std::vector<double>;
 
 double since_ns(Clock::time_point t0) { return std::chrono::duration<double, std::nano>(Clock::now() - t0).count(); }
-
-std::string lorenz96_toml(int n, double F) {
-  std::string s = "inline:\n[model]\ntype = \"ode\"\nname = \"Lorenz-96\"\n[states]\n";
-  for (int i = 0; i < n; ++i) s += "x" + std::to_string(i) + " = " + (i == 0 ? "8.01" : "8.0") + "\n";
-  s += "[params]\nF = " + std::to_string(F) + "\n[equations.rhs]\n";
-  for (int i = 0; i < n; ++i) {
-    auto x = [&](int k) { return "x" + std::to_string(((k % n) + n) % n); };
-    s += x(i) + " = \"(" + x(i + 1) + " - " + x(i - 2) + ")*" + x(i - 1) + " - " + x(i) + " + F\"\n";
-  }
-  return s;
-}
 
 // One timed variant: run() performs one repetition and returns ns/step (NaN = unavailable).
 struct Variant {
@@ -313,7 +303,7 @@ int main(int argc, char** argv) {
   {
     FixedCase c;
     c.title = "Lorenz-96 (40 states, F = 8) rk4, inline model with 40 explicit equations";
-    c.uri = lorenz96_toml(40, 8.0);
+    c.uri = bench::lorenz96_toml(40, 8.0);
     c.dt = 1e-3;
     c.steps = S(1e5);
     c.interp_steps = S(1e4);
