@@ -105,6 +105,8 @@ class InterpretedModel final : public CompiledModel {
     v.EVT_CODE = a.EVT_CODE;
     v.EVT_INDEX = a.EVT_INDEX;
     v.EVT_LOG_DATA = a.EVT_LOG_DATA;
+    v.EVT_T = a.EVT_T;
+    v.EVT_STEP = a.EVT_STEP;
     v.cap_evt = a.cap_evt;
     v.dio = dio;
     v.iio = iio;

@@ -32,10 +32,11 @@ void set_nan(B& b, const RunnerView<B>& a, typename B::IVar& st, NanWhere where,
 }
 
 // Runs the events of one phase. pre: DSL start/both on (t, y=y_curr), lag_shift 0.
-// post: end/both on (t_new, y=y_prop), lag_shift 1. `m` is the event cursor var, `i` the record cursor.
+// post: end/both on (t_new, y=y_prop), lag_shift 1. `m` is the event cursor var, `i_rec` the record
+// cursor, `step_seen` the step number of the state the events see (pre: n, post: n+1).
 template <class B>
 void run_events(B& b, const RunnerView<B>& a, bool post, typename B::Val t, typename B::Arr y,
-                typename B::IVar& st, typename B::IVar& m, typename B::Int i_rec) {
+                typename B::IVar& st, typename B::IVar& m, typename B::Int i_rec, typename B::Int step_seen) {
   const auto& model = b.model();
   const int shift = post ? 1 : 0;
   auto ctx = make_ctx(a, t, y, shift);
@@ -75,6 +76,8 @@ void run_events(B& b, const RunnerView<B>& a, bool post, typename B::Val t, type
           }
           a.EVT_CODE[m.get()] = b.ci(static_cast<std::int64_t>(k));
           a.EVT_INDEX[m.get()] = i_rec - b.ci(1);
+          a.EVT_T[m.get()] = t;
+          a.EVT_STEP[m.get()] = step_seen;
           m = m.get() + b.ci(1);
         }
       });

@@ -123,7 +123,7 @@ void runner(B& b, const RunnerView<B>& a, const Stepper& stepper, const RunnerTr
         });
       }
       b.if_(st.get() == RUN, [&] {
-        if (has_pre) run_events(b, a, false, t.get(), a.y_curr, st, m, i.get());
+        if (has_pre) run_events(b, a, false, t.get(), a.y_curr, st, m, i.get(), step.get());
         b.if_(st.get() == RUN, [&] {
           // the step size
           auto tc = t.get();
@@ -157,7 +157,7 @@ void runner(B& b, const RunnerView<B>& a, const Stepper& stepper, const RunnerTr
             b.if_(b.land(st.get() == RUN, b.lnot(b.isfinite(out.dt_next.get()))),
                   [&] { set_nan(b, a, st, NanWhere::next_dt, -1, -1, tc); });
             if (has_post) {
-              b.if_(st.get() == RUN, [&] { run_events(b, a, true, t_new, a.y_prop, st, m, i.get()); });
+              b.if_(st.get() == RUN, [&] { run_events(b, a, true, t_new, a.y_prop, st, m, i.get(), step.get() + b.ci(1)); });
             }
             b.if_(st.get() == RUN, [&] {
               for (int k = 0; k < n; ++k) {

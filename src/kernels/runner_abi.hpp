@@ -98,7 +98,9 @@ struct RunnerArgs {
   // ---- event log ---------------------------------------------------------------------------------------
   std::int64_t* EVT_CODE = nullptr;   // [cap_evt] global event declaration index
   std::int64_t* EVT_INDEX = nullptr;  // [cap_evt] index of the last record written before the event, or -1
-  double* EVT_LOG_DATA = nullptr;     // [cap_evt][log_width] row-major, log_width = CompiledModel::log_width()
+  double* EVT_LOG_DATA = nullptr;     // [cap_evt][log_width] row-major, log_width = Layout::log_width
+  double* EVT_T = nullptr;            // [cap_evt] time of the event's context (pre: t_n, post: t_{n+1})
+  std::int64_t* EVT_STEP = nullptr;   // [cap_evt] step of the state it saw (pre: n, post: n+1)
   std::int64_t cap_evt = 0;
 
   // ---- cursors (IN/OUT; written on every exit, read on every entry) -------------------------------

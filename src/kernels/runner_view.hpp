@@ -41,6 +41,8 @@ struct RunnerView {
   Int n_rec_aux{};
   IArr EVT_CODE{}, EVT_INDEX{};
   Arr EVT_LOG_DATA{};
+  Arr EVT_T{};
+  IArr EVT_STEP{};
   Int cap_evt{};
   Arr dio{};   // [kD_count]
   IArr iio{};  // [kI_count]

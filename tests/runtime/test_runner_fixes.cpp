@@ -92,6 +92,8 @@ TEST_CASE("growth re-entry never duplicates a record nor reruns an action or a s
     CHECK(a.evt_code == b.evt_code);
     CHECK(a.evt_index == b.evt_index);
     CHECK(a.evt_log == b.evt_log);
+    CHECK(a.evt_t == b.evt_t);
+    CHECK(a.evt_step == b.evt_step);
     CHECK(b.params_final[0] == static_cast<double>(b.steps));  // each pre action ran exactly once per step
     for (std::size_t k = 1; k < b.t.size(); ++k) CHECK(b.t[k] > b.t[k - 1]);
   }
@@ -125,6 +127,11 @@ TEST_CASE("event codes are global declaration indices across phases; all true ev
   // EVT_INDEX = the last record written before the event: a (pre at t=0.9) -> record 9, post -> record 9.
   CHECK(r.evt_index[k - 4] == 9);
   CHECK(r.evt_index[k - 1] == 9);
+  // EVT_T / EVT_STEP: pre events see (t_n, n), post events (t_{n+1}, n+1)
+  CHECK(r.evt_t[k - 4] == 0.9);
+  CHECK(r.evt_step[k - 4] == 9);
+  CHECK(r.evt_t[k - 1] == 1.0);
+  CHECK(r.evt_step[k - 1] == 10);
 }
 
 TEST_CASE("lag semantics: cross_up fires once per crossing in end and start phases", "[runner][lag]") {

@@ -82,7 +82,8 @@ struct Run {
   std::vector<double> t;
   std::vector<std::vector<double>> y;  // [state][record]
   std::vector<std::int64_t> step;
-  std::vector<std::int64_t> evt_code, evt_index;
+  std::vector<std::int64_t> evt_code, evt_index, evt_step;
+  std::vector<double> evt_t;
   std::vector<std::vector<double>> evt_log;
   std::vector<double> y_final, params_final;
   std::int64_t steps = 0;
@@ -106,7 +107,8 @@ inline Run run(const std::shared_ptr<const dynlib::ir::ModelIR>& m, const std::s
   cm->seed_lags(y.data(), ring.data(), head.data());
   std::int64_t cap = o.cap_rec, ce = o.cap_evt;
   std::vector<double> T(cap), Y(n * cap), EL(ce * L.log_width);
-  std::vector<std::int64_t> ST(cap), EC(ce), EI(ce), ridx(n);
+  std::vector<std::int64_t> ST(cap), EC(ce), EI(ce), ES(ce), ridx(n);
+  std::vector<double> ET(ce);
   for (std::int64_t k = 0; k < n; ++k) ridx[k] = k;
   RunnerArgs a;
   a.t_end = o.t_end;
@@ -144,6 +146,8 @@ inline Run run(const std::shared_ptr<const dynlib::ir::ModelIR>& m, const std::s
     a.EVT_CODE = EC.data();
     a.EVT_INDEX = EI.data();
     a.EVT_LOG_DATA = EL.data();
+    a.EVT_T = ET.data();
+    a.EVT_STEP = ES.data();
     a.cap_evt = ce;
     cm->run(a);
     ++r.calls;
@@ -170,6 +174,8 @@ inline Run run(const std::shared_ptr<const dynlib::ir::ModelIR>& m, const std::s
       EC.resize(nc);
       EI.resize(nc);
       EL.resize(nc * L.log_width);
+      ET.resize(nc);
+      ES.resize(nc);
       ce = nc;
       continue;
     }
@@ -183,6 +189,8 @@ inline Run run(const std::shared_ptr<const dynlib::ir::ModelIR>& m, const std::s
   for (std::int64_t e = 0; e < a.m; ++e) {
     r.evt_code.push_back(EC[e]);
     r.evt_index.push_back(EI[e]);
+    r.evt_t.push_back(ET[e]);
+    r.evt_step.push_back(ES[e]);
     r.evt_log.emplace_back(EL.begin() + e * L.log_width, EL.begin() + (e + 1) * L.log_width);
   }
   r.y_final = y;

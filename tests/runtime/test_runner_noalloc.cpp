@@ -52,7 +52,8 @@ TEST_CASE("runner hot loop allocates nothing, for every stepper", "[runner][allo
     std::vector<std::int64_t> iws(L.iws_size + 1), idx{0, 1, 2};
     const std::int64_t cap = 20000;
     std::vector<double> T(cap), Y(3 * cap), EL(cap), aux(1), ring(1), scratch(1);
-    std::vector<std::int64_t> ST(cap), EC(cap), EI(cap), head(1);
+    std::vector<std::int64_t> ST(cap), EC(cap), EI(cap), ES(cap), head(1);
+    std::vector<double> ET(cap);
     dynlib::kernels::RunnerArgs a;
     a.t_end = 2.0;
     a.step_end = 1000000;
@@ -65,6 +66,7 @@ TEST_CASE("runner hot loop allocates nothing, for every stepper", "[runner][allo
     a.y_prop = yprop.data(); a.scratch = scratch.data();
     a.T = T.data(); a.Y = Y.data(); a.STEP = ST.data(); a.cap_rec = cap; a.state_rec_idx = idx.data();
     a.n_rec_states = 3; a.EVT_CODE = EC.data(); a.EVT_INDEX = EI.data(); a.EVT_LOG_DATA = EL.data(); a.cap_evt = cap;
+    a.EVT_T = ET.data(); a.EVT_STEP = ES.data();
     a.t = 0.0;
     a.dt = 0.001;
     g_allocs = 0;

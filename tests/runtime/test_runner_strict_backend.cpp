@@ -156,7 +156,8 @@ TEST_CASE("kernels compile against a strict backend and match DirectBackend bit 
     cm->seed_lags(yc.data(), ring.data(), head.data());
     const std::int64_t cap = 1 << 16;
     std::vector<double> T(cap), Y(3 * cap), EL(2 * cap), AUXB(cap);
-    std::vector<std::int64_t> ST(cap), EC(cap), EI(cap), aidx{0};
+    std::vector<std::int64_t> ST(cap), EC(cap), EI(cap), ES(cap), aidx{0};
+    std::vector<double> ET(cap);
     double dt0 = si.adaptive ? cm->initial_step(0.0, 2.0, yc.data(), params.data(), cfg.data(),
                                                 static_cast<std::int64_t>(cfg.size()), 0.001)
                              : 0.001;
@@ -175,6 +176,7 @@ TEST_CASE("kernels compile against a strict backend and match DirectBackend bit 
     v.T = {T.data()}; v.Y = {Y.data()}; v.AUX = {AUXB.data()}; v.STEP = {ST.data()}; v.cap_rec = {cap};
     v.state_rec_idx = {idx.data()}; v.n_rec_states = {3}; v.aux_rec_idx = {aidx.data()}; v.n_rec_aux = {1};
     v.EVT_CODE = {EC.data()}; v.EVT_INDEX = {EI.data()}; v.EVT_LOG_DATA = {EL.data()}; v.cap_evt = {cap};
+    v.EVT_T = {ET.data()}; v.EVT_STEP = {ES.data()};
     v.dio = {dio};
     v.iio = {iio};
     dynlib::kernels::RunnerTraits tr{false, si.adaptive, Lay.max_events_per_step};
