@@ -2,6 +2,7 @@
 // (message, then "  --> file:line:col (toml path)", the offending line and a caret, like rustc).
 #include <dynlib/errors.hpp>
 
+#include <algorithm>
 #include <string>
 #include <utility>
 
@@ -11,18 +12,21 @@ namespace {
 std::string format_model_error(const std::string& message, const SourceLocation& w) {
   std::string out = message;
   if (!w.known()) return out;
-  const std::string line_no = w.line > 0 ? std::to_string(w.line) : std::string();
-  const std::string pad(line_no.empty() ? 1 : line_no.size(), ' ');
+  // Gutter: at least two columns wide, the line number right-aligned in it (rustc layout).
+  std::string line_no = w.line > 0 ? std::to_string(w.line) : std::string();
+  const std::size_t width = std::max<std::size_t>(2, line_no.size());
+  line_no.insert(0, width - line_no.size(), ' ');
+  const std::string pad(width, ' ');
   out.append("\n").append(pad).append("--> ");
   if (!w.file.empty()) {
     out += w.file;
     if (w.line > 0) {
-      out.append(":").append(line_no);
+      out.append(":").append(std::to_string(w.line));
       if (w.column > 0) out.append(":").append(std::to_string(w.column));
     }
     if (!w.toml_path.empty()) out.append(" (").append(w.toml_path).append(")");
   } else if (w.line > 0) {
-    out += "line " + line_no;
+    out += "line " + std::to_string(w.line);
     if (w.column > 0) out += ", column " + std::to_string(w.column);
     if (!w.toml_path.empty()) out += " (" + w.toml_path + ")";
   } else {

@@ -1,0 +1,25 @@
+# Runs the dynlib CLI and checks its exit code and output.
+#   -DCLI=<binary> -DARGS=<args separated by '|'> [-DEXPECT_RC=0] [-DEXPECT_STDOUT=<regex>] [-DEXPECT_STDERR=<regex>]
+#   [-DREJECT_STDOUT=<regex>] [-DWORKDIR=<dir>]
+string(REPLACE "|" ";" _args "${ARGS}")
+if(NOT DEFINED EXPECT_RC)
+  set(EXPECT_RC 0)
+endif()
+if(NOT DEFINED WORKDIR)
+  set(WORKDIR ".")
+endif()
+execute_process(COMMAND "${CLI}" ${_args} WORKING_DIRECTORY "${WORKDIR}"
+  RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+set(_ctx "command: ${CLI} ${_args}\nexit: ${rc}\n--- stdout ---\n${out}\n--- stderr ---\n${err}")
+if(NOT rc STREQUAL "${EXPECT_RC}")
+  message(FATAL_ERROR "expected exit code ${EXPECT_RC}\n${_ctx}")
+endif()
+if(DEFINED EXPECT_STDOUT AND NOT out MATCHES "${EXPECT_STDOUT}")
+  message(FATAL_ERROR "stdout does not match '${EXPECT_STDOUT}'\n${_ctx}")
+endif()
+if(DEFINED EXPECT_STDERR AND NOT err MATCHES "${EXPECT_STDERR}")
+  message(FATAL_ERROR "stderr does not match '${EXPECT_STDERR}'\n${_ctx}")
+endif()
+if(DEFINED REJECT_STDOUT AND out MATCHES "${REJECT_STDOUT}")
+  message(FATAL_ERROR "stdout unexpectedly matches '${REJECT_STDOUT}'\n${_ctx}")
+endif()

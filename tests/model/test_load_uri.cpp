@@ -1,0 +1,183 @@
+// load_model / load_model_spec: inline, files, builtin://, TAG://, DYN_MODEL_PATH, DYNLIB_CONFIG, traversal,
+// ambiguity, not-found listings, shebang, #mod=NAME (dsl.md §1.1, §7).
+#include "model/load_test_util.hpp"
+
+#include <dynlib/model.hpp>
+
+using namespace dynlib;
+using namespace dynlib::test;
+using Catch::Matchers::Contains;
+
+namespace {
+const std::string kDecay =
+    "#! dynlib\n[model]\ntype = \"ode\"\nname = \"decay\"\n[states]\nx = 1.0\n[params]\na = 2.0\n"
+    "[equations.rhs]\nx = \"-a*x\"\n"
+    "[mods.fast]\nset.params.a = 10.0\n"
+    "[mods.slow.set.params]\na = 0.5\n";
+const std::string kMap = "[model]\ntype = \"map\"\n[states]\ny = 0.5\n[equations.rhs]\ny = \"y/2\"\n";
+}  // namespace
+
+TEST_CASE("load: builtin models by name, with and without .toml", "[load][builtin]") {
+  auto names = builtin_model_names();
+  CHECK(names.size() >= 19);
+  CHECK(std::find(names.begin(), names.end(), "ode/vanderpol") != names.end());
+  auto m = load_model("builtin://ode/vanderpol");
+  CHECK(m->kind == ir::Kind::ode);
+  CHECK(m->n_states() == 2);
+  CHECK(m->source == "builtin://ode/vanderpol");
+  auto m2 = load_model("builtin://ode/vanderpol.toml");
+  CHECK(m2->hash == m->hash);
+  CHECK(load_model("builtin://map/logistic")->kind == ir::Kind::map);
+  auto nf = catch_error<ModelNotFoundError>([] { load_model("builtin://ode/nope"); });
+  CHECK(nf.uri == "builtin://ode/nope");
+  REQUIRE_FALSE(nf.candidates.empty());
+  CHECK_THAT(nf.candidates.front(), Contains("builtin://ode/nope"));
+  CHECK_THROWS_AS(load_model("builtin://../../etc/passwd"), PathTraversalError);
+}
+
+TEST_CASE("load: inline text", "[load][inline]") {
+  auto m = load_model("inline:\n  [model]\n  type='ode'\n  [states]\n  x=1.0\n  [equations.rhs]\n  x='-x'\n");
+  CHECK(m->n_states() == 1);
+  CHECK(m->source == "inline model");
+  // '#' is never a fragment for inline text, and no shebang check applies.
+  CHECK_NOTHROW(load_model("  inline: #!snnlib:1.0\n" + kMap + "# mod=fast"));
+  auto e = catch_error<SchemaError>([] { load_model("inline: [model]\ntype='x'\n[states]\n"); });
+  CHECK(e.where().file == "inline model");
+  CHECK(e.where().line == 2);
+}
+
+TEST_CASE("load: file paths, extension search, ~ and $VAR", "[load][file]") {
+  TempDir d;
+  const auto p = d.write("models/decay.toml", kDecay);
+  auto m = load_model(p.string());
+  CHECK(m->name == "decay");
+  CHECK(m->source == p.string());
+  CHECK(load_model((d.path / "models/decay").string())->hash == m->hash);  // ".toml" added
+  {
+    EnvGuard g("H2_TEST_DIR", d.path.c_str());
+    CHECK(load_model("$H2_TEST_DIR/models/decay")->hash == m->hash);
+    CHECK(load_model("${H2_TEST_DIR}/models/decay.toml")->hash == m->hash);
+  }
+  {
+    EnvGuard g("HOME", d.path.c_str());
+    CHECK(load_model("~/models/decay")->hash == m->hash);
+  }
+  {
+    const auto cwd = fs::current_path();
+    fs::current_path(d.path);
+    CHECK(load_model("models/decay")->hash == m->hash);
+    fs::current_path(cwd);
+  }
+  auto nf = catch_error<ModelNotFoundError>([&] { load_model((d.path / "missing").string()); });
+  REQUIRE(nf.candidates.size() == 2);
+  CHECK(nf.candidates[0] == (d.path / "missing").string());
+  CHECK(nf.candidates[1] == (d.path / "missing.toml").string());
+  CHECK_THAT(std::string(nf.what()), Contains("Searched locations:\n  - "));
+}
+
+TEST_CASE("load: ambiguous file reference", "[load][file]") {
+  TempDir d;
+  d.write("m", kMap);
+  d.write("m.toml", kMap);
+  auto e = catch_error<AmbiguousModelError>([&] { load_model((d.path / "m").string()); });
+  CHECK(e.matches.size() == 2);
+  CHECK_NOTHROW(load_model((d.path / "m.toml").string()));
+}
+
+TEST_CASE("load: shebang check on files", "[load][shebang]") {
+  TempDir d;
+  CHECK_NOTHROW(load_model(d.write("a.toml", "#!dynlib:0.13\n" + kMap).string()));
+  CHECK_NOTHROW(load_model(d.write("b.toml", "#!/usr/bin/env python\n" + kMap).string()));
+  const auto bad = d.write("c.toml", "#!snnlib:1.0\n" + kMap);
+  auto e = catch_error<ModelLoadError>([&] { load_model(bad.string()); });
+  CHECK(e.message() == "Failed to load model from " + bad.string() + ": This is not a dynlib model: " + bad.string() +
+                           " declares '#!snnlib'");
+  CHECK(e.where().line == 1);
+}
+
+TEST_CASE("load: #mod=NAME applies an embedded mod", "[load][mods]") {
+  TempDir d;
+  const auto p = d.write("decay.toml", kDecay);
+  auto base = load_model(p.string());
+  auto fast = load_model(p.string() + "#mod=fast");
+  auto slow = load_model(p.string() + " # mod=slow");
+  CHECK(base->param_vals[0] == 2.0);
+  CHECK(fast->param_vals[0] == 10.0);
+  CHECK(slow->param_vals[0] == 0.5);
+  CHECK(fast->hash != base->hash);
+  CHECK(load_model(p.string() + "#other")->hash == base->hash);  // other fragments are ignored
+  auto e = catch_error<ModError>([&] { load_model(p.string() + "#mod=medium"); });
+  CHECK(e.message() == "Mod 'medium' not found in " + p.string() + ". Available mods: ['fast', 'slow']");
+}
+
+TEST_CASE("load: options.mods from files and inline", "[load][mods]") {
+  TempDir d;
+  const auto p = d.write("decay.toml", kDecay);
+  const auto single = d.write("single.toml", "[mod]\nname = 'x0'\n[mod.set.states]\nx = 3.0\n");
+  const auto multi = d.write("multi.toml", "[mods.a]\nset.states.x = 4.0\n[mods.b]\nset.states.x = 5.0\n");
+  const auto none = d.write("none.toml", "[other]\n");
+  LoadOptions o;
+  o.mods = {single.string(), "inline: [mod]\nset.params.a = 7.0\n"};
+  auto m = load_model(p.string(), o);
+  CHECK(m->state_ic[0] == 3.0);
+  CHECK(m->param_vals[0] == 7.0);
+  o.mods = {multi.string() + "#mod=b"};
+  CHECK(load_model(p.string(), o)->state_ic[0] == 5.0);
+  o.mods = {multi.string()};
+  auto e = catch_error<ModError>([&] { load_model(p.string(), o); });
+  CHECK(e.message() == "Mod file " + multi.string() +
+                           " contains multiple mods: ['a', 'b']. Please specify which one using #mod=NAME");
+  o.mods = {none.string()};
+  auto e2 = catch_error<ModError>([&] { load_model(p.string(), o); });
+  CHECK(e2.message() == "No [mod] or [mods.*] table found in " + none.string());
+  o.mods = {"inline: [mod\n"};
+  auto e3 = catch_error<TomlSyntaxError>([&] { load_model(p.string(), o); });
+  CHECK_THAT(e3.message(), Contains("Failed to parse inline mod:"));
+}
+
+TEST_CASE("load: tag URIs from DYN_MODEL_PATH", "[load][tags]") {
+  TempDir a, b;
+  a.write("decay.toml", kDecay);
+  b.write("decay.toml", kMap);
+  b.write("other.toml", kMap);
+  const std::string env = "proj=" + a.path.string() + "," + b.path.string() + ":alt=" + b.path.string();
+  EnvGuard g("DYN_MODEL_PATH", env.c_str());
+  EnvGuard c("DYNLIB_CONFIG", (a.path / "no-config.toml").c_str());
+  CHECK(load_model("proj://decay")->kind == ir::Kind::ode);  // first root wins
+  CHECK(load_model("proj://decay.toml#mod=fast")->param_vals[0] == 10.0);
+  CHECK(load_model("proj://other")->kind == ir::Kind::map);  // second root
+  CHECK(load_model("alt://decay")->kind == ir::Kind::map);
+  auto nf = catch_error<ModelNotFoundError>([] { load_model("proj://zzz"); });
+  CHECK(nf.candidates.size() == 4);  // 2 roots x (exact, .toml)
+  auto tr = catch_error<PathTraversalError>([] { load_model("proj://../../etc/passwd"); });
+  CHECK(tr.root == fs::weakly_canonical(a.path).string());
+  auto unk = catch_error<ConfigError>([] { load_model("nope://m.toml"); });
+  CHECK(std::string(unk.what()) == "Unknown tag 'nope' in URI: nope://m.toml\nKnown tags: alt, builtin, proj");
+}
+
+TEST_CASE("load: builtin tag can be overridden by user roots", "[load][tags][builtin]") {
+  TempDir a;
+  a.write("ode/vanderpol.toml", kMap);
+  const std::string env = "builtin=" + a.path.string();
+  EnvGuard g("DYN_MODEL_PATH", env.c_str());
+  CHECK(load_model("builtin://ode/vanderpol")->kind == ir::Kind::map);
+  CHECK(load_model("builtin://ode/lorenz")->kind == ir::Kind::ode);  // falls back to the embedded text
+}
+
+TEST_CASE("load: tags from the DYNLIB_CONFIG file", "[load][tags][config]") {
+  TempDir a;
+  a.write("lib/decay.toml", kDecay);
+  const auto cfg = a.write("config.toml", "[paths]\nmylib = \"" + (a.path / "lib").string() + "\"\n");
+  EnvGuard g("DYNLIB_CONFIG", cfg.c_str());
+  EnvGuard e("DYN_MODEL_PATH", nullptr);
+  CHECK(load_model("mylib://decay")->name == "decay");
+  auto unk = catch_error<ConfigError>([] { load_model("other://decay"); });
+  CHECK_THAT(std::string(unk.what()), Contains("Known tags: builtin, mylib"));
+}
+
+TEST_CASE("load: load_model reports semantic errors from lowering with locations", "[load]") {
+  auto e = catch_error<ModelLoadError>(
+      [] { load_model("inline: [model]\ntype='ode'\n[states]\nx=1.0\n[equations.rhs]\nx = \"-k*x\"\n"); });
+  CHECK(e.where().line == 6);
+  CHECK(e.where().toml_path == "[equations.rhs].x");
+}
