@@ -30,5 +30,7 @@ int cmd_model(const std::vector<std::string>& args);
 int cmd_run(const std::vector<std::string>& args);
 // dynlib steppers list|show ... (src/cli/cmd_steppers.cpp)
 int cmd_steppers(const std::vector<std::string>& args);
+// dynlib cache path|list|clear|verify (src/cli/cmd_cache.cpp)
+int cmd_cache(const std::vector<std::string>& args);
 
 }  // namespace dynlib::cli

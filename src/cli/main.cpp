@@ -19,6 +19,7 @@ namespace {
 
 // One row per subcommand. Keep sorted by name.
 const Command kCommands[] = {
+    {"cache", "show, list, clear or verify the compiled-code cache", &cmd_cache},
     {"model", "validate, show or list models", &cmd_model},
     {"run", "simulate a model and print a summary", &cmd_run},
     {"steppers", "list steppers or show one with its settings", &cmd_steppers},

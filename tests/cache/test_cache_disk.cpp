@@ -1,0 +1,349 @@
+// CodeCache in one process: memory/disk/build paths, corruption recovery, disk_cache=false, CacheLock,
+// maintenance helpers, and the timing numbers.
+#include <catch2/catch.hpp>
+
+#include <dynlib/errors.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <fstream>
+#include <thread>
+
+#include "cache/cache_lock.hpp"
+#include "cache/cache_test_util.hpp"
+#include "cache/code_cache.hpp"
+#include "cache/entry_file.hpp"
+#include "cache/maintenance.hpp"
+#include "cache/probe_payload.hpp"
+
+using namespace dynlib::cache;
+using cache_test::TempDir;
+using cache_test::WarningCapture;
+namespace fs = std::filesystem;
+
+namespace {
+
+CacheKey test_key(const std::string& model = "00112233445566778899aabbccddeeff", const std::string& stepper = "rk4") {
+  CacheKey k;
+  k.model_hash = model;
+  k.stepper = stepper;
+  k.target_triple = "x86_64-pc-linux-gnu";
+  k.host_cpu = "testcpu";
+  k.template_version = "t1";
+  return k;
+}
+
+CacheSettings settings_for(const fs::path& root) {
+  CacheSettings s;
+  s.root = root;
+  s.fallback_root = root.parent_path() / "no-fallback-expected";
+  return s;
+}
+
+struct CountingBuilder {
+  std::string digest;
+  int* calls;
+  std::string operator()() const {
+    ++*calls;
+    return dynlib::cache::testing::probe_payload(digest);
+  }
+};
+
+LookupOptions opts(bool disk, std::vector<std::string> comps = {}) {
+  LookupOptions o;
+  o.disk_cache = disk;
+  o.components = std::move(comps);
+  return o;
+}
+EntryFilter filt(std::string stepper, std::string dtype, std::string hash) {
+  EntryFilter f;
+  f.stepper = std::move(stepper);
+  f.dtype = std::move(dtype);
+  f.hash_prefix = std::move(hash);
+  return f;
+}
+
+std::string slurp(const fs::path& p) {
+  std::string s;
+  REQUIRE(read_whole_file(p, s).empty());
+  return s;
+}
+void spit(const fs::path& p, const std::string& s) {
+  std::ofstream f(p, std::ios::binary | std::ios::trunc);
+  f << s;
+}
+
+}  // namespace
+
+TEST_CASE("cache: build, then memory hit, then disk hit in a new cache", "[cache][disk]") {
+  TempDir t;
+  const fs::path root = t.path / "root";
+  const CacheKey key = test_key();
+  const std::string digest = key.digest();
+  int calls = 0;
+  {
+    CodeCache c(settings_for(root));
+    auto r1 = c.get_or_build(key, CountingBuilder{digest, &calls}, opts(true, {"rhs", "runner"}));
+    CHECK(r1.origin == Origin::Built);
+    CHECK(r1.digest == digest);
+    REQUIRE(r1.entry);
+    CHECK(*r1.entry == entry_dir(root, key));
+    CHECK(fs::exists(*r1.entry / kEntryFileName));
+    CHECK(fs::exists(*r1.entry / kMetaFileName));
+    CHECK(fs::exists(r1.entry->parent_path() / ("." + digest + ".lock")));
+    // Second lookup: memory, no I/O at all (the disk entry is gone and is not needed).
+    fs::remove_all(root);
+    auto r2 = c.get_or_build(key, CountingBuilder{digest, &calls});
+    CHECK(r2.origin == Origin::Memory);
+    CHECK(r2.object == r1.object);  // same shared bytes
+    CHECK(calls == 1);
+    CHECK(c.find_in_memory(key) == r1.object);
+  }
+  {
+    CodeCache c(settings_for(root));
+    c.get_or_build(key, CountingBuilder{digest, &calls});  // rebuilds (root was deleted) and stores
+    CHECK(calls == 2);
+  }
+  CodeCache c2(settings_for(root));
+  auto r3 = c2.get_or_build(key, CountingBuilder{digest, &calls});
+  CHECK(r3.origin == Origin::Disk);
+  CHECK(*r3.object == dynlib::cache::testing::probe_payload(digest));
+  CHECK(calls == 2);
+  // Metadata: inputs, components, sizes, creation time.
+  EntryMeta m;
+  REQUIRE(parse_meta_text(slurp(entry_dir(root, key) / kMetaFileName), m).empty());
+  CHECK(m.digest == digest);
+  CHECK(m.family == "runners");
+  CHECK(m.inputs.at("stepper") == "rk4");
+  CHECK(m.inputs.at("model_hash") == key.model_hash);
+  CHECK(m.inputs.at("dtype") == "float64");
+  CHECK(m.payload_size == 3000);
+  CHECK(m.entry_size > 3000);
+  CHECK(m.created_unix > 0);
+  CHECK(m.created_at.size() == 20);
+  // No temp directories left behind.
+  for (const auto& p : cache_test::listing(root)) CHECK(p.find(".tmp-") == std::string::npos);
+}
+
+TEST_CASE("cache: corrupt entries are warned about, deleted and rebuilt once", "[cache][disk][corrupt]") {
+  using Corrupt = std::function<void(const fs::path& dir)>;
+  const std::vector<std::pair<const char*, Corrupt>> kinds = {
+      {"truncated", [](const fs::path& d) { auto s = slurp(d / kEntryFileName); spit(d / kEntryFileName, s.substr(0, s.size() - 100)); }},
+      {"truncated header", [](const fs::path& d) { spit(d / kEntryFileName, slurp(d / kEntryFileName).substr(0, 20)); }},
+      {"empty", [](const fs::path& d) { spit(d / kEntryFileName, ""); }},
+      {"flipped payload byte", [](const fs::path& d) { auto s = slurp(d / kEntryFileName); s[s.size() - 7] ^= 0x10; spit(d / kEntryFileName, s); }},
+      {"flipped key byte", [](const fs::path& d) { auto s = slurp(d / kEntryFileName); s[kEntryHeaderSize + 5] ^= 0x01; spit(d / kEntryFileName, s); }},
+      {"flipped checksum", [](const fs::path& d) { auto s = slurp(d / kEntryFileName); s[25] ^= 0x40; spit(d / kEntryFileName, s); }},
+      {"appended bytes", [](const fs::path& d) { spit(d / kEntryFileName, slurp(d / kEntryFileName) + "xx"); }},
+      {"wrong magic", [](const fs::path& d) { auto s = slurp(d / kEntryFileName); s[0] = 'X'; spit(d / kEntryFileName, s); }},
+      {"wrong format version", [](const fs::path& d) { auto s = slurp(d / kEntryFileName); s[8] = 99; spit(d / kEntryFileName, s); }},
+      {"missing metadata", [](const fs::path& d) { fs::remove(d / kMetaFileName); }},
+      {"garbage metadata", [](const fs::path& d) { spit(d / kMetaFileName, "this is [not toml"); }},
+      {"empty metadata", [](const fs::path& d) { spit(d / kMetaFileName, ""); }},
+      {"missing object file", [](const fs::path& d) { fs::remove(d / kEntryFileName); }},
+      {"entry is a file", [](const fs::path& d) { fs::remove_all(d); spit(d, "junk"); }},
+      {"another key's entry", [](const fs::path& d) {
+         // a valid entry of a different key copied over this digest
+         const CacheKey other = test_key("ffffffffffffffffffffffffffffffff");
+         spit(d / kEntryFileName, encode_entry(other.canonical_text(), "evil bytes"));
+       }},
+  };
+  for (const auto& [name, corrupt] : kinds) {
+    SECTION(name) {
+      TempDir t;
+      const fs::path root = t.path / "root";
+      const CacheKey key = test_key();
+      const std::string digest = key.digest();
+      int calls = 0;
+      { CodeCache(settings_for(root)).get_or_build(key, CountingBuilder{digest, &calls}); }
+      REQUIRE(calls == 1);
+      corrupt(entry_dir(root, key));
+
+      WarningCapture w;
+      CodeCache c(settings_for(root));
+      CacheResult r;
+      REQUIRE_NOTHROW(r = c.get_or_build(key, CountingBuilder{digest, &calls}));
+      CHECK(r.origin == Origin::Built);
+      CHECK(calls == 2);  // rebuilt exactly once
+      CHECK(*r.object == dynlib::cache::testing::probe_payload(digest));  // never wrong bytes
+      CHECK(c.stats().corrupt_recovered == 1);
+      const auto msgs = w.get();
+      REQUIRE(msgs.size() == 1);
+      CHECK(msgs[0].find("is corrupt") != std::string::npos);
+      CHECK(msgs[0].find(digest) != std::string::npos);
+      // The rebuilt entry is valid: the next process loads it.
+      auto r2 = CodeCache(settings_for(root)).get_or_build(key, CountingBuilder{digest, &calls});
+      CHECK(r2.origin == Origin::Disk);
+      CHECK(calls == 2);
+      for (const auto& p : cache_test::listing(root)) CHECK(p.find(".corrupt-") == std::string::npos);
+    }
+  }
+}
+
+TEST_CASE("cache: disk_cache=false writes nothing anywhere", "[cache][disk]") {
+  TempDir t;
+  // Point every place the cache could write at the temp dir (none of these may appear).
+  const fs::path root = t.path / "root", fallback = t.path / "fallback", xdg = t.path / "xdg";
+  const auto before = cache_test::listing(t.path);
+  ::setenv("XDG_CACHE_HOME", xdg.c_str(), 1);
+  CacheSettings s;
+  s.root = root;
+  s.fallback_root = fallback;
+  CodeCache explicit_root(s);
+  CodeCache from_env;  // default settings: config -> XDG
+  const auto tmp_before = cache_test::listing("/tmp/dynlib-cache");
+  int calls = 0;
+  const CacheKey key = test_key();
+  for (CodeCache* c : {&explicit_root, &from_env}) {
+    auto r1 = c->get_or_build(key, CountingBuilder{key.digest(), &calls}, opts(false));
+    auto r2 = c->get_or_build(key, CountingBuilder{key.digest(), &calls}, opts(false));
+    CHECK(r1.origin == Origin::Built);
+    CHECK(r2.origin == Origin::Memory);  // in-process cache still works
+    CHECK_FALSE(r1.entry);
+  }
+  CHECK(calls == 2);
+  CHECK(cache_test::listing(t.path) == before);
+  CHECK(cache_test::listing("/tmp/dynlib-cache") == tmp_before);
+  ::unsetenv("XDG_CACHE_HOME");
+}
+
+TEST_CASE("cache: a builder that throws stores nothing and releases the lock", "[cache][disk]") {
+  TempDir t;
+  const fs::path root = t.path / "root";
+  const CacheKey key = test_key();
+  CodeCache c(settings_for(root));
+  CHECK_THROWS_AS(c.get_or_build(key, []() -> std::string { throw dynlib::JitError("boom"); }), dynlib::JitError);
+  CHECK_FALSE(fs::exists(entry_dir(root, key)));
+  int calls = 0;
+  auto r = c.get_or_build(key, CountingBuilder{key.digest(), &calls});
+  CHECK(r.origin == Origin::Built);
+  CHECK(calls == 1);
+}
+
+TEST_CASE("cache: threads racing on one key build once", "[cache][disk]") {
+  TempDir t;
+  CodeCache c(settings_for(t.path / "root"));
+  const CacheKey key = test_key();
+  std::atomic<int> calls{0};
+  std::vector<std::thread> th;
+  std::vector<Origin> origins(8);
+  for (int i = 0; i < 8; ++i)
+    th.emplace_back([&, i] {
+      origins[i] = c.get_or_build(key, [&] {
+                        ++calls;
+                        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+                        return dynlib::cache::testing::probe_payload(key.digest());
+                      }).origin;
+    });
+  for (auto& x : th) x.join();
+  CHECK(calls == 1);
+  CHECK(std::count(origins.begin(), origins.end(), Origin::Built) == 1);
+  CHECK(std::count(origins.begin(), origins.end(), Origin::Memory) == 7);
+}
+
+TEST_CASE("cache lock: exclusive, times out, follows a replaced lock file", "[cache][lock]") {
+  TempDir t;
+  const fs::path lf = t.path / ".x.lock";
+  {
+    CacheLock a(lf);
+    CHECK(a.held());
+    CHECK_THROWS_AS(CacheLock(lf, std::chrono::milliseconds(100)), dynlib::CacheError);
+    // A waiter is let in when the holder releases.
+    std::atomic<bool> got{false};
+    std::thread w([&] {
+      CacheLock b(lf, std::chrono::milliseconds(5000));
+      got = true;
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    CHECK_FALSE(got);
+    a.release();
+    w.join();
+    CHECK(got);
+  }
+  {
+    // The lock file is deleted while someone waits: the waiter locks the new file, not the orphan.
+    CacheLock a(lf);
+    std::atomic<bool> got{false};
+    std::thread w([&] {
+      CacheLock b(lf, std::chrono::milliseconds(5000));
+      got = true;
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    fs::remove(lf);
+    CacheLock c(lf, std::chrono::milliseconds(1000));  // a newcomer gets the new file at once
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    CHECK_FALSE(got);  // the waiter saw the replacement and now waits on the newcomer's file
+    a.release();
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    CHECK_FALSE(got);
+    c.release();
+    w.join();
+    CHECK(got);
+  }
+  CHECK_THROWS_AS(CacheLock(t.path / "no" / "such" / "dir.lock"), dynlib::CacheError);
+}
+
+TEST_CASE("cache maintenance: list, filter, verify", "[cache][maint]") {
+  TempDir t;
+  const fs::path root = t.path / "root";
+  CodeCache c(settings_for(root));
+  int calls = 0;
+  CacheKey a = test_key("aaaa0000000000000000000000000000", "rk4"), b = test_key("bbbb0000000000000000000000000000", "euler");
+  b.family = Family::Steppers;
+  b.dtype = "float32";
+  c.get_or_build(a, CountingBuilder{a.digest(), &calls}, opts(true, {"rhs", "runner"}));
+  c.get_or_build(b, CountingBuilder{b.digest(), &calls});
+  const auto all = list_entries(root);
+  REQUIRE(all.size() == 2);
+  CHECK(all[0].family == "runners");
+  CHECK(all[1].family == "steppers");
+  CHECK(all[0].stepper == "rk4");
+  CHECK(all[0].model_hash == a.model_hash);
+  CHECK(all[0].components == std::vector<std::string>{"rhs", "runner"});
+  CHECK(all[0].size > 3000);
+  CHECK(all[1].dtype == "float32");
+  CHECK(filt("RK4", "", "").matches(all[0]));
+  CHECK_FALSE(filt("rk4", "", "").matches(all[1]));
+  CHECK(filt("", "f32", "").matches(all[1]));
+  CHECK(filt("", "", "BBbb").matches(all[1]));
+  CHECK_FALSE(filt("", "", "bbbb").matches(all[0]));
+  auto v = verify_entries(root);
+  REQUIRE(v.size() == 2);
+  CHECK((v[0].ok && v[1].ok));
+  spit(entry_dir(root, a) / kEntryFileName, "garbage");
+  v = verify_entries(root);
+  CHECK(std::count_if(v.begin(), v.end(), [](const VerifyItem& i) { return !i.ok; }) == 1);
+  CHECK(human_size(123) == "123B");
+  CHECK(human_size(1536) == "1.5KB");
+  CHECK(human_size(2u * 1024 * 1024) == "2.0MB");
+}
+
+TEST_CASE("cache timing: in-process hit and warm disk hit", "[cache][timing]") {
+  TempDir t;
+  const fs::path root = t.path / "root";
+  const CacheKey key = test_key();
+  int calls = 0;
+  CodeCache(settings_for(root)).get_or_build(key, CountingBuilder{key.digest(), &calls});
+  using clk = std::chrono::steady_clock;
+  std::vector<double> disk, mem;
+  for (int i = 0; i < 50; ++i) {
+    CodeCache c(settings_for(root));
+    c.disk_root();  // root resolution (probe) is per process, not per lookup
+    auto t0 = clk::now();
+    auto r = c.get_or_build(key, CountingBuilder{key.digest(), &calls});
+    auto t1 = clk::now();
+    auto r2 = c.get_or_build(key, CountingBuilder{key.digest(), &calls});
+    auto t2 = clk::now();
+    REQUIRE(r.origin == Origin::Disk);
+    REQUIRE(r2.origin == Origin::Memory);
+    disk.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+    mem.push_back(std::chrono::duration<double, std::milli>(t2 - t1).count());
+  }
+  std::sort(disk.begin(), disk.end());
+  std::sort(mem.begin(), mem.end());
+  WARN("warm disk hit median " << disk[25] << " ms; in-process hit median " << mem[25] << " ms");
+  CHECK(disk[25] < 5.0);
+  CHECK(mem[25] < 0.1);
+  CHECK(calls == 1);
+}
