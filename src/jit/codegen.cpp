@@ -7,7 +7,10 @@
 //   runner                                    kernels::runner with the stepper and kernels inlined
 #include "jit/codegen.hpp"
 
+#include <llvm/Bitcode/BitcodeReader.h>
+#include <llvm/Bitcode/BitcodeWriter.h>
 #include <llvm/IR/Verifier.h>
+#include <llvm/Support/MemoryBuffer.h>
 #include <llvm/Support/raw_ostream.h>
 #include <llvm/Transforms/Utils/Cloning.h>
 #include <llvm/Transforms/Utils/ValueMapper.h>
@@ -100,7 +103,7 @@ View load_view(B& b, const kernels::StepperInfo& s, const ir::ModelIR& m, llvm::
   v.dt_nominal = ld_f64(b, args, DYN_OFF(dt_nominal));
   // Every host buffer of RunnerArgs is distinct: one alias scope each (see LlvmBackend::define_scopes).
   enum Scope : int { sY, sYprev, sP, sRing, sHead, sAux, sWs, sIws, sYprop, sScratch, sT, sYrec, sAuxrec, sStep,
-                     sSrec, sArec, sEc, sEi, sEl, sCount };
+                     sSrec, sArec, sEc, sEi, sEl, sEt, sEs, sCount };
   b.define_scopes(sCount);
   v.y_curr = b.arr(ld_ptr(b, args, DYN_OFF(y_curr)), sY);
   v.y_prev = b.arr(ld_ptr(b, args, DYN_OFF(y_prev)), sYprev);
@@ -125,6 +128,8 @@ View load_view(B& b, const kernels::StepperInfo& s, const ir::ModelIR& m, llvm::
   v.EVT_CODE = b.iarr(ld_ptr(b, args, DYN_OFF(EVT_CODE)), sEc);
   v.EVT_INDEX = b.iarr(ld_ptr(b, args, DYN_OFF(EVT_INDEX)), sEi);
   v.EVT_LOG_DATA = b.arr(ld_ptr(b, args, DYN_OFF(EVT_LOG_DATA)), sEl);
+  v.EVT_T = b.arr(ld_ptr(b, args, DYN_OFF(EVT_T)), sEt);
+  v.EVT_STEP = b.iarr(ld_ptr(b, args, DYN_OFF(EVT_STEP)), sEs);
   v.cap_evt = ld_i64(b, args, DYN_OFF(cap_evt));
   b.set_user_break_ptr(ld_ptr(b, args, DYN_OFF(user_break_flag)));
 
@@ -178,7 +183,11 @@ void emit_events(ModuleGen& g, const kernels::StepperInfo& s, bool post) {
   View w = load_view(b, s, g.model, f->getArg(0));
   auto st = b.ivar(b.ci(kernels::kRunning));
   auto m = b.ivar(B::Int(w.v.iio[kernels::kI_m]));
-  kernels::run_events(b, w.v, post, b.val(f->getArg(1)), b.arr(f->getArg(2)), st, m, B::Int(w.v.iio[kernels::kI_i]));
+  // The step number of the state the events see: pre = step n, post = n + 1 (runner.hpp).
+  B::Int step = w.v.iio[kernels::kI_step];
+  auto step_seen = post ? step + b.ci(1) : step;
+  kernels::run_events(b, w.v, post, b.val(f->getArg(1)), b.arr(f->getArg(2)), st, m, B::Int(w.v.iio[kernels::kI_i]),
+                      step_seen);
   w.v.iio[kernels::kI_m] = m.get();
   store_view(b, w);
   b.ir().CreateRet(st.get().v);
@@ -265,6 +274,18 @@ void maybe_inject_fault(llvm::Module& mod, const std::string& component, const s
 }
 
 }  // namespace
+
+std::string component_ir_text(const std::string& bitcode, const std::vector<std::string>& symbols) {
+  llvm::LLVMContext ctx;
+  auto buf = llvm::MemoryBuffer::getMemBuffer(llvm::StringRef(bitcode.data(), bitcode.size()), "unit", false);
+  auto mod = llvm::parseBitcodeFile(buf->getMemBufferRef(), ctx);
+  if (!mod) {
+    std::string err;
+    llvm::handleAllErrors(mod.takeError(), [&](const llvm::ErrorInfoBase& e) { err = e.message(); });
+    throw JitError("cannot render the IR of a JIT component: " + err);
+  }
+  return component_ir(**mod, std::set<std::string>(symbols.begin(), symbols.end()));
+}
 
 Generated generate_unit(const ir::ModelIR& model, const kernels::StepperInfo& stepper, const core::JitOptions& opts) {
   const auto t_start = Clock::now();
@@ -365,17 +386,31 @@ Generated generate_unit(const ir::ModelIR& model, const kernels::StepperInfo& st
   }
   out.timings.verify_ms = ms_since(t_verify);
 
-  // ---- component texts (unoptimised IR) ----
+  // ---- component texts: keep the unoptimised module as bitcode (~0.2 ms); the IR text of a
+  // component is rendered on demand (component_ir_text), off the compile path ----
   for (const auto& sp : specs) {
     Component c;
     c.name = sp.name;
     c.file = sp.file;
     c.symbols = sp.symbols;
     c.signature = sp.signature;
-    std::set<std::string> defs(sp.symbols.begin(), sp.symbols.end());
-    c.ir = component_ir(*mod, defs);
     out.components.push_back(std::move(c));
   }
+  {
+    llvm::SmallVector<char, 0> buf;
+    llvm::BitcodeWriter writer(buf);
+    writer.writeModule(*mod);
+    writer.writeSymtab();
+    writer.writeStrtab();
+    out.bitcode.assign(buf.begin(), buf.end());
+  }
+  // Cold standalone entry points (the host's run loop only calls the runner): optimise for size,
+  // which keeps O3 and codegen time down. The runner keeps its own inlined copies at full O3.
+  for (const char* fn : {"events_pre", "events_post", "allfinite", "stepper"})
+    if (auto* f = mod->getFunction(fn)) {
+      f->addFnAttr(llvm::Attribute::OptimizeForSize);
+      f->addFnAttr(llvm::Attribute::MinSize);
+    }
 
   // ---- optimise, add, link ----
   auto t_opt = Clock::now();

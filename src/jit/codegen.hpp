@@ -36,13 +36,13 @@ struct Component {
   std::string file;                  // export stem: "rhs", "events", "aux", ...
   std::vector<std::string> symbols;  // functions of the component
   std::string signature;             // C-like text
-  std::string ir;                    // unoptimised IR, self-contained module text
 };
 
 struct Generated {
   std::unique_ptr<Unit> unit;
   NativeFns fns;
   std::vector<Component> components;
+  std::string bitcode;       // the unoptimised unit (component texts are rendered from it on demand)
   std::string optimized_ir;  // only with JitOptions::keep_optimized_ir
   std::string unit_name;
   core::JitTimings timings;
@@ -50,6 +50,10 @@ struct Generated {
 
 // Builds, verifies, optimises and links the unit. Throws JitError naming the component and the model.
 Generated generate_unit(const ir::ModelIR& model, const kernels::StepperInfo& stepper, const core::JitOptions& opts);
+
+// The unoptimised IR text of the given functions: a self-contained module where only they keep
+// their bodies (the functions they call are declared). Thread-safe (own LLVMContext).
+std::string component_ir_text(const std::string& bitcode, const std::vector<std::string>& symbols);
 
 // Text used in error messages: the model's name and source.
 std::string model_label(const ir::ModelIR& m);

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <sstream>
 
 #include "dynlib/errors.hpp"
@@ -62,7 +63,11 @@ class JitModel final : public core::JitCompiledModel {
   }
   std::string source(std::string_view component) const override {
     const auto* c = find(component);
-    return c ? c->ir : std::string();
+    if (c == nullptr) return {};
+    std::lock_guard<std::mutex> lock(text_mutex_);
+    auto it = texts_.find(c->name);
+    if (it == texts_.end()) it = texts_.emplace(c->name, component_ir_text(gen_.bitcode, c->symbols)).first;
+    return it->second;
   }
   std::string optimized_ir() const override { return gen_.optimized_ir; }
 
@@ -78,7 +83,7 @@ class JitModel final : public core::JitCompiledModel {
       auto& text = files[c.file];
       text += "; dynlib JIT component '" + c.name + "' of " + model_label(*m_) + "\n; " + c.signature +
               "\n; unoptimised LLVM IR as generated from the kernel templates (O3 runs after this)\n";
-      text += c.ir;
+      text += source(c.name);
       text += "\n";
     }
     std::map<std::string, std::filesystem::path> written;
@@ -135,6 +140,8 @@ class JitModel final : public core::JitCompiledModel {
   ir::DType dtype_;
   kernels::Layout layout_;
   Generated gen_;
+  mutable std::mutex text_mutex_;
+  mutable std::map<std::string, std::string> texts_;  // rendered component IR, by component
 };
 
 }  // namespace
@@ -152,8 +159,10 @@ extern "C" __attribute__((visibility("default"))) void dynlib_jit_create_v1(cons
   try {
     if (req == nullptr || res == nullptr) return;
     if (req->abi_version != jit::kPluginAbiVersion || req->sizeof_runner_args != sizeof(kernels::RunnerArgs)) {
-      fail(PluginStatus::abi_mismatch, "plugin ABI " + std::to_string(jit::kPluginAbiVersion) + ", caller ABI " +
-                                           std::to_string(req->abi_version));
+      fail(PluginStatus::abi_mismatch, "plugin ABI " + std::to_string(jit::kPluginAbiVersion) + " with sizeof(RunnerArgs) " +
+                                           std::to_string(sizeof(kernels::RunnerArgs)) + ", libdynlib ABI " +
+                                           std::to_string(req->abi_version) + " with sizeof(RunnerArgs) " +
+                                           std::to_string(req->sizeof_runner_args) + "; rebuild both together");
       return;
     }
     if (req->model == nullptr || !*req->model || req->stepper == nullptr) {

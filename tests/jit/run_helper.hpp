@@ -15,8 +15,8 @@ struct RunOut {
   std::int32_t status = 0;
   std::int64_t n_rec = 0, n_evt = 0, steps = 0;
   double t = 0, dt = 0, err_est = 0;
-  std::vector<double> T, Y, AUX, EVT_LOG, y_final, y_prev, params, aux_values, ws;
-  std::vector<std::int64_t> STEP, EVT_CODE, EVT_INDEX, iws, lag_head;
+  std::vector<double> T, Y, AUX, EVT_LOG, EVT_T, y_final, y_prev, params, aux_values, ws;
+  std::vector<std::int64_t> STEP, EVT_CODE, EVT_INDEX, EVT_STEP, iws, lag_head;
   std::vector<double> lag_ring;
   int reentries = 0;
 };
@@ -48,8 +48,8 @@ inline RunOut run_model(const kernels::CompiledModel& cm, const RunSpec& spec = 
   for (std::size_t k = 0; k < arec.size(); ++k) arec[k] = static_cast<std::int64_t>(k);
 
   std::int64_t cap_rec = spec.cap_rec, cap_evt = std::max(spec.cap_evt, L.min_cap_evt);
-  std::vector<double> T(cap_rec), Y(n * cap_rec), AUX(arec.size() * cap_rec), EL(cap_evt * L.log_width);
-  std::vector<std::int64_t> STEP(cap_rec), EC(cap_evt), EI(cap_evt);
+  std::vector<double> T(cap_rec), Y(n * cap_rec), AUX(arec.size() * cap_rec), EL(cap_evt * L.log_width), ET(cap_evt);
+  std::vector<std::int64_t> STEP(cap_rec), EC(cap_evt), EI(cap_evt), ES(cap_evt);
 
   kernels::RunnerArgs a;
   const bool is_map = m.kind == ir::Kind::map;
@@ -90,6 +90,8 @@ inline RunOut run_model(const kernels::CompiledModel& cm, const RunSpec& spec = 
     a.EVT_CODE = EC.data();
     a.EVT_INDEX = EI.data();
     a.EVT_LOG_DATA = EL.data();
+    a.EVT_T = ET.data();
+    a.EVT_STEP = ES.data();
     a.cap_evt = cap_evt;
   };
   bind();
@@ -114,7 +116,7 @@ inline RunOut run_model(const kernels::CompiledModel& cm, const RunSpec& spec = 
     }
     if (st == Status::GROW_EVT) {
       std::int64_t nc = std::max(a.need_evt, cap_evt * 2);
-      EC.resize(nc), EI.resize(nc), EL.resize(nc * L.log_width);
+      EC.resize(nc), EI.resize(nc), EL.resize(nc * L.log_width), ET.resize(nc), ES.resize(nc);
       cap_evt = nc;
       bind();
       ++out.reentries;
@@ -137,6 +139,8 @@ inline RunOut run_model(const kernels::CompiledModel& cm, const RunSpec& spec = 
   out.EVT_CODE.assign(EC.begin(), EC.begin() + a.m);
   out.EVT_INDEX.assign(EI.begin(), EI.begin() + a.m);
   out.EVT_LOG.assign(EL.begin(), EL.begin() + a.m * L.log_width);
+  out.EVT_T.assign(ET.begin(), ET.begin() + a.m);
+  out.EVT_STEP.assign(ES.begin(), ES.begin() + a.m);
   out.y_final = y;
   out.y_prev = yprev;
   out.params = p;

@@ -40,6 +40,8 @@ void check_same(const RunOut& a, const RunOut& b) {
   CHECK(same_bits(a.EVT_CODE, b.EVT_CODE));
   CHECK(same_bits(a.EVT_INDEX, b.EVT_INDEX));
   CHECK(same_bits(a.EVT_LOG, b.EVT_LOG));
+  CHECK(same_bits(a.EVT_T, b.EVT_T));
+  CHECK(same_bits(a.EVT_STEP, b.EVT_STEP));
   CHECK(same_bits(a.y_final, b.y_final));
   CHECK(same_bits(a.y_prev, b.y_prev));
   CHECK(same_bits(a.params, b.params));
