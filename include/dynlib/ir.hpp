@@ -131,6 +131,11 @@ struct ModelIR {
   std::vector<Expr> rhs;                              // one per state (dx/dt or x_{n+1})
   std::optional<std::vector<Expr>> inverse;           // maps only
   std::optional<std::vector<std::vector<Expr>>> jacobian;  // [i][j] = d f_i / d x_j, from the model
+  // [i][j] = d rhs_i / d x_j derived symbolically from `rhs` (src/model/derive.hpp) when the model has
+  // no [equations.jacobian]; nullopt if the model has its own, or some entry is not differentiable
+  // symbolically (a state-dependent prod(...)), or dtype is int64. Not hashed: a pure function of rhs.
+  // `jacobian` keeps meaning "the model's own" (jacobian_mode=external and the hash depend on it).
+  std::optional<std::vector<std::vector<Expr>>> derived_jacobian;
   std::vector<Expr> aux_exprs;                        // one per aux, fully inlined
   std::vector<Event> events;                          // declaration order = priority
   Expr stop;                                          // may be null; evaluated in the end phase
@@ -145,6 +150,10 @@ struct ModelIR {
   std::size_t n_states() const { return states.size(); }
   std::size_t n_params() const { return params.size(); }
   std::size_t n_aux() const { return aux.size(); }
+  // The exact Jacobian: the model's own if present, else the derived one; nullptr if neither.
+  const std::vector<std::vector<Expr>>* exact_jacobian() const {
+    return jacobian ? &*jacobian : derived_jacobian ? &*derived_jacobian : nullptr;
+  }
   std::string default_stepper() const { return !sim.stepper.empty() ? sim.stepper : (kind == Kind::ode ? "rk4" : "map"); }
 };
 

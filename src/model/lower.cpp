@@ -2,6 +2,7 @@
 // steps in the reference's validation order (dsl.md §9.2), then assembles the IR.
 #include "model/lower.hpp"
 
+#include "model/derive.hpp"
 #include "model/lower_internal.hpp"
 
 namespace dynlib::model {
@@ -169,6 +170,8 @@ ir::ModelIR lower_model(const ModelSpec& spec) {
     out.presets.push_back(std::move(pr));
   }
   out.hash = ir::compute_hash(out);
+  // Symbolic Jacobian when the model has none (issue 6); after the hash on purpose: not hashed.
+  if (!out.jacobian) out.derived_jacobian = derive_jacobian(out);
   return out;
 }
 
