@@ -86,11 +86,11 @@ int show(const std::vector<std::string>& args) {
       o += fmt::format("  {}[n-1] = {}\n", m.states[i], e ? ir::to_string(e, m) : std::string("(none)"));
     }
   }
-  if (m.jacobian) {
-    o += "\nJacobian:\n";
-    for (std::size_t i = 0; i < m.jacobian->size(); ++i) {
-      for (std::size_t j = 0; j < (*m.jacobian)[i].size(); ++j) {
-        const auto& e = (*m.jacobian)[i][j];
+  if (const auto* jac = m.exact_jacobian()) {  // the model's own, else the symbolic one (issue 6)
+    o += m.jacobian ? "\nJacobian:\n" : "\nJacobian (derived):\n";
+    for (std::size_t i = 0; i < jac->size(); ++i) {
+      for (std::size_t j = 0; j < (*jac)[i].size(); ++j) {
+        const auto& e = (*jac)[i][j];
         o += fmt::format("  J[{}][{}] = {}\n", i, j, e ? ir::to_string(e, m) : std::string("0"));
       }
     }
