@@ -192,4 +192,76 @@ CacheResult CodeCache::get_or_build(const CacheKey& key, const Builder& build, c
   return r;
 }
 
+std::optional<CacheResult> CodeCache::lookup(const CacheKey& key, const LookupOptions& options) {
+  const std::string key_text = key.canonical_text();
+  CacheResult r;
+  r.digest = xxh3_128_hex(key_text);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (auto it = memory_.find(r.digest); it != memory_.end()) {
+      ++stats_.memory_hits;
+      r.object = it->second;
+      r.origin = Origin::Memory;
+      return r;
+    }
+  }
+  const std::optional<fs::path> root = options.disk_cache ? disk_root() : std::nullopt;
+  if (!root) return std::nullopt;
+  const fs::path dir = entry_dir(*root, key, r.digest);
+  EntryCheck c = check_entry_dir(dir, &key_text);
+  if (c.state == EntryState::Corrupt) {
+    std::optional<CacheLock> lock;
+    try {
+      lock.emplace(dir.parent_path() / ("." + r.digest + ".lock"), settings_.lock_timeout);
+    } catch (const CacheError&) {
+      return std::nullopt;  // someone is (re)building it; a miss is the safe answer
+    }
+    c = check_entry_dir(dir, &key_text);
+    if (c.state == EntryState::Corrupt) {
+      warn(std::string("dynlib cache entry ") + dir.string() + " is corrupt (" + c.reason + "); deleting it");
+      if (std::string e = remove_entry_dir(dir); !e.empty()) warn("dynlib disk cache: " + e);
+      std::lock_guard<std::mutex> l(mu_);
+      ++stats_.corrupt_recovered;
+    }
+  }
+  if (c.state != EntryState::Ok) return std::nullopt;
+  r.object = std::make_shared<const std::string>(std::move(c.entry.payload));
+  r.origin = Origin::Disk;
+  r.entry = dir;
+  remember(r.digest, r.object);
+  std::lock_guard<std::mutex> lock(mu_);
+  ++stats_.disk_hits;
+  return r;
+}
+
+std::optional<fs::path> CodeCache::put(const CacheKey& key, std::string object, const LookupOptions& options) {
+  const std::string key_text = key.canonical_text();
+  const std::string digest = xxh3_128_hex(key_text);
+  std::optional<fs::path> stored;
+  const std::optional<fs::path> root = options.disk_cache ? disk_root() : std::nullopt;
+  if (root) {
+    const fs::path dir = entry_dir(*root, key, digest);
+    std::error_code ec;
+    fs::create_directories(dir.parent_path(), ec);
+    if (ec) {
+      warn_once("dynlib disk cache: cannot create " + dir.parent_path().string() + " (" + ec.message() +
+                "); keeping the compiled code in memory");
+    } else {
+      std::optional<CacheLock> lock;
+      try {
+        lock.emplace(dir.parent_path() / ("." + digest + ".lock"), settings_.lock_timeout);
+      } catch (const CacheError& e) {
+        warn_once(std::string("dynlib disk cache: ") + e.what() + "; storing without the lock");
+      }
+      const EntryCheck c = check_entry_dir(dir, &key_text);
+      bool can_store = true;
+      if (c.state == EntryState::Corrupt) can_store = remove_entry_dir(dir).empty();
+      if (c.state == EntryState::Ok) stored = dir;  // already there (identical key, so identical code)
+      else if (can_store && store(dir, key, key_text, digest, object, options.components)) stored = dir;
+    }
+  }
+  remember(digest, std::make_shared<const std::string>(std::move(object)));
+  return stored;
+}
+
 }  // namespace dynlib::cache

@@ -70,6 +70,13 @@ class CodeCache {
   // See the file comment. Thread-safe; concurrent callers for one key build once.
   CacheResult get_or_build(const CacheKey& key, const Builder& build, const LookupOptions& options = {});
 
+  // Memory, then disk (validated; a corrupt entry is warned about and deleted), never builds and never
+  // waits for a lock. nullopt on a miss. For an llvm::ObjectCache-style adapter (getObject).
+  std::optional<CacheResult> lookup(const CacheKey& key, const LookupOptions& options = {});
+  // Stores bytes compiled elsewhere (memory, and disk under the entry lock unless disk_cache=false).
+  // For notifyObjectCompiled. Returns the entry directory if it is on disk.
+  std::optional<std::filesystem::path> put(const CacheKey& key, std::string object, const LookupOptions& options = {});
+
   // In-process lookup only (no I/O). nullptr if absent.
   std::shared_ptr<const std::string> find_in_memory(const CacheKey& key) const;
 

@@ -347,3 +347,37 @@ TEST_CASE("cache timing: in-process hit and warm disk hit", "[cache][timing]") {
   CHECK(mem[25] < 0.1);
   CHECK(calls == 1);
 }
+
+TEST_CASE("cache: lookup/put for an ObjectCache-style adapter", "[cache][disk]") {
+  TempDir t;
+  const fs::path root = t.path / "root";
+  const CacheKey key = test_key();
+  {
+    CodeCache c(settings_for(root));
+    CHECK_FALSE(c.lookup(key));
+    auto where = c.put(key, "object-bytes", opts(true, {"runner"}));
+    REQUIRE(where);
+    CHECK(*where == entry_dir(root, key));
+    auto hit = c.lookup(key);
+    REQUIRE(hit);
+    CHECK(hit->origin == Origin::Memory);
+    CHECK(*hit->object == "object-bytes");
+  }
+  CodeCache c2(settings_for(root));
+  auto hit = c2.lookup(key);
+  REQUIRE(hit);
+  CHECK(hit->origin == Origin::Disk);
+  CHECK(*hit->object == "object-bytes");
+  // corrupt -> warned, deleted, a miss
+  CodeCache c3(settings_for(root));
+  spit(entry_dir(root, key) / kEntryFileName, "bad");
+  WarningCapture w;
+  CHECK_FALSE(c3.lookup(key));
+  CHECK(w.get().size() == 1);
+  CHECK_FALSE(fs::exists(entry_dir(root, key)));
+  // disk_cache=false: memory only
+  CodeCache c4(settings_for(t.path / "other"));
+  CHECK_FALSE(c4.put(key, "x", opts(false)));
+  CHECK(*c4.lookup(key, opts(false))->object == "x");
+  CHECK_FALSE(fs::exists(t.path / "other"));
+}

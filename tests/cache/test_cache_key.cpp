@@ -36,7 +36,7 @@ CacheKey base_key() {
 
 }  // namespace
 
-TEST_CASE("cache key: same inputs give the same digest; 32 lowercase hex", "[cache][key]") {
+TEST_CASE("cache key: same inputs give the same digest (32 lowercase hex)", "[cache][key]") {
   const CacheKey a = base_key(), b = base_key();
   CHECK(a.canonical_text() == b.canonical_text());
   CHECK(a.digest() == b.digest());
