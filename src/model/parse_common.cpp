@@ -404,6 +404,7 @@ FunctionSpec parse_function(const TomlCtx& c, const std::string& name, const tom
   if (!t) schema_error(prefix + " must be a table", c.at(&n, prefix));
   FunctionSpec f;
   f.name = name;
+  f.loc = c.at(&n, prefix);
   if (const toml::node* args = t->get("args")) {
     const toml::array* arr = args->as_array();
     const std::string where = prefix + ".args";
@@ -413,7 +414,7 @@ FunctionSpec parse_function(const TomlCtx& c, const std::string& name, const tom
       if (!a.is_string()) schema_error(where + " must be a list of strings", c.at(&a, where));
       const std::string& s = a.as_string()->get();
       if (!is_identifier(s)) schema_error(where + " must be a list of identifiers", c.at(&a, where));
-      if (!seen.insert(s).second) schema_error(where + " must be unique", c.at(&a, where));
+      if (!seen.insert(s).second) throw NameConflictError(where + " must be unique", c.at(&a, where));
       f.args.push_back(s);
     }
   }
@@ -468,11 +469,11 @@ EventSpec parse_event(const TomlCtx& c, const std::string& name, const toml::nod
     } else if (*s == "both") {
       ev.phase = ir::Phase::both;
     } else if (*s == "pre") {
-      schema_error("pre is deprecated. Use start for event phase.", c.at(ph, where));
+      throw EventError("pre is deprecated. Use start for event phase.", c.at(ph, where));
     } else if (*s == "post") {
-      schema_error("post is deprecated. Use end for event phase.", c.at(ph, where));
+      throw EventError("post is deprecated. Use end for event phase.", c.at(ph, where));
     } else {
-      schema_error(where + " must be 'start'|'end'|'both'", c.at(ph, where));
+      throw EventError(where + " must be 'start'|'end'|'both'", c.at(ph, where));
     }
   }
   const toml::node* cond = t->get("cond");
@@ -584,13 +585,7 @@ void apply_sim_key(const TomlCtx& c, SimSpec& sim, const std::string& key, const
   } else if (key == "record") {
     if (auto b = v.as_boolean()) {
       d.record = b->get();
-    } else if (auto i = v.as_integer()) {
-      d.record = i->get() != 0;
-    } else if (auto f = v.as_floating_point()) {
-      d.record = f->get() != 0.0;
-    } else if (v.is_string()) {
-      d.record = !v.as_string()->get().empty();
-    } else {
+    } else {  // the reference's bool() would turn "no" into true: refuse anything but a boolean
       schema_error(where + " must be a boolean, got " + py_type(v), c.at(&v, where));
     }
   } else if (key == "max_steps") {

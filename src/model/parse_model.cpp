@@ -61,6 +61,11 @@ struct EqNames {
   std::string block_not_str;  // "[equations].expr must be a string block if present"
 };
 
+// Equation-target problems are name problems (tests/models/bad/README.md).
+[[noreturn]] void name_error(std::string msg, SourceLocation loc) {
+  throw NameConflictError(std::move(msg), std::move(loc));
+}
+
 const std::regex& deriv_paren() {
   static const std::regex r(R"(^d\(\s*([A-Za-z_]\w*)\s*\)$)");
   return r;
@@ -106,13 +111,15 @@ std::vector<EquationLine> parse_equation_set(const TomlCtx& c, const toml::table
     std::map<std::string, SourceLocation> block_targets;
     for (auto& [s, loc] : c.block_lines(*blk, text, nm.block)) {
       const auto eqpos = s.find('=');
-      if (eqpos == std::string::npos) schema_error("Block equation line must contain '=': '" + s + "'", loc);
+      if (eqpos == std::string::npos) {
+        throw ExpressionSyntaxError("Block equation line must contain '=': '" + s + "'", loc);
+      }
       const std::string lhs = strip(std::string_view(s).substr(0, eqpos));
       EquationLine line;
       std::smatch m;
       if ((std::regex_match(lhs, m, deriv_paren()) || std::regex_match(lhs, m, deriv_plain())) && is_state(m[1])) {
         if (spec.kind == ir::Kind::map) {
-          schema_error(
+          name_error(
               "Map models do not support derivative notation (d(x) or dx). Use direct assignment (x = expr). "
               "Got: '" + lhs + "' in line: '" + s + "'",
               loc);
@@ -139,16 +146,16 @@ std::vector<EquationLine> parse_equation_set(const TomlCtx& c, const toml::table
         dups.push_back(line.target);
       }
       if (auto it = block_targets.find(line.target); it != block_targets.end()) {
-        schema_error("Duplicate equation target '" + line.target + "' in " + nm.block +
+        name_error("Duplicate equation target '" + line.target + "' in " + nm.block +
                          " (each state may be assigned once)",
                      loc);
       }
       block_targets.emplace(line.target, loc);
       out.push_back(std::move(line));
     }
-    if (!dups.empty() && unknown.empty()) schema_error(nm.dup_msg + py_list(dups), dup_loc);
+    if (!dups.empty() && unknown.empty()) name_error(nm.dup_msg + py_list(dups), dup_loc);
   }
-  if (!unknown.empty()) schema_error(nm.unknown_msg + py_list(unknown), unknown_loc);
+  if (!unknown.empty()) name_error(nm.unknown_msg + py_list(unknown), unknown_loc);
   return out;
 }
 

@@ -41,9 +41,8 @@ std::vector<std::pair<std::string, Located>> string_entries(const TomlCtx& c, co
   return out;
 }
 
-}  // namespace
-
-ModSpec parse_mod_table(const TomlCtx& c, const toml::table& t, const std::string& name, const std::string& prefix) {
+ModSpec parse_mod_table_impl(const TomlCtx& c, const toml::table& t, const std::string& name,
+                             const std::string& prefix) {
   ModSpec m;
   m.name = name;
   m.loc = c.at(&t, prefix);
@@ -118,6 +117,16 @@ ModSpec parse_mod_table(const TomlCtx& c, const toml::table& t, const std::strin
     }
   }
   return m;
+}
+
+}  // namespace
+
+ModSpec parse_mod_table(const TomlCtx& c, const toml::table& t, const std::string& name, const std::string& prefix) {
+  try {
+    return parse_mod_table_impl(c, t, name, prefix);
+  } catch (const SchemaError& e) {  // shape problems inside a mod's own tables are mod errors
+    throw ModError(e.message(), e.where());
+  }
 }
 
 }  // namespace dynlib::model::detail

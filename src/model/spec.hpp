@@ -35,6 +35,7 @@ struct FunctionSpec {
   std::string name;
   std::vector<std::string> args;
   Located body;
+  SourceLocation loc;  // of the [functions.NAME] table (its header line), for problems with the name
 };
 
 struct EventSpec {

@@ -98,7 +98,7 @@ TEST_CASE("mods: set", "[mods]") {
   CHECK(mod_error({"[mod.set.states]\nzz=1\n"}) == "set.states.zz: unknown state");
   CHECK(mod_error({"[mod.set.params]\nzz=1\n"}) == "set.params.zz: unknown param");
   CHECK(mod_error({"[mod.set.aux]\nE=1\n"}) == "set.aux.E: value must be a string expression");
-  CHECK_THAT(catch_error<SchemaError>([] { apply({"[mod.set.sim]\ndt='x'\n"}); }).message(),
+  CHECK_THAT(catch_error<ModError>([] { apply({"[mod.set.sim]\ndt='x'\n"}); }).message(),
              Contains("set.sim.dt must be a number"));
 }
 
@@ -141,11 +141,11 @@ TEST_CASE("mods: groups and exclusivity", "[mods]") {
 }
 
 TEST_CASE("mods: mod event normalization and errors are located", "[mods]") {
-  auto e = catch_error<SchemaError>([] { apply({"[mod.add.events.z]\nphase='end'\n"}); });
+  auto e = catch_error<ModError>([] { apply({"[mod.add.events.z]\nphase='end'\n"}); });
   CHECK(e.message() == "add.events.z.cond must be a string expression");
   CHECK(e.where().file == "mod.toml");
   CHECK(e.where().line > 0);
-  auto r = catch_error<SchemaError>([] { apply({"[mod.add.events.z]\ncond='1'\nrecord=true\n"}); });
+  auto r = catch_error<ModError>([] { apply({"[mod.add.events.z]\ncond='1'\nrecord=true\n"}); });
   CHECK_THAT(r.message(), Contains("add.events.z.record is no longer supported"));
   auto m = catch_error<ModError>([] { apply({"[mod.remove.events]\nnames=['nope']\n"}); });
   CHECK(m.where().line == 2);

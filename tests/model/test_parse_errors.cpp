@@ -157,7 +157,7 @@ TEST_CASE("errors: locations and the caret display", "[parse][errors][format]") 
         "   |        ^");
 
   // Block line: absolute line and column of the offending line.
-  auto b = catch_error<SchemaError>(
+  auto b = catch_error<ExpressionSyntaxError>(
       [&] { parse(MS + "[equations]\nexpr = \"\"\"\ndx = -x\n   oops\n\"\"\"\n"); });
   CHECK(b.where().line == 8);
   CHECK(b.where().column == 4);
@@ -211,4 +211,34 @@ TEST_CASE("errors: the formatter itself", "[errors][format]") {
   CHECK(std::string(StepperKindMismatchError("rk4", "ode", "map").what()) ==
         "Stepper 'rk4' (kind='ode') is incompatible with model kind 'map'\nPlease choose a stepper that supports "
         "'map' models.");
+}
+
+TEST_CASE("errors: classes follow the catalogue rules", "[parse][errors]") {
+  auto kind = [](const std::string& text) -> std::string {
+    try {
+      parse(text);
+    } catch (const ModelLoadError& e) {
+      return e.kind();
+    }
+    return "(no error)";
+  };
+  CHECK(kind(MS + "[equations]\nexpr = \"dx = -x\\n# comment\"\n") == "ExpressionSyntaxError");
+  CHECK(kind(MS + "[equations.rhs]\nz = '1'\n") == "NameConflictError");
+  CHECK(kind(MS + "[equations.rhs]\nx='1'\n[equations]\nexpr = 'dx = 2'\n") == "NameConflictError");
+  CHECK(kind("[model]\ntype='map'\n[states]\nx=1.0\n[equations]\nexpr = 'dx = -x'\n") == "NameConflictError");
+  CHECK(kind(MS + "[functions.f]\nargs = ['a', 'a']\nexpr = 'a'\n") == "NameConflictError");
+  CHECK(kind(MS + "[events.e]\ncond = 'x>1'\nphase = 'pre'\n") == "EventError");
+  CHECK(kind(MS + "[events.e]\ncond = 'x>1'\nphase = 'always'\n") == "EventError");
+  CHECK(kind(MS + "[events.e]\ncond = 'x>1'\nphase = 1\n") == "SchemaError");
+  CHECK(kind(MS + "[events.e]\ncond = 'x>1'\naction = \"x += 1\\ny\"\n") == "EventError");
+  CHECK(kind(MS + "[sim]\nrecord = 'no'\n") == "SchemaError");
+  CHECK(kind(MS + "[params]\nbeta = 8/3\n") == "TomlSyntaxError");
+}
+
+TEST_CASE("parse: function table location is its header", "[parse]") {
+  auto s = parse(MS + "\n[functions.f]\nargs = ['u']\nexpr = 'u'\n");
+  REQUIRE(s.functions.size() == 1);
+  CHECK(s.functions[0].loc.line == 6);
+  CHECK(s.functions[0].loc.toml_path == "[functions.f]");
+  CHECK(s.functions[0].body.loc.line == 8);
 }
