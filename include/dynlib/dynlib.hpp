@@ -7,6 +7,7 @@
 #include <dynlib/full_model.hpp>
 #include <dynlib/ir.hpp>
 #include <dynlib/model.hpp>
+#include <dynlib/observers.hpp>
 #include <dynlib/options.hpp>
 #include <dynlib/results.hpp>
 #include <dynlib/sim.hpp>

@@ -7,6 +7,8 @@
 #include <utility>
 #include <vector>
 
+#include <dynlib/observers.hpp>
+
 namespace dynlib {
 
 // name -> value pairs (states, params or stepper settings), applied in order.
@@ -38,6 +40,8 @@ struct RunOptions {
   std::optional<std::int64_t> cap_rec{};            // initial record capacity (default 1024, >= 1)
   std::optional<std::int64_t> cap_evt{};            // initial event capacity (default 1, >= 1)
   std::string tag{};                                // segment name ("" = auto "run#<id>")
+  std::vector<Observer> observers{};                // analyses run with the recorded run (not the transient);
+                                                    // fixed-step steppers only; not with resume (docs/analysis.md)
 };
 
 // Persistent run defaults (Sim::config).

@@ -1,5 +1,6 @@
 // Results of a Sim: the stitched recording of every run since the last fresh run()/reset().
 #pragma once
+#include <dynlib/observers.hpp>
 #include <dynlib/status.hpp>
 
 #include <cstddef>
@@ -78,6 +79,14 @@ class Results {
   std::int64_t step_count_final() const noexcept { return step_count_final_; }
   double t_final() const noexcept { return t_final_; }
 
+  // Observer outputs and traces of the last fresh run with observers (RunOptions::observers).
+  const std::vector<ObserverOutput>& observers() const noexcept { return observers_; }
+  const ObserverOutput& observer(std::string_view key) const;  // ArgumentError naming the observers
+  bool has_observer(std::string_view key) const noexcept;
+  // A trace column by name ("mle", "lyap0", or "<key>.<column>"), searched over every observer.
+  std::span<const double> trace(std::string_view column) const;
+  std::vector<ObserverOutput>& observers_mut() noexcept { return observers_; }
+
   // CSV: header `t,step,<states>,<aux>`, values with 17 significant digits.
   void write_csv(const std::filesystem::path& path) const;
   // Events CSV: header `event,t,step,<union of logged fields other than t>`, empty cell if not logged.
@@ -102,6 +111,7 @@ class Results {
   EventLog events_;
   std::vector<Segment> segments_;
   Status status_ = Status::DONE;
+  std::vector<ObserverOutput> observers_;
   double t_final_ = 0.0;
   std::int64_t step_count_final_ = 0;
 };

@@ -9,8 +9,10 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <optional>
 #include <string>
 
+#include "core/analysis.hpp"
 #include "core/sim_impl.hpp"
 
 namespace dynlib {
@@ -68,7 +70,8 @@ std::int64_t doubled(std::int64_t cap, std::int64_t need) {
 }
 
 // Runs the compiled runner on `st` (mutated in place: pass a copy) until it returns a final status.
-Chunk execute(const kernels::CompiledModel& cm, Session& st, const ChunkSpec& spec, const std::int32_t* brk) {
+Chunk execute(const kernels::CompiledModel& cm, Session& st, const ChunkSpec& spec, const std::int32_t* brk,
+              const kernels::AnalysisRunner* ar = nullptr, core::AnalysisBuffers* ab = nullptr) {
   const auto& L = cm.layout();
   const bool adaptive = cm.stepper().adaptive;
   const std::int64_t nrs = static_cast<std::int64_t>(spec.rec_states->size());
@@ -132,9 +135,11 @@ Chunk execute(const kernels::CompiledModel& cm, Session& st, const ChunkSpec& sp
     a.cap_evt = c.cap_evt;
     bind_evt_extra(a, c.EVT_STEP.data(), c.EVT_T.data());
   };
+  if (ar && ab) ab->bind(a, ar->layout());
   for (;;) {
     bind();
-    cm.run(a);
+    if (ar) ar->run(a);
+    else cm.run(a);
     const Status s = kernels::runner_status(a);
     if (s == Status::GROW_REC) {
       const std::int64_t nc = doubled(c.cap_rec * 2, std::max(a.need_rec, a.i + 1));
@@ -254,6 +259,12 @@ Status Sim::run(const RunOptions& o) {
     if (!resume && target_T < t0) throw ArgumentError("T (" + fmt_g(target_T) + ") is before t0 (" + fmt_g(t0) + ")");
     if (!resume && transient > 0 && transient >= target_T - t0 && target_T > t0)
       throw ArgumentError("transient (" + fmt_g(transient) + ") must be shorter than the horizon T - t0 (" + fmt_g(target_T - t0) + ")");
+  }
+  // Observers (runtime.md §5; docs/analysis.md): validated before anything runs.
+  std::optional<core::AnalysisHandle> analysis;
+  if (!o.observers.empty()) {
+    if (resume) throw ArgumentError("observers cannot be used with resume=true: run the whole horizon in one run");
+    analysis = core::make_analysis(*I.fm, o.observers);
   }
   const std::vector<double> stepper_cfg = o.stepper.empty() ? I.s.stepper_config : I.build_stepper_config(o.stepper);
 
@@ -388,7 +399,13 @@ Status Sim::run(const RunOptions& o) {
   }
   spec.dt = resume ? (adaptive ? seed.dt : seed.nominal_dt) : initial_dt(seed, spec.t_end);
   Session next = seed;
-  Chunk c = execute(cm, next, spec, brk);
+  core::AnalysisBuffers abuf;
+  if (analysis) {
+    const std::int64_t total = is_map ? target_N - seed.step
+                                      : std::min(max_steps, core::fixed_step_count(seed.t_base, spec.t_end, seed.clock_dt));
+    abuf.init(analysis->layout(), total);
+  }
+  Chunk c = execute(cm, next, spec, brk, analysis ? analysis->runner.get() : nullptr, analysis ? &abuf : nullptr);
   const Status status = kernels::runner_status(c.a);
   if (status != Status::DONE && status != Status::EARLY_EXIT && status != Status::USER_BREAK && status != Status::TRACE_OVERFLOW)
     throw SimulationError(failure_message(m, c, ""));
@@ -486,6 +503,9 @@ Status Sim::run(const RunOptions& o) {
     sg.resume = resume;
     R.segments_mut().push_back(std::move(sg));
   }
+  if (analysis)
+    R.observers_mut() = core::collect_outputs(analysis->layout(), abuf.out, abuf.trace, c.a.trace_count, shift);
+  if (status == Status::TRACE_OVERFLOW) warn("The observer trace overflowed at t=" + fmt_g(I.s.t - shift) + "; the run stopped there");
   R.set_final(status, I.s.t - shift, I.s.step);
   return status;
 }

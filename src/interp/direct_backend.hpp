@@ -57,6 +57,7 @@ struct DirectBackend {
   static double fmin(double a, double b) { return std::fmin(a, b); }
   static double fmax(double a, double b) { return std::fmax(a, b); }
   static double pow(double a, double b) { return std::pow(a, b); }
+  static double log(double x) { return std::log(x); }
   static bool isfinite(double x) { return std::isfinite(x); }
   static double select(bool c, double a, double b) { return c ? a : b; }
   static std::int64_t iselect(bool c, std::int64_t a, std::int64_t b) { return c ? a : b; }

@@ -7,6 +7,7 @@
 #include "dynlib/errors.hpp"
 #include "interp/bytecode.hpp"
 #include "interp/direct_backend.hpp"
+#include "kernels/lyapunov.hpp"
 #include "kernels/runner.hpp"
 #include "kernels/steppers.hpp"
 
@@ -18,6 +19,22 @@ namespace {
 
 class InterpretedModel;
 using RunFn = void (*)(const InterpretedModel&, RunnerArgs&);
+using RunAnalysisFn = void (*)(const InterpretedModel&, RunnerArgs&, const AnalysisHooks&);
+
+// The ANALYSIS variant: the same runner template with AnalysisHooks (kernels/lyapunov.hpp).
+class InterpretedAnalysisRunner final : public AnalysisRunner {
+ public:
+  InterpretedAnalysisRunner(const InterpretedModel& m, AnalysisLayout L, RunAnalysisFn fn)
+      : m_(&m), L_(std::move(L)), fn_(fn) {}
+  const AnalysisLayout& layout() const override { return L_; }
+  void run(RunnerArgs& a) const override;
+  bool is_jitted() const override { return false; }
+
+ private:
+  const InterpretedModel* m_;
+  AnalysisLayout L_;
+  RunAnalysisFn fn_;
+};
 
 class InterpretedModel final : public CompiledModel {
  public:
@@ -45,7 +62,11 @@ class InterpretedModel final : public CompiledModel {
     traits_.max_events_per_step = L_.max_events_per_step;
     run_ = with_stepper(s.id, [](auto st) -> RunFn {
       using S = decltype(st);
-      return [](const InterpretedModel& self, RunnerArgs& a) { self.run_with<S>(a); };
+      return [](const InterpretedModel& self, RunnerArgs& a) { self.run_with<S>(a, NoHooks{}); };
+    });
+    run_analysis_ = with_stepper(s.id, [](auto st) -> RunAnalysisFn {
+      using S = decltype(st);
+      return [](const InterpretedModel& self, RunnerArgs& a, const AnalysisHooks& h) { self.run_with<S>(a, h); };
     });
     defaults_ = s.default_config(M.sim);
   }
@@ -56,8 +77,12 @@ class InterpretedModel final : public CompiledModel {
 
   void run(RunnerArgs& a) const override { run_(*this, a); }
 
-  template <class S>
-  void run_with(RunnerArgs& a) const {
+  std::shared_ptr<const AnalysisRunner> analysis_runner(const AnalysisSpec& spec) const override {
+    return std::make_shared<InterpretedAnalysisRunner>(*this, analysis_layout(spec, *m_, *s_), run_analysis_);
+  }
+
+  template <class S, class Hooks>
+  void run_with(RunnerArgs& a, const Hooks& hooks) const {
     // Pad a short config with the stepper's defaults (runtime.md §2.1: short arrays -> defaults).
     const std::size_t nc = s_->config.size();
     double cfg_local[16];
@@ -110,7 +135,13 @@ class InterpretedModel final : public CompiledModel {
     v.cap_evt = a.cap_evt;
     v.dio = dio;
     v.iio = iio;
-    runner(b, v, S{}, traits_);
+    v.an_ws = a.analysis_ws;
+    v.an_out = a.analysis_out;
+    v.an_trace = a.analysis_trace;
+    v.an_count = &a.trace_count;
+    v.trace_cap = a.trace_cap;
+    v.trace_stride = a.trace_stride;
+    runner(b, v, S{}, traits_, hooks);
     a.t = dio[kD_t];
     a.dt = dio[kD_dt];
     a.err_est = dio[kD_err_est];
@@ -170,8 +201,15 @@ class InterpretedModel final : public CompiledModel {
   std::int32_t rhs_e_ = -1, jac_e_ = -1, inv_e_ = -1, aux_e_ = -1;
   RunnerTraits traits_;
   RunFn run_ = nullptr;
+  RunAnalysisFn run_analysis_ = nullptr;
   std::vector<double> defaults_;
 };
+
+void InterpretedAnalysisRunner::run(RunnerArgs& a) const {
+  AnalysisHooks h;
+  h.L = &L_;
+  fn_(*m_, a, h);
+}
 
 }  // namespace
 

@@ -36,6 +36,7 @@
 //  Var     b.var(Val) -> Var, v = Val, v.get(); IVar b.ivar(Int) -> IVar, v = Int, v.get()
 //  Arr     a[int] / a[Int] lvalues (load/store); b.offset(a, int) -> Arr (a + k); same for IArr
 //  math    b.sqrt b.fabs b.fmin b.fmax b.pow b.isfinite(Val)->Bool b.select(Bool,Val,Val) b.iselect(Bool,Int,Int)
+//          b.log (libm log; used only by the observers of kernels/lyapunov.hpp, the ANALYSIS runner)
 //          b.to_val(Int) b.to_int(Val) (truncation)
 //  flow    b.if_(Bool, f) / b.if_(Bool, f, g), b.while_(cond_fn, body), b.for_(Int lo, Int hi, body(Int))
 //  model   b.model() -> const ir::ModelIR&  (code-generation time data)

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "dynlib/ir.hpp"
+#include "kernels/observer.hpp"
 #include "kernels/runner_abi.hpp"
 #include "kernels/stepper_registry.hpp"
 
@@ -24,6 +25,18 @@ struct Layout {
   std::int64_t log_width = 1;              // EVT_LOG_DATA row length (max log length, >= 1)
   std::int64_t max_events_per_step = 0;    // logged rows one step can produce (start + end phase)
   std::int64_t min_cap_evt = 1;            // cap_evt must be >= this (max(1, max_events_per_step))
+};
+
+// The ANALYSIS runner variant (kernels/observer.hpp) for one AnalysisSpec: the same runner with the
+// observers' PRE/POST hooks compiled in. const and thread-safe like CompiledModel::run; it must not
+// outlive the CompiledModel that made it.
+class AnalysisRunner {
+ public:
+  virtual ~AnalysisRunner() = default;
+  virtual const AnalysisLayout& layout() const = 0;
+  // RunnerArgs as for CompiledModel::run plus analysis_ws/out/trace, trace_cap/stride/count.
+  virtual void run(RunnerArgs& args) const = 0;
+  virtual bool is_jitted() const = 0;
 };
 
 class CompiledModel {
@@ -50,6 +63,14 @@ class CompiledModel {
   // Aux values as recorded (end-phase context, lag_shift = 1).
   virtual void update_aux(double t, const double* y, const double* params, double* aux_out,
                           const double* lag_ring = nullptr, const std::int64_t* lag_head = nullptr) const = 0;
+
+  // The ANALYSIS runner for `spec` (throws ArgumentError if the spec does not fit the model/stepper).
+  // Returns null if this backend cannot build one (the host then uses the interpreter's, which gives
+  // bit-identical results). The signature spec.signature() is part of the runner's cache key.
+  virtual std::shared_ptr<const AnalysisRunner> analysis_runner(const AnalysisSpec& spec) const {
+    (void)spec;
+    return nullptr;
+  }
 
   // "rhs", "events_pre", "events_post", "update_aux", "jacobian", "inverse", "stepper", "runner", "guards".
   virtual bool is_jitted(std::string_view component) const = 0;

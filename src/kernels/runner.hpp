@@ -22,8 +22,14 @@
 //   rem <= 1e-9      -> n_full full steps,
 //   otherwise        -> n_full full steps and one final partial step of t_end - (t_base + n_full*dt).
 // i.e. a remainder shorter than 1e-9*dt is rounding noise, never an extra step.
+//
+// ANALYSIS variant (Hooks::enabled, kernels/observer.hpp): PRE hook after the pre-phase events (t_n,
+// unclipped dt, step n); POST hook after commit, update_aux and the lag advance (t_{n+1}, the dt
+// taken, step n+1), before t is updated and recorded; then the trace row cursor advances on traced
+// steps; a full trace ends the completed step with TRACE_OVERFLOW (after its record).
 #pragma once
 #include "kernels/events.hpp"
+#include "kernels/observer.hpp"
 
 namespace dynlib::kernels {
 
@@ -35,8 +41,8 @@ struct RunnerTraits {
 
 constexpr double kFixedStepTol = 1e-9;
 
-template <class B, class Stepper>
-void runner(B& b, const RunnerView<B>& a, const Stepper& stepper, const RunnerTraits& tr) {
+template <class B, class Stepper, class Hooks = NoHooks>
+void runner(B& b, const RunnerView<B>& a, const Stepper& stepper, const RunnerTraits& tr, const Hooks& hooks = Hooks{}) {
   using Val = typename B::Val;
   using Int = typename B::Int;
   const auto& model = b.model();
@@ -125,6 +131,16 @@ void runner(B& b, const RunnerView<B>& a, const Stepper& stepper, const RunnerTr
       b.if_(st.get() == RUN, [&] {
         if (has_pre) run_events(b, a, false, t.get(), a.y_curr, st, m, i.get(), step.get());
         b.if_(st.get() == RUN, [&] {
+          if constexpr (Hooks::enabled) {
+            HookArgs<B> h;
+            h.t_prev = t.get();
+            h.t = t.get();
+            h.dt = (tr.adaptive && !tr.is_map) ? dt.get() : a.dt_nominal;
+            h.step = step.get();
+            h.trace_row_ok = b.cfalse();
+            h.trace_row = b.ci(0);
+            hooks.pre(b, a, h);
+          }
           // the step size
           auto tc = t.get();
           auto last = b.land(has_partial, step.get() - a.step_base + b.ci(1) == n_total);
@@ -171,6 +187,32 @@ void runner(B& b, const RunnerView<B>& a, const Stepper& stepper, const RunnerTr
                 stop = s2.get();
               }
               advance_lags(b, a, a.y_curr);
+              [[maybe_unused]] auto overflow = b.ivar(b.ci(0));
+              if constexpr (Hooks::enabled) {
+                auto stride = a.trace_stride;
+                auto stride_safe = b.iselect(stride > b.ci(0), stride, b.ci(1));
+                auto traced = b.land(stride > b.ci(0), step.get() % stride_safe == b.ci(0));
+                Int count = a.an_count[0];
+                HookArgs<B> h;
+                h.t_prev = tc;
+                h.t = t_new;
+                h.dt = dt_use;
+                h.step = step.get();
+                h.trace_row_ok = b.land(traced, count < a.trace_cap);
+                h.trace_row = count;
+                hooks.post(b, a, h);
+                b.if_(traced, [&] {
+                  b.if_(count < a.trace_cap, [&] {
+                    auto W = b.ci(hooks.trace_width());
+                    a.an_trace[count * W] = t_new;
+                    a.an_trace[count * W + b.ci(1)] = b.to_val(step.get());
+                    a.an_count[0] = count + b.ci(1);
+                  }, [&] {
+                    a.an_count[0] = a.trace_cap + b.ci(1);
+                    overflow = b.ci(1);
+                  });
+                });
+              }
               t = t_new;
               if (tr.adaptive && !tr.is_map) dt = out.dt_next.get();
               else dt = a.dt_nominal;
@@ -178,8 +220,15 @@ void runner(B& b, const RunnerView<B>& a, const Stepper& stepper, const RunnerTr
                 write_record(b, a, i.get(), t.get(), a.y_curr, step.get());
                 i = i.get() + b.ci(1);
               });
-              b.if_(stop.get() != b.ci(0), [&] { st = S(Status::EARLY_EXIT); },
-                    [&] { b.if_(b.user_break(), [&] { st = S(Status::USER_BREAK); }); });
+              if constexpr (Hooks::enabled) {
+                b.if_(stop.get() != b.ci(0), [&] { st = S(Status::EARLY_EXIT); }, [&] {
+                  b.if_(overflow.get() != b.ci(0), [&] { st = S(Status::TRACE_OVERFLOW); },
+                        [&] { b.if_(b.user_break(), [&] { st = S(Status::USER_BREAK); }); });
+                });
+              } else {
+                b.if_(stop.get() != b.ci(0), [&] { st = S(Status::EARLY_EXIT); },
+                      [&] { b.if_(b.user_break(), [&] { st = S(Status::USER_BREAK); }); });
+              }
             });
           });
         });

@@ -122,6 +122,15 @@ struct RunnerArgs {
   std::int64_t nan_event = -1;  //   event index for event_state / event_param
   double t_fail = 0.0;          // out on NAN_DETECTED / STEPFAIL: start time of the failing step
                                 //   (event_state/event_param: the time of the event that wrote the value)
+
+  // ---- analysis (observers; only the ANALYSIS runner variant reads these, see kernels/observer.hpp) --
+  // Sizes come from AnalysisLayout. Fresh run: zero analysis_ws and analysis_out, trace_count = 0.
+  double* analysis_ws = nullptr;     // [AnalysisLayout::ws_size] persistent observer workspace
+  double* analysis_out = nullptr;    // [AnalysisLayout::out_size] observer outputs
+  double* analysis_trace = nullptr;  // [trace_cap][AnalysisLayout::trace_width] row-major
+  std::int64_t trace_cap = 0;        // rows
+  std::int64_t trace_stride = 0;     // a traced step: step % trace_stride == 0 (0 = no trace)
+  std::int64_t trace_count = 0;      // IN/OUT rows written; trace_cap + 1 after TRACE_OVERFLOW
 };
 
 // The runner's status as the enum.

@@ -46,6 +46,10 @@ struct RunnerView {
   Int cap_evt{};
   Arr dio{};   // [kD_count]
   IArr iio{};  // [kI_count]
+  // Analysis variant only (kernels/observer.hpp); unused (default) in the BASE runner.
+  Arr an_ws{}, an_out{}, an_trace{};
+  IArr an_count{};  // [1] -> RunnerArgs::trace_count
+  Int trace_cap{}, trace_stride{};
 };
 
 }  // namespace dynlib::kernels
