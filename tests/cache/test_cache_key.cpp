@@ -95,7 +95,7 @@ TEST_CASE("cache key: every field changes the digest", "[cache][key]") {
       {"host_cpu", [](CacheKey& k) { k.host_cpu = "skylake"; }},
       {"host_features (added)", [](CacheKey& k) { k.host_features.push_back("+avx512f"); }},
       {"host_features (sign)", [](CacheKey& k) { k.host_features[3] = "-fma"; }},
-      {"extra", [](CacheKey& k) { k.extra["opt_level"] = "3"; }},
+      {"extra", [](CacheKey& k) { k.extra.emplace(std::string("opt_level"), std::string("3")); }},
   };
   const std::string base = base_key().digest();
   std::set<std::string> seen{base};
