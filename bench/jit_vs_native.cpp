@@ -7,7 +7,7 @@
 // Repetitions are interleaved (the variant order rotates each repetition); min and median are printed.
 // Also checks whether the final states of JIT and interpreter equal the hand-written one bit for bit.
 //
-// Usage: jit_vs_native [reps=7] [scale=1.0]   (scale multiplies every step count / horizon)
+// Usage: jit_vs_native [reps=15] [scale=1.0]   (scale multiplies every step count / horizon)
 #include <dynlib/dynlib.hpp>
 
 #include <algorithm>
@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <functional>
 #include <optional>
 #include <string>
@@ -274,7 +275,7 @@ void run_vdp(int reps, double scale) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const int reps = argc > 1 ? std::max(1, std::atoi(argv[1])) : 7;
+  const int reps = argc > 1 ? std::max(1, std::atoi(argv[1])) : 15;
   const double scale = argc > 2 ? std::max(1e-3, std::atof(argv[2])) : 1.0;
   auto S = [&](double n) { return std::max<std::int64_t>(10, static_cast<std::int64_t>(n * scale)); };
 
@@ -283,6 +284,11 @@ int main(int argc, char** argv) {
               "values in every variant. JIT/interpreter: Sim::run with record=false (timing includes Sim::run's\n"
               "per-call setup, negligible at these step counts).\n");
   {
+    std::ifstream la("/proc/loadavg");
+    std::string l1, l5, l15;
+    la >> l1 >> l5 >> l15;
+    std::printf("Load average at start: %s %s %s (shared machine: compare min columns; medians absorb noise).\n",
+                l1.c_str(), l5.c_str(), l15.c_str());
     auto probe = make_sim("builtin://ode/lorenz", "rk4", true);
     std::printf("JIT component: %s\n", probe.sim ? "available" : probe.error.c_str());
   }
