@@ -57,6 +57,10 @@ class InterpretedModel final : public CompiledModel {
       for (const auto& a : ev.actions) prog_.add_expr(a.value);
     }
     if (M.stop) prog_.add_expr(M.stop);
+    // The symbolic Jacobian (when the model has none of its own), for the observers' b.eval.
+    if (!M.jacobian && M.derived_jacobian)
+      for (const auto& row : *M.derived_jacobian)
+        for (const auto& e : row) prog_.add_expr(e);
     traits_.is_map = s.kind == ir::Kind::map;
     traits_.adaptive = s.adaptive;
     traits_.max_events_per_step = L_.max_events_per_step;

@@ -15,8 +15,10 @@
 // Every renorm_every steps: modified Gram-Schmidt on W's columns in order, log_r_j += ln(norm_j) (a zero
 // column is reseeded to e_{j mod n}, norm 1), V = W; denom += the time (flows) or steps (maps) since
 // the last re-orthonormalisation. Estimates lambda_j = log_r_j / denom (denom <= 0 -> 1).
-// The Jacobian is the model's (b.has_model_jacobian()), else central finite differences of the rhs
-// with h_j = 6.0554544523933395e-06 * max(1, |y_j|) (cbrt of the double epsilon).
+// The Jacobian is exact: the model's [equations.jacobian] (b.has_model_jacobian()), else the symbolic
+// one derived from the lowered rhs (ModelIR::exact_jacobian(), evaluated entry by entry with b.eval);
+// only if neither exists (derivation impossible, e.g. int64 dtype) central finite differences of the
+// rhs with h_j = 6.0554544523933395e-06 * max(1, |y_j|) (cbrt of the double epsilon).
 //
 // Per observer (n states, k vectors), analysis_ws:
 //   [0] initialised flag  [1] steps since renorm  [2] tangent step index (ab2/ab3)  [3] pending denom
@@ -83,6 +85,12 @@ struct LyapunovKernel {
   void jac(Val t, Arr y) {
     if (b.has_model_jacobian()) {
       b.jacobian(t, y, J, a.params, a.lag_ring, a.lag_head);
+      return;
+    }
+    if (const auto* ej = b.model().exact_jacobian()) {  // the symbolic one (src/model/derive.*)
+      EvalCtx<B> ctx{t, y, a.params, a.lag_ring, a.lag_head, 0};
+      for (int i = 0; i < n; ++i)
+        for (int j = 0; j < n; ++j) J[i * n + j] = b.eval((*ej)[static_cast<std::size_t>(i)][static_cast<std::size_t>(j)], ctx);
       return;
     }
     for (int i = 0; i < n; ++i) yp[i] = Val(y[i]);
