@@ -3,6 +3,7 @@
 //   sim.run({.T = 20.0});
 //   const auto& res = sim.results();   // res.t(), res["x"], res.events(), res.write_csv("out.csv")
 #pragma once
+#include <dynlib/batch.hpp>
 #include <dynlib/errors.hpp>
 #include <dynlib/full_model.hpp>
 #include <dynlib/ir.hpp>

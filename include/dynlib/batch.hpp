@@ -1,0 +1,96 @@
+// Batch runs and parameter sweeps on the fixed-step fast path (runtime.md §3.8; docs/analysis.md):
+// one compiled model over B initial conditions / parameter sets on a thread pool.
+//   auto fm = dynlib::build("builtin://ode/lorenz", {.stepper = "rk4"});
+//   std::vector<dynlib::BatchItem> items = {{.ic = {{"x", 1.0}}}, {.ic = {{"x", 2.0}}}};
+//   auto out = dynlib::run_batch(fm, items, {.T = 10.0, .dt = 0.01, .threads = 2});
+//   out.runs[1].final_state ...
+// Every item is an independent fresh run from the model's defaults (ic/params overridden by the item),
+// exactly what a fresh Sim(model).run(...) with the same options gives, bit for bit, whatever the
+// thread count. The compiled model is shared: CompiledModel::run is const and thread-safe, each
+// worker owns its buffers.
+#pragma once
+#include <dynlib/full_model.hpp>
+#include <dynlib/observers.hpp>
+#include <dynlib/options.hpp>
+#include <dynlib/status.hpp>
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace dynlib {
+
+struct BatchItem {
+  Assignments ic{};      // state overrides by name (model defaults otherwise)
+  Assignments params{};  // parameter overrides by name
+};
+
+struct BatchOptions {
+  std::optional<double> T{};              // ode: end time; map: N = round((T-t0)/dt)
+  std::optional<std::int64_t> N{};        // maps: iterations
+  std::optional<double> dt{};             // default [sim].dt
+  std::optional<double> t0{};             // default [sim].t0
+  double transient = 0.0;                 // warm-up (time for ode, iterations for maps), not recorded
+  bool record = false;                    // keep the recorded series (record_interval, record_vars)
+  std::int64_t record_interval = 1;
+  std::optional<std::vector<std::string>> record_vars{};  // default: all states
+  std::int64_t record_last = 0;           // > 0: keep only the last K records (implies record)
+  std::optional<std::int64_t> max_steps{};
+  Assignments stepper{};                  // stepper settings
+  std::vector<Observer> observers{};      // per-run observer outputs (Lyapunov, ...)
+  unsigned threads = 0;                   // 0 = std::thread::hardware_concurrency()
+};
+
+// One run of a batch.
+struct BatchRun {
+  Status status = Status::DONE;
+  std::string error;                      // non-empty if the run raised (NaN, step failure, bad argument)
+  double t_final = 0.0;
+  std::int64_t steps = 0;
+  std::vector<double> final_state;        // all states, model order
+  std::vector<double> params;             // the parameters the run used
+  std::vector<double> t;                  // recorded times (if recording)
+  std::vector<std::vector<double>> series;  // [recorded var][record]
+  std::vector<ObserverOutput> observers;
+  bool ok() const noexcept { return error.empty(); }
+};
+
+struct BatchResults {
+  std::vector<std::string> state_names, param_names, record_names;
+  std::vector<BatchRun> runs;             // in item order
+  unsigned threads = 1;                   // workers actually used
+  double seconds = 0.0;                   // wall time of the batch
+  std::size_t size() const noexcept { return runs.size(); }
+  const BatchRun& operator[](std::size_t i) const { return runs.at(i); }
+};
+
+// Throws ArgumentError up front for an adaptive stepper (the fast path is fixed-step), unknown
+// names and bad options; a failure inside one run is reported in that run's `error`.
+BatchResults run_batch(const FullModelPtr& model, const std::vector<BatchItem>& items, const BatchOptions& options = {});
+
+// A sweep axis: one parameter over a list of values.
+struct SweepAxis {
+  std::string param;
+  std::vector<double> values;
+  // count evenly spaced values from start to stop inclusive (count >= 1; count 1 -> {start}).
+  static SweepAxis linspace(std::string param, double start, double stop, std::int64_t count);
+};
+
+struct SweepResults {
+  std::vector<SweepAxis> axes;            // 1 or 2
+  BatchResults batch;                     // point (i, j) is batch.runs[i * ny + j] (ny = 1 for 1-D)
+  std::size_t nx() const noexcept { return axes.empty() ? 0 : axes[0].values.size(); }
+  std::size_t ny() const noexcept { return axes.size() > 1 ? axes[1].values.size() : 1; }
+  const BatchRun& at(std::size_t i, std::size_t j = 0) const { return batch.runs.at(i * ny() + j); }
+  // CSV with the axis values first. With recorded series: one row per record
+  // (`<p1>[,<p2>],t,<vars>`); otherwise one row per point (`<p1>[,<p2>],status,t,<states>,<observer outputs as key.name>`).
+  void write_csv(const std::filesystem::path& path) const;
+};
+
+// 1-D (one axis) or 2-D (two axes) sweep; `base` ic/params apply to every point before the axis values.
+SweepResults sweep(const FullModelPtr& model, const std::vector<SweepAxis>& axes, const BatchOptions& options = {},
+                   const BatchItem& base = {});
+
+}  // namespace dynlib

@@ -1,0 +1,165 @@
+// Batch runs and sweeps (include/dynlib/batch.hpp): a thread pool over fresh runs of one shared model.
+#include <dynlib/batch.hpp>
+#include <dynlib/errors.hpp>
+#include <dynlib/sim.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <exception>
+#include <thread>
+
+#include "kernels/compiled_model.hpp"
+
+namespace dynlib {
+namespace {
+
+RunOptions run_options(const BatchOptions& o, const BatchItem& item, std::int64_t cap_rec) {
+  RunOptions r;
+  r.T = o.T;
+  r.N = o.N;
+  r.dt = o.dt;
+  r.t0 = o.t0;
+  r.record = o.record || o.record_last > 0;
+  r.record_interval = o.record_interval;
+  r.record_vars = o.record_vars;
+  r.max_steps = o.max_steps;
+  if (o.transient > 0) r.transient = o.transient;
+  r.ic = item.ic;
+  r.params = item.params;
+  r.stepper = o.stepper;
+  r.cap_rec = cap_rec;
+  r.observers = o.observers;
+  return r;
+}
+
+void run_one(const FullModelPtr& fm, const BatchOptions& o, const BatchItem& item, std::int64_t cap_rec, BatchRun& out) {
+  try {
+    Sim sim(fm);
+    const Status s = sim.run(run_options(o, item, cap_rec));
+    const Results& R = sim.results();
+    out.status = s;
+    out.t_final = R.t_final();
+    out.steps = R.step_count_final();
+    out.final_state = sim.state_vector();
+    out.params = sim.param_vector();
+    if (o.record || o.record_last > 0) {
+      const std::size_t n = R.size();
+      const std::size_t first = o.record_last > 0 && static_cast<std::size_t>(o.record_last) < n
+                                    ? n - static_cast<std::size_t>(o.record_last) : 0;
+      out.t.assign(R.t().begin() + static_cast<std::ptrdiff_t>(first), R.t().end());
+      std::vector<std::string> names = R.state_names();
+      for (const auto& a : R.aux_names()) names.push_back(a);
+      for (const auto& nm : names) {
+        auto col = R[nm];
+        out.series.emplace_back(col.begin() + static_cast<std::ptrdiff_t>(first), col.end());
+      }
+    }
+    out.observers = R.observers();
+  } catch (const std::exception& e) {
+    out.error = e.what();
+    out.status = Status::STEPFAIL;
+  }
+}
+
+}  // namespace
+
+BatchResults run_batch(const FullModelPtr& fm, const std::vector<BatchItem>& items, const BatchOptions& o) {
+  if (!fm) throw ArgumentError("run_batch: null model");
+  const auto& m = fm->model();
+  const auto& info = fm->compiled().stepper();
+  if (info.adaptive)
+    throw ArgumentError("Batch runs use the fixed-step fast path; stepper '" + info.name + "' is adaptive");
+  if (o.record_interval < 1) throw ArgumentError("record_interval must be >= 1");
+  if (o.record_last < 0) throw ArgumentError("record_last must be >= 0");
+  BatchResults res;
+  res.state_names = m.states;
+  res.param_names = m.params;
+  // Validate names and options once, up front, on a probe (same checks as every run).
+  {
+    Sim probe(fm);
+    for (const auto& it : items) {
+      for (const auto& [k, v] : it.ic) (void)probe.state(k), (void)v;
+      for (const auto& [k, v] : it.params) (void)probe.param(k), (void)v;
+    }
+  }
+  if (o.record || o.record_last > 0) {
+    if (o.record_vars) {  // the Results column order: states, then aux
+      std::vector<std::string> aux;
+      for (const auto& v : *o.record_vars) {
+        if (std::find(m.states.begin(), m.states.end(), v) != m.states.end()) res.record_names.push_back(v);
+        else aux.push_back(v.starts_with("aux.") || v.starts_with("aux:") ? v.substr(4) : v);
+      }
+      res.record_names.insert(res.record_names.end(), aux.begin(), aux.end());
+    } else {
+      res.record_names = m.states;
+    }
+  }
+  // Plan-sized record buffers (no growth re-entry in the hot loop).
+  std::int64_t cap_rec = 1024;
+  if (o.record || o.record_last > 0) {
+    const double dt = o.dt.value_or(m.sim.dt), t0 = o.t0.value_or(m.sim.t0);
+    std::int64_t total = 0;
+    if (m.kind == ir::Kind::map) total = o.N ? *o.N : (o.T ? std::llround((*o.T - t0) / dt) : m.sim.max_steps);
+    else total = static_cast<std::int64_t>(std::ceil((o.T.value_or(m.sim.t_end) - t0) / dt)) + 1;
+    cap_rec = std::clamp<std::int64_t>(total / o.record_interval + 2, 1, std::int64_t{1} << 24);
+  }
+  unsigned threads = o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency());
+  threads = static_cast<unsigned>(std::min<std::size_t>(threads, std::max<std::size_t>(1, items.size())));
+  res.threads = threads;
+  res.runs.resize(items.size());
+  const auto t_start = std::chrono::steady_clock::now();
+  std::atomic<std::size_t> next{0};
+  auto worker = [&] {
+    for (;;) {
+      const std::size_t i = next.fetch_add(1, std::memory_order_relaxed);
+      if (i >= items.size()) break;
+      run_one(fm, o, items[i], cap_rec, res.runs[i]);
+    }
+  };
+  if (threads <= 1) {
+    worker();
+  } else {
+    std::vector<std::thread> pool;
+    pool.reserve(threads);
+    for (unsigned k = 0; k < threads; ++k) pool.emplace_back(worker);
+    for (auto& t : pool) t.join();
+  }
+  res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
+  return res;
+}
+
+SweepAxis SweepAxis::linspace(std::string param, double start, double stop, std::int64_t count) {
+  if (count < 1) throw ArgumentError("sweep: count must be >= 1 (got " + std::to_string(count) + ")");
+  SweepAxis a;
+  a.param = std::move(param);
+  a.values.resize(static_cast<std::size_t>(count));
+  for (std::int64_t i = 0; i < count; ++i)
+    a.values[static_cast<std::size_t>(i)] =
+        count == 1 ? start : start + (stop - start) * static_cast<double>(i) / static_cast<double>(count - 1);
+  return a;
+}
+
+SweepResults sweep(const FullModelPtr& fm, const std::vector<SweepAxis>& axes, const BatchOptions& o, const BatchItem& base) {
+  if (axes.empty() || axes.size() > 2) throw ArgumentError("sweep: give one or two axes");
+  if (axes.size() == 2 && axes[0].param == axes[1].param) throw ArgumentError("sweep: the two axes sweep the same parameter");
+  for (const auto& a : axes)
+    if (a.values.empty()) throw ArgumentError("sweep: axis '" + a.param + "' has no values");
+  SweepResults r;
+  r.axes = axes;
+  const std::size_t ny = axes.size() > 1 ? axes[1].values.size() : 1;
+  std::vector<BatchItem> items;
+  items.reserve(axes[0].values.size() * ny);
+  for (double x : axes[0].values)
+    for (std::size_t j = 0; j < ny; ++j) {
+      BatchItem it = base;
+      it.params.emplace_back(axes[0].param, x);
+      if (axes.size() > 1) it.params.emplace_back(axes[1].param, axes[1].values[j]);
+      items.push_back(std::move(it));
+    }
+  r.batch = run_batch(fm, items, o);
+  return r;
+}
+
+}  // namespace dynlib
