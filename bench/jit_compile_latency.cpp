@@ -178,6 +178,7 @@ int main(int argc, char** argv) {
     return child(std::string(argv[2]) == "jit", bench::lorenz96_toml(std::atoi(argv[3]), 8.0),
                  argc < 5 || std::string(argv[4]) != "nowarm");
   const int runs = argc > 1 ? std::max(1, std::atoi(argv[1])) : 3;
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // progress is visible when redirected to a file
   const int max_states = argc > 2 ? std::atoi(argv[2]) : 1000;
 
   std::printf("jit_compile_latency: wall time of dynlib::setup(uri, {.jit = ..., .disk_cache = false}), default stepper.\n");

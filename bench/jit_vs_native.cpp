@@ -276,6 +276,7 @@ void run_vdp(int reps, double scale) {
 
 int main(int argc, char** argv) {
   const int reps = argc > 1 ? std::max(1, std::atoi(argv[1])) : 15;
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // progress is visible when redirected to a file
   const double scale = argc > 2 ? std::max(1e-3, std::atof(argv[2])) : 1.0;
   auto S = [&](double n) { return std::max<std::int64_t>(10, static_cast<std::int64_t>(n * scale)); };
 
