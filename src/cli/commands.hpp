@@ -32,5 +32,9 @@ int cmd_run(const std::vector<std::string>& args);
 int cmd_steppers(const std::vector<std::string>& args);
 // dynlib cache path|list|clear|verify (src/cli/cmd_cache.cpp)
 int cmd_cache(const std::vector<std::string>& args);
+// dynlib lyapunov URI ... (src/cli/cmd_lyapunov.cpp)
+int cmd_lyapunov(const std::vector<std::string>& args);
+// dynlib sweep URI --param ... --out file.csv (src/cli/cmd_sweep.cpp)
+int cmd_sweep(const std::vector<std::string>& args);
 
 }  // namespace dynlib::cli
