@@ -146,7 +146,11 @@ Config parse_config_text(std::string_view text, const std::string& file) {
     cfg.cache_root = cr->as_string()->get();
   } else if (const toml::node* cache = doc.get("cache")) {
     if (const toml::table* ct = cache->as_table()) {
-      if (const toml::node* root = ct->get("root")) {
+      // [cache] cache_root (as the quickstart docs write it) is accepted too; it wins over [cache] root.
+      if (const toml::node* cr2 = ct->get("cache_root")) {
+        if (!cr2->is_string()) throw ConfigError("[cache].cache_root must be a string path");
+        cfg.cache_root = cr2->as_string()->get();
+      } else if (const toml::node* root = ct->get("root")) {
         if (!root->is_string()) throw ConfigError("[cache].root must be a string path");
         cfg.cache_root = root->as_string()->get();
       }

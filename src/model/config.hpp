@@ -1,7 +1,7 @@
 // User configuration (spec/dsl.md §7.2): model path tags and the cache root.
 //   config file: $DYNLIB_CONFIG, else ${XDG_CONFIG_HOME:-~/.config}/dynlib/config.toml (missing file = empty)
 //     [paths]  tag = "root" | ["root1", "root2"]
-//     cache_root = "..."   (top level, before any table)   or   [cache] root = "..."  (top level wins)
+//     cache_root = "..."  (top level, before any table), else [cache] cache_root = "...", else [cache] root = "..."
 //   DYN_MODEL_PATH: TAG1=/a,/b:TAG2=/c  (entries are prepended to that tag's roots)
 #pragma once
 #include <optional>

@@ -9,6 +9,8 @@
 
 #include "model/numeric_expr.hpp"
 
+#include <dynlib/warnings.hpp>
+
 namespace dynlib::model {
 
 std::string py_list(const std::vector<std::string>& names) {
@@ -288,6 +290,23 @@ std::vector<std::pair<std::string, const toml::node*>> ordered(const toml::table
   return out;
 }
 
+void warn_unknown_keys(const TomlCtx& c, const toml::table& t, const std::string& prefix,
+                       const std::vector<std::string>& valid) {
+  for (const auto& [k, v] : t) {
+    const std::string key(k.str());
+    if (std::find(valid.begin(), valid.end(), key) != valid.end()) continue;
+    std::string msg = c.source().file;
+    const auto& pos = k.source().begin;
+    if (pos.line > 0) {
+      msg.append(":").append(std::to_string(pos.line)).append(":").append(std::to_string(pos.column));
+    }
+    msg.append(": unknown key '").append(key).append("' in ").append(prefix).append(" is ignored");
+    const std::string close = close_match(key, valid);
+    if (!close.empty()) msg.append(" (did you mean '").append(close).append("'?)");
+    dynlib::warn(msg);
+  }
+}
+
 const char* py_type(const toml::node& n) {
   switch (n.type()) {
     case toml::node_type::table: return "dict";
@@ -405,6 +424,7 @@ FunctionSpec parse_function(const TomlCtx& c, const std::string& name, const tom
   FunctionSpec f;
   f.name = name;
   f.loc = c.at(&n, prefix);
+  warn_unknown_keys(c, *t, prefix, {"args", "expr"});
   if (const toml::node* args = t->get("args")) {
     const toml::array* arr = args->as_array();
     const std::string where = prefix + ".args";
@@ -451,6 +471,15 @@ EventSpec parse_event(const TomlCtx& c, const std::string& name, const toml::nod
   EventSpec ev;
   ev.name = name;
   ev.loc = c.at(&n, prefix);
+  {
+    std::vector<std::string> valid = {"phase", "cond", "action", "log", "tags", "record"};
+    if (!t->get("action")) {
+      for (const auto& [k, v] : *t) {
+        if (k.str().rfind("action.", 0) == 0) valid.emplace_back(k.str());
+      }
+    }
+    warn_unknown_keys(c, *t, prefix, valid);
+  }
 
   if (const toml::node* rec = t->get("record")) {
     schema_error(prefix +

@@ -50,6 +50,11 @@ class TomlCtx {
 // Entries of a table in file order (toml::table is sorted by key; we sort by source position).
 std::vector<std::pair<std::string, const toml::node*>> ordered(const toml::table& t);
 
+// Keys of `t` not in `valid` are ignored by the language (dsl.md §1); report each through dynlib::warn with its
+// location and a close match, since a typo (`phse = "start"`) would otherwise change the model silently.
+void warn_unknown_keys(const TomlCtx& c, const toml::table& t, const std::string& prefix,
+                       const std::vector<std::string>& valid);
+
 // Python type name of a TOML node, for messages ("list", "dict", "str", "int", "float", "bool", ...).
 const char* py_type(const toml::node& n);
 

@@ -179,6 +179,7 @@ ModelSpec build_spec(const TomlCtx& c, const toml::table& doc) {
                  c.at(model->find("label")->first.source(), "[model].label"));
     (void)label;
   }
+  warn_unknown_keys(c, *model, "[model]", {"type", "name", "dtype", "label"});
   const toml::node* type = model->get("type");
   const auto type_s = type ? type->value<std::string>() : std::nullopt;
   if (!type || !type->is_string() || (*type_s != "ode" && *type_s != "map")) {
@@ -348,6 +349,7 @@ ModelSpec build_spec(const TomlCtx& c, const toml::table& doc) {
       PresetSpec p;
       p.name = k;
       p.loc = c.at(v, prefix);
+      warn_unknown_keys(c, *pt, prefix, {"params", "states"});
       auto read = [&](const char* sub, const std::string& not_table,
                       std::vector<std::pair<std::string, NumberValue>>& dst) {
         const toml::node* sn = pt->get(sub);

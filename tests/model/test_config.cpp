@@ -85,3 +85,9 @@ TEST_CASE("config: path expansion", "[config]") {
   CHECK(model::expand_user_vars("$H2_UNSET/x") == "$H2_UNSET/x");
   CHECK(model::expand_user_vars("cost$") == "cost$");
 }
+
+TEST_CASE("config: [cache] cache_root is accepted and wins over [cache] root", "[config]") {
+  auto c = model::parse_config_text("[cache]\nroot = '/r'\ncache_root = '/cr'\n", "c");
+  CHECK(c.cache_root == std::optional<std::string>("/cr"));
+  CHECK_THROWS_AS(model::parse_config_text("[cache]\ncache_root = 3\n", "c"), ConfigError);
+}

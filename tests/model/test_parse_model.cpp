@@ -1,6 +1,8 @@
 // TOML -> ModelSpec: every table and key of dsl.md §2 (accepted shapes and values).
 #include "model/load_test_util.hpp"
 
+#include <dynlib/warnings.hpp>
+
 using namespace dynlib;
 using namespace dynlib::test;
 using Catch::Matchers::Contains;
@@ -201,4 +203,25 @@ TEST_CASE("parse: every embedded builtin model parses", "[parse][builtin]") {
     INFO(name);
     CHECK_NOTHROW(model::load_model_spec("builtin://" + name));
   }
+}
+
+TEST_CASE("parse: unknown keys where the language ignores them are warned about", "[parse][warnings]") {
+  std::vector<std::string> seen;
+  set_warning_handler([&](std::string_view m) { seen.emplace_back(m); });
+  auto s = parse(std::string("[model]\ntype='ode'\ndescription='x'\n[states]\nx=1.0\n") +
+                 "[events.e]\ncond='x>1'\nphse='start'\n[functions.f]\nexpr='1'\nbody='2'\n"
+                 "[presets.p]\nparams={}\nstates={x=1}\nnote='n'\n");
+  set_warning_handler(nullptr);
+  CHECK(s.events[0].phase == ir::Phase::end);
+  REQUIRE(seen.size() == 4);
+  CHECK(seen[0] == "test.toml:3:1: unknown key 'description' in [model] is ignored");
+  CHECK_THAT(seen[1], Contains("unknown key 'body' in [functions.f]"));  // functions are read before events
+  CHECK(seen[2] == "test.toml:8:1: unknown key 'phse' in [events.e] is ignored (did you mean 'phase'?)");
+  CHECK_THAT(seen[3], Contains("unknown key 'note' in [presets.p]"));
+  // builtin models are warning-free
+  seen.clear();
+  set_warning_handler([&](std::string_view m) { seen.emplace_back(m); });
+  for (const auto& name : builtin_model_names()) model::load_model_spec("builtin://" + name);
+  set_warning_handler(nullptr);
+  CHECK(seen.empty());
 }
