@@ -60,11 +60,11 @@ std::optional<fs::path> pick(const std::string& uri, const std::vector<fs::path>
   return fs::path(found.front());
 }
 
-std::string read_file(const fs::path& p) {
+std::string read_file(const fs::path& p, const char* what) {
   std::ifstream in(p, std::ios::binary);
   if (!in) {
     const int err = errno;
-    throw ModelLoadError("Failed to load model from " + p.string() + ": " + std::strerror(err),
+    throw ModelLoadError(std::string("Failed to load ") + what + " from " + p.string() + ": " + std::strerror(err),
                          SourceLocation{p.string(), 0, 0, "", ""});
   }
   std::ostringstream ss;
@@ -79,11 +79,11 @@ bool inside(const fs::path& candidate, const fs::path& root) {
   return first != "..";
 }
 
-ResolvedText from_file(const fs::path& p, std::string base, std::string fragment) {
+ResolvedText from_file(const fs::path& p, std::string base, std::string fragment, const char* what) {
   ResolvedText r;
   r.kind = ResolvedText::Kind::file;
   r.display = p.string();
-  r.text = read_file(p);
+  r.text = read_file(p, what);
   r.base = std::move(base);
   r.fragment = std::move(fragment);
   return r;
@@ -116,6 +116,7 @@ ResolvedText resolve_and_read(std::string_view uri_in, const Config* cfg, const 
     r.base = inline_name;
     return r;
   }
+  const char* what = inline_name == "inline mod" ? "mod" : "model";
   const std::string uri = trim(uri_in);
   std::string base = uri, fragment;
   if (const auto hash = uri.find('#'); hash != std::string::npos) {
@@ -149,7 +150,7 @@ ResolvedText resolve_and_read(std::string_view uri_in, const Config* cfg, const 
         const fs::path cand = normalize((fs::path(expand_user_vars(root_s)) / rel).string());
         if (!inside(cand, root)) throw PathTraversalError(base, cand.string(), root.string());
         const auto cands = candidates_of(cand);
-        if (auto hit = pick(base, cands)) return from_file(*hit, base, fragment);
+        if (auto hit = pick(base, cands)) return from_file(*hit, base, fragment, what);
         for (const auto& c : cands) searched.push_back(c.string());
       }
     }
@@ -176,7 +177,7 @@ ResolvedText resolve_and_read(std::string_view uri_in, const Config* cfg, const 
 
   const fs::path p = normalize(base);
   const auto cands = candidates_of(p);
-  if (auto hit = pick(base, cands)) return from_file(*hit, base, fragment);
+  if (auto hit = pick(base, cands)) return from_file(*hit, base, fragment, what);
   std::vector<std::string> searched;
   for (const auto& c : cands) searched.push_back(c.string());
   throw ModelNotFoundError(base, searched);
