@@ -225,3 +225,24 @@ TEST_CASE("parse: unknown keys where the language ignores them are warned about"
   set_warning_handler(nullptr);
   CHECK(seen.empty());
 }
+
+TEST_CASE("parse: expression locations for every string flavour", "[parse][locations]") {
+  auto s = parse(std::string(kMinimal) +
+                 "[aux]\n"
+                 "A = 'x + 1'\n"
+                 "B = '''x + 2'''\n"
+                 "C = \"\"\"x + 3\"\"\"\n"
+                 "D = \"\"\"\n    x + 4\n\"\"\"\n"
+                 "[equations]\nexpr = '''\n\n   dx = -x\n'''\n");
+  REQUIRE(s.aux.size() == 4);
+  CHECK(s.aux[0].second.loc.line == 6);
+  CHECK(s.aux[0].second.loc.column == 6);
+  CHECK(s.aux[1].second.loc.column == 8);
+  CHECK(s.aux[2].second.loc.column == 8);
+  CHECK(s.aux[3].second.loc.line == 10);  // first line of the block content
+  CHECK(s.aux[3].second.loc.column == 1);
+  REQUIRE(s.equations.size() == 1);
+  CHECK(s.equations[0].rhs.loc.line == 15);
+  CHECK(s.equations[0].rhs.loc.column == 9);
+  CHECK(s.equations[0].rhs.loc.line_text == "   dx = -x");
+}
