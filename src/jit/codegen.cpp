@@ -23,6 +23,7 @@
 
 #include "dynlib/errors.hpp"
 #include "jit/llvm_backend.hpp"
+#include "kernels/lyapunov.hpp"
 #include "kernels/runner.hpp"
 #include "kernels/steppers.hpp"
 
@@ -103,7 +104,7 @@ View load_view(B& b, const kernels::StepperInfo& s, const ir::ModelIR& m, llvm::
   v.dt_nominal = ld_f64(b, args, DYN_OFF(dt_nominal));
   // Every host buffer of RunnerArgs is distinct: one alias scope each (see LlvmBackend::define_scopes).
   enum Scope : int { sY, sYprev, sP, sRing, sHead, sAux, sWs, sIws, sYprop, sScratch, sT, sYrec, sAuxrec, sStep,
-                     sSrec, sArec, sEc, sEi, sEl, sEt, sEs, sCount };
+                     sSrec, sArec, sEc, sEi, sEl, sEt, sEs, sAnWs, sAnOut, sAnTrace, sCount };
   b.define_scopes(sCount);
   v.y_curr = b.arr(ld_ptr(b, args, DYN_OFF(y_curr)), sY);
   v.y_prev = b.arr(ld_ptr(b, args, DYN_OFF(y_prev)), sYprev);
@@ -131,6 +132,13 @@ View load_view(B& b, const kernels::StepperInfo& s, const ir::ModelIR& m, llvm::
   v.EVT_T = b.arr(ld_ptr(b, args, DYN_OFF(EVT_T)), sEt);
   v.EVT_STEP = b.iarr(ld_ptr(b, args, DYN_OFF(EVT_STEP)), sEs);
   v.cap_evt = ld_i64(b, args, DYN_OFF(cap_evt));
+  // Analysis variant only (kernels/observer.hpp): unused by the BASE runner and the event kernels.
+  v.an_ws = b.arr(ld_ptr(b, args, DYN_OFF(analysis_ws)), sAnWs);
+  v.an_out = b.arr(ld_ptr(b, args, DYN_OFF(analysis_out)), sAnOut);
+  v.an_trace = b.arr(ld_ptr(b, args, DYN_OFF(analysis_trace)), sAnTrace);
+  v.an_count = b.iarr(field_ptr(b, args, DYN_OFF(trace_count)));  // in place, as interp.cpp (&a.trace_count)
+  v.trace_cap = ld_i64(b, args, DYN_OFF(trace_cap));
+  v.trace_stride = ld_i64(b, args, DYN_OFF(trace_stride));
   b.set_user_break_ptr(ld_ptr(b, args, DYN_OFF(user_break_flag)));
 
   v.dio = b.arr(b.entry_alloca(llvm::ArrayType::get(b.gen().f64(), kernels::kD_count), "dio"));
@@ -227,16 +235,24 @@ void emit_stepper(ModuleGen& g, const kernels::StepperInfo& s) {
   b.ir().CreateRet(out.status.get().v);
 }
 
-void emit_runner(ModuleGen& g, const kernels::StepperInfo& s, const kernels::Layout& L) {
+// The runner (BASE variant) or, with `analysis`, the ANALYSIS variant with the observers' hooks.
+void emit_runner(ModuleGen& g, const kernels::StepperInfo& s, const kernels::Layout& L,
+                 const kernels::AnalysisLayout* analysis = nullptr, const char* name = "runner") {
   auto* ty = llvm::FunctionType::get(llvm::Type::getVoidTy(g.ctx), {g.ptr()}, false);
-  auto* f = g.new_function("runner", ty);
+  auto* f = g.new_function(name, ty);
   B b(g, f);
   View w = load_view(b, s, g.model, f->getArg(0));
   kernels::RunnerTraits tr;
   tr.is_map = s.kind == ir::Kind::map;
   tr.adaptive = s.adaptive;
   tr.max_events_per_step = L.max_events_per_step;
-  kernels::with_stepper(s.id, [&](auto stepper) { kernels::runner(b, w.v, stepper, tr); });
+  if (analysis != nullptr) {
+    kernels::AnalysisHooks hooks;
+    hooks.L = analysis;
+    kernels::with_stepper(s.id, [&](auto stepper) { kernels::runner(b, w.v, stepper, tr, hooks); });
+  } else {
+    kernels::with_stepper(s.id, [&](auto stepper) { kernels::runner(b, w.v, stepper, tr); });
+  }
   store_view(b, w);
   b.ir().CreateRetVoid();
 }
@@ -274,6 +290,64 @@ void maybe_inject_fault(llvm::Module& mod, const std::string& component, const s
 }
 
 }  // namespace
+
+AnalysisGenerated generate_analysis_unit(const ir::ModelIR& model, const kernels::StepperInfo& stepper,
+                                         const kernels::AnalysisLayout& L) {
+  const auto t_start = Clock::now();
+  AnalysisGenerated out;
+  const std::string label = model_label(model);
+  const std::string unit_name = "dynlib:" + model.hash.hex() + ":" + stepper.name + ":analysis[" + L.signature() + "]";
+  OrcEngine& engine = OrcEngine::instance();
+  auto ctx = std::make_unique<llvm::LLVMContext>();
+  auto mod = std::make_unique<llvm::Module>(unit_name, *ctx);
+  engine.prepare(*mod);
+  ModuleGen g(*ctx, *mod, model);
+  try {
+    emit_runner(g, stepper, kernels::compute_layout(model, stepper), &L, "runner_analysis");
+  } catch (const std::exception& e) {
+    throw JitError("JIT code generation failed for component 'runner' (analysis variant " + L.signature() +
+                   ") of model " + label + ": " + e.what());
+  }
+  maybe_inject_fault(*mod, "runner_analysis", "runner_analysis");
+  for (const char* fn : {"rhs", "jacobian", "inverse", "update_aux"})
+    if (auto* f = mod->getFunction(fn)) {
+      f->addFnAttr(llvm::Attribute::AlwaysInline);
+      f->addParamAttr(std::string(fn) == "update_aux" ? 3 : 2, llvm::Attribute::NoAlias);
+    }
+  out.timings.build_ir_ms = ms_since(t_start);
+  auto t_verify = Clock::now();
+  {
+    std::string err;
+    llvm::raw_string_ostream os(err);
+    if (llvm::verifyModule(*mod, &os)) {
+      os.flush();
+      throw JitError("JIT code generation produced invalid LLVM IR for component 'runner' (analysis variant " +
+                     L.signature() + ") of model " + label + ": " + err);
+    }
+  }
+  out.timings.verify_ms = ms_since(t_verify);
+  {
+    llvm::SmallVector<char, 0> buf;
+    llvm::BitcodeWriter writer(buf);
+    writer.writeModule(*mod);
+    writer.writeSymtab();
+    writer.writeStrtab();
+    out.bitcode.assign(buf.begin(), buf.end());
+  }
+  auto t_opt = Clock::now();
+  engine.optimize(*mod);
+  out.timings.optimize_ms = ms_since(t_opt);
+  auto t_link = Clock::now();
+  try {
+    out.unit = engine.add(std::move(ctx), std::move(mod), unit_name);
+    out.runner = reinterpret_cast<NativeFns::RunnerFn>(out.unit->lookup("runner_analysis"));
+  } catch (const JitError& e) {
+    throw JitError(std::string("JIT compilation failed for model ") + label + ": " + e.what());
+  }
+  out.timings.codegen_link_ms = ms_since(t_link);
+  out.timings.total_ms = ms_since(t_start);
+  return out;
+}
 
 std::string component_ir_text(const std::string& bitcode, const std::vector<std::string>& symbols) {
   llvm::LLVMContext ctx;

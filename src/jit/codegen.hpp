@@ -9,6 +9,7 @@
 #include "core/jit_loader.hpp"
 #include "dynlib/ir.hpp"
 #include "jit/orc_engine.hpp"
+#include "kernels/observer.hpp"
 #include "kernels/runner_abi.hpp"
 #include "kernels/stepper_registry.hpp"
 
@@ -47,6 +48,17 @@ struct Generated {
   std::string unit_name;
   core::JitTimings timings;
 };
+
+struct AnalysisGenerated {
+  std::unique_ptr<Unit> unit;
+  NativeFns::RunnerFn runner = nullptr;  // void runner_analysis(RunnerArgs*)
+  std::string bitcode;                   // unoptimised
+  core::JitTimings timings;
+};
+
+// The ANALYSIS runner variant (observers' hooks compiled in) for one analysis layout, as its own unit.
+AnalysisGenerated generate_analysis_unit(const ir::ModelIR& model, const kernels::StepperInfo& stepper,
+                                         const kernels::AnalysisLayout& L);
 
 // Builds, verifies, optimises and links the unit. Throws JitError naming the component and the model.
 Generated generate_unit(const ir::ModelIR& model, const kernels::StepperInfo& stepper, const core::JitOptions& opts);

@@ -18,6 +18,20 @@
 namespace dynlib::jit {
 namespace {
 
+// The ANALYSIS runner of one observer spec, compiled as its own unit.
+class JitAnalysisRunner final : public kernels::AnalysisRunner {
+ public:
+  JitAnalysisRunner(kernels::AnalysisLayout L, AnalysisGenerated gen) : L_(std::move(L)), gen_(std::move(gen)) {}
+  const kernels::AnalysisLayout& layout() const override { return L_; }
+  void run(kernels::RunnerArgs& args) const override { gen_.runner(&args); }
+  bool is_jitted() const override { return true; }
+  const std::string& bitcode() const { return gen_.bitcode; }
+
+ private:
+  kernels::AnalysisLayout L_;
+  AnalysisGenerated gen_;
+};
+
 class JitModel final : public core::JitCompiledModel {
  public:
   JitModel(std::shared_ptr<const ir::ModelIR> m, const kernels::StepperInfo& s, ir::DType dtype, Generated gen)
@@ -51,6 +65,19 @@ class JitModel final : public core::JitCompiledModel {
   }
 
   bool is_jitted(std::string_view component) const override { return find(component) != nullptr; }
+
+  // Compiled on first request per analysis signature and kept for the model's lifetime.
+  std::shared_ptr<const kernels::AnalysisRunner> analysis_runner(const kernels::AnalysisSpec& spec) const override {
+    auto L = kernels::analysis_layout(spec, *m_, *s_);  // ArgumentError if it does not fit
+    const std::string key = L.signature();
+    std::lock_guard<std::mutex> lock(analysis_mutex_);
+    auto it = analysis_.find(key);
+    if (it != analysis_.end()) return it->second;
+    auto gen = generate_analysis_unit(*m_, *s_, L);
+    auto r = std::make_shared<const JitAnalysisRunner>(std::move(L), std::move(gen));
+    analysis_.emplace(key, r);
+    return r;
+  }
 
   std::vector<std::string> components() const override {
     std::vector<std::string> v;
@@ -140,7 +167,8 @@ class JitModel final : public core::JitCompiledModel {
   ir::DType dtype_;
   kernels::Layout layout_;
   Generated gen_;
-  mutable std::mutex text_mutex_;
+  mutable std::mutex text_mutex_, analysis_mutex_;
+  mutable std::map<std::string, std::shared_ptr<const kernels::AnalysisRunner>> analysis_;
   mutable std::map<std::string, std::string> texts_;  // rendered component IR, by component
 };
 

@@ -18,6 +18,8 @@ struct RunOut {
   std::vector<double> T, Y, AUX, EVT_LOG, EVT_T, y_final, y_prev, params, aux_values, ws;
   std::vector<std::int64_t> STEP, EVT_CODE, EVT_INDEX, EVT_STEP, iws, lag_head;
   std::vector<double> lag_ring;
+  std::vector<double> an_ws, an_out, an_trace;
+  std::int64_t trace_count = 0;
   int reentries = 0;
 };
 
@@ -30,7 +32,9 @@ struct RunSpec {
   double t_span_scale = 1.0;
 };
 
-inline RunOut run_model(const kernels::CompiledModel& cm, const RunSpec& spec = {}) {
+// With `ar`, runs the ANALYSIS runner variant (observers) instead of the BASE runner.
+inline RunOut run_model(const kernels::CompiledModel& cm, const RunSpec& spec = {},
+                        const kernels::AnalysisRunner* ar = nullptr) {
   const auto& m = cm.model();
   const auto& s = cm.stepper();
   const auto& L = cm.layout();
@@ -80,6 +84,20 @@ inline RunOut run_model(const kernels::CompiledModel& cm, const RunSpec& spec = 
   a.dt = dt;
   if (s.adaptive)
     a.dt = cm.initial_step(t0, a.t_end, y.data(), p.data(), cfg.data(), a.n_config, dt, ring.data(), head.data());
+  std::vector<double> an_ws, an_out, an_trace;
+  if (ar != nullptr) {
+    const auto& AL = ar->layout();
+    an_ws.assign(static_cast<std::size_t>(std::max<std::int64_t>(AL.ws_size, 1)), 0.0);
+    an_out.assign(static_cast<std::size_t>(std::max<std::int64_t>(AL.out_size, 1)), 0.0);
+    const std::int64_t cap = kernels::trace_capacity(spec.n_steps, AL.spec.trace_stride);
+    an_trace.assign(static_cast<std::size_t>(std::max<std::int64_t>(cap * AL.trace_width, 1)), 0.0);
+    a.analysis_ws = an_ws.data();
+    a.analysis_out = an_out.data();
+    a.analysis_trace = an_trace.data();
+    a.trace_cap = cap;
+    a.trace_stride = AL.spec.trace_stride;
+    a.trace_count = 0;
+  }
   RunOut out;
   auto bind = [&] {
     a.T = T.data();
@@ -96,7 +114,8 @@ inline RunOut run_model(const kernels::CompiledModel& cm, const RunSpec& spec = 
   };
   bind();
   for (int guard = 0; guard < 10000; ++guard) {
-    cm.run(a);
+    if (ar != nullptr) ar->run(a);
+    else cm.run(a);
     const auto st = static_cast<Status>(a.status);
     if (st == Status::GROW_REC) {
       std::int64_t nc = std::max(a.need_rec, cap_rec * 2);
@@ -149,6 +168,10 @@ inline RunOut run_model(const kernels::CompiledModel& cm, const RunSpec& spec = 
   out.iws = iws;
   out.lag_ring = ring;
   out.lag_head = head;
+  out.an_ws = an_ws;
+  out.an_out = an_out;
+  out.an_trace = an_trace;
+  out.trace_count = a.trace_count;
   return out;
 }
 

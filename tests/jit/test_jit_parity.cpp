@@ -51,6 +51,10 @@ void check_same(const RunOut& a, const RunOut& b) {
   CHECK(same_bits(a.lag_ring, b.lag_ring));
   CHECK(same_bits(a.lag_head, b.lag_head));
   CHECK(a.reentries == b.reentries);
+  CHECK(same_bits(a.an_ws, b.an_ws));
+  CHECK(same_bits(a.an_out, b.an_out));
+  CHECK(same_bits(a.an_trace, b.an_trace));
+  CHECK(a.trace_count == b.trace_count);
 }
 
 // Model functions called directly (rhs, jacobian, update_aux) on a grid of inputs.
@@ -272,6 +276,40 @@ TEST_CASE("JIT == interpreter with events, aux, stop and lags through the runner
     auto b = run_model(*jt, spec);
     CHECK(a.n_evt > 3);
     CHECK(a.status == static_cast<int>(dynlib::Status::EARLY_EXIT));
+    check_same(a, b);
+  }
+}
+
+TEST_CASE("JIT ANALYSIS runner (Lyapunov observers) == interpreter, bit for bit", "[jit][parity][analysis]") {
+  using dynlib::kernels::ObserverKind;
+  struct Case {
+    const char* model;
+    const char* stepper;
+  };
+  for (const auto& c : {Case{"ode/lorenz", "rk4"}, Case{"ode/vanderpol", "euler"}, Case{"ode/duffing", "rk2"},
+                        Case{"ode/lorenz", "ab2"}, Case{"ode/fitzhugh-nagumo", "ab3"}, Case{"map/henon", "map"},
+                        Case{"map/logistic", "map"}}) {
+    INFO(c.model << " " << c.stepper);
+    auto model = dynlib::load_model(std::string("builtin://") + c.model);
+    const auto& s = dynlib::kernels::get_stepper(c.stepper);
+    auto in = dynlib::interp::make_interpreted(model, s);
+    auto jt = dynlib::core::jit_compile(model, s, model->dtype);
+    dynlib::kernels::AnalysisSpec spec;
+    spec.observers.push_back({ObserverKind::lyapunov_mle, 1, 1});
+    if (model->n_states() >= 2) spec.observers.push_back({ObserverKind::lyapunov_spectrum, 2, 3});
+    spec.trace_stride = 2;
+    auto ai = in->analysis_runner(spec);
+    auto aj = jt->analysis_runner(spec);
+    REQUIRE(ai);
+    REQUIRE(aj);
+    CHECK(aj->is_jitted());
+    CHECK_FALSE(ai->is_jitted());
+    CHECK(jt->analysis_runner(spec) == aj);  // compiled once per signature
+    RunSpec rs;
+    rs.n_steps = 300;
+    auto a = run_model(*in, rs, ai.get());
+    auto b = run_model(*jt, rs, aj.get());
+    CHECK(a.trace_count > 10);
     check_same(a, b);
   }
 }
