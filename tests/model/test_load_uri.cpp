@@ -4,6 +4,8 @@
 
 #include <dynlib/model.hpp>
 
+#include "model/builtin_models.hpp"
+
 using namespace dynlib;
 using namespace dynlib::test;
 using Catch::Matchers::Contains;
@@ -180,4 +182,24 @@ TEST_CASE("load: load_model reports semantic errors from lowering with locations
       [] { load_model("inline: [model]\ntype='ode'\n[states]\nx=1.0\n[equations.rhs]\nx = \"-k*x\"\n"); });
   CHECK(e.where().line == 6);
   CHECK(e.where().toml_path == "[equations.rhs].x");
+}
+
+TEST_CASE("load: the embedded builtin text is the models/ directory", "[load][builtin]") {
+  std::size_t n = 0;
+  for (const auto& entry : fs::recursive_directory_iterator(fs::path(DYNLIB_SOURCE_DIR) / "models")) {
+    if (entry.path().extension() != ".toml") continue;
+    ++n;
+    const std::string name = fs::relative(entry.path(), fs::path(DYNLIB_SOURCE_DIR) / "models")
+                                 .replace_extension()
+                                 .generic_string();
+    INFO(name);
+    const model::BuiltinModelFile* f = model::find_builtin_model(name);
+    REQUIRE(f != nullptr);
+    std::ifstream in(entry.path(), std::ios::binary);
+    const std::string disk((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    CHECK(disk == f->text);
+    CHECK(model::find_builtin_model(name + ".toml") == f);
+  }
+  CHECK(n == builtin_model_names().size());
+  CHECK(model::find_builtin_model("ode/nope") == nullptr);
 }
