@@ -9,7 +9,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <regex>
+#include <cctype>
 #include <sstream>
 
 #include "model/lower.hpp"
@@ -94,10 +94,28 @@ void shebang_check(const ResolvedText& r) {
   const auto nl = r.text.find('\n');
   std::string first = r.text.substr(0, nl);
   if (!first.empty() && first.back() == '\r') first.pop_back();
-  static const std::regex re(R"(^#!\s*([A-Za-z0-9_.-]+)(?:\s*:\s*([A-Za-z0-9_.+-]+))?\s*$)");
-  std::smatch m;
-  if (!std::regex_match(first, m, re)) return;
-  const std::string package = m[1];
+  // ^#!\s*(?P<package>[A-Za-z0-9_.-]+)(?:\s*:\s*(?P<version>[A-Za-z0-9_.+-]+))?\s*$  (hand-written)
+  auto is_space = [](char ch) { return ch == ' ' || ch == '\t' || ch == '\f' || ch == '\v' || ch == '\r'; };
+  auto pkg_char = [](char ch) { return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_' || ch == '.' || ch == '-'; };
+  if (first.rfind("#!", 0) != 0) return;
+  std::size_t i = 2;
+  while (i < first.size() && is_space(first[i])) ++i;
+  const std::size_t p0 = i;
+  while (i < first.size() && pkg_char(first[i])) ++i;
+  if (i == p0) return;
+  const std::string package = first.substr(p0, i - p0);
+  std::size_t j = i;
+  while (j < first.size() && is_space(first[j])) ++j;
+  if (j < first.size() && first[j] == ':') {
+    ++j;
+    while (j < first.size() && is_space(first[j])) ++j;
+    const std::size_t v0 = j;
+    while (j < first.size() && (pkg_char(first[j]) || first[j] == '+')) ++j;
+    if (j == v0) return;  // "#!pkg:" without a version does not match
+    i = j;
+  }
+  while (i < first.size() && is_space(first[i])) ++i;
+  if (i != first.size()) return;  // e.g. "#!/usr/bin/env python"
   if (package == "dynlib") return;
   throw ModelLoadError("Failed to load model from " + r.display + ": This is not a dynlib model: " + r.display +
                            " declares '#!" + package + "'",

@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <map>
-#include <regex>
 #include <set>
 
 namespace dynlib::model {
@@ -66,13 +65,30 @@ struct EqNames {
   throw NameConflictError(std::move(msg), std::move(loc));
 }
 
-const std::regex& deriv_paren() {
-  static const std::regex r(R"(^d\(\s*([A-Za-z_]\w*)\s*\)$)");
-  return r;
+bool ident_char(char ch, bool first) {
+  return std::isalpha(static_cast<unsigned char>(ch)) || ch == '_' ||
+         (!first && std::isdigit(static_cast<unsigned char>(ch)));
 }
-const std::regex& deriv_plain() {
-  static const std::regex r(R"(^d([A-Za-z_]\w*)$)");
-  return r;
+
+bool is_ident(std::string_view s) {
+  if (s.empty() || !ident_char(s[0], true)) return false;
+  for (char ch : s.substr(1)) {
+    if (!ident_char(ch, false)) return false;
+  }
+  return true;
+}
+
+// `d(name)` (spaces allowed inside the parentheses) or `dname` -> name; "" otherwise.
+// (Hand-written rather than std::regex, whose recursion overflows the stack on very long lines.)
+std::string derivative_name(std::string_view lhs) {
+  if (lhs.size() < 2 || lhs[0] != 'd') return {};
+  std::string_view rest = lhs.substr(1);
+  if (rest.front() == '(') {
+    if (rest.back() != ')') return {};
+    const std::string inner = strip(rest.substr(1, rest.size() - 2));
+    return is_ident(inner) ? inner : std::string();
+  }
+  return is_ident(rest) ? std::string(rest) : std::string();
 }
 
 std::vector<EquationLine> parse_equation_set(const TomlCtx& c, const toml::table& eq, const EqNames& nm,
@@ -116,15 +132,15 @@ std::vector<EquationLine> parse_equation_set(const TomlCtx& c, const toml::table
       }
       const std::string lhs = strip(std::string_view(s).substr(0, eqpos));
       EquationLine line;
-      std::smatch m;
-      if ((std::regex_match(lhs, m, deriv_paren()) || std::regex_match(lhs, m, deriv_plain())) && is_state(m[1])) {
+      const std::string dname = derivative_name(lhs);
+      if (!dname.empty() && is_state(dname)) {
         if (spec.kind == ir::Kind::map) {
           name_error(
               "Map models do not support derivative notation (d(x) or dx). Use direct assignment (x = expr). "
               "Got: '" + lhs + "' in line: '" + s + "'",
               loc);
         }
-        line.target = m[1];
+        line.target = dname;
         line.derivative = true;
       } else {
         line.target = lhs;

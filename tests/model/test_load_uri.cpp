@@ -90,6 +90,10 @@ TEST_CASE("load: shebang check on files", "[load][shebang]") {
   TempDir d;
   CHECK_NOTHROW(load_model(d.write("a.toml", "#!dynlib:0.13\n" + kMap).string()));
   CHECK_NOTHROW(load_model(d.write("b.toml", "#!/usr/bin/env python\n" + kMap).string()));
+  CHECK_NOTHROW(load_model(d.write("b2.toml", "#! snnlib extra words\n" + kMap).string()));  // no match: ignored
+  CHECK_NOTHROW(load_model(d.write("b3.toml", "#!snnlib:\n" + kMap).string()));              // no match: ignored
+  CHECK_NOTHROW(load_model(d.write("b4.toml", "#!  dynlib : 0.40.3  \n" + kMap).string()));
+  CHECK_THROWS_AS(load_model(d.write("b5.toml", "#!  snn.lib : 1.0+x \r\n" + kMap).string()), ModelLoadError);
   const auto bad = d.write("c.toml", "#!snnlib:1.0\n" + kMap);
   auto e = catch_error<ModelLoadError>([&] { load_model(bad.string()); });
   CHECK(e.message() == "Failed to load model from " + bad.string() + ": This is not a dynlib model: " + bad.string() +

@@ -50,7 +50,7 @@ TEST_CASE("parse: equations table form and block form", "[parse]") {
   auto s = parse(
       "[model]\ntype='ode'\n[states]\nx=1.0\ny=0.0\nz=0.0\n"
       "[equations.rhs]\nx = \"-x\"\n"
-      "[equations]\nexpr = \"\"\"\n  dy = x - y   # trailing comment\n\n  d(z) = -z\n\"\"\"\n");
+      "[equations]\nexpr = \"\"\"\n  dy = x - y   # trailing comment\n\n  d( z ) = -z\n\"\"\"\n");
   REQUIRE(s.equations.size() == 3);
   CHECK(s.equations[0].target == "x");
   CHECK_FALSE(s.equations[0].derivative);
