@@ -6,6 +6,9 @@
 
 #include "model/builtin_models.hpp"
 
+#include <atomic>
+#include <thread>
+
 using namespace dynlib;
 using namespace dynlib::test;
 using Catch::Matchers::Contains;
@@ -206,4 +209,25 @@ TEST_CASE("load: the embedded builtin text is the models/ directory", "[load][bu
   }
   CHECK(n == builtin_model_names().size());
   CHECK(model::find_builtin_model("ode/nope") == nullptr);
+}
+
+TEST_CASE("load: concurrent loads from several threads", "[load][threads]") {
+  const auto names = builtin_model_names();
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0}, failed{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (std::size_t i = 0; i < names.size(); ++i) {
+        try {
+          auto m = load_model("builtin://" + names[(i + static_cast<std::size_t>(t)) % names.size()]);
+          if (m && m->n_states() > 0) ++ok;
+        } catch (...) {
+          ++failed;
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  CHECK(failed == 0);
+  CHECK(ok == static_cast<int>(4 * names.size()));
 }
