@@ -39,8 +39,13 @@ void check_reserved(const std::string& section, const std::vector<std::string>& 
   throw NameConflictError(section + " name(s) " + list + " are reserved (reserved: e, pi, t)", loc);
 }
 
-// A function as a whole: its body's location with the toml_path of the [functions.NAME] table.
+// A function as a whole: the [functions.NAME] header when the parser knows it, else its body's line.
 SourceLocation function_loc(const FunctionSpec& f) {
+  if (f.loc.line > 0) {
+    SourceLocation l = f.loc;
+    if (l.toml_path.empty()) l.toml_path = "[functions." + f.name + "]";
+    return l;
+  }
   SourceLocation l = f.body.loc;
   l.toml_path = "[functions." + f.name + "]";
   l.column = 0;
