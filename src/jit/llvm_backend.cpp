@@ -7,6 +7,7 @@
 #include <llvm/IR/Intrinsics.h>
 #include <llvm/IR/MDBuilder.h>
 
+#include <cstdint>
 #include <stdexcept>
 
 #include "dynlib/errors.hpp"
@@ -261,6 +262,13 @@ LBool LlvmBackend::user_break() {
   phi->addIncoming(ir_.getFalse(), from);
   phi->addIncoming(set, loadb);
   return LBool{this, phi};
+}
+
+llvm::Value* LlvmBackend::fptosi_x86(llvm::Value* x) {
+  auto* ax = ir_.CreateUnaryIntrinsic(llvm::Intrinsic::fabs, x);
+  auto* in_range = ir_.CreateFCmpOLT(ax, llvm::ConstantFP::get(g_.f64(), 9223372036854775808.0));  // 2^63
+  auto* conv = ir_.CreateFPToSI(x, g_.i64());  // poison out of range, but then not selected
+  return ir_.CreateSelect(in_range, conv, ir_.getInt64(static_cast<std::uint64_t>(INT64_MIN)));
 }
 
 LBool LlvmBackend::isnan(LVal x) { return LBool{this, ir_.CreateFCmpUNO(x.v, x.v)}; }
@@ -538,7 +546,7 @@ llvm::Value* LlvmBackend::arg_to_i64(const ir::Node& n, std::size_t i, const Ctx
   if (!n.args[i]) throw std::logic_error("jit: malformed loop bound");
   auto* v = emit(*n.args[i], ctx);
   // static_cast<int64_t>(std::trunc(x)); fptosi truncates toward zero.
-  return ir_.CreateFPToSI(ir_.CreateUnaryIntrinsic(llvm::Intrinsic::trunc, v), g_.i64());
+  return fptosi_x86(ir_.CreateUnaryIntrinsic(llvm::Intrinsic::trunc, v));
 }
 
 }  // namespace dynlib::jit

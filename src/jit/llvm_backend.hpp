@@ -237,7 +237,10 @@ class LlvmBackend {
   Bool isfinite(Val x);
   Bool isnan(Val x);
   Val to_val(Int i) { return Val{this, ir_.CreateSIToFP(i.v, g_.f64())}; }
-  Int to_int(Val x) { return Int{this, ir_.CreateFPToSI(x.v, g_.i64())}; }
+  Int to_int(Val x) { return Int{this, fptosi_x86(x.v)}; }
+  // static_cast<int64_t>(double) as the interpreter's machine code does it (cvttsd2si): NaN and
+  // out-of-range give INT64_MIN. A plain fptosi would be poison there (undefined behaviour).
+  llvm::Value* fptosi_x86(llvm::Value* x);
   Int imin(Int a, Int c) { return iselect(c < a, c, a); }
   Int imax(Int a, Int c) { return iselect(c > a, c, a); }
   // A call to a C function double f(double...) from libm (nobuiltin: never rewritten).

@@ -185,6 +185,8 @@ std::shared_ptr<dynlib::ir::ModelIR> ops_model() {
       // (x > 0 and x) or (z < 0 and z * 2) or 7
       bin(Op::Or, bin(Op::Or, bin(Op::And, bin(Op::Gt, x(), C(0)), x()), bin(Op::And, bin(Op::Lt, z(), C(0)), mul(z(), C(2)))),
           C(7)),
+      // bounds from the state: NaN, +-inf and 1e300 convert like the interpreter (INT64_MIN: no iteration)
+      mk(Op::Sum, {C(0), x(), C(1), LV(0)}, 0, 0),
       // lags: x(t-1), x(t-2), z(t-1)
       add(L(0, 1), mul(C(3), L(0, 2))),
       L(1, 1),
