@@ -50,6 +50,10 @@ class __attribute__((visibility("default"))) JitCompiledModel : public kernels::
   // component list, timings.
   virtual std::string model_info() const = 0;
   virtual JitTimings timings() const = 0;
+  // The standalone entry points of events_pre/events_post/guards/stepper (the host never calls them:
+  // the runner inlines its own copies) are optimised and compiled on first use; this compiles them
+  // now. Throws JitError on failure.
+  virtual void materialize_all() const = 0;
 };
 
 // Compiles the model with the JIT component. Throws:

@@ -15,6 +15,7 @@
 #include <llvm/Transforms/Utils/Cloning.h>
 #include <llvm/Transforms/Utils/ValueMapper.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdlib>
@@ -38,9 +39,22 @@ std::string model_label(const ir::ModelIR& m) {
   return s;
 }
 
+const char* const kColdSymbols[] = {"events_pre", "events_post", "allfinite", "stepper"};
+bool is_cold_symbol(const std::string& name) {
+  for (const char* c : kColdSymbols)
+    if (name == c) return true;
+  return false;
+}
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// Unit (and module) identifiers are unique in the process: per-module statistics never mix.
+std::uint64_t next_unit_id() {
+  static std::atomic<std::uint64_t> counter{0};
+  return ++counter;
+}
 double ms_since(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
 
 // ---- RunnerArgs access (byte offsets computed by the C++ compiler that built libdynlib) ----
@@ -296,7 +310,8 @@ AnalysisGenerated generate_analysis_unit(const ir::ModelIR& model, const kernels
   const auto t_start = Clock::now();
   AnalysisGenerated out;
   const std::string label = model_label(model);
-  const std::string unit_name = "dynlib:" + model.hash.hex() + ":" + stepper.name + ":analysis[" + L.signature() + "]";
+  const std::string unit_name = "dynlib:" + model.hash.hex() + ":" + stepper.name + ":analysis[" + L.signature() +
+                                "]#" + std::to_string(next_unit_id());
   OrcEngine& engine = OrcEngine::instance();
   auto ctx = std::make_unique<llvm::LLVMContext>();
   auto mod = std::make_unique<llvm::Module>(unit_name, *ctx);
@@ -334,17 +349,18 @@ AnalysisGenerated generate_analysis_unit(const ir::ModelIR& model, const kernels
     writer.writeStrtab();
     out.bitcode.assign(buf.begin(), buf.end());
   }
-  auto t_opt = Clock::now();
-  engine.optimize(*mod);
-  out.timings.optimize_ms = ms_since(t_opt);
   auto t_link = Clock::now();
+  OrcEngine::take_optimize_ms(unit_name);
   try {
-    out.unit = engine.add(std::move(ctx), std::move(mod), unit_name);
+    std::vector<std::unique_ptr<llvm::Module>> mods;
+    mods.push_back(std::move(mod));
+    out.unit = engine.add(std::move(ctx), std::move(mods), unit_name);
     out.runner = reinterpret_cast<NativeFns::RunnerFn>(out.unit->lookup("runner_analysis"));
   } catch (const JitError& e) {
     throw JitError(std::string("JIT compilation failed for model ") + label + ": " + e.what());
   }
-  out.timings.codegen_link_ms = ms_since(t_link);
+  out.timings.optimize_ms = OrcEngine::take_optimize_ms(unit_name);
+  out.timings.codegen_link_ms = ms_since(t_link) - out.timings.optimize_ms;
   out.timings.total_ms = ms_since(t_start);
   return out;
 }
@@ -364,7 +380,7 @@ std::string component_ir_text(const std::string& bitcode, const std::vector<std:
 Generated generate_unit(const ir::ModelIR& model, const kernels::StepperInfo& stepper, const core::JitOptions& opts) {
   const auto t_start = Clock::now();
   Generated out;
-  out.unit_name = "dynlib:" + model.hash.hex() + ":" + stepper.name;
+  out.unit_name = "dynlib:" + model.hash.hex() + ":" + stepper.name + "#" + std::to_string(next_unit_id());
   const std::string label = model_label(model);
   OrcEngine& engine = OrcEngine::instance();
 
@@ -478,41 +494,50 @@ Generated generate_unit(const ir::ModelIR& model, const kernels::StepperInfo& st
     writer.writeStrtab();
     out.bitcode.assign(buf.begin(), buf.end());
   }
-  // Cold standalone entry points (the host's run loop only calls the runner): optimise for size,
-  // which keeps O3 and codegen time down. The runner keeps its own inlined copies at full O3.
-  for (const char* fn : {"events_pre", "events_post", "allfinite", "stepper"})
+  // ---- split: hot module (model functions + runner: looked up now) and cold module (the standalone
+  // events/guard/stepper entry points: the host's run loop never calls them, so ORC optimises and
+  // compiles them only when one is first looked up; the runner has its own inlined copies) ----
+  for (const char* fn : kColdSymbols)
     if (auto* f = mod->getFunction(fn)) {
       f->addFnAttr(llvm::Attribute::OptimizeForSize);
       f->addFnAttr(llvm::Attribute::MinSize);
     }
+  auto split = [&](bool cold) {
+    llvm::ValueToValueMapTy vmap;
+    return llvm::CloneModule(*mod, vmap, [&](const llvm::GlobalValue* gv) {
+      const bool is_cold_fn = llvm::isa<llvm::Function>(gv) && is_cold_symbol(std::string(gv->getName()));
+      return cold ? is_cold_fn : !is_cold_fn;
+    });
+  };
+  auto hot = split(false);
+  auto cold = split(true);
+  cold->setModuleIdentifier(out.unit_name + ":cold");
+  mod.reset();
+  std::vector<std::unique_ptr<llvm::Module>> mods;
+  mods.push_back(std::move(hot));
+  mods.push_back(std::move(cold));
 
-  // ---- optimise, add, link ----
-  auto t_opt = Clock::now();
-  engine.optimize(*mod);
-  out.timings.optimize_ms = ms_since(t_opt);
-  if (opts.keep_optimized_ir) {
-    llvm::raw_string_ostream os(out.optimized_ir);
-    mod->print(os, nullptr);
-    os.flush();
-  }
+  // ---- add; the first lookup runs O3 + codegen + link of the hot module ----
   auto t_link = Clock::now();
+  // The hot module keeps the unit name as identifier (the cold one has ":cold").
+  OrcEngine::take_optimize_ms(out.unit_name);
+  if (opts.keep_optimized_ir) OrcEngine::set_ir_sink(out.unit_name, &out.optimized_ir);
   try {
-    out.unit = engine.add(std::move(ctx), std::move(mod), out.unit_name);
+    out.unit = engine.add(std::move(ctx), std::move(mods), out.unit_name);
     auto& u = *out.unit;
     auto& F = out.fns;
     F.rhs = reinterpret_cast<NativeFns::BlockFn>(u.lookup("rhs"));
     F.update_aux = reinterpret_cast<NativeFns::AuxFn>(u.lookup("update_aux"));
     if (model.jacobian) F.jacobian = reinterpret_cast<NativeFns::BlockFn>(u.lookup("jacobian"));
     if (model.inverse) F.inverse = reinterpret_cast<NativeFns::BlockFn>(u.lookup("inverse"));
-    F.events_pre = reinterpret_cast<NativeFns::EventsFn>(u.lookup("events_pre"));
-    F.events_post = reinterpret_cast<NativeFns::EventsFn>(u.lookup("events_post"));
-    F.allfinite = reinterpret_cast<NativeFns::GuardFn>(u.lookup("allfinite"));
-    F.stepper = reinterpret_cast<NativeFns::StepperFn>(u.lookup("stepper"));
     F.runner = reinterpret_cast<NativeFns::RunnerFn>(u.lookup("runner"));
   } catch (const JitError& e) {
+    OrcEngine::set_ir_sink(out.unit_name, nullptr);
     throw JitError(std::string("JIT compilation failed for model ") + label + ": " + e.what());
   }
-  out.timings.codegen_link_ms = ms_since(t_link);
+  OrcEngine::set_ir_sink(out.unit_name, nullptr);
+  out.timings.optimize_ms = OrcEngine::take_optimize_ms(out.unit_name);
+  out.timings.codegen_link_ms = ms_since(t_link) - out.timings.optimize_ms;
   out.timings.total_ms = ms_since(t_start);
   return out;
 }

@@ -15,6 +15,11 @@
 
 namespace dynlib::jit {
 
+// The standalone events/guard/stepper entry points live in a second module of the unit that ORC
+// optimises and compiles on first lookup (the runner inlines its own copies).
+extern const char* const kColdSymbols[4];
+bool is_cold_symbol(const std::string& name);
+
 // Native entry points of a unit (C ABI; see signature texts in codegen.cpp).
 struct NativeFns {
   using BlockFn = void (*)(double, const double*, double*, const double*, const double*, const std::int64_t*);

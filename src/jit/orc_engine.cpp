@@ -13,11 +13,14 @@
 #include <llvm/IR/Module.h>
 #include <llvm/Passes/PassBuilder.h>
 #include <llvm/Support/MemoryBuffer.h>
+#include <llvm/Support/raw_ostream.h>
 #include <llvm/Support/TargetSelect.h>
 #include <llvm/Target/TargetMachine.h>
 #include <llvm/TargetParser/Host.h>
 
 #include <algorithm>
+#include <chrono>
+#include <map>
 #include <mutex>
 #include <vector>
 
@@ -26,6 +29,10 @@
 namespace dynlib::jit {
 
 namespace {
+std::mutex g_stats_mutex;
+std::map<std::string, double> g_optimize_ms;       // by module identifier
+std::map<std::string, std::string*> g_ir_sinks;   // by module identifier
+
 std::string to_string(llvm::Error e) {
   std::string s;
   llvm::handleAllErrors(std::move(e), [&](const llvm::ErrorInfoBase& info) {
@@ -79,6 +86,32 @@ OrcEngine::OrcEngine() : impl_(std::make_unique<Impl>()) {
                    .create();
   if (!built) throw JitError("LLVM JIT: cannot create the ORC LLJIT: " + to_string(built.takeError()));
   impl_->jit = std::move(*built);
+  // O3 at materialisation time (so modules whose symbols are never looked up are never optimised).
+  // This lambda runs inside LLVM frames: no exception may leave it.
+  impl_->jit->getIRTransformLayer().setTransform(
+      [this](llvm::orc::ThreadSafeModule tsm,
+             llvm::orc::MaterializationResponsibility&) -> llvm::Expected<llvm::orc::ThreadSafeModule> {
+        std::string failure;
+        tsm.withModuleDo([&](llvm::Module& m) {
+          try {
+            const auto t0 = std::chrono::steady_clock::now();
+            optimize(m);
+            const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+            std::lock_guard<std::mutex> lock(g_stats_mutex);
+            g_optimize_ms[m.getModuleIdentifier()] += ms;
+            if (auto it = g_ir_sinks.find(m.getModuleIdentifier()); it != g_ir_sinks.end() && it->second) {
+              llvm::raw_string_ostream os(*it->second);
+              m.print(os, nullptr);
+            }
+          } catch (const std::exception& e) {
+            failure = e.what();
+          } catch (...) {
+            failure = "unknown exception while optimising";
+          }
+        });
+        if (!failure.empty()) return llvm::make_error<llvm::StringError>(failure, llvm::inconvertibleErrorCode());
+        return tsm;
+      });
 
   info_.llvm_version = LLVM_VERSION_STRING;
   info_.triple = impl_->jtmb->getTargetTriple().str();
@@ -124,8 +157,23 @@ void OrcEngine::optimize(llvm::Module& m) const {
   mpm.run(m, mam);
 }
 
-std::unique_ptr<Unit> OrcEngine::add(std::unique_ptr<llvm::LLVMContext> ctx, std::unique_ptr<llvm::Module> m,
-                                     const std::string& unit_name) {
+double OrcEngine::take_optimize_ms(const std::string& module_id) {
+  std::lock_guard<std::mutex> lock(g_stats_mutex);
+  auto it = g_optimize_ms.find(module_id);
+  if (it == g_optimize_ms.end()) return 0.0;
+  const double v = it->second;
+  g_optimize_ms.erase(it);
+  return v;
+}
+
+void OrcEngine::set_ir_sink(const std::string& module_id, std::string* sink) {
+  std::lock_guard<std::mutex> lock(g_stats_mutex);
+  if (sink) g_ir_sinks[module_id] = sink;
+  else g_ir_sinks.erase(module_id);
+}
+
+std::unique_ptr<Unit> OrcEngine::add(std::unique_ptr<llvm::LLVMContext> ctx,
+                                     std::vector<std::unique_ptr<llvm::Module>> mods, const std::string& unit_name) {
   llvm::orc::JITDylib* jd = nullptr;
   {
     std::lock_guard<std::mutex> lock(impl_->jd_mutex);
@@ -136,8 +184,10 @@ std::unique_ptr<Unit> OrcEngine::add(std::unique_ptr<llvm::LLVMContext> ctx, std
     jd = &*created;
   }
   std::unique_ptr<Unit> unit(new Unit(*this, jd, unit_name));
-  if (auto err = impl_->jit->addIRModule(*jd, llvm::orc::ThreadSafeModule(std::move(m), std::move(ctx))))
-    throw JitError("LLVM JIT: cannot add the module of " + unit_name + ": " + to_string(std::move(err)));
+  llvm::orc::ThreadSafeContext tsc(std::move(ctx));
+  for (auto& m : mods)
+    if (auto err = impl_->jit->addIRModule(*jd, llvm::orc::ThreadSafeModule(std::move(m), tsc)))
+      throw JitError("LLVM JIT: cannot add the module of " + unit_name + ": " + to_string(std::move(err)));
   return unit;
 }
 

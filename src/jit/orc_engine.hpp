@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace llvm {
 class LLVMContext;
@@ -60,9 +61,19 @@ class OrcEngine {
   // Runs the O3 pipeline of the new pass manager (strict FP: no contraction, no fast math).
   // Thread-safe: each call uses its own TargetMachine.
   void optimize(llvm::Module& m) const;
-  // Adds a module (in its own context) as a new unit. Thread-safe.
-  std::unique_ptr<Unit> add(std::unique_ptr<llvm::LLVMContext> ctx, std::unique_ptr<llvm::Module> m,
+  // Adds modules (sharing one context) as a new unit: one JITDylib. Nothing is optimised or
+  // compiled yet: a module is optimised (O3, in the IR transform layer) and compiled when one of its
+  // symbols is first looked up, so a module whose symbols are never needed costs nothing.
+  // Thread-safe.
+  std::unique_ptr<Unit> add(std::unique_ptr<llvm::LLVMContext> ctx, std::vector<std::unique_ptr<llvm::Module>> mods,
                             const std::string& unit_name);
+
+  // Milliseconds spent in the O3 pipeline on the module with this identifier (materialisation may
+  // run on an ORC worker thread); resets the count.
+  static double take_optimize_ms(const std::string& module_id);
+  // While set, the optimised IR text of the module with this identifier is appended to *sink when it
+  // is optimised. nullptr unregisters.
+  static void set_ir_sink(const std::string& module_id, std::string* sink);
 
   const EngineInfo& info() const { return info_; }
 

@@ -145,6 +145,8 @@ class JitModel final : public core::JitCompiledModel {
        << "fp: strict IEEE (no fast-math, no FP contraction), libm calls nobuiltin\n"
        << "pipeline: new pass manager O3, codegen Aggressive, ORC LLJIT (JITLink)\n"
        << "sources: unoptimised IR (as generated)\n"
+       << "lazy: events_pre, events_post, guards, stepper standalone entry points are optimised and compiled on "
+          "first use (the runner inlines its own copies)\n"
        << "components:\n";
     for (const auto& c : gen_.components) os << "  " << c.name << ": " << c.signature << "\n";
     const auto& t = gen_.timings;
@@ -154,6 +156,22 @@ class JitModel final : public core::JitCompiledModel {
   }
 
   core::JitTimings timings() const override { return gen_.timings; }
+
+  void materialize_all() const override { (void)cold(); }
+
+  // The cold entry points, looked up (so compiled) on first use.
+  const NativeFns& cold() const {
+    std::lock_guard<std::mutex> lock(cold_mutex_);
+    if (!cold_ready_) {
+      auto& u = *gen_.unit;
+      cold_.events_pre = reinterpret_cast<NativeFns::EventsFn>(u.lookup("events_pre"));
+      cold_.events_post = reinterpret_cast<NativeFns::EventsFn>(u.lookup("events_post"));
+      cold_.allfinite = reinterpret_cast<NativeFns::GuardFn>(u.lookup("allfinite"));
+      cold_.stepper = reinterpret_cast<NativeFns::StepperFn>(u.lookup("stepper"));
+      cold_ready_ = true;
+    }
+    return cold_;
+  }
 
  private:
   const Component* find(std::string_view name) const {
@@ -167,7 +185,9 @@ class JitModel final : public core::JitCompiledModel {
   ir::DType dtype_;
   kernels::Layout layout_;
   Generated gen_;
-  mutable std::mutex text_mutex_, analysis_mutex_;
+  mutable std::mutex text_mutex_, analysis_mutex_, cold_mutex_;
+  mutable NativeFns cold_;
+  mutable bool cold_ready_ = false;
   mutable std::map<std::string, std::shared_ptr<const kernels::AnalysisRunner>> analysis_;
   mutable std::map<std::string, std::string> texts_;  // rendered component IR, by component
 };
