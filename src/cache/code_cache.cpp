@@ -47,6 +47,12 @@ std::shared_ptr<const std::string> CodeCache::find_in_memory(const CacheKey& key
   return it == memory_.end() ? nullptr : it->second;
 }
 
+void CodeCache::forget(const CacheKey& key) {
+  const std::string digest = key.digest();
+  std::lock_guard<std::mutex> lock(mu_);
+  memory_.erase(digest);
+}
+
 void CodeCache::clear_memory() {
   std::lock_guard<std::mutex> lock(mu_);
   memory_.clear();

@@ -84,6 +84,8 @@ class CodeCache {
   // Never called when every lookup uses disk_cache=false, so such a process writes nothing anywhere.
   std::optional<std::filesystem::path> disk_root();
 
+  // Drops one key from the in-process map (e.g. its object turned out to be unloadable).
+  void forget(const CacheKey& key);
   void clear_memory();
   CacheStats stats() const;
 

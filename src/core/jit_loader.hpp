@@ -16,10 +16,24 @@
 namespace dynlib::core {
 
 struct JitOptions {
-  bool disk_cache = false;  // reserved: the object cache hooks in later (ignored today, nothing is written)
+  // Persist the compiled object code under the cache root (docs/cache.md) and load it from there in
+  // later processes. false: nothing is read or written on disk (the in-process cache still applies).
+  bool disk_cache = false;
+  // Manual invalidation: part of the cache key (memory and disk).
+  std::string cache_token;
   // Keep the O3-optimised IR of the whole unit as well (JitCompiledModel::optimized_ir()). Costs one
   // extra print of the module; off by default.
   bool keep_optimized_ir = false;
+};
+
+// Where a compiled unit came from, and its cache identity.
+struct JitCacheRecord {
+  std::string variant;       // "BASE" or "ANALYSIS"
+  std::string analysis_sig;  // observers' signature ("" for BASE)
+  std::string digest;        // cache key digest (32 hex); "" if the unit bypassed the cache
+  std::string origin;        // "built" (compiled now), "disk" (object loaded from the disk cache),
+                             // "memory" (linked unit reused from this process)
+  std::string entry;         // the disk entry directory, if any
 };
 
 // Compile-time measurements of one unit (milliseconds, wall clock).
@@ -54,6 +68,10 @@ class __attribute__((visibility("default"))) JitCompiledModel : public kernels::
   // the runner inlines its own copies) are optimised and compiled on first use; this compiles them
   // now. Throws JitError on failure.
   virtual void materialize_all() const = 0;
+  // How the BASE unit was obtained: "built", "disk" or "memory" (see JitCacheRecord::origin).
+  virtual std::string cache_origin() const = 0;
+  // The BASE unit first, then every ANALYSIS runner made so far (in creation order).
+  virtual std::vector<JitCacheRecord> cache_records() const = 0;
 };
 
 // Compiles the model with the JIT component. Throws:

@@ -32,6 +32,29 @@ namespace {
 std::mutex g_stats_mutex;
 std::map<std::string, double> g_optimize_ms;       // by module identifier
 std::map<std::string, std::string*> g_ir_sinks;   // by module identifier
+std::map<std::string, int> g_capture_prefixes;      // prefix -> registration count
+std::map<std::string, std::string> g_captured;      // module identifier -> object file bytes
+
+// Never serves an object (a cached unit is loaded without IR, by the plugin); keeps a copy of the
+// objects the cache asked for. Runs inside LLVM frames: nothing may throw out of it.
+class CapturingObjectCache final : public llvm::ObjectCache {
+ public:
+  void notifyObjectCompiled(const llvm::Module* m, llvm::MemoryBufferRef obj) override {
+    try {
+      const std::string id = m->getModuleIdentifier();
+      std::lock_guard<std::mutex> lock(g_stats_mutex);
+      for (const auto& [prefix, count] : g_capture_prefixes) {
+        if (count > 0 && id.compare(0, prefix.size(), prefix) == 0) {
+          g_captured[id].assign(obj.getBufferStart(), obj.getBufferSize());
+          return;
+        }
+      }
+    } catch (...) {
+      // out of memory: the unit is simply not cached
+    }
+  }
+  std::unique_ptr<llvm::MemoryBuffer> getObject(const llvm::Module*) override { return nullptr; }
+};
 
 std::string to_string(llvm::Error e) {
   std::string s;
@@ -46,8 +69,8 @@ std::string to_string(llvm::Error e) {
 struct OrcEngine::Impl {
   std::unique_ptr<llvm::orc::LLJIT> jit;
   std::optional<llvm::orc::JITTargetMachineBuilder> jtmb;
-  // Future disk cache: an llvm::ObjectCache* given to every ConcurrentIRCompiler (must be thread-safe).
-  llvm::ObjectCache* object_cache = nullptr;
+  // Given to every ConcurrentIRCompiler (thread-safe).
+  std::unique_ptr<llvm::ObjectCache> object_cache = std::make_unique<CapturingObjectCache>();
   std::mutex jd_mutex;  // serialises JITDylib creation/removal
 };
 
@@ -73,7 +96,7 @@ OrcEngine::OrcEngine() : impl_(std::make_unique<Impl>()) {
   jtmb->getOptions().NoNaNsFPMath = false;
   impl_->jtmb = *jtmb;
 
-  llvm::ObjectCache* cache = impl_->object_cache;
+  llvm::ObjectCache* cache = impl_->object_cache.get();
   auto built = llvm::orc::LLJITBuilder()
                    .setJITTargetMachineBuilder(*jtmb)
                    .setSupportConcurrentCompilation(true)
@@ -124,6 +147,12 @@ OrcEngine::OrcEngine() : impl_(std::make_unique<Impl>()) {
     info_.features += f;
   }
   info_.data_layout = impl_->jit->getDataLayout().getStringRepresentation();
+  // Mirror of the settings above and of optimize(): change both together.
+  info_.codegen_flags =
+      "opt=O3;codegen=Aggressive;fp_fusion=strict;unsafe_fp=0;no_infs=0;no_nans=0;vectorize=loop+slp;"
+      "linker=jitlink;code_model=" +
+      std::to_string(static_cast<int>(impl_->jtmb->getCodeModel().value_or(llvm::CodeModel::Small))) +
+      ";reloc=" + std::to_string(static_cast<int>(impl_->jtmb->getRelocationModel().value_or(llvm::Reloc::Static)));
 }
 
 OrcEngine::~OrcEngine() = default;
@@ -172,6 +201,47 @@ void OrcEngine::set_ir_sink(const std::string& module_id, std::string* sink) {
   else g_ir_sinks.erase(module_id);
 }
 
+void OrcEngine::begin_capture(const std::string& prefix) {
+  std::lock_guard<std::mutex> lock(g_stats_mutex);
+  ++g_capture_prefixes[prefix];
+}
+
+void OrcEngine::end_capture(const std::string& prefix) {
+  std::lock_guard<std::mutex> lock(g_stats_mutex);
+  auto it = g_capture_prefixes.find(prefix);
+  if (it == g_capture_prefixes.end()) return;
+  if (--it->second > 0) return;
+  g_capture_prefixes.erase(it);
+  for (auto c = g_captured.lower_bound(prefix); c != g_captured.end() && c->first.compare(0, prefix.size(), prefix) == 0;)
+    c = g_captured.erase(c);
+}
+
+bool OrcEngine::take_object(const std::string& module_id, std::string& out) {
+  std::lock_guard<std::mutex> lock(g_stats_mutex);
+  auto it = g_captured.find(module_id);
+  if (it == g_captured.end()) return false;
+  out = std::move(it->second);
+  g_captured.erase(it);
+  return true;
+}
+
+bool OrcEngine::take_object_prefix(const std::string& prefix, std::string& out) {
+  std::lock_guard<std::mutex> lock(g_stats_mutex);
+  auto it = g_captured.lower_bound(prefix);
+  if (it == g_captured.end() || it->first.compare(0, prefix.size(), prefix) != 0) return false;
+  out = std::move(it->second);
+  g_captured.erase(it);
+  return true;
+}
+
+std::unique_ptr<Unit> OrcEngine::create_unit(const std::string& unit_name) {
+  std::lock_guard<std::mutex> lock(impl_->jd_mutex);
+  static std::uint64_t counter = 0;
+  auto created = impl_->jit->createJITDylib(unit_name + "#obj" + std::to_string(++counter));
+  if (!created) throw JitError("LLVM JIT: cannot create a JITDylib: " + to_string(created.takeError()));
+  return std::unique_ptr<Unit>(new Unit(*this, &*created, unit_name));
+}
+
 std::unique_ptr<Unit> OrcEngine::add(std::unique_ptr<llvm::LLVMContext> ctx,
                                      std::vector<std::unique_ptr<llvm::Module>> mods, const std::string& unit_name) {
   llvm::orc::JITDylib* jd = nullptr;
@@ -203,6 +273,10 @@ void Unit::add_object(std::unique_ptr<llvm::MemoryBuffer> object) {
   auto* jd = static_cast<llvm::orc::JITDylib*>(jd_);
   if (auto err = engine_.impl().jit->addObjectFile(*jd, std::move(object)))
     throw JitError("LLVM JIT: cannot add an object file to " + name_ + ": " + to_string(std::move(err)));
+}
+
+void Unit::add_object_bytes(const std::string& bytes, const std::string& name) {
+  add_object(llvm::MemoryBuffer::getMemBufferCopy(llvm::StringRef(bytes.data(), bytes.size()), name));
 }
 
 Unit::~Unit() {

@@ -7,9 +7,11 @@
 // (one JITDylib per unit, so every unit may use the same symbol names) -> Unit::lookup(name) (the first
 // lookup triggers codegen + link).
 //
-// Object cache hook (not built yet; see docs/jit.md): the compile function creator in orc_engine.cpp
-// already passes an `llvm::ObjectCache*` (nullptr today) to ConcurrentIRCompiler, and Unit has
-// add_object() for the "load a cached object without any IR" path (toolchain.md §5 path B).
+// Object cache (docs/jit.md "Caching compiled code"): every ConcurrentIRCompiler gets a capturing
+// `llvm::ObjectCache` that never serves objects (getObject -> null) but keeps a copy of the object file
+// of every module whose identifier starts with a registered capture prefix (begin_capture/take_object).
+// A cached unit is loaded with create_unit() + Unit::add_object_bytes(): no IR, no O3, no codegen
+// (toolchain.md §5 path B).
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -34,8 +36,11 @@ class Unit {
   Unit& operator=(const Unit&) = delete;
   // Address of a symbol of this unit (materialises the unit on first use). Throws JitError.
   void* lookup(const std::string& symbol);
-  // Adds an already compiled object file (for the future disk cache). Throws JitError.
+  // Adds an already compiled object file (the disk cache). Linked on the first lookup of one of its
+  // symbols. Throws JitError.
   void add_object(std::unique_ptr<llvm::MemoryBuffer> object);
+  // Same, from bytes (copied). `name` identifies the buffer in error messages.
+  void add_object_bytes(const std::string& bytes, const std::string& name);
   const std::string& name() const { return name_; }
 
  private:
@@ -48,6 +53,8 @@ class Unit {
 
 struct EngineInfo {
   std::string llvm_version, triple, cpu, features, data_layout;
+  // Everything else of the code generator's configuration that changes the machine code (cache key).
+  std::string codegen_flags;
 };
 
 class OrcEngine {
@@ -67,6 +74,19 @@ class OrcEngine {
   // Thread-safe.
   std::unique_ptr<Unit> add(std::unique_ptr<llvm::LLVMContext> ctx, std::vector<std::unique_ptr<llvm::Module>> mods,
                             const std::string& unit_name);
+
+  // An empty unit (one JITDylib) for object files (Unit::add_object*). Thread-safe.
+  std::unique_ptr<Unit> create_unit(const std::string& unit_name);
+
+  // Object capture for the cache. While a prefix is registered (counted: begin/end pairs may nest and
+  // overlap across threads), the object file compiled from any module whose identifier starts with it
+  // is kept; take_object(id) hands it over (once). end_capture drops untaken objects of the prefix
+  // when its count reaches zero. Thread-safe; called from LLVM frames, so nothing there throws.
+  static void begin_capture(const std::string& prefix);
+  static void end_capture(const std::string& prefix);
+  static bool take_object(const std::string& module_id, std::string& out);
+  // Takes any captured object whose module identifier starts with `prefix`.
+  static bool take_object_prefix(const std::string& prefix, std::string& out);
 
   // Milliseconds spent in the O3 pipeline on the module with this identifier (materialisation may
   // run on an ORC worker thread); resets the count.

@@ -2,15 +2,29 @@
 // No LLVM header here: code generation lives in codegen.cpp / llvm_backend.cpp, the ORC JIT in
 // orc_engine.cpp. Every C++ exception is caught here and turned into a PluginResult, so nothing
 // crosses the C boundary (and nothing is ever thrown through LLVM frames: LLVM calls none of our code).
+//
+// Caching (docs/jit.md "Caching compiled code", object_cache.hpp): every unit has a cache key. A process
+// keeps each linked unit in a registry by digest, so a second setup() of the same key links nothing
+// ("memory"). With disk_cache the unit's object files go through cache::CodeCache: a hit is loaded with
+// addObjectFile ("disk": no IR, no O3, no codegen); a miss compiles with object capture on, forces the
+// cold module, and stores hot.o + cold.o + the unoptimised bitcode ("built").
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <thread>
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <sstream>
 
+#include "cache/code_cache.hpp"
+#include "cache/entry_file.hpp"
+#include "core/warnings.hpp"
 #include "dynlib/errors.hpp"
 #include "jit/codegen.hpp"
+#include "jit/object_cache.hpp"
 #include "jit/orc_engine.hpp"
 #include "jit/plugin_api.hpp"
 #include "kernels/compiled_model.hpp"
@@ -18,24 +32,301 @@
 namespace dynlib::jit {
 namespace {
 
-// The ANALYSIS runner of one observer spec, compiled as its own unit.
+using Clock = std::chrono::steady_clock;
+double ms_since(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
+
+// The cache could not capture the object files of a unit it just compiled (not an error: the unit is
+// used, just not stored).
+struct CaptureFailed {};
+
+// Begin/end of object capture for one module-identifier prefix (RAII).
+struct CaptureScope {
+  std::string prefix;
+  explicit CaptureScope(std::string p) : prefix(std::move(p)) { OrcEngine::begin_capture(prefix); }
+  ~CaptureScope() { OrcEngine::end_capture(prefix); }
+  CaptureScope(const CaptureScope&) = delete;
+  CaptureScope& operator=(const CaptureScope&) = delete;
+};
+
+// Testing hook (tests/cache): DYNLIB_JIT_CACHE_TEST_HOLD_MS=<ms> makes a disk-cache build print
+// "building" on stdout and sleep while it holds the entry lock (so a test can kill it there).
+void test_hold() {
+  const char* h = std::getenv("DYNLIB_JIT_CACHE_TEST_HOLD_MS");
+  if (h == nullptr || *h == '\0') return;
+  std::printf("building\n");
+  std::fflush(stdout);
+  std::this_thread::sleep_for(std::chrono::milliseconds(std::atoll(h)));
+}
+
+// Process-wide registry of linked units by key digest. Entries live until process exit (like the
+// engine); concurrent requests for one digest link it once.
+template <class T>
+class Registry {
+ public:
+  struct Got {
+    std::shared_ptr<T> unit;
+    core::JitCacheRecord rec;
+  };
+  // make() -> Got (origin/entry filled); called at most once per digest at a time.
+  template <class Make>
+  Got get(const std::string& digest, Make&& make) {
+    std::shared_ptr<std::mutex> inflight;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (auto it = units_.find(digest); it != units_.end()) return memory_hit(it->second);
+      auto& m = inflight_[digest];
+      if (!m) m = std::make_shared<std::mutex>();
+      inflight = m;
+    }
+    std::lock_guard<std::mutex> one(*inflight);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (auto it = units_.find(digest); it != units_.end()) return memory_hit(it->second);
+    }
+    Got g = make();
+    std::lock_guard<std::mutex> lock(mu_);
+    units_[digest] = {g.unit, g.rec};
+    return g;
+  }
+
+ private:
+  struct Stored {
+    std::shared_ptr<T> unit;
+    core::JitCacheRecord rec;
+  };
+  static Got memory_hit(const Stored& s) {
+    Got g{s.unit, s.rec};
+    g.rec.origin = "memory";
+    return g;
+  }
+  std::mutex mu_;
+  std::map<std::string, Stored> units_;
+  std::map<std::string, std::shared_ptr<std::mutex>> inflight_;
+};
+
+Registry<Generated>& base_registry() {
+  static auto* r = new Registry<Generated>();  // never destroyed (code may run until exit)
+  return *r;
+}
+Registry<AnalysisGenerated>& analysis_registry() {
+  static auto* r = new Registry<AnalysisGenerated>();
+  return *r;
+}
+
+std::string pack_components(const std::vector<Component>& cs) {
+  std::vector<std::string> items;
+  for (const auto& c : cs) items.push_back(pack_strings({c.name, c.file, c.signature, pack_strings(c.symbols)}));
+  return pack_strings(items);
+}
+
+std::vector<Component> unpack_components(const std::string& bytes) {
+  std::vector<std::string> items;
+  if (!unpack_strings(bytes, items)) throw JitError("cached unit: bad component table");
+  std::vector<Component> out;
+  for (const auto& it : items) {
+    std::vector<std::string> f;
+    if (!unpack_strings(it, f) || f.size() != 4) throw JitError("cached unit: bad component record");
+    Component c;
+    c.name = f[0];
+    c.file = f[1];
+    c.signature = f[2];
+    if (!unpack_strings(f[3], c.symbols)) throw JitError("cached unit: bad component symbols");
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+const std::string& part(const UnitPayload& p, const char* name) {
+  auto it = p.parts.find(name);
+  if (it == p.parts.end()) throw JitError(std::string("cached unit: no part '") + name + "'");
+  return it->second;
+}
+
+// A unit from its cached objects: no IR, no optimisation, no codegen; JITLink links on first lookup.
+Generated load_unit(const std::string& payload, const ir::ModelIR& model, const kernels::StepperInfo& stepper,
+                    const std::string& digest) {
+  const auto t0 = Clock::now();
+  UnitPayload p;
+  if (std::string e = p.decode(payload); !e.empty()) throw JitError("cached unit: " + e);
+  Generated g;
+  g.unit_name = "dynlib:" + model.hash.hex() + ":" + stepper.name + ":cached-" + digest.substr(0, 12);
+  g.components = unpack_components(part(p, "components"));
+  g.bitcode = part(p, "bitcode");
+  g.unit = OrcEngine::instance().create_unit(g.unit_name);
+  g.unit->add_object_bytes(part(p, "hot.o"), g.unit_name + ":hot.o");
+  g.unit->add_object_bytes(part(p, "cold.o"), g.unit_name + ":cold.o");
+  auto& u = *g.unit;
+  auto& F = g.fns;
+  F.rhs = reinterpret_cast<NativeFns::BlockFn>(u.lookup("rhs"));
+  F.update_aux = reinterpret_cast<NativeFns::AuxFn>(u.lookup("update_aux"));
+  if (model.jacobian) F.jacobian = reinterpret_cast<NativeFns::BlockFn>(u.lookup("jacobian"));
+  if (model.inverse) F.inverse = reinterpret_cast<NativeFns::BlockFn>(u.lookup("inverse"));
+  F.runner = reinterpret_cast<NativeFns::RunnerFn>(u.lookup("runner"));
+  g.timings.codegen_link_ms = g.timings.total_ms = ms_since(t0);
+  return g;
+}
+
+AnalysisGenerated load_analysis(const std::string& payload, const ir::ModelIR& model,
+                                const kernels::StepperInfo& stepper, const std::string& digest) {
+  const auto t0 = Clock::now();
+  UnitPayload p;
+  if (std::string e = p.decode(payload); !e.empty()) throw JitError("cached unit: " + e);
+  AnalysisGenerated g;
+  const std::string name = "dynlib:" + model.hash.hex() + ":" + stepper.name + ":analysis-cached-" + digest.substr(0, 12);
+  g.bitcode = part(p, "bitcode");
+  g.unit = OrcEngine::instance().create_unit(name);
+  g.unit->add_object_bytes(part(p, "runner.o"), name + ":runner.o");
+  g.runner = reinterpret_cast<NativeFns::RunnerFn>(g.unit->lookup("runner_analysis"));
+  g.timings.codegen_link_ms = g.timings.total_ms = ms_since(t0);
+  return g;
+}
+
+// Disk path shared by both unit kinds: CodeCache::get_or_build with a capturing builder; a loaded entry
+// that cannot be linked is warned about, deleted and rebuilt once (never used).
+template <class T, class Build, class Load>
+typename Registry<T>::Got via_disk(const cache::CacheKey& key, const std::string& digest, const std::string& variant,
+                                   const std::string& sig, std::vector<std::string> components, Build&& build,
+                                   Load&& load) {
+  typename Registry<T>::Got got;
+  got.rec.variant = variant;
+  got.rec.analysis_sig = sig;
+  got.rec.digest = digest;
+  cache::LookupOptions lo;
+  lo.disk_cache = true;
+  lo.components = std::move(components);
+  for (int attempt = 0;; ++attempt) {
+    std::optional<T> built;
+    cache::CacheResult r;
+    try {
+      r = cache::CodeCache::global().get_or_build(key, [&] { test_hold(); return build(built); }, lo);
+    } catch (const CaptureFailed&) {
+      cache::warn_once("dynlib JIT cache: the object code of a unit could not be captured; it is not cached");
+      got.unit = std::make_shared<T>(std::move(*built));
+      got.rec.origin = "built";
+      return got;
+    }
+    if (r.origin == cache::Origin::Built) {
+      got.unit = std::make_shared<T>(std::move(*built));
+      got.rec.origin = "built";
+      if (r.entry) got.rec.entry = r.entry->string();
+      return got;
+    }
+    try {
+      got.unit = std::make_shared<T>(load(*r.object));
+      got.rec.origin = "disk";
+      if (r.entry) got.rec.entry = r.entry->string();
+      return got;
+    } catch (const std::exception& e) {
+      cache::CodeCache::global().forget(key);
+      std::string where = r.entry ? r.entry->string() : std::string("(in memory)");
+      if (attempt > 0) throw JitError(std::string("JIT cache: a freshly stored unit cannot be loaded: ") + e.what());
+      warn("dynlib cache entry " + where + " cannot be loaded (" + e.what() + "); deleting it and rebuilding");
+      if (r.entry) (void)cache::remove_entry_dir(*r.entry);
+    }
+  }
+}
+
+// The BASE unit of (model, stepper, dtype): memory registry, then disk (with disk_cache), else compile.
+Registry<Generated>::Got obtain_unit(const ir::ModelIR& model, const kernels::StepperInfo& stepper, ir::DType dtype,
+                                     const core::JitOptions& opts) {
+  if (opts.keep_optimized_ir) {  // the optimised IR text only exists for a fresh compile: bypass the caches
+    Registry<Generated>::Got g;
+    g.unit = std::make_shared<Generated>(generate_unit(model, stepper, opts));
+    g.rec = {"BASE", "", "", "built", ""};
+    return g;
+  }
+  OrcEngine& engine = OrcEngine::instance();
+  const cache::CacheKey key = make_unit_key(model, stepper, dtype, engine.info(), "BASE", "", opts.cache_token);
+  const std::string digest = key.digest();
+  return base_registry().get(digest, [&]() -> Registry<Generated>::Got {
+    if (!opts.disk_cache) {
+      Registry<Generated>::Got g;
+      g.unit = std::make_shared<Generated>(generate_unit(model, stepper, opts));
+      g.rec = {"BASE", "", digest, "built", ""};
+      return g;
+    }
+    auto build = [&](std::optional<Generated>& out) -> std::string {
+      CaptureScope scope("dynlib:" + model.hash.hex() + ":" + stepper.name + "#");
+      out.emplace(generate_unit(model, stepper, opts));
+      for (const char* sym : kColdSymbols) (void)out->unit->lookup(sym);  // compile the cold module now
+      UnitPayload p;
+      if (!OrcEngine::take_object(out->unit_name, p.parts["hot.o"]) ||
+          !OrcEngine::take_object(out->unit_name + ":cold", p.parts["cold.o"]))
+        throw CaptureFailed{};
+      p.parts["bitcode"] = out->bitcode;
+      p.parts["components"] = pack_components(out->components);
+      return p.encode();
+    };
+    std::vector<std::string> comps;
+    // Component names only need the model and stepper: known before compiling.
+    for (const char* c : {"rhs", "events_pre", "events_post", "update_aux", "jacobian", "inverse", "guards",
+                          "stepper", "runner"}) {
+      const std::string n = c;
+      if ((n == "jacobian" && !model.jacobian) || (n == "inverse" && !model.inverse)) continue;
+      comps.push_back(n);
+    }
+    return via_disk<Generated>(key, digest, "BASE", "", std::move(comps), build,
+                               [&](const std::string& payload) { return load_unit(payload, model, stepper, digest); });
+  });
+}
+
+Registry<AnalysisGenerated>::Got obtain_analysis(const ir::ModelIR& model, const kernels::StepperInfo& stepper,
+                                                 ir::DType dtype, const kernels::AnalysisLayout& L,
+                                                 const core::JitOptions& opts) {
+  OrcEngine& engine = OrcEngine::instance();
+  const std::string sig = L.signature();
+  const cache::CacheKey key = make_unit_key(model, stepper, dtype, engine.info(), "ANALYSIS", sig, opts.cache_token);
+  const std::string digest = key.digest();
+  return analysis_registry().get(digest, [&]() -> Registry<AnalysisGenerated>::Got {
+    if (!opts.disk_cache) {
+      Registry<AnalysisGenerated>::Got g;
+      g.unit = std::make_shared<AnalysisGenerated>(generate_analysis_unit(model, stepper, L));
+      g.rec = {"ANALYSIS", sig, digest, "built", ""};
+      return g;
+    }
+    auto build = [&](std::optional<AnalysisGenerated>& out) -> std::string {
+      // Every module with this prefix is compiled from the same inputs (model hash, stepper, signature).
+      const std::string prefix = "dynlib:" + model.hash.hex() + ":" + stepper.name + ":analysis[" + sig + "]#";
+      CaptureScope scope(prefix);
+      out.emplace(generate_analysis_unit(model, stepper, L));
+      UnitPayload p;
+      if (!OrcEngine::take_object_prefix(prefix, p.parts["runner.o"])) throw CaptureFailed{};
+      p.parts["bitcode"] = out->bitcode;
+      return p.encode();
+    };
+    return via_disk<AnalysisGenerated>(
+        key, digest, "ANALYSIS", sig, {"runner_analysis"}, build,
+        [&](const std::string& payload) { return load_analysis(payload, model, stepper, digest); });
+  });
+}
+
+// The ANALYSIS runner of one observer spec, compiled as its own unit (shared across the process).
 class JitAnalysisRunner final : public kernels::AnalysisRunner {
  public:
-  JitAnalysisRunner(kernels::AnalysisLayout L, AnalysisGenerated gen) : L_(std::move(L)), gen_(std::move(gen)) {}
+  JitAnalysisRunner(kernels::AnalysisLayout L, std::shared_ptr<AnalysisGenerated> gen)
+      : L_(std::move(L)), gen_(std::move(gen)) {}
   const kernels::AnalysisLayout& layout() const override { return L_; }
-  void run(kernels::RunnerArgs& args) const override { gen_.runner(&args); }
+  void run(kernels::RunnerArgs& args) const override { gen_->runner(&args); }
   bool is_jitted() const override { return true; }
-  const std::string& bitcode() const { return gen_.bitcode; }
+  const std::string& bitcode() const { return gen_->bitcode; }
 
  private:
   kernels::AnalysisLayout L_;
-  AnalysisGenerated gen_;
+  std::shared_ptr<AnalysisGenerated> gen_;
 };
 
 class JitModel final : public core::JitCompiledModel {
  public:
-  JitModel(std::shared_ptr<const ir::ModelIR> m, const kernels::StepperInfo& s, ir::DType dtype, Generated gen)
-      : m_(std::move(m)), s_(&s), dtype_(dtype), layout_(kernels::compute_layout(*m_, s)), gen_(std::move(gen)) {}
+  JitModel(std::shared_ptr<const ir::ModelIR> m, const kernels::StepperInfo& s, ir::DType dtype,
+           const core::JitOptions& opts, Registry<Generated>::Got got)
+      : m_(std::move(m)),
+        s_(&s),
+        dtype_(dtype),
+        opts_(opts),
+        layout_(kernels::compute_layout(*m_, s)),
+        unit_(std::move(got.unit)),
+        gen_(*unit_),
+        records_{std::move(got.rec)} {}
 
   const ir::ModelIR& model() const override { return *m_; }
   const kernels::StepperInfo& stepper() const override { return *s_; }
@@ -73,9 +364,10 @@ class JitModel final : public core::JitCompiledModel {
     std::lock_guard<std::mutex> lock(analysis_mutex_);
     auto it = analysis_.find(key);
     if (it != analysis_.end()) return it->second;
-    auto gen = generate_analysis_unit(*m_, *s_, L);
-    auto r = std::make_shared<const JitAnalysisRunner>(std::move(L), std::move(gen));
+    auto got = obtain_analysis(*m_, *s_, dtype_, L, opts_);
+    auto r = std::make_shared<const JitAnalysisRunner>(std::move(L), std::move(got.unit));
     analysis_.emplace(key, r);
+    records_.push_back(std::move(got.rec));
     return r;
   }
 
@@ -129,6 +421,7 @@ class JitModel final : public core::JitCompiledModel {
 
   std::string model_info() const override {
     const auto& info = OrcEngine::instance().info();
+    const core::JitCacheRecord base = cache_records().front();
     std::ostringstream os;
     os << "model: " << model_label(*m_) << "\n"
        << "model_hash: " << m_->hash.hex() << "\n"
@@ -138,6 +431,8 @@ class JitModel final : public core::JitCompiledModel {
        << "stepper: " << s_->name << " (" << s_->time_control() << ", " << s_->scheme() << ")\n"
        << "dtype: " << ir::dtype_name(dtype_) << " (kernels compute in float64)\n"
        << "unit: " << gen_.unit_name << "\n"
+       << "cache: " << base.origin << (base.digest.empty() ? "" : " digest " + base.digest)
+       << (opts_.disk_cache ? " (disk_cache)" : " (memory only)") << "\n"
        << "llvm_version: " << info.llvm_version << "\n"
        << "target_triple: " << info.triple << "\n"
        << "cpu: " << info.cpu << "\n"
@@ -156,6 +451,15 @@ class JitModel final : public core::JitCompiledModel {
   }
 
   core::JitTimings timings() const override { return gen_.timings; }
+
+  std::string cache_origin() const override {
+    std::lock_guard<std::mutex> lock(analysis_mutex_);
+    return records_.front().origin;
+  }
+  std::vector<core::JitCacheRecord> cache_records() const override {
+    std::lock_guard<std::mutex> lock(analysis_mutex_);
+    return records_;
+  }
 
   void materialize_all() const override { (void)cold(); }
 
@@ -183,8 +487,11 @@ class JitModel final : public core::JitCompiledModel {
   std::shared_ptr<const ir::ModelIR> m_;
   const kernels::StepperInfo* s_;
   ir::DType dtype_;
+  core::JitOptions opts_;
   kernels::Layout layout_;
-  Generated gen_;
+  std::shared_ptr<Generated> unit_;  // shared with every JitModel of the same key in this process
+  Generated& gen_;
+  mutable std::vector<core::JitCacheRecord> records_;  // BASE first; guarded by analysis_mutex_
   mutable std::mutex text_mutex_, analysis_mutex_, cold_mutex_;
   mutable NativeFns cold_;
   mutable bool cold_ready_ = false;
@@ -226,8 +533,8 @@ extern "C" __attribute__((visibility("default"))) void dynlib_jit_create_v1(cons
       return;
     }
     core::JitOptions opts = req->options ? *req->options : core::JitOptions{};
-    auto gen = jit::generate_unit(*model, stepper, opts);
-    res->model = new jit::JitModel(model, stepper, req->dtype, std::move(gen));
+    auto got = jit::obtain_unit(*model, stepper, req->dtype, opts);
+    res->model = new jit::JitModel(model, stepper, req->dtype, opts, std::move(got));
     res->status = PluginStatus::ok;
   } catch (const JitError& e) {
     fail(PluginStatus::jit_error, e.what());
