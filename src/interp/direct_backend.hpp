@@ -59,6 +59,7 @@ struct DirectBackend {
   static double pow(double a, double b) { return std::pow(a, b); }
   static double log(double x) { return std::log(x); }
   static bool isfinite(double x) { return std::isfinite(x); }
+  static bool unroll(int) { return true; }  // state loops are plain C++ loops either way
   static double select(bool c, double a, double b) { return c ? a : b; }
   static std::int64_t iselect(bool c, std::int64_t a, std::int64_t b) { return c ? a : b; }
   static double to_val(std::int64_t x) { return static_cast<double>(x); }

@@ -303,6 +303,45 @@ void maybe_inject_fault(llvm::Module& mod, const std::string& component, const s
   if (auto* f = mod.getFunction(symbol)) llvm::BasicBlock::Create(mod.getContext(), "injected_fault", f);
 }
 
+// Expression nodes of a block of equations (a size measure for the inlining policy).
+std::size_t count_nodes(const ir::Node& n) {
+  std::size_t c = 1;
+  for (const auto& a : n.args)
+    if (a) c += count_nodes(*a);
+  return c;
+}
+std::size_t count_nodes(const std::vector<ir::Expr>& es) {
+  std::size_t c = 0;
+  for (const auto& e : es)
+    if (e) c += count_nodes(*e);
+  return c;
+}
+
+// Model functions are called from every kernel (rk4: 4 rhs calls per step). Small ones are always
+// inlined (the runner is then one function, as fast as hand-written code); above kInlineMaxNodes
+// expression nodes they stay out of line (noinline), so O3 and codegen see each equation once and
+// compile time stays about linear in model size (Lorenz-96 with 1000 states). Their output array
+// never overlaps an input (kernels always pass distinct workspace slices): `noalias` lets O3 keep
+// inputs in registers while the outputs are written. DYNLIB_JIT_INLINE_MAX overrides the budget.
+constexpr std::size_t kInlineMaxNodes = 2000;
+void set_inline_policy(llvm::Module& mod, const ir::ModelIR& model) {
+  std::size_t budget = kInlineMaxNodes;
+  if (const char* env = std::getenv("DYNLIB_JIT_INLINE_MAX")) budget = static_cast<std::size_t>(std::atoll(env));
+  for (const char* fn : {"rhs", "jacobian", "inverse", "update_aux"}) {
+    auto* f = mod.getFunction(fn);
+    if (f == nullptr) continue;
+    const std::string name(fn);
+    std::size_t size = 0;
+    if (name == "rhs") size = count_nodes(model.rhs);
+    else if (name == "inverse" && model.inverse) size = count_nodes(*model.inverse);
+    else if (name == "update_aux") size = count_nodes(model.aux_exprs);
+    else if (name == "jacobian" && model.jacobian)
+      for (const auto& row : *model.jacobian) size += count_nodes(row);
+    f->addFnAttr(size <= budget ? llvm::Attribute::AlwaysInline : llvm::Attribute::NoInline);
+    f->addParamAttr(name == "update_aux" ? 3 : 2, llvm::Attribute::NoAlias);
+  }
+}
+
 }  // namespace
 
 AnalysisGenerated generate_analysis_unit(const ir::ModelIR& model, const kernels::StepperInfo& stepper,
@@ -324,11 +363,7 @@ AnalysisGenerated generate_analysis_unit(const ir::ModelIR& model, const kernels
                    ") of model " + label + ": " + e.what());
   }
   maybe_inject_fault(*mod, "runner_analysis", "runner_analysis");
-  for (const char* fn : {"rhs", "jacobian", "inverse", "update_aux"})
-    if (auto* f = mod->getFunction(fn)) {
-      f->addFnAttr(llvm::Attribute::AlwaysInline);
-      f->addParamAttr(std::string(fn) == "update_aux" ? 3 : 2, llvm::Attribute::NoAlias);
-    }
+  set_inline_policy(*mod, model);
   out.timings.build_ir_ms = ms_since(t_start);
   auto t_verify = Clock::now();
   {
@@ -440,14 +475,7 @@ Generated generate_unit(const ir::ModelIR& model, const kernels::StepperInfo& st
     }
     for (const auto& sym : sp.symbols) maybe_inject_fault(*mod, name, sym);
   }
-  // The model functions are small and called from every kernel: always inline them.
-  // Their output array never overlaps an input (kernels always pass distinct workspace slices):
-  // `noalias` lets O3 keep inputs in registers while the outputs are written.
-  for (const char* fn : {"rhs", "jacobian", "inverse", "update_aux"})
-    if (auto* f = mod->getFunction(fn)) {
-      f->addFnAttr(llvm::Attribute::AlwaysInline);
-      f->addParamAttr(std::string(fn) == "update_aux" ? 3 : 2, llvm::Attribute::NoAlias);
-    }
+  set_inline_policy(*mod, model);
   out.timings.build_ir_ms = ms_since(t_start);
 
   // ---- verify (per component first, so the error names it) ----

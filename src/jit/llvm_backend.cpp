@@ -8,6 +8,7 @@
 #include <llvm/IR/MDBuilder.h>
 
 #include <cstdint>
+#include <cstdlib>
 #include <stdexcept>
 
 #include "dynlib/errors.hpp"
@@ -108,7 +109,9 @@ DYN_ICMP(!=, CreateICmpNE)
 // ---------------------------------------------------------------------------------------------
 // ModuleGen
 
-ModuleGen::ModuleGen(llvm::LLVMContext& c, llvm::Module& m, const ir::ModelIR& mdl) : ctx(c), mod(m), model(mdl) {}
+ModuleGen::ModuleGen(llvm::LLVMContext& c, llvm::Module& m, const ir::ModelIR& mdl) : ctx(c), mod(m), model(mdl) {
+  if (const char* env = std::getenv("DYNLIB_JIT_UNROLL_MAX")) unroll_max = std::atoi(env);
+}
 
 llvm::Function* ModuleGen::new_function(const std::string& name, llvm::FunctionType* ty) {
   if (mod.getFunction(name) != nullptr) throw std::logic_error("jit: function emitted twice: " + name);

@@ -137,6 +137,10 @@ class ModuleGen {
   llvm::LLVMContext& ctx;
   llvm::Module& mod;
   const ir::ModelIR& model;
+  // State-component loops (kernels::for_states) with n <= unroll_max are unrolled at
+  // code-generation time, longer ones are emitted as runtime loops (code size and O3 time linear in
+  // n). Default 32; DYNLIB_JIT_UNROLL_MAX overrides it (for measurements).
+  int unroll_max = 32;
 
   llvm::Type* f64() const { return llvm::Type::getDoubleTy(ctx); }
   llvm::Type* i64() const { return llvm::Type::getInt64Ty(ctx); }
@@ -235,6 +239,7 @@ class LlvmBackend {
   Val exp(Val x);
   Val log(Val x);
   Bool isfinite(Val x);
+  bool unroll(int n) const { return n <= g_.unroll_max; }
   Bool isnan(Val x);
   Val to_val(Int i) { return Val{this, ir_.CreateSIToFP(i.v, g_.f64())}; }
   Int to_int(Val x) { return Int{this, fptosi_x86(x.v)}; }

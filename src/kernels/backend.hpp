@@ -16,7 +16,11 @@
 //    loop index). Indexing yields an lvalue: `a[i] = v;` stores, using it as a value loads.
 //  * Mutable scalars that change inside control flow are `typename B::Var` / `typename B::IVar`, made
 //    with b.var(init) / b.ivar(init); assign with `=`, read with `v.get()` (or implicit conversion).
-//  * Loops over state components are plain C++ `for (int i = 0; i < n; ++i)`. Data-dependent control
+//  * Loops over state components are `for_states(b, n, [&](auto i) { ... })` (stepper_common.hpp):
+//    unrolled with a C++ int i when b.unroll(n) (DirectBackend: always; JIT: small n), otherwise a
+//    runtime loop with a B::Int i, so the body must accept both. Values carried across iterations
+//    live in a Var (`acc = acc.get() + x`). Plain C++ loops remain fine where n is tiny or the
+//    kernel is only used for small systems (implicit steppers, observers). Data-dependent control
 //    flow uses b.if_(cond, then[, else]), b.while_(cond_fn, body) and b.for_(lo, hi, body(Int)).
 //    Lambdas passed to them take no arguments (for_ passes the index) and return void.
 //  * There is no early return: a kernel that can fail keeps its status in an IVar and shapes its
@@ -35,6 +39,8 @@
 //  Bool    b.land, b.lor, b.lnot
 //  Var     b.var(Val) -> Var, v = Val, v.get(); IVar b.ivar(Int) -> IVar, v = Int, v.get()
 //  Arr     a[int] / a[Int] lvalues (load/store); b.offset(a, int) -> Arr (a + k); same for IArr
+//  size    b.unroll(int n) -> C++ bool (unroll state loops of length n at code generation?) -- optional:
+//          without it every state loop is unrolled (kernels::unroll_states)
 //  math    b.sqrt b.fabs b.fmin b.fmax b.pow b.isfinite(Val)->Bool b.select(Bool,Val,Val) b.iselect(Bool,Int,Int)
 //          b.log (libm log; used only by the observers of kernels/lyapunov.hpp, the ANALYSIS runner)
 //          b.to_val(Int) b.to_int(Val) (truncation)

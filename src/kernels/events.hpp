@@ -21,12 +21,22 @@ EvalCtx<B> make_ctx(const RunnerView<B>& a, typename B::Val t, typename B::Arr y
   return c;
 }
 
+// A state index as a B::Int: a code-generation time int (unrolled loop) or a runtime B::Int.
 template <class B>
-void set_nan(B& b, const RunnerView<B>& a, typename B::IVar& st, NanWhere where, int index, int event,
+typename B::Int as_int(B& b, int x) {
+  return b.ci(x);
+}
+template <class B>
+typename B::Int as_int(B&, typename B::Int x) {
+  return x;
+}
+
+template <class B, class I>
+void set_nan(B& b, const RunnerView<B>& a, typename B::IVar& st, NanWhere where, I index, int event,
              typename B::Val t) {
   st = b.ci(static_cast<std::int64_t>(Status::NAN_DETECTED));
   a.iio[kI_nan_where] = b.ci(static_cast<std::int64_t>(where));
-  a.iio[kI_nan_index] = b.ci(index);
+  a.iio[kI_nan_index] = as_int(b, index);
   a.iio[kI_nan_event] = b.ci(event);
   a.dio[kD_t_fail] = t;
 }
@@ -85,19 +95,33 @@ void run_events(B& b, const RunnerView<B>& a, bool post, typename B::Val t, type
   }
 }
 
-// update_aux (end-phase context, lag_shift 1): aux_values = aux(t, y); returns the stop flag (Bool var as IVar).
+// The aux values (end-phase context, lag_shift 1): aux_values = aux(t, y).
 template <class B>
-typename B::IVar update_aux(B& b, const RunnerView<B>& a, typename B::Val t, typename B::Arr y) {
+void update_aux_values(B& b, const RunnerView<B>& a, typename B::Val t, typename B::Arr y) {
   const auto& model = b.model();
   auto ctx = make_ctx(a, t, y, 1);
   for (std::size_t k = 0; k < model.aux_exprs.size(); ++k)
     a.aux_values[static_cast<int>(k)] = b.eval(model.aux_exprs[k], ctx);
+}
+
+// The stop condition (end-phase context): 1 if the model has one and it holds, else 0.
+template <class B>
+typename B::IVar eval_stop(B& b, const RunnerView<B>& a, typename B::Val t, typename B::Arr y) {
+  const auto& model = b.model();
   auto stop = b.ivar(b.ci(0));
   if (model.stop) {
+    auto ctx = make_ctx(a, t, y, 1);
     auto s = b.eval(model.stop, ctx);
     b.if_(s != b.c(0.0), [&] { stop = b.ci(1); });
   }
   return stop;
+}
+
+// update_aux (end-phase context, lag_shift 1): aux_values = aux(t, y); returns the stop flag (Bool var as IVar).
+template <class B>
+typename B::IVar update_aux(B& b, const RunnerView<B>& a, typename B::Val t, typename B::Arr y) {
+  update_aux_values(b, a, t, y);
+  return eval_stop(b, a, t, y);
 }
 
 // After a commit: head = (head+1) % depth; ring[off+head] = y[state].

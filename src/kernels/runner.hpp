@@ -49,6 +49,13 @@ void runner(B& b, const RunnerView<B>& a, const Stepper& stepper, const RunnerTr
   const int n = static_cast<int>(model.n_states());
   const int np = static_cast<int>(model.n_params());
   const bool aux_or_stop = !model.aux_exprs.empty() || static_cast<bool>(model.stop);
+  // Lazy aux (BASE variant, models without lags): aux are pure functions of the committed state, so
+  // instead of after every commit they are evaluated only where their values are read: before a
+  // record that stores aux, before the pre-phase events (which may change y_curr in place) and when
+  // the runner returns (aux_values is part of the session state). `aux_dirty` says that the last
+  // commit has not been evaluated yet; the values are the same as with the eager update. With lags
+  // the ring moves after the commit, and the ANALYSIS hooks may read aux: eager there.
+  const bool lazy_aux = !Hooks::enabled && model.lags.empty() && !model.aux_exprs.empty();
   bool has_pre = false, has_post = false;
   for (const auto& e : model.events) {
     if (e.phase == ir::Phase::start || e.phase == ir::Phase::both) has_pre = true;
@@ -85,9 +92,10 @@ void runner(B& b, const RunnerView<B>& a, const Stepper& stepper, const RunnerTr
 
   // ---- run start ----
   b.if_(Int(a.iio[kI_resume]) == b.ci(kResumeStart), [&] {
-    for (int k = 0; k < n; ++k)
+    for_states(b, n, [&](auto k) {
       b.if_(b.land(st.get() == RUN, b.lnot(b.isfinite(a.y_curr[k]))),
             [&] { set_nan(b, a, st, NanWhere::initial_state, k, -1, t.get()); });
+    });
     for (int k = 0; k < np; ++k)
       b.if_(b.land(st.get() == RUN, b.lnot(b.isfinite(a.params[k]))),
             [&] { set_nan(b, a, st, NanWhere::param, k, -1, t.get()); });
@@ -109,6 +117,15 @@ void runner(B& b, const RunnerView<B>& a, const Stepper& stepper, const RunnerTr
     });
   });
 
+  auto aux_dirty = b.ivar(b.ci(0));
+  auto flush_aux = [&](typename B::Bool when) {
+    if (!lazy_aux) return;
+    b.if_(b.land(when, aux_dirty.get() != b.ci(0)), [&] {
+      update_aux_values(b, a, t.get(), a.y_curr);
+      aux_dirty = b.ci(0);
+    });
+  };
+
   // ---- the loop ----
   b.while_([&] { return st.get() == RUN; }, [&] {
     auto more = step.get() < a.step_end;
@@ -129,7 +146,10 @@ void runner(B& b, const RunnerView<B>& a, const Stepper& stepper, const RunnerTr
         });
       }
       b.if_(st.get() == RUN, [&] {
-        if (has_pre) run_events(b, a, false, t.get(), a.y_curr, st, m, i.get(), step.get());
+        if (has_pre) {
+          flush_aux(b.ctrue());
+          run_events(b, a, false, t.get(), a.y_curr, st, m, i.get(), step.get());
+        }
         b.if_(st.get() == RUN, [&] {
           if constexpr (Hooks::enabled) {
             HookArgs<B> h;
@@ -165,24 +185,32 @@ void runner(B& b, const RunnerView<B>& a, const Stepper& stepper, const RunnerTr
               t_new = a.t_base + b.to_val(step.get() + b.ci(1) - a.step_base) * a.dt_nominal;
               if (!tr.is_map) t_new = b.select(last, a.t_end, t_new);
             }
-            for (int k = 0; k < n; ++k)
-              b.if_(b.land(st.get() == RUN, b.lnot(b.isfinite(a.y_prop[k]))),
-                    [&] { set_nan(b, a, st, NanWhere::proposed_state, k, -1, tc); });
-            b.if_(b.land(st.get() == RUN, b.lnot(b.isfinite(t_new))),
-                  [&] { set_nan(b, a, st, NanWhere::proposed_time, -1, -1, tc); });
-            b.if_(b.land(st.get() == RUN, b.lnot(b.isfinite(out.dt_next.get()))),
-                  [&] { set_nan(b, a, st, NanWhere::next_dt, -1, -1, tc); });
+            // NaN guards: one combined test on the hot path; the slow path finds the first culprit.
+            auto all_ok = b.land(b.land(all_finite(b, n, a.y_prop), b.isfinite(t_new)), b.isfinite(out.dt_next.get()));
+            b.if_(b.lnot(all_ok), [&] {
+              for_states(b, n, [&](auto k) {
+                b.if_(b.land(st.get() == RUN, b.lnot(b.isfinite(a.y_prop[k]))),
+                      [&] { set_nan(b, a, st, NanWhere::proposed_state, k, -1, tc); });
+              });
+              b.if_(b.land(st.get() == RUN, b.lnot(b.isfinite(t_new))),
+                    [&] { set_nan(b, a, st, NanWhere::proposed_time, -1, -1, tc); });
+              b.if_(b.land(st.get() == RUN, b.lnot(b.isfinite(out.dt_next.get()))),
+                    [&] { set_nan(b, a, st, NanWhere::next_dt, -1, -1, tc); });
+            });
             if (has_post) {
               b.if_(st.get() == RUN, [&] { run_events(b, a, true, t_new, a.y_prop, st, m, i.get(), step.get() + b.ci(1)); });
             }
             b.if_(st.get() == RUN, [&] {
-              for (int k = 0; k < n; ++k) {
+              for_states(b, n, [&](auto k) {
                 a.y_prev[k] = a.y_curr[k];
                 a.y_curr[k] = a.y_prop[k];
-              }
+              });
               step = step.get() + b.ci(1);
               auto stop = b.ivar(b.ci(0));
-              if (aux_or_stop) {
+              if (lazy_aux) {
+                aux_dirty = b.ci(1);
+                if (model.stop) stop = eval_stop(b, a, t_new, a.y_curr).get();
+              } else if (aux_or_stop) {
                 auto s2 = update_aux(b, a, t_new, a.y_curr);
                 stop = s2.get();
               }
@@ -217,6 +245,7 @@ void runner(B& b, const RunnerView<B>& a, const Stepper& stepper, const RunnerTr
               if (tr.adaptive && !tr.is_map) dt = out.dt_next.get();
               else dt = a.dt_nominal;
               b.if_(records, [&] {
+                flush_aux(a.n_rec_aux > b.ci(0));
                 write_record(b, a, i.get(), t.get(), a.y_curr, step.get());
                 i = i.get() + b.ci(1);
               });
@@ -236,6 +265,7 @@ void runner(B& b, const RunnerView<B>& a, const Stepper& stepper, const RunnerTr
     });
   });
 
+  flush_aux(b.ctrue());  // t is the time of the last commit here
   a.dio[kD_t] = t.get();
   a.dio[kD_dt] = dt.get();
   a.iio[kI_i] = i.get();

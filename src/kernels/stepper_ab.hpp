@@ -18,18 +18,18 @@ struct StepAB2 {
         [&] {
           // Heun: k1 -> f_prev, k2 -> f_next, then recompute f_curr at the new point.
           f_eval(b, c, t, y, f_prev);
-          for (int i = 0; i < n; ++i) y_stage[i] = y[i] + dt * f_prev[i];
+          for_states(b, n, [&](auto i) { y_stage[i] = y[i] + dt * f_prev[i]; });
           f_eval(b, c, t + dt, y_stage, f_next);
-          for (int i = 0; i < n; ++i) y_prop[i] = y[i] + dt / b.c(2.0) * (f_prev[i] + f_next[i]);
+          for_states(b, n, [&](auto i) { y_prop[i] = y[i] + dt / b.c(2.0) * (f_prev[i] + f_next[i]); });
           f_eval(b, c, t + dt, y_prop, f_curr);
         },
         [&] {
-          for (int i = 0; i < n; ++i) y_prop[i] = y[i] + dt * (b.c(1.5) * f_curr[i] - b.c(0.5) * f_prev[i]);
+          for_states(b, n, [&](auto i) { y_prop[i] = y[i] + dt * (b.c(1.5) * f_curr[i] - b.c(0.5) * f_prev[i]); });
           f_eval(b, c, t + dt, y_prop, f_next);
-          for (int i = 0; i < n; ++i) {
+          for_states(b, n, [&](auto i) {
             f_prev[i] = f_curr[i];
             f_curr[i] = f_next[i];
-          }
+          });
         });
     c.iws[0] = c.iws[0] + b.ci(1);
     fixed_step_out(b, o, t, dt);
@@ -46,33 +46,33 @@ struct StepAB3 {
          y_stage = b.offset(c.ws, 4 * n);
     auto idx = c.iws[0];
     auto rotate = [&] {
-      for (int i = 0; i < n; ++i) {
+      for_states(b, n, [&](auto i) {
         f_nm2[i] = f_nm1[i];
         f_nm1[i] = f_n[i];
         f_n[i] = f_next[i];
-      }
+      });
     };
     b.if_(
         idx == b.ci(0),
         [&] {
           f_eval(b, c, t, y, f_nm1);
-          for (int i = 0; i < n; ++i) y_stage[i] = y[i] + dt * f_nm1[i];
+          for_states(b, n, [&](auto i) { y_stage[i] = y[i] + dt * f_nm1[i]; });
           f_eval(b, c, t + dt, y_stage, f_next);
-          for (int i = 0; i < n; ++i) y_prop[i] = y[i] + dt / b.c(2.0) * (f_nm1[i] + f_next[i]);
+          for_states(b, n, [&](auto i) { y_prop[i] = y[i] + dt / b.c(2.0) * (f_nm1[i] + f_next[i]); });
           f_eval(b, c, t + dt, y_prop, f_n);
         },
         [&] {
           b.if_(
               idx == b.ci(1),
               [&] {
-                for (int i = 0; i < n; ++i) y_prop[i] = y[i] + dt * (b.c(1.5) * f_n[i] - b.c(0.5) * f_nm1[i]);
+                for_states(b, n, [&](auto i) { y_prop[i] = y[i] + dt * (b.c(1.5) * f_n[i] - b.c(0.5) * f_nm1[i]); });
                 f_eval(b, c, t + dt, y_prop, f_next);
                 rotate();
               },
               [&] {
-                for (int i = 0; i < n; ++i)
+                for_states(b, n, [&](auto i) {
                   y_prop[i] = y[i] + dt * (b.c(23.0 / 12.0) * f_n[i] - b.c(16.0 / 12.0) * f_nm1[i] +
-                                           b.c(5.0 / 12.0) * f_nm2[i]);
+                                           b.c(5.0 / 12.0) * f_nm2[i]); });
                 f_eval(b, c, t + dt, y_prop, f_next);
                 rotate();
               });

@@ -4,6 +4,7 @@
 // workspace (ctx.ws / ctx.iws). Fixed-step steppers set t_prop = t+dt, dt_next = dt, err = 0 and do
 // not NaN-check (the runner does).
 #pragma once
+#include <concepts>
 #include <cstdint>
 
 #include "dynlib/status.hpp"
@@ -44,25 +45,50 @@ void f_eval(B& b, const StepCtx<B>& c, typename B::Val t, typename B::Arr y, typ
   b.rhs(t, y, out, c.params, c.lag_ring, c.lag_head);
 }
 
+// A loop over the n state components: unrolled at code-generation time (f gets a C++ int) when the
+// backend says so for this n (b.unroll(n): always for DirectBackend, n <= a threshold for the JIT),
+// otherwise a runtime loop (f gets a B::Int). Either way the same operations run in the same order,
+// so results are identical; only the code size differs. f must work with both index types.
+// b.unroll is optional in the concept: a backend without it unrolls every state loop.
+template <class B>
+bool unroll_states(B& b, int n) {
+  if constexpr (requires { { b.unroll(n) } -> std::convertible_to<bool>; }) return b.unroll(n);
+  else return true;
+}
+
+template <class B, class F>
+void for_states(B& b, int n, F&& f) {
+  if (unroll_states(b, n)) {
+    for (int i = 0; i < n; ++i) f(i);
+  } else {
+    b.for_(b.ci(0), b.ci(n), [&](typename B::Int i) { f(i); });
+  }
+}
+
 // All entries finite?
 template <class B>
 typename B::Bool all_finite(B& b, int n, typename B::Arr v) {
-  auto ok = b.ctrue();
-  for (int i = 0; i < n; ++i) ok = b.land(ok, b.isfinite(v[i]));
-  return ok;
+  if (unroll_states(b, n)) {
+    auto ok = b.ctrue();
+    for (int i = 0; i < n; ++i) ok = b.land(ok, b.isfinite(v[i]));
+    return ok;
+  }
+  auto ok = b.ivar(b.ci(1));
+  b.for_(b.ci(0), b.ci(n), [&](typename B::Int i) { ok = b.iselect(b.isfinite(v[i]), ok.get(), b.ci(0)); });
+  return ok.get() != b.ci(0);
 }
 
-// sqrt(mean((d_i / (atol + rtol*max(|a_i|,|c_i|)))^2)) with d = x - z.
+// sqrt(mean((d_i / (atol + rtol*max(|a_i|,|c_i|)))^2)) with d = x - z (summed in index order).
 template <class B>
 typename B::Val wrms_diff(B& b, int n, typename B::Arr x, typename B::Arr z, typename B::Arr a,
                           typename B::Arr c2, typename B::Val atol, typename B::Val rtol) {
-  auto acc = b.c(0.0);
-  for (int i = 0; i < n; ++i) {
+  auto acc = b.var(b.c(0.0));
+  for_states(b, n, [&](auto i) {
     auto sc = atol + rtol * b.fmax(b.fabs(a[i]), b.fabs(c2[i]));
     auto q = (x[i] - z[i]) / sc;
-    acc = acc + q * q;
-  }
-  return b.sqrt(acc / b.c(static_cast<double>(n > 0 ? n : 1)));
+    acc = acc.get() + q * q;
+  });
+  return b.sqrt(acc.get() / b.c(static_cast<double>(n > 0 ? n : 1)));
 }
 
 // Fixed-step bookkeeping.

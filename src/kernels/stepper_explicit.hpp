@@ -12,7 +12,7 @@ struct StepMap {
     const int n = c.n;
     auto y_next = c.ws;
     f_eval(b, c, t, y, y_next);
-    for (int i = 0; i < n; ++i) y_prop[i] = y_next[i];
+    for_states(b, n, [&](auto i) { y_prop[i] = y_next[i]; });
     fixed_step_out(b, o, t, dt);
   }
 };
@@ -25,7 +25,7 @@ struct StepEuler {
     const int n = c.n;
     auto dy = c.ws;
     f_eval(b, c, t, y, dy);
-    for (int i = 0; i < n; ++i) y_prop[i] = y[i] + dt * dy[i];
+    for_states(b, n, [&](auto i) { y_prop[i] = y[i] + dt * dy[i]; });
     fixed_step_out(b, o, t, dt);
   }
 };
@@ -39,9 +39,9 @@ struct StepRK2 {
     const int n = c.n;
     auto y_stage = c.ws, k1 = b.offset(c.ws, n), k2 = b.offset(c.ws, 2 * n);
     f_eval(b, c, t, y, k1);
-    for (int i = 0; i < n; ++i) y_stage[i] = y[i] + b.c(0.5) * dt * k1[i];
+    for_states(b, n, [&](auto i) { y_stage[i] = y[i] + b.c(0.5) * dt * k1[i]; });
     f_eval(b, c, t + b.c(0.5) * dt, y_stage, k2);
-    for (int i = 0; i < n; ++i) y_prop[i] = y[i] + dt * k2[i];
+    for_states(b, n, [&](auto i) { y_prop[i] = y[i] + dt * k2[i]; });
     fixed_step_out(b, o, t, dt);
   }
 };
@@ -57,15 +57,15 @@ struct StepRK4 {
          k4 = b.offset(c.ws, 4 * n);
     auto half = b.c(0.5);
     f_eval(b, c, t, y, k1);
-    for (int i = 0; i < n; ++i) y_stage[i] = y[i] + half * dt * k1[i];
+    for_states(b, n, [&](auto i) { y_stage[i] = y[i] + half * dt * k1[i]; });
     f_eval(b, c, t + half * dt, y_stage, k2);
-    for (int i = 0; i < n; ++i) y_stage[i] = y[i] + half * dt * k2[i];
+    for_states(b, n, [&](auto i) { y_stage[i] = y[i] + half * dt * k2[i]; });
     f_eval(b, c, t + half * dt, y_stage, k3);
-    for (int i = 0; i < n; ++i) y_stage[i] = y[i] + dt * k3[i];
+    for_states(b, n, [&](auto i) { y_stage[i] = y[i] + dt * k3[i]; });
     f_eval(b, c, t + dt, y_stage, k4);
     auto two = b.c(2.0);
-    for (int i = 0; i < n; ++i)
-      y_prop[i] = y[i] + (dt / b.c(6.0)) * (k1[i] + two * k2[i] + two * k3[i] + k4[i]);
+    for_states(b, n, [&](auto i) {
+      y_prop[i] = y[i] + (dt / b.c(6.0)) * (k1[i] + two * k2[i] + two * k3[i] + k4[i]); });
     fixed_step_out(b, o, t, dt);
   }
 };

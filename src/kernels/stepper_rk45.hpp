@@ -48,37 +48,37 @@ struct StepRK45 {
     b.while_([&] { return b.land(done.get() == b.ci(0), tries.get() < ntries); }, [&] {
       tries = tries.get() + b.ci(1);
       auto hh = h.get();
-      for (int i = 0; i < n; ++i) y_stage[i] = y[i] + hh * (b.c(a21) * k[1][i]);
+      for_states(b, n, [&](auto i) { y_stage[i] = y[i] + hh * (b.c(a21) * k[1][i]); });
       f_eval(b, c, t + b.c(c2) * hh, y_stage, k[2]);
-      for (int i = 0; i < n; ++i) y_stage[i] = y[i] + hh * (b.c(a31) * k[1][i] + b.c(a32) * k[2][i]);
+      for_states(b, n, [&](auto i) { y_stage[i] = y[i] + hh * (b.c(a31) * k[1][i] + b.c(a32) * k[2][i]); });
       f_eval(b, c, t + b.c(c3) * hh, y_stage, k[3]);
-      for (int i = 0; i < n; ++i)
-        y_stage[i] = y[i] + hh * (b.c(a41) * k[1][i] + b.c(a42) * k[2][i] + b.c(a43) * k[3][i]);
+      for_states(b, n, [&](auto i) {
+        y_stage[i] = y[i] + hh * (b.c(a41) * k[1][i] + b.c(a42) * k[2][i] + b.c(a43) * k[3][i]); });
       f_eval(b, c, t + b.c(c4) * hh, y_stage, k[4]);
-      for (int i = 0; i < n; ++i)
+      for_states(b, n, [&](auto i) {
         y_stage[i] =
-            y[i] + hh * (b.c(a51) * k[1][i] + b.c(a52) * k[2][i] + b.c(a53) * k[3][i] + b.c(a54) * k[4][i]);
+            y[i] + hh * (b.c(a51) * k[1][i] + b.c(a52) * k[2][i] + b.c(a53) * k[3][i] + b.c(a54) * k[4][i]); });
       f_eval(b, c, t + b.c(c5) * hh, y_stage, k[5]);
-      for (int i = 0; i < n; ++i)
+      for_states(b, n, [&](auto i) {
         y_stage[i] = y[i] + hh * (b.c(a61) * k[1][i] + b.c(a62) * k[2][i] + b.c(a63) * k[3][i] +
-                                  b.c(a64) * k[4][i] + b.c(a65) * k[5][i]);
+                                  b.c(a64) * k[4][i] + b.c(a65) * k[5][i]); });
       f_eval(b, c, t + hh, y_stage, k[6]);
-      for (int i = 0; i < n; ++i)
+      for_states(b, n, [&](auto i) {
         y5[i] = y[i] + hh * (b.c(b1) * k[1][i] + b.c(b3) * k[3][i] + b.c(b4) * k[4][i] + b.c(b5) * k[5][i] +
-                             b.c(b6) * k[6][i]);
+                             b.c(b6) * k[6][i]); });
       f_eval(b, c, t + hh, y5, k[7]);
-      auto acc = b.c(0.0);
+      auto acc = b.var(b.c(0.0));
       auto finite = b.ctrue();
       for (int j = 2; j <= 7; ++j) finite = b.land(finite, all_finite(b, n, k[j]));
       finite = b.land(finite, all_finite(b, n, y5));
-      for (int i = 0; i < n; ++i) {
+      for_states(b, n, [&](auto i) {
         auto ei = hh * b.fabs(b.c(e1) * k[1][i] + b.c(e3) * k[3][i] + b.c(e4) * k[4][i] + b.c(e5) * k[5][i] +
                               b.c(e6) * k[6][i] - b.c(s7) * k[7][i]);
         auto sc = atol + rtol * b.fmax(b.fabs(y[i]), b.fabs(y5[i]));
         auto q = ei / sc;
-        acc = acc + q * q;
-      }
-      auto err = b.sqrt(acc / b.c(static_cast<double>(n > 0 ? n : 1)));
+        acc = acc.get() + q * q;
+      });
+      auto err = b.sqrt(acc.get() / b.c(static_cast<double>(n > 0 ? n : 1)));
       o.err = err;
       finite = b.land(finite, b.isfinite(err));
       b.if_(
