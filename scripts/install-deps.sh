@@ -14,7 +14,7 @@ for a in "$@"; do
 done
 pkgs=(build-essential cmake pkg-config ccache git
       libtomlplusplus-dev libfmt-dev libxxhash-dev catch2
-      clang-14 libclang-rt-14-dev)
+      clang-19 libclang-rt-19-dev)
 [ "$want_llvm" = 1 ] && pkgs+=(llvm-19-dev)
 [ "$want_bench" = 1 ] && pkgs+=(libbenchmark-dev libboost-dev)
 missing=()

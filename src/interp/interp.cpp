@@ -38,42 +38,9 @@ class InterpretedAnalysisRunner final : public AnalysisRunner {
 
 class InterpretedModel final : public CompiledModel {
  public:
-  InterpretedModel(std::shared_ptr<const ir::ModelIR> m, const StepperInfo& s)
-      : m_(std::move(m)), s_(&s), prog_(*m_) {
-    L_ = compute_layout(*m_, *s_);
-    const auto& M = *m_;
-    rhs_e_ = prog_.add_block(M.rhs);
-    if (M.jacobian) {
-      std::vector<ir::Expr> flat;
-      for (const auto& row : *M.jacobian)
-        for (const auto& e : row) flat.push_back(e);
-      jac_e_ = prog_.add_block(flat);
-    }
-    if (M.inverse) inv_e_ = prog_.add_block(*M.inverse);
-    aux_e_ = prog_.add_block(M.aux_exprs);
-    for (const auto& e : M.aux_exprs) prog_.add_expr(e);
-    for (const auto& ev : M.events) {
-      prog_.add_expr(ev.cond);
-      for (const auto& a : ev.actions) prog_.add_expr(a.value);
-    }
-    if (M.stop) prog_.add_expr(M.stop);
-    // The symbolic Jacobian (when the model has none of its own), for the observers' b.eval.
-    if (!M.jacobian && M.derived_jacobian)
-      for (const auto& row : *M.derived_jacobian)
-        for (const auto& e : row) prog_.add_expr(e);
-    traits_.is_map = s.kind == ir::Kind::map;
-    traits_.adaptive = s.adaptive;
-    traits_.max_events_per_step = L_.max_events_per_step;
-    run_ = with_stepper(s.id, [](auto st) -> RunFn {
-      using S = decltype(st);
-      return [](const InterpretedModel& self, RunnerArgs& a) { self.run_with<S>(a, NoHooks{}); };
-    });
-    run_analysis_ = with_stepper(s.id, [](auto st) -> RunAnalysisFn {
-      using S = decltype(st);
-      return [](const InterpretedModel& self, RunnerArgs& a, const AnalysisHooks& h) { self.run_with<S>(a, h); };
-    });
-    defaults_ = s.default_config(M.sim);
-  }
+  // Defined after the class so that run_with<S> is complete where the runner lambdas name it
+  // (clang does not emit the instantiations otherwise).
+  InterpretedModel(std::shared_ptr<const ir::ModelIR> m, const StepperInfo& s);
 
   const ir::ModelIR& model() const override { return *m_; }
   const StepperInfo& stepper() const override { return *s_; }
@@ -208,6 +175,43 @@ class InterpretedModel final : public CompiledModel {
   RunAnalysisFn run_analysis_ = nullptr;
   std::vector<double> defaults_;
 };
+
+InterpretedModel::InterpretedModel(std::shared_ptr<const ir::ModelIR> m, const StepperInfo& s)
+    : m_(std::move(m)), s_(&s), prog_(*m_) {
+  L_ = compute_layout(*m_, *s_);
+  const auto& M = *m_;
+  rhs_e_ = prog_.add_block(M.rhs);
+  if (M.jacobian) {
+    std::vector<ir::Expr> flat;
+    for (const auto& row : *M.jacobian)
+      for (const auto& e : row) flat.push_back(e);
+    jac_e_ = prog_.add_block(flat);
+  }
+  if (M.inverse) inv_e_ = prog_.add_block(*M.inverse);
+  aux_e_ = prog_.add_block(M.aux_exprs);
+  for (const auto& e : M.aux_exprs) prog_.add_expr(e);
+  for (const auto& ev : M.events) {
+    prog_.add_expr(ev.cond);
+    for (const auto& a : ev.actions) prog_.add_expr(a.value);
+  }
+  if (M.stop) prog_.add_expr(M.stop);
+  // The symbolic Jacobian (when the model has none of its own), for the observers' b.eval.
+  if (!M.jacobian && M.derived_jacobian)
+    for (const auto& row : *M.derived_jacobian)
+      for (const auto& e : row) prog_.add_expr(e);
+  traits_.is_map = s.kind == ir::Kind::map;
+  traits_.adaptive = s.adaptive;
+  traits_.max_events_per_step = L_.max_events_per_step;
+  run_ = with_stepper(s.id, [](auto st) -> RunFn {
+    using S = decltype(st);
+    return [](const InterpretedModel& self, RunnerArgs& a) { self.run_with<S>(a, NoHooks{}); };
+  });
+  run_analysis_ = with_stepper(s.id, [](auto st) -> RunAnalysisFn {
+    using S = decltype(st);
+    return [](const InterpretedModel& self, RunnerArgs& a, const AnalysisHooks& h) { self.run_with<S>(a, h); };
+  });
+  defaults_ = s.default_config(M.sim);
+}
 
 void InterpretedAnalysisRunner::run(RunnerArgs& a) const {
   AnalysisHooks h;

@@ -1,6 +1,6 @@
 # cmake -P script run by CTest: builds the loader with clang + libFuzzer + ASan/UBSan in its own tree,
 # then fuzzes inline model text for FUZZ_SECONDS, seeded with every model file in the repository.
-find_program(CLANGXX NAMES clang++-19 clang++-14 clang++ REQUIRED)
+find_program(CLANGXX NAMES clang++-19 clang++ REQUIRED)
 set(build ${WORK_DIR}/build)
 execute_process(COMMAND ${CMAKE_COMMAND} -S ${SOURCE_DIR} -B ${build} -DCMAKE_CXX_COMPILER=${CLANGXX}
     -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDYNLIB_WITH_LLVM=OFF -DDYNLIB_BUILD_TESTS=OFF
