@@ -126,6 +126,9 @@ void runner(B& b, const RunnerView<B>& a, const Stepper& stepper, const RunnerTr
     });
   };
 
+  // Record phase: rphase == (step + 1) % ri_safe, kept incrementally (no integer division per step).
+  auto rphase = b.ivar((step.get() + b.ci(1)) % ri_safe);
+
   // ---- the loop ----
   b.while_([&] { return st.get() == RUN; }, [&] {
     auto more = step.get() < a.step_end;
@@ -134,7 +137,7 @@ void runner(B& b, const RunnerView<B>& a, const Stepper& stepper, const RunnerTr
       else more = b.land(more, step.get() - a.step_base < n_total);
     }
     b.if_(b.lnot(more), [&] { st = S(Status::DONE); }, [&] {
-      auto records = b.land(ri > b.ci(0), (step.get() + b.ci(1)) % ri_safe == b.ci(0));
+      auto records = b.land(ri > b.ci(0), rphase.get() == b.ci(0));
       b.if_(b.land(records, i.get() >= a.cap_rec), [&] {
         st = S(Status::GROW_REC);
         a.iio[kI_need_rec] = i.get() + b.ci(1);
@@ -206,6 +209,8 @@ void runner(B& b, const RunnerView<B>& a, const Stepper& stepper, const RunnerTr
                 a.y_curr[k] = a.y_prop[k];
               });
               step = step.get() + b.ci(1);
+              auto rp1 = rphase.get() + b.ci(1);
+              rphase = b.iselect(rp1 == ri_safe, b.ci(0), rp1);
               auto stop = b.ivar(b.ci(0));
               if (lazy_aux) {
                 aux_dirty = b.ci(1);

@@ -46,7 +46,7 @@ void f_eval(B& b, const StepCtx<B>& c, typename B::Val t, typename B::Arr y, typ
 }
 
 // A loop over the n state components: unrolled at code-generation time (f gets a C++ int) when the
-// backend says so for this n (b.unroll(n): always for DirectBackend, n <= a threshold for the JIT),
+// backend says so for this n (b.unroll(n): always for DirectBackend, n <= 64 for the JIT),
 // otherwise a runtime loop (f gets a B::Int). Either way the same operations run in the same order,
 // so results are identical; only the code size differs. f must work with both index types.
 // b.unroll is optional in the concept: a backend without it unrolls every state loop.
