@@ -16,14 +16,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "core/jit_loader.hpp"
-
 namespace {
 
 int child(int index) {
   // Load the JIT component first: its one-time cost (dlopen of libLLVM) is not part of setup().
   const auto tl = std::chrono::steady_clock::now();
-  if (!dynlib::core::jit_available()) {
+  if (!dynlib::jit_available()) {
     std::printf("the JIT component is not available (build with -DDYNLIB_WITH_LLVM=ON)\n");
     return 0;
   }
@@ -31,8 +29,7 @@ int child(int index) {
   const auto t0 = std::chrono::steady_clock::now();
   auto sim = dynlib::setup("builtin://ode/lorenz", {.stepper = "rk4", .jit = true, .disk_cache = true});
   const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-  const auto& jm = dynamic_cast<const dynlib::core::JitCompiledModel&>(sim.model().compiled());
-  const std::string origin = jm.cache_origin();
+  const std::string origin = sim.model().cache_origin();
   std::printf("process %d: setup() took %.2f ms: %s (JIT component load %.1f ms)\n", index, ms,
               origin == "built" ? "compiled and stored" : origin == "disk" ? "loaded from disk" : "reused in memory",
               load_ms);

@@ -36,6 +36,9 @@ class FullModel {
   std::string source(std::string_view component) const;    // LLVM IR text when jitted, "" otherwise
   // Writes <component>.ll for every jitted component plus model_info.txt; returns {name: path}.
   std::map<std::string, std::filesystem::path> export_sources(const std::filesystem::path& dir) const;
+  // Where the compiled code came from: "built" (compiled now), "disk" (disk cache), "memory" (already
+  // compiled in this process); "" when jit=false.
+  std::string cache_origin() const;
 
   // Internal: the compiled kernels (src/kernels/compiled_model.hpp).
   kernels::CompiledModel& compiled() const noexcept { return *compiled_; }
@@ -53,6 +56,8 @@ using FullModelPtr = std::shared_ptr<const FullModel>;
 // Load (URI/path/"inline: ...") and compile. Throws ModelLoadError..., UnknownStepperError (naming the
 // valid steppers), StepperKindMismatchError, JITUnavailableError.
 FullModelPtr build(std::string_view uri, const BuildOptions& options = {});
+// True if the JIT component can be loaded (this loads it, and with it libLLVM). Never throws.
+bool jit_available() noexcept;
 FullModelPtr build(ModelPtr model, const BuildOptions& options = {});
 
 }  // namespace dynlib

@@ -20,6 +20,7 @@ struct BuildOptions {
   bool disk_cache = false;          // with jit: persist object code under the cache root
   std::string dtype{};                // "" = the model's dtype ("float64", "float32", "int64")
   std::vector<std::string> mods{};    // mod URIs applied in order
+  std::string cache_token{};          // with jit: any change makes new cache entries (manual invalidation)
 };
 
 // Every field is optional: unset means "Sim::config() default, then the model's [sim], then built-in".

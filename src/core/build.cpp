@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "core/jit_bridge.hpp"
+#include "core/jit_loader.hpp"
 #include "interp/interp.hpp"
 #include "kernels/compiled_model.hpp"
 #include "kernels/stepper_registry.hpp"
@@ -81,6 +82,10 @@ std::string FullModel::source(std::string_view component) const {
   if (!options_.jit) return {};
   return detail::jit_source(*compiled_, component);
 }
+
+bool jit_available() noexcept { return core::jit_available(); }
+
+std::string FullModel::cache_origin() const { return detail::jit_cache_origin(*compiled_); }
 
 std::map<std::string, std::filesystem::path> FullModel::export_sources(const std::filesystem::path& dir) const {
   if (options_.jit) {

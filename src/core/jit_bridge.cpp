@@ -12,6 +12,7 @@ std::shared_ptr<kernels::CompiledModel> make_jitted(const ModelPtr& model, const
                                                     ir::DType dtype, const BuildOptions& options) {
   core::JitOptions jo;
   jo.disk_cache = options.disk_cache;
+  jo.cache_token = options.cache_token;
   return core::jit_compile(model, stepper, dtype, jo);
 }
 
@@ -28,6 +29,11 @@ std::string jit_signature(const kernels::CompiledModel& cm, std::string_view com
 std::map<std::string, std::filesystem::path> jit_export(const kernels::CompiledModel& cm, const std::filesystem::path& dir) {
   const auto* j = dynamic_cast<const core::JitCompiledModel*>(&cm);
   return j ? j->export_sources(dir) : std::map<std::string, std::filesystem::path>{};
+}
+
+std::string jit_cache_origin(const kernels::CompiledModel& cm) {
+  const auto* j = dynamic_cast<const core::JitCompiledModel*>(&cm);
+  return j ? j->cache_origin() : std::string();
 }
 
 }  // namespace dynlib::detail

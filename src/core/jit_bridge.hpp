@@ -19,5 +19,6 @@ std::shared_ptr<kernels::CompiledModel> make_jitted(const ModelPtr& model, const
 std::string jit_source(const kernels::CompiledModel& cm, std::string_view component);
 std::string jit_signature(const kernels::CompiledModel& cm, std::string_view component);
 std::map<std::string, std::filesystem::path> jit_export(const kernels::CompiledModel& cm, const std::filesystem::path& dir);
+std::string jit_cache_origin(const kernels::CompiledModel& cm);
 
 }  // namespace dynlib::detail

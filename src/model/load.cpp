@@ -10,7 +10,11 @@
 #include <filesystem>
 #include <fstream>
 #include <cctype>
+#include <cstdlib>
+#include <mutex>
+#include <optional>
 #include <sstream>
+#include <unordered_map>
 
 #include "model/lower.hpp"
 
@@ -246,9 +250,60 @@ ModSpec load_mod(std::string_view uri, const Config* cfg) {
 
 namespace dynlib {
 
+namespace {
+
+// Loaded models are immutable, so a repeated load of the same text is served from memory (a second
+// setup() of one model then costs no parsing). Only sources whose identity is cheap to check are
+// cached: inline text and builtin:// URIs (together with the environment that can redirect them),
+// and plain files keyed by path, size and modification time. Everything else is loaded afresh.
+std::optional<std::string> load_cache_key(std::string_view uri, const LoadOptions& options) {
+  std::string key(uri);
+  for (const auto& m : options.mods) {
+    if (m.rfind("inline:", 0) != 0) return std::nullopt;  // mod files may change: no caching
+    key += '\x1f';
+    key += m;
+  }
+  for (const char* var : {"DYN_MODEL_PATH", "DYNLIB_CONFIG", "HOME", "XDG_CONFIG_HOME"}) {
+    const char* v = std::getenv(var);
+    key += '\x1e';
+    key += v ? v : "";
+  }
+  const std::string t = model::trim(uri);
+  if (t.rfind("inline:", 0) == 0 || t.rfind("builtin://", 0) == 0) return key;
+  std::error_code ec;
+  const fs::path p(t);
+  if (t.find('#') != std::string::npos || !p.is_absolute() || !fs::is_regular_file(p, ec)) return std::nullopt;
+  const auto size = fs::file_size(p, ec);
+  if (ec) return std::nullopt;
+  const auto mtime = fs::last_write_time(p, ec);
+  if (ec) return std::nullopt;
+  key += '\x1d' + std::to_string(size) + ':' + std::to_string(mtime.time_since_epoch().count());
+  return key;
+}
+
+std::mutex g_load_cache_mutex;
+std::unordered_map<std::string, ModelPtr>& load_cache() {
+  static std::unordered_map<std::string, ModelPtr> cache;
+  return cache;
+}
+constexpr std::size_t kLoadCacheMax = 256;
+
+}  // namespace
+
 ModelPtr load_model(std::string_view uri, const LoadOptions& options) {
+  const auto key = load_cache_key(uri, options);
+  if (key) {
+    std::lock_guard<std::mutex> lock(g_load_cache_mutex);
+    if (auto it = load_cache().find(*key); it != load_cache().end()) return it->second;
+  }
   model::ModelSpec spec = model::load_model_spec(uri, options);
-  return std::make_shared<const ir::ModelIR>(model::lower_model(spec));
+  auto loaded = std::make_shared<const ir::ModelIR>(model::lower_model(spec));
+  if (key) {
+    std::lock_guard<std::mutex> lock(g_load_cache_mutex);
+    if (load_cache().size() >= kLoadCacheMax) load_cache().clear();
+    load_cache().emplace(*key, loaded);
+  }
+  return loaded;
 }
 
 }  // namespace dynlib
