@@ -181,9 +181,10 @@ InterpretedModel::InterpretedModel(std::shared_ptr<const ir::ModelIR> m, const S
   L_ = compute_layout(*m_, *s_);
   const auto& M = *m_;
   rhs_e_ = prog_.add_block(M.rhs);
-  if (M.jacobian) {
+  // The exact Jacobian: the model's [equations.jacobian], else the symbolic one (ir.hpp exact_jacobian()).
+  if (const auto* ej = M.exact_jacobian()) {
     std::vector<ir::Expr> flat;
-    for (const auto& row : *M.jacobian)
+    for (const auto& row : *ej)
       for (const auto& e : row) flat.push_back(e);
     jac_e_ = prog_.add_block(flat);
   }
@@ -195,10 +196,6 @@ InterpretedModel::InterpretedModel(std::shared_ptr<const ir::ModelIR> m, const S
     for (const auto& a : ev.actions) prog_.add_expr(a.value);
   }
   if (M.stop) prog_.add_expr(M.stop);
-  // The symbolic Jacobian (when the model has none of its own), for the observers' b.eval.
-  if (!M.jacobian && M.derived_jacobian)
-    for (const auto& row : *M.derived_jacobian)
-      for (const auto& e : row) prog_.add_expr(e);
   traits_.is_map = s.kind == ir::Kind::map;
   traits_.adaptive = s.adaptive;
   traits_.max_events_per_step = L_.max_events_per_step;
