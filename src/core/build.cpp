@@ -44,7 +44,7 @@ std::vector<std::string> FullModel::components() const {
   std::vector<std::string> out;
   for (const char* c : kComponents) {
     std::string_view sv(c);
-    if (sv == "jacobian" && !model_->jacobian) continue;
+    if (sv == "jacobian" && !model_->exact_jacobian()) continue;
     if (sv == "inverse" && !model_->inverse) continue;
     out.emplace_back(c);
   }

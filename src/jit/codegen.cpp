@@ -335,8 +335,8 @@ void set_inline_policy(llvm::Module& mod, const ir::ModelIR& model) {
     if (name == "rhs") size = count_nodes(model.rhs);
     else if (name == "inverse" && model.inverse) size = count_nodes(*model.inverse);
     else if (name == "update_aux") size = count_nodes(model.aux_exprs);
-    else if (name == "jacobian" && model.jacobian)
-      for (const auto& row : *model.jacobian) size += count_nodes(row);
+    else if (name == "jacobian" && model.exact_jacobian())
+      for (const auto& row : *model.exact_jacobian()) size += count_nodes(row);
     f->addFnAttr(size <= budget ? llvm::Attribute::AlwaysInline : llvm::Attribute::NoInline);
     f->addParamAttr(name == "update_aux" ? 3 : 2, llvm::Attribute::NoAlias);
   }
@@ -442,7 +442,7 @@ Generated generate_unit(const ir::ModelIR& model, const kernels::StepperInfo& st
   specs.push_back({"update_aux", "aux", {"update_aux"},
                    "void update_aux(double t, const double* y, const double* params, double* aux_out, "
                    "const double* lag_ring, const int64_t* lag_head)"});
-  if (model.jacobian) specs.push_back({"jacobian", "jacobian", {"jacobian"}, fmt_sig(kSigBlock, "jacobian")});
+  if (model.exact_jacobian()) specs.push_back({"jacobian", "jacobian", {"jacobian"}, fmt_sig(kSigBlock, "jacobian")});
   if (model.inverse) specs.push_back({"inverse", "inverse", {"inverse"}, fmt_sig(kSigBlock, "inverse")});
   specs.push_back({"guards", "guards", {"allfinite"}, "int64_t allfinite(const double* v, int64_t n)"});
   specs.push_back({"stepper", "stepper", {"stepper"},
@@ -556,7 +556,7 @@ Generated generate_unit(const ir::ModelIR& model, const kernels::StepperInfo& st
     auto& F = out.fns;
     F.rhs = reinterpret_cast<NativeFns::BlockFn>(u.lookup("rhs"));
     F.update_aux = reinterpret_cast<NativeFns::AuxFn>(u.lookup("update_aux"));
-    if (model.jacobian) F.jacobian = reinterpret_cast<NativeFns::BlockFn>(u.lookup("jacobian"));
+    if (model.exact_jacobian()) F.jacobian = reinterpret_cast<NativeFns::BlockFn>(u.lookup("jacobian"));
     if (model.inverse) F.inverse = reinterpret_cast<NativeFns::BlockFn>(u.lookup("inverse"));
     F.runner = reinterpret_cast<NativeFns::RunnerFn>(u.lookup("runner"));
   } catch (const JitError& e) {

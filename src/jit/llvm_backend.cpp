@@ -152,11 +152,12 @@ llvm::Function* ModuleGen::inverse_fn() {
   return inverse_;
 }
 llvm::Function* ModuleGen::jacobian_fn() {
-  if (!model.jacobian) return nullptr;
+  const auto* ej = model.exact_jacobian();  // the model's own, else the symbolic one
+  if (!ej) return nullptr;
   if (!jacobian_) {
     // Row-major J[i*n+j], evaluated in row order (as the interpreter's block).
     std::vector<ir::Expr> flat;
-    for (const auto& row : *model.jacobian)
+    for (const auto& row : *ej)
       for (const auto& e : row) flat.push_back(e);
     jacobian_ = block_fn("jacobian", flat, 0, false);
   }

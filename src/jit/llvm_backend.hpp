@@ -311,7 +311,7 @@ class LlvmBackend {
   void inverse(Val t, Arr y, Arr out, Arr params, Arr lag_ring, IArr lag_head);
   void jacobian(Val t, Arr y, Arr J, Arr params, Arr lag_ring, IArr lag_head);
   void update_aux(Val t, Arr y, Arr params, Arr aux_out, Arr lag_ring, IArr lag_head);
-  bool has_model_jacobian() const { return g_.model.jacobian.has_value(); }
+  bool has_model_jacobian() const { return g_.model.exact_jacobian() != nullptr; }
   // Relaxed atomic load of *flag != 0, false if the flag pointer is null (set by the runner prologue).
   Bool user_break();
   void set_user_break_ptr(llvm::Value* p) { user_break_ptr_ = p; }

@@ -159,7 +159,7 @@ Generated load_unit(const std::string& payload, const ir::ModelIR& model, const 
   auto& F = g.fns;
   F.rhs = reinterpret_cast<NativeFns::BlockFn>(u.lookup("rhs"));
   F.update_aux = reinterpret_cast<NativeFns::AuxFn>(u.lookup("update_aux"));
-  if (model.jacobian) F.jacobian = reinterpret_cast<NativeFns::BlockFn>(u.lookup("jacobian"));
+  if (model.exact_jacobian()) F.jacobian = reinterpret_cast<NativeFns::BlockFn>(u.lookup("jacobian"));
   if (model.inverse) F.inverse = reinterpret_cast<NativeFns::BlockFn>(u.lookup("inverse"));
   F.runner = reinterpret_cast<NativeFns::RunnerFn>(u.lookup("runner"));
   g.timings.codegen_link_ms = g.timings.total_ms = ms_since(t0);
@@ -262,7 +262,7 @@ Registry<Generated>::Got obtain_unit(const ir::ModelIR& model, const kernels::St
     for (const char* c : {"rhs", "events_pre", "events_post", "update_aux", "jacobian", "inverse", "guards",
                           "stepper", "runner"}) {
       const std::string n = c;
-      if ((n == "jacobian" && !model.jacobian) || (n == "inverse" && !model.inverse)) continue;
+      if ((n == "jacobian" && !model.exact_jacobian()) || (n == "inverse" && !model.inverse)) continue;
       comps.push_back(n);
     }
     return via_disk<Generated>(key, digest, "BASE", "", std::move(comps), build,

@@ -28,8 +28,8 @@
 //  * Math: b.sqrt, b.fabs, b.fmin, b.fmax, b.pow, b.isfinite (-> Bool), b.select(cond, a, b),
 //    b.to_val(Int), b.to_int(Val) (truncation).
 //  * Model functions come from the backend, bound to one model: b.eval(expr, ctx) evaluates a lowered
-//    ir::Expr in an EvalCtx; b.rhs(t, y, out) evaluates every equation; b.jacobian(t, y, J) the model's
-//    [equations.jacobian] (only if b.has_model_jacobian()).
+//    ir::Expr in an EvalCtx; b.rhs(t, y, out) evaluates every equation; b.jacobian(t, y, J) the exact
+//    Jacobian, ModelIR::exact_jacobian(): the model's own, else the symbolic one (only if b.has_model_jacobian()).
 //
 // Complete list of what the kernels use (DirectBackend in src/interp/direct_backend.hpp is the reference):
 //  types   Val, Bool, Int, Arr, IArr, Var, IVar

@@ -57,7 +57,8 @@ class CompiledModel {
   // Map inverse [equations.inverse]; returns false if the model has none.
   virtual bool inverse(double t, const double* y, double* out, const double* params,
                        const double* lag_ring = nullptr, const std::int64_t* lag_head = nullptr) const = 0;
-  // The model's [equations.jacobian], row-major J[i*n+j]; returns false if the model has none.
+  // The exact Jacobian, row-major J[i*n+j]: the model's [equations.jacobian], else the symbolic one
+  // (ModelIR::exact_jacobian()); returns false if there is neither.
   virtual bool jacobian(double t, const double* y, double* J, const double* params,
                         const double* lag_ring = nullptr, const std::int64_t* lag_head = nullptr) const = 0;
   // Aux values as recorded (end-phase context, lag_shift = 1).

@@ -1,7 +1,8 @@
 // Newton machinery shared by sdirk2, bdf2, bdf2a and tr-bdf2a (runtime.md §2.3).
 // Solves  G(Y) = Y - base - hf * f(tn, Y) = 0.
-//  * iteration matrix M = I - hf * df/dy: external (jacobian_mode == 1 and the model has
-//    [equations.jacobian]): J from the model, M = -hf*J, M_ii += 1; otherwise forward differences
+//  * iteration matrix M = I - hf * df/dy: external (jacobian_mode == 1 and an exact Jacobian exists:
+//    the model's [equations.jacobian], else the symbolic one, ModelIR::exact_jacobian()): M = -hf*J,
+//    M_ii += 1; otherwise forward differences
 //    with eps_j = jac_eps * max(1, |Y_j|). A non-finite column/entry fails the solve.
 //  * linear solve by Gaussian elimination with partial pivoting (linalg.hpp).
 //  * convergence: max|r| <= tol*max(1, max_scale) and max_i |d_i|/max(1,|Y_i|) <= tol, where r is the
