@@ -12,6 +12,7 @@
 #include "interp/interp.hpp"
 #include "kernels/compiled_model.hpp"
 #include "kernels/stepper_registry.hpp"
+#include "model/lower.hpp"
 
 namespace dynlib {
 namespace {
@@ -129,6 +130,17 @@ FullModelPtr build(ModelPtr model, const BuildOptions& options) {
   const char* model_kind = model->kind == ir::Kind::ode ? "ode" : "map";
   if (info.kind != model->kind) throw StepperKindMismatchError(given, info.kind_name(), model_kind);
   const ir::DType dtype = resolve_dtype(options.dtype, model->dtype);
+  if (model->kind == ir::Kind::ode && dtype == ir::DType::int64)
+    throw ArgumentError("ODE models require a floating dtype (float64, float32); got 'int64'");
+  if (dtype != model->dtype) {
+    // Both backends read the storage dtype from the model (docs/simulation.md "dtype"): a copy with
+    // the requested dtype, rehashed (the hash covers dtype; caches must not mix them).
+    auto copy = std::make_shared<ir::ModelIR>(*model);
+    copy->dtype = dtype;
+    if (dtype == ir::DType::int64) copy->derived_jacobian.reset();  // as lowering does for int64
+    copy->hash = ir::compute_hash(*copy);
+    model = std::move(copy);
+  }
   std::shared_ptr<kernels::CompiledModel> compiled;
   if (options.jit) {
     compiled = detail::make_jitted(model, info, dtype, options);  // JITUnavailableError; never a fallback

@@ -14,6 +14,7 @@
 
 #include "core/analysis.hpp"
 #include "core/sim_impl.hpp"
+#include "kernels/backend.hpp"
 
 namespace dynlib {
 namespace {
@@ -310,6 +311,11 @@ Status Sim::run(const RunOptions& o) {
     };
     apply(o.ic, m.states, seed.y, "state");
     apply(o.params, m.params, seed.params, "param");
+    // Storage dtype (docs/simulation.md "dtype"): the seeded state and params are stored rounded.
+    if (m.dtype != ir::DType::float64) {
+      for (auto& v : seed.y) v = kernels::storage_round(m.dtype, v);
+      for (auto& v : seed.params) v = kernels::storage_round(m.dtype, v);
+    }
     Session fresh = I.fresh_session();
     seed.t = t0;
     seed.step = 0;

@@ -83,6 +83,7 @@ struct DirectBackend {
   }
 
   const ir::ModelIR& model() const { return *m; }
+  double to_storage(double x) const { return kernels::storage_round(m->dtype, x); }
   double eval(const ir::Expr& e, const kernels::EvalCtx<DirectBackend>& c) const {
     Env env{c.t, c.y, c.params, c.lag_ring, c.lag_head, c.lag_shift, nullptr};
     return prog->eval(prog->entry_of(e.get()), env);

@@ -224,6 +224,17 @@ LVal LlvmBackend::call_libm(const char* name, std::initializer_list<LVal> args) 
 LVal LlvmBackend::sqrt(LVal x) {
   return LVal{this, ir_.CreateUnaryIntrinsic(llvm::Intrinsic::sqrt, x.v)};  // correctly rounded, as sqrtsd
 }
+LVal LlvmBackend::to_storage(LVal x) {
+  switch (g_.model.dtype) {
+    case ir::DType::float32:
+      return LVal{this, ir_.CreateFPExt(ir_.CreateFPTrunc(x.v, ir_.getFloatTy()), g_.f64())};
+    case ir::DType::int64: {
+      auto* t = ir_.CreateUnaryIntrinsic(llvm::Intrinsic::trunc, x.v);
+      return LVal{this, ir_.CreateFAdd(t, llvm::ConstantFP::get(g_.f64(), 0.0))};
+    }
+    default: return x;
+  }
+}
 LVal LlvmBackend::fabs(LVal x) { return LVal{this, ir_.CreateUnaryIntrinsic(llvm::Intrinsic::fabs, x.v)}; }
 LVal LlvmBackend::floor(LVal x) { return LVal{this, ir_.CreateUnaryIntrinsic(llvm::Intrinsic::floor, x.v)}; }
 LVal LlvmBackend::fmin(LVal x, LVal y) {

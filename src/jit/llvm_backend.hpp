@@ -244,6 +244,7 @@ class LlvmBackend {
   Bool isnan(Val x);
   Val to_val(Int i) { return Val{this, ir_.CreateSIToFP(i.v, g_.f64())}; }
   Int to_int(Val x) { return Int{this, fptosi_x86(x.v)}; }
+  Val to_storage(Val x);  // kernels::storage_round with the dtype fixed at codegen time (float64: x itself)
   // static_cast<int64_t>(double) as the interpreter's machine code does it (cvttsd2si): NaN and
   // out-of-range give INT64_MIN. A plain fptosi would be poison there (undefined behaviour).
   llvm::Value* fptosi_x86(llvm::Value* x);

@@ -55,10 +55,25 @@
 //  Runner kernels see RunnerArgs through RunnerView<B> (runner_view.hpp): in/out cursors live in two
 //  small arrays dio/iio that the backend loads before the kernel and stores back after it.
 //  Python arithmetic helpers the bytecode/JIT must share for bit-identity live in kernels/pymath.hpp.
+//  dtype   b.to_storage(Val) -> Val: rounds a STORED value to the model dtype (docs/simulation.md "dtype"):
+//          float32 (double)(float)v, int64 trunc(v)+0.0 (= (double)(int64_t)v for |v| < 2^63; NaN/Inf kept
+//          for the guards). Kernels call it only if b.model().dtype != float64 (float64: no code at all).
 #pragma once
+#include <cmath>
 #include <cstdint>
 
+#include "dynlib/ir.hpp"
+
 namespace dynlib::kernels {
+
+// The host/interpreter form of b.to_storage (the JIT emits fptrunc+fpext / llvm.trunc+fadd 0.0).
+inline double storage_round(ir::DType d, double v) {
+  switch (d) {
+    case ir::DType::float32: return static_cast<double>(static_cast<float>(v));
+    case ir::DType::int64: return std::trunc(v) + 0.0;
+    default: return v;
+  }
+}
 
 // Evaluation context of a lowered expression (see ir::LagSlot for lag_shift).
 template <class B>

@@ -63,6 +63,7 @@ void run_events(B& b, const RunnerView<B>& a, bool post, typename B::Val t, type
       b.if_(cond != b.c(0.0), [&] {
         for (const auto& act : ev.actions) {
           auto v = b.eval(act.value, ctx);
+          if (model.dtype != ir::DType::float64) v = b.to_storage(v);  // stored in the model dtype
           if (act.target == ir::Action::Target::State) y[act.index] = v;
           else a.params[act.index] = v;
           b.if_(b.lnot(b.isfinite(v)), [&] {

@@ -188,6 +188,10 @@ void runner(B& b, const RunnerView<B>& a, const Stepper& stepper, const RunnerTr
               t_new = a.t_base + b.to_val(step.get() + b.ci(1) - a.step_base) * a.dt_nominal;
               if (!tr.is_map) t_new = b.select(last, a.t_end, t_new);
             }
+            // Storage dtype (docs/simulation.md "dtype"): the proposal is stored rounded; NaN/Inf survive
+            // the rounding for the guards below. float64: nothing is emitted / executed.
+            if (b.model().dtype != ir::DType::float64)
+              for_states(b, n, [&](auto k) { a.y_prop[k] = b.to_storage(typename B::Val(a.y_prop[k])); });
             // NaN guards: one combined test on the hot path; the slow path finds the first culprit.
             auto all_ok = b.land(b.land(all_finite(b, n, a.y_prop), b.isfinite(t_new)), b.isfinite(out.dt_next.get()));
             b.if_(b.lnot(all_ok), [&] {

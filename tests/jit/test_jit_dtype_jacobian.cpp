@@ -62,3 +62,14 @@ TEST_CASE("jit parity: jacobian_mode=1 with the symbolic Jacobian", "[jit][parit
     check_parity(hh, {.stepper = st}, {.T = 10.0, .dt = 0.01, .stepper = {{"jacobian_mode", 1.0}}});
   }
 }
+
+TEST_CASE("jit parity: storage dtypes float32 and int64", "[jit][parity][dtype]") {
+  check_parity("builtin://ode/vanderpol", {.stepper = "rk4", .dtype = "float32"}, {.T = 5.0, .dt = 0.01});
+  check_parity("builtin://ode/vanderpol", {.stepper = "rk45", .dtype = "float32"}, {.T = 5.0});
+  const std::string collatz = "inline:\n[model]\ntype = \"map\"\ndtype = \"int64\"\n[states]\nx = 27\n"
+                              "[equations.rhs]\nx = \"x//2 if x%2 == 0 else 3*x+1\"\n";
+  check_parity(collatz, {}, {.N = 120});
+  const std::string logistic = "inline:\n[model]\ntype = \"map\"\n[states]\nx = 0.1\n[params]\nr = 3.9\n"
+                               "[equations.rhs]\nx = \"r*x*(1 - x)\"\n";
+  check_parity(logistic, {.dtype = "float32"}, {.N = 200});
+}
