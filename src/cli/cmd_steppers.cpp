@@ -118,6 +118,11 @@ int cmd_steppers(const std::vector<std::string>& args) {
     return args.empty() ? 2 : 0;
   }
   const std::vector<std::string> rest(args.begin() + 1, args.end());
+  for (const auto& a : rest)
+    if (a == "--help" || a == "-h") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    }
   if (args[0] == "list") return list(rest);
   if (args[0] == "show") return show(rest);
   throw UsageError("unknown steppers subcommand '" + args[0] + "' (expected list or show)");

@@ -116,7 +116,10 @@ void Sim::save_snapshot(const std::filesystem::path& path, std::string_view snap
   const std::string text = o.str();
 
   const auto dir = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
-  const auto tmp = dir / ("." + path.filename().string() + ".tmp." + std::to_string(::getpid()));
+  // Built with append(): g++ 12 gives a false -Wrestrict for "." + string (GCC PR 105329).
+  std::string tmp_name = ".";
+  tmp_name.append(path.filename().string()).append(".tmp.").append(std::to_string(::getpid()));
+  const auto tmp = dir / tmp_name;
   std::FILE* f = std::fopen(tmp.c_str(), "wb");
   if (!f) throw ArgumentError("Cannot write snapshot '" + path.string() + "': " + std::strerror(errno));
   bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();

@@ -9,7 +9,7 @@ using dynlib::model::eval_numeric_expr_ex;
 namespace {
 dynlib::SourceLocation at(const char* path) {
   dynlib::SourceLocation l;
-  l.toml_path = path;
+  l.toml_path = std::string(path);  // not operator=(const char*): false g++ 12 -Wrestrict (PR 105329)
   l.line = 3;
   return l;
 }

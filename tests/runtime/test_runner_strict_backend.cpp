@@ -93,6 +93,7 @@ struct Backend {
   Int iselect(Bool c, Int a, Int b) const { return c.v ? a : b; }
   Val to_val(Int x) const { return {static_cast<double>(x.v)}; }
   Int to_int(Val x) const { return {static_cast<std::int64_t>(x.v)}; }
+  Val to_storage(Val x) const { return {dynlib::kernels::storage_round(d.model().dtype, x.v)}; }
   template <class F> void if_(Bool c, F&& f) const { if (c.v) f(); }
   template <class F, class G> void if_(Bool c, F&& f, G&& g) const { if (c.v) f(); else g(); }
   template <class C, class F> void while_(C&& c, F&& f) const { while (c().v) f(); }

@@ -20,7 +20,7 @@ std::shared_ptr<dynlib::ir::ModelIR> map_model(std::vector<std::string> st, std:
   auto m = ode(std::move(st), std::move(ic), std::move(rhs));
   m->kind = dynlib::ir::Kind::map;
   m->param_vals = std::move(params);
-  for (std::size_t k = 0; k < m->param_vals.size(); ++k) m->params.push_back("p" + std::to_string(k));
+  for (std::size_t k = 0; k < m->param_vals.size(); ++k) m->params.push_back(std::string("p").append(std::to_string(k)));
   return m;
 }
 }  // namespace
