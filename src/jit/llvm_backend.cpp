@@ -111,6 +111,10 @@ DYN_ICMP(!=, CreateICmpNE)
 
 ModuleGen::ModuleGen(llvm::LLVMContext& c, llvm::Module& m, const ir::ModelIR& mdl) : ctx(c), mod(m), model(mdl) {
   if (const char* env = std::getenv("DYNLIB_JIT_UNROLL_MAX")) unroll_max = std::atoi(env);
+  // Read by OrcEngine::optimize(): only modules with runtime state loops get the loop unroller and
+  // vectorizers (with unrolled state loops they only duplicate the run loop's cold record loops).
+  if (static_cast<std::int64_t>(model.n_states()) > unroll_max)
+    mod.addModuleFlag(llvm::Module::Warning, "dynlib.runtime_state_loops", 1);
 }
 
 llvm::Function* ModuleGen::new_function(const std::string& name, llvm::FunctionType* ty) {

@@ -20,6 +20,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <map>
 #include <mutex>
 #include <vector>
@@ -56,6 +57,24 @@ class CapturingObjectCache final : public llvm::ObjectCache {
   std::unique_ptr<llvm::MemoryBuffer> getObject(const llvm::Module*) override { return nullptr; }
 };
 
+// Measurement knobs (bench/README.md): DYNLIB_JIT_OPT=O0..O3 (IR pipeline, default O3) and
+// DYNLIB_JIT_CODEGEN=none|less|default|aggressive (default aggressive). Both are part of
+// codegen_flags, hence of the cache key. O2 and codegen Default measured no cheaper than the defaults.
+int opt_level_from_env() {
+  const char* e = std::getenv("DYNLIB_JIT_OPT");
+  if (e != nullptr && (e[0] == 'O' || e[0] == 'o') && e[1] >= '0' && e[1] <= '3' && e[2] == '\0') return e[1] - '0';
+  return 3;
+}
+llvm::CodeGenOptLevel codegen_level_from_env(std::string& name) {
+  const char* e = std::getenv("DYNLIB_JIT_CODEGEN");
+  const std::string v = e != nullptr ? e : "";
+  if (v == "none") { name = "None"; return llvm::CodeGenOptLevel::None; }
+  if (v == "less") { name = "Less"; return llvm::CodeGenOptLevel::Less; }
+  if (v == "default") { name = "Default"; return llvm::CodeGenOptLevel::Default; }
+  name = "Aggressive";
+  return llvm::CodeGenOptLevel::Aggressive;
+}
+
 std::string to_string(llvm::Error e) {
   std::string s;
   llvm::handleAllErrors(std::move(e), [&](const llvm::ErrorInfoBase& info) {
@@ -88,7 +107,10 @@ OrcEngine::OrcEngine() : impl_(std::make_unique<Impl>()) {
 
   auto jtmb = llvm::orc::JITTargetMachineBuilder::detectHost();
   if (!jtmb) throw JitError("LLVM JIT: cannot detect the host target: " + to_string(jtmb.takeError()));
-  jtmb->setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
+  std::string cg_name;
+  jtmb->setCodeGenOptLevel(codegen_level_from_env(cg_name));
+  opt_level_ = opt_level_from_env();
+  if (const char* e = std::getenv("DYNLIB_JIT_LOOP_OPT")) loop_opts_forced_ = e[0] == '1';
   // Strict IEEE (DESIGN principle 2): never fuse a*b+c into an FMA, no fast-math assumptions.
   jtmb->getOptions().AllowFPOpFusion = llvm::FPOpFusion::Strict;
   jtmb->getOptions().UnsafeFPMath = false;
@@ -149,8 +171,10 @@ OrcEngine::OrcEngine() : impl_(std::make_unique<Impl>()) {
   info_.data_layout = impl_->jit->getDataLayout().getStringRepresentation();
   // Mirror of the settings above and of optimize(): change both together.
   info_.codegen_flags =
-      "opt=O3;codegen=Aggressive;fp_fusion=strict;unsafe_fp=0;no_infs=0;no_nans=0;vectorize=loop+slp;"
-      "linker=jitlink;code_model=" +
+      "opt=O" + std::to_string(opt_level_) + ";codegen=" + cg_name +
+      ";fp_fusion=strict;unsafe_fp=0;no_infs=0;no_nans=0;vectorize=" +
+      std::string(loop_opts_forced_ ? "loop+slp" : "slp;loop_opts=runtime_state_loops") +
+      ";linker=jitlink;code_model=" +
       std::to_string(static_cast<int>(impl_->jtmb->getCodeModel().value_or(llvm::CodeModel::Small))) +
       ";reloc=" + std::to_string(static_cast<int>(impl_->jtmb->getRelocationModel().value_or(llvm::Reloc::Static)));
 }
@@ -170,7 +194,16 @@ void OrcEngine::optimize(llvm::Module& m) const {
   auto tm = impl_->jtmb->createTargetMachine();
   if (!tm) throw JitError("LLVM JIT: cannot create a target machine: " + to_string(tm.takeError()));
   llvm::PipelineTuningOptions pto;
-  pto.LoopVectorization = true;
+  // Loop unrolling, interleaving and vectorization only for modules with runtime state loops (more
+  // than ModuleGen::unroll_max states, flag set by codegen). Otherwise every state loop is already
+  // unrolled and the only loops left are the run loop and the record/event loops: unrolling and
+  // vectorising those made the optimised module larger (logistic map 291 -> 1088 instructions,
+  // Hodgkin-Huxley rk4 1541 -> 2307) and cold setup() ~35% slower, without changing run time
+  // (bench/README.md). SLP vectorization stays on. DYNLIB_JIT_LOOP_OPT=1 forces them on.
+  const bool loop_opts = m.getModuleFlag("dynlib.runtime_state_loops") != nullptr || loop_opts_forced_;
+  pto.LoopUnrolling = loop_opts;
+  pto.LoopInterleaving = loop_opts;
+  pto.LoopVectorization = loop_opts;
   pto.SLPVectorization = true;
   llvm::LoopAnalysisManager lam;
   llvm::FunctionAnalysisManager fam;
@@ -182,7 +215,11 @@ void OrcEngine::optimize(llvm::Module& m) const {
   pb.registerFunctionAnalyses(fam);
   pb.registerLoopAnalyses(lam);
   pb.crossRegisterProxies(lam, fam, cgam, mam);
-  llvm::ModulePassManager mpm = pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3);
+  const llvm::OptimizationLevel level = opt_level_ == 0   ? llvm::OptimizationLevel::O0
+                                        : opt_level_ == 1 ? llvm::OptimizationLevel::O1
+                                        : opt_level_ == 2 ? llvm::OptimizationLevel::O2
+                                                          : llvm::OptimizationLevel::O3;
+  llvm::ModulePassManager mpm = pb.buildPerModuleDefaultPipeline(level);
   mpm.run(m, mam);
 }
 

@@ -105,6 +105,8 @@ class OrcEngine {
   ~OrcEngine();
   std::unique_ptr<Impl> impl_;
   EngineInfo info_;
+  int opt_level_ = 3;             // IR pipeline level (DYNLIB_JIT_OPT)
+  bool loop_opts_forced_ = false;  // DYNLIB_JIT_LOOP_OPT=1: loop unroll/vectorize in every module
 };
 
 }  // namespace dynlib::jit
