@@ -1,4 +1,4 @@
-// Adapter between build()/FullModel and the JIT loader (src/core/jit_loader.hpp, H6).
+// Adapter between build()/FullModel and the JIT loader (src/core/jit_loader.hpp).
 #pragma once
 #include <dynlib/full_model.hpp>
 

@@ -1,5 +1,5 @@
-// The runner ABI: one plain-data struct that the host (Sim, H5) fills and passes to
-// CompiledModel::run(). The same struct is the argument of the JIT-compiled runner (H6): the
+// The runner ABI: one plain-data struct that the host (Sim) fills and passes to
+// CompiledModel::run(). The same struct is the argument of the JIT-compiled runner: the
 // compiled function has the C signature `void dynlib_runner(RunnerArgs*)`.
 //
 // Adapted from runtime.md §3.1 with our fixes (DESIGN "Where we differ"):

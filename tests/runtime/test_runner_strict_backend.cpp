@@ -1,7 +1,7 @@
 // The kernels instantiated with a STRICT backend: Val/Int/Bool are distinct wrapper types with no
 // implicit conversion to double/bool, array elements are proxies. If the kernels compile here and
-// reproduce DirectBackend bit for bit, they only use the backend concept (what the LLVM backend,
-// H6, provides) and no double-only shortcut.
+// reproduce DirectBackend bit for bit, they only use the backend concept (what the LLVM backend
+// provides) and no double-only shortcut.
 #include <catch2/catch.hpp>
 
 #include <cmath>
