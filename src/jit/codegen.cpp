@@ -530,10 +530,15 @@ Generated generate_unit(const ir::ModelIR& model, const kernels::StepperInfo& st
       f->addFnAttr(llvm::Attribute::OptimizeForSize);
       f->addFnAttr(llvm::Attribute::MinSize);
     }
+  // The standalone jacobian (the symbolic one has n^2 entries) goes to the cold module too when
+  // nothing calls it (explicit steppers; implicit ones call it from the runner).
+  if (auto* jf = mod->getFunction("jacobian"); jf != nullptr && jf->use_empty()) out.jacobian_cold = true;
   auto split = [&](bool cold) {
     llvm::ValueToValueMapTy vmap;
     return llvm::CloneModule(*mod, vmap, [&](const llvm::GlobalValue* gv) {
-      const bool is_cold_fn = llvm::isa<llvm::Function>(gv) && is_cold_symbol(std::string(gv->getName()));
+      const std::string gname(gv->getName());
+      const bool is_cold_fn = llvm::isa<llvm::Function>(gv) &&
+                              (is_cold_symbol(gname) || (out.jacobian_cold && gname == "jacobian"));
       return cold ? is_cold_fn : !is_cold_fn;
     });
   };
@@ -556,7 +561,8 @@ Generated generate_unit(const ir::ModelIR& model, const kernels::StepperInfo& st
     auto& F = out.fns;
     F.rhs = reinterpret_cast<NativeFns::BlockFn>(u.lookup("rhs"));
     F.update_aux = reinterpret_cast<NativeFns::AuxFn>(u.lookup("update_aux"));
-    if (model.exact_jacobian()) F.jacobian = reinterpret_cast<NativeFns::BlockFn>(u.lookup("jacobian"));
+    if (model.exact_jacobian() && !out.jacobian_cold)
+      F.jacobian = reinterpret_cast<NativeFns::BlockFn>(u.lookup("jacobian"));
     if (model.inverse) F.inverse = reinterpret_cast<NativeFns::BlockFn>(u.lookup("inverse"));
     F.runner = reinterpret_cast<NativeFns::RunnerFn>(u.lookup("runner"));
   } catch (const JitError& e) {

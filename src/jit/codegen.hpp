@@ -52,6 +52,9 @@ struct Generated {
   std::string optimized_ir;  // only with JitOptions::keep_optimized_ir
   std::string unit_name;
   core::JitTimings timings;
+  // The standalone `jacobian` is in the cold module (no kernel of the hot module calls it, e.g.
+  // explicit steppers): fns.jacobian stays null, the host looks it up on first use.
+  bool jacobian_cold = false;
 };
 
 struct AnalysisGenerated {

@@ -346,8 +346,10 @@ class JitModel final : public core::JitCompiledModel {
   }
   bool jacobian(double t, const double* y, double* J, const double* params, const double* ring,
                 const std::int64_t* head) const override {
-    if (!gen_.fns.jacobian) return false;
-    gen_.fns.jacobian(t, y, J, params, ring, head);
+    auto fn = gen_.fns.jacobian;
+    if (fn == nullptr && gen_.jacobian_cold) fn = cold().jacobian;  // compiles the cold module
+    if (fn == nullptr) return false;
+    fn(t, y, J, params, ring, head);
     return true;
   }
   void update_aux(double t, const double* y, const double* params, double* aux_out, const double* ring,
@@ -472,6 +474,7 @@ class JitModel final : public core::JitCompiledModel {
       cold_.events_post = reinterpret_cast<NativeFns::EventsFn>(u.lookup("events_post"));
       cold_.allfinite = reinterpret_cast<NativeFns::GuardFn>(u.lookup("allfinite"));
       cold_.stepper = reinterpret_cast<NativeFns::StepperFn>(u.lookup("stepper"));
+      if (gen_.jacobian_cold) cold_.jacobian = reinterpret_cast<NativeFns::BlockFn>(u.lookup("jacobian"));
       cold_ready_ = true;
     }
     return cold_;
