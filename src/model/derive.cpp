@@ -21,6 +21,10 @@ constexpr double kLn10 = 2.302585092994046;
 constexpr double kLn2 = 0.6931471805599453;
 constexpr double kTwoOverSqrtPi = 1.1283791670955126;  // 2/sqrt(pi)
 constexpr double kMaxDeriveWork = 5e7;                 // distinct rhs nodes x states
+// The Jacobian is dense (n x n expressions): beyond this many states building, checking and compiling
+// it costs far more than finite differences save (Lorenz-96 with 1000 states: 10^6 entries, seconds of
+// JIT time on every setup). Such models use finite differences unless they give [equations.jacobian].
+constexpr std::size_t kMaxDerivedStates = 256;
 
 class Deriver {
  public:
@@ -246,6 +250,7 @@ ir::Expr differentiate(const ir::Expr& e, int state_index) { return Deriver(stat
 std::optional<std::vector<std::vector<ir::Expr>>> derive_jacobian(const ir::ModelIR& m) {
   if (m.dtype == ir::DType::int64) return std::nullopt;
   const std::size_t n = m.rhs.size();
+  if (n > kMaxDerivedStates) return std::nullopt;
   // Cost budget: each column walks the rhs DAG once (memoised). Very large models (many states times
   // many distinct nodes) get no derived Jacobian rather than a slow load; they use finite differences.
   std::unordered_set<const ir::Node*> seen;

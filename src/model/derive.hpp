@@ -50,7 +50,8 @@ ir::Expr differentiate(const ir::Expr& e, int state_index);
 
 // The Jacobian J[i][j] = d rhs_i / d x_j of m.rhs, or nullopt if some entry is not differentiable
 // symbolically, the model's dtype is int64 (integer models have no meaningful Jacobian), or the model
-// is too large (distinct rhs nodes x states > 5e7; each column walks the rhs DAG once).
+// is too large (more than 256 states: the dense n x n Jacobian would cost more than it saves; or
+// distinct rhs nodes x states > 5e7; each column walks the rhs DAG once).
 // Ignores m.jacobian (the model's own); shares memoised derivatives across rows.
 std::optional<std::vector<std::vector<ir::Expr>>> derive_jacobian(const ir::ModelIR& m);
 

@@ -368,3 +368,20 @@ TEST_CASE("derive: every builtin model has an exact Jacobian that agrees with fi
     CHECK(checked >= static_cast<int>(n * n * 3));
   }
 }
+
+// Beyond 256 states the dense symbolic Jacobian is not built (finite differences are used instead).
+TEST_CASE("derive: no symbolic Jacobian for models with more than 256 states") {
+  auto decay_model = [](int n) {
+    std::string text = "inline:\n[model]\ntype='ode'\n[states]\n";
+    for (int i = 0; i < n; ++i) text += "x" + std::to_string(i) + " = 1.0\n";
+    text += "[equations.rhs]\n";
+    for (int i = 0; i < n; ++i)
+      text += "x" + std::to_string(i) + " = '-x" + std::to_string(i) + " + x" + std::to_string((i + 1) % n) + "'\n";
+    return dynlib::load_model(text);
+  };
+  auto small = decay_model(256);
+  REQUIRE(small->exact_jacobian() != nullptr);
+  CHECK(small->exact_jacobian()->size() == 256);
+  auto large = decay_model(257);
+  CHECK(large->exact_jacobian() == nullptr);
+}
