@@ -1,5 +1,7 @@
 #include "cli/args.hpp"
 
+#include <cstdlib>
+
 #include <algorithm>
 
 namespace dynlib::cli {
@@ -48,6 +50,31 @@ ParsedArgs parse_args(const std::vector<std::string>& args, const std::set<std::
     } else {
       throw UsageError("unknown option " + a);
     }
+  }
+  return out;
+}
+
+double parse_number(const std::string& s, const std::string& what) {
+  char* end = nullptr;
+  const double v = std::strtod(s.c_str(), &end);
+  if (s.empty() || *end) throw UsageError("bad number for " + what + ": '" + s + "'");
+  return v;
+}
+
+std::int64_t parse_integer(const std::string& s, const std::string& what) {
+  char* end = nullptr;
+  const long long v = std::strtoll(s.c_str(), &end, 10);
+  if (s.empty() || *end) throw UsageError("bad integer for " + what + ": '" + s + "'");
+  return v;
+}
+
+std::vector<std::pair<std::string, double>> parse_assignments(const std::vector<std::string>& items,
+                                                              const std::string& what) {
+  std::vector<std::pair<std::string, double>> out;
+  for (const auto& it : items) {
+    const auto eq = it.find('=');
+    if (eq == std::string::npos || eq == 0) throw UsageError(what + " expects name=value, got '" + it + "'");
+    out.emplace_back(it.substr(0, eq), parse_number(it.substr(eq + 1), what + " " + it.substr(0, eq)));
   }
   return out;
 }

@@ -1,10 +1,12 @@
 // A tiny command-line parser for the `dynlib` subcommands.
 #pragma once
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace dynlib::cli {
@@ -30,5 +32,12 @@ struct ParsedArgs {
 // names are interchangeable ("--dry-run" == "--dry_run"); names are stored with underscores.
 ParsedArgs parse_args(const std::vector<std::string>& args, const std::set<std::string>& value_options,
                       const std::set<std::string>& flag_options = {});
+
+// Option values. `what` names the option in the UsageError ("bad number for --dt: 'x'").
+double parse_number(const std::string& s, const std::string& what);
+std::int64_t parse_integer(const std::string& s, const std::string& what);
+// "name=value" items (--param, --state, --set) in order.
+std::vector<std::pair<std::string, double>> parse_assignments(const std::vector<std::string>& items,
+                                                              const std::string& what);
 
 }  // namespace dynlib::cli

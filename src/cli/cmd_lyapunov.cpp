@@ -16,30 +16,6 @@ const char* kUsage =
     "                           [--param k=v]... [--state k=v]... [--renorm-every m] [--jit]\n"
     "  --k K   number of exponents (1 = the largest only, default; up to the number of states)\n";
 
-double num(const std::string& s, const std::string& what) {
-  char* end = nullptr;
-  const double v = std::strtod(s.c_str(), &end);
-  if (s.empty() || *end) throw UsageError("bad number for " + what + ": '" + s + "'");
-  return v;
-}
-
-std::int64_t integer(const std::string& s, const std::string& what) {
-  char* end = nullptr;
-  const long long v = std::strtoll(s.c_str(), &end, 10);
-  if (s.empty() || *end) throw UsageError("bad integer for " + what + ": '" + s + "'");
-  return v;
-}
-
-Assignments kv(const std::vector<std::string>& items, const std::string& what) {
-  Assignments out;
-  for (const auto& it : items) {
-    const auto eq = it.find('=');
-    if (eq == std::string::npos || eq == 0) throw UsageError(what + " expects name=value, got '" + it + "'");
-    out.emplace_back(it.substr(0, eq), num(it.substr(eq + 1), what + " " + it.substr(0, eq)));
-  }
-  return out;
-}
-
 }  // namespace
 
 int cmd_lyapunov(const std::vector<std::string>& args) {
@@ -56,19 +32,19 @@ int cmd_lyapunov(const std::vector<std::string>& args) {
   bo.jit = p.flag("jit");
   auto sim = setup(p.positional[0], bo);
   const auto& m = sim.model().model();
-  const std::int64_t k = p.get("k") ? integer(*p.get("k"), "--k") : 1;
+  const std::int64_t k = p.get("k") ? parse_integer(*p.get("k"), "--k") : 1;
   LyapunovOptions lo;
   lo.k = static_cast<int>(k);
-  lo.renorm_every = p.get("renorm_every") ? integer(*p.get("renorm_every"), "--renorm-every") : 1;
+  lo.renorm_every = p.get("renorm_every") ? parse_integer(*p.get("renorm_every"), "--renorm-every") : 1;
   lo.trace_stride = 0;
   const Observer obs = k == 1 ? lyapunov_mle(lo) : lyapunov_spectrum(lo);
   RunOptions ro;
-  if (p.get("T")) ro.T = num(*p.get("T"), "--T");
-  if (p.get("N")) ro.N = integer(*p.get("N"), "--N");
-  if (p.get("dt")) ro.dt = num(*p.get("dt"), "--dt");
-  if (p.get("transient")) ro.transient = num(*p.get("transient"), "--transient");
-  ro.params = kv(p.all("param"), "--param");
-  ro.ic = kv(p.all("state"), "--state");
+  if (p.get("T")) ro.T = parse_number(*p.get("T"), "--T");
+  if (p.get("N")) ro.N = parse_integer(*p.get("N"), "--N");
+  if (p.get("dt")) ro.dt = parse_number(*p.get("dt"), "--dt");
+  if (p.get("transient")) ro.transient = parse_number(*p.get("transient"), "--transient");
+  ro.params = parse_assignments(p.all("param"), "--param");
+  ro.ic = parse_assignments(p.all("state"), "--state");
   ro.record = false;
   ro.observers = {obs};
   sim.run(ro);

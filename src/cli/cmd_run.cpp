@@ -28,30 +28,6 @@ const char* kRunUsage =
     "  --snapshot-in  load a snapshot file and resume from it (T/N are then the new absolute horizon)\n"
     "  --snapshot-out save the final session to a snapshot file\n";
 
-double to_double(const std::string& s, const std::string& what) {
-  char* end = nullptr;
-  double v = std::strtod(s.c_str(), &end);
-  if (s.empty() || *end) throw UsageError("bad number for " + what + ": '" + s + "'");
-  return v;
-}
-
-std::int64_t to_int(const std::string& s, const std::string& what) {
-  char* end = nullptr;
-  long long v = std::strtoll(s.c_str(), &end, 10);
-  if (s.empty() || *end) throw UsageError("bad integer for " + what + ": '" + s + "'");
-  return v;
-}
-
-Assignments pairs(const std::vector<std::string>& items, const std::string& what) {
-  Assignments out;
-  for (const auto& it : items) {
-    auto eq = it.find('=');
-    if (eq == std::string::npos || eq == 0) throw UsageError(what + " expects name=value, got '" + it + "'");
-    out.emplace_back(it.substr(0, eq), to_double(it.substr(eq + 1), what + " " + it.substr(0, eq)));
-  }
-  return out;
-}
-
 std::string g17(double v) {
   char b[40];
   std::snprintf(b, sizeof b, "%.17g", v);
@@ -101,16 +77,16 @@ int cmd_run(const std::vector<std::string>& args) {
   const auto& m = sim.model().model();
 
   RunOptions ro;
-  if (auto v = p.get("T")) ro.T = to_double(*v, "--T");
-  if (auto v = p.get("N")) ro.N = to_int(*v, "--N");
-  if (auto v = p.get("dt")) ro.dt = to_double(*v, "--dt");
-  if (auto v = p.get("t0")) ro.t0 = to_double(*v, "--t0");
-  if (auto v = p.get("transient")) ro.transient = to_double(*v, "--transient");
+  if (auto v = p.get("T")) ro.T = parse_number(*v, "--T");
+  if (auto v = p.get("N")) ro.N = parse_integer(*v, "--N");
+  if (auto v = p.get("dt")) ro.dt = parse_number(*v, "--dt");
+  if (auto v = p.get("t0")) ro.t0 = parse_number(*v, "--t0");
+  if (auto v = p.get("transient")) ro.transient = parse_number(*v, "--transient");
   SimConfig cfg;
   if (p.flag("no_record")) cfg.record = false;
-  if (auto v = p.get("record_interval")) cfg.record_interval = to_int(*v, "--record-interval");
-  if (auto v = p.get("max_steps")) cfg.max_steps = to_int(*v, "--max-steps");
-  cfg.stepper = pairs(p.all("set"), "--set");
+  if (auto v = p.get("record_interval")) cfg.record_interval = parse_integer(*v, "--record-interval");
+  if (auto v = p.get("max_steps")) cfg.max_steps = parse_integer(*v, "--max-steps");
+  cfg.stepper = parse_assignments(p.all("set"), "--set");
   sim.config(cfg);  // persistent: the progress loop resumes with the same settings
 
   if (auto v = p.get("snapshot_in")) {
@@ -120,8 +96,8 @@ int cmd_run(const std::vector<std::string>& args) {
     ro.t0.reset();
   }
   if (auto v = p.get("preset")) sim.apply_preset(*v);
-  Assignments assign = pairs(p.all("state"), "--state");
-  for (auto& kv : pairs(p.all("param"), "--param")) assign.push_back(kv);
+  Assignments assign = parse_assignments(p.all("state"), "--state");
+  for (auto& kv : parse_assignments(p.all("param"), "--param")) assign.push_back(kv);
   if (!assign.empty()) sim.assign(assign);
 
   // Run; on a terminal, a helper thread interrupts the runner every 200 ms after the first second to

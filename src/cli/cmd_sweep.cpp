@@ -20,20 +20,6 @@ const char* kUsage =
     "                 per point with the final state\n"
     "  --lyapunov K   add Lyapunov exponents (K = 1: the largest) to every point\n";
 
-double num(const std::string& s, const std::string& what) {
-  char* end = nullptr;
-  const double v = std::strtod(s.c_str(), &end);
-  if (s.empty() || *end) throw UsageError("bad number for " + what + ": '" + s + "'");
-  return v;
-}
-
-std::int64_t integer(const std::string& s, const std::string& what) {
-  char* end = nullptr;
-  const long long v = std::strtoll(s.c_str(), &end, 10);
-  if (s.empty() || *end) throw UsageError("bad integer for " + what + ": '" + s + "'");
-  return v;
-}
-
 }  // namespace
 
 int cmd_sweep(const std::vector<std::string>& args) {
@@ -55,35 +41,35 @@ int cmd_sweep(const std::vector<std::string>& args) {
     const std::string name = it.substr(0, eq), rest = it.substr(eq + 1);
     const auto c1 = rest.find(':');
     if (c1 == std::string::npos) {
-      base.params.emplace_back(name, num(rest, "--param " + name));
+      base.params.emplace_back(name, parse_number(rest, "--param " + name));
       continue;
     }
     const auto c2 = rest.find(':', c1 + 1);
     if (c2 == std::string::npos) throw UsageError("--param expects name=start:stop:count, got '" + it + "'");
-    axes.push_back(SweepAxis::linspace(name, num(rest.substr(0, c1), "--param " + name + " start"),
-                                       num(rest.substr(c1 + 1, c2 - c1 - 1), "--param " + name + " stop"),
-                                       integer(rest.substr(c2 + 1), "--param " + name + " count")));
+    axes.push_back(SweepAxis::linspace(name, parse_number(rest.substr(0, c1), "--param " + name + " start"),
+                                       parse_number(rest.substr(c1 + 1, c2 - c1 - 1), "--param " + name + " stop"),
+                                       parse_integer(rest.substr(c2 + 1), "--param " + name + " count")));
   }
   if (axes.empty() || axes.size() > 2) throw UsageError("give one or two --param name=start:stop:count axes");
   for (const auto& it : p.all("state")) {
     const auto eq = it.find('=');
     if (eq == std::string::npos || eq == 0) throw UsageError("--state expects name=value, got '" + it + "'");
-    base.ic.emplace_back(it.substr(0, eq), num(it.substr(eq + 1), "--state"));
+    base.ic.emplace_back(it.substr(0, eq), parse_number(it.substr(eq + 1), "--state"));
   }
   BatchOptions o;
-  if (p.get("T")) o.T = num(*p.get("T"), "--T");
-  if (p.get("N")) o.N = integer(*p.get("N"), "--N");
-  if (p.get("dt")) o.dt = num(*p.get("dt"), "--dt");
-  if (p.get("transient")) o.transient = num(*p.get("transient"), "--transient");
-  if (p.get("record_last")) o.record_last = integer(*p.get("record_last"), "--record-last");
-  if (p.get("threads")) o.threads = static_cast<unsigned>(integer(*p.get("threads"), "--threads"));
+  if (p.get("T")) o.T = parse_number(*p.get("T"), "--T");
+  if (p.get("N")) o.N = parse_integer(*p.get("N"), "--N");
+  if (p.get("dt")) o.dt = parse_number(*p.get("dt"), "--dt");
+  if (p.get("transient")) o.transient = parse_number(*p.get("transient"), "--transient");
+  if (p.get("record_last")) o.record_last = parse_integer(*p.get("record_last"), "--record-last");
+  if (p.get("threads")) o.threads = static_cast<unsigned>(parse_integer(*p.get("threads"), "--threads"));
   for (const auto& it : p.all("set")) {
     const auto eq = it.find('=');
     if (eq == std::string::npos || eq == 0) throw UsageError("--set expects name=value, got '" + it + "'");
-    o.stepper.emplace_back(it.substr(0, eq), num(it.substr(eq + 1), "--set"));
+    o.stepper.emplace_back(it.substr(0, eq), parse_number(it.substr(eq + 1), "--set"));
   }
   if (p.get("lyapunov")) {
-    const auto k = integer(*p.get("lyapunov"), "--lyapunov");
+    const auto k = parse_integer(*p.get("lyapunov"), "--lyapunov");
     LyapunovOptions lo;
     lo.k = static_cast<int>(k);
     lo.trace_stride = 0;
