@@ -47,6 +47,25 @@ std::shared_ptr<const std::string> CodeCache::find_in_memory(const CacheKey& key
   return it == memory_.end() ? nullptr : it->second;
 }
 
+bool CodeCache::take_from_memory(CacheResult& r) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = memory_.find(r.digest);
+  if (it == memory_.end()) return false;
+  ++stats_.memory_hits;
+  r.object = it->second;
+  r.origin = Origin::Memory;
+  return true;
+}
+
+void CodeCache::take_from_disk(CacheResult& r, std::string payload, const fs::path& dir) {
+  r.object = std::make_shared<const std::string>(std::move(payload));
+  r.origin = Origin::Disk;
+  r.entry = dir;
+  remember(r.digest, r.object);
+  std::lock_guard<std::mutex> lock(mu_);
+  ++stats_.disk_hits;
+}
+
 void CodeCache::forget(const CacheKey& key) {
   const std::string digest = key.digest();
   std::lock_guard<std::mutex> lock(mu_);
@@ -111,27 +130,11 @@ CacheResult CodeCache::get_or_build(const CacheKey& key, const Builder& build, c
   const std::string key_text = key.canonical_text();
   CacheResult r;
   r.digest = xxh3_128_hex(key_text);
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (auto it = memory_.find(r.digest); it != memory_.end()) {
-      ++stats_.memory_hits;
-      r.object = it->second;
-      r.origin = Origin::Memory;
-      return r;
-    }
-  }
+  if (take_from_memory(r)) return r;
   // One builder per digest within this process; the others wait and take it from memory.
   const auto inflight = inflight_mutex(r.digest);
   std::lock_guard<std::mutex> inflight_lock(*inflight);
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (auto it = memory_.find(r.digest); it != memory_.end()) {
-      ++stats_.memory_hits;
-      r.object = it->second;
-      r.origin = Origin::Memory;
-      return r;
-    }
-  }
+  if (take_from_memory(r)) return r;
   auto finish_built = [&](std::string payload) {
     r.object = std::make_shared<const std::string>(std::move(payload));
     r.origin = Origin::Built;
@@ -139,14 +142,7 @@ CacheResult CodeCache::get_or_build(const CacheKey& key, const Builder& build, c
     std::lock_guard<std::mutex> lock(mu_);
     ++stats_.builds;
   };
-  auto finish_loaded = [&](EntryCheck& c, const fs::path& dir) {
-    r.object = std::make_shared<const std::string>(std::move(c.entry.payload));
-    r.origin = Origin::Disk;
-    r.entry = dir;
-    remember(r.digest, r.object);
-    std::lock_guard<std::mutex> lock(mu_);
-    ++stats_.disk_hits;
-  };
+  auto finish_loaded = [&](EntryCheck& c, const fs::path& dir) { take_from_disk(r, std::move(c.entry.payload), dir); };
 
   const std::optional<fs::path> root = options.disk_cache ? disk_root() : std::nullopt;
   if (!root) {
@@ -202,15 +198,7 @@ std::optional<CacheResult> CodeCache::lookup(const CacheKey& key, const LookupOp
   const std::string key_text = key.canonical_text();
   CacheResult r;
   r.digest = xxh3_128_hex(key_text);
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (auto it = memory_.find(r.digest); it != memory_.end()) {
-      ++stats_.memory_hits;
-      r.object = it->second;
-      r.origin = Origin::Memory;
-      return r;
-    }
-  }
+  if (take_from_memory(r)) return r;
   const std::optional<fs::path> root = options.disk_cache ? disk_root() : std::nullopt;
   if (!root) return std::nullopt;
   const fs::path dir = entry_dir(*root, key, r.digest);
@@ -231,12 +219,7 @@ std::optional<CacheResult> CodeCache::lookup(const CacheKey& key, const LookupOp
     }
   }
   if (c.state != EntryState::Ok) return std::nullopt;
-  r.object = std::make_shared<const std::string>(std::move(c.entry.payload));
-  r.origin = Origin::Disk;
-  r.entry = dir;
-  remember(r.digest, r.object);
-  std::lock_guard<std::mutex> lock(mu_);
-  ++stats_.disk_hits;
+  take_from_disk(r, std::move(c.entry.payload), dir);
   return r;
 }
 

@@ -92,6 +92,10 @@ class CodeCache {
  private:
   std::shared_ptr<std::mutex> inflight_mutex(const std::string& digest);
   void remember(const std::string& digest, std::shared_ptr<const std::string> obj);
+  // Fills r from the in-process map (counting a memory hit); false if r.digest is not there.
+  bool take_from_memory(CacheResult& r);
+  // Fills r with a payload read from the disk entry `dir`, remembers it and counts a disk hit.
+  void take_from_disk(CacheResult& r, std::string payload, const std::filesystem::path& dir);
   // Writes the entry; returns false (after a warning) on failure.
   bool store(const std::filesystem::path& dir, const CacheKey& key, const std::string& key_text,
              const std::string& digest, const std::string& payload, const std::vector<std::string>& components);
