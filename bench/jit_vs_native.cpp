@@ -7,7 +7,8 @@
 // Repetitions are interleaved (the variant order rotates each repetition); min and median are printed.
 // Also checks whether the final states of JIT and interpreter equal the hand-written one bit for bit.
 //
-// Usage: jit_vs_native [reps=15] [scale=1.0]   (scale multiplies every step count / horizon)
+// Usage: jit_vs_native [reps=15] [scale=1.0] [lorenz,l96,hh,vdp]   (scale multiplies every step count /
+// horizon; the third argument runs a subset)
 #include <dynlib/dynlib.hpp>
 
 #include <algorithm>
@@ -279,6 +280,11 @@ int main(int argc, char** argv) {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);  // progress is visible when redirected to a file
   const double scale = argc > 2 ? std::max(1e-3, std::atof(argv[2])) : 1.0;
   auto S = [&](double n) { return std::max<std::int64_t>(10, static_cast<std::int64_t>(n * scale)); };
+  // Optional third argument: a comma-separated subset of lorenz,l96,hh,vdp (default: all four).
+  const std::string only = argc > 3 ? std::string(",") + argv[3] + "," : std::string();
+  auto want = [&](const char* key) {
+    return only.empty() || only.find(std::string(",") + key + ",") != std::string::npos;
+  };
 
   std::printf("jit_vs_native: ns per step (lower is better); ratios are variant / native (min to min, median to median).\n");
   std::printf("native and odeint: separate TUs built with -O3 -march=native -ffp-contract=off; parameters are runtime\n"
@@ -294,7 +300,7 @@ int main(int argc, char** argv) {
     std::printf("JIT component: %s\n", probe.sim ? "available" : probe.error.c_str());
   }
 
-  {
+  if (want("lorenz")) {
     FixedCase c;
     c.title = "Lorenz (3 states) rk4, builtin://ode/lorenz";
     c.uri = "builtin://ode/lorenz";
@@ -307,7 +313,7 @@ int main(int argc, char** argv) {
     c.odeint = [p, dt = c.dt](double* y, std::int64_t n) { ok::lorenz_rk4(y, p.data(), dt, n); };
     run_fixed(c, reps);
   }
-  {
+  if (want("l96")) {
     FixedCase c;
     c.title = "Lorenz-96 (40 states, F = 8) rk4, inline model with 40 explicit equations";
     c.uri = bench::lorenz96_toml(40, 8.0);
@@ -318,7 +324,7 @@ int main(int argc, char** argv) {
     c.odeint = [dt = c.dt](double* y, std::int64_t n) { ok::l96_40_rk4(y, 8.0, dt, n); };
     run_fixed(c, reps);
   }
-  {
+  if (want("hh")) {
     FixedCase c;
     c.title = "Hodgkin-Huxley (4 states, 6 aux) rk4, builtin://ode/hodgkin-huxley";
     c.uri = "builtin://ode/hodgkin-huxley";
@@ -345,6 +351,6 @@ int main(int argc, char** argv) {
         "  i.e. 30 exp per step instead of 24; the last row is the hand-written code doing the same.";
     run_fixed(c, reps);
   }
-  run_vdp(reps, scale);
+  if (want("vdp")) run_vdp(reps, scale);
   return 0;
 }

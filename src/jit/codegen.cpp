@@ -75,6 +75,20 @@ B::Int ld_i32(B& b, llvm::Value* args, std::uint64_t off) {
 llvm::Value* ld_ptr(B& b, llvm::Value* args, std::uint64_t off) {
   return b.ir().CreateLoad(b.gen().ptr(), field_ptr(b, args, off));
 }
+// A buffer pointer the RunnerArgs contract (kernels/runner_abi.hpp) sizes at `n` doubles or int64s:
+// !dereferenceable lets LICM hoist loads from it out of conditionally executed loop blocks (the
+// parameters read by every inlined rhs copy), !align 8 is the element alignment.
+llvm::Value* ld_buffer(B& b, llvm::Value* args, std::uint64_t off, std::int64_t n) {
+  auto* ld = b.ir().CreateLoad(b.gen().ptr(), field_ptr(b, args, off));
+  auto& ctx = b.gen().ctx;
+  auto md_i64 = [&](std::uint64_t v) {
+    return llvm::MDNode::get(ctx, {llvm::ConstantAsMetadata::get(llvm::ConstantInt::get(b.gen().i64(), v))});
+  };
+  if (n > 0)
+    ld->setMetadata(llvm::LLVMContext::MD_dereferenceable, md_i64(static_cast<std::uint64_t>(n) * 8));
+  ld->setMetadata(llvm::LLVMContext::MD_align, md_i64(8));
+  return ld;
+}
 void st_f64(B& b, llvm::Value* args, std::uint64_t off, llvm::Value* v) { b.ir().CreateStore(v, field_ptr(b, args, off)); }
 void st_i64(B& b, llvm::Value* args, std::uint64_t off, llvm::Value* v) { b.ir().CreateStore(v, field_ptr(b, args, off)); }
 void st_i32(B& b, llvm::Value* args, std::uint64_t off, llvm::Value* v) {
@@ -103,10 +117,33 @@ llvm::Value* padded_config(B& b, const kernels::StepperInfo& s, const ir::ModelI
 struct View {
   kernels::RunnerView<B> v;
   llvm::Value* args = nullptr;
+  // Host buffers the function works on through local copies (see localize): copied back on exit.
+  struct Local {
+    llvm::Value* local;
+    llvm::Value* host;
+    std::int64_t n;
+  };
+  std::vector<Local> locals;
 };
+
+// Small models: the committed state, the proposal and the stepper workspace live in local arrays
+// while the function runs, copied in here and back by store_view (every runner and event function
+// has one exit, and the host reads the buffers only after it). With every index a constant (state
+// loops unrolled) SROA keeps them in registers across steps, as hand-written code keeps its stage
+// vectors. Stored to the host buffers, the state was reloaded at the start of the next step, and a
+// reload wider than the stores (SLP-vectorised) stalled store-to-load forwarding.
+void localize(B& b, View& w, B::Arr& field, std::int64_t n, const char* name) {
+  if (n <= 0) return;
+  auto* local = b.entry_alloca(llvm::ArrayType::get(b.gen().f64(), static_cast<std::uint64_t>(n)), name);
+  auto host = field;
+  for (std::int64_t k = 0; k < n; ++k) b.arr(local)[k] = host[k];
+  w.locals.push_back({local, host.base, n});
+  field = b.arr(local, field.scope);
+}
 
 // Runner prologue: RunnerArgs -> RunnerView (dio/iio as local arrays), as interp.cpp run_with.
 View load_view(B& b, const kernels::StepperInfo& s, const ir::ModelIR& m, llvm::Value* args) {
+  const auto n_state = static_cast<std::int64_t>(m.n_states());
   View w;
   w.args = args;
   auto& v = w.v;
@@ -116,20 +153,24 @@ View load_view(B& b, const kernels::StepperInfo& s, const ir::ModelIR& m, llvm::
   v.t_base = ld_f64(b, args, DYN_OFF(t_base));
   v.step_base = ld_i64(b, args, DYN_OFF(step_base));
   v.dt_nominal = ld_f64(b, args, DYN_OFF(dt_nominal));
-  // Every host buffer of RunnerArgs is distinct: one alias scope each (see LlvmBackend::define_scopes).
-  enum Scope : int { sY, sYprev, sP, sRing, sHead, sAux, sWs, sIws, sYprop, sScratch, sT, sYrec, sAuxrec, sStep,
-                     sSrec, sArec, sEc, sEi, sEl, sEt, sEs, sAnWs, sAnOut, sAnTrace, sCount };
-  b.define_scopes(sCount);
-  v.y_curr = b.arr(ld_ptr(b, args, DYN_OFF(y_curr)), sY);
-  v.y_prev = b.arr(ld_ptr(b, args, DYN_OFF(y_prev)), sYprev);
-  v.params = b.arr(ld_ptr(b, args, DYN_OFF(params)), sP);
+  // Every host buffer of RunnerArgs is distinct: one alias scope each (BufferScope).
+  v.y_curr = b.arr(ld_buffer(b, args, DYN_OFF(y_curr), n_state), sY);
+  v.y_prev = b.arr(ld_buffer(b, args, DYN_OFF(y_prev), n_state), sYprev);
+
+  v.params = b.arr(ld_buffer(b, args, DYN_OFF(params), static_cast<std::int64_t>(m.n_params())), sP);
   v.lag_ring = b.arr(ld_ptr(b, args, DYN_OFF(lag_ring)), sRing);
   v.lag_head = b.iarr(ld_ptr(b, args, DYN_OFF(lag_head)), sHead);
-  v.aux_values = b.arr(ld_ptr(b, args, DYN_OFF(aux_values)), sAux);
+  v.aux_values = b.arr(ld_buffer(b, args, DYN_OFF(aux_values), static_cast<std::int64_t>(m.n_aux())), sAux);
   v.ws = b.arr(ld_ptr(b, args, DYN_OFF(ws)), sWs);
   v.iws = b.iarr(ld_ptr(b, args, DYN_OFF(iws)), sIws);
   v.cfg = b.arr(padded_config(b, s, m, ld_ptr(b, args, DYN_OFF(stepper_config)), ld_i64(b, args, DYN_OFF(n_config)).v));
-  v.y_prop = b.arr(ld_ptr(b, args, DYN_OFF(y_prop)), sYprop);
+  v.y_prop = b.arr(ld_buffer(b, args, DYN_OFF(y_prop), n_state), sYprop);
+  if (n_state > 0 && n_state <= b.gen().local_state_max && b.unroll(static_cast<int>(n_state))) {
+    localize(b, w, v.y_curr, n_state, "y_curr.local");
+    localize(b, w, v.y_prev, n_state, "y_prev.local");
+    localize(b, w, v.y_prop, n_state, "y_prop.local");
+    localize(b, w, v.ws, s.ws_size ? s.ws_size(n_state) : 0, "ws.local");
+  }
   v.scratch = b.arr(ld_ptr(b, args, DYN_OFF(scratch)), sScratch);
   v.T = b.arr(ld_ptr(b, args, DYN_OFF(T)), sT);
   v.Y = b.arr(ld_ptr(b, args, DYN_OFF(Y)), sYrec);
@@ -178,6 +219,8 @@ View load_view(B& b, const kernels::StepperInfo& s, const ir::ModelIR& m, llvm::
 void store_view(B& b, const View& w) {
   auto& v = w.v;
   auto* a = w.args;
+  for (const auto& l : w.locals)
+    for (std::int64_t k = 0; k < l.n; ++k) b.arr(l.host)[k] = b.arr(l.local)[k];
   st_f64(b, a, DYN_OFF(t), B::Val(v.dio[kernels::kD_t]).v);
   st_f64(b, a, DYN_OFF(dt), B::Val(v.dio[kernels::kD_dt]).v);
   st_f64(b, a, DYN_OFF(err_est), B::Val(v.dio[kernels::kD_err_est]).v);
@@ -303,42 +346,20 @@ void maybe_inject_fault(llvm::Module& mod, const std::string& component, const s
   if (auto* f = mod.getFunction(symbol)) llvm::BasicBlock::Create(mod.getContext(), "injected_fault", f);
 }
 
-// Expression nodes of a block of equations (a size measure for the inlining policy).
-std::size_t count_nodes(const ir::Node& n) {
-  std::size_t c = 1;
-  for (const auto& a : n.args)
-    if (a) c += count_nodes(*a);
-  return c;
-}
-std::size_t count_nodes(const std::vector<ir::Expr>& es) {
-  std::size_t c = 0;
-  for (const auto& e : es)
-    if (e) c += count_nodes(*e);
-  return c;
-}
-
-// Model functions are called from every kernel (rk4: 4 rhs calls per step). Small ones are always
-// inlined (the runner is then one function, as fast as hand-written code); above kInlineMaxNodes
-// expression nodes they stay out of line (noinline), so O3 and codegen see each equation once and
-// compile time stays about linear in model size (Lorenz-96 with 1000 states). Their output array
-// never overlaps an input (kernels always pass distinct workspace slices): `noalias` lets O3 keep
-// inputs in registers while the outputs are written. DYNLIB_JIT_INLINE_MAX overrides the budget.
-constexpr std::size_t kInlineMaxNodes = 2000;
-void set_inline_policy(llvm::Module& mod, const ir::ModelIR& model) {
-  std::size_t budget = kInlineMaxNodes;
-  if (const char* env = std::getenv("DYNLIB_JIT_INLINE_MAX")) budget = static_cast<std::size_t>(std::atoll(env));
-  for (const char* fn : {"rhs", "jacobian", "inverse", "update_aux"}) {
-    auto* f = mod.getFunction(fn);
+// The plain model functions (looked up by the host, and called by kernels whose buffers carry no
+// alias scope): always inlined up to ModuleGen::inline_max_nodes, else out of line. Their output
+// array never overlaps an input (kernels always pass distinct workspace slices): `noalias` lets O3
+// keep inputs in registers while the outputs are written.
+void set_inline_policy(llvm::Module& mod, const ModuleGen& g) {
+  const std::pair<const char*, ModelFn> fns[] = {{"rhs", ModelFn::rhs},
+                                                 {"jacobian", ModelFn::jacobian},
+                                                 {"inverse", ModelFn::inverse},
+                                                 {"update_aux", ModelFn::update_aux}};
+  for (const auto& [name, which] : fns) {
+    auto* f = mod.getFunction(name);
     if (f == nullptr) continue;
-    const std::string name(fn);
-    std::size_t size = 0;
-    if (name == "rhs") size = count_nodes(model.rhs);
-    else if (name == "inverse" && model.inverse) size = count_nodes(*model.inverse);
-    else if (name == "update_aux") size = count_nodes(model.aux_exprs);
-    else if (name == "jacobian" && model.exact_jacobian())
-      for (const auto& row : *model.exact_jacobian()) size += count_nodes(row);
-    f->addFnAttr(size <= budget ? llvm::Attribute::AlwaysInline : llvm::Attribute::NoInline);
-    f->addParamAttr(name == "update_aux" ? 3 : 2, llvm::Attribute::NoAlias);
+    f->addFnAttr(g.inlined(which) ? llvm::Attribute::AlwaysInline : llvm::Attribute::NoInline);
+    f->addParamAttr(which == ModelFn::update_aux ? 3 : 2, llvm::Attribute::NoAlias);
   }
 }
 
@@ -363,7 +384,7 @@ AnalysisGenerated generate_analysis_unit(const ir::ModelIR& model, const kernels
                    ") of model " + label + ": " + e.what());
   }
   maybe_inject_fault(*mod, "runner_analysis", "runner_analysis");
-  set_inline_policy(*mod, model);
+  set_inline_policy(*mod, g);
   out.timings.build_ir_ms = ms_since(t_start);
   auto t_verify = Clock::now();
   {
@@ -475,7 +496,7 @@ Generated generate_unit(const ir::ModelIR& model, const kernels::StepperInfo& st
     }
     for (const auto& sym : sp.symbols) maybe_inject_fault(*mod, name, sym);
   }
-  set_inline_policy(*mod, model);
+  set_inline_policy(*mod, g);
   out.timings.build_ir_ms = ms_since(t_start);
 
   // ---- verify (per component first, so the error names it) ----

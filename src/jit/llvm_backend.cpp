@@ -111,6 +111,14 @@ DYN_ICMP(!=, CreateICmpNE)
 
 ModuleGen::ModuleGen(llvm::LLVMContext& c, llvm::Module& m, const ir::ModelIR& mdl) : ctx(c), mod(m), model(mdl) {
   if (const char* env = std::getenv("DYNLIB_JIT_UNROLL_MAX")) unroll_max = std::atoi(env);
+  if (const char* env = std::getenv("DYNLIB_JIT_LOCAL_STATE_MAX")) local_state_max = std::atoll(env);
+  // Read by OrcEngine::optimize(): no SLP vectorizer for models with fewer than 4 states. With the
+  // whole state in one or two vector registers it only packs and unpacks between the vectorised stage
+  // combinations and the scalar rhs: Van der Pol rk45 ran 1.16x hand-written C++ with it, 1.0x
+  // without; Lorenz unchanged; Lorenz-96 with 4 states is 7% faster with it (bench/README.md).
+  if (model.n_states() < 4) mod.addModuleFlag(llvm::Module::Warning, "dynlib.no_slp", 1);
+  if (const char* env = std::getenv("DYNLIB_JIT_INLINE_MAX"))
+    inline_max_nodes = static_cast<std::size_t>(std::atoll(env));
   // Read by OrcEngine::optimize(): only modules with runtime state loops get the loop unroller and
   // vectorizers (with unrolled state loops they only duplicate the run loop's cold record loops).
   if (static_cast<std::int64_t>(model.n_states()) > unroll_max)
@@ -123,6 +131,28 @@ llvm::Function* ModuleGen::new_function(const std::string& name, llvm::FunctionT
   f->addFnAttr(llvm::Attribute::NoUnwind);
   llvm::BasicBlock::Create(ctx, "entry", f);
   return f;
+}
+
+void ModuleGen::make_buffer_scopes() {
+  llvm::MDBuilder mdb(ctx);
+  auto* domain = mdb.createAnonymousAliasScopeDomain("dynlib.buffers");
+  std::vector<llvm::MDNode*> scopes;
+  for (int k = 0; k < kBufferScopeCount; ++k) scopes.push_back(mdb.createAnonymousAliasScope(domain));
+  for (int k = 0; k < kBufferScopeCount; ++k) {
+    scope_sets_.push_back(llvm::MDNode::get(ctx, {scopes[static_cast<std::size_t>(k)]}));
+    std::vector<llvm::Metadata*> others;
+    for (int j = 0; j < kBufferScopeCount; ++j)
+      if (j != k) others.push_back(scopes[static_cast<std::size_t>(j)]);
+    noalias_sets_.push_back(llvm::MDNode::get(ctx, others));
+  }
+}
+llvm::MDNode* ModuleGen::scope_set(int s) {
+  if (scope_sets_.empty()) make_buffer_scopes();
+  return scope_sets_[static_cast<std::size_t>(s)];
+}
+llvm::MDNode* ModuleGen::noalias_set(int s) {
+  if (noalias_sets_.empty()) make_buffer_scopes();
+  return noalias_sets_[static_cast<std::size_t>(s)];
 }
 
 llvm::FunctionCallee ModuleGen::libm(const char* name, int arity) {
@@ -146,6 +176,49 @@ llvm::Function* ModuleGen::block_fn(const char* name, const std::vector<ir::Expr
   return f;
 }
 
+namespace {
+std::size_t count_nodes(const ir::Node& n) {
+  std::size_t c = 1;
+  for (const auto& a : n.args)
+    if (a) c += count_nodes(*a);
+  return c;
+}
+}  // namespace
+
+std::size_t ModuleGen::count_nodes(const std::vector<ir::Expr>& es) {
+  std::size_t c = 0;
+  for (const auto& e : es)
+    if (e) c += jit::count_nodes(*e);
+  return c;
+}
+
+const std::vector<ir::Expr>& ModuleGen::exprs_of(ModelFn which, std::vector<ir::Expr>& flat) const {
+  switch (which) {
+    case ModelFn::rhs:
+      return model.rhs;
+    case ModelFn::inverse:
+      return *model.inverse;
+    case ModelFn::update_aux:
+      return model.aux_exprs;
+    case ModelFn::jacobian:
+      // Row-major J[i*n+j], evaluated in row order (as the interpreter's block).
+      flat.clear();
+      for (const auto& row : *model.exact_jacobian())
+        for (const auto& e : row) flat.push_back(e);
+      return flat;
+  }
+  return model.rhs;
+}
+
+bool ModuleGen::inlined(ModelFn which) const {
+  auto& known = inlined_[static_cast<std::size_t>(which)];
+  if (known < 0) {
+    std::vector<ir::Expr> flat;
+    known = count_nodes(exprs_of(which, flat)) <= inline_max_nodes ? 1 : 0;
+  }
+  return known == 1;
+}
+
 llvm::Function* ModuleGen::rhs_fn() {
   if (!rhs_) rhs_ = block_fn("rhs", model.rhs, 0, false);
   return rhs_;
@@ -156,14 +229,10 @@ llvm::Function* ModuleGen::inverse_fn() {
   return inverse_;
 }
 llvm::Function* ModuleGen::jacobian_fn() {
-  const auto* ej = model.exact_jacobian();  // the model's own, else the symbolic one
-  if (!ej) return nullptr;
+  if (!model.exact_jacobian()) return nullptr;  // the model's own, else the symbolic one
   if (!jacobian_) {
-    // Row-major J[i*n+j], evaluated in row order (as the interpreter's block).
     std::vector<ir::Expr> flat;
-    for (const auto& row : *ej)
-      for (const auto& e : row) flat.push_back(e);
-    jacobian_ = block_fn("jacobian", flat, 0, false);
+    jacobian_ = block_fn("jacobian", exprs_of(ModelFn::jacobian, flat), 0, false);
   }
   return jacobian_;
 }
@@ -181,26 +250,16 @@ LlvmBackend::LlvmBackend(ModuleGen& g, llvm::Function* fn) : g_(g), fn_(fn), ir_
   ir_.setFastMathFlags(llvm::FastMathFlags());
 }
 
-void LlvmBackend::define_scopes(int n) {
-  llvm::MDBuilder mdb(g_.ctx);
-  auto* domain = mdb.createAnonymousAliasScopeDomain("dynlib.buffers");
-  scopes_.clear();
-  for (int k = 0; k < n; ++k) scopes_.push_back(mdb.createAnonymousAliasScope(domain));
-  scope_sets_.clear();
-  noalias_sets_.clear();
-  for (int k = 0; k < n; ++k) {
-    scope_sets_.push_back(llvm::MDNode::get(g_.ctx, {scopes_[static_cast<std::size_t>(k)]}));
-    std::vector<llvm::Metadata*> others;
-    for (int j = 0; j < n; ++j)
-      if (j != k) others.push_back(scopes_[static_cast<std::size_t>(j)]);
-    noalias_sets_.push_back(llvm::MDNode::get(g_.ctx, others));
-  }
-}
-
 void LlvmBackend::tag_access(llvm::Instruction* inst, int scope) {
-  if (scope < 0 || scope >= static_cast<int>(scopes_.size())) return;
-  inst->setMetadata(llvm::LLVMContext::MD_alias_scope, scope_sets_[static_cast<std::size_t>(scope)]);
-  inst->setMetadata(llvm::LLVMContext::MD_noalias, noalias_sets_[static_cast<std::size_t>(scope)]);
+  if (scope == kCallOutput) {  // an output of the model function being emitted in place
+    if (call_scope_ != nullptr) inst->setMetadata(llvm::LLVMContext::MD_alias_scope, call_scope_);
+    return;
+  }
+  llvm::MDNode* noalias = scope >= 0 ? g_.noalias_set(scope) : nullptr;
+  if (scope >= 0) inst->setMetadata(llvm::LLVMContext::MD_alias_scope, g_.scope_set(scope));
+  // Inside an in-place call every other access is an input of it: never the call's output.
+  if (call_scope_ != nullptr) noalias = llvm::MDNode::concatenate(noalias, call_scope_);
+  if (noalias != nullptr) inst->setMetadata(llvm::LLVMContext::MD_noalias, noalias);
 }
 
 llvm::AllocaInst* LlvmBackend::entry_alloca(llvm::Type* ty, const char* name) {
@@ -292,21 +351,49 @@ llvm::Value* LlvmBackend::fptosi_x86(llvm::Value* x) {
 
 LBool LlvmBackend::isnan(LVal x) { return LBool{this, ir_.CreateFCmpUNO(x.v, x.v)}; }
 
+// Model functions small enough to inline are emitted in place, not called: LLVM's inliner gives
+// every inlined copy fresh copies of the callee's alias scopes, so a called function's loads could
+// never carry the runner's buffer scopes. In place they do (parameters: sP, so O3 hoists them out of
+// the step loop), and one alias domain per call site says what the callee's `noalias` output said:
+// the outputs of this call never overlap its inputs (kernels pass distinct workspace slices).
+void LlvmBackend::emit_block(ModelFn which, LVal t, LArr y, LArr out, LArr params, LArr ring, LIArr head) {
+  llvm::Function* plain = which == ModelFn::rhs        ? g_.rhs_fn()
+                          : which == ModelFn::inverse  ? g_.inverse_fn()
+                          : which == ModelFn::jacobian ? g_.jacobian_fn()
+                                                       : g_.update_aux_fn();
+  const bool aux = which == ModelFn::update_aux;
+  if (!g_.inlined(which)) {
+    if (aux)
+      ir_.CreateCall(plain, {t.v, y.base, params.base, out.base, ring.base, head.base});
+    else
+      ir_.CreateCall(plain, {t.v, y.base, out.base, params.base, ring.base, head.base});
+    return;
+  }
+  llvm::MDBuilder mdb(g_.ctx);
+  auto* domain = mdb.createAnonymousAliasScopeDomain("dynlib.call");
+  call_scope_ = llvm::MDNode::get(g_.ctx, {mdb.createAnonymousAliasScope(domain)});
+  std::vector<ir::Expr> flat;
+  const auto& es = g_.exprs_of(which, flat);
+  Ctx c{t, y, params, ring, head, aux ? 1 : 0};
+  // The outputs carry only the call scope, not their buffer's: tagged with sWs as well, Lorenz-96
+  // (40 states) rk4 ran 1.19x instead of 1.0x hand-written C++ (bench/jit_vs_native, side by side).
+  LArr o{this, out.base, kCallOutput};
+  for (std::size_t k = 0; k < es.size(); ++k) o[static_cast<std::int64_t>(k)] = eval(es[k], c);
+  call_scope_ = nullptr;
+}
 void LlvmBackend::rhs(LVal t, LArr y, LArr out, LArr params, LArr ring, LIArr head) {
-  ir_.CreateCall(g_.rhs_fn(), {t.v, y.base, out.base, params.base, ring.base, head.base});
+  emit_block(ModelFn::rhs, t, y, out, params, ring, head);
 }
 void LlvmBackend::inverse(LVal t, LArr y, LArr out, LArr params, LArr ring, LIArr head) {
-  auto* f = g_.inverse_fn();
-  if (!f) throw JitError("jit: the model has no [equations.inverse]");
-  ir_.CreateCall(f, {t.v, y.base, out.base, params.base, ring.base, head.base});
+  if (!g_.model.inverse) throw JitError("jit: the model has no [equations.inverse]");
+  emit_block(ModelFn::inverse, t, y, out, params, ring, head);
 }
 void LlvmBackend::jacobian(LVal t, LArr y, LArr J, LArr params, LArr ring, LIArr head) {
-  auto* f = g_.jacobian_fn();
-  if (!f) throw JitError("jit: the model has no [equations.jacobian]");
-  ir_.CreateCall(f, {t.v, y.base, J.base, params.base, ring.base, head.base});
+  if (!g_.model.exact_jacobian()) throw JitError("jit: the model has no [equations.jacobian]");
+  emit_block(ModelFn::jacobian, t, y, J, params, ring, head);
 }
 void LlvmBackend::update_aux(LVal t, LArr y, LArr params, LArr aux_out, LArr ring, LIArr head) {
-  ir_.CreateCall(g_.update_aux_fn(), {t.v, y.base, params.base, aux_out.base, ring.base, head.base});
+  emit_block(ModelFn::update_aux, t, y, aux_out, params, ring, head);
 }
 
 // ---------------------------------------------------------------------------------------------

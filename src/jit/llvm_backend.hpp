@@ -28,6 +28,39 @@ namespace dynlib::jit {
 
 class LlvmBackend;
 
+// The host buffers of RunnerArgs, which never overlap one another: one alias scope each, in one
+// domain per module (ModuleGen::scope_set). Model functions emitted in place (LlvmBackend::emit_block)
+// read `params` through the runner's sP, so O3 knows the stores into workspace stages cannot change
+// a parameter and hoists the parameter loads out of the step loop (Hodgkin-Huxley: about 25 loads
+// per rhs copy).
+enum BufferScope : int {
+  sY,
+  sYprev,
+  sP,
+  sRing,
+  sHead,
+  sAux,
+  sWs,
+  sIws,
+  sYprop,
+  sScratch,
+  sT,
+  sYrec,
+  sAuxrec,
+  sStep,
+  sSrec,
+  sArec,
+  sEc,
+  sEi,
+  sEl,
+  sEt,
+  sEs,
+  sAnWs,
+  sAnOut,
+  sAnTrace,
+  kBufferScopeCount
+};
+
 struct LVal {
   LlvmBackend* b = nullptr;
   llvm::Value* v = nullptr;
@@ -46,7 +79,7 @@ struct LRef {
   LlvmBackend* b = nullptr;
   llvm::Value* ptr = nullptr;
   llvm::Value* loaded = nullptr;  // value at the point the reference was formed
-  int scope = -1;                 // alias scope of the buffer (see LlvmBackend::define_scopes)
+  int scope = -1;                 // BufferScope of the buffer (-1: none)
   operator LVal() const { return LVal{b, loaded}; }
   LRef& operator=(LVal v);
   LRef& operator=(const LRef& o) { return *this = LVal(o); }
@@ -129,6 +162,8 @@ LBool operator>=(LInt a, LInt c);
 LBool operator==(LInt a, LInt c);
 LBool operator!=(LInt a, LInt c);
 
+enum class ModelFn { rhs, inverse, jacobian, update_aux };
+
 // Per-module state shared by every backend instance emitting into one module: the model, the
 // lazily emitted model functions (rhs, jacobian, ...) and libm declarations.
 class ModuleGen {
@@ -142,6 +177,18 @@ class ModuleGen {
   // n). Default 64 (Lorenz-96 with 40 states: unrolled 1.05x native, loops 1.10x);
   // DYNLIB_JIT_UNROLL_MAX overrides it (for measurements).
   int unroll_max = 64;
+  // Runner/event functions of models with at most this many states work on a local copy of the
+  // committed state (codegen.cpp local_state_copy). DYNLIB_JIT_LOCAL_STATE_MAX overrides it.
+  std::int64_t local_state_max = 16;
+  // Model functions with at most this many expression nodes are always inlined into their callers
+  // (the runner is then one function, as fast as hand-written code); larger ones stay out of line,
+  // so O3 and codegen see each equation once and compile time stays about linear in model size
+  // (Lorenz-96 with 1000 states). DYNLIB_JIT_INLINE_MAX overrides it (for measurements).
+  std::size_t inline_max_nodes = 2000;
+  static std::size_t count_nodes(const std::vector<ir::Expr>& es);
+  bool inlined(ModelFn which) const;
+  // The equations of a model function (the Jacobian flattened row-major into `flat`).
+  const std::vector<ir::Expr>& exprs_of(ModelFn which, std::vector<ir::Expr>& flat) const;
 
   llvm::Type* f64() const { return llvm::Type::getDoubleTy(ctx); }
   llvm::Type* i64() const { return llvm::Type::getInt64Ty(ctx); }
@@ -165,8 +212,16 @@ class ModuleGen {
   // an entry block. Every function of a unit goes through here.
   llvm::Function* new_function(const std::string& name, llvm::FunctionType* ty);
 
+  // !alias.scope {s} and !noalias {every other buffer} for BufferScope s (created on first use).
+  llvm::MDNode* scope_set(int s);
+  llvm::MDNode* noalias_set(int s);
+
  private:
+  void make_buffer_scopes();
+  std::vector<llvm::MDNode*> scope_sets_;
+  std::vector<llvm::MDNode*> noalias_sets_;
   llvm::Function* block_fn(const char* name, const std::vector<ir::Expr>& es, int lag_shift, bool aux_order);
+  mutable int inlined_[4] = {-1, -1, -1, -1};  // by ModelFn: -1 not yet counted
   llvm::Function* rhs_ = nullptr;
   llvm::Function* inverse_ = nullptr;
   llvm::Function* jacobian_ = nullptr;
@@ -211,10 +266,9 @@ class LlvmBackend {
   }
   IArr offset(IArr a, Int k) { return IArr{this, ir_.CreateInBoundsGEP(g_.i64(), a.base, k.v), a.scope}; }
   // Distinct host buffers (RunnerArgs guarantees y_curr, y_prev, params, ws, records, ... never
-  // overlap): `n` alias scopes of one domain. An access through an Arr with scope s is tagged
-  // !alias.scope {s} and !noalias {every other scope}, so O3 may keep values in registers across
-  // stores to other buffers. Accesses without a scope stay conservative.
-  void define_scopes(int n);
+  // overlap): an access through an Arr with BufferScope s is tagged !alias.scope {s} and !noalias
+  // {every other buffer}, so O3 may keep values in registers across stores to other buffers.
+  // Accesses without a scope (-1) stay conservative.
   Arr arr(llvm::Value* p, int scope) { return Arr{this, p, scope}; }
   IArr iarr(llvm::Value* p, int scope) { return IArr{this, p, scope}; }
   void tag_access(llvm::Instruction* inst, int scope);
@@ -312,6 +366,7 @@ class LlvmBackend {
   void inverse(Val t, Arr y, Arr out, Arr params, Arr lag_ring, IArr lag_head);
   void jacobian(Val t, Arr y, Arr J, Arr params, Arr lag_ring, IArr lag_head);
   void update_aux(Val t, Arr y, Arr params, Arr aux_out, Arr lag_ring, IArr lag_head);
+  void emit_block(ModelFn which, Val t, Arr y, Arr out, Arr params, Arr lag_ring, IArr lag_head);
   bool has_model_jacobian() const { return g_.model.exact_jacobian() != nullptr; }
   // Relaxed atomic load of *flag != 0, false if the flag pointer is null (set by the runner prologue).
   Bool user_break();
@@ -343,9 +398,9 @@ class LlvmBackend {
   llvm::IRBuilder<> ir_;
   std::map<int, llvm::Value*> loop_vars_;
   llvm::Value* user_break_ptr_ = nullptr;  // const int32_t* (may be null at run time)
-  std::vector<llvm::MDNode*> scopes_;        // alias scopes of this function's host buffers
-  std::vector<llvm::MDNode*> scope_sets_;    // !alias.scope {s}
-  std::vector<llvm::MDNode*> noalias_sets_;  // !noalias {all but s}  // loop slot -> alloca (double) of the innermost active loop
+  // While a model function is emitted in place: !{its call scope} (see emit_block), else null.
+  llvm::MDNode* call_scope_ = nullptr;
+  static constexpr int kCallOutput = -2;  // the "scope" of an in-place call's output array
 };
 
 }  // namespace dynlib::jit

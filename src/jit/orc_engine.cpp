@@ -174,9 +174,10 @@ OrcEngine::OrcEngine() : impl_(std::make_unique<Impl>()) {
       "opt=O" + std::to_string(opt_level_) + ";codegen=" + cg_name +
       ";fp_fusion=strict;unsafe_fp=0;no_infs=0;no_nans=0;vectorize=" +
       std::string(loop_opts_forced_ ? "loop+slp" : "slp;loop_opts=runtime_state_loops") +
-      ";linker=jitlink;code_model=" +
+      ";slp_min_states=4" + ";linker=jitlink;code_model=" +
       std::to_string(static_cast<int>(impl_->jtmb->getCodeModel().value_or(llvm::CodeModel::Small))) +
-      ";reloc=" + std::to_string(static_cast<int>(impl_->jtmb->getRelocationModel().value_or(llvm::Reloc::Static)));
+      ";reloc=" +
+      std::to_string(static_cast<int>(impl_->jtmb->getRelocationModel().value_or(llvm::Reloc::Static)));
 }
 
 OrcEngine::~OrcEngine() = default;
@@ -204,7 +205,8 @@ void OrcEngine::optimize(llvm::Module& m) const {
   pto.LoopUnrolling = loop_opts;
   pto.LoopInterleaving = loop_opts;
   pto.LoopVectorization = loop_opts;
-  pto.SLPVectorization = true;
+  // Off for models with fewer than 4 states (flag set by ModuleGen; see there why).
+  pto.SLPVectorization = m.getModuleFlag("dynlib.no_slp") == nullptr;
   llvm::LoopAnalysisManager lam;
   llvm::FunctionAnalysisManager fam;
   llvm::CGSCCAnalysisManager cgam;
