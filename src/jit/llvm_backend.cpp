@@ -112,11 +112,8 @@ DYN_ICMP(!=, CreateICmpNE)
 ModuleGen::ModuleGen(llvm::LLVMContext& c, llvm::Module& m, const ir::ModelIR& mdl) : ctx(c), mod(m), model(mdl) {
   if (const char* env = std::getenv("DYNLIB_JIT_UNROLL_MAX")) unroll_max = std::atoi(env);
   if (const char* env = std::getenv("DYNLIB_JIT_LOCAL_STATE_MAX")) local_state_max = std::atoll(env);
-  // Read by OrcEngine::optimize(): no SLP vectorizer for models with fewer than 4 states. With the
-  // whole state in one or two vector registers it only packs and unpacks between the vectorised stage
-  // combinations and the scalar rhs: Van der Pol rk45 ran 1.16x hand-written C++ with it, 1.0x
-  // without; Lorenz unchanged; Lorenz-96 with 4 states is 7% faster with it (bench/README.md).
-  if (model.n_states() < 4) mod.addModuleFlag(llvm::Module::Warning, "dynlib.no_slp", 1);
+  if (const char* env = std::getenv("DYNLIB_JIT_SLP_MIN_STATES"))
+    slp_min_states = static_cast<std::size_t>(std::atoll(env));
   if (const char* env = std::getenv("DYNLIB_JIT_INLINE_MAX"))
     inline_max_nodes = static_cast<std::size_t>(std::atoll(env));
   // Read by OrcEngine::optimize(): only modules with runtime state loops get the loop unroller and

@@ -180,6 +180,10 @@ class ModuleGen {
   // Runner/event functions of models with at most this many states work on a local copy of the
   // committed state (codegen.cpp local_state_copy). DYNLIB_JIT_LOCAL_STATE_MAX overrides it.
   std::int64_t local_state_max = 16;
+  // Read by OrcEngine::optimize(): no SLP vectorizer for models with fewer than this many states
+  // or whose rhs calls a libm function (see codegen.cpp set_vectorize_policy).
+  // DYNLIB_JIT_SLP_MIN_STATES overrides it.
+  std::size_t slp_min_states = 4;
   // Model functions with at most this many expression nodes are always inlined into their callers
   // (the runner is then one function, as fast as hand-written code); larger ones stay out of line,
   // so O3 and codegen see each equation once and compile time stays about linear in model size
