@@ -141,6 +141,10 @@ cache::CacheKey make_unit_key(const ir::ModelIR& model, const kernels::StepperIn
   k.extra["plugin_abi"] = std::to_string(kPluginAbiVersion);
   k.extra["plugin_build_id"] = own_build_id();
   k.extra["payload_version"] = std::to_string(kUnitPayloadVersion);
+  // Code-size measurement knobs of ModuleGen (llvm_backend.hpp): they change the machine code.
+  for (const char* knob : {"DYNLIB_JIT_UNROLL_MAX", "DYNLIB_JIT_INLINE_MAX", "DYNLIB_JIT_LOCAL_STATE_MAX",
+                           "DYNLIB_JIT_SLP_MIN_STATES"})
+    if (const char* v = std::getenv(knob); v != nullptr && *v != '\0') k.extra[knob] = v;
   // Test hook of codegen.cpp: a unit built with an injected fault must never be shared.
   if (const char* f = std::getenv("DYNLIB_JIT_INJECT_FAULT"); f != nullptr && *f != '\0') k.extra["inject_fault"] = f;
   return k;

@@ -92,6 +92,31 @@ TEST_CASE("jit cache: built, then disk, then memory; bit-identical results", "[c
   CHECK(count(b.output, "warning") == 0);
 }
 
+TEST_CASE("jit cache: the code-generation knobs are part of the key, results are not changed by them",
+          "[cache][jit]") {
+  TempConfig cfg;
+  auto a = probe({});
+  REQUIRE(a.finish() == 0);
+  auto fa = fields(a.output);
+  REQUIRE(fa["origin1"] == "built");
+  for (const char* knob : {"DYNLIB_JIT_UNROLL_MAX", "DYNLIB_JIT_INLINE_MAX", "DYNLIB_JIT_LOCAL_STATE_MAX",
+                           "DYNLIB_JIT_SLP_MIN_STATES"}) {
+    INFO(knob);
+    ::setenv(knob, "1", 1);
+    auto b = probe({});
+    ::unsetenv(knob);
+    REQUIRE(b.finish() == 0);
+    INFO(b.output);
+    auto fb = fields(b.output);
+    CHECK(fb["origin1"] == "built");  // another key: the entry built without the knob is not loaded
+    CHECK(fb["digest1"] != fa["digest1"]);
+    CHECK(fb["state1"] == fa["state1"]);  // same numbers, bit for bit
+  }
+  auto c = probe({});
+  REQUIRE(c.finish() == 0);
+  CHECK(fields(c.output)["origin1"] == "disk");
+}
+
 TEST_CASE("jit cache: 8 processes started together, exactly one compiles", "[cache][jit][process]") {
   TempConfig cfg;
   const std::string start = std::to_string(epoch_ms_from_now(1500));
