@@ -178,8 +178,10 @@ class ModuleGen {
   // DYNLIB_JIT_UNROLL_MAX overrides it (for measurements).
   int unroll_max = 64;
   // Runner/event functions of models with at most this many states work on a local copy of the
-  // committed state (codegen.cpp local_state_copy). DYNLIB_JIT_LOCAL_STATE_MAX overrides it.
-  std::int64_t local_state_max = 16;
+  // committed state and workspace (codegen.cpp localize). Lorenz-96 rk4 (bench/README.md): 6 states
+  // 62 -> 46 ns/step with local copies, 10 states the same, 16 states 73 -> 80 ns/step, and O3 time
+  // grows with the registers SROA makes (10 states: 66 -> 119 ms). DYNLIB_JIT_LOCAL_STATE_MAX overrides it.
+  std::int64_t local_state_max = 8;
   // Read by OrcEngine::optimize(): no SLP vectorizer for models with fewer than this many states
   // or whose rhs calls a libm function (see codegen.cpp set_vectorize_policy).
   // DYNLIB_JIT_SLP_MIN_STATES overrides it.
