@@ -113,7 +113,9 @@ OrcEngine::OrcEngine() : impl_(std::make_unique<Impl>()) {
   if (const char* e = std::getenv("DYNLIB_JIT_LOOP_OPT")) loop_opts_forced_ = e[0] == '1';
   // Strict IEEE (DESIGN principle 2): never fuse a*b+c into an FMA, no fast-math assumptions.
   jtmb->getOptions().AllowFPOpFusion = llvm::FPOpFusion::Strict;
-  jtmb->getOptions().UnsafeFPMath = false;
+#if LLVM_VERSION_MAJOR < 22
+  jtmb->getOptions().UnsafeFPMath = false;  // removed in LLVM 22 (per-instruction fast-math flags only)
+#endif
   jtmb->getOptions().NoInfsFPMath = false;
   jtmb->getOptions().NoNaNsFPMath = false;
   impl_->jtmb = *jtmb;
