@@ -3,12 +3,14 @@
 #   scripts/install-deps.sh            core + LLVM JIT + tests
 #   scripts/install-deps.sh --no-llvm  without the JIT component
 #   scripts/install-deps.sh --bench    also the benchmark peers (Google Benchmark, Boost.Odeint)
+#   scripts/install-deps.sh --llvm22   also llvm-22-dev (bookworm-security), to check the JIT builds on 22
 set -euo pipefail
-want_llvm=1; want_bench=0
+want_llvm=1; want_bench=0; want_llvm22=0
 for a in "$@"; do
   case "$a" in
     --no-llvm) want_llvm=0 ;;
     --bench) want_bench=1 ;;
+    --llvm22) want_llvm22=1 ;;
     *) echo "install-deps.sh: unknown option '$a'" >&2; exit 2 ;;
   esac
 done
@@ -17,6 +19,7 @@ pkgs=(build-essential cmake pkg-config ccache git
       clang-19 libclang-rt-19-dev)
 [ "$want_llvm" = 1 ] && pkgs+=(llvm-19-dev)
 [ "$want_bench" = 1 ] && pkgs+=(libbenchmark-dev libboost-dev)
+[ "$want_llvm22" = 1 ] && pkgs+=(llvm-22-dev)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
