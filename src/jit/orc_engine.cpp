@@ -76,18 +76,21 @@ int opt_level_from_env() {
 // The IR pipeline of modules without runtime state loops (at most ModuleGen::unroll_max states, i.e. all
 // builtin models). Our IR has no C++ abstractions: every model function is alwaysinline or noinline,
 // state loops are unrolled at code generation, and the only loops left are the run loop and its
-// record/event loops. So no CGSCC inliner, no function-attrs/IPO, no loop unroll/vectorize/idiom/
-// unswitch, no jump threading or correlated value propagation: only what the generated code needs
-// after inlining (SROA of the runner's allocas, CSE/GVN of loads across the inlined rhs copies, LICM
-// of the run loop's invariants, DSE, InstCombine/SimplifyCFG to fold the NaN-guard diamonds) and the
-// SLP vectorizer, which Lorenz (~8% faster) and Lorenz-96 with 40 states (~3x faster: it also turns the
-// 40 per-state NaN guards into one vector test) need. Measured against default<O3> (57c5f77): cold
-// setup() of the builtin models is about 25-40 % cheaper and the run time is unchanged within
-// noise (bench/jit_vs_native; bit-identical results, FP semantics are untouched by any pass here).
+// record/event loops. So: no CGSCC inliner (always-inline does it), no IPO, no loop unroll/vectorize/
+// idiom/unswitch/indvars. Kept: inferattrs (libm calls such as exp become memory(write), so loads are
+// CSE'd/hoisted across them), the function simplification passes of default<O3> that matter after
+// inlining (SROA of the runner's allocas, CSE/GVN of loads across the inlined rhs copies, LICM of the
+// run loop's invariants, DSE, InstCombine/SimplifyCFG/jump threading to fold the NaN-guard diamonds)
+// and the SLP vectorizer, which Lorenz (~8 %) and Lorenz-96 with 40 states (~3x) need. A shorter
+// pipeline (no jump threading/CVP/SCCP/BDCE/ADCE/MemCpyOpt/VectorCombine) was about as cheap but
+// Hodgkin-Huxley rk4 looked 3-8 % slower. No pass here changes FP semantics (strict IEEE either way).
 const char* const kLeanPipeline =
-    "always-inline,function(sroa<modify-cfg>,early-cse<memssa>,simplifycfg,instcombine<no-verify-fixpoint>,"
-    "loop-mssa(loop-rotate,licm<allowspeculation>),gvn,dse,instcombine<no-verify-fixpoint>,simplifycfg,"
-    "slp-vectorizer,instcombine<no-verify-fixpoint>),globaldce";
+    "inferattrs,always-inline,"
+    "function(sroa<modify-cfg>,early-cse<memssa>,simplifycfg,instcombine<no-verify-fixpoint>,jump-threading,"
+    "correlated-propagation,simplifycfg,instcombine<no-verify-fixpoint>,loop-mssa(loop-rotate,licm<allowspeculation>),"
+    "sroa,mldst-motion,gvn,sccp,bdce,instcombine<no-verify-fixpoint>,dse,loop-mssa(licm<allowspeculation>),adce,"
+    "memcpyopt,simplifycfg,instcombine<no-verify-fixpoint>,slp-vectorizer,vector-combine,instcombine<no-verify-fixpoint>,"
+    "simplifycfg),globaldce";
 llvm::CodeGenOptLevel codegen_level_from_env(std::string& name) {
   const char* e = std::getenv("DYNLIB_JIT_CODEGEN");
   const std::string v = e != nullptr ? e : "";
