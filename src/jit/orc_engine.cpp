@@ -11,6 +11,7 @@
 #include <llvm/ExecutionEngine/Orc/ThreadSafeModule.h>
 #include <llvm/IR/LLVMContext.h>
 #include <llvm/IR/Module.h>
+#include <llvm/IR/PassTimingInfo.h>
 #include <llvm/Passes/PassBuilder.h>
 #include <llvm/Support/MemoryBuffer.h>
 #include <llvm/Support/raw_ostream.h>
@@ -20,6 +21,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <map>
 #include <mutex>
@@ -57,14 +59,38 @@ class CapturingObjectCache final : public llvm::ObjectCache {
   std::unique_ptr<llvm::MemoryBuffer> getObject(const llvm::Module*) override { return nullptr; }
 };
 
-// Measurement knobs (bench/README.md): DYNLIB_JIT_OPT=O0..O3 (IR pipeline, default O3) and
-// DYNLIB_JIT_CODEGEN=none|less|default|aggressive (default aggressive). Both are part of
-// codegen_flags, hence of the cache key. O2 and codegen Default measured no cheaper than the defaults.
+// Measurement knobs (bench/README.md), all part of codegen_flags, hence of the cache key:
+//  - DYNLIB_JIT_OPT=O0..O3: LLVM's standard per-module pipeline (default<On>) for every module instead of
+//    the lean pipeline below; DYNLIB_JIT_OPT=O3 is the pipeline used up to 57c5f77.
+//  - DYNLIB_JIT_PIPELINE=<text>: any new-pass-manager pipeline text (as for `opt -passes=...`) for modules
+//    without runtime state loops; DYNLIB_JIT_PIPELINE_LOOPS=<text> for modules with them.
+//  - DYNLIB_JIT_CODEGEN=none|less|default|aggressive (default aggressive).
+//  - DYNLIB_JIT_LOOP_OPT=1: loop unroll/interleave/vectorize also in modules without runtime state loops
+//    (only affects default<On> pipelines).
 int opt_level_from_env() {
   const char* e = std::getenv("DYNLIB_JIT_OPT");
   if (e != nullptr && (e[0] == 'O' || e[0] == 'o') && e[1] >= '0' && e[1] <= '3' && e[2] == '\0') return e[1] - '0';
-  return 3;
+  return -1;
 }
+
+// The IR pipeline of modules without runtime state loops (at most ModuleGen::unroll_max states, i.e. all
+// builtin models). Our IR has no C++ abstractions: every model function is alwaysinline or noinline,
+// state loops are unrolled at code generation, and the only loops left are the run loop and its
+// record/event loops. So: no CGSCC inliner (always-inline does it), no IPO, no loop unroll/vectorize/
+// idiom/unswitch/indvars. Kept: inferattrs (libm calls such as exp become memory(write), so loads are
+// CSE'd/hoisted across them), the function simplification passes of default<O3> that matter after
+// inlining (SROA of the runner's allocas, CSE/GVN of loads across the inlined rhs copies, LICM of the
+// run loop's invariants, DSE, InstCombine/SimplifyCFG/jump threading to fold the NaN-guard diamonds)
+// and the SLP vectorizer, which Lorenz (~8 %) and Lorenz-96 with 40 states (~3x) need. A shorter
+// pipeline (no jump threading/CVP/SCCP/BDCE/ADCE/MemCpyOpt/VectorCombine) was about as cheap but
+// Hodgkin-Huxley rk4 looked 3-8 % slower. No pass here changes FP semantics (strict IEEE either way).
+const char* const kLeanPipeline =
+    "inferattrs,always-inline,"
+    "function(sroa<modify-cfg>,early-cse<memssa>,simplifycfg,instcombine<no-verify-fixpoint>,jump-threading,"
+    "correlated-propagation,simplifycfg,instcombine<no-verify-fixpoint>,loop-mssa(loop-rotate,licm<allowspeculation>),"
+    "sroa,mldst-motion,gvn,sccp,bdce,instcombine<no-verify-fixpoint>,dse,loop-mssa(licm<allowspeculation>),adce,"
+    "memcpyopt,simplifycfg,instcombine<no-verify-fixpoint>,slp-vectorizer,vector-combine,instcombine<no-verify-fixpoint>,"
+    "simplifycfg),globaldce";
 llvm::CodeGenOptLevel codegen_level_from_env(std::string& name) {
   const char* e = std::getenv("DYNLIB_JIT_CODEGEN");
   const std::string v = e != nullptr ? e : "";
@@ -110,7 +136,21 @@ OrcEngine::OrcEngine() : impl_(std::make_unique<Impl>()) {
   std::string cg_name;
   jtmb->setCodeGenOptLevel(codegen_level_from_env(cg_name));
   opt_level_ = opt_level_from_env();
+  if (opt_level_ >= 0) {
+    pipeline_ = pipeline_runtime_loops_ = "default<O" + std::to_string(opt_level_) + ">";
+  } else {
+    pipeline_ = kLeanPipeline;
+    pipeline_runtime_loops_ = "default<O3>";
+  }
+  if (const char* e = std::getenv("DYNLIB_JIT_PIPELINE"); e != nullptr && *e != '\0') pipeline_ = e;
+  if (const char* e = std::getenv("DYNLIB_JIT_PIPELINE_LOOPS"); e != nullptr && *e != '\0') pipeline_runtime_loops_ = e;
   if (const char* e = std::getenv("DYNLIB_JIT_LOOP_OPT")) loop_opts_forced_ = e[0] == '1';
+  // DYNLIB_JIT_TIME_PASSES=1 (measurement): LLVM's pass timing report on stderr, per module for the IR
+  // pipeline (optimize()) and summed over the process for the code generator (printed at exit).
+  if (std::getenv("DYNLIB_JIT_TIME_PASSES") != nullptr) {
+    llvm::TimePassesIsEnabled = true;
+    std::atexit([] { llvm::reportAndResetTimings(); });
+  }
   // Strict IEEE (DESIGN principle 2): never fuse a*b+c into an FMA, no fast-math assumptions.
   jtmb->getOptions().AllowFPOpFusion = llvm::FPOpFusion::Strict;
 #if LLVM_VERSION_MAJOR < 22
@@ -133,7 +173,8 @@ OrcEngine::OrcEngine() : impl_(std::make_unique<Impl>()) {
                    .create();
   if (!built) throw JitError("LLVM JIT: cannot create the ORC LLJIT: " + to_string(built.takeError()));
   impl_->jit = std::move(*built);
-  // O3 at materialisation time (so modules whose symbols are never looked up are never optimised).
+  // The IR pipeline runs at materialisation time (so modules whose symbols are never looked up are
+  // never optimised).
   // This lambda runs inside LLVM frames: no exception may leave it.
   impl_->jit->getIRTransformLayer().setTransform(
       [this](llvm::orc::ThreadSafeModule tsm,
@@ -173,7 +214,7 @@ OrcEngine::OrcEngine() : impl_(std::make_unique<Impl>()) {
   info_.data_layout = impl_->jit->getDataLayout().getStringRepresentation();
   // Mirror of the settings above and of optimize(): change both together.
   info_.codegen_flags =
-      "opt=O" + std::to_string(opt_level_) + ";codegen=" + cg_name +
+      "pipeline=" + pipeline_ + ";pipeline_runtime_loops=" + pipeline_runtime_loops_ + ";codegen=" + cg_name +
       ";fp_fusion=strict;unsafe_fp=0;no_infs=0;no_nans=0;vectorize=" +
       std::string(loop_opts_forced_ ? "loop+slp" : "slp;loop_opts=runtime_state_loops") +
       ";slp_min_states=4" + ";linker=jitlink;code_model=" +
@@ -196,14 +237,9 @@ void OrcEngine::prepare(llvm::Module& m) const {
 void OrcEngine::optimize(llvm::Module& m) const {
   auto tm = impl_->jtmb->createTargetMachine();
   if (!tm) throw JitError("LLVM JIT: cannot create a target machine: " + to_string(tm.takeError()));
+  const bool runtime_loops = m.getModuleFlag("dynlib.runtime_state_loops") != nullptr;
+  const bool loop_opts = runtime_loops || loop_opts_forced_;
   llvm::PipelineTuningOptions pto;
-  // Loop unrolling, interleaving and vectorization only for modules with runtime state loops (more
-  // than ModuleGen::unroll_max states, flag set by codegen). Otherwise every state loop is already
-  // unrolled and the only loops left are the run loop and the record/event loops: unrolling and
-  // vectorising those made the optimised module larger (logistic map 291 -> 1088 instructions,
-  // Hodgkin-Huxley rk4 1541 -> 2307) and cold setup() ~35% slower, without changing run time
-  // (bench/README.md). SLP vectorization stays on. DYNLIB_JIT_LOOP_OPT=1 forces them on.
-  const bool loop_opts = m.getModuleFlag("dynlib.runtime_state_loops") != nullptr || loop_opts_forced_;
   pto.LoopUnrolling = loop_opts;
   pto.LoopInterleaving = loop_opts;
   pto.LoopVectorization = loop_opts;
@@ -213,18 +249,33 @@ void OrcEngine::optimize(llvm::Module& m) const {
   llvm::FunctionAnalysisManager fam;
   llvm::CGSCCAnalysisManager cgam;
   llvm::ModuleAnalysisManager mam;
-  llvm::PassBuilder pb(tm->get(), pto);
+  static const bool time_passes = std::getenv("DYNLIB_JIT_TIME_PASSES") != nullptr;
+  llvm::PassInstrumentationCallbacks pic;
+  std::optional<llvm::TimePassesHandler> tph;
+  if (time_passes) {
+    tph.emplace(true);
+    tph->registerCallbacks(pic);
+  }
+  llvm::PassBuilder pb(tm->get(), pto, std::nullopt, time_passes ? &pic : nullptr);
   pb.registerModuleAnalyses(mam);
   pb.registerCGSCCAnalyses(cgam);
   pb.registerFunctionAnalyses(fam);
   pb.registerLoopAnalyses(lam);
   pb.crossRegisterProxies(lam, fam, cgam, mam);
-  const llvm::OptimizationLevel level = opt_level_ == 0   ? llvm::OptimizationLevel::O0
-                                        : opt_level_ == 1 ? llvm::OptimizationLevel::O1
-                                        : opt_level_ == 2 ? llvm::OptimizationLevel::O2
-                                                          : llvm::OptimizationLevel::O3;
-  llvm::ModulePassManager mpm = pb.buildPerModuleDefaultPipeline(level);
+  llvm::ModulePassManager mpm;
+  const std::string& text = runtime_loops ? pipeline_runtime_loops_ : pipeline_;
+  if (text.rfind("default<", 0) == 0 && text.size() == 11) {
+    const char c = text[9];
+    const llvm::OptimizationLevel level = c == '0'   ? llvm::OptimizationLevel::O0
+                                          : c == '1' ? llvm::OptimizationLevel::O1
+                                          : c == '2' ? llvm::OptimizationLevel::O2
+                                                     : llvm::OptimizationLevel::O3;
+    mpm = pb.buildPerModuleDefaultPipeline(level);
+  } else if (auto err = pb.parsePassPipeline(mpm, text)) {
+    throw JitError("LLVM JIT: invalid pass pipeline '" + text + "': " + to_string(std::move(err)));
+  }
   mpm.run(m, mam);
+  if (tph) tph->print();
 }
 
 double OrcEngine::take_optimize_ms(const std::string& module_id) {
@@ -296,8 +347,12 @@ std::unique_ptr<Unit> OrcEngine::add(std::unique_ptr<llvm::LLVMContext> ctx,
   }
   std::unique_ptr<Unit> unit(new Unit(*this, jd, unit_name));
   llvm::orc::ThreadSafeContext tsc(std::move(ctx));
+  // Straight into the IR transform layer, not LLJIT::addIRModule: with concurrent compilation on,
+  // addIRModule's platform layer (global constructor support, which our modules do not use) clones
+  // every module into a new LLVMContext before compiling it (bitcode write + parse + CloneModule, ~10 %
+  // of a compile). Each unit has its own context, whose lock serialises its hot and cold modules.
   for (auto& m : mods)
-    if (auto err = impl_->jit->addIRModule(*jd, llvm::orc::ThreadSafeModule(std::move(m), tsc)))
+    if (auto err = impl_->jit->getIRTransformLayer().add(*jd, llvm::orc::ThreadSafeModule(std::move(m), tsc)))
       throw JitError("LLVM JIT: cannot add the module of " + unit_name + ": " + to_string(std::move(err)));
   return unit;
 }

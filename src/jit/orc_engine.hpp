@@ -3,7 +3,8 @@
 // including it stays cheap.
 //
 // Life of a compiled unit:  build IR (llvm_backend.cpp) -> OrcEngine::prepare(module) (triple and
-// data layout of the JIT) -> OrcEngine::optimize(module) (new pass manager, O3) -> OrcEngine::add(...)
+// data layout of the JIT) -> OrcEngine::optimize(module) (new pass manager: a lean hand-built pipeline,
+// or default<O3> for modules with runtime state loops; see orc_engine.cpp) -> OrcEngine::add(...)
 // (one JITDylib per unit, so every unit may use the same symbol names) -> Unit::lookup(name) (the first
 // lookup triggers codegen + link).
 //
@@ -65,11 +66,12 @@ class OrcEngine {
 
   // Sets the JIT's target triple and data layout on a freshly built module.
   void prepare(llvm::Module& m) const;
-  // Runs the O3 pipeline of the new pass manager (strict FP: no contraction, no fast math).
+  // Runs the IR pipeline (kLeanPipeline, or default<O3> for modules flagged dynlib.runtime_state_loops;
+  // env knobs in orc_engine.cpp). Strict FP: no contraction, no fast math.
   // Thread-safe: each call uses its own TargetMachine.
   void optimize(llvm::Module& m) const;
   // Adds modules (sharing one context) as a new unit: one JITDylib. Nothing is optimised or
-  // compiled yet: a module is optimised (O3, in the IR transform layer) and compiled when one of its
+  // compiled yet: a module is optimised (in the IR transform layer) and compiled when one of its
   // symbols is first looked up, so a module whose symbols are never needed costs nothing.
   // Thread-safe.
   std::unique_ptr<Unit> add(std::unique_ptr<llvm::LLVMContext> ctx, std::vector<std::unique_ptr<llvm::Module>> mods,
@@ -105,7 +107,9 @@ class OrcEngine {
   ~OrcEngine();
   std::unique_ptr<Impl> impl_;
   EngineInfo info_;
-  int opt_level_ = 3;             // IR pipeline level (DYNLIB_JIT_OPT)
+  int opt_level_ = -1;            // DYNLIB_JIT_OPT=O0..O3 (-1: not set)
+  std::string pipeline_;               // IR pipeline of modules without runtime state loops
+  std::string pipeline_runtime_loops_;  // IR pipeline of modules flagged dynlib.runtime_state_loops
   bool loop_opts_forced_ = false;  // DYNLIB_JIT_LOOP_OPT=1: loop unroll/vectorize in every module
 };
 
