@@ -263,7 +263,11 @@ void OrcEngine::optimize(llvm::Module& m) const {
   pb.registerLoopAnalyses(lam);
   pb.crossRegisterProxies(lam, fam, cgam, mam);
   llvm::ModulePassManager mpm;
-  const std::string& text = runtime_loops ? pipeline_runtime_loops_ : pipeline_;
+  std::string text = runtime_loops ? pipeline_runtime_loops_ : pipeline_;
+  // No SLP vectorizer where codegen says it does not pay (ModuleGen / set_vectorize_policy).
+  if (m.getModuleFlag("dynlib.no_slp") != nullptr)
+    for (auto p = text.find("slp-vectorizer,"); p != std::string::npos; p = text.find("slp-vectorizer,"))
+      text.erase(p, std::string("slp-vectorizer,").size());
   if (text.rfind("default<", 0) == 0 && text.size() == 11) {
     const char c = text[9];
     const llvm::OptimizationLevel level = c == '0'   ? llvm::OptimizationLevel::O0
