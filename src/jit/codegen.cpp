@@ -156,7 +156,6 @@ View load_view(B& b, const kernels::StepperInfo& s, const ir::ModelIR& m, llvm::
   // Every host buffer of RunnerArgs is distinct: one alias scope each (BufferScope).
   v.y_curr = b.arr(ld_buffer(b, args, DYN_OFF(y_curr), n_state), sY);
   v.y_prev = b.arr(ld_buffer(b, args, DYN_OFF(y_prev), n_state), sYprev);
-
   v.params = b.arr(ld_buffer(b, args, DYN_OFF(params), static_cast<std::int64_t>(m.n_params())), sP);
   v.lag_ring = b.arr(ld_ptr(b, args, DYN_OFF(lag_ring)), sRing);
   v.lag_head = b.iarr(ld_ptr(b, args, DYN_OFF(lag_head)), sHead);
@@ -346,10 +345,10 @@ void maybe_inject_fault(llvm::Module& mod, const std::string& component, const s
   if (auto* f = mod.getFunction(symbol)) llvm::BasicBlock::Create(mod.getContext(), "injected_fault", f);
 }
 
-// The plain model functions (looked up by the host, and called by kernels whose buffers carry no
-// alias scope): always inlined up to ModuleGen::inline_max_nodes, else out of line. Their output
-// array never overlaps an input (kernels always pass distinct workspace slices): `noalias` lets O3
-// keep inputs in registers while the outputs are written.
+// The plain model functions: the host looks them up, and kernels call them when they are too big to
+// emit in place (LlvmBackend::emit_block; ModuleGen::inlined). Those stay out of line (noinline), so
+// O3 and codegen see each equation once. Their output array never overlaps an input (kernels always
+// pass distinct workspace slices): `noalias` lets O3 keep inputs in registers while writing outputs.
 void set_inline_policy(llvm::Module& mod, const ModuleGen& g) {
   const std::pair<const char*, ModelFn> fns[] = {{"rhs", ModelFn::rhs},
                                                  {"jacobian", ModelFn::jacobian},
