@@ -186,9 +186,9 @@ class ModuleGen {
   // or whose rhs calls a libm function (see codegen.cpp set_vectorize_policy).
   // DYNLIB_JIT_SLP_MIN_STATES overrides it.
   std::size_t slp_min_states = 4;
-  // Model functions with at most this many expression nodes are always inlined into their callers
-  // (the runner is then one function, as fast as hand-written code); larger ones stay out of line,
-  // so O3 and codegen see each equation once and compile time stays about linear in model size
+  // Model functions with at most this many expression nodes are emitted in place at each call site
+  // (LlvmBackend::emit_block: the runner is one function, as fast as hand-written code); larger ones stay out
+  // of line, so O3 and codegen see each equation once and compile time stays about linear in model size
   // (Lorenz-96 with 1000 states). DYNLIB_JIT_INLINE_MAX overrides it (for measurements).
   std::size_t inline_max_nodes = 2000;
   static std::size_t count_nodes(const std::vector<ir::Expr>& es);

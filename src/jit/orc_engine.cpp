@@ -217,7 +217,7 @@ OrcEngine::OrcEngine() : impl_(std::make_unique<Impl>()) {
       "pipeline=" + pipeline_ + ";pipeline_runtime_loops=" + pipeline_runtime_loops_ + ";codegen=" + cg_name +
       ";fp_fusion=strict;unsafe_fp=0;no_infs=0;no_nans=0;vectorize=" +
       std::string(loop_opts_forced_ ? "loop+slp" : "slp;loop_opts=runtime_state_loops") +
-      ";slp_min_states=4" + ";linker=jitlink;code_model=" +
+      ";linker=jitlink;code_model=" +
       std::to_string(static_cast<int>(impl_->jtmb->getCodeModel().value_or(llvm::CodeModel::Small))) +
       ";reloc=" +
       std::to_string(static_cast<int>(impl_->jtmb->getRelocationModel().value_or(llvm::Reloc::Static)));
@@ -243,7 +243,7 @@ void OrcEngine::optimize(llvm::Module& m) const {
   pto.LoopUnrolling = loop_opts;
   pto.LoopInterleaving = loop_opts;
   pto.LoopVectorization = loop_opts;
-  // Off for models with fewer than 4 states (flag set by ModuleGen; see there why).
+  // Off where codegen says it does not pay (flag set by codegen.cpp set_vectorize_policy, which says why).
   pto.SLPVectorization = m.getModuleFlag("dynlib.no_slp") == nullptr;
   llvm::LoopAnalysisManager lam;
   llvm::FunctionAnalysisManager fam;
