@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
   dynlib::FullModelPtr fm;
   try {
     fm = dynlib::build("builtin://ode/lorenz", {.stepper = "rk4", .jit = jit});
+    fm->wait_optimized();  // time the optimised code (tiered compilation)
   } catch (const dynlib::DynlibError& e) {
     std::printf("build failed: %s\n", e.what());
     return 1;

@@ -64,8 +64,12 @@ std::string jit_breakdown(const dynlib::FullModel& fm) {
     if (it != files.end()) {
       std::ifstream in(it->second);
       std::string line;
-      while (std::getline(in, line))
+      std::string base;
+      while (std::getline(in, line)) {
         if (line.rfind("timings_ms:", 0) == 0) out = line.substr(11);
+        if (line.rfind("baseline_timings_ms:", 0) == 0) base = line.substr(line.find("total=") + 6);
+      }
+      if (!base.empty()) out = "baseline total=" + base + " | optimised:" + out;
     }
   } catch (const std::exception&) {
   }
@@ -75,14 +79,16 @@ std::string jit_breakdown(const dynlib::FullModel& fm) {
   return out;
 }
 
-// Child: prints exactly one line: "OK <cold_ms> <cold_cpu_ms> <warm_ms> <recomp_ms> <breakdown...>" or
-// "ERR <message>". warm, recomp < 0: not measured.
+// Child: prints exactly one line: "OK <cold_ms> <cold_cpu_ms> <warm_ms> <recomp_ms> <optimized_ms> <breakdown...>"
+// or "ERR <message>". warm, recomp < 0: not measured.
 int child(bool jit, const std::string& uri, bool warm_too) {
   try {
     const double c0 = cpu_ms();
     const auto t0 = Clock::now();
     auto sim = dynlib::setup(uri, {.jit = jit, .disk_cache = false});
     const double cold = ms_since(t0), cold_cpu = cpu_ms() - c0;
+    sim.model().wait_optimized();  // tiered compilation: the optimised code replaces the baseline
+    const double optimized = ms_since(t0);
     double warm = -1, recomp = -1;
     if (warm_too) {
       const auto t1 = Clock::now();
@@ -90,11 +96,12 @@ int child(bool jit, const std::string& uri, bool warm_too) {
       warm = ms_since(t1);
       if (jit) {  // a full compile in a process where LLVM has already run once (new cache_token)
         const auto t2 = Clock::now();
-        auto sim3 = dynlib::setup(uri, {.jit = true, .disk_cache = false, .cache_token = "jit_compile_latency:recompile"});
+        auto sim3 = dynlib::setup(uri, {.jit = true, .disk_cache = false, .cache_token = "jit_compile_latency:recompile",
+                                        .jit_tiered = false});
         recomp = ms_since(t2);
       }
     }
-    std::printf("OK %.3f %.3f %.3f %.3f %s\n", cold, cold_cpu, warm, recomp,
+    std::printf("OK %.3f %.3f %.3f %.3f %.3f %s\n", cold, cold_cpu, warm, recomp, optimized,
                 jit ? jit_breakdown(sim.model()).c_str() : "-");
   } catch (const std::exception& e) {
     std::printf("ERR %s\n", one_line(e.what()).c_str());
@@ -104,7 +111,7 @@ int child(bool jit, const std::string& uri, bool warm_too) {
 
 struct Sample {
   bool ok = false;
-  double cold = 0, cold_cpu = 0, warm = 0, recomp = 0;
+  double cold = 0, cold_cpu = 0, warm = 0, recomp = 0, optimized = 0;
   std::string breakdown, error;
 };
 
@@ -135,7 +142,7 @@ Sample spawn(const std::string& args) {
   while (std::getline(is, line)) {
     if (line.rfind("OK ", 0) == 0) {
       std::istringstream ls(line.substr(3));
-      ls >> s.cold >> s.cold_cpu >> s.warm >> s.recomp;
+      ls >> s.cold >> s.cold_cpu >> s.warm >> s.recomp >> s.optimized;
       std::getline(ls, s.breakdown);
       while (!s.breakdown.empty() && s.breakdown.front() == ' ') s.breakdown.erase(s.breakdown.begin());
       s.ok = true;
@@ -158,7 +165,7 @@ double median(std::vector<double> v) {
 }
 
 struct Agg {
-  std::vector<double> cold, cold_cpu, warm, recomp;
+  std::vector<double> cold, cold_cpu, warm, recomp, optimized;
   std::string breakdown, error;
 };
 
@@ -174,6 +181,7 @@ Agg measure(const std::string& args, int runs) {
     a.cold_cpu.push_back(s.cold_cpu);
     a.warm.push_back(s.warm);
     a.recomp.push_back(s.recomp);
+    a.optimized.push_back(s.optimized);
     a.breakdown = s.breakdown;  // of the last run
   }
   return a;
@@ -209,12 +217,16 @@ int main(int argc, char** argv) {
   std::printf("Load average at start: %s (2 shared cores: wall times inflate under load; cpu = process CPU time).\n",
               loadavg().c_str());
   std::printf("Every run is a FRESH child process (this binary re-executed), %d run(s) per model:\n", runs);
-  std::printf("  cold = first setup() in the process: dlopen of the JIT component + libLLVM, LLJIT creation, model\n"
-              "         load/parse/lower, IR generation, O3, codegen and link of every component;\n"
+  std::printf("  cold = first setup() in the process: dlopen of the JIT component, LLJIT creation, model\n"
+              "         load/parse/lower, IR generation and the BASELINE compile (tiered compilation: O0, fast isel;\n"
+              "         setup() returns with native baseline code, docs/jit.md);\n"
+              "  optim = from the start of setup() until the optimised code replaced the baseline\n"
+              "         (Sim::model().wait_optimized(); the optimising compile runs on a background thread);\n"
               "  warm = a second setup() of the same model in that process (LLJIT exists; no disk cache).\n"
-              "  recomp = then a third setup() with a new cache_token: a full compile in a process where LLVM has\n"
-              "         already run (no dlopen, no first-touch page faults of LLVM's code).\n"
-              "  breakdown = the JIT's own timings of the cold compile (ms), from model_info.txt.\n");
+              "  recomp = then a third setup() with a new cache_token and jit_tiered = false: a full optimising compile\n"
+              "         in a process where LLVM has already run (no dlopen, no first-touch page faults of LLVM's code).\n"
+              "  cpu  = process CPU time at the return of the cold setup() (both threads).\n"
+              "  breakdown = the JIT's own timings (ms), from model_info.txt: baseline total, then the optimising compile.\n");
 
   // Is the JIT there at all?
   const auto probe = spawn("--child jit builtin://ode/lorenz");
@@ -223,15 +235,16 @@ int main(int argc, char** argv) {
                              probe.error.c_str());
 
   std::printf("\n== 1. cold setup() per builtin model ==\n");
-  std::printf("  %-20s %-6s %9s %9s %9s %9s %9s %9s   %s\n", "model", "mode", "cold med", "cold max", "cpu med",
-              "warm med", "recomp", "interp", "JIT breakdown of the last cold run (ms)");
-  std::vector<double> per_model_med, all_cold, per_model_cpu, per_model_recomp;
+  std::printf("  %-20s %-6s %9s %9s %9s %9s %9s %9s %9s   %s\n", "model", "mode", "cold med", "cold max", "optim med",
+              "cpu med", "warm med", "recomp", "interp", "JIT breakdown of the last cold run (ms)");
+  std::vector<double> per_model_med, all_cold, per_model_cpu, per_model_recomp, per_model_opt;
   for (const auto& name : dynlib::builtin_model_names()) {
     const std::string uri = "builtin://" + name;
     Agg in = measure("--child interp " + uri, 1);
     const double interp = in.cold.empty() ? -1 : in.cold[0];
     if (!have_jit) {
-      std::printf("  %-20s %-6s %9s %9s %9s %9s %9s %9.2f\n", name.c_str(), "interp", "-", "-", "-", "-", "-", interp);
+      std::printf("  %-20s %-6s %9s %9s %9s %9s %9s %9s %9.2f\n", name.c_str(), "interp", "-", "-", "-", "-", "-", "-",
+                  interp);
       continue;
     }
     Agg a = measure("--child jit " + uri, runs);
@@ -243,27 +256,28 @@ int main(int argc, char** argv) {
     per_model_med.push_back(med);
     per_model_cpu.push_back(median(a.cold_cpu));
     per_model_recomp.push_back(median(a.recomp));
+    per_model_opt.push_back(median(a.optimized));
     all_cold.insert(all_cold.end(), a.cold.begin(), a.cold.end());
-    std::printf("  %-20s %-6s %9.1f %9.1f %9.1f %9.1f %9.1f %9.2f   %s\n", name.c_str(), "jit", med, mx,
-                median(a.cold_cpu), median(a.warm), median(a.recomp), interp, a.breakdown.c_str());
+    std::printf("  %-20s %-6s %9.1f %9.1f %9.1f %9.1f %9.1f %9.1f %9.2f   %s\n", name.c_str(), "jit", med, mx,
+                median(a.optimized), median(a.cold_cpu), median(a.warm), median(a.recomp), interp, a.breakdown.c_str());
   }
   if (have_jit && !per_model_med.empty()) {
     const double med = median(per_model_med), mx = *std::max_element(all_cold.begin(), all_cold.end());
     std::printf("  => cold setup over %zu models: median of per-model medians %.2f ms, max of all %zu runs %.2f ms"
                 "   [target: median <= 40 ms: %s]\n",
                 per_model_med.size(), med, all_cold.size(), mx, med <= 40.0 ? "MET" : "MISSED");
-    std::printf("  => median of per-model medians: cold CPU %.2f ms, recompile in the same process %.2f ms; "
-                "cold wall min/max over models %.1f / %.1f ms\n",
-                median(per_model_cpu), median(per_model_recomp),
+    std::printf("  => median of per-model medians: optimised code in use after %.2f ms; cold CPU %.2f ms; "
+                "optimising recompile in the same process %.2f ms; cold wall min/max over models %.1f / %.1f ms\n",
+                median(per_model_opt), median(per_model_cpu), median(per_model_recomp),
                 *std::min_element(per_model_med.begin(), per_model_med.end()),
                 *std::max_element(per_model_med.begin(), per_model_med.end()));
   }
 
   std::printf("\n== 2. compile time vs model size: Lorenz-96 (explicit equations), rk4 ==\n");
   std::printf("  (n <= 100: %d run(s), cold and warm; n = 1000: 1 run, cold only, since it can take minutes)\n", runs);
-  std::printf("  %-7s %-6s %10s %10s %10s %10s %13s %11s   %s\n", "states", "mode", "cold med", "cpu med", "warm med",
-              "recomp", "cold ms/state", "interp cold", "JIT breakdown of the last cold run (ms)");
-  double cold1000 = -1;
+  std::printf("  %-7s %-6s %10s %10s %10s %10s %10s %13s %11s   %s\n", "states", "mode", "cold med", "optim med",
+              "cpu med", "warm med", "recomp", "optim ms/st", "interp cold", "JIT breakdown of the last cold run (ms)");
+  double opt1000 = -1;
   for (int n : {10, 100, 1000}) {
     if (n > max_states) {
       std::printf("  %-7d skipped (max_states = %d)\n", n, max_states);
@@ -272,7 +286,8 @@ int main(int argc, char** argv) {
     Agg in = measure("--child-l96 interp " + std::to_string(n), 1);
     const double interp = in.cold.empty() ? -1 : in.cold[0];
     if (!have_jit) {
-      std::printf("  %-7d %-6s %10s %10s %10s %10s %13s %11.2f\n", n, "interp", "-", "-", "-", "-", "-", interp);
+      std::printf("  %-7d %-6s %10s %10s %10s %10s %10s %13s %11.2f\n", n, "interp", "-", "-", "-", "-", "-", "-",
+                  interp);
       continue;
     }
     const bool big = n > 100;
@@ -281,18 +296,18 @@ int main(int argc, char** argv) {
       std::printf("  %-7d FAILED: %s\n", n, a.error.c_str());
       continue;
     }
-    const double cm = median(a.cold);
-    if (n == 1000) cold1000 = cm;
+    const double cm = median(a.cold), om = median(a.optimized);
+    if (n == 1000) opt1000 = om;
     char warm[32] = "-", recomp[32] = "-";
     if (!big) {
       std::snprintf(warm, sizeof warm, "%.1f", median(a.warm));
       std::snprintf(recomp, sizeof recomp, "%.1f", median(a.recomp));
     }
-    std::printf("  %-7d %-6s %10.1f %10.1f %10s %10s %13.2f %11.2f   %s\n", n, "jit", cm, median(a.cold_cpu), warm,
-                recomp, cm / n, interp, a.breakdown.c_str());
+    std::printf("  %-7d %-6s %10.1f %10.1f %10.1f %10s %10s %13.2f %11.2f   %s\n", n, "jit", cm, om, median(a.cold_cpu),
+                warm, recomp, om / n, interp, a.breakdown.c_str());
   }
-  if (cold1000 >= 0)
-    std::printf("  => 1000 states: cold %.0f ms   [target: <= 2000 ms and about linear growth: %s]\n", cold1000,
-                cold1000 <= 2000.0 ? "MET" : "MISSED");
+  if (opt1000 >= 0)
+    std::printf("  => 1000 states: optimised code after %.0f ms   [target: <= 2000 ms and about linear growth: %s]\n",
+                opt1000, opt1000 <= 2000.0 ? "MET" : "MISSED");
   return 0;
 }

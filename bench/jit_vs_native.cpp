@@ -101,6 +101,7 @@ SimRunner make_sim(const std::string& uri, const std::string& stepper, bool jit)
   SimRunner r;
   try {
     r.sim.emplace(dynlib::setup(uri, {.stepper = stepper, .jit = jit}));
+    r.sim->model().wait_optimized();  // time the optimised code, not the baseline of tiered compilation
   } catch (const dynlib::JITUnavailableError& e) {
     r.error = std::string("JIT unavailable: ") + e.what();
   } catch (const std::exception& e) {

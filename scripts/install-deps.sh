@@ -17,9 +17,9 @@ done
 pkgs=(build-essential cmake pkg-config ccache git
       libtomlplusplus-dev libfmt-dev libxxhash-dev catch2
       clang-19 libclang-rt-19-dev)
-[ "$want_llvm" = 1 ] && pkgs+=(llvm-19-dev)
+[ "$want_llvm" = 1 ] && pkgs+=(llvm-19-dev libzstd-dev)  # libzstd-dev: linking LLVM statically
 [ "$want_bench" = 1 ] && pkgs+=(libbenchmark-dev libboost-dev)
-[ "$want_llvm22" = 1 ] && pkgs+=(llvm-22-dev)
+[ "$want_llvm22" = 1 ] && pkgs+=(llvm-22-dev libzstd-dev)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

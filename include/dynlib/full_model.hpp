@@ -39,6 +39,13 @@ class FullModel {
   // Where the compiled code came from: "built" (compiled now), "disk" (disk cache), "memory" (already
   // compiled in this process); "" when jit=false.
   std::string cache_origin() const;
+  // Tiered compilation (docs/jit.md): "baseline" while the optimised code is still being compiled in
+  // the background (the baseline is native code too, same results, slower), "optimized" after; ""
+  // when jit=false.
+  std::string jit_tier() const;
+  // Blocks until the optimised code is in use (no-op when jit=false or already optimised). Throws
+  // JitError if the optimising compile failed. Call it before timing a JIT run.
+  void wait_optimized() const;
 
   // Internal: the compiled kernels (src/kernels/compiled_model.hpp).
   kernels::CompiledModel& compiled() const noexcept { return *compiled_; }

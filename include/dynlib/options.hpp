@@ -21,6 +21,8 @@ struct BuildOptions {
   std::string dtype{};                // "" = the model's dtype ("float64", "float32", "int64")
   std::vector<std::string> mods{};    // mod URIs applied in order
   std::string cache_token{};          // with jit: any change makes new cache entries (manual invalidation)
+  bool jit_tiered = true;  // with jit, when compiling: return with quickly compiled baseline code and
+                           // switch to the optimised code when a background compile ends (docs/jit.md)
 };
 
 // Every field is optional: unset means "Sim::config() default, then the model's [sim], then built-in".

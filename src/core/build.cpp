@@ -87,6 +87,8 @@ std::string FullModel::source(std::string_view component) const {
 bool jit_available() noexcept { return core::jit_available(); }
 
 std::string FullModel::cache_origin() const { return detail::jit_cache_origin(*compiled_); }
+std::string FullModel::jit_tier() const { return detail::jit_tier(*compiled_); }
+void FullModel::wait_optimized() const { detail::jit_wait_optimized(*compiled_); }
 
 std::map<std::string, std::filesystem::path> FullModel::export_sources(const std::filesystem::path& dir) const {
   if (options_.jit) {

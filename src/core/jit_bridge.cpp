@@ -13,6 +13,7 @@ std::shared_ptr<kernels::CompiledModel> make_jitted(const ModelPtr& model, const
   core::JitOptions jo;
   jo.disk_cache = options.disk_cache;
   jo.cache_token = options.cache_token;
+  jo.tiered = options.jit_tiered;
   return core::jit_compile(model, stepper, dtype, jo);
 }
 
@@ -34,6 +35,15 @@ std::map<std::string, std::filesystem::path> jit_export(const kernels::CompiledM
 std::string jit_cache_origin(const kernels::CompiledModel& cm) {
   const auto* j = dynamic_cast<const core::JitCompiledModel*>(&cm);
   return j ? j->cache_origin() : std::string();
+}
+
+std::string jit_tier(const kernels::CompiledModel& cm) {
+  const auto* j = dynamic_cast<const core::JitCompiledModel*>(&cm);
+  return j ? j->tier() : std::string();
+}
+
+void jit_wait_optimized(const kernels::CompiledModel& cm) {
+  if (const auto* j = dynamic_cast<const core::JitCompiledModel*>(&cm)) j->wait_optimized();
 }
 
 }  // namespace dynlib::detail

@@ -20,5 +20,9 @@ std::string jit_source(const kernels::CompiledModel& cm, std::string_view compon
 std::string jit_signature(const kernels::CompiledModel& cm, std::string_view component);
 std::map<std::string, std::filesystem::path> jit_export(const kernels::CompiledModel& cm, const std::filesystem::path& dir);
 std::string jit_cache_origin(const kernels::CompiledModel& cm);
+// "baseline" / "optimized" for JIT models (tiered compilation), "" otherwise.
+std::string jit_tier(const kernels::CompiledModel& cm);
+// Blocks until a JIT model runs optimised code (rethrows a failed optimising compile); no-op otherwise.
+void jit_wait_optimized(const kernels::CompiledModel& cm);
 
 }  // namespace dynlib::detail

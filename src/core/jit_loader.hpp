@@ -24,6 +24,11 @@ struct JitOptions {
   // Keep the O3-optimised IR of the whole unit as well (JitCompiledModel::optimized_ir()). Costs one
   // extra print of the module; off by default.
   bool keep_optimized_ir = false;
+  // Tiered compilation (docs/jit.md): when the unit must be compiled (no memory or disk hit), compile
+  // a baseline first (O0, fast instruction selection: about a third of the time) and return it, and
+  // compile the optimised code on a background thread; runs switch to it at the next step boundary.
+  // false: return only with the optimised code. DYNLIB_JIT_TIER=optimized|baseline overrides it.
+  bool tiered = true;
 };
 
 // Where a compiled unit came from, and its cache identity.
@@ -68,6 +73,10 @@ class __attribute__((visibility("default"))) JitCompiledModel : public kernels::
   // the runner inlines its own copies) are optimised and compiled on first use; this compiles them
   // now. Throws JitError on failure.
   virtual void materialize_all() const = 0;
+  // "baseline" while the optimised code is still being compiled (tiered compilation), else "optimized".
+  virtual std::string tier() const = 0;
+  // Blocks until the optimised code is in use. Throws the JitError of a failed optimising compile.
+  virtual void wait_optimized() const = 0;
   // How the BASE unit was obtained: "built", "disk" or "memory" (see JitCacheRecord::origin).
   virtual std::string cache_origin() const = 0;
   // The BASE unit first, then every ANALYSIS runner made so far (in creation order).

@@ -452,10 +452,14 @@ std::string component_ir_text(const std::string& bitcode, const std::vector<std:
   return component_ir(**mod, std::set<std::string>(symbols.begin(), symbols.end()));
 }
 
-Generated generate_unit(const ir::ModelIR& model, const kernels::StepperInfo& stepper, const core::JitOptions& opts) {
+Generated generate_unit(const ir::ModelIR& model, const kernels::StepperInfo& stepper,
+                        const core::JitOptions& opts, bool baseline) {
   const auto t_start = Clock::now();
   Generated out;
-  out.unit_name = "dynlib:" + model.hash.hex() + ":" + stepper.name + "#" + std::to_string(next_unit_id());
+  out.baseline = baseline;
+  // "~baseline" keeps baseline modules outside the disk cache's capture prefix ("dynlib:<hash>:<stepper>#").
+  out.unit_name = "dynlib:" + model.hash.hex() + ":" + stepper.name + (baseline ? "~baseline" : "") + "#" +
+                  std::to_string(next_unit_id());
   const std::string label = model_label(model);
   OrcEngine& engine = OrcEngine::instance();
 
@@ -583,6 +587,9 @@ Generated generate_unit(const ir::ModelIR& model, const kernels::StepperInfo& st
       return cold ? is_cold_fn : !is_cold_fn;
     });
   };
+  // After the bitcode: both tiers keep the same unoptimised IR (sources, cache digest).
+  if (baseline)
+    mod->addModuleFlag(llvm::Module::Warning, kBaselineFlag, 1);  // copied into both split modules
   auto hot = split(false);
   auto cold = split(true);
   cold->setModuleIdentifier(out.unit_name + ":cold");

@@ -55,6 +55,8 @@ struct Generated {
   // The standalone `jacobian` is in the cold module (no kernel of the hot module calls it, e.g.
   // explicit steppers): fns.jacobian stays null, the host looks it up on first use.
   bool jacobian_cold = false;
+  // Compiled for latency (tiered compilation): O0 IR pipeline, CodeGenOptLevel::None.
+  bool baseline = false;
 };
 
 struct AnalysisGenerated {
@@ -69,7 +71,9 @@ AnalysisGenerated generate_analysis_unit(const ir::ModelIR& model, const kernels
                                          const kernels::AnalysisLayout& L);
 
 // Builds, verifies, optimises and links the unit. Throws JitError naming the component and the model.
-Generated generate_unit(const ir::ModelIR& model, const kernels::StepperInfo& stepper, const core::JitOptions& opts);
+// baseline: compile for latency, not speed (tiered compilation, docs/jit.md); same IR, same results.
+Generated generate_unit(const ir::ModelIR& model, const kernels::StepperInfo& stepper,
+                        const core::JitOptions& opts, bool baseline = false);
 
 // The unoptimised IR text of the given functions: a self-contained module where only they keep
 // their bodies (the functions they call are declared). Thread-safe (own LLVMContext).

@@ -6,6 +6,7 @@
 #include <llvm/Config/llvm-config.h>
 #include <llvm/ExecutionEngine/ObjectCache.h>
 #include <llvm/ExecutionEngine/Orc/CompileUtils.h>
+#include <llvm/ExecutionEngine/Orc/IRCompileLayer.h>
 #include <llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h>
 #include <llvm/ExecutionEngine/Orc/LLJIT.h>
 #include <llvm/ExecutionEngine/Orc/ThreadSafeModule.h>
@@ -14,8 +15,8 @@
 #include <llvm/IR/PassTimingInfo.h>
 #include <llvm/Passes/PassBuilder.h>
 #include <llvm/Support/MemoryBuffer.h>
-#include <llvm/Support/raw_ostream.h>
 #include <llvm/Support/TargetSelect.h>
+#include <llvm/Support/raw_ostream.h>
 #include <llvm/Target/TargetMachine.h>
 #include <llvm/TargetParser/Host.h>
 
@@ -101,6 +102,32 @@ llvm::CodeGenOptLevel codegen_level_from_env(std::string& name) {
   return llvm::CodeGenOptLevel::Aggressive;
 }
 
+// Baseline modules (codegen.cpp marks them with the module flag kBaselineFlag; docs/jit.md "Tiered
+// compilation") are compiled for latency: always-inline only, then fast instruction selection and the
+// fast register allocator. Strict IEEE either way, so baseline and optimised code give the same bits.
+bool is_baseline(const llvm::Module& m) { return m.getModuleFlag(kBaselineFlag) != nullptr; }
+
+// Code generation per module: CodeGenOptLevel::None for baseline modules, the configured level for
+// the rest. Each is a ConcurrentIRCompiler (a TargetMachine per compile), so this is thread-safe.
+class TieredIRCompiler final : public llvm::orc::IRCompileLayer::IRCompiler {
+ public:
+  TieredIRCompiler(llvm::orc::JITTargetMachineBuilder b, llvm::ObjectCache* cache)
+      : IRCompiler(llvm::orc::irManglingOptionsFromTargetOptions(b.getOptions())),
+        optimized_(b, cache),
+        baseline_(with_level(b, llvm::CodeGenOptLevel::None), cache) {}
+  llvm::Expected<std::unique_ptr<llvm::MemoryBuffer>> operator()(llvm::Module& m) override {
+    return is_baseline(m) ? baseline_(m) : optimized_(m);
+  }
+
+ private:
+  static llvm::orc::JITTargetMachineBuilder with_level(llvm::orc::JITTargetMachineBuilder b,
+                                                       llvm::CodeGenOptLevel l) {
+    b.setCodeGenOptLevel(l);
+    return b;
+  }
+  llvm::orc::ConcurrentIRCompiler optimized_, baseline_;
+};
+
 std::string to_string(llvm::Error e) {
   std::string s;
   llvm::handleAllErrors(std::move(e), [&](const llvm::ErrorInfoBase& info) {
@@ -168,7 +195,7 @@ OrcEngine::OrcEngine() : impl_(std::make_unique<Impl>()) {
                        [cache](llvm::orc::JITTargetMachineBuilder b)
                            -> llvm::Expected<std::unique_ptr<llvm::orc::IRCompileLayer::IRCompiler>> {
                          // Thread-safe: creates a TargetMachine per compile. The cache hook lives here.
-                         return std::make_unique<llvm::orc::ConcurrentIRCompiler>(std::move(b), cache);
+                         return std::make_unique<TieredIRCompiler>(std::move(b), cache);
                        })
                    .create();
   if (!built) throw JitError("LLVM JIT: cannot create the ORC LLJIT: " + to_string(built.takeError()));
@@ -263,7 +290,7 @@ void OrcEngine::optimize(llvm::Module& m) const {
   pb.registerLoopAnalyses(lam);
   pb.crossRegisterProxies(lam, fam, cgam, mam);
   llvm::ModulePassManager mpm;
-  std::string text = runtime_loops ? pipeline_runtime_loops_ : pipeline_;
+  std::string text = is_baseline(m) ? "default<O0>" : runtime_loops ? pipeline_runtime_loops_ : pipeline_;
   // No SLP vectorizer where codegen says it does not pay (ModuleGen / set_vectorize_policy).
   if (m.getModuleFlag("dynlib.no_slp") != nullptr)
     for (auto p = text.find("slp-vectorizer,"); p != std::string::npos; p = text.find("slp-vectorizer,"))

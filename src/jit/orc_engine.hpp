@@ -29,6 +29,10 @@ namespace dynlib::jit {
 
 class OrcEngine;
 
+// Module flag of a baseline module (tiered compilation, docs/jit.md): the IR pipeline is default<O0>
+// (always-inline only) and code generation uses CodeGenOptLevel::None. Never stored in the disk cache.
+inline constexpr const char* kBaselineFlag = "dynlib.baseline";
+
 // One JITDylib holding one compiled unit. Destroying it removes the code: no thread may still run it.
 class Unit {
  public:
@@ -66,8 +70,8 @@ class OrcEngine {
 
   // Sets the JIT's target triple and data layout on a freshly built module.
   void prepare(llvm::Module& m) const;
-  // Runs the IR pipeline (kLeanPipeline, or default<O3> for modules flagged dynlib.runtime_state_loops;
-  // env knobs in orc_engine.cpp). Strict FP: no contraction, no fast math.
+  // Runs the IR pipeline (kLeanPipeline, or default<O3> for modules flagged dynlib.runtime_state_loops,
+  // default<O0> for baseline modules; env knobs in orc_engine.cpp). Strict FP: no contraction, no fast math.
   // Thread-safe: each call uses its own TargetMachine.
   void optimize(llvm::Module& m) const;
   // Adds modules (sharing one context) as a new unit: one JITDylib. Nothing is optimised or

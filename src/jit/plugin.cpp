@@ -12,12 +12,12 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <thread>
 #include <fstream>
 #include <map>
 #include <mutex>
 #include <optional>
 #include <sstream>
+#include <thread>
 
 #include "cache/code_cache.hpp"
 #include "cache/entry_file.hpp"
@@ -27,6 +27,7 @@
 #include "jit/object_cache.hpp"
 #include "jit/orc_engine.hpp"
 #include "jit/plugin_api.hpp"
+#include "jit/tiered_unit.hpp"
 #include "kernels/compiled_model.hpp"
 
 namespace dynlib::jit {
@@ -104,8 +105,8 @@ class Registry {
   std::map<std::string, std::shared_ptr<std::mutex>> inflight_;
 };
 
-Registry<Generated>& base_registry() {
-  static auto* r = new Registry<Generated>();  // never destroyed (code may run until exit)
+Registry<TieredUnit>& base_registry() {
+  static auto* r = new Registry<TieredUnit>();  // never destroyed (code may run until exit)
   return *r;
 }
 Registry<AnalysisGenerated>& analysis_registry() {
@@ -226,48 +227,100 @@ typename Registry<T>::Got via_disk(const cache::CacheKey& key, const std::string
   }
 }
 
-// The BASE unit of (model, stepper, dtype): memory registry, then disk (with disk_cache), else compile.
-Registry<Generated>::Got obtain_unit(const ir::ModelIR& model, const kernels::StepperInfo& stepper, ir::DType dtype,
-                                     const core::JitOptions& opts) {
+// DYNLIB_JIT_TIER=tiered|optimized|baseline (default: JitOptions::tiered). "baseline" never optimises
+// (diagnosis, and the parity test of baseline code); nothing is then stored on disk.
+enum class TierMode { tiered, optimized, baseline_only };
+TierMode tier_mode(const core::JitOptions& opts) {
+  const char* e = std::getenv("DYNLIB_JIT_TIER");
+  const std::string v = e != nullptr ? e : "";
+  if (v == "baseline") return TierMode::baseline_only;
+  if (v == "optimized") return TierMode::optimized;
+  if (v == "tiered") return TierMode::tiered;
+  return opts.tiered ? TierMode::tiered : TierMode::optimized;
+}
+
+// The optimised BASE unit: compiled, or through the disk cache (which may also hold it already).
+TieredUnit::Optimized optimized_unit(const std::shared_ptr<const ir::ModelIR>& mp,
+                                     const kernels::StepperInfo& stepper, const core::JitOptions& opts,
+                                     const cache::CacheKey& key, const std::string& digest) {
+  const ir::ModelIR& model = *mp;
+  if (!opts.disk_cache)
+    return {std::make_shared<Generated>(generate_unit(model, stepper, opts)),
+            {"BASE", "", digest, "built", ""}};
+  auto build = [&](std::optional<Generated>& out) -> std::string {
+    CaptureScope scope("dynlib:" + model.hash.hex() + ":" + stepper.name + "#");
+    out.emplace(generate_unit(model, stepper, opts));
+    for (const char* sym : kColdSymbols) (void)out->unit->lookup(sym);  // compile the cold module now
+    UnitPayload p;
+    if (!OrcEngine::take_object(out->unit_name, p.parts["hot.o"]) ||
+        !OrcEngine::take_object(out->unit_name + ":cold", p.parts["cold.o"]))
+      throw CaptureFailed{};
+    p.parts["bitcode"] = out->bitcode;
+    p.parts["components"] = pack_components(out->components);
+    return p.encode();
+  };
+  std::vector<std::string> comps;
+  // Component names only need the model and stepper: known before compiling.
+  for (const char* c : {"rhs", "events_pre", "events_post", "update_aux", "jacobian", "inverse", "guards",
+                        "stepper", "runner"}) {
+    const std::string n = c;
+    if ((n == "jacobian" && !model.exact_jacobian()) || (n == "inverse" && !model.inverse)) continue;
+    comps.push_back(n);
+  }
+  auto got = via_disk<Generated>(
+      key, digest, "BASE", "", std::move(comps), build,
+      [&](const std::string& payload) { return load_unit(payload, model, stepper, digest); });
+  return {std::move(got.unit), std::move(got.rec)};
+}
+
+// The BASE unit of (model, stepper, dtype): memory registry, then disk (with disk_cache), else compile:
+// tiered (a baseline now, the optimised unit in the background) unless tiering is off.
+Registry<TieredUnit>::Got obtain_unit(const std::shared_ptr<const ir::ModelIR>& mp,
+                                      const kernels::StepperInfo& stepper, ir::DType dtype,
+                                      const core::JitOptions& opts) {
+  const ir::ModelIR& model = *mp;
+  const TierMode mode = tier_mode(opts);
   if (opts.keep_optimized_ir) {  // the optimised IR text only exists for a fresh compile: bypass the caches
-    Registry<Generated>::Got g;
-    g.unit = std::make_shared<Generated>(generate_unit(model, stepper, opts));
+    Registry<TieredUnit>::Got g;
+    g.unit = std::make_shared<TieredUnit>(std::make_shared<Generated>(generate_unit(model, stepper, opts)));
     g.rec = {"BASE", "", "", "built", ""};
     return g;
   }
   OrcEngine& engine = OrcEngine::instance();
   const cache::CacheKey key = make_unit_key(model, stepper, dtype, engine.info(), "BASE", "", opts.cache_token);
-  const std::string digest = key.digest();
-  return base_registry().get(digest, [&]() -> Registry<Generated>::Got {
-    if (!opts.disk_cache) {
-      Registry<Generated>::Got g;
-      g.unit = std::make_shared<Generated>(generate_unit(model, stepper, opts));
-      g.rec = {"BASE", "", digest, "built", ""};
-      return g;
+  // A baseline-only unit must never be taken for the optimised one of the same key.
+  const std::string digest = key.digest() + (mode == TierMode::baseline_only ? "~baseline" : "");
+  auto got = base_registry().get(digest, [&]() -> Registry<TieredUnit>::Got {
+    auto baseline = [&] { return generate_unit(model, stepper, opts, true); };
+    if (mode == TierMode::baseline_only)
+      return {TieredUnit::start(baseline, nullptr), {"BASE", "", "", "built", ""}};
+    // A disk hit needs no tiering (loading takes a few ms).
+    if (opts.disk_cache && mode == TierMode::tiered) {
+      cache::LookupOptions lo;
+      lo.disk_cache = true;
+      if (auto r = cache::CodeCache::global().lookup(key, lo)) {
+        try {
+          Registry<TieredUnit>::Got g;
+          g.unit = std::make_shared<TieredUnit>(
+              std::make_shared<Generated>(load_unit(*r->object, model, stepper, digest)));
+          g.rec = {"BASE", "", digest, cache::origin_name(r->origin), r->entry ? r->entry->string() : ""};
+          return g;
+        } catch (const std::exception&) {
+          // Not loadable: optimized_unit() below goes through via_disk, which warns, deletes and rebuilds.
+        }
+      }
     }
-    auto build = [&](std::optional<Generated>& out) -> std::string {
-      CaptureScope scope("dynlib:" + model.hash.hex() + ":" + stepper.name + "#");
-      out.emplace(generate_unit(model, stepper, opts));
-      for (const char* sym : kColdSymbols) (void)out->unit->lookup(sym);  // compile the cold module now
-      UnitPayload p;
-      if (!OrcEngine::take_object(out->unit_name, p.parts["hot.o"]) ||
-          !OrcEngine::take_object(out->unit_name + ":cold", p.parts["cold.o"]))
-        throw CaptureFailed{};
-      p.parts["bitcode"] = out->bitcode;
-      p.parts["components"] = pack_components(out->components);
-      return p.encode();
+    if (mode == TierMode::optimized) {
+      auto o = optimized_unit(mp, stepper, opts, key, digest);
+      return {std::make_shared<TieredUnit>(std::move(o.gen)), std::move(o.rec)};
+    }
+    TieredUnit::Job job = [mp, &stepper, opts, key, digest] {
+      return optimized_unit(mp, stepper, opts, key, digest);
     };
-    std::vector<std::string> comps;
-    // Component names only need the model and stepper: known before compiling.
-    for (const char* c : {"rhs", "events_pre", "events_post", "update_aux", "jacobian", "inverse", "guards",
-                          "stepper", "runner"}) {
-      const std::string n = c;
-      if ((n == "jacobian" && !model.exact_jacobian()) || (n == "inverse" && !model.inverse)) continue;
-      comps.push_back(n);
-    }
-    return via_disk<Generated>(key, digest, "BASE", "", std::move(comps), build,
-                               [&](const std::string& payload) { return load_unit(payload, model, stepper, digest); });
+    return {TieredUnit::start(baseline, std::move(job)), {"BASE", "", digest, "built", ""}};
   });
+  if (mode == TierMode::optimized) got.unit->wait();  // e.g. a memory hit on a unit still being optimised
+  return got;
 }
 
 Registry<AnalysisGenerated>::Got obtain_analysis(const ir::ModelIR& model, const kernels::StepperInfo& stepper,
@@ -318,43 +371,45 @@ class JitAnalysisRunner final : public kernels::AnalysisRunner {
 class JitModel final : public core::JitCompiledModel {
  public:
   JitModel(std::shared_ptr<const ir::ModelIR> m, const kernels::StepperInfo& s, ir::DType dtype,
-           const core::JitOptions& opts, Registry<Generated>::Got got)
+           const core::JitOptions& opts, Registry<TieredUnit>::Got got)
       : m_(std::move(m)),
         s_(&s),
         dtype_(dtype),
         opts_(opts),
         layout_(kernels::compute_layout(*m_, s)),
         unit_(std::move(got.unit)),
-        gen_(*unit_),
         records_{std::move(got.rec)} {}
 
   const ir::ModelIR& model() const override { return *m_; }
   const kernels::StepperInfo& stepper() const override { return *s_; }
   const kernels::Layout& layout() const override { return layout_; }
 
-  void run(kernels::RunnerArgs& args) const override { gen_.fns.runner(&args); }
+  // Throws the JitError of a failed optimising compile (tiered compilation) before running anything.
+  void run(kernels::RunnerArgs& args) const override { unit_->run(args); }
 
   void rhs(double t, const double* y, double* dy, const double* params, const double* ring,
            const std::int64_t* head) const override {
-    gen_.fns.rhs(t, y, dy, params, ring, head);
+    gen().fns.rhs(t, y, dy, params, ring, head);
   }
   bool inverse(double t, const double* y, double* out, const double* params, const double* ring,
                const std::int64_t* head) const override {
-    if (!gen_.fns.inverse) return false;
-    gen_.fns.inverse(t, y, out, params, ring, head);
+    const auto& g = gen();
+    if (!g.fns.inverse) return false;
+    g.fns.inverse(t, y, out, params, ring, head);
     return true;
   }
   bool jacobian(double t, const double* y, double* J, const double* params, const double* ring,
                 const std::int64_t* head) const override {
-    auto fn = gen_.fns.jacobian;
-    if (fn == nullptr && gen_.jacobian_cold) fn = cold().jacobian;  // compiles the cold module
+    const auto& g = gen();
+    auto fn = g.fns.jacobian;
+    if (fn == nullptr && g.jacobian_cold) fn = cold().jacobian;  // compiles the cold module
     if (fn == nullptr) return false;
     fn(t, y, J, params, ring, head);
     return true;
   }
   void update_aux(double t, const double* y, const double* params, double* aux_out, const double* ring,
                   const std::int64_t* head) const override {
-    gen_.fns.update_aux(t, y, params, aux_out, ring, head);
+    gen().fns.update_aux(t, y, params, aux_out, ring, head);
   }
 
   bool is_jitted(std::string_view component) const override { return find(component) != nullptr; }
@@ -375,7 +430,7 @@ class JitModel final : public core::JitCompiledModel {
 
   std::vector<std::string> components() const override {
     std::vector<std::string> v;
-    for (const auto& c : gen_.components) v.push_back(c.name);
+    for (const auto& c : gen().components) v.push_back(c.name);
     return v;
   }
   std::string signature(std::string_view component) const override {
@@ -387,10 +442,10 @@ class JitModel final : public core::JitCompiledModel {
     if (c == nullptr) return {};
     std::lock_guard<std::mutex> lock(text_mutex_);
     auto it = texts_.find(c->name);
-    if (it == texts_.end()) it = texts_.emplace(c->name, component_ir_text(gen_.bitcode, c->symbols)).first;
+    if (it == texts_.end()) it = texts_.emplace(c->name, component_ir_text(gen().bitcode, c->symbols)).first;
     return it->second;
   }
-  std::string optimized_ir() const override { return gen_.optimized_ir; }
+  std::string optimized_ir() const override { return gen().optimized_ir; }
 
   std::map<std::string, std::filesystem::path> export_sources(const std::filesystem::path& dir) const override {
     std::error_code ec;
@@ -399,7 +454,7 @@ class JitModel final : public core::JitCompiledModel {
     // Group by export file (events.ll holds events_pre and events_post).
     std::map<std::string, std::string> files;
     std::vector<std::string> order;
-    for (const auto& c : gen_.components) {
+    for (const auto& c : gen().components) {
       if (!files.count(c.file)) order.push_back(c.file);
       auto& text = files[c.file];
       text += "; dynlib JIT component '" + c.name + "' of " + model_label(*m_) + "\n; " + c.signature +
@@ -432,7 +487,8 @@ class JitModel final : public core::JitCompiledModel {
        << "\nevents: " << m_->events.size() << "\n"
        << "stepper: " << s_->name << " (" << s_->time_control() << ", " << s_->scheme() << ")\n"
        << "dtype: " << ir::dtype_name(dtype_) << " (kernels compute in float64)\n"
-       << "unit: " << gen_.unit_name << "\n"
+       << "unit: " << gen().unit_name << "\n"
+       << "tier: " << tier_text() << "\n"
        << "cache: " << base.origin << (base.digest.empty() ? "" : " digest " + base.digest)
        << (opts_.disk_cache ? " (disk_cache)" : " (memory only)") << "\n"
        << "llvm_version: " << info.llvm_version << "\n"
@@ -440,49 +496,79 @@ class JitModel final : public core::JitCompiledModel {
        << "cpu: " << info.cpu << "\n"
        << "features: " << info.features << "\n"
        << "fp: strict IEEE (no fast-math, no FP contraction), libm calls nobuiltin\n"
-       << "pipeline: new pass manager O3, codegen Aggressive, ORC LLJIT (JITLink)\n"
+       << "pipeline: optimised: new pass manager (lean pipeline, or O3 with runtime state loops), codegen "
+          "Aggressive; baseline: O0 (always-inline), codegen None; ORC LLJIT (JITLink)\n"
        << "sources: unoptimised IR (as generated)\n"
-       << "lazy: events_pre, events_post, guards, stepper standalone entry points are optimised and compiled on "
+       << "lazy: events_pre, events_post, guards, stepper standalone entry points are optimised and compiled "
+          "on "
           "first use (the runner inlines its own copies)\n"
        << "components:\n";
-    for (const auto& c : gen_.components) os << "  " << c.name << ": " << c.signature << "\n";
-    const auto& t = gen_.timings;
-    os << "timings_ms: build_ir=" << t.build_ir_ms << " verify=" << t.verify_ms << " optimize=" << t.optimize_ms
-       << " codegen_link=" << t.codegen_link_ms << " total=" << t.total_ms << "\n";
+    const auto& g = gen();
+    for (const auto& c : g.components) os << "  " << c.name << ": " << c.signature << "\n";
+    auto line = [&](const char* name, const core::JitTimings& t) {
+      os << name << ": build_ir=" << t.build_ir_ms << " verify=" << t.verify_ms
+         << " optimize=" << t.optimize_ms << " codegen_link=" << t.codegen_link_ms << " total=" << t.total_ms
+         << "\n";
+    };
+    line("timings_ms", g.timings);  // of the code in use
+    if (const auto* b = unit_->baseline(); b != nullptr) line("baseline_timings_ms", b->timings);
     return os.str();
   }
 
-  core::JitTimings timings() const override { return gen_.timings; }
+  // The compile timings of the code in use (the baseline's until the optimised code replaces it).
+  core::JitTimings timings() const override { return gen().timings; }
 
-  std::string cache_origin() const override {
-    std::lock_guard<std::mutex> lock(analysis_mutex_);
-    return records_.front().origin;
-  }
+  std::string tier() const override { return unit_->optimized() ? "optimized" : "baseline"; }
+  void wait_optimized() const override { unit_->wait(); }
+
+  std::string cache_origin() const override { return cache_records().front().origin; }
   std::vector<core::JitCacheRecord> cache_records() const override {
-    std::lock_guard<std::mutex> lock(analysis_mutex_);
-    return records_;
+    std::vector<core::JitCacheRecord> out;
+    {
+      std::lock_guard<std::mutex> lock(analysis_mutex_);
+      out = records_;
+    }
+    // Tiered compilation: once the optimised unit is there, say where it came from ("built" here, or
+    // "disk" when another process stored it first) and its disk entry.
+    if (auto r = unit_->optimized_record(); r && out.front().origin == "built") {
+      out.front().origin = r->origin;
+      out.front().entry = r->entry;
+    }
+    return out;
   }
 
   void materialize_all() const override { (void)cold(); }
 
-  // The cold entry points, looked up (so compiled) on first use.
-  const NativeFns& cold() const {
+  // The cold entry points of the unit in use, looked up (so compiled) on first use.
+  NativeFns cold() const {
+    const Generated& g = gen();
     std::lock_guard<std::mutex> lock(cold_mutex_);
-    if (!cold_ready_) {
-      auto& u = *gen_.unit;
+    if (cold_from_ != &g) {
+      auto& u = *g.unit;
       cold_.events_pre = reinterpret_cast<NativeFns::EventsFn>(u.lookup("events_pre"));
       cold_.events_post = reinterpret_cast<NativeFns::EventsFn>(u.lookup("events_post"));
       cold_.allfinite = reinterpret_cast<NativeFns::GuardFn>(u.lookup("allfinite"));
       cold_.stepper = reinterpret_cast<NativeFns::StepperFn>(u.lookup("stepper"));
-      if (gen_.jacobian_cold) cold_.jacobian = reinterpret_cast<NativeFns::BlockFn>(u.lookup("jacobian"));
-      cold_ready_ = true;
+      if (g.jacobian_cold) cold_.jacobian = reinterpret_cast<NativeFns::BlockFn>(u.lookup("jacobian"));
+      cold_from_ = &g;
     }
     return cold_;
   }
 
  private:
+  const Generated& gen() const noexcept { return unit_->current(); }
+
+  std::string tier_text() const {
+    if (unit_->baseline() == nullptr) return "optimized";
+    std::string t = unit_->optimized()
+                        ? "optimized (tiered: baseline replaced after " +
+                              std::to_string(static_cast<long long>(unit_->tier_up_ms())) + " ms)"
+                        : "baseline (the optimised code is being compiled)";
+    return t + "; runs switched mid-run: " + std::to_string(unit_->switched_runs());
+  }
+
   const Component* find(std::string_view name) const {
-    for (const auto& c : gen_.components)
+    for (const auto& c : gen().components)
       if (c.name == name) return &c;
     return nullptr;
   }
@@ -492,12 +578,11 @@ class JitModel final : public core::JitCompiledModel {
   ir::DType dtype_;
   core::JitOptions opts_;
   kernels::Layout layout_;
-  std::shared_ptr<Generated> unit_;  // shared with every JitModel of the same key in this process
-  Generated& gen_;
+  std::shared_ptr<TieredUnit> unit_;  // shared with every JitModel of the same key in this process
   mutable std::vector<core::JitCacheRecord> records_;  // BASE first; guarded by analysis_mutex_
   mutable std::mutex text_mutex_, analysis_mutex_, cold_mutex_;
   mutable NativeFns cold_;
-  mutable bool cold_ready_ = false;
+  mutable const Generated* cold_from_ = nullptr;  // the unit cold_ was looked up in
   mutable std::map<std::string, std::shared_ptr<const kernels::AnalysisRunner>> analysis_;
   mutable std::map<std::string, std::string> texts_;  // rendered component IR, by component
 };
@@ -536,7 +621,7 @@ extern "C" __attribute__((visibility("default"))) void dynlib_jit_create_v1(cons
       return;
     }
     core::JitOptions opts = req->options ? *req->options : core::JitOptions{};
-    auto got = jit::obtain_unit(*model, stepper, req->dtype, opts);
+    auto got = jit::obtain_unit(model, stepper, req->dtype, opts);
     res->model = new jit::JitModel(model, stepper, req->dtype, opts, std::move(got));
     res->status = PluginStatus::ok;
   } catch (const JitError& e) {

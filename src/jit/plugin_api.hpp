@@ -12,7 +12,7 @@
 namespace dynlib::jit {
 
 // Bump when anything below, RunnerArgs or the CompiledModel interface changes.
-inline constexpr std::int32_t kPluginAbiVersion = 2;
+inline constexpr std::int32_t kPluginAbiVersion = 3;  // 3: JitOptions::tiered, JitCompiledModel::tier()
 inline constexpr const char* kFactorySymbol = "dynlib_jit_create_v1";
 
 enum class PluginStatus : std::int32_t {

@@ -86,6 +86,7 @@ int main(int argc, char** argv) {
                                         : dynlib::lyapunov_spectrum({.trace_stride = 0})};
       auto sim = dynlib::setup(model, bo);
       sim.run(ro);
+      sim.model().wait_optimized();
       const auto& out = sim.results().observer(analysis == "mle" ? "lyapunov_mle" : "lyapunov_spectrum");
       for (std::size_t k = 0; k < out.output_names.size(); ++k)
         std::printf("out.%s=%.17g\n", out.output_names[k].c_str(), out.outputs[k]);
@@ -105,6 +106,7 @@ int main(int argc, char** argv) {
     const auto t0 = std::chrono::steady_clock::now();
     auto sim1 = dynlib::setup(model, bo);
     const double ms1 = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    sim1.model().wait_optimized();  // tiered compilation: the origin of the optimised unit
     std::printf("origin1=%s digest1=%s setup1_ms=%.3f\n", jitted(sim1).cache_origin().c_str(),
                 jitted(sim1).cache_records().front().digest.c_str(), ms1);
     std::fflush(stdout);

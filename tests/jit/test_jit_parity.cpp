@@ -1,8 +1,8 @@
 // DESIGN principle 2: jit=true changes speed, never results. The JIT and the interpreter run the same
 // kernel templates; every output is compared bit for bit (memcmp on the doubles).
 #include <catch2/catch.hpp>
-
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <string>
@@ -22,6 +22,18 @@ using dynlib::test::RunSpec;
 using dynlib::test::same_bits;
 
 namespace {
+
+// Tiered compilation: compare the optimised code (wait for it), or, under DYNLIB_JIT_TIER=baseline
+// (the jit_parity_baseline_code test), the baseline code that is never replaced.
+std::unique_ptr<dynlib::core::JitCompiledModel> compiled(const std::shared_ptr<const dynlib::ir::ModelIR>& m,
+                                                         const dynlib::kernels::StepperInfo& s) {
+  auto jt = dynlib::core::jit_compile(m, s, m->dtype);
+  jt->wait_optimized();
+  const char* tier = std::getenv("DYNLIB_JIT_TIER");
+  const bool baseline = tier != nullptr && std::string(tier) == "baseline";
+  CHECK(jt->tier() == (baseline ? "baseline" : "optimized"));
+  return jt;
+}
 
 bool same_double(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
 
@@ -98,7 +110,7 @@ TEST_CASE("JIT == interpreter, bit for bit: every builtin model x every compatib
       if (s.kind != model->kind) continue;
       INFO("model " << name << ", stepper " << s.name);
       auto in = dynlib::interp::make_interpreted(model, s);
-      auto jt = dynlib::core::jit_compile(model, s, model->dtype);
+      auto jt = compiled(model, s);
       REQUIRE(jt->is_jitted("runner"));
       REQUIRE(jt->is_jitted("stepper"));
       RunSpec spec;
@@ -215,7 +227,7 @@ TEST_CASE("JIT == interpreter on every expression op, special values included", 
   auto m = ops_model();
   const auto& s = dynlib::kernels::get_stepper("rk4");
   auto in = dynlib::interp::make_interpreted(m, s);
-  auto jt = dynlib::core::jit_compile(m, s, m->dtype);
+  auto jt = compiled(m, s);
   const double inf = std::numeric_limits<double>::infinity(), nan = std::numeric_limits<double>::quiet_NaN();
   const std::vector<double> vals{-7.5, -3.0, -2.5, -1.0, -0.0, 0.0, 0.5, 1.0, 2.0, 2.5, 3.0, 6.283185307179586,
                                  7.25, 1e300, -1e-300, inf, -inf, nan};
@@ -269,7 +281,7 @@ TEST_CASE("JIT == interpreter with events, aux, stop and lags through the runner
     INFO("stepper " << sn);
     const auto& s = dynlib::kernels::get_stepper(sn);
     auto in = dynlib::interp::make_interpreted(m, s);
-    auto jt = dynlib::core::jit_compile(m, s, m->dtype);
+    auto jt = compiled(m, s);
     RunSpec spec;
     spec.n_steps = 900;  // the stop (t > 6) ends it early
     spec.cap_rec = 5;
@@ -295,7 +307,7 @@ TEST_CASE("JIT ANALYSIS runner (Lyapunov observers) == interpreter, bit for bit"
     auto model = dynlib::load_model(std::string("builtin://") + c.model);
     const auto& s = dynlib::kernels::get_stepper(c.stepper);
     auto in = dynlib::interp::make_interpreted(model, s);
-    auto jt = dynlib::core::jit_compile(model, s, model->dtype);
+    auto jt = compiled(model, s);
     dynlib::kernels::AnalysisSpec spec;
     spec.observers.push_back({ObserverKind::lyapunov_mle, 1, 1});
     if (model->n_states() >= 2) spec.observers.push_back({ObserverKind::lyapunov_spectrum, 2, 3});
