@@ -1,6 +1,8 @@
 // Tiered compilation of a BASE unit: background optimising compile, publish, mid-run tier-up.
 #include "jit/tiered_unit.hpp"
 
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdlib>
 #include <string>
@@ -29,6 +31,8 @@ struct Pending {
   std::mutex mu;
   std::condition_variable cv;
   int count = 0;
+  std::atomic<pid_t> pid{
+      0};  // the process the jobs run in: a fork()ed child has none of them, and never waits
 };
 Pending& pending() {
   static auto* p = new Pending();  // never destroyed (used from atexit)
@@ -36,6 +40,7 @@ Pending& pending() {
 }
 void wait_pending_at_exit() {
   auto& p = pending();
+  if (p.pid != ::getpid()) return;  // checked before the lock, which a fork()ed child may never get
   std::unique_lock<std::mutex> lock(p.mu);
   p.cv.wait(lock, [&] { return p.count == 0; });
 }
@@ -78,6 +83,7 @@ void TieredUnit::launch(Job job) {
   {
     std::lock_guard<std::mutex> lock(pending().mu);
     ++pending().count;
+    pending().pid = ::getpid();
   }
   auto body = [u, job = std::move(job)] {
     try {

@@ -2,10 +2,12 @@
 // optimised code replaces it when the background compile ends, also in the middle of a run, and the
 // numbers never change. Each TEST_CASE runs in its own process (catch_discover_tests), so the test
 // hooks set with setenv() here apply to that case only.
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -149,4 +151,26 @@ TEST_CASE("a failed optimising compile is an error, never hidden", "[jit][tiered
   CHECK_THROWS_AS(sim.run({.T = 1.0}), dynlib::JitError);
   CHECK(sim.model().jit_tier() == "baseline");
   ::unsetenv("DYNLIB_JIT_TEST_FAIL_OPTIMIZED");
+}
+
+TEST_CASE("a fork()ed child exits at once while the parent's optimising compile is pending",
+          "[jit][tiered]") {
+  ::setenv("DYNLIB_JIT_TEST_TIER_DELAY_MS", "3000", 1);
+  auto fm = dynlib::build("builtin://ode/vanderpol", jit_options("rk4", "fork"));
+  REQUIRE(fm->jit_tier() == "baseline");
+  const pid_t child = ::fork();
+  if (child == 0) std::exit(0);  // runs the atexit handlers: the compile thread does not exist here
+  REQUIRE(child > 0);
+  int status = -1;
+  pid_t done = 0;
+  for (int i = 0; i < 200 && done == 0; ++i) {  // up to 2 s, less than the delay
+    done = ::waitpid(child, &status, WNOHANG);
+    if (done == 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  if (done == 0) ::kill(child, SIGKILL), ::waitpid(child, &status, 0);
+  CHECK(done == child);
+  CHECK(WIFEXITED(status));
+  fm->wait_optimized();  // the parent's compile is unaffected
+  CHECK(fm->jit_tier() == "optimized");
+  ::unsetenv("DYNLIB_JIT_TEST_TIER_DELAY_MS");
 }
