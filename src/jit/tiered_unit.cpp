@@ -77,7 +77,6 @@ std::shared_ptr<TieredUnit> TieredUnit::start(const std::function<Generated()>& 
 
 void TieredUnit::launch(Job job) {
   auto u = shared_from_this();
-  has_job_ = true;
   static std::once_flag once;
   std::call_once(once, [] { std::atexit(wait_pending_at_exit); });
   {

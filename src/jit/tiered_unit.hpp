@@ -75,7 +75,6 @@ class TieredUnit : public std::enable_shared_from_this<TieredUnit> {
 
   std::shared_ptr<Generated> baseline_, optimized_;
   std::atomic<const Generated*> current_;
-  bool has_job_ = false;
   std::atomic<bool> has_baseline_{false};
   double started_ms_ = 0, published_ms_ = 0;  // steady-clock milliseconds
   mutable std::mutex mu_;
