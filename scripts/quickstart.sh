@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 # The JIT component is loaded at run time (not linked), so build it beside the example.
-targets=(example_vanderpol)
+targets=(example_jit_vanderpol)
 grep -q '^DYNLIB_WITH_LLVM:BOOL=ON' build/CMakeCache.txt && targets+=(dynlib_jit)
 cmake --build build -j"$(nproc)" --target "${targets[@]}"
-./build/examples/vanderpol
+./build/examples/jit_vanderpol

@@ -1,4 +1,4 @@
-// dynlib model validate|show|list
+// dynlib model validate|show|list (export-sources: cmd_model_export.cpp)
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
 
@@ -18,9 +18,13 @@ constexpr const char* kUsage =
     "usage: dynlib model validate URI [--mod MOD_URI]...\n"
     "       dynlib model show URI [--mod MOD_URI]...\n"
     "       dynlib model list\n"
+    "       dynlib model export-sources URI DIR [--stepper S] [--mod MOD_URI]...\n"
     "\n"
     "URI: builtin://ode/NAME, builtin://map/NAME, TAG://path, a file path (with optional #mod=NAME),\n"
-    "     or model text starting with 'inline:'.\n";
+    "     or model text starting with 'inline:'.\n"
+    "export-sources: compile with the JIT (needs the JIT component) and write the generated LLVM IR of\n"
+    "     every component (rhs.ll, events.ll, aux.ll, jacobian.ll, stepper.ll, runner.ll, guards.ll) and\n"
+    "     model_info.txt into DIR.\n";
 
 std::string num(double v) {
   std::string s = fmt::format("{}", v);
@@ -177,6 +181,7 @@ int cmd_model(const std::vector<std::string>& args) {
   if (sub == "validate") return validate(rest);
   if (sub == "show") return show(rest);
   if (sub == "list") return list(rest);
+  if (sub == "export-sources") return cmd_model_export_sources(rest);
   throw UsageError("unknown model subcommand '" + sub + "'\n" + kUsage);
 }
 

@@ -25,6 +25,8 @@ struct Command {
 
 // dynlib model validate|show|list ... (src/cli/cmd_model.cpp)
 int cmd_model(const std::vector<std::string>& args);
+// dynlib model export-sources URI DIR ... (src/cli/cmd_model_export.cpp), dispatched by cmd_model.
+int cmd_model_export_sources(const std::vector<std::string>& args);
 
 // dynlib run URI ... (src/cli/cmd_run.cpp)
 int cmd_run(const std::vector<std::string>& args);

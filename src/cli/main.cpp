@@ -21,7 +21,7 @@ namespace {
 const Command kCommands[] = {
     {"cache", "show, list, clear or verify the compiled-code cache", &cmd_cache},
     {"lyapunov", "Lyapunov exponents of a model (largest or spectrum)", &cmd_lyapunov},
-    {"model", "validate, show or list models", &cmd_model},
+    {"model", "validate, show, list models or export their JIT sources", &cmd_model},
     {"run", "simulate a model and print a summary", &cmd_run},
     {"steppers", "list steppers or show one with its settings", &cmd_steppers},
     {"sweep", "parameter sweep (1-D or 2-D) on a thread pool, written to CSV", &cmd_sweep},
