@@ -23,11 +23,12 @@ namespace dynlib::cache {
 namespace fs = std::filesystem;
 
 void warn_once(const std::string& message) {
-  static std::mutex m;
-  static std::set<std::string> seen;
+  // Never destroyed: a background compile (tiered JIT) may warn while the process exits.
+  static auto* m = new std::mutex;
+  static auto* seen = new std::set<std::string>;
   {
-    std::lock_guard<std::mutex> lock(m);
-    if (!seen.insert(message).second) return;
+    std::lock_guard<std::mutex> lock(*m);
+    if (!seen->insert(message).second) return;
   }
   dynlib::warn(message);
 }

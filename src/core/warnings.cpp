@@ -9,14 +9,15 @@
 namespace dynlib {
 namespace {
 
+// Never destroyed: a background compile (tiered JIT) may warn while the process exits.
 std::mutex& handler_mutex() {
-  static std::mutex m;
-  return m;
+  static auto* m = new std::mutex;
+  return *m;
 }
 
 std::shared_ptr<const WarningHandler>& handler_slot() {
-  static std::shared_ptr<const WarningHandler> h;
-  return h;
+  static auto* h = new std::shared_ptr<const WarningHandler>;
+  return *h;
 }
 
 }  // namespace

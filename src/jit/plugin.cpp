@@ -90,6 +90,12 @@ class Registry {
     return g;
   }
 
+  // Drops a unit (a later get() builds it again); its holders keep it.
+  void forget(const std::string& digest) {
+    std::lock_guard<std::mutex> lock(mu_);
+    units_.erase(digest);
+  }
+
  private:
   struct Stored {
     std::shared_ptr<T> unit;
@@ -315,7 +321,17 @@ Registry<TieredUnit>::Got obtain_unit(const std::shared_ptr<const ir::ModelIR>& 
       return {std::make_shared<TieredUnit>(std::move(o.gen)), std::move(o.rec)};
     }
     TieredUnit::Job job = [mp, &stepper, opts, key, digest] {
-      return optimized_unit(mp, stepper, opts, key, digest);
+      // A failed unit leaves the registry, so a later setup() compiles again (the failure may have been
+      // transient); the JitModels already holding it report the error.
+      try {
+        return optimized_unit(mp, stepper, opts, key, digest);
+      } catch (const JitError&) {
+        base_registry().forget(digest);
+        throw;
+      } catch (const std::exception& e) {
+        base_registry().forget(digest);
+        throw JitError("JIT: the optimising compile of model " + model_label(*mp) + " failed: " + e.what());
+      }
     };
     return {TieredUnit::start(baseline, std::move(job)), {"BASE", "", digest, "built", ""}};
   });

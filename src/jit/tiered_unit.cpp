@@ -1,8 +1,10 @@
 // Tiered compilation of a BASE unit: background optimising compile, publish, mid-run tier-up.
 #include "jit/tiered_unit.hpp"
 
+#include <pthread.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <string>
@@ -26,32 +28,49 @@ constexpr std::int32_t kTierUpBit = std::int32_t{1} << 30;
 std::atomic_ref<std::int32_t> flag_ref(std::int32_t* p) { return std::atomic_ref<std::int32_t>(*p); }
 
 // Background jobs still running. The process waits for them at exit: a job may be writing a disk
-// cache entry, and LLVM's globals must outlive it.
+// cache entry, and LLVM's globals must outlive it. A fork()ed child starts with no jobs (their
+// threads do not exist there) and never waits for its parent's.
 struct Pending {
   std::mutex mu;
   std::condition_variable cv;
   int count = 0;
-  std::atomic<pid_t> pid{
-      0};  // the process the jobs run in: a fork()ed child has none of them, and never waits
 };
-Pending& pending() {
-  static auto* p = new Pending();  // never destroyed (used from atexit)
-  return *p;
-}
+std::atomic<Pending*> g_pending{nullptr};
+Pending& pending() { return *g_pending.load(); }  // set up by register_exit_wait()
+
 void wait_pending_at_exit() {
   auto& p = pending();
-  if (p.pid != ::getpid()) return;  // checked before the lock, which a fork()ed child may never get
   std::unique_lock<std::mutex> lock(p.mu);
   p.cv.wait(lock, [&] { return p.count == 0; });
 }
 
-// Test hooks (tests/jit/test_jit_tiered.cpp): delay the optimising compile, or make it fail.
-void test_hooks() {
-  if (const char* d = std::getenv("DYNLIB_JIT_TEST_TIER_DELAY_MS"); d != nullptr && *d != '\0')
-    std::this_thread::sleep_for(std::chrono::milliseconds(std::atoll(d)));
-  if (const char* f = std::getenv("DYNLIB_JIT_TEST_FAIL_OPTIMIZED"); f != nullptr && f[0] == '1')
-    throw JitError("injected failure of the optimising compile (DYNLIB_JIT_TEST_FAIL_OPTIMIZED=1)");
+void register_exit_wait() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    g_pending = new Pending();  // never destroyed (used from atexit)
+    // The child's copy may hold a count (and a locked mutex) of threads that are not there.
+    ::pthread_atfork(nullptr, nullptr, [] { g_pending = new Pending(); });
+    std::atexit(wait_pending_at_exit);
+  });
 }
+
+// Test hooks (tests/jit/test_jit_tiered.cpp), read when the job starts (not on its thread):
+// DYNLIB_JIT_TEST_TIER_DELAY_MS delays the optimising compile, DYNLIB_JIT_TEST_FAIL_OPTIMIZED=1 makes
+// it fail, DYNLIB_JIT_TEST_TIER_AFTER_RUN=1 holds publish() until a runner call executes baseline code.
+struct TestHooks {
+  long long delay_ms = 0;
+  bool fail = false, after_run = false;
+  static TestHooks from_env() {
+    TestHooks h;
+    if (const char* d = std::getenv("DYNLIB_JIT_TEST_TIER_DELAY_MS"); d != nullptr && *d != '\0')
+      h.delay_ms = std::atoll(d);
+    if (const char* f = std::getenv("DYNLIB_JIT_TEST_FAIL_OPTIMIZED"); f != nullptr && f[0] == '1')
+      h.fail = true;
+    if (const char* r = std::getenv("DYNLIB_JIT_TEST_TIER_AFTER_RUN"); r != nullptr && r[0] == '1')
+      h.after_run = true;
+    return h;
+  }
+};
 
 }  // namespace
 
@@ -77,26 +96,36 @@ std::shared_ptr<TieredUnit> TieredUnit::start(const std::function<Generated()>& 
 
 void TieredUnit::launch(Job job) {
   auto u = shared_from_this();
-  static std::once_flag once;
-  std::call_once(once, [] { std::atexit(wait_pending_at_exit); });
+  launch_pid_ = ::getpid();
+  register_exit_wait();
+  const TestHooks hooks = TestHooks::from_env();
+  Pending* p = &pending();
   {
-    std::lock_guard<std::mutex> lock(pending().mu);
-    ++pending().count;
-    pending().pid = ::getpid();
+    std::lock_guard<std::mutex> lock(p->mu);
+    ++p->count;
   }
-  auto body = [u, job = std::move(job)] {
+  auto body = [u, job = std::move(job), hooks, p]() mutable {
     try {
-      test_hooks();
-      u->publish(job());
+      if (hooks.delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(hooks.delay_ms));
+      if (hooks.fail)
+        throw JitError("injected failure of the optimising compile (DYNLIB_JIT_TEST_FAIL_OPTIMIZED=1)");
+      Optimized o = job();
+      if (hooks.after_run) {
+        std::unique_lock<std::mutex> lock(u->mu_);
+        u->cv_.wait_for(lock, std::chrono::seconds(20), [&] { return !u->watched_.empty(); });
+      }
+      u->publish(std::move(o));
     } catch (...) {
       u->fail(std::current_exception());
     }
-    auto& p = pending();
-    std::lock_guard<std::mutex> lock(p.mu);
-    if (--p.count == 0) p.cv.notify_all();
+    // Everything the job holds goes before the count does: the process may be exiting.
+    job = nullptr;
+    u.reset();
+    std::lock_guard<std::mutex> lock(p->mu);
+    if (--p->count == 0) p->cv.notify_all();
   };
   try {
-    std::thread(body).detach();
+    std::thread(std::move(body)).detach();
   } catch (const std::system_error&) {
     body();  // no thread available: optimise now, in this thread
   }
@@ -109,7 +138,10 @@ void TieredUnit::publish(Optimized o) {
     rec_ = std::move(o.rec);
     published_ms_ = now_ms();
     current_.store(optimized_.get(), std::memory_order_release);
-    for (std::int32_t* f : watched_) flag_ref(f).fetch_or(kTierUpBit);
+    for (Watch* w : watched_) {
+      w->tiered_up = true;
+      flag_ref(w->flag).fetch_or(kTierUpBit);
+    }
     done_ = true;
   }
   cv_.notify_all();
@@ -131,6 +163,10 @@ void TieredUnit::check() const {
 
 void TieredUnit::wait() const {
   std::unique_lock<std::mutex> lock(mu_);
+  if (!done_ && launch_pid_ != ::getpid())
+    throw JitError(
+        "the optimised code of this unit was still being compiled when the process fork()ed; the "
+        "compile does not continue in the child process, which keeps the baseline code");
   cv_.wait(lock, [&] { return done_; });
   if (error_) std::rethrow_exception(error_);
 }
@@ -150,32 +186,37 @@ void TieredUnit::run(kernels::RunnerArgs& a) const {
     const Generated* g = current_.load(std::memory_order_acquire);
     if (!g->baseline) {
       g->fns.runner(&a);
+      // A tier-up bit left in a flag that a baseline run of another Sim still watches is not a break.
+      if (static_cast<Status>(a.status) == Status::USER_BREAK && a.user_break_flag != nullptr &&
+          flag_ref(const_cast<std::int32_t*>(a.user_break_flag)).load() == kTierUpBit)
+        continue;
       return;
     }
-    check();
+    if (a.resume_point == kernels::kResumeStart) check();  // never in the middle of a run
     // Baseline code: make the run stoppable by publish(). Without a user flag, a private one.
     std::int32_t own = 0;
     const std::int32_t* user = a.user_break_flag;
-    std::int32_t* flag = user != nullptr ? const_cast<std::int32_t*>(user) : &own;
+    Watch w{user != nullptr ? const_cast<std::int32_t*>(user) : &own};
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (current_.load(std::memory_order_relaxed) != g) continue;  // published meanwhile
-      watched_.push_back(flag);
+      watched_.push_back(&w);
     }
-    a.user_break_flag = flag;
+    cv_.notify_all();  // DYNLIB_JIT_TEST_TIER_AFTER_RUN waits for this
+    a.user_break_flag = w.flag;
     g->fns.runner(&a);
     a.user_break_flag = user;
+    bool others_watch_flag = false;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      for (auto it = watched_.begin(); it != watched_.end(); ++it)
-        if (*it == flag) {
-          watched_.erase(it);
-          break;
-        }
+      watched_.erase(std::find(watched_.begin(), watched_.end(), &w));
+      for (const Watch* o : watched_) others_watch_flag = others_watch_flag || o->flag == w.flag;
     }
-    const std::int32_t seen = flag_ref(flag).fetch_and(~kTierUpBit);
-    const bool tier_up_only = (seen & kTierUpBit) != 0 && (seen & ~kTierUpBit) == 0;
-    if (static_cast<Status>(a.status) == Status::USER_BREAK && tier_up_only) {
+    // Another baseline run sharing the flag still has to see the bit; the last one clears it.
+    const std::int32_t seen =
+        others_watch_flag ? flag_ref(w.flag).load() : flag_ref(w.flag).fetch_and(~kTierUpBit);
+    const bool user_break = (seen & ~kTierUpBit) != 0;
+    if (static_cast<Status>(a.status) == Status::USER_BREAK && w.tiered_up && !user_break) {
       // Stopped at a step boundary for the tier-up (not by the user): continue in the optimised
       // runner. resume_point is already kResumeLoop, so nothing of the run start is repeated.
       switched_runs_.fetch_add(1, std::memory_order_relaxed);

@@ -8,6 +8,8 @@
 // runner's user-break check, and continues in the optimised runner with the same RunnerArgs: the
 // re-entry protocol of runner_abi.hpp, so the results are the same bits (strict IEEE in both tiers).
 #pragma once
+#include <sys/types.h>
+
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -47,7 +49,8 @@ class TieredUnit : public std::enable_shared_from_this<TieredUnit> {
   // Rethrows the error of a failed optimising compile (JitError naming the model).
   void check() const;
   // Blocks until the optimised code is in use (or its compile failed: rethrows that error). A
-  // baseline-only unit (no job) returns at once.
+  // baseline-only unit (no job) returns at once. In a fork()ed child whose parent was still
+  // optimising, throws JitError (the compile thread does not exist there; the baseline code stays).
   void wait() const;
   // The optimised unit's cache record, once there is one.
   std::optional<core::JitCacheRecord> optimized_record() const;
@@ -56,7 +59,9 @@ class TieredUnit : public std::enable_shared_from_this<TieredUnit> {
   // Runner calls that were switched from baseline to optimised code while running.
   std::int64_t switched_runs() const noexcept { return switched_runs_.load(std::memory_order_relaxed); }
 
-  // Calls the runner of the current unit; see the file comment for the tier-up.
+  // Calls the runner of the current unit; see the file comment for the tier-up. A failed optimising
+  // compile is thrown at the start of a run (resume_point kResumeStart), never at a re-entry in the
+  // middle of one, which continues in baseline code.
   void run(kernels::RunnerArgs& a) const;
 
   TieredUnit(const TieredUnit&) = delete;
@@ -69,6 +74,10 @@ class TieredUnit : public std::enable_shared_from_this<TieredUnit> {
   explicit TieredUnit(BaselineTag);  // via start()
 
  private:
+  struct Watch {  // a runner call executing baseline code
+    std::int32_t* flag;
+    bool tiered_up = false;  // set by publish()
+  };
   void launch(Job job);  // the background thread
   void publish(Optimized o);
   void fail(std::exception_ptr e);
@@ -82,7 +91,8 @@ class TieredUnit : public std::enable_shared_from_this<TieredUnit> {
   bool done_ = false;  // the job finished (published or failed)
   std::exception_ptr error_;
   std::optional<core::JitCacheRecord> rec_;
-  mutable std::vector<std::int32_t*> watched_;  // break flags of runner calls executing baseline code
+  pid_t launch_pid_ = 0;
+  mutable std::vector<Watch*> watched_;  // runner calls executing baseline code
   mutable std::atomic<std::int64_t> switched_runs_{0};
 };
 

@@ -112,7 +112,9 @@ struct RunnerArgs {
   std::int32_t resume_point = kResumeStart;
 
   // ---- control / outputs --------------------------------------------------------------------------
-  const std::int32_t* user_break_flag = nullptr;  // may be null; another thread sets *flag != 0 (read relaxed-atomic)
+  // May be null; another thread sets *flag != 0 (read relaxed-atomic). Must be writable memory: the
+  // JIT's tiered compilation sets bit 30 in it for a moment to move a run to optimised code.
+  const std::int32_t* user_break_flag = nullptr;
   std::int32_t status = 0;      // out: dynlib::Status value
   std::int64_t need_rec = 0;    // out on GROW_REC: minimal cap_rec needed to continue
   std::int64_t need_evt = 0;    // out on GROW_EVT: minimal cap_evt needed to continue

@@ -98,15 +98,15 @@ TEST_CASE("jit_tiered=false returns only with the optimised code", "[jit][tiered
 TEST_CASE("a run executing baseline code switches to the optimised code mid-run, same bits",
           "[jit][tiered]") {
   // Reference: the optimised code from the start.
-  const auto run = long_run(6000000, 1e-4);
+  const auto run = long_run(15000000, 1e-4);
   auto ref = dynlib::setup("builtin://ode/lorenz", jit_options("rk4", "reference", false));
   ref.run(run);
 
-  ::setenv("DYNLIB_JIT_TEST_TIER_DELAY_MS", "20", 1);
+  ::setenv("DYNLIB_JIT_TEST_TIER_AFTER_RUN", "1", 1);  // publish only once a run executes baseline code
   auto sim = dynlib::setup("builtin://ode/lorenz", jit_options("rk4", "midrun"));
   REQUIRE(sim.model().jit_tier() == "baseline");
-  // 6M Lorenz steps of baseline code take about 0.4 s here, several times the delay plus the
-  // optimising compile (about 0.1 s), so the optimised code arrives during the run.
+  // 15M Lorenz steps of baseline code take about 1 s here, ten times the optimising compile, so
+  // the optimised code arrives during the run.
   CHECK(sim.run(run) == dynlib::Status::DONE);
   CHECK(sim.model().jit_tier() == "optimized");
   CHECK(model_info(sim.model()).find("runs switched mid-run: 1") != std::string::npos);
@@ -115,7 +115,7 @@ TEST_CASE("a run executing baseline code switches to the optimised code mid-run,
   CHECK(sim.state_vector() == ref.state_vector());
   CHECK(same(sim.results().t(), ref.results().t()));
   for (const char* s : {"x", "y", "z"}) CHECK(same(sim.results()[s], ref.results()[s]));
-  ::unsetenv("DYNLIB_JIT_TEST_TIER_DELAY_MS");
+  ::unsetenv("DYNLIB_JIT_TEST_TIER_AFTER_RUN");
 }
 
 TEST_CASE("a user break during baseline code is the user's break, not a tier-up", "[jit][tiered]") {
@@ -129,6 +129,8 @@ TEST_CASE("a user break during baseline code is the user's break, not a tier-up"
   const auto status = sim.run(long_run(50000000, 0.01));  // minutes of work: only the break ends it
   breaker.join();
   CHECK(status == dynlib::Status::USER_BREAK);
+  // Returned at once, still in baseline code (a break taken for a tier-up would have kept running).
+  CHECK(sim.model().jit_tier() == "baseline");
   CHECK(sim.step_count() > 0);
   CHECK(sim.step_count() < 50000000);
   // The session continues normally (now or later in optimised code).
@@ -153,13 +155,26 @@ TEST_CASE("a failed optimising compile is an error, never hidden", "[jit][tiered
   ::unsetenv("DYNLIB_JIT_TEST_FAIL_OPTIMIZED");
 }
 
-TEST_CASE("a fork()ed child exits at once while the parent's optimising compile is pending",
-          "[jit][tiered]") {
+TEST_CASE("a fork()ed child does not wait for the parent's optimising compile", "[jit][tiered]") {
   ::setenv("DYNLIB_JIT_TEST_TIER_DELAY_MS", "3000", 1);
   auto fm = dynlib::build("builtin://ode/vanderpol", jit_options("rk4", "fork"));
   REQUIRE(fm->jit_tier() == "baseline");
   const pid_t child = ::fork();
-  if (child == 0) std::exit(0);  // runs the atexit handlers: the compile thread does not exist here
+  if (child == 0) {  // the parent's compile thread does not exist here
+    int code = 0;
+    try {
+      fm->wait_optimized();  // would block for ever
+      code = 3;
+    } catch (const dynlib::JitError&) {
+    }
+    ::unsetenv("DYNLIB_JIT_TEST_TIER_DELAY_MS");
+    try {  // a compile of the child's own, then exit: waits for that job only
+      auto own = dynlib::build("builtin://ode/lorenz", jit_options("rk4", "fork-child"));
+    } catch (...) {
+      code = 4;
+    }
+    std::exit(code);  // runs the atexit handlers
+  }
   REQUIRE(child > 0);
   int status = -1;
   pid_t done = 0;
@@ -170,6 +185,7 @@ TEST_CASE("a fork()ed child exits at once while the parent's optimising compile 
   if (done == 0) ::kill(child, SIGKILL), ::waitpid(child, &status, 0);
   CHECK(done == child);
   CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
   fm->wait_optimized();  // the parent's compile is unaffected
   CHECK(fm->jit_tier() == "optimized");
   ::unsetenv("DYNLIB_JIT_TEST_TIER_DELAY_MS");
