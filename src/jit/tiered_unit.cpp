@@ -77,16 +77,15 @@ struct TestHooks {
 TieredUnit::TieredUnit(std::shared_ptr<Generated> optimized)
     : optimized_(std::move(optimized)), current_(optimized_.get()), done_(true) {}
 
-TieredUnit::TieredUnit(BaselineTag) : current_(nullptr), started_ms_(now_ms()) {}
+TieredUnit::TieredUnit(std::shared_ptr<Generated> baseline, double started_ms, BaselineTag)
+    : baseline_(std::move(baseline)), current_(baseline_.get()), started_ms_(started_ms) {}
 
 std::shared_ptr<TieredUnit> TieredUnit::start(const std::function<Generated()>& make_baseline, Job job) {
   // Baseline first, then the optimising job: started together, the two compiles slowed the baseline
   // (the latency setup() is waiting for) by 2x on a 2-core machine and brought the optimised code only
   // about 10% sooner (bench/jit_compile_latency).
-  auto u = std::make_shared<TieredUnit>(BaselineTag{});
-  u->baseline_ = std::make_shared<Generated>(make_baseline());
-  u->has_baseline_ = true;
-  u->current_.store(u->baseline_.get(), std::memory_order_release);
+  const double t0 = now_ms();
+  auto u = std::make_shared<TieredUnit>(std::make_shared<Generated>(make_baseline()), t0, BaselineTag{});
   if (job)
     u->launch(std::move(job));
   else

@@ -44,7 +44,7 @@ class TieredUnit : public std::enable_shared_from_this<TieredUnit> {
   // The unit whose entry points are used now (baseline, then optimised).
   const Generated& current() const noexcept { return *current_.load(std::memory_order_acquire); }
   // Null when the unit was optimised from the start.
-  const Generated* baseline() const noexcept { return has_baseline_ ? baseline_.get() : nullptr; }
+  const Generated* baseline() const noexcept { return baseline_.get(); }
   bool optimized() const noexcept { return !current().baseline; }
   // Rethrows the error of a failed optimising compile (JitError naming the model).
   void check() const;
@@ -71,7 +71,7 @@ class TieredUnit : public std::enable_shared_from_this<TieredUnit> {
   struct BaselineTag {};
 
  public:
-  explicit TieredUnit(BaselineTag);  // via start()
+  TieredUnit(std::shared_ptr<Generated> baseline, double started_ms, BaselineTag);  // via start()
 
  private:
   struct Watch {  // a runner call executing baseline code
@@ -84,7 +84,6 @@ class TieredUnit : public std::enable_shared_from_this<TieredUnit> {
 
   std::shared_ptr<Generated> baseline_, optimized_;
   std::atomic<const Generated*> current_;
-  std::atomic<bool> has_baseline_{false};
   double started_ms_ = 0, published_ms_ = 0;  // steady-clock milliseconds
   mutable std::mutex mu_;
   mutable std::condition_variable cv_;
