@@ -396,6 +396,9 @@ class JitModel final : public core::JitCompiledModel {
         unit_(std::move(got.unit)),
         records_{std::move(got.rec)} {}
 
+  // Waits for a pending optimising compile of the unit (TieredUnit::wait_done says why).
+  ~JitModel() override { unit_->wait_done(); }
+
   const ir::ModelIR& model() const override { return *m_; }
   const kernels::StepperInfo& stepper() const override { return *s_; }
   const kernels::Layout& layout() const override { return layout_; }

@@ -170,6 +170,15 @@ void TieredUnit::wait() const {
   if (error_) std::rethrow_exception(error_);
 }
 
+void TieredUnit::wait_done() const noexcept {
+  try {
+    std::unique_lock<std::mutex> lock(mu_);
+    if (launch_pid_ != ::getpid()) return;
+    cv_.wait(lock, [&] { return done_; });
+  } catch (...) {
+  }
+}
+
 std::optional<core::JitCacheRecord> TieredUnit::optimized_record() const {
   std::lock_guard<std::mutex> lock(mu_);
   return rec_;

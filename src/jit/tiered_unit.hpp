@@ -52,6 +52,11 @@ class TieredUnit : public std::enable_shared_from_this<TieredUnit> {
   // baseline-only unit (no job) returns at once. In a fork()ed child whose parent was still
   // optimising, throws JitError (the compile thread does not exist there; the baseline code stays).
   void wait() const;
+  // Blocks until the background job is over (never throws; returns at once in a fork()ed child).
+  // JitModel's destructor calls it: a program's models die before exit() destroys static objects,
+  // which a running LLVM compile may still use (LLVM creates some of them lazily, after the atexit wait
+  // was registered, so that wait alone runs too late for them).
+  void wait_done() const noexcept;
   // The optimised unit's cache record, once there is one.
   std::optional<core::JitCacheRecord> optimized_record() const;
   // Milliseconds from start() to publish() (0 if optimised from the start or not yet published).
