@@ -20,7 +20,7 @@ void l96_40_rk4(double* y, double F, double dt, std::int64_t steps);
 // variables after every step, as dynlib's runner does (update_aux), storing them there.
 void hh_rk4(double* y, const double* p, double dt, std::int64_t steps, double* aux_out);
 
-// Van der Pol with dynlib's rk45 (Dormand-Prince 5(4), no FSAL, runtime.md §2.3) and the runner's
+// Van der Pol with dynlib's rk45 (Dormand-Prince 5(4), no FSAL, kernels/stepper_rk45.hpp) and the runner's
 // adaptive loop from t0 to t_end, starting from CompiledModel::initial_step's h (computed here the
 // same way). cfg = {atol, rtol, safety, min_factor, max_factor, max_tries, min_step, dt_max}.
 // Returns the number of accepted steps (-1 on step failure).

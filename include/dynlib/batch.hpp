@@ -1,4 +1,4 @@
-// Batch runs and parameter sweeps on the fixed-step fast path (runtime.md §3.8; docs/analysis.md):
+// Batch runs and parameter sweeps on the fixed-step fast path (docs/analysis.md, docs/internals/runner.md):
 // one compiled model over B initial conditions / parameter sets on a thread pool.
 //   auto fm = dynlib::build("builtin://ode/lorenz", {.stepper = "rk4"});
 //   std::vector<dynlib::BatchItem> items = {{.ic = {{"x", 1.0}}}, {.ic = {{"x", 2.0}}}};

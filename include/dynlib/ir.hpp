@@ -2,7 +2,7 @@
 // Produced by the model front end (src/model/); consumed by kernels, interpreter and JIT.
 // Expressions are fully lowered: constants folded to literals, macros expanded, user functions and
 // aux inlined as subtrees, `x**k` for integer constant k turned into multiplications by repeated
-// squaring. Evaluation order of every node is left to right as written (DESIGN principle 2).
+// squaring. Evaluation order of every node is left to right as written (docs/internals/kernels.md).
 #pragma once
 #include <array>
 #include <cstdint>
@@ -18,7 +18,7 @@ enum class Op : std::uint8_t {
   State,     // index = state index (the current y of the evaluation context)
   Param,     // index = param index
   Time,      // t of the evaluation context
-  Lag,       // index = lag slot (ModelIR::lags), k = depth >= 1; meaning per DESIGN (see LagSlot)
+  Lag,       // index = lag slot (ModelIR::lags), k = depth >= 1; meaning: see LagSlot
   LoopVar,   // index = loop-variable slot of an enclosing Sum/Prod
   Neg, Not,                                   // args[0]
   Add, Sub, Mul, Div, FloorDiv, Mod, Pow,     // args[0] op args[1]; FloorDiv/Mod are Python-floored
@@ -58,7 +58,7 @@ struct Node {
 // step head = (head+1) % depth and ring[offset+head] = y[state]. So ring[head] is the last committed value.
 // Lag(k) reads ring[offset + (head - k + shift) mod depth] where shift = 0 in rhs and start-phase events
 // (y = committed y_n, so lag_x(1) = x_{n-1}) and shift = 1 in end-phase events, update_aux, stop and
-// recorded aux (y = the new y_{n+1}, so lag_x(1) = x_n, the last committed value: DESIGN fix).
+// recorded aux (y = the new y_{n+1}, so lag_x(1) = x_n, the last committed value; docs/internals/runner.md).
 struct LagSlot {
   std::int32_t state = 0;
   std::int32_t depth = 0;   // buffer length = max k + 1

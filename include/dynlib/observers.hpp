@@ -1,4 +1,4 @@
-// Observers: analyses that run inside the runner loop alongside the state (runtime.md §5), e.g.
+// Observers: analyses that run inside the runner loop alongside the state (docs/analysis.md), e.g.
 //   sim.run({.T = 200, .dt = 0.01, .transient = 20, .observers = {dynlib::lyapunov_mle()}});
 //   double mle = sim.results().observer("lyapunov_mle")["mle"];
 // Observers need a fixed-step stepper with a tangent scheme: euler, rk2, rk4, ab2, ab3 (ODEs) or

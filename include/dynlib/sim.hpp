@@ -29,7 +29,7 @@ class Sim {
   Sim& operator=(Sim&&) noexcept;
   ~Sim();
 
-  // Runs the model (runtime.md §1.4). Returns DONE or EARLY_EXIT (USER_BREAK when the break flag
+  // Runs the model (docs/simulation.md). Returns DONE or EARLY_EXIT (USER_BREAK when the break flag
   // was set: the partial run is kept). NAN_DETECTED/STEPFAIL raise SimulationError and leave the
   // session and results untouched. Bad arguments raise ArgumentError.
   Status run(const RunOptions& options = {});

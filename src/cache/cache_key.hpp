@@ -1,4 +1,4 @@
-// Persistent cache of compiled code (DESIGN.md "Cache", spec/jit-and-cache.md): the key.
+// Persistent cache of compiled code (docs/internals/cache.md): the key.
 //
 // A CacheKey lists every input that changes the object code. canonical_text() is an ordered
 // `name=value` text (one field a line, values escaped, features sorted), digest() the XXH3-128 of it
@@ -59,7 +59,7 @@ struct CacheKey {
 std::string xxh3_128_hex(std::string_view bytes);
 unsigned long long xxh3_64(std::string_view bytes, unsigned long long seed = 0) noexcept;
 
-// Path tokens (runtime.md §6.3): lowercase, [^a-z0-9_-] -> '-', '-' stripped at the ends, "default" if empty.
+// Path tokens: lowercase, [^a-z0-9_-] -> '-', '-' stripped at the ends, "default" if empty.
 std::string sanitize_token(std::string_view name);
 // "f64" -> "float64", "f32" -> "float32"; anything else lowercased as is.
 std::string canonical_dtype(std::string_view dtype);

@@ -1,4 +1,4 @@
-// Where the persistent cache lives (spec/jit-and-cache.md "Cache root", runtime.md §6.5, DESIGN.md).
+// Where the persistent cache lives (docs/cache.md "Where the files go", docs/internals/cache.md).
 //
 // Primary root, first that applies:
 //   1. RootOptions::configured (explicit, e.g. tests or an application setting);

@@ -1,4 +1,4 @@
-// dynlib cache path | list | clear | verify  (runtime.md §8; docs/cache.md).
+// dynlib cache path | list | clear | verify  (docs/cache.md, docs/cli.md).
 // Exit codes: 0 success, 1 failure (a deletion failed, corrupt entries found by verify, memory-only root for
 // `path`), 2 usage error.
 #include <dynlib/errors.hpp>

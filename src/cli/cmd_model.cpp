@@ -90,7 +90,7 @@ int show(const std::vector<std::string>& args) {
       o += fmt::format("  {}[n-1] = {}\n", m.states[i], e ? ir::to_string(e, m) : std::string("(none)"));
     }
   }
-  if (const auto* jac = m.exact_jacobian()) {  // the model's own, else the symbolic one (issue 6)
+  if (const auto* jac = m.exact_jacobian()) {  // the model's own, else the symbolic one
     o += m.jacobian ? "\nJacobian:\n" : "\nJacobian (derived):\n";
     for (std::size_t i = 0; i < jac->size(); ++i) {
       for (std::size_t j = 0; j < (*jac)[i].size(); ++j) {

@@ -1,4 +1,4 @@
-// dynlib run URI [options]: simulate a model and print a summary (docs/simulation.md, runtime.md §8).
+// dynlib run URI [options]: simulate a model and print a summary (docs/cli.md, docs/simulation.md).
 #include <dynlib/dynlib.hpp>
 
 #include <unistd.h>

@@ -1,4 +1,4 @@
-// dynlib steppers list [filters] | dynlib steppers show NAME (runtime.md §8).
+// dynlib steppers list [filters] | dynlib steppers show NAME (docs/cli.md).
 #include <dynlib/errors.hpp>
 
 #include <cmath>

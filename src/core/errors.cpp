@@ -1,4 +1,4 @@
-// Error classes: message texts of spec/dsl.md §9 and the located display of ModelLoadError
+// Error classes: message texts worded like the reference's, and the located display of ModelLoadError
 // (message, then "  --> file:line:col (toml path)", the offending line and a caret, like rustc).
 #include <dynlib/errors.hpp>
 

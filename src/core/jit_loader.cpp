@@ -1,4 +1,4 @@
-// Loads the JIT component on demand (dlopen), never linking LLVM into libdynlib (DESIGN principle 3).
+// Loads the JIT component on demand (dlopen), never linking LLVM into libdynlib (see jit_loader.hpp).
 #include "core/jit_loader.hpp"
 
 #include <dlfcn.h>

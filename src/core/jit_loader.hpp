@@ -1,4 +1,4 @@
-// The one door to the JIT (DESIGN principle 3). libdynlib never links LLVM: on the first jit=true it
+// The one door to the JIT (docs/internals/pipeline.md). libdynlib never links LLVM: on the first jit=true it
 // dlopen()s the JIT component libdynlib_jit.so (beside libdynlib.so, or $DYNLIB_JIT_LIBRARY) and asks
 // it to compile a (model, stepper, dtype) triple. No LLVM type appears here.
 #pragma once

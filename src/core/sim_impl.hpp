@@ -14,7 +14,7 @@
 
 namespace dynlib {
 
-// Everything a resume needs: the session proper (runtime.md §1.3) plus our fixed-step clock.
+// Everything a resume needs: the session proper (state, workspace, lag rings) plus our fixed-step clock.
 struct Session {
   double t = 0.0;
   std::vector<double> y, y_prev, params;

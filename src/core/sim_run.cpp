@@ -1,6 +1,7 @@
-// Sim::run: argument resolution (runtime.md §1.4), the re-entry wrapper (§3.6) and stitching (§3.7),
-// with the DESIGN fixes: resume continues the runner in place (no duplicate record, every event kept,
-// true session step numbers), fixed-step time t_base + k*dt, failures leave the session untouched.
+// Sim::run: argument resolution, the re-entry loop and the stitching of chunks (docs/internals/runner.md),
+// with our fixes (docs/internals/differences.md): resume continues the runner in place (no duplicate
+// record, every event kept, true session step numbers), fixed-step time t_base + k*dt, failures leave
+// the session untouched.
 #include <dynlib/errors.hpp>
 #include <dynlib/sim.hpp>
 #include <dynlib/warnings.hpp>
@@ -261,7 +262,7 @@ Status Sim::run(const RunOptions& o) {
     if (!resume && transient > 0 && transient >= target_T - t0 && target_T > t0)
       throw ArgumentError("transient (" + fmt_g(transient) + ") must be shorter than the horizon T - t0 (" + fmt_g(target_T - t0) + ")");
   }
-  // Observers (runtime.md §5; docs/analysis.md): validated before anything runs.
+  // Observers (docs/analysis.md): validated before anything runs.
   std::optional<core::AnalysisHandle> analysis;
   if (!o.observers.empty()) {
     if (resume) throw ArgumentError("observers cannot be used with resume=true: run the whole horizon in one run");

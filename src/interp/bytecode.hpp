@@ -37,7 +37,7 @@ struct Instr {
   double v = 0.0;
 };
 
-// Evaluation environment (one context of dsl.md §3.10).
+// Evaluation environment: the time, state, params and lag view one expression is evaluated in.
 struct Env {
   double t = 0.0;
   const double* y = nullptr;

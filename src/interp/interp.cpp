@@ -54,7 +54,7 @@ class InterpretedModel final : public CompiledModel {
 
   template <class S, class Hooks>
   void run_with(RunnerArgs& a, const Hooks& hooks) const {
-    // Pad a short config with the stepper's defaults (runtime.md §2.1: short arrays -> defaults).
+    // Pad a short config with the stepper's defaults (a short array keeps the defaults for the rest).
     const std::size_t nc = s_->config.size();
     double cfg_local[16];
     std::vector<double> cfg_heap;

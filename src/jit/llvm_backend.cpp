@@ -1,6 +1,6 @@
 // The LLVM backend: value wrappers, math, and the inline emitter of lowered ir::Expr.
 // Mirrors src/interp/bytecode.cpp + src/kernels/pymath.hpp operation for operation, so that the
-// JIT and the interpreter give bit-identical results (DESIGN principle 2).
+// JIT and the interpreter give bit-identical results (docs/internals/kernels.md).
 #include "jit/llvm_backend.hpp"
 
 #include <llvm/IR/Attributes.h>

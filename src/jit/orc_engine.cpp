@@ -1,4 +1,4 @@
-// The ORC engine: one LLJIT per process (spec/toolchain.md §3, §6). LLVM-including TU #1.
+// The ORC engine: one LLJIT per process, shared by every compiled unit. LLVM-including TU #1.
 #include "jit/orc_engine.hpp"
 
 #include <llvm/Analysis/CGSCCPassManager.h>
@@ -178,7 +178,7 @@ OrcEngine::OrcEngine() : impl_(std::make_unique<Impl>()) {
     llvm::TimePassesIsEnabled = true;
     std::atexit([] { llvm::reportAndResetTimings(); });
   }
-  // Strict IEEE (DESIGN principle 2): never fuse a*b+c into an FMA, no fast-math assumptions.
+  // Strict IEEE (same bits as the interpreter): never fuse a*b+c into an FMA, no fast-math assumptions.
   jtmb->getOptions().AllowFPOpFusion = llvm::FPOpFusion::Strict;
 #if LLVM_VERSION_MAJOR < 22
   jtmb->getOptions().UnsafeFPMath = false;  // removed in LLVM 22 (per-instruction fast-math flags only)

@@ -12,7 +12,7 @@
 // `llvm::ObjectCache` that never serves objects (getObject -> null) but keeps a copy of the object file
 // of every module whose identifier starts with a registered capture prefix (begin_capture/take_object).
 // A cached unit is loaded with create_unit() + Unit::add_object_bytes(): no IR, no O3, no codegen
-// (toolchain.md §5 path B).
+// (loading a relocatable object is far cheaper than compiling it).
 #pragma once
 #include <cstdint>
 #include <memory>

@@ -1,4 +1,4 @@
-// The backend concept: how the one definition of every numeric algorithm is written (DESIGN principle 1).
+// The backend concept (docs/internals/kernels.md): how each numeric algorithm is written once.
 //
 // Every stepper, the runner loop, the event/aux kernels and the guards are function templates over a
 // backend `B`. The interpreter instantiates them with `DirectBackend` (src/interp/direct_backend.hpp):

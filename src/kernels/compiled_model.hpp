@@ -1,6 +1,6 @@
 // The interface every backend provides for one (model, stepper) pair: the interpreter
 // (src/interp, make_interpreted) and the JIT (src/jit). Both are instantiations of the same kernel
-// templates (src/kernels/*.hpp), so results are bit-identical (DESIGN principle 2).
+// templates (src/kernels/*.hpp), so results are bit-identical (docs/internals/kernels.md).
 // All methods are const and thread-safe: a CompiledModel holds no mutable state; every run's state
 // lives in the caller-owned RunnerArgs buffers.
 #pragma once
@@ -47,7 +47,7 @@ class CompiledModel {
   virtual const StepperInfo& stepper() const = 0;
   virtual const Layout& layout() const = 0;
 
-  // The runner: §3.4 (ODE) / §3.5 (map) with our fixes. See runner_abi.hpp for the re-entry protocol.
+  // The runner loop (runner.hpp). See runner_abi.hpp and docs/internals/runner.md for the re-entry protocol.
   virtual void run(RunnerArgs& args) const = 0;
 
   // Model functions (host-side use: initial step, analysis, Results aux, tests).
@@ -77,11 +77,11 @@ class CompiledModel {
   virtual bool is_jitted(std::string_view component) const = 0;
 
   // ---- host helpers (non-virtual; same for every backend) ----
-  // Fill every lag ring with y0 and head = depth-1 (runtime.md §3.3).
+  // Fill every lag ring with y0 and head = depth-1 (until enough steps exist, lags read y0).
   void seed_lags(const double* y0, double* lag_ring, std::int64_t* lag_head) const;
   // Effective default stepper config (sim overrides applied).
   std::vector<double> default_config() const { return stepper().default_config(model().sim); }
-  // Initial step for adaptive steppers (runtime.md §2.4), using rhs(). max_dt: the run's dt (or inf);
+  // Initial step for adaptive steppers (weighted-RMS heuristic), using rhs(). max_dt: the run's dt (or inf);
   // a finite dt_max in `config` overrides it.
   double initial_step(double t0, double t_end, const double* y0, const double* params, const double* config,
                       std::int64_t n_config, double max_dt, const double* lag_ring = nullptr,

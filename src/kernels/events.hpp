@@ -1,4 +1,4 @@
-// Event, aux, record and guard kernels (dsl.md §5, runtime.md §3.9, §4) with our fixes:
+// Event, aux, record and guard kernels (docs/internals/runner.md "Events") with our fixes:
 //  * every event of the phase whose condition holds fires, in declaration order (conditions are
 //    evaluated on the state as left by the previous events' actions);
 //  * actions run sequentially, in place; each written value is guarded (NaN/Inf -> NAN_DETECTED);

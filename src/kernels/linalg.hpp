@@ -1,5 +1,5 @@
-// Dense Gaussian elimination with partial pivoting, in place (runtime.md §2.3 "Common Newton
-// machinery"). Runtime loops (b.for_) so that large n stays compact in generated code.
+// Dense Gaussian elimination with partial pivoting, in place, for the Newton iterations (newton.hpp).
+// Runtime loops (b.for_) so that large n stays compact in generated code.
 #pragma once
 #include "kernels/backend.hpp"
 

@@ -1,13 +1,13 @@
-// Built-in observers: Lyapunov MLE and spectrum (Benettin with modified Gram-Schmidt), runtime.md
-// §5.2-5.4, written once for every backend. AnalysisHooks dispatches the observers of an
+// Built-in observers: Lyapunov MLE and spectrum (Benettin with modified Gram-Schmidt),
+// written once for every backend. AnalysisHooks dispatches the observers of an
 // AnalysisLayout (kernels/observer.hpp) at the runner's PRE and POST points.
 //
 // Tangent stepping (POST hook, after the state step is committed): V_{n+1} = Phi(t_n, y_n, dt) V_n
 // where Phi is the stepper's own scheme applied to the variational equation dV/dt = J(t, y) V:
-//   map    W = J(t_n, y_n) V                        (fix of §10.14: J at y_n, not at y_{n+1})
+//   map    W = J(t_n, y_n) V                        (J at y_n, not y_{n+1}: docs/internals/differences.md)
 //   euler  W = V + dt J(y_n) V
 //   rk2    K1 = J(y_n) V; K2 = J(y_n + dt/2 f(y_n)) (V + dt/2 K1); W = V + dt K2
-//   rk4    the classic tableau with J at the same stage states as the state step (fix of §10.14:
+//   rk4    the classic tableau with J at the same stage states as the state step (where
 //          the reference evaluates J only at y_n, which makes the tangent step first order)
 //   ab2/3  Adams-Bashforth on G_n = J(y_n) V_n with the same Heun start-up; the history is
 //          transformed with V at every re-orthonormalisation, so it stays consistent.

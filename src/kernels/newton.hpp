@@ -1,4 +1,4 @@
-// Newton machinery shared by sdirk2, bdf2, bdf2a and tr-bdf2a (runtime.md §2.3).
+// Newton machinery shared by sdirk2, bdf2, bdf2a and tr-bdf2a.
 // Solves  G(Y) = Y - base - hf * f(tn, Y) = 0.
 //  * iteration matrix M = I - hf * df/dy: external (jacobian_mode == 1 and an exact Jacobian exists:
 //    the model's [equations.jacobian], else the symbolic one, ModelIR::exact_jacobian()): M = -hf*J,

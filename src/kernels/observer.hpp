@@ -1,10 +1,10 @@
-// Observers and the analysis runner variant (runtime.md §5.1, §3.4 "Observer hooks"), written once
-// for every backend (DESIGN principle 1): the interpreter instantiates the hooks with DirectBackend,
+// Observers and the analysis runner variant (docs/analysis.md, docs/internals/kernels.md), written once
+// for every backend: the interpreter instantiates the hooks with DirectBackend,
 // the JIT with its LLVM backend.
 //
 // Data (code-generation time, plain C++):
 //   AnalysisSpec    which observers and their settings; signature() is the canonical text that goes
-//                   into every runner cache key (DESIGN fix §10.7).
+//                   into every runner cache key (a runner is never reused for other observers).
 //   AnalysisLayout  where each observer lives in the three host-owned analysis buffers
 //                   (RunnerArgs::analysis_ws / analysis_out / analysis_trace), its output and trace
 //                   column names, and the tangent scheme matching the stepper.
@@ -18,7 +18,7 @@
 // The runner owns the row cursor (RunnerArgs::trace_count): observers write their columns at the
 // current row, then the runner writes t/step and advances. A traced step finding the buffer full sets
 // trace_count = trace_cap + 1 and the runner ends the (completed, recorded) step with TRACE_OVERFLOW
-// (runtime.md §3.2). Hosts size the trace exactly from the horizon (1 + steps/stride), so a Sim run
+// (a final status, like DONE). Hosts size the trace exactly from the horizon (1 + steps/stride), so a Sim run
 // never overflows; a caller who passes a smaller trace_cap gets TRACE_OVERFLOW and the rows so far.
 #pragma once
 #include <cstdint>
@@ -34,7 +34,7 @@ namespace dynlib::kernels {
 enum class ObserverKind : std::uint8_t { lyapunov_mle, lyapunov_spectrum };
 
 // The tangent (variational) scheme: the stepper's own scheme applied to dV/dt = J(t, y) V
-// (flows) or V' = J(t, y_n) V (maps). runtime.md §5.4.
+// (flows) or V' = J(t, y_n) V (maps).
 enum class TangentScheme : std::uint8_t { map, euler, rk2, rk4, ab2, ab3 };
 
 struct ObserverConfig {

@@ -1,4 +1,4 @@
-// The runner loop: runtime.md §3.4 (continuous) and §3.5 (discrete), written once for every backend.
+// The runner loop for flows and maps, written once for every backend (docs/internals/runner.md).
 //
 // Per step (our fixes in brackets):
 //   [capacity check for the whole step: a record slot if this step records, max_events_per_step event

@@ -2,7 +2,7 @@
 // CompiledModel::run(). The same struct is the argument of the JIT-compiled runner: the
 // compiled function has the C signature `void dynlib_runner(RunnerArgs*)`.
 //
-// Adapted from runtime.md §3.1 with our fixes (DESIGN "Where we differ"):
+// The reference's runner arguments, with our fixes (docs/internals/differences.md):
 //  * All integer buffers are int64 (one integer element type for both backends), all real buffers
 //    are double (the model dtype only affects how the host casts at the boundary).
 //  * Cursors are IN/OUT fields: the runner reads them on entry and writes them on every exit. After
@@ -10,11 +10,11 @@
 //    buffer pointers and capacities, and calls run() again with THE SAME struct. Nothing else is
 //    touched. The runner only ever stops at a step boundary (before anything of the next step
 //    happened: capacities for the whole step are checked up front), so a re-entry never duplicates a
-//    record, never re-runs an event action and never re-runs a stepper (fix §10.2). `resume_point`
+//    record, never re-runs an event action and never re-runs a stepper. `resume_point`
 //    says whether the run-start work (initial aux, initial guards, t0 record) is already done.
-//  * Fixed-step and map time is t_base + (step - step_base) * dt with the true step count (fixes
-//    §10.1, §10.6); adaptive time accumulates (t = t_prop).
-//  * EVT_CODE holds the GLOBAL declaration index of the event in ModelIR::events (fix §10.3).
+//  * Fixed-step and map time is t_base + (step - step_base) * dt with the true step count (no
+//    drift, no jump after a re-entry); adaptive time accumulates (t = t_prop).
+//  * EVT_CODE holds the GLOBAL declaration index of the event in ModelIR::events, whatever its phase.
 //  * All events whose condition holds in a phase fire, in declaration order, each logged.
 //
 // Host protocol (what Sim does):
@@ -23,11 +23,11 @@
 //              CompiledModel::initial_step() (adaptive); stepper_config = default_config() + overrides.
 //  re-entry    on GROW_REC grow T/Y/AUX/STEP to >= need_rec (copy the i filled columns, update cap_rec);
 //              on GROW_EVT grow EVT_* to >= need_evt (copy the m filled rows); call run() again.
-//  resume      (continue a session) keep y_curr, params, ws/iws, lag ring/head; set t_base = t,
-//              step_base = step (keep the true session step count, fix §10.5), i = m = 0 with fresh
-//              buffers, resume_point = kResumeStart (re-guards, recomputes aux and records the current
-//              point when step % record_interval == 0 - the host drops it when stitching).
-//  The fast path is this same runner (events honoured, capacities checked; fix §10.8) called with
+//  resume      (continue a session) keep y_curr, params, ws/iws, lag ring/head and the true session
+//              step count; keep t_base/step_base while t is on that clock (rebase both to t/step after
+//              a final partial step); i = m = 0 with fresh buffers, resume_point = kResumeLoop, so
+//              nothing of the run start is repeated (no second record of the current point).
+//  The fast path is this same runner (events honoured, capacities checked) called with
 //  plan-sized buffers; there is no separate unchecked variant.
 //  dt_nominal is required for fixed-step steppers and maps; adaptive steppers use and update `dt`.
 #pragma once

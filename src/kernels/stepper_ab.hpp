@@ -1,4 +1,4 @@
-// Adams–Bashforth 2 and 3 with Heun start-up (runtime.md §2.3). The history lives in the
+// Adams–Bashforth 2 and 3 with Heun start-up. The history lives in the
 // persistent workspace, so it survives re-entry and resume; iws[0] = step_index.
 #pragma once
 #include "kernels/stepper_common.hpp"

@@ -1,4 +1,4 @@
-// What every stepper kernel receives and returns (the stepper ABI of runtime.md §2.1, as a template).
+// What every stepper kernel receives and returns (the stepper interface, as a template).
 //   status = step(b, ctx, t, dt, y, y_prop, out)
 // The stepper reads t, dt, y; writes y_prop, out.t_prop, out.dt_next, out.err and may mutate its
 // workspace (ctx.ws / ctx.iws). Fixed-step steppers set t_prop = t+dt, dt_next = dt, err = 0 and do

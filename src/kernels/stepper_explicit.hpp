@@ -1,4 +1,4 @@
-// Explicit fixed-step steppers: map, euler, rk2, rk4 (runtime.md §2.3).
+// Explicit fixed-step steppers: map, euler, rk2, rk4.
 #pragma once
 #include "kernels/stepper_common.hpp"
 

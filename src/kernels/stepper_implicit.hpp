@@ -1,4 +1,4 @@
-// Implicit steppers: sdirk2, bdf2 (fixed step), bdf2a, tr-bdf2a (adaptive). runtime.md §2.3.
+// Implicit steppers: sdirk2, bdf2 (fixed step), bdf2a, tr-bdf2a (adaptive).
 // Workspace layout: the Newton scratch (newton.hpp, 5n + 2n^2) first, then the stepper's vectors.
 #pragma once
 #include <cmath>

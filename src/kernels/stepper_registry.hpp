@@ -1,4 +1,4 @@
-// Metadata of the built-in steppers (runtime.md §2.1, §2.2) and lookup by name/alias.
+// Metadata of the built-in steppers (docs/steppers.md) and lookup by name/alias.
 // The algorithms themselves are the kernel templates in src/kernels/stepper_*.hpp.
 #pragma once
 #include <cstdint>
@@ -53,7 +53,7 @@ struct StepperInfo {
   int config_index(std::string_view field) const;  // -1 if absent
 
   // The effective default config: dataclass defaults overridden by any field whose name is on [sim]
-  // (atol, rtol, max_steps always exist there; numeric extras too). runtime.md §2.1.
+  // (atol, rtol, max_steps always exist there; numeric extras too).
   std::vector<double> default_config(const ir::SimDefaults& sim) const;
 };
 
@@ -65,7 +65,7 @@ const std::vector<StepperInfo>& all_steppers();
 const StepperInfo& get_stepper(std::string_view name_or_alias);
 const StepperInfo* find_stepper(std::string_view name_or_alias) noexcept;  // null if unknown
 
-// `steppers list` filters (runtime.md §8). Unset fields do not filter.
+// `steppers list` filters (docs/cli.md). Unset fields do not filter.
 struct StepperFilter {
   std::optional<ir::Kind> kind;
   std::optional<bool> adaptive;          // time_control

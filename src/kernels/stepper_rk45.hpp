@@ -1,4 +1,4 @@
-// rk45: Dormand–Prince 5(4), no FSAL, with the accept/reject loop of runtime.md §2.3.
+// rk45: Dormand–Prince 5(4), no FSAL, with the reference's accept/reject loop.
 // Config (packed): atol, rtol, safety, min_factor, max_factor, max_tries, min_step, dt_max.
 // Workspace: y_stage, k1..k7 (each n). y5 is built in y_prop.
 #pragma once

@@ -1,4 +1,4 @@
-// Name tables shared by the checks and the lowering: how a call `f(...)` resolves (dsl.md §2.8 precedence:
+// Name tables shared by the checks and the lowering: how a call `f(...)` resolves (precedence:
 // scalar macros, event macros, range, lag_<state>, user functions, math functions), dtype casts of constants.
 #include "model/lower_internal.hpp"
 

@@ -1,4 +1,4 @@
-// Dependency cycles over aux ∪ functions (dsl.md §3.9), found on the AST (a function argument that shadows
+// Dependency cycles over aux ∪ functions, found on the AST (a function argument that shadows
 // an aux is not a dependency). The message shows the whole cycle, starting at its first-declared member.
 #include "model/lower_internal.hpp"
 

@@ -1,4 +1,4 @@
-// Declaration checks (dsl.md §9.2 build_spec steps 1-3, 5, 8, 9, 12 and §10), plus the checks the
+// Declaration checks (in the reference's validation order), plus the checks the
 // reference never makes: every state has exactly one equation, duplicate block targets.
 #include "model/lower_internal.hpp"
 

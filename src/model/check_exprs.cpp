@@ -1,5 +1,5 @@
 // Per-expression checks in file order: syntax errors (from parsing), identifier resolution, arity of
-// functions/macros/math functions, lag usage and event-macro arguments (dsl.md §3.3-§3.8), on tokens/AST.
+// functions/macros/math functions, lag usage and event-macro arguments, on tokens/AST.
 #include "model/lower_internal.hpp"
 
 #include <algorithm>

@@ -1,4 +1,4 @@
-// User configuration (spec/dsl.md §7.2): model path tags and the cache root.
+// User configuration (docs/model-language.md): model path tags and the cache root.
 //   config file: $DYNLIB_CONFIG, else ${XDG_CONFIG_HOME:-~/.config}/dynlib/config.toml (missing file = empty)
 //     [paths]  tag = "root" | ["root1", "root2"]
 //     cache_root = "..."  (top level, before any table), else [cache] cache_root = "...", else [cache] root = "..."

@@ -1,5 +1,5 @@
 // Symbolic differentiation of lowered expressions (ir::Expr) with respect to one state, and the
-// derived Jacobian of a model's right-hand sides (ModelIR::derived_jacobian, issue 6).
+// derived Jacobian of a model's right-hand sides (ModelIR::derived_jacobian, for models without one).
 //
 // Rules (d = d/dx_j; a' = d a):
 //   Const, Param, Time, Lag, LoopVar -> 0   (Lag: the Jacobian is w.r.t. the current state only)

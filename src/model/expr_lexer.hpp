@@ -1,4 +1,4 @@
-// Tokenizer for model expressions (dsl.md §3.1): Python expression tokens, `^` read as `**`,
+// Tokenizer for model expressions: Python expression tokens, `^` read as `**`,
 // trailing `# comment` dropped. Positions are byte offsets into the expression text.
 #pragma once
 #include <dynlib/errors.hpp>

@@ -1,4 +1,4 @@
-// Recursive-descent parser for model expressions (dsl.md §3.1) producing a small AST.
+// Recursive-descent parser for model expressions producing a small AST.
 // Python semantics: `^` == `**` (right-assoc, binds tighter than unary minus on its left:
 // -x**2 == -(x**2), 2**-1 ok), chained comparisons, and/or/not, ternary, True/False,
 // sum/prod generators over range(...).

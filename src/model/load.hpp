@@ -11,7 +11,7 @@
 
 namespace dynlib::model {
 
-// A model or mod URI resolved to its text (spec/dsl.md §7.1).
+// A model or mod URI resolved to its text (docs/model-language.md).
 struct ResolvedText {
   enum class Kind { inline_text, file, builtin } kind = Kind::file;
   std::string text;      // the TOML text

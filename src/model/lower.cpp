@@ -1,5 +1,5 @@
 // lower_model: ModelSpec -> checked, canonical ModelIR (+ hash). Orchestrates the check_* and lower_*
-// steps in the reference's validation order (dsl.md §9.2), then assembles the IR.
+// steps in the reference's validation order, then assembles the IR.
 #include "model/lower.hpp"
 
 #include "model/derive.hpp"
@@ -170,7 +170,7 @@ ir::ModelIR lower_model(const ModelSpec& spec) {
     out.presets.push_back(std::move(pr));
   }
   out.hash = ir::compute_hash(out);
-  // Symbolic Jacobian when the model has none (issue 6); after the hash on purpose: not hashed.
+  // Symbolic Jacobian when the model has none; after the hash on purpose: it derives from hashed content.
   if (!out.jacobian) out.derived_jacobian = derive_jacobian(out);
   return out;
 }

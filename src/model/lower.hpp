@@ -1,5 +1,5 @@
-// ModelSpec -> checked, canonical ir::ModelIR with a stable hash (DESIGN: check + lower stages).
-// Every semantic error the reference only finds late (dsl.md §3.12) is raised here with a location.
+// ModelSpec -> checked, canonical ir::ModelIR with a stable hash (docs/internals/pipeline.md).
+// Every semantic error the reference only finds late (in codegen) is raised here with a location.
 #pragma once
 #include <dynlib/ir.hpp>
 

@@ -1,6 +1,6 @@
 // AST -> ir::Expr: names resolved, constants to literals, aux/functions inlined as subtrees, macros
-// expanded (dsl.md §3.5/§3.6), lag references as Lag nodes, sum/prod as Sum/Prod with loop slots,
-// and x**k for integer constant k turned into multiplications (DESIGN principle 2).
+// expanded, lag references as Lag nodes, sum/prod as Sum/Prod with loop slots,
+// and x**k for integer constant k turned into multiplications (docs/internals/kernels.md).
 // Assumes check_expressions() passed: every name resolves, arities are right.
 #include "model/lower_internal.hpp"
 

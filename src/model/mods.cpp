@@ -1,4 +1,4 @@
-// Mods applied to a ModelSpec (spec/dsl.md §6.2, §6.3). Presets and event tags are kept (DESIGN fix).
+// Mods applied to a ModelSpec. Presets and event tags are kept (docs/internals/differences.md).
 #include "model/mods.hpp"
 
 #include <algorithm>

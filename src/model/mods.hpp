@@ -1,6 +1,6 @@
-// Mods (spec/dsl.md §6): remove / replace / add / set applied to a parsed ModelSpec, in that order per mod,
-// mods in caller order, after the group-exclusivity check. Unlike the reference, mods keep the model's presets
-// and event tags (DESIGN: "Mods keep presets and event tags").
+// Mods (docs/model-language.md): remove / replace / add / set applied to a parsed ModelSpec, in that
+// order per mod, mods in caller order, after the group-exclusivity check. Unlike the reference, mods keep
+// the model's presets and event tags (docs/internals/differences.md).
 #pragma once
 #include "model/spec.hpp"
 

@@ -1,4 +1,4 @@
-// The tiny evaluator for numeric value strings of [states]/[params]/[constants] (dsl.md §2.5):
+// The tiny evaluator for numeric value strings of [states]/[params]/[constants]:
 // numbers, allowed constant names (pi and e are always allowed), unary +/-, binary + - * / // % **
 // (`^` == `**`), parentheses; Python int/float semantics. Errors carry the dsl messages, with
 // `where.toml_path` (e.g. "[params].beta") as the context: UnknownIdentifierError for a name that is not

@@ -1,4 +1,4 @@
-// TOML text -> ModelSpec / ModSpec (spec/dsl.md §1, §2, §6.1, §9). Every error is located:
+// TOML text -> ModelSpec / ModSpec (docs/model-language.md). Every error is located:
 // file, line, column and TOML path, with the offending line (see ModelLoadError::what()).
 #pragma once
 #include "model/mods.hpp"

@@ -50,7 +50,7 @@ class TomlCtx {
 // Entries of a table in file order (toml::table is sorted by key; we sort by source position).
 std::vector<std::pair<std::string, const toml::node*>> ordered(const toml::table& t);
 
-// Keys of `t` not in `valid` are ignored by the language (dsl.md §1); report each through dynlib::warn with its
+// Keys of `t` not in `valid` are ignored by the language; report each through dynlib::warn with its
 // location and a close match, since a typo (`phse = "start"`) would otherwise change the model silently.
 void warn_unknown_keys(const TomlCtx& c, const toml::table& t, const std::string& prefix,
                        const std::vector<std::string>& valid);
@@ -74,7 +74,7 @@ NumberValue parse_number_value(const TomlCtx& c, const toml::node& n, const std:
 // Like parse_number_value but without evaluating strings (mods evaluate them when applied).
 ModValue parse_mod_value(const TomlCtx& c, const toml::node& n, const std::string& ctx);
 
-// Evaluate a numeric expression string (dsl.md §2.5) at `where`.
+// Evaluate a numeric expression string (as in [states]/[params]/[constants]) at `where`.
 double eval_number_string(const std::string& text, const std::vector<std::pair<std::string, double>>& constants,
                           const SourceLocation& where);
 

@@ -1,4 +1,4 @@
-// TOML model document -> ModelSpec (spec/dsl.md §2, validation order of §9.2 where it matters).
+// TOML model document -> ModelSpec (errors in the reference's order where it matters).
 #include "model/parse_internal.hpp"
 
 #include <algorithm>

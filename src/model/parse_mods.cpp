@@ -1,4 +1,4 @@
-// TOML mod tables ([mod], [mods.NAME]) -> ModSpec (spec/dsl.md §6.1, §6.2).
+// TOML mod tables ([mod], [mods.NAME]) -> ModSpec.
 #include "model/parse_internal.hpp"
 
 #include <algorithm>

@@ -16,7 +16,7 @@ using ast::Node;
 
 void parse_all(Model& m) {
   const ModelSpec& s = *m.spec;
-  // Syntax errors are kept and thrown later in file order (cycles are checked first, dsl §9.2).
+  // Syntax errors are kept and thrown later in file order (cycles are checked first, as in the reference).
   std::vector<std::exception_ptr> pending;
   auto parse_as = [&](const Located& l, bool action) {
     try {

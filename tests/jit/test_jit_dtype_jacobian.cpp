@@ -1,4 +1,5 @@
-// DESIGN principle 2 for two settings the default-config parity test does not cover:
+// jit=true changes speed, never results (docs/internals/kernels.md), for two settings the
+// default-config parity test does not cover:
 //  * jacobian_mode=1 on a model without [equations.jacobian] (the symbolic Jacobian in both backends);
 //  * storage dtypes float32 / int64 (docs/simulation.md "dtype").
 #include <catch2/catch.hpp>

@@ -1,4 +1,4 @@
-// DESIGN principle 2: jit=true changes speed, never results. The JIT and the interpreter run the same
+// jit=true changes speed, never results (docs/internals/kernels.md). The JIT and the interpreter run the same
 // kernel templates; every output is compared bit for bit (memcmp on the doubles).
 #include <catch2/catch.hpp>
 #include <cmath>

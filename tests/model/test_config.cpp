@@ -1,4 +1,4 @@
-// Config file (§7.2) and DYN_MODEL_PATH parsing.
+// Config file and DYN_MODEL_PATH parsing.
 #include "model/load_test_util.hpp"
 
 #include "model/config.hpp"

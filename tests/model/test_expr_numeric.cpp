@@ -1,4 +1,4 @@
-// The numeric-string evaluator for states/params/constants (dsl.md §2.5).
+// The numeric-string evaluator for states/params/constants.
 #include <catch2/catch.hpp>
 
 #include "model/numeric_expr.hpp"

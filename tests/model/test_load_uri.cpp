@@ -1,5 +1,5 @@
 // load_model / load_model_spec: inline, files, builtin://, TAG://, DYN_MODEL_PATH, DYNLIB_CONFIG, traversal,
-// ambiguity, not-found listings, shebang, #mod=NAME (dsl.md §1.1, §7).
+// ambiguity, not-found listings, shebang, #mod=NAME.
 #include "model/load_test_util.hpp"
 
 #include <dynlib/model.hpp>

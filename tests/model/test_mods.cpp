@@ -1,4 +1,4 @@
-// Mods: verbs, targets, errors, group exclusivity; presets and tags are kept (dsl.md §6, DESIGN fix).
+// Mods: verbs, targets, errors, group exclusivity; presets and tags are kept (docs/internals/differences.md).
 #include "model/load_test_util.hpp"
 
 #include "model/mods.hpp"

@@ -1,4 +1,4 @@
-// Shape errors of dsl.md §2/§9.3 with their locations, and the located what() display.
+// Shape errors of the model tables with their locations, and the located what() display.
 #include "model/load_test_util.hpp"
 
 using namespace dynlib;

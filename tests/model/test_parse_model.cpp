@@ -1,4 +1,4 @@
-// TOML -> ModelSpec: every table and key of dsl.md §2 (accepted shapes and values).
+// TOML -> ModelSpec: every table and key of the model language (accepted shapes and values).
 #include "model/load_test_util.hpp"
 
 #include <dynlib/warnings.hpp>

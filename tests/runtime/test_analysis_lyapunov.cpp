@@ -1,4 +1,4 @@
-// Observers: Lyapunov MLE and spectrum (runtime.md §5.2-5.4) on Lorenz, logistic and Henon; combined
+// Observers: Lyapunov MLE and spectrum on Lorenz, logistic and Henon; combined
 // observers; traces; argument errors.
 #include <catch2/catch.hpp>
 

@@ -1,8 +1,9 @@
 // Our trajectories against the reference library's (tests/reference/*.json, copied from the
 // reference runs): every sampled step matches to 1e-9 relative, compared by STEP index.
-// DESIGN fix §10.6: the reference advances fixed-step time by accumulation and, when T is a multiple
-// of dt, takes one extra step of ~1e-16 (its `steps` is T/dt + 1). We take exactly T/dt steps with
-// t = t0 + n*dt, so that extra sample is skipped, and times are compared to 1e-9 relative.
+// Our fix (docs/internals/differences.md, "Fixed-step time"): the reference advances fixed-step time
+// by accumulation and, when T is a multiple of dt, takes one extra step of ~1e-16 (its `steps` is
+// T/dt + 1). We take exactly T/dt steps with t = t0 + n*dt, so that extra sample is skipped, and
+// times are compared to 1e-9 relative.
 #include <catch2/catch.hpp>
 
 #include <dynlib/dynlib.hpp>
@@ -58,7 +59,7 @@ void check_reference(const std::string& id) {
   if (fixed_ode) {
     const double n = (set["T"].num - set["t0"].num) / set["dt"].num;
     if (std::fabs(n - std::round(n)) < 1e-9 && ref_steps == static_cast<std::int64_t>(std::llround(n)) + 1)
-      expect_steps = ref_steps - 1;  // DESIGN fix §10.6
+      expect_steps = ref_steps - 1;  // fixed-step time fix
   }
   CHECK(sim.step_count() == expect_steps);
   CHECK(close(r.t_final(), res["t_final"].num));
@@ -89,7 +90,7 @@ void check_reference(const std::string& id) {
       REQUIRE(ours.size() == static_cast<std::size_t>(ev["count"].num));
       for (std::size_t k = 0; k < ours.size(); ++k) {
         CHECK(ours[k].step == static_cast<std::int64_t>(ev["step"][k].num));
-        // DESIGN fix §10.6: our t is t0 + n*dt exactly (3.13, not 3.1299999999999772).
+        // Fixed-step time fix: our t is t0 + n*dt exactly (3.13, not 3.1299999999999772).
         CHECK(close(ours[k].t, ev["t"][k].num));
         // The reference logged the post-action state; ours is the record of that step.
         for (const auto& [field, vals] : ev["logged"].obj)

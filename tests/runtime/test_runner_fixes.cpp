@@ -1,4 +1,4 @@
-// The runner's per-step order and every DESIGN fix of runtime.md §10 that lives in the kernel.
+// The runner's per-step order and every fix of docs/internals/differences.md that lives in the kernel.
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -37,7 +37,7 @@ std::shared_ptr<dynlib::ir::ModelIR> ramp() {
 }
 }  // namespace
 
-TEST_CASE("fixed-step time is t0 + n*dt: no drift, no extra step (fix 10.6)", "[runner]") {
+TEST_CASE("fixed-step time is t0 + n*dt: no drift, no extra step", "[runner]") {
   auto r = run(ramp(), "euler", {.t_end = 1.0, .dt = 0.1});
   REQUIRE(r.status == Status::DONE);
   CHECK(r.steps == 10);
@@ -66,7 +66,7 @@ TEST_CASE("fixed-step time is t0 + n*dt: no drift, no extra step (fix 10.6)", "[
   CHECK(t0.t.back() == 2.5);
 }
 
-TEST_CASE("growth re-entry never duplicates a record nor reruns an action or a step (fix 10.2)", "[runner]") {
+TEST_CASE("growth re-entry never duplicates a record nor reruns an action or a step", "[runner]") {
   for (const char* stepper : {"euler", "ab2", "bdf2", "rk45"}) {
     auto m = ramp();
     // pre: count every step; post: wrap x back by 0.5 once it passes 0.45 (logs x after the action)

@@ -73,7 +73,7 @@ struct Opts {
   std::int64_t record_interval = 1;
   std::int64_t cap_rec = 1024, cap_evt = 64;
   std::vector<std::pair<std::string, double>> cfg;  // overrides
-  bool initial_step = true;                         // adaptive: §2.4 heuristic (else dt)
+  bool initial_step = true;                         // adaptive: initial_step() (else dt)
   const std::int32_t* user_break = nullptr;
 };
 

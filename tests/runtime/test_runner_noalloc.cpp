@@ -1,4 +1,5 @@
-// The hot loop allocates nothing (DESIGN principle 5), and a throughput figure for the interpreter.
+// The hot loop allocates nothing (it writes only into caller-owned buffers), and a throughput figure
+// for the interpreter.
 #include <catch2/catch.hpp>
 
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"  // malloc-backed replacement operator new

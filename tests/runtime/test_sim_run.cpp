@@ -1,5 +1,5 @@
-// Sim::run: argument precedence and errors (runtime.md §1.4), T/N semantics, resume (DESIGN fixes
-// §10.4/§10.5), stitching, transient, buffer growth by re-entry, failures, user break, presets.
+// Sim::run: argument precedence and errors, T/N semantics, resume (docs/internals/differences.md),
+// stitching, transient, buffer growth by re-entry, failures, user break, presets.
 #include <catch2/catch.hpp>
 
 #include <dynlib/dynlib.hpp>
@@ -120,7 +120,7 @@ TEST_CASE("run: precedence explicit > config > [sim] > built-in; dt is sticky", 
   CHECK_THROWS_AS(sim.config({.max_steps = 0}), ArgumentError);
 }
 
-TEST_CASE("run: T and N semantics; fixed-step time is t0 + n*dt (fix §10.6)", "[sim][horizon]") {
+TEST_CASE("run: T and N semantics; fixed-step time is t0 + n*dt", "[sim][horizon]") {
   auto sim = setup("builtin://ode/expdecay", {.stepper = "rk4"});
   sim.run({.T = 1.0, .dt = 0.1});
   const auto& r = sim.results();
@@ -160,7 +160,7 @@ TEST_CASE("run: a second run without resume restarts time at t0 from the final s
   CHECK(sim.t() == 0.0);
 }
 
-TEST_CASE("resume: continuous numbering, no duplicates, identical to one run (fix §10.4/10.5)", "[sim][resume]") {
+TEST_CASE("resume: continuous numbering, no duplicates, identical to one run", "[sim][resume]") {
   auto one = setup("builtin://ode/izhikevich", {.stepper = "rk4"});
   one.run({.T = 100.0, .dt = 0.01});
   auto two = setup("builtin://ode/izhikevich", {.stepper = "rk4"});
@@ -193,7 +193,7 @@ TEST_CASE("resume: continuous numbering, no duplicates, identical to one run (fi
   CHECK(two.step_count() == 10000);
 }
 
-TEST_CASE("resume: sparse recording keeps true step numbers (fix §10.5)", "[sim][resume]") {
+TEST_CASE("resume: sparse recording keeps true step numbers", "[sim][resume]") {
   auto sim = setup("builtin://ode/expdecay", {.stepper = "rk4"});
   sim.run({.T = 0.95, .dt = 0.1, .record_interval = 3});
   sim.run({.T = 2.0, .record_interval = 3, .resume = true});
@@ -241,7 +241,7 @@ TEST_CASE("growth: re-entry on GROW_REC / GROW_EVT gives the same data, no dupli
     CHECK(a.events()[i]["t"] == b.events()[i]["t"]);
   }
   auto map = setup("builtin://map/logistic");
-  map.run({.N = 10, .dt = 1.0, .cap_rec = 2});  // fix §10.1: t = t0 + n*dt after growth
+  map.run({.N = 10, .dt = 1.0, .cap_rec = 2});  // t = t0 + n*dt after growth
   for (std::size_t i = 0; i < map.results().size(); ++i) CHECK(map.results().t()[i] == static_cast<double>(i));
 }
 

@@ -126,7 +126,7 @@ TEST_CASE("Henon map: exact iteration", "[stepper][map]") {
   CHECK(r.args.t == 1000.0);
 }
 
-TEST_CASE("map time after GROW_REC re-entry stays t0 + n*dt (fix 10.1)", "[runner][map]") {
+TEST_CASE("map time after GROW_REC re-entry stays t0 + n*dt", "[runner][map]") {
   auto m = map_model({"x"}, {0.1}, {mul(mul(P(0), S(0)), sub(C(1.0), S(0)))}, {4.0});
   auto r = run(m, "map", {.t0 = 0.0, .dt = 1.0, .N = 10, .cap_rec = 2});
   REQUIRE(r.status == dynlib::Status::DONE);
