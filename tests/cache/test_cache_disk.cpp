@@ -66,7 +66,7 @@ EntryFilter filt(std::string stepper, std::string dtype, std::string hash) {
 
 std::string slurp(const fs::path& p) {
   std::string s;
-  REQUIRE(read_whole_file(p, s).empty());
+  REQUIRE(read_whole_file(p, s, kMaxEntryFileBytes).empty());
   return s;
 }
 void spit(const fs::path& p, const std::string& s) {

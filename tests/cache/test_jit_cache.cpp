@@ -167,10 +167,10 @@ TEST_CASE("jit cache: every kind of corruption of a real entry is recovered", "[
   const fs::path entry = es[0];
   const fs::path meta = entry.parent_path() / dynlib::cache::kMetaFileName;
   std::string bytes;
-  REQUIRE(dynlib::cache::read_whole_file(entry, bytes).empty());
+  REQUIRE(dynlib::cache::read_whole_file(entry, bytes, dynlib::cache::kMaxEntryFileBytes).empty());
   const std::string meta_text = [&] {
     std::string m;
-    dynlib::cache::read_whole_file(meta, m);
+    dynlib::cache::read_whole_file(meta, m, dynlib::cache::kMaxMetaFileBytes);
     return m;
   }();
 
@@ -219,7 +219,7 @@ TEST_CASE("jit cache: every kind of corruption of a real entry is recovered", "[
       CHECK(fields(q.output)["origin1"] == "disk");
       CHECK(fields(q.output)["state1"] == good_state);
       CHECK(count(q.output, "warning") == 0);
-      REQUIRE(dynlib::cache::read_whole_file(entry, bytes).empty());
+      REQUIRE(dynlib::cache::read_whole_file(entry, bytes, dynlib::cache::kMaxEntryFileBytes).empty());
     }
   }
 }
