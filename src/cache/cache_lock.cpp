@@ -20,6 +20,7 @@ namespace {
 std::string errno_text(int e) { return std::strerror(e); }
 
 std::atomic<bool> g_abandoned{false};
+thread_local const std::atomic<bool>* t_cancel = nullptr;
 
 // The PID its creator wrote into the lock file ("" if none), for messages only.
 std::string holder_of(int fd) {
@@ -69,7 +70,14 @@ int open_lock_file(const std::filesystem::path& p, bool& created) {
 }  // namespace
 
 void abandon_lock_waits() noexcept { g_abandoned.store(true); }
-bool lock_waits_abandoned() noexcept { return g_abandoned.load(); }
+bool lock_waits_abandoned() noexcept {
+  return g_abandoned.load() || (t_cancel != nullptr && t_cancel->load());
+}
+
+LockWaitCancelScope::LockWaitCancelScope(const std::atomic<bool>* flag) noexcept : previous_(t_cancel) {
+  t_cancel = flag;
+}
+LockWaitCancelScope::~LockWaitCancelScope() { t_cancel = previous_; }
 
 CacheLock::CacheLock(const std::filesystem::path& lock_file, std::chrono::milliseconds timeout) : path_(lock_file) {
   using clock = std::chrono::steady_clock;

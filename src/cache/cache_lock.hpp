@@ -12,6 +12,7 @@
 // kLockReportAfter is reported (once, naming the file and the holder's PID); every wait is bounded by
 // the timeout and ends at once when the process no longer needs the lock (abandon_lock_waits()).
 #pragma once
+#include <atomic>
 #include <chrono>
 #include <dynlib/errors.hpp>
 #include <filesystem>
@@ -30,6 +31,19 @@ class LockAbandoned : public CacheError {
 // when the process exits: background work still waiting for a lock is no longer needed.
 void abandon_lock_waits() noexcept;
 bool lock_waits_abandoned() noexcept;
+
+// While alive, lock waits on the current thread also give up with LockAbandoned once *flag is true
+// (a background job whose result nobody waits for any more).
+class LockWaitCancelScope {
+ public:
+  explicit LockWaitCancelScope(const std::atomic<bool>* flag) noexcept;
+  ~LockWaitCancelScope();
+  LockWaitCancelScope(const LockWaitCancelScope&) = delete;
+  LockWaitCancelScope& operator=(const LockWaitCancelScope&) = delete;
+
+ private:
+  const std::atomic<bool>* previous_;
+};
 
 class CacheLock {
  public:

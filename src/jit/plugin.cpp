@@ -19,6 +19,7 @@
 #include <sstream>
 #include <thread>
 
+#include "cache/cache_lock.hpp"
 #include "cache/code_cache.hpp"
 #include "cache/entry_file.hpp"
 #include "core/warnings.hpp"
@@ -334,6 +335,9 @@ Registry<TieredUnit>::Got obtain_unit(const std::shared_ptr<const ir::ModelIR>& 
       // transient); the JitModels already holding it report the error.
       try {
         return optimized_unit(mp, stepper, opts, key, digest);
+      } catch (const cache::LockAbandoned&) {
+        base_registry().forget(digest);  // a later setup() tries again
+        throw;
       } catch (const JitError&) {
         base_registry().forget(digest);
         throw;

@@ -112,12 +112,17 @@ void TieredUnit::launch(Job job) {
       if (hooks.delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(hooks.delay_ms));
       if (hooks.fail)
         throw JitError("injected failure of the optimising compile (DYNLIB_JIT_TEST_FAIL_OPTIMIZED=1)");
-      Optimized o = job();
+      Optimized o = [&] {
+        cache::LockWaitCancelScope cancel(&u->abandon_lock_waits_);
+        return job();
+      }();
       if (hooks.after_run) {
         std::unique_lock<std::mutex> lock(u->mu_);
         u->cv_.wait_for(lock, std::chrono::seconds(20), [&] { return !u->watched_.empty(); });
       }
       u->publish(std::move(o));
+    } catch (const cache::LockAbandoned&) {
+      u->keep_baseline();
     } catch (...) {
       u->fail(std::current_exception());
     }
@@ -159,6 +164,14 @@ void TieredUnit::fail(std::exception_ptr e) {
   cv_.notify_all();
 }
 
+void TieredUnit::keep_baseline() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    done_ = true;
+  }
+  cv_.notify_all();
+}
+
 void TieredUnit::check() const {
   std::lock_guard<std::mutex> lock(mu_);
   if (error_) std::rethrow_exception(error_);
@@ -178,6 +191,7 @@ void TieredUnit::wait_done() const noexcept {
   try {
     std::unique_lock<std::mutex> lock(mu_);
     if (launch_pid_ != ::getpid()) return;
+    abandon_lock_waits_.store(true);
     cv_.wait(lock, [&] { return done_; });
   } catch (...) {
   }
