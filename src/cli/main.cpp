@@ -1,14 +1,14 @@
 // The `dynlib` command: a dispatcher over subcommands (see commands.hpp for how to add one).
-#include "cli/args.hpp"
-#include "cli/commands.hpp"
-
-#include <dynlib/errors.hpp>
-
 #include <cstdio>
+#include <dynlib/errors.hpp>
 #include <exception>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "cli/args.hpp"
+#include "cli/commands.hpp"
+#include "cli/output_paths.hpp"
 
 #ifndef DYNLIB_VERSION_STRING
 #define DYNLIB_VERSION_STRING "0.0.0+local"
@@ -39,6 +39,7 @@ void print_usage(std::FILE* out) {
 int main(int argc, char** argv) {
   using namespace dynlib::cli;
   std::vector<std::string> args(argv + 1, argv + argc);
+  ignore_file_size_signal();
   if (args.empty()) {
     print_usage(stderr);
     return 2;

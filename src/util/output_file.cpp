@@ -42,7 +42,8 @@ mode_t check_target(const std::filesystem::path& path) {
           path, std::string("is ") + kind_of(st.st_mode) + ", refused (only regular files are written)");
     return st.st_mode & 07777;
   }
-  if (errno != ENOENT) throw FileWriteError(path, std::strerror(errno));
+  // ENOTDIR: a parent is not a directory; check_directory() says which.
+  if (errno != ENOENT && errno != ENOTDIR) throw FileWriteError(path, std::strerror(errno));
   return 0;
 }
 
@@ -66,7 +67,9 @@ void check_output_path(const std::filesystem::path& path) {
 bool same_output_path(const std::filesystem::path& a, const std::filesystem::path& b) {
   std::error_code ea, eb;
   if (std::filesystem::equivalent(a, b, ea)) return true;
-  const auto ca = std::filesystem::weakly_canonical(a, ea), cb = std::filesystem::weakly_canonical(b, eb);
+  // absolute() first: weakly_canonical() leaves a relative path relative when no part of it exists.
+  const auto ca = std::filesystem::weakly_canonical(std::filesystem::absolute(a, ea), ea);
+  const auto cb = std::filesystem::weakly_canonical(std::filesystem::absolute(b, eb), eb);
   if (ea || eb) return a.lexically_normal() == b.lexically_normal();
   return ca == cb;
 }
