@@ -1,14 +1,15 @@
 // The `dynlib` command: a dispatcher over subcommands (see commands.hpp for how to add one).
-#include <cstdio>
+#include "cli/args.hpp"
+#include "cli/commands.hpp"
+#include "cli/output_paths.hpp"
+
 #include <dynlib/errors.hpp>
+
+#include <cstdio>
 #include <exception>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include "cli/args.hpp"
-#include "cli/commands.hpp"
-#include "cli/output_paths.hpp"
 
 #ifndef DYNLIB_VERSION_STRING
 #define DYNLIB_VERSION_STRING "0.0.0+local"
