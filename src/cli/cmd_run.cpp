@@ -1,4 +1,6 @@
 // dynlib run URI [options]: simulate a model and print a summary (docs/cli.md, docs/simulation.md).
+#include <dynlib/dynlib.hpp>
+
 #include <unistd.h>
 
 #include <atomic>
@@ -7,7 +9,6 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
-#include <dynlib/dynlib.hpp>
 #include <mutex>
 #include <string>
 #include <thread>

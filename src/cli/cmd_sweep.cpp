@@ -1,7 +1,8 @@
 // dynlib sweep URI --param name=start:stop:count [--param ...] ... --out file.csv (docs/analysis.md).
+#include <dynlib/dynlib.hpp>
+
 #include <cstdio>
 #include <cstdlib>
-#include <dynlib/dynlib.hpp>
 #include <string>
 
 #include "cli/args.hpp"

@@ -1,7 +1,8 @@
 // SweepResults::write_csv (include/dynlib/batch.hpp), written atomically (util/output_file.hpp).
-#include <cstdio>
 #include <dynlib/batch.hpp>
 #include <dynlib/errors.hpp>
+
+#include <cstdio>
 #include <sstream>
 #include <string>
 

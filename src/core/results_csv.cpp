@@ -1,9 +1,10 @@
 // Results::write_csv / write_events_csv (17 significant digits, "%.17g"), written atomically
 // (util/output_file.hpp): a failed write leaves an existing file as it was.
-#include <algorithm>
-#include <cstdio>
 #include <dynlib/errors.hpp>
 #include <dynlib/results.hpp>
+
+#include <algorithm>
+#include <cstdio>
 #include <string>
 
 #include "util/output_file.hpp"
