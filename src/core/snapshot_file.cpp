@@ -1,9 +1,10 @@
 // Snapshot files: a line-oriented text format (docs/simulation.md "Snapshot files"), every real
 // written as a C99 hex float so a load is bit-exact. Written atomically (util/output_file.hpp).
 // Loading reads a regular file of bounded size and checks every field (core/snapshot_format.hpp).
-#include <cstdio>
 #include <dynlib/errors.hpp>
 #include <dynlib/sim.hpp>
+
+#include <cstdio>
 #include <sstream>
 #include <string>
 
