@@ -15,6 +15,7 @@
 
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
+#include "cli/output_paths.hpp"
 
 namespace dynlib::cli {
 namespace {
@@ -65,6 +66,11 @@ int cmd_run(const std::vector<std::string>& args) {
   if (p.get("T") && p.get("N")) throw UsageError("pass either --T or --N, not both");
   if (p.flag("no_record") && p.get("record_interval")) throw UsageError("pass either --record-interval or --no-record");
   const bool quiet = p.flag("quiet");
+  std::vector<std::pair<std::string, std::string>> outputs;
+  for (const auto& [key, option] :
+       {std::pair{"out", "--out"}, {"events_out", "--events-out"}, {"snapshot_out", "--snapshot-out"}})
+    if (auto v = p.get(key)) outputs.emplace_back(option, *v);
+  check_output_paths(outputs);
 
   BuildOptions bo;
   bo.stepper = p.get("stepper").value_or("");

@@ -7,6 +7,7 @@
 
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
+#include "cli/output_paths.hpp"
 
 namespace dynlib::cli {
 namespace {
@@ -33,6 +34,7 @@ int cmd_sweep(const std::vector<std::string>& args) {
                             {"jit"});
   if (p.positional.size() != 1) throw UsageError(std::string("expected one model URI\n") + kUsage);
   if (!p.get("out")) throw UsageError("--out file.csv is required");
+  check_output_paths({{"--out", *p.get("out")}});
   std::vector<SweepAxis> axes;
   BatchItem base;
   for (const auto& it : p.all("param")) {

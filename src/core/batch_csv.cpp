@@ -1,10 +1,12 @@
-// SweepResults::write_csv (include/dynlib/batch.hpp).
+// SweepResults::write_csv (include/dynlib/batch.hpp), written atomically (util/output_file.hpp).
 #include <dynlib/batch.hpp>
 #include <dynlib/errors.hpp>
 
 #include <cstdio>
-#include <fstream>
+#include <sstream>
 #include <string>
+
+#include "util/output_file.hpp"
 
 namespace dynlib {
 namespace {
@@ -16,8 +18,15 @@ std::string g17(double v) {
 }  // namespace
 
 void SweepResults::write_csv(const std::filesystem::path& path) const {
-  std::ofstream f(path);
-  if (!f) throw DynlibError("Cannot write '" + path.string() + "'");
+  const auto failed = [&](const util::FileWriteError& e) {
+    return DynlibError("Cannot write '" + path.string() + "': " + e.reason());
+  };
+  try {
+    util::check_output_path(path);  // before the rows are formatted
+  } catch (const util::FileWriteError& e) {
+    throw failed(e);
+  }
+  std::ostringstream f;
   const bool series = !batch.record_names.empty();
   for (const auto& a : axes) f << a.param << ',';
   if (series) {
@@ -50,7 +59,11 @@ void SweepResults::write_csv(const std::filesystem::path& path) const {
         f << '\n';
       }
     }
-  if (!f) throw DynlibError("Error writing '" + path.string() + "'");
+  try {
+    util::write_output_file(path, f.view());
+  } catch (const util::FileWriteError& e) {
+    throw failed(e);
+  }
 }
 
 }  // namespace dynlib
