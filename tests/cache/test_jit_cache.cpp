@@ -98,10 +98,17 @@ TEST_CASE("jit cache: the code-generation knobs are part of the key, results are
   REQUIRE(a.finish() == 0);
   auto fa = fields(a.output);
   REQUIRE(fa["origin1"] == "built");
-  for (const char* knob : {"DYNLIB_JIT_UNROLL_MAX", "DYNLIB_JIT_INLINE_MAX", "DYNLIB_JIT_LOCAL_STATE_MAX",
-                           "DYNLIB_JIT_SLP_MIN_STATES"}) {
+  const std::vector<std::pair<const char*, const char*>> knobs = {{"DYNLIB_JIT_UNROLL_MAX", "1"},
+                                                                  {"DYNLIB_JIT_INLINE_MAX", "1"},
+                                                                  {"DYNLIB_JIT_LOCAL_STATE_MAX", "1"},
+                                                                  {"DYNLIB_JIT_SLP_MIN_STATES", "1"},
+                                                                  {"DYNLIB_JIT_OPT", "O2"},
+                                                                  {"DYNLIB_JIT_CODEGEN", "default"},
+                                                                  {"DYNLIB_JIT_LOOP_OPT", "1"},
+                                                                  {"DYNLIB_JIT_PIPELINE", "default<O1>"}};
+  for (const auto& [knob, value] : knobs) {
     INFO(knob);
-    ::setenv(knob, "1", 1);
+    ::setenv(knob, value, 1);
     auto b = probe({});
     ::unsetenv(knob);
     REQUIRE(b.finish() == 0);
