@@ -25,6 +25,9 @@ std::string temp_path() {
 // Loads the file into a fresh Sim of `model`; true when it loaded (then it has resumed a few steps).
 bool try_load(const dynlib::FullModelPtr& model, const std::string& path) {
   dynlib::Sim sim(model);
+  dynlib::SimConfig cfg;
+  cfg.max_steps = 100;  // a clock field far from t may ask for very many steps: a slow input, not a bug
+  sim.config(cfg);
   try {
     sim.load_snapshot(path);
   } catch (const dynlib::DynlibError&) {
