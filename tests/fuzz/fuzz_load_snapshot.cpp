@@ -19,7 +19,8 @@
 namespace {
 
 std::string temp_path() {
-  return (std::filesystem::temp_directory_path() / ("dynlib-fuzz-snapshot-" + std::to_string(::getpid()))).string();
+  const auto name = "dynlib-fuzz-snapshot-" + std::to_string(::getpid());
+  return (std::filesystem::temp_directory_path() / name).string();
 }
 
 // Loads the file into a fresh Sim of `model`; true when it loaded (then it has resumed a few steps).
