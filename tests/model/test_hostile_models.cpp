@@ -112,7 +112,7 @@ TEST_CASE("5000 chained functions f_i(u) = f_{i+1}(u) + u load and run", "[hosti
   CHECK(one_step(p.string()) == 5000.0);
 }
 
-TEST_CASE("an aux chain of 30000 is rejected with a located error, not a crash", "[hostile]") {
+TEST_CASE("an aux chain of 30000 is rejected with a located error instead of a crash", "[hostile]") {
   TempDir d;
   std::string aux = "[aux]\n";
   const int n = 30000;
