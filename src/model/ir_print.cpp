@@ -111,6 +111,7 @@ std::string num(double v) {
 
 struct Printer {
   const ModelIR& m;
+  bool too_deep = false;  // the stack ran low: the text has "<nested too deeply>" in it
 
   static int prec(const Expr& e) {
     switch (e->op) {
@@ -158,7 +159,10 @@ struct Printer {
   }
   std::string str(const Expr& e) {
     if (!e) return "<null>";
-    if (util::stack_low()) return "<nested too deeply>";
+    if (util::stack_low()) {
+      too_deep = true;
+      return "<nested too deeply>";
+    }
     switch (e->op) {
       case Op::Const: return num(e->value);
       case Op::State: return name_of(m.states, e->index, "y");
@@ -214,8 +218,11 @@ struct Printer {
 
 std::string to_string(const Expr& e, const ModelIR& m) {
   Printer p{m};
-  std::string out;
-  util::run_with_large_stack([&] { out = p.str(e); });
+  std::string out = p.str(e);
+  if (p.too_deep) {  // again on a large stack (not always: `model show` prints every expression)
+    p.too_deep = false;
+    util::run_with_large_stack([&] { out = p.str(e); });
+  }
   return out;
 }
 

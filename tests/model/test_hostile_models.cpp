@@ -195,3 +195,10 @@ TEST_CASE("deep models load and compile on a thread with a small stack", "[hosti
   on_small_stack([&] { x = one_step(p.string()); });
   CHECK(x == 20000.0);
 }
+
+TEST_CASE("a sum of 20000 terms prints back as written", "[hostile]") {
+  TempDir d;
+  const std::string text = joined(20000, "x", " + ");
+  const auto m = dynlib::load_model(d.write("sum.toml", map_model(text)).string());
+  CHECK(dynlib::ir::to_string(m->rhs[0], *m) == text);
+}
