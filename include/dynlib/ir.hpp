@@ -51,6 +51,7 @@ struct Node {
   std::int32_t index = 0;  // State/Param/Lag slot/LoopVar slot/Sum-Prod loop slot
   std::int32_t k = 0;      // Lag depth
   std::vector<Expr> args;
+  ~Node();  // iterative: a sum of 100k terms is a chain of 100k nodes
 };
 
 // A lag ring for one state: `depth` = max requested k + 1 entries starting at `offset` in the ring.

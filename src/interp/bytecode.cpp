@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "kernels/pymath.hpp"
+#include "util/deep_stack.hpp"
 
 namespace dynlib::interp {
 
@@ -47,6 +48,7 @@ std::int32_t Program::add_block(const std::vector<ir::Expr>& es) {
 
 void Program::emit_node(const ir::Node& n) {
   using ir::Op;
+  if (util::stack_low()) throw std::runtime_error("bytecode: expression nested too deeply");
   auto here = [&] { return static_cast<std::int32_t>(code_.size()); };
   auto bin = [&](BC op) {
     emit_node(*n.args.at(0));

@@ -10,6 +10,7 @@
 #include "kernels/lyapunov.hpp"
 #include "kernels/runner.hpp"
 #include "kernels/steppers.hpp"
+#include "util/deep_stack.hpp"
 
 namespace dynlib::interp {
 
@@ -174,12 +175,11 @@ class InterpretedModel final : public CompiledModel {
   RunFn run_ = nullptr;
   RunAnalysisFn run_analysis_ = nullptr;
   std::vector<double> defaults_;
+
+  void compile(const ir::ModelIR& M);  // every expression of M into prog_
 };
 
-InterpretedModel::InterpretedModel(std::shared_ptr<const ir::ModelIR> m, const StepperInfo& s)
-    : m_(std::move(m)), s_(&s), prog_(*m_) {
-  L_ = compute_layout(*m_, *s_);
-  const auto& M = *m_;
+void InterpretedModel::compile(const ir::ModelIR& M) {
   rhs_e_ = prog_.add_block(M.rhs);
   // The exact Jacobian: the model's [equations.jacobian], else the symbolic one (ir.hpp exact_jacobian()).
   if (const auto* ej = M.exact_jacobian()) {
@@ -196,6 +196,13 @@ InterpretedModel::InterpretedModel(std::shared_ptr<const ir::ModelIR> m, const S
     for (const auto& a : ev.actions) prog_.add_expr(a.value);
   }
   if (M.stop) prog_.add_expr(M.stop);
+}
+
+InterpretedModel::InterpretedModel(std::shared_ptr<const ir::ModelIR> m, const StepperInfo& s)
+    : m_(std::move(m)), s_(&s), prog_(*m_) {
+  L_ = compute_layout(*m_, *s_);
+  // Compiling recurses once per nesting level of an expression (a sum of 100k terms is 100k levels).
+  util::run_with_large_stack([&] { compile(*m_); });
   traits_.is_map = s.kind == ir::Kind::map;
   traits_.adaptive = s.adaptive;
   traits_.max_events_per_step = L_.max_events_per_step;
@@ -207,7 +214,7 @@ InterpretedModel::InterpretedModel(std::shared_ptr<const ir::ModelIR> m, const S
     using S = decltype(st);
     return [](const InterpretedModel& self, RunnerArgs& a, const AnalysisHooks& h) { self.run_with<S>(a, h); };
   });
-  defaults_ = s.default_config(M.sim);
+  defaults_ = s.default_config(m_->sim);
 }
 
 void InterpretedAnalysisRunner::run(RunnerArgs& a) const {

@@ -19,6 +19,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdlib>
+#include <optional>
 #include <set>
 #include <stdexcept>
 
@@ -27,6 +28,7 @@
 #include "kernels/lyapunov.hpp"
 #include "kernels/runner.hpp"
 #include "kernels/steppers.hpp"
+#include "util/deep_stack.hpp"
 
 namespace dynlib::jit {
 
@@ -383,8 +385,9 @@ void set_vectorize_policy(llvm::Module& mod, const ModuleGen& g) {
 
 }  // namespace
 
-AnalysisGenerated generate_analysis_unit(const ir::ModelIR& model, const kernels::StepperInfo& stepper,
-                                         const kernels::AnalysisLayout& L) {
+static AnalysisGenerated generate_analysis_unit_here(const ir::ModelIR& model,
+                                                     const kernels::StepperInfo& stepper,
+                                                     const kernels::AnalysisLayout& L) {
   const auto t_start = Clock::now();
   AnalysisGenerated out;
   const std::string label = model_label(model);
@@ -452,8 +455,8 @@ std::string component_ir_text(const std::string& bitcode, const std::vector<std:
   return component_ir(**mod, std::set<std::string>(symbols.begin(), symbols.end()));
 }
 
-Generated generate_unit(const ir::ModelIR& model, const kernels::StepperInfo& stepper,
-                        const core::JitOptions& opts, bool baseline) {
+static Generated generate_unit_here(const ir::ModelIR& model, const kernels::StepperInfo& stepper,
+                                    const core::JitOptions& opts, bool baseline) {
   const auto t_start = Clock::now();
   Generated out;
   out.baseline = baseline;
@@ -622,6 +625,22 @@ Generated generate_unit(const ir::ModelIR& model, const kernels::StepperInfo& st
   out.timings.codegen_link_ms = ms_since(t_link) - out.timings.optimize_ms;
   out.timings.total_ms = ms_since(t_start);
   return out;
+}
+
+// Emitting recurses once per nesting level of an expression (a sum of 100k terms is 100k levels), and
+// this may run on a thread with a small stack (the background compile).
+AnalysisGenerated generate_analysis_unit(const ir::ModelIR& model, const kernels::StepperInfo& stepper,
+                                         const kernels::AnalysisLayout& L) {
+  std::optional<AnalysisGenerated> out;
+  util::run_with_large_stack([&] { out.emplace(generate_analysis_unit_here(model, stepper, L)); });
+  return std::move(*out);
+}
+
+Generated generate_unit(const ir::ModelIR& model, const kernels::StepperInfo& stepper,
+                        const core::JitOptions& opts, bool baseline) {
+  std::optional<Generated> out;
+  util::run_with_large_stack([&] { out.emplace(generate_unit_here(model, stepper, opts, baseline)); });
+  return std::move(*out);
 }
 
 }  // namespace dynlib::jit

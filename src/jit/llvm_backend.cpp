@@ -13,6 +13,7 @@
 
 #include "dynlib/errors.hpp"
 #include "jit/jit_tuning.hpp"
+#include "util/deep_stack.hpp"
 
 namespace dynlib::jit {
 
@@ -441,6 +442,7 @@ llvm::Value* LlvmBackend::py_floordiv(llvm::Value* vx, llvm::Value* wx) {
 
 llvm::Value* LlvmBackend::emit(const ir::Node& n, const Ctx& ctx) {
   using ir::Op;
+  if (util::stack_low()) throw JitError("expression nested too deeply to compile");
   auto* F = g_.f64();
   auto arg = [&](std::size_t i) -> llvm::Value* {
     if (i >= n.args.size() || !n.args[i]) throw std::logic_error("jit: malformed expression node");

@@ -1,6 +1,7 @@
 // Dependency cycles over aux ∪ functions, found on the AST (a function argument that shadows
 // an aux is not a dependency). The message shows the whole cycle, starting at its first-declared member.
 #include "model/lower_internal.hpp"
+#include "util/deep_stack.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -18,6 +19,7 @@ namespace {
 
 // Names of aux/functions that an expression depends on, in order of first appearance.
 void collect_deps(const Model& m, const Node& n, std::vector<std::string>& locals, std::vector<std::string>& out) {
+  if (util::stack_low()) throw ModelLoadError("Expression nested too deeply to check for dependency cycles");
   auto is_local = [&](const std::string& s) { return std::find(locals.begin(), locals.end(), s) != locals.end(); };
   auto add = [&](const std::string& s) {
     if (std::find(out.begin(), out.end(), s) == out.end()) out.push_back(s);
@@ -66,6 +68,10 @@ void check_cycles(const Model& m) {
   std::vector<int> color(na + nf, 0);
   std::vector<std::size_t> stack;
   std::function<void(std::size_t)> dfs = [&](std::size_t u) {
+    if (util::stack_low())
+      throw CyclicDependencyError(
+          "Chain of aux/function dependencies too long to check, at '" + names[u] + "'",
+          u < na ? s.aux[u].second.loc : s.functions[u - na].body.loc);
     color[u] = 1;
     stack.push_back(u);
     for (std::size_t v : edges[u]) {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <set>
+#include <unordered_set>
 
 namespace dynlib::model::detail {
 
@@ -78,9 +79,10 @@ void check_equation_lines(const ModelSpec& spec, const std::vector<EquationLine>
   std::map<std::string, int> seen;
   std::vector<std::string> dup;
   SourceLocation dup_loc;
+  std::unordered_set<std::string> state_names;  // a set: a model may have 100k states
+  for (const auto& s : spec.states) state_names.insert(s.first);
   for (const auto& line : lines) {
-    const bool known = std::any_of(spec.states.begin(), spec.states.end(),
-                                   [&](const auto& s) { return s.first == line.target; });
+    const bool known = state_names.count(line.target) != 0;
     if (!known) {
       if (unknown.empty()) unknown_loc = line.rhs.loc;
       unknown.push_back(line.target);

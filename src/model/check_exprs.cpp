@@ -1,6 +1,7 @@
 // Per-expression checks in file order: syntax errors (from parsing), identifier resolution, arity of
 // functions/macros/math functions, lag usage and event-macro arguments, on tokens/AST.
 #include "model/lower_internal.hpp"
+#include "util/deep_stack.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -64,6 +65,9 @@ class Checker {
   }
 
   void walk(const Node& n) {
+    if (util::stack_low())
+      throw ExpressionSyntaxError("Invalid expression syntax: expression is nested too deeply",
+                                  site_.expr->at(n.pos));
     switch (n.kind) {
       case K::Name: {
         if (is_local(n.name) || is_global_value(n.name)) return;

@@ -2,6 +2,7 @@
 #include "model/derive.hpp"
 
 #include "model/derive_simplify.hpp"
+#include "util/deep_stack.hpp"
 
 #include <cmath>
 #include <stdexcept>
@@ -25,6 +26,7 @@ constexpr double kMaxDeriveWork = 5e7;                 // distinct rhs nodes x s
 // it costs far more than finite differences save (Lorenz-96 with 1000 states: 10^6 entries, seconds of
 // JIT time on every setup). Such models use finite differences unless they give [equations.jacobian].
 constexpr std::size_t kMaxDerivedStates = 256;
+constexpr std::size_t kMaxDerivedMinMaxArgs = 1000;
 
 class Deriver {
  public:
@@ -35,6 +37,7 @@ class Deriver {
     if (e->op == Op::State) return e->index == j_;
     if (e->args.empty()) return false;
     if (auto it = dep_.find(e.get()); it != dep_.end()) return it->second;
+    if (util::stack_low()) return true;  // d() then gives up too: finite differences instead
     bool r = false;
     for (const auto& a : e->args)
       if (depends(a)) {
@@ -51,6 +54,7 @@ class Deriver {
     if (!depends(e)) return zero();
     if (e->op == Op::State) return one();
     if (auto it = memo_.find(e.get()); it != memo_.end()) return it->second;
+    if (util::stack_low()) return nullptr;  // too deep to differentiate here
     Expr r = rule(e);
     memo_.emplace(e.get(), r);
     return r;
@@ -82,6 +86,8 @@ class Deriver {
   // follows the same selections: D = a0'; D = (a_k < m_{k-1}) ? a_k' : D.
   Expr d_minmax(const Expr& e) {
     const bool is_min = e->fn == Fn::min;
+    // Each Select below compares with the min/max of a prefix: quadratic in the number of arguments.
+    if (e->args.size() > kMaxDerivedMinMaxArgs) return nullptr;
     Expr D = d(e->args[0]);
     if (!D) return nullptr;
     for (std::size_t k = 1; k < e->args.size(); ++k) {

@@ -12,7 +12,9 @@
 //   Select(c, t, e)                   -> Select(c, t', e')
 //   And(a, b) = a ? b : a             -> Select(a, b', a');  Or(a, b) = a ? a : b -> Select(a, a', b')
 //   min/max(a0, ..., an)              -> the derivative of the selected argument, as a chain of Selects
-//                                        on the same comparisons the evaluation makes (ties: the earlier)
+//                                        on the same comparisons the evaluation makes (ties: the earlier);
+//                                        with more than 1000 arguments NOT differentiated (nullptr): the
+//                                        chain compares with every prefix min/max, quadratic in n
 //   abs(a)                            -> Select(a > 0, a', Select(a < 0, -a', 0)): sign(a)*a' with 0 at 0
 //                                        (and 0 for NaN a)
 //   copysign(a, b)                    -> copysign(1, a)*copysign(1, b)*a'  (b' contributes 0 a.e.)

@@ -3,12 +3,30 @@
 #include "model/expr_lexer.hpp"
 
 #include <set>
+#include <string>
+#include <utility>
+#include <vector>
 
 namespace dynlib::model {
 
 using ast::K;
 using ast::Node;
 using NodeP = std::unique_ptr<Node>;
+
+namespace ast {
+Node::~Node() {
+  // Take over the subtrees one by one so that destroying a long chain does not recurse once per level.
+  std::vector<std::unique_ptr<Node>> pending;
+  for (auto& k : kids)
+    if (k && !k->kids.empty()) pending.push_back(std::move(k));
+  while (!pending.empty()) {
+    std::unique_ptr<Node> n = std::move(pending.back());
+    pending.pop_back();
+    for (auto& k : n->kids)
+      if (k && !k->kids.empty()) pending.push_back(std::move(k));
+  }
+}
+}  // namespace ast
 
 SourceLocation ParsedExpr::at(int pos) const { return locate_in_text(text, loc, pos); }
 
@@ -303,6 +321,17 @@ ParsedExpr parse_expression(std::string_view text, const SourceLocation& loc) {
   out.loc = loc;
   Parser p(out.text, loc);
   out.root = p.parse_all();
+  // The parser builds left-leaning chains without recursion; every later pass recurses per level.
+  std::vector<std::pair<const Node*, int>> todo{{out.root.get(), 1}};
+  while (!todo.empty()) {
+    const auto [n, level] = todo.back();
+    todo.pop_back();
+    if (level > kMaxExprNesting)
+      throw ExpressionSyntaxError("Invalid expression syntax: expression is nested too deeply (more than " +
+                                      std::to_string(kMaxExprNesting) + " levels)",
+                                  out.at(n->pos));
+    for (const auto& k : n->kids) todo.emplace_back(k.get(), level + 1);
+  }
   return out;
 }
 

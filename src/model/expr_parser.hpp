@@ -37,11 +37,16 @@ struct Node {
   int n_range = 0;      // Gen
   std::vector<std::string> ops;  // Compare
   std::vector<std::unique_ptr<Node>> kids;
+  ~Node();  // iterative: a sum of 100k terms is a chain of 100k nodes
 };
 
 }  // namespace dynlib::model::ast
 
 namespace dynlib::model {
+
+// Deepest nesting an expression may have, counted in syntax tree levels (a chain `a + b + c` is one
+// level per operator) and again after aux and functions are inlined. Deeper ones are reported, not walked.
+inline constexpr int kMaxExprNesting = 100000;
 
 struct ParsedExpr {
   std::unique_ptr<ast::Node> root;
@@ -50,7 +55,8 @@ struct ParsedExpr {
   SourceLocation at(int pos) const;  // location of a byte offset in text
 };
 
-// Parses one expression; throws ExpressionSyntaxError ("Invalid expression syntax: ...") with the
+// Parses one expression; throws ExpressionSyntaxError also when it is nested more than kMaxExprNesting
+// levels deep. Throws ExpressionSyntaxError ("Invalid expression syntax: ...") with the
 // file line/column of the offending token (loc.line/column are those of text[0]).
 ParsedExpr parse_expression(std::string_view text, const SourceLocation& loc);
 

@@ -12,6 +12,7 @@
 #include <dynlib/ir.hpp>
 
 #include "model/lower.hpp"
+#include "util/deep_stack.hpp"
 
 #include <xxhash.h>
 
@@ -52,6 +53,7 @@ class ExprHasher {
   Hash128 operator()(const Expr& e) {
     if (!e) return Hash128{0, 0};
     if (auto it = memo_.find(e.get()); it != memo_.end()) return it->second;
+    if (util::stack_low()) throw DynlibError("model hash: expression nested too deeply");
     Writer w;
     w.u8(static_cast<std::uint8_t>(e->op));
     switch (e->op) {

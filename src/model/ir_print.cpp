@@ -1,10 +1,36 @@
 // Readable text of lowered expressions (`dynlib model show`) and small IR name tables.
 #include <dynlib/ir.hpp>
 
+#include "util/deep_stack.hpp"
+
 #include <charconv>
 #include <cmath>
 
 namespace dynlib::ir {
+
+Node::~Node() {
+  // Nodes owned only by this one are taken over and released from a loop, not recursively: a long
+  // chain would otherwise recurse once per level. Nested destructors hand their nodes to the loop.
+  thread_local std::vector<Expr>* loop = nullptr;
+  auto hand_over = [](std::vector<Expr>& args, std::vector<Expr>& to) {
+    for (auto& a : args)
+      if (a && !a->args.empty() && a.use_count() == 1) to.push_back(std::move(a));
+  };
+  if (loop != nullptr) {
+    hand_over(args, *loop);
+    return;
+  }
+  std::vector<Expr> pending;
+  hand_over(args, pending);
+  if (pending.empty()) return;
+  loop = &pending;
+  while (!pending.empty()) {
+    Expr e = std::move(pending.back());
+    pending.pop_back();
+    e.reset();
+  }
+  loop = nullptr;
+}
 
 const char* fn_name(Fn f) noexcept {
   switch (f) {
@@ -85,6 +111,7 @@ std::string num(double v) {
 
 struct Printer {
   const ModelIR& m;
+  bool too_deep = false;  // the stack ran low: the text has "<nested too deeply>" in it
 
   static int prec(const Expr& e) {
     switch (e->op) {
@@ -132,6 +159,10 @@ struct Printer {
   }
   std::string str(const Expr& e) {
     if (!e) return "<null>";
+    if (util::stack_low()) {
+      too_deep = true;
+      return "<nested too deeply>";
+    }
     switch (e->op) {
       case Op::Const: return num(e->value);
       case Op::State: return name_of(m.states, e->index, "y");
@@ -187,7 +218,12 @@ struct Printer {
 
 std::string to_string(const Expr& e, const ModelIR& m) {
   Printer p{m};
-  return p.str(e);
+  std::string out = p.str(e);
+  if (p.too_deep) {  // again on a large stack (not always: `model show` prints every expression)
+    p.too_deep = false;
+    util::run_with_large_stack([&] { out = p.str(e); });
+  }
+  return out;
 }
 
 }  // namespace dynlib::ir

@@ -4,6 +4,7 @@
 
 #include "model/derive.hpp"
 #include "model/lower_internal.hpp"
+#include "util/deep_stack.hpp"
 
 namespace dynlib::model {
 
@@ -65,9 +66,7 @@ std::vector<ir::LogItem> lower_log(const detail::Model& m, const EventSpec& ev) 
   return out;
 }
 
-}  // namespace
-
-ir::ModelIR lower_model(const ModelSpec& spec) {
+ir::ModelIR lower_model_here(const ModelSpec& spec) {
   detail::check_declarations(spec);
 
   detail::Model m;
@@ -172,6 +171,15 @@ ir::ModelIR lower_model(const ModelSpec& spec) {
   out.hash = ir::compute_hash(out);
   // Symbolic Jacobian when the model has none; after the hash on purpose: it derives from hashed content.
   if (!out.jacobian) out.derived_jacobian = derive_jacobian(out);
+  return out;
+}
+
+}  // namespace
+
+ir::ModelIR lower_model(const ModelSpec& spec) {
+  // Checking, lowering, hashing and deriving recurse once per nesting level of an expression.
+  ir::ModelIR out;
+  util::run_with_large_stack([&] { out = lower_model_here(spec); });
   return out;
 }
 

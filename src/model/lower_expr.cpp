@@ -3,9 +3,13 @@
 // and x**k for integer constant k turned into multiplications (docs/internals/kernels.md).
 // Assumes check_expressions() passed: every name resolves, arities are right.
 #include "model/lower_internal.hpp"
+#include "util/deep_stack.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <optional>
 #include <stdexcept>
+#include <unordered_map>
 
 namespace dynlib::model::detail {
 
@@ -23,6 +27,9 @@ struct Scope {
   const ParsedExpr* arg_expr = nullptr;
   const Scope* arg_scope = nullptr;
   ir::Expr loop_var;
+  // The argument lowered once per loop depth: a chain f0(u) = f1(u) + u, f1(u) = f2(u) + u, ... would
+  // otherwise lower `u` again through every frame at every use (quadratic).
+  mutable std::unordered_map<int, ir::Expr> arg_lowered;
 };
 
 ir::Expr mk(ir::Op op, std::vector<ir::Expr> args = {}) {
@@ -78,6 +85,74 @@ ir::Expr lower_pow(const ir::Expr& base, const ir::Expr& ex) {
 
 constexpr std::int64_t kMaxLoweredNodes = 5'000'000;
 
+// The value of an expression made of literals and arithmetic only (range bounds such as 10**9), else
+// nullopt. Only used to bound loop lengths, so plain double arithmetic is good enough.
+std::optional<double> constant_value(const ir::Expr& e, int budget = 64) {
+  if (!e || budget <= 0) return std::nullopt;
+  if (e->op == ir::Op::Const) return e->value;
+  std::vector<double> v;
+  for (const auto& a : e->args) {
+    auto x = constant_value(a, budget - 1);
+    if (!x) return std::nullopt;
+    v.push_back(*x);
+  }
+  switch (e->op) {
+    case ir::Op::Neg:
+      return -v[0];
+    case ir::Op::Add:
+      return v[0] + v[1];
+    case ir::Op::Sub:
+      return v[0] - v[1];
+    case ir::Op::Mul:
+      return v[0] * v[1];
+    case ir::Op::Div:
+      return v[0] / v[1];
+    case ir::Op::FloorDiv:
+      return std::floor(v[0] / v[1]);
+    case ir::Op::Pow:
+      return std::pow(v[0], v[1]);
+    case ir::Op::Call:
+      if (e->fn == ir::Fn::to_int) return std::trunc(v[0]);
+      if (e->fn == ir::Fn::to_float) return v[0];
+      return std::nullopt;
+    default:
+      return std::nullopt;
+  }
+}
+
+// Iterations of range(int(start), int(stop), int(step)) when all three are constants, else nullopt.
+std::optional<double> range_length(const std::vector<ir::Expr>& r) {
+  const auto a = constant_value(r[0]), b = constant_value(r[1]), c = constant_value(r[2]);
+  if (!a || !b || !c) return std::nullopt;
+  const double start = std::trunc(*a), stop = std::trunc(*b), step = std::trunc(*c);
+  if (!(step != 0)) return 0.0;  // also NaN: the loop does not run
+  const double n = std::ceil((stop - start) / step);
+  return n > 0 ? n : 0.0;
+}
+
+// Nodes of `e` counted as a tree: what the backends walk, since they evaluate a shared aux subtree
+// at each use. Stops counting past `limit`.
+// `size` keeps the counts of nodes seen before (all kept alive by the model being lowered).
+std::int64_t expanded_size(const ir::Expr& root, std::int64_t limit,
+                           std::unordered_map<const ir::Node*, std::int64_t>& size) {
+  std::vector<std::pair<const ir::Node*, bool>> todo{{root.get(), false}};
+  while (!todo.empty()) {
+    auto [n, kids_done] = todo.back();
+    todo.pop_back();
+    if (size.count(n)) continue;
+    if (!kids_done) {
+      todo.emplace_back(n, true);
+      for (const auto& a : n->args)
+        if (!size.count(a.get())) todo.emplace_back(a.get(), false);
+      continue;
+    }
+    std::int64_t total = 1;
+    for (const auto& a : n->args) total = std::min(limit + 1, total + size.at(a.get()));
+    size.emplace(n, total);
+  }
+  return size.at(root.get());
+}
+
 class Lowerer {
  public:
   explicit Lowerer(Model& m) : m_(m) {}
@@ -86,6 +161,18 @@ class Lowerer {
     // Function inlining can grow exponentially (f1(x) = f0(x) + f0(x), f2(x) = f1(x) + f1(x), ...).
     if (++m_.lowered_nodes > kMaxLoweredNodes)
       throw ModelLoadError("Model too large after inlining functions (more than 5000000 expression nodes)",
+                           pe.at(n.pos));
+    // Inlining aux and functions nests their bodies: bound the depth every later pass recurses to.
+    struct Level {
+      int& n;
+      explicit Level(int& count) : n(count) { ++n; }
+      ~Level() { --n; }
+      Level(const Level&) = delete;
+      Level& operator=(const Level&) = delete;
+    } level(level_);
+    if (level_ > kMaxExprNesting || util::stack_low())
+      throw ModelLoadError("Expression nested too deeply after inlining aux and functions (more than " +
+                               std::to_string(kMaxExprNesting) + " levels)",
                            pe.at(n.pos));
     switch (n.kind) {
       case K::Num:
@@ -150,12 +237,16 @@ class Lowerer {
 
  private:
   Model& m_;
+  int level_ = 0;                  // recursion depth of lower()
+  double outer_iterations_ = 1.0;  // iterations of the enclosing constant-range loops
 
   ir::Expr name(const Node& n, const Scope* scope, int depth) {
     for (const Scope* s = scope; s; s = s->parent) {
       if (s->name != n.name) continue;
       if (s->loop_var) return s->loop_var;
-      return lower(*s->arg_expr, *s->arg, s->arg_scope, depth);
+      ir::Expr& lowered = s->arg_lowered[depth];
+      if (!lowered) lowered = lower(*s->arg_expr, *s->arg, s->arg_scope, depth);
+      return lowered;
     }
     if (auto it = m_.state_idx.find(n.name); it != m_.state_idx.end()) return idx(ir::Op::State, it->second);
     if (auto it = m_.param_idx.find(n.name); it != m_.param_idx.end()) return idx(ir::Op::Param, it->second);
@@ -253,6 +344,16 @@ class Lowerer {
     for (int i = 1; i <= n.n_range; ++i) r.push_back(lower(pe, *n.kids[static_cast<std::size_t>(i)], scope, depth));
     if (r.size() == 1) r.insert(r.begin(), cst(0));
     if (r.size() == 2) r.push_back(cst(1));
+    // A loop runs at every evaluation (several times per step): bound what constant ranges cost.
+    double iterations = outer_iterations_;
+    if (const auto len = range_length(r)) iterations *= *len;
+    if (!(iterations <= static_cast<double>(kMaxLoopIterations)))
+      throw ModelLoadError(n.name + "(... for " + n.var + " in range(...)) runs more than " +
+                               std::to_string(kMaxLoopIterations) +
+                               " iterations per evaluation (nested loops multiply); use a shorter range",
+                           pe.at(n.pos));
+    const double saved_iterations = outer_iterations_;
+    outer_iterations_ = iterations;
     args = r;
     Scope s;
     s.parent = scope;
@@ -262,6 +363,7 @@ class Lowerer {
     args.push_back(lower(pe, *n.kids[0], &s, depth + 1));
     for (std::size_t i = static_cast<std::size_t>(n.n_range) + 1; i < n.kids.size(); ++i)
       args.push_back(lower(pe, *n.kids[i], &s, depth + 1));
+    outer_iterations_ = saved_iterations;
     ir::Expr g = mk(n.name == "sum" ? ir::Op::Sum : ir::Op::Prod, std::move(args));
     std::const_pointer_cast<ir::Node>(g)->index = depth;
     return g;
@@ -270,14 +372,33 @@ class Lowerer {
 
 }  // namespace
 
+namespace {
+
+// Aux subtrees are shared in the IR, but every backend walks each expression as a tree, so an aux
+// chain a0 = a1 + a1, a1 = a2 + a2, ... is exponential work there: bound the tree size of the model.
+void count_expanded(Model& m, const ir::Expr& e, const SourceLocation& loc) {
+  m.expanded_nodes += expanded_size(e, kMaxExpandedNodes, m.expanded_size);
+  if (m.expanded_nodes > kMaxExpandedNodes)
+    throw ModelLoadError("Model too large after inlining aux and functions (more than " +
+                             std::to_string(kMaxExpandedNodes) +
+                             " expression nodes; every use of an aux or function copies its expression)",
+                         loc);
+}
+
+}  // namespace
+
 ir::Expr lower_site(Model& m, const ParsedExpr& e) {
   Lowerer l(m);
-  return l.lower(e, *e.root, nullptr, 0);
+  ir::Expr out = l.lower(e, *e.root, nullptr, 0);
+  count_expanded(m, out, e.loc);
+  return out;
 }
 
 ir::Expr lower_aux(Model& m, int aux_index) {
   Lowerer l(m);
-  return l.aux(aux_index, 0);
+  ir::Expr out = l.aux(aux_index, 0);
+  count_expanded(m, out, m.aux_expr[static_cast<std::size_t>(aux_index)].loc);
+  return out;
 }
 
 }  // namespace dynlib::model::detail

@@ -15,6 +15,10 @@ namespace dynlib::model::detail {
 
 inline constexpr double kPi = 3.141592653589793;
 inline constexpr double kE = 2.718281828459045;
+// Most IR nodes all expressions of a model may have, counted as trees (shared aux subtrees once per use).
+inline constexpr std::int64_t kMaxExpandedNodes = 5'000'000;
+// Most iterations one evaluation of a sum/prod over constant ranges may run (nested loops multiply).
+inline constexpr std::int64_t kMaxLoopIterations = 10'000'000;
 
 // One parsed expression with the label used in messages ("[aux.E]", "[events.reset].cond", ...).
 struct Site {
@@ -48,6 +52,9 @@ struct Model {
   std::map<std::pair<int, int>, ir::Expr> aux_cache;
   std::int32_t n_loop_slots = 0;
   std::int64_t lowered_nodes = 0;  // work done by inlining (bounded, see lower_expr.cpp)
+  std::int64_t expanded_nodes =
+      0;  // IR nodes of all expressions counted as trees (bounded, see lower_expr.cpp)
+  std::unordered_map<const ir::Node*, std::int64_t> expanded_size;  // per lowered node, for expanded_nodes
 
   double cast(double v) const;  // constant value cast to the model dtype
 };

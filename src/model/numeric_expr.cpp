@@ -1,6 +1,7 @@
 #include "model/numeric_expr.hpp"
 
 #include "model/expr_parser.hpp"
+#include "util/deep_stack.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -50,12 +51,13 @@ Val make_int(std::int64_t i) { return Val{true, i, 0.0}; }
 
 class Evaluator {
  public:
-  Evaluator(const std::map<std::string, double>& names, const std::string& ctx, const SourceLocation& where,
-            std::string allowed)
-      : names_(names), ctx_(ctx), where_(where), allowed_(std::move(allowed)) {}
+  Evaluator(const std::vector<std::pair<std::string, double>>& constants, const std::string& ctx,
+            const SourceLocation& where)
+      : constants_(constants), ctx_(ctx), where_(where) {}
 
   Val eval(const ast::Node& n) {
     using ast::K;
+    if (util::stack_low()) fail(ctx_ + " is nested too deeply");
     switch (n.kind) {
       case K::Num:
         if (n.is_int && std::fabs(n.value) < 9.2e18) return make_int(static_cast<std::int64_t>(n.value));
@@ -63,11 +65,10 @@ class Evaluator {
       case K::Bool:
         fail(ctx_ + " must evaluate to a number, got bool");
       case K::Name: {
-        auto it = names_.find(n.name);
-        if (it == names_.end())
-          throw UnknownIdentifierError(
-              ctx_ + " contains unknown identifier '" + n.name + "'. Allowed constants: " + allowed_ + ".", where_);
-        return make_float(it->second);
+        if (const double* v = lookup(n.name)) return make_float(*v);
+        throw UnknownIdentifierError(
+            ctx_ + " contains unknown identifier '" + n.name + "'. Allowed constants: " + allowed() + ".",
+            where_);
       }
       case K::Unary: {
         Val v = eval(*n.kids[0]);
@@ -88,10 +89,27 @@ class Evaluator {
   }
 
  private:
-  const std::map<std::string, double>& names_;
+  const std::vector<std::pair<std::string, double>>& constants_;
   std::string ctx_;
   SourceLocation where_;
-  std::string allowed_;
+
+  // The last definition wins and constants may redefine pi and e. Searching from the back (not
+  // building a map per value) keeps a model with 40k constants, each defined from the one before, linear.
+  const double* lookup(const std::string& name) const {
+    for (auto it = constants_.rbegin(); it != constants_.rend(); ++it)
+      if (it->first == name) return &it->second;
+    static const double kPiValue = 3.141592653589793, kEValue = 2.718281828459045;
+    if (name == "pi") return &kPiValue;
+    if (name == "e") return &kEValue;
+    return nullptr;
+  }
+  std::string allowed() const {
+    std::map<std::string, double> names{{"pi", 0.0}, {"e", 0.0}};
+    for (const auto& kv : constants_) names.emplace(kv);
+    std::string out;
+    for (const auto& kv : names) out += (out.empty() ? "" : ", ") + kv.first;
+    return out;
+  }
 
   [[noreturn]] void fail(const std::string& msg) const { throw SchemaError(msg, where_); }
   void div_zero() const { fail(ctx_ + " has a division by zero"); }
@@ -154,12 +172,6 @@ NumericResult eval_numeric_expr_ex(std::string_view text,
                                    const std::vector<std::pair<std::string, double>>& allowed_constants,
                                    const SourceLocation& where) {
   const std::string ctx = where.toml_path.empty() ? std::string("value") : where.toml_path;
-  std::map<std::string, double> names;
-  names["pi"] = 3.141592653589793;
-  names["e"] = 2.718281828459045;
-  for (const auto& [k, v] : allowed_constants) names[k] = v;
-  std::string allowed;
-  for (const auto& [k, v] : names) allowed += (allowed.empty() ? "" : ", ") + k;
 
   const auto first = text.find_first_not_of(" \t\r\n\f\v");
   if (first == std::string_view::npos) throw SchemaError(ctx + " must be a numeric literal or expression, got empty string", where);
@@ -169,7 +181,7 @@ NumericResult eval_numeric_expr_ex(std::string_view text,
   } catch (const ExpressionSyntaxError&) {
     throw ExpressionSyntaxError(ctx + " must be a numeric literal or arithmetic expression (e.g. '8/3')", where);
   }
-  Evaluator ev(names, ctx, where, allowed);
+  Evaluator ev(allowed_constants, ctx, where);
   const Val v = ev.eval(*parsed.root);
   return NumericResult{v.as_double(), v.is_int};
 }

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <unordered_set>
 
 namespace dynlib::model {
 
@@ -94,9 +95,9 @@ std::string derivative_name(std::string_view lhs) {
 std::vector<EquationLine> parse_equation_set(const TomlCtx& c, const toml::table& eq, const EqNames& nm,
                                              const ModelSpec& spec) {
   std::vector<EquationLine> out;
-  auto is_state = [&](const std::string& s) {
-    return std::any_of(spec.states.begin(), spec.states.end(), [&](const auto& p) { return p.first == s; });
-  };
+  std::unordered_set<std::string> state_names;  // a set: a model may have 100k states
+  for (const auto& st : spec.states) state_names.insert(st.first);
+  auto is_state = [&](const std::string& s) { return state_names.count(s) != 0; };
   std::set<std::string> table_targets;
   std::vector<std::string> unknown;
   SourceLocation unknown_loc;
