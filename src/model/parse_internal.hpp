@@ -1,18 +1,20 @@
-// Shared helpers of the TOML front end (parse_common.cpp, parse_model.cpp, parse_mods.cpp). Includes toml++:
-// only the parse_*.cpp files include this header.
+// Shared helpers of the TOML front end (parse_toml_ctx.cpp, parse_numbers.cpp, parse_events.cpp,
+// parse_sim.cpp, parse_model.cpp, parse_mods.cpp). Includes toml++: only the parse_*.cpp files include this
+// header.
 #pragma once
-#include "model/mods.hpp"
-#include "model/parse.hpp"
-#include "model/spec.hpp"
+#include <toml++/toml.h>
 
+#include <cstdint>
 #include <dynlib/errors.hpp>
-
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
-#include <toml++/toml.h>
+#include "model/mods.hpp"
+#include "model/parse.hpp"
+#include "model/spec.hpp"
 
 namespace dynlib::model::detail {
 
@@ -65,6 +67,10 @@ std::string close_match(const std::string& word, const std::vector<std::string>&
 std::string py_float(double v);
 
 std::string strip(std::string_view s);
+
+// Python float(s) / int(s) on a string ([sim] values given as strings); nullopt when Python would refuse.
+std::optional<double> py_parse_float(std::string_view s);
+std::optional<std::int64_t> py_parse_int(std::string_view s);
 
 // State/param/constant value: number, bool or numeric expression string. `ctx` = "[states].x" etc.
 // `constants` = constants visible to expression strings (pi and e are always allowed).
