@@ -1,6 +1,4 @@
 // dynlib run URI [options]: simulate a model and print a summary (docs/cli.md, docs/simulation.md).
-#include <dynlib/dynlib.hpp>
-
 #include <unistd.h>
 
 #include <atomic>
@@ -9,12 +7,14 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <dynlib/dynlib.hpp>
 #include <mutex>
 #include <string>
 #include <thread>
 
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
+#include "util/text.hpp"
 
 namespace dynlib::cli {
 namespace {
@@ -27,12 +27,6 @@ const char* kRunUsage =
     "  --set        stepper setting (e.g. --set atol=1e-10)\n"
     "  --snapshot-in  load a snapshot file and resume from it (T/N are then the new absolute horizon)\n"
     "  --snapshot-out save the final session to a snapshot file\n";
-
-std::string g17(double v) {
-  char b[40];
-  std::snprintf(b, sizeof b, "%.17g", v);
-  return b;
-}
 
 Sim* g_sim = nullptr;
 extern "C" void on_sigint(int) {
@@ -175,9 +169,10 @@ int cmd_run(const std::vector<std::string>& args) {
   std::printf("stepper: %s (%s)\n", sim.model().stepper_name().c_str(), sim.model().jit() ? "jit" : "interpreter");
   std::printf("status:  %s%s\n", status_name(st), st == Status::USER_BREAK ? " (interrupted)" : "");
   std::printf("steps:   %lld\n", static_cast<long long>(sim.step_count()));
-  std::printf("t:       %s\n", g17(res ? res->t_final() : sim.t()).c_str());
+  std::printf("t:       %s\n", util::shortest_double(res ? res->t_final() : sim.t()).c_str());
   std::printf("state:  ");
-  for (const auto& s : m.states) std::printf(" %s=%s", s.c_str(), g17(sim.state(s)).c_str());
+  for (const auto& s : m.states)
+    std::printf(" %s=%s", s.c_str(), util::shortest_double(sim.state(s)).c_str());
   std::printf("\n");
   if (res) std::printf("records: %zu\n", res->size());
   if (!m.events.empty()) {

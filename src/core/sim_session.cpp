@@ -11,36 +11,6 @@
 namespace dynlib {
 
 // ---- helpers -------------------------------------------------------------------------------------
-namespace {
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j)
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
-}
-}  // namespace
-
-std::string suggest(std::string_view name, const std::vector<std::string>& choices) {
-  std::string best;
-  std::size_t best_d = 3;
-  for (const auto& c : choices) {
-    std::size_t d = edit_distance(name, c);
-    if (d < best_d) best_d = d, best = c;
-  }
-  return best;
-}
-
-std::string join_names(const std::vector<std::string>& names) {
-  std::string out = "[";
-  for (std::size_t i = 0; i < names.size(); ++i) out += (i ? ", '" : "'") + names[i] + "'";
-  return out + "]";
-}
-
 int index_of(const std::vector<std::string>& v, std::string_view name) {
   for (std::size_t i = 0; i < v.size(); ++i)
     if (v[i] == name) return static_cast<int>(i);

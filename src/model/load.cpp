@@ -1,34 +1,29 @@
 // load_model: URI resolution (inline, builtin://, TAG://, paths), shebang check, parse, mods, lowering.
 #include "model/load.hpp"
 
-#include "model/builtin_models.hpp"
-#include "model/parse.hpp"
-
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <cctype>
-#include <cstdlib>
 #include <mutex>
 #include <optional>
 #include <sstream>
 #include <unordered_map>
 
+#include "model/builtin_models.hpp"
 #include "model/lower.hpp"
+#include "model/parse.hpp"
+#include "util/text.hpp"
 
 namespace fs = std::filesystem;
 
 namespace dynlib::model {
 namespace {
 
-std::string trim(std::string_view s) {
-  const auto b = s.find_first_not_of(" \t\r\n");
-  if (b == std::string_view::npos) return {};
-  const auto e = s.find_last_not_of(" \t\r\n");
-  return std::string(s.substr(b, e - b + 1));
-}
+using util::trim;
 
 bool is_inline(std::string_view uri, std::string* content) {
   const std::string t = trim(uri);

@@ -71,10 +71,10 @@ std::vector<EquationLine> parse_action_block(const TomlCtx& c, const toml::node&
       throw EventError("Event action line must contain '=': '" + s + "'", loc);
     }
     EquationLine line;
-    line.target = strip(std::string_view(s).substr(0, eq));
+    line.target = util::trim(std::string_view(s).substr(0, eq));
     const std::string after = s.substr(eq + 1);
     const auto first = after.find_first_not_of(" \t");
-    line.rhs.text = strip(after);
+    line.rhs.text = util::trim(after);
     line.rhs.loc = shifted(loc, eq + 1 + (first == std::string::npos ? 0 : first));
     out.push_back(std::move(line));
   }

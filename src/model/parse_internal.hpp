@@ -15,6 +15,8 @@
 #include "model/mods.hpp"
 #include "model/parse.hpp"
 #include "model/spec.hpp"
+#include "util/suggest.hpp"
+#include "util/text.hpp"
 
 namespace dynlib::model::detail {
 
@@ -60,13 +62,8 @@ void warn_unknown_keys(const TomlCtx& c, const toml::table& t, const std::string
 // Python type name of a TOML node, for messages ("list", "dict", "str", "int", "float", "bool", ...).
 const char* py_type(const toml::node& n);
 
-// difflib.get_close_matches(word, options, n=1, cutoff=0.6)[0] or "".
-std::string close_match(const std::string& word, const std::vector<std::string>& options);
-
 // Python repr of a double (shortest round trip, "1.0" for integral values, "inf", "nan").
 std::string py_float(double v);
-
-std::string strip(std::string_view s);
 
 // Python float(s) / int(s) on a string ([sim] values given as strings); nullopt when Python would refuse.
 std::optional<double> py_parse_float(std::string_view s);

@@ -19,7 +19,7 @@ std::string unknown_keys_message(const std::string& table, const std::vector<std
   for (std::size_t i = 0; i < bad.size(); ++i) {
     if (i) m += ", ";
     m += "'" + bad[i] + "'";
-    const std::string close = close_match(bad[i], valid_for_match);
+    const std::string close = util::closest_name(bad[i], valid_for_match);
     if (!close.empty()) m += " (did you mean '" + close + "'?)";
   }
   return m + ". Valid keys: " + valid_text;
@@ -85,7 +85,7 @@ std::string derivative_name(std::string_view lhs) {
   std::string_view rest = lhs.substr(1);
   if (rest.front() == '(') {
     if (rest.back() != ')') return {};
-    const std::string inner = strip(rest.substr(1, rest.size() - 2));
+    const std::string inner = util::trim(rest.substr(1, rest.size() - 2));
     return is_ident(inner) ? inner : std::string();
   }
   return is_ident(rest) ? std::string(rest) : std::string();
@@ -130,7 +130,7 @@ std::vector<EquationLine> parse_equation_set(const TomlCtx& c, const toml::table
       if (eqpos == std::string::npos) {
         throw ExpressionSyntaxError("Block equation line must contain '=': '" + s + "'", loc);
       }
-      const std::string lhs = strip(std::string_view(s).substr(0, eqpos));
+      const std::string lhs = util::trim(std::string_view(s).substr(0, eqpos));
       EquationLine line;
       const std::string dname = derivative_name(lhs);
       if (!dname.empty() && is_state(dname)) {
@@ -147,7 +147,7 @@ std::vector<EquationLine> parse_equation_set(const TomlCtx& c, const toml::table
       }
       const std::string after = s.substr(eqpos + 1);
       const auto first = after.find_first_not_of(" \t");
-      line.rhs.text = strip(after);
+      line.rhs.text = util::trim(after);
       line.rhs.loc = loc;
       if (line.rhs.loc.column > 0) {
         line.rhs.loc.column += static_cast<int>(eqpos + 1 + (first == std::string::npos ? 0 : first));
@@ -169,9 +169,9 @@ std::vector<EquationLine> parse_equation_set(const TomlCtx& c, const toml::table
       block_targets.emplace(line.target, loc);
       out.push_back(std::move(line));
     }
-    if (!dups.empty() && unknown.empty()) name_error(nm.dup_msg + py_list(dups), dup_loc);
+    if (!dups.empty() && unknown.empty()) name_error(nm.dup_msg + util::quoted_list(dups), dup_loc);
   }
-  if (!unknown.empty()) name_error(nm.unknown_msg + py_list(unknown), unknown_loc);
+  if (!unknown.empty()) name_error(nm.unknown_msg + util::quoted_list(unknown), unknown_loc);
   return out;
 }
 
@@ -407,7 +407,7 @@ const toml::table* find_named_mod(const TomlCtx& c, const toml::table& doc, cons
   const toml::node* m = mt ? mt->get(name) : nullptr;
   if (!m) {
     std::sort(names.begin(), names.end());
-    throw ModError("Mod '" + name + "' not found in " + uri + ". Available mods: " + py_list(names),
+    throw ModError("Mod '" + name + "' not found in " + uri + ". Available mods: " + util::quoted_list(names),
                    c.file_only("[mods." + name + "]"));
   }
   const toml::table* t = m->as_table();
@@ -459,7 +459,7 @@ ModSpec parse_mod_text(std::string_view text, const TextSource& src, const std::
     if (const toml::table* mt = mods->as_table()) {
       for (const auto& [k, v] : ordered(*mt)) names.push_back(k);
     }
-    throw ModError("Mod file " + uri + " contains multiple mods: " + py_list(names) +
+    throw ModError("Mod file " + uri + " contains multiple mods: " + util::quoted_list(names) +
                        ". Please specify which one using #mod=NAME",
                    c.at(mods, "[mods]"));
   }

@@ -12,7 +12,7 @@ namespace dynlib::model::detail {
 
 // Python float(): optional whitespace, sign, digits with '_' between digits, inf/nan words.
 std::optional<double> py_parse_float(std::string_view s) {
-  std::string t = strip(s);
+  std::string t = util::trim(s);
   std::string cleaned;
   for (std::size_t i = 0; i < t.size(); ++i) {
     if (t[i] == '_' && i > 0 && i + 1 < t.size() && std::isdigit(static_cast<unsigned char>(t[i - 1])) &&
@@ -40,7 +40,7 @@ std::optional<double> py_parse_float(std::string_view s) {
 }
 
 std::optional<std::int64_t> py_parse_int(std::string_view s) {
-  std::string t = strip(s);
+  std::string t = util::trim(s);
   std::string cleaned;
   for (char ch : t) {
     if (ch != '_') cleaned += ch;

@@ -63,11 +63,11 @@ void apply_sim_key(const TomlCtx& c, SimSpec& sim, const std::string& key, const
     const std::string stop_tbl = ctx == "[sim]" ? "[sim.stop]" : ctx + ".stop";
     if (v.is_string()) {
       Located l = c.located(v, where);
-      if (strip(l.text).empty()) schema_error(where + " must be a non-empty string expression", l.loc);
+      if (util::trim(l.text).empty()) schema_error(where + " must be a non-empty string expression", l.loc);
       sim.stop = std::move(l);
     } else if (const toml::table* st = v.as_table()) {
       const toml::node* cond = st->get("cond");
-      if (!cond || !cond->is_string() || strip(cond->as_string()->get()).empty()) {
+      if (!cond || !cond->is_string() || util::trim(cond->as_string()->get()).empty()) {
         schema_error(stop_tbl + ".cond must be a non-empty string",
                      cond ? c.at(cond, stop_tbl + ".cond") : c.at(&v, stop_tbl));
       }

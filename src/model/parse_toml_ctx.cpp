@@ -4,52 +4,10 @@
 #include <dynlib/warnings.hpp>
 
 #include "model/parse_internal.hpp"
-
-namespace dynlib::model {
-
-std::string py_list(const std::vector<std::string>& names) {
-  std::string out = "[";
-  for (std::size_t i = 0; i < names.size(); ++i) {
-    if (i) out += ", ";
-    out += "'" + names[i] + "'";
-  }
-  return out + "]";
-}
-
-}  // namespace dynlib::model
+#include "util/suggest.hpp"
+#include "util/text.hpp"
 
 namespace dynlib::model::detail {
-
-namespace {
-
-std::size_t matching_chars(std::string_view a, std::string_view b) {
-  if (a.empty() || b.empty()) return 0;
-  std::size_t best = 0, bi = 0, bj = 0;
-  std::vector<std::size_t> prev(b.size() + 1, 0), cur(b.size() + 1, 0);
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      cur[j] = a[i - 1] == b[j - 1] ? prev[j - 1] + 1 : 0;
-      if (cur[j] > best) {
-        best = cur[j];
-        bi = i - best;
-        bj = j - best;
-      }
-    }
-    std::swap(prev, cur);
-  }
-  if (best == 0) return 0;
-  return best + matching_chars(a.substr(0, bi), b.substr(0, bj)) +
-         matching_chars(a.substr(bi + best), b.substr(bj + best));
-}
-
-}  // namespace
-
-std::string strip(std::string_view s) {
-  const auto b = s.find_first_not_of(" \t\r\n\f\v");
-  if (b == std::string_view::npos) return {};
-  const auto e = s.find_last_not_of(" \t\r\n\f\v");
-  return std::string(s.substr(b, e - b + 1));
-}
 
 // ---------------------------------------------------------------------------------------------------------
 // TomlCtx
@@ -146,7 +104,7 @@ std::vector<std::pair<std::string, SourceLocation>> TomlCtx::block_lines(const t
     auto nl = text.find('\n', pos);
     if (nl == std::string::npos) nl = text.size();
     const std::string raw = text.substr(pos, nl - pos);
-    const std::string s = strip(raw);
+    const std::string s = util::trim(raw);
     if (!s.empty()) {
       SourceLocation loc = fallback;
       if (cs.line > 0) {
@@ -178,7 +136,7 @@ toml::table TomlCtx::parse_document(std::string_view text) const {
     const auto eq = l.find('=');
     const std::string desc(e.description());
     if (eq != std::string::npos) {
-      const std::string value = strip(std::string_view(l).substr(eq + 1));
+      const std::string value = util::trim(std::string_view(l).substr(eq + 1));
       const bool numeric_start = !value.empty() && (std::isdigit(static_cast<unsigned char>(value[0])) ||
                                                     value[0] == '-' || value[0] == '+' || value[0] == '.');
       if (numeric_start && value.find_first_of("/*") != std::string::npos) {
@@ -232,7 +190,7 @@ void warn_unknown_keys(const TomlCtx& c, const toml::table& t, const std::string
       msg.append(":").append(std::to_string(pos.line)).append(":").append(std::to_string(pos.column));
     }
     msg.append(": unknown key '").append(key).append("' in ").append(prefix).append(" is ignored");
-    const std::string close = close_match(key, valid);
+    const std::string close = util::closest_name(key, valid);
     if (!close.empty()) msg.append(" (did you mean '").append(close).append("'?)");
     dynlib::warn(msg);
   }
@@ -261,21 +219,6 @@ const char* py_type(const toml::node& n) {
     default:
       return "None";
   }
-}
-
-std::string close_match(const std::string& word, const std::vector<std::string>& options) {
-  std::string best;
-  double best_score = -1.0;
-  for (const auto& o : options) {
-    const std::size_t total = word.size() + o.size();
-    if (total == 0) continue;
-    const double score = 2.0 * static_cast<double>(matching_chars(o, word)) / static_cast<double>(total);
-    if (score >= 0.6 && (score > best_score || (score == best_score && o > best))) {
-      best = o;
-      best_score = score;
-    }
-  }
-  return best;
 }
 
 }  // namespace dynlib::model::detail
