@@ -38,7 +38,7 @@ struct BatchOptions {
   std::optional<std::vector<std::string>> record_vars{};  // default: all states
   std::int64_t record_last = 0;           // > 0: keep only the last K records (implies record)
   std::optional<std::int64_t> max_steps{};
-  Assignments stepper{};                  // stepper settings
+  StepperSettings stepper{};              // stepper settings (numbers or value names)
   std::vector<Observer> observers{};      // per-run observer outputs (Lyapunov, ...)
   unsigned threads = 0;                   // 0 = std::thread::hardware_concurrency()
 };

@@ -58,7 +58,7 @@ struct Sim::Impl {
 
   const ir::ModelIR& m() const { return fm->model(); }
   Session fresh_session() const;
-  std::vector<double> build_stepper_config(const Assignments& kw) const;
+  std::vector<double> build_stepper_config(const StepperSettings& kw) const;
   std::string pins_mismatch(const std::string& hash, const std::string& stepper, const std::string& dtype,
                             std::size_t n_state, std::size_t n_params) const;
 };

@@ -92,6 +92,12 @@ EventSpec parse_event(const TomlCtx& c, const std::string& name, const toml::nod
 void apply_sim_key(const TomlCtx& c, SimSpec& sim, const std::string& key, const toml::node& v,
                    const std::string& ctx);
 
+// Checks of a whole [sim] table after its keys are applied: unknown keys (with a suggestion), the stepper
+// (known, for this kind of model), run defaults in range (dt > 0, ...), stepper settings by name and value.
+// Each error is located at its key or value. `ctx` = "[sim]".
+void check_sim_table(const TomlCtx& c, const toml::table& t, const SimSpec& sim, ir::Kind kind,
+                     const std::string& ctx);
+
 // An action block's lines: target = text before the first '=' (stripped), rhs = the rest.
 std::vector<EquationLine> parse_action_block(const TomlCtx& c, const toml::node& n, const std::string& text,
                                              const std::string& toml_path);

@@ -13,6 +13,11 @@ namespace {
 
 const std::vector<std::pair<std::string, double>> kNoConstants;
 
+// Top-level tables of a model document ([mods.*]/[mod] hold mods, [meta] is free-form).
+const std::vector<std::string> kTopLevel = {"model", "states",    "params", "constants", "equations",
+                                            "aux",   "functions", "events", "presets",   "sim",
+                                            "mods",  "mod",       "meta"};
+
 std::string unknown_keys_message(const std::string& table, const std::vector<std::string>& bad,
                                  const std::vector<std::string>& valid_for_match, const std::string& valid_text) {
   std::string m = "Unknown key(s) in " + table + ": ";
@@ -216,6 +221,14 @@ ModelSpec build_spec(const TomlCtx& c, const toml::table& doc) {
     }
   }
 
+  // Unknown top-level tables: a typo ([equation]) would otherwise drop the whole table silently.
+  for (const auto& [k, v] : ordered(doc)) {
+    if (std::find(kTopLevel.begin(), kTopLevel.end(), k) != kTopLevel.end()) continue;
+    schema_error("Unknown top-level table [" + k + "]" + util::did_you_mean(k, kTopLevel) +
+                     ". Valid tables: " + util::join(kTopLevel, ", "),
+                 c.at(doc.find(k)->first.source(), "[" + k + "]"));
+  }
+
   // (2) table shapes
   const toml::node* snode = doc.get("states");
   const toml::table* states = snode ? snode->as_table() : nullptr;
@@ -392,6 +405,7 @@ ModelSpec build_spec(const TomlCtx& c, const toml::table& doc) {
   if (sim) {
     spec.sim.loc = c.at(doc.get("sim"), "[sim]");
     for (const auto& [k, v] : ordered(*sim)) apply_sim_key(c, spec.sim, k, *v, "[sim]");
+    check_sim_table(c, *sim, spec.sim, spec.kind, "[sim]");
   }
   return spec;
 }
