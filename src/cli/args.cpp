@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <limits>
 
+#include "util/suggest.hpp"
 #include "util/text.hpp"
 
 namespace dynlib::cli {
@@ -53,7 +54,15 @@ ParsedArgs parse_args(const std::vector<std::string>& args, const std::set<std::
       if (value) throw UsageError("option --" + name + " takes no value");
       out.flags.insert(name);
     } else {
-      throw UsageError("unknown option " + a);
+      std::vector<std::string> known;
+      for (const auto* set : {&value_options, &flag_options})
+        for (std::string k : *set) {
+          std::replace(k.begin(), k.end(), '_', '-');
+          known.push_back("--" + k);
+        }
+      std::string shown = "--" + name;
+      std::replace(shown.begin(), shown.end(), '_', '-');
+      throw UsageError("unknown option " + a + util::did_you_mean(shown, known) + " (see --help)");
     }
   }
   return out;

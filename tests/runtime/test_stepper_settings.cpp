@@ -85,3 +85,18 @@ TEST_CASE("settings: a model's [sim] takes enumerated settings by name", "[setti
       "jacobian_mode='external'\n");
   CHECK(setting(sim, "jacobian_mode") == 1.0);
 }
+
+TEST_CASE("results: an aux that was not recorded says how to record it", "[results]") {
+  const char* model =
+      "inline: [model]\ntype='ode'\n[states]\nx=1.0\n[equations.rhs]\nx='-x'\n[aux]\nE='x*x'\n";
+  auto sim = setup(model);
+  sim.run({.T = 0.1, .dt = 0.05});
+  const auto m = message_of<ArgumentError>([&] { (void)sim.results()["E"]; });
+  CHECK_THAT(m, Contains("Unknown variable: 'E'"));
+  CHECK_THAT(m,
+             Contains("If 'E' is an aux variable, record it: run with record_vars = {..., \"aux.E\"} (CLI: "
+                      "--record-vars <states>,aux.E or --aux)."));
+  sim.run({.T = 0.1, .dt = 0.05, .record_vars = std::vector<std::string>{"x", "aux.E"}});
+  CHECK(sim.results()["E"][0] == sim.results()["x"][0] * sim.results()["x"][0]);
+  CHECK(sim.results()["aux.E"].size() == 3);
+}
