@@ -1,12 +1,13 @@
 #include "model/numeric_expr.hpp"
 
-#include "model/expr_parser.hpp"
-
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
 #include <map>
+
+#include "model/expr_parser.hpp"
+#include "util/suggest.hpp"
 
 namespace dynlib::model {
 
@@ -64,9 +65,14 @@ class Evaluator {
         fail(ctx_ + " must evaluate to a number, got bool");
       case K::Name: {
         auto it = names_.find(n.name);
-        if (it == names_.end())
-          throw UnknownIdentifierError(
-              ctx_ + " contains unknown identifier '" + n.name + "'. Allowed constants: " + allowed_ + ".", where_);
+        if (it == names_.end()) {
+          std::vector<std::string> known;
+          for (const auto& [k, v] : names_) known.push_back(k);
+          throw UnknownIdentifierError(ctx_ + " contains unknown identifier '" + n.name + "'" +
+                                           util::did_you_mean(n.name, known) +
+                                           ". Allowed constants: " + allowed_ + ".",
+                                       where_);
+        }
         return make_float(it->second);
       }
       case K::Unary: {
