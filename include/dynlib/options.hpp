@@ -31,7 +31,14 @@ struct SettingValue {
 };
 
 // Stepper settings by name, applied in order, e.g. {{"atol", 1e-10}, {"jacobian_mode", "external"}}.
-using StepperSettings = std::vector<std::pair<std::string, SettingValue>>;
+// Also built from numeric Assignments, so code that keeps settings as name -> double pairs still works.
+struct StepperSettings : std::vector<std::pair<std::string, SettingValue>> {
+  using std::vector<std::pair<std::string, SettingValue>>::vector;
+  StepperSettings() = default;
+  StepperSettings(const Assignments& numbers) {  // NOLINT: implicit on purpose
+    for (const auto& [name, value] : numbers) emplace_back(name, SettingValue(value));
+  }
+};
 
 struct BuildOptions {
   std::string stepper{};              // "" = the model's [sim].stepper, else rk4 (ode) / map (map); aliases accepted

@@ -100,3 +100,11 @@ TEST_CASE("results: an aux that was not recorded says how to record it", "[resul
   CHECK(sim.results()["E"][0] == sim.results()["x"][0] * sim.results()["x"][0]);
   CHECK(sim.results()["aux.E"].size() == 3);
 }
+
+TEST_CASE("settings: numeric Assignments still convert to StepperSettings", "[settings]") {
+  auto sim = setup("builtin://ode/vanderpol", {.stepper = "rk45"});
+  const Assignments numbers = {{"atol", 1e-9}, {"rtol", 1e-7}};
+  sim.config({.stepper = numbers});
+  CHECK(setting(sim, "atol") == 1e-9);
+  CHECK(sim.run({.T = 0.5, .stepper = numbers}) == Status::DONE);
+}
