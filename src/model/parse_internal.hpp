@@ -94,8 +94,9 @@ void apply_sim_key(const TomlCtx& c, SimSpec& sim, const std::string& key, const
 
 // Checks of a whole [sim] table after its keys are applied: unknown keys (with a suggestion), the stepper
 // (known, for this kind of model), run defaults in range (dt > 0, ...), stepper settings by name and value.
-// Each error is located at its key or value. `ctx` = "[sim]".
-void check_sim_table(const TomlCtx& c, const toml::table& t, const SimSpec& sim, ir::Kind kind,
+// Each error is located at its key or value. `ctx` = "[sim]" (or "set.sim" in mods, where the model's kind
+// is not known yet: `kind` = nullopt skips the stepper/kind check).
+void check_sim_table(const TomlCtx& c, const toml::table& t, const SimSpec& sim, std::optional<ir::Kind> kind,
                      const std::string& ctx);
 
 // An action block's lines: target = text before the first '=' (stripped), rhs = the rest.

@@ -119,7 +119,7 @@ double number_of(const toml::node& v) {
 
 }  // namespace
 
-void check_sim_table(const TomlCtx& c, const toml::table& t, const SimSpec& sim, ir::Kind kind,
+void check_sim_table(const TomlCtx& c, const toml::table& t, const SimSpec& sim, std::optional<ir::Kind> kind,
                      const std::string& ctx) {
   const auto& d = sim.defaults;
   auto where = [&](const std::string& key) { return ctx + "." + key; };
@@ -151,13 +151,13 @@ void check_sim_table(const TomlCtx& c, const toml::table& t, const SimSpec& sim,
                        util::did_you_mean(d.stepper, names) + ". Valid steppers: " + util::join(names, ", "),
                    at_value("stepper"));
     }
-    if (info->kind != kind) {
+    if (kind && info->kind != *kind) {
       schema_error(where("stepper") + " '" + d.stepper + "' is a stepper for " + info->kind_name() +
-                       " models; this model is a" + (kind == ir::Kind::ode ? "n ode" : " map") + " model",
+                       " models; this model is a" + (*kind == ir::Kind::ode ? "n ode" : " map") + " model",
                    at_value("stepper"));
     }
-  } else {
-    info = kernels::find_stepper(kind == ir::Kind::ode ? "rk4" : "map");
+  } else if (kind) {
+    info = kernels::find_stepper(*kind == ir::Kind::ode ? "rk4" : "map");
   }
 
   // Run defaults.
