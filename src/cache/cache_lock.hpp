@@ -6,11 +6,44 @@
 // so a dead holder never blocks anyone. If the lock file is replaced or deleted while we wait
 // (`dynlib cache clear`), the acquirer notices (inode check) and locks the new file instead.
 // Threads: two CacheLock objects in one process on the same file exclude each other as well.
+// Safety: the lock file is opened with O_NOFOLLOW|O_NONBLOCK and must be a regular file owned by the
+// current user; it is never truncated, and our PID is written only into a file we just created (so a
+// planted symlink or FIFO cannot make us clobber or hang on anything). A wait longer than
+// kLockReportAfter is reported (once, naming the file and the holder's PID); every wait is bounded by
+// the timeout and ends at once when the process no longer needs the lock (abandon_lock_waits()).
 #pragma once
+#include <atomic>
 #include <chrono>
+#include <dynlib/errors.hpp>
 #include <filesystem>
 
 namespace dynlib::cache {
+
+inline constexpr std::chrono::seconds kLockReportAfter{5};
+
+// Thrown by a wait that abandon_lock_waits() ended: the caller no longer needs the lock.
+class LockAbandoned : public CacheError {
+ public:
+  using CacheError::CacheError;
+};
+
+// From now on, every lock wait in this process (current and future) gives up with LockAbandoned. Called
+// when the process exits: background work still waiting for a lock is no longer needed.
+void abandon_lock_waits() noexcept;
+bool lock_waits_abandoned() noexcept;
+
+// While alive, lock waits on the current thread also give up with LockAbandoned once *flag is true
+// (a background job whose result nobody waits for any more).
+class LockWaitCancelScope {
+ public:
+  explicit LockWaitCancelScope(const std::atomic<bool>* flag) noexcept;
+  ~LockWaitCancelScope();
+  LockWaitCancelScope(const LockWaitCancelScope&) = delete;
+  LockWaitCancelScope& operator=(const LockWaitCancelScope&) = delete;
+
+ private:
+  const std::atomic<bool>* previous_;
+};
 
 class CacheLock {
  public:

@@ -1,23 +1,23 @@
 #include "cache/cache_root.hpp"
 
-#include <dynlib/errors.hpp>
-
-#include "cache/entry_file.hpp"
-#include "core/warnings.hpp"
-#include "model/config.hpp"
+#include <fcntl.h>
+#include <pwd.h>
+#include <sys/stat.h>
+#include <toml++/toml.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <dynlib/errors.hpp>
 #include <mutex>
 #include <set>
 #include <system_error>
 
-#include <fcntl.h>
-#include <pwd.h>
-#include <unistd.h>
-
-#include <toml++/toml.h>
+#include "cache/entry_file.hpp"
+#include "core/warnings.hpp"
+#include "model/config.hpp"
+#include "util/regular_file.hpp"
 
 namespace dynlib::cache {
 namespace fs = std::filesystem;
@@ -34,6 +34,9 @@ void warn_once(const std::string& message) {
 }
 
 namespace {
+
+// A configuration file is a few lines; anything bigger is not one.
+constexpr std::size_t kMaxConfigFileBytes = std::size_t{1} << 20;
 
 std::string home_dir() {
   if (const char* h = std::getenv("HOME"); h && *h) return h;
@@ -54,9 +57,11 @@ std::optional<std::string> cache_table_cache_root(const model::Config& cfg) {
   if (!cfg.file_loaded) return std::nullopt;
   toml::table doc;
   try {
-    doc = toml::parse_file(cfg.file);
+    doc = toml::parse(util::read_regular_file(cfg.file, kMaxConfigFileBytes), cfg.file);
   } catch (const toml::parse_error&) {
     return std::nullopt;  // load_config() already validated the file; be lenient
+  } catch (const util::FileReadError&) {
+    return std::nullopt;
   }
   const toml::node* n = doc["cache"]["cache_root"].node();
   if (!n) return std::nullopt;
@@ -83,10 +88,36 @@ fs::path primary_cache_root() {
   return primary_root(o);
 }
 
+fs::path default_fallback_root() {
+  const char* t = std::getenv("TMPDIR");
+  const fs::path tmp = (t != nullptr && *t == '/') ? fs::path(t) : fs::path("/tmp");
+  return tmp / ("dynlib-cache-" + std::to_string(::geteuid()));
+}
+
+std::string root_trust_problem(const fs::path& dir) {
+  struct stat st {};
+  if (::lstat(dir.c_str(), &st) != 0) return std::string("cannot inspect it: ") + std::strerror(errno);
+  if (S_ISLNK(st.st_mode)) return "it is a symbolic link";
+  if (!S_ISDIR(st.st_mode)) return "it is not a directory";
+  if (st.st_uid != ::geteuid())
+    return "it is owned by uid " + std::to_string(st.st_uid) + ", not by the current user (uid " +
+           std::to_string(::geteuid()) + ")";
+  if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    return std::string("it is writable by other users (mode ") + mode +
+           "; allowed: not group/other-writable)";
+  }
+  return {};
+}
+
 std::string probe_writable(const fs::path& dir) {
   std::error_code ec;
-  fs::create_directories(dir, ec);
+  fs::create_directories(dir.parent_path(), ec);
   if (ec) return "cannot create directory: " + ec.message();
+  // The root itself is ours alone: 0700 whatever the umask.
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
+    return std::string("cannot create directory: ") + std::strerror(errno);
   if (!fs::is_directory(dir, ec)) return "not a directory";
   const fs::path probe = dir / (".dynlib-write-test-" + std::to_string(::getpid()) + "-" + random_hex(8));
   const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
@@ -98,6 +129,20 @@ std::string probe_writable(const fs::path& dir) {
   if (!wrote) return std::string("cannot write a file: ") + std::strerror(werr);
   return {};
 }
+
+namespace {
+// Checks `dir` before anything is written into it (an existing one must pass root_trust_problem() first,
+// so a probe file never lands in someone else's directory), then probes it (creating it 0700). Returns
+// the trust problem, if any; `not_writable` receives the probe failure.
+std::string existing_root_problem(const fs::path& dir, std::string& not_writable) {
+  struct stat st {};
+  if (::lstat(dir.c_str(), &st) == 0)
+    if (std::string bad = root_trust_problem(dir); !bad.empty()) return bad;
+  not_writable = probe_writable(dir);
+  if (!not_writable.empty()) return {};
+  return root_trust_problem(dir);
+}
+}  // namespace
 
 ResolvedRoot resolve_cache_root(const RootOptions& options) {
   ResolvedRoot r;
@@ -111,12 +156,33 @@ ResolvedRoot resolve_cache_root(const RootOptions& options) {
     r.path = r.primary;
     return r;
   }
-  const std::string why = probe_writable(r.primary);
+  // Not writable: the next candidate. Writable but not trusted: memory only (a planted root must not
+  // silently send us elsewhere either).
+  auto untrusted = [&](const std::string& p, const std::string& why) {
+    warn_once("dynlib cache root " + p + " is not used: " + why + "; keeping compiled code in memory only");
+    r.path.reset();
+    r.origin = RootOrigin::MemoryOnly;
+    return r;
+  };
+  fs::path primary = r.primary;
+  std::error_code ec;
+  if (fs::is_symlink(primary, ec)) {
+    // Resolved once: the target itself must be a real directory that passes the checks.
+    fs::path target = fs::read_symlink(primary, ec);
+    if (ec) return untrusted(primary.string(), "its symbolic link cannot be read (" + ec.message() + ")");
+    if (target.is_relative()) target = primary.parent_path() / target;
+    primary = target.lexically_normal();
+  }
+  const std::string shown =
+      primary == r.primary ? primary.string() : r.primary.string() + " -> " + primary.string();
+  std::string why;
+  if (std::string bad = existing_root_problem(primary, why); !bad.empty()) return untrusted(shown, bad);
   if (why.empty()) {
-    r.path = r.primary;
+    r.path = primary;
     return r;
   }
-  const std::string why2 = probe_writable(options.fallback);
+  std::string why2;
+  if (std::string bad = existing_root_problem(options.fallback, why2); !bad.empty()) why2 = bad;
   if (why2.empty()) {
     warn_once("dynlib cache root " + r.primary.string() + " is not writable (" + why + "); using " +
               options.fallback.string() + " instead");
@@ -124,8 +190,8 @@ ResolvedRoot resolve_cache_root(const RootOptions& options) {
     r.origin = RootOrigin::Fallback;
     return r;
   }
-  warn_once("dynlib cache root " + r.primary.string() + " is not writable (" + why + "), nor is " +
-            options.fallback.string() + " (" + why2 + "); keeping compiled code in memory only");
+  warn_once("dynlib cache root " + r.primary.string() + " is not writable (" + why + "), nor can " +
+            options.fallback.string() + " be used (" + why2 + "); keeping compiled code in memory only");
   r.path.reset();
   r.origin = RootOrigin::MemoryOnly;
   return r;

@@ -1,15 +1,15 @@
 #include "cache/code_cache.hpp"
 
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <dynlib/errors.hpp>
+#include <system_error>
 
 #include "cache/cache_lock.hpp"
 #include "cache/entry_file.hpp"
 #include "core/warnings.hpp"
-
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
-#include <system_error>
 
 namespace dynlib::cache {
 namespace fs = std::filesystem;
@@ -23,7 +23,10 @@ const char* origin_name(Origin o) noexcept {
   return "built";
 }
 
-CodeCache::CodeCache(CacheSettings settings) : settings_(std::move(settings)) {}
+CodeCache::CodeCache(CacheSettings settings) : settings_(std::move(settings)) {
+  if (const char* t = std::getenv("DYNLIB_CACHE_TEST_LOCK_TIMEOUT_MS"); t != nullptr && *t != '\0')
+    settings_.lock_timeout = std::chrono::milliseconds(std::atoll(t));
+}
 
 CodeCache& CodeCache::global() {
   static CodeCache* c = new CodeCache();  // never destroyed: usable from other static destructors
@@ -77,6 +80,25 @@ void CodeCache::clear_memory() {
   memory_.clear();
 }
 
+std::string CodeCache::discard(const CacheKey& key) {
+  forget(key);
+  const std::optional<fs::path> root = disk_root();
+  if (!root) return {};
+  const std::string digest = key.digest();
+  const fs::path dir = entry_dir(*root, key, digest);
+  std::error_code ec;
+  if (!fs::exists(fs::symlink_status(dir, ec))) return {};
+  std::optional<CacheLock> lock;
+  try {
+    lock.emplace(dir.parent_path() / ("." + digest + ".lock"), settings_.lock_timeout);
+  } catch (const LockAbandoned&) {
+    throw;
+  } catch (const CacheError&) {
+    // Deleting without the lock is safe too: the rename makes the entry vanish at once.
+  }
+  return remove_entry_dir(dir);
+}
+
 CacheStats CodeCache::stats() const {
   std::lock_guard<std::mutex> lock(mu_);
   return stats_;
@@ -99,6 +121,7 @@ bool CodeCache::store(const fs::path& dir, const CacheKey& key, const std::strin
   const fs::path shard = dir.parent_path();
   const fs::path tmp = shard / ("." + digest + ".tmp-" + random_hex(8));
   std::error_code ec;
+  remove_stale_leftovers(shard, kLeftoverGracePeriod);  // of writers killed mid-write
   try {
     const std::string entry = encode_entry(key_text, payload);
     if (!fs::create_directory(tmp, ec) || ec)
@@ -169,6 +192,8 @@ CacheResult CodeCache::get_or_build(const CacheKey& key, const Builder& build, c
   std::optional<CacheLock> lock;
   try {
     lock.emplace(dir.parent_path() / ("." + r.digest + ".lock"), settings_.lock_timeout);
+  } catch (const LockAbandoned&) {
+    throw;
   } catch (const CacheError& e) {
     warn_once(std::string("dynlib disk cache: ") + e.what() + "; building without the lock");
   }
@@ -239,6 +264,8 @@ std::optional<fs::path> CodeCache::put(const CacheKey& key, std::string object, 
       std::optional<CacheLock> lock;
       try {
         lock.emplace(dir.parent_path() / ("." + digest + ".lock"), settings_.lock_timeout);
+      } catch (const LockAbandoned&) {
+        throw;
       } catch (const CacheError& e) {
         warn_once(std::string("dynlib disk cache: ") + e.what() + "; storing without the lock");
       }

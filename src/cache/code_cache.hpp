@@ -10,8 +10,9 @@
 //   3. CacheLock (flock on <shard>/.<digest>.lock), re-check disk (another process may have just finished:
 //      "loaded"), a corrupt entry is warned about, deleted and rebuilt once, else build() and store
 //      (temp dir + fsync + rename).
-// Disk problems never fail the call: they warn (dynlib::warn, once per message) and keep the object in memory.
-// Exceptions thrown by build() propagate unchanged (nothing is stored).
+// Disk problems never fail the call: they warn (dynlib::warn, once per message) and keep the object in
+// memory. Except one: a lock wait ended by abandon_lock_waits() (the process is exiting) throws
+// LockAbandoned. Exceptions thrown by build() propagate unchanged (nothing is stored).
 #pragma once
 #include <chrono>
 #include <cstdint>
@@ -32,8 +33,10 @@ namespace dynlib::cache {
 struct CacheSettings {
   // Explicit root (skips DYNLIB_CONFIG and the platform default). Fallbacks still apply.
   std::optional<std::filesystem::path> root;
-  std::filesystem::path fallback_root = "/tmp/dynlib-cache";
+  std::filesystem::path fallback_root = default_fallback_root();
   // How long to wait for another live process building the same entry before building without the lock.
+  // Tests shorten it with the environment variable DYNLIB_CACHE_TEST_LOCK_TIMEOUT_MS (test-only; read
+  // by the CodeCache constructor).
   std::chrono::milliseconds lock_timeout{120000};
 };
 
@@ -86,6 +89,9 @@ class CodeCache {
 
   // Drops one key from the in-process map (e.g. its object turned out to be unloadable).
   void forget(const CacheKey& key);
+  // forget(key), and deletes its disk entry (only that entry, under its lock) if there is one: for an
+  // entry that passed every check but whose code cannot be loaded. "" on success, else the reason.
+  std::string discard(const CacheKey& key);
   void clear_memory();
   CacheStats stats() const;
 

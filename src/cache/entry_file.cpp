@@ -1,20 +1,20 @@
 #include "cache/entry_file.hpp"
 
-#include <dynlib/errors.hpp>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <toml++/toml.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <ctime>
+#include <dynlib/errors.hpp>
 #include <random>
 #include <sstream>
 #include <system_error>
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <toml++/toml.h>
+#include "util/regular_file.hpp"
 
 namespace dynlib::cache {
 namespace fs = std::filesystem;
@@ -140,26 +140,50 @@ std::string parse_meta_text(std::string_view text, EntryMeta& out) {
   return {};
 }
 
-std::string read_whole_file(const fs::path& p, std::string& out) {
+std::string read_whole_file(const fs::path& p, std::string& out, std::size_t max_bytes) {
   out.clear();
-  const int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return std::strerror(errno);
-  struct stat st {};
-  if (::fstat(fd, &st) == 0 && st.st_size > 0) out.reserve(static_cast<std::size_t>(st.st_size));
-  char buf[65536];
-  for (;;) {
-    const ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      const std::string r = std::strerror(errno);
-      ::close(fd);
-      return r;
-    }
-    if (n == 0) break;
-    out.append(buf, static_cast<std::size_t>(n));
+  try {
+    out = util::read_regular_file(p, max_bytes, util::Symlinks::refuse);
+  } catch (const util::FileReadError& e) {
+    return e.reason();
+  } catch (const std::exception& e) {
+    return e.what();
   }
-  ::close(fd);
   return {};
+}
+
+namespace {
+bool all_hex(std::string_view s) {
+  for (char c : s)
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  return !s.empty();
+}
+}  // namespace
+
+bool is_digest_name(std::string_view n) { return n.size() == 32 && all_hex(n); }
+bool is_shard_name(std::string_view n) { return n.size() == 2 && all_hex(n); }
+bool is_lock_name(std::string_view n) {
+  return n.size() == 1 + 32 + 5 && n[0] == '.' && is_digest_name(n.substr(1, 32)) && n.substr(33) == ".lock";
+}
+bool is_leftover_name(std::string_view n) {
+  if (n.size() < 1 + 32 || n[0] != '.' || !is_digest_name(n.substr(1, 32))) return false;
+  const std::string_view rest = n.substr(33);
+  for (std::string_view tag : {std::string_view(".tmp-"), std::string_view(".corrupt-")})
+    if (rest.size() > tag.size() && rest.substr(0, tag.size()) == tag && all_hex(rest.substr(tag.size())))
+      return true;
+  return false;
+}
+
+void remove_stale_leftovers(const fs::path& shard, std::chrono::seconds grace) {
+  std::error_code ec;
+  const auto now = fs::file_time_type::clock::now();
+  for (fs::directory_iterator it(shard, ec), end; !ec && it != end; it.increment(ec)) {
+    std::error_code e2;
+    if (!is_leftover_name(it->path().filename().string()) || it->is_symlink(e2) || !it->is_directory(e2))
+      continue;
+    const auto mtime = fs::last_write_time(it->path(), e2);
+    if (!e2 && now - mtime > grace) fs::remove_all(it->path(), e2);
+  }
 }
 
 void write_file_durable(const fs::path& p, std::string_view bytes) {
@@ -216,7 +240,7 @@ EntryCheck check_entry_dir(const fs::path& dir, const std::string* expected_key_
   };
   if (st.type() != fs::file_type::directory) return corrupt("not a directory");
   std::string bytes;
-  if (std::string e = read_whole_file(dir / kEntryFileName, bytes); !e.empty())
+  if (std::string e = read_whole_file(dir / kEntryFileName, bytes, kMaxEntryFileBytes); !e.empty())
     return corrupt(std::string("cannot read ") + kEntryFileName + ": " + e);
   if (std::string e = decode_entry(bytes, r.entry); !e.empty()) return corrupt(e);
   const std::string digest = dir.filename().string();
@@ -226,7 +250,7 @@ EntryCheck check_entry_dir(const fs::path& dir, const std::string* expected_key_
     return corrupt("stored key does not hash to the directory name");
   }
   std::string meta_text;
-  if (std::string e = read_whole_file(dir / kMetaFileName, meta_text); !e.empty())
+  if (std::string e = read_whole_file(dir / kMetaFileName, meta_text, kMaxMetaFileBytes); !e.empty())
     return corrupt(std::string("missing metadata (") + kMetaFileName + ": " + e + ")");
   if (std::string e = parse_meta_text(meta_text, r.meta); !e.empty()) return corrupt(e);
   if (r.meta.digest != digest) return corrupt("metadata names digest " + r.meta.digest);

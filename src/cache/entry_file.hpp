@@ -13,6 +13,7 @@
 // The file size must be exactly 32 + K + P. The entry directory appears atomically: both files are written
 // and fsync'd in `.<digest>.tmp-<hex>/`, which is then rename()d to `<digest>/`.
 #pragma once
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -29,6 +30,13 @@ inline constexpr std::uint32_t kEntryFormatVersion = 1;
 inline constexpr std::size_t kEntryHeaderSize = 32;
 inline constexpr const char* kEntryFileName = "object.entry";
 inline constexpr const char* kMetaFileName = "meta.toml";
+// Largest files we read from an entry: bigger ones are corrupt (the biggest real unit is a few MiB).
+inline constexpr std::size_t kMaxEntryFileBytes = std::size_t{256} << 20;
+inline constexpr std::size_t kMaxMetaFileBytes = std::size_t{1} << 20;
+// A temporary directory (`.<digest>.tmp-*`) or half-deleted one (`.<name>.corrupt-*`) older than this
+// is a leftover of a killed process: the next writer in its shard removes it. A live writer needs
+// milliseconds.
+inline constexpr std::chrono::minutes kLeftoverGracePeriod{10};
 
 std::string encode_entry(std::string_view key_text, std::string_view payload);
 
@@ -63,8 +71,17 @@ struct EntryCheck {
 // the XXH3-128 of the stored key text must equal the directory name. Never throws.
 EntryCheck check_entry_dir(const std::filesystem::path& dir, const std::string* expected_key_text);
 
-// Reads a whole file; "" on success, else the reason. Never throws.
-std::string read_whole_file(const std::filesystem::path& p, std::string& out);
+// Reads a whole regular file of at most max_bytes (no symlinks, FIFOs, devices; never blocks) with
+// util::read_regular_file(); "" on success, else the reason. Never throws.
+std::string read_whole_file(const std::filesystem::path& p, std::string& out, std::size_t max_bytes);
+
+// Names the cache itself creates (so maintenance never touches anything else):
+bool is_digest_name(std::string_view name);    // 32 lowercase hex: an entry directory
+bool is_shard_name(std::string_view name);     // 2 lowercase hex
+bool is_lock_name(std::string_view name);      // .<digest>.lock
+bool is_leftover_name(std::string_view name);  // .<digest>.tmp-<hex> or .<digest>.corrupt-<hex>
+// Removes the leftover directories (is_leftover_name) in `shard` older than `grace`. Never throws.
+void remove_stale_leftovers(const std::filesystem::path& shard, std::chrono::seconds grace);
 // Writes `bytes` to a new file (O_EXCL) and fsyncs it. Throws CacheError.
 void write_file_durable(const std::filesystem::path& p, std::string_view bytes);
 // fsync of a directory (best effort).

@@ -35,8 +35,25 @@ struct VerifyItem {
   std::string reason;  // why it is corrupt
 };
 // Full check of every entry directory (header, checksum, key text hashes to the digest, metadata),
-// plus leftovers (`.<digest>.tmp-*` / `.corrupt-*` directories) reported as not ok.
+// plus leftovers (`.<digest>.tmp-*` / `.corrupt-*` directories older than a minute) reported as not ok.
+// Only names the cache makes are looked at (see ClearReport); entry files are read with size limits and
+// never followed through symlinks, so a FIFO, a device or a huge file is reported, not hung on.
 std::vector<VerifyItem> verify_entries(const std::filesystem::path& root);
+
+// What `clear --all` did. The cache deletes only what it created, recognised by name: entry directories
+// (<shard>/<32 hex>), leftovers (.<digest>.tmp-* / .corrupt-*), lock files (.<digest>.lock), probe files
+// (.dynlib-write-test-*), then its own directories of the jit/ tree once they are empty. Never the root,
+// never anything else (foreign files stay and are listed).
+struct ClearReport {
+  int entries = 0;                             // entry directories deleted (or that would be, for a dry run)
+  std::vector<std::filesystem::path> deleted;  // everything deleted (or that would be)
+  std::vector<std::string> failures;           // "<path>: <reason>"
+  std::vector<std::filesystem::path> foreign;  // not made by the cache: left alone
+};
+ClearReport clear_all(const std::filesystem::path& root, bool dry_run);
+
+// Files and directories under `root` the cache did not make (walking only the cache's own tree), sorted.
+std::vector<std::filesystem::path> foreign_items(const std::filesystem::path& root);
 
 // "1.5KB"-style sizes: 123B, 1.5KB, 2.0MB, 3.1GB.
 std::string human_size(std::uintmax_t bytes);

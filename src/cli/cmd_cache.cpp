@@ -1,15 +1,15 @@
 // dynlib cache path | list | clear | verify  (docs/cache.md, docs/cli.md).
 // Exit codes: 0 success, 1 failure (a deletion failed, corrupt entries found by verify, memory-only root for
 // `path`), 2 usage error.
-#include <dynlib/errors.hpp>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <dynlib/errors.hpp>
 #include <filesystem>
 #include <string>
 #include <system_error>
 #include <vector>
-
-#include <unistd.h>
 
 #include "cache/cache_root.hpp"
 #include "cache/entry_file.hpp"
@@ -31,19 +31,50 @@ const char* kUsage =
 // The existing root holding the library's entries, without creating anything: the primary root if it
 // exists; else the fallback if it exists and the primary cannot be created (that is when the library
 // writes there). nullopt: no cache on disk.
-std::optional<fs::path> root() {
+std::optional<fs::path> configured_root() {
   RootOptions no_probe;
   no_probe.probe = false;
   const ResolvedRoot primary = resolve_cache_root(no_probe);
   std::error_code ec;
   if (fs::is_directory(primary.primary, ec)) return primary.primary;
-  const fs::path fallback = RootOptions{}.fallback;
+  const fs::path fallback = default_fallback_root();
   if (!fs::is_directory(fallback, ec)) return std::nullopt;
   // Would the library be able to use the primary? Check the nearest existing ancestor without creating.
   fs::path probe = primary.primary;
   while (!probe.empty() && !fs::exists(probe, ec) && probe != probe.parent_path()) probe = probe.parent_path();
   const bool primary_usable = fs::is_directory(probe, ec) && ::access(probe.c_str(), W_OK) == 0;
   return primary_usable ? std::nullopt : std::optional<fs::path>(fallback);
+}
+
+// configured_root(), a symlink resolved once (and said so on stderr): everything below works on the
+// target, so a root that is a link is never half-deleted through it.
+std::optional<fs::path> root() {
+  std::optional<fs::path> r = configured_root();
+  std::error_code ec;
+  if (!r || !fs::is_symlink(*r, ec)) return r;
+  fs::path target = fs::read_symlink(*r, ec);
+  if (ec) return r;
+  if (target.is_relative()) target = r->parent_path() / target;
+  target = target.lexically_normal();
+  std::fprintf(stderr, "Cache root %s is a symbolic link to %s; working on %s\n", r->c_str(), target.c_str(),
+               target.c_str());
+  if (fs::is_symlink(target, ec) || !fs::is_directory(target, ec)) {
+    std::fprintf(stderr, "Cache root %s: its target %s is not a directory; nothing done\n", r->c_str(),
+                 target.c_str());
+    return std::nullopt;
+  }
+  return target;
+}
+
+// Tells about files in the root the cache did not make (a few names): they are never deleted.
+void report_foreign(const fs::path& where, const std::vector<fs::path>& foreign) {
+  if (foreign.empty()) return;
+  std::string names;
+  const std::size_t shown = std::min<std::size_t>(foreign.size(), 5);
+  for (std::size_t i = 0; i < shown; ++i) names += (i ? ", " : "") + fs::relative(foreign[i], where).string();
+  if (foreign.size() > shown) names += " and " + std::to_string(foreign.size() - shown) + " more";
+  std::printf("Left alone %zu item(s) in %s that the cache did not create: %s\n", foreign.size(),
+              where.c_str(), names.c_str());
 }
 
 void no_positional(const ParsedArgs& p) {
@@ -113,17 +144,17 @@ int clear_cmd(const std::vector<std::string>& args) {
       std::printf("Cache root does not exist.\n");
       return 0;
     }
+    const ClearReport rep = clear_all(*where, dry);
     if (dry) {
-      std::printf("[dry-run] Would delete: %s\n", where->c_str());
-      return 0;
+      for (const auto& d : rep.deleted) std::printf("[dry-run] Would delete: %s\n", d.c_str());
+      if (rep.deleted.empty()) std::printf("[dry-run] Nothing to delete in %s\n", where->c_str());
+    } else {
+      for (const auto& f : rep.failures) std::fprintf(stderr, "Failed to delete %s\n", f.c_str());
+      std::printf("Deleted %d cache entries from %s (the root itself is kept)\n", rep.entries,
+                  where->c_str());
     }
-    fs::remove_all(*where, ec);
-    if (ec) {
-      std::fprintf(stderr, "Failed to delete cache root %s: %s\n", where->c_str(), ec.message().c_str());
-      return 1;
-    }
-    std::printf("Deleted cache root: %s\n", where->c_str());
-    return 0;
+    report_foreign(*where, rep.foreign);
+    return rep.failures.empty() ? 0 : 1;
   }
 
   const EntryFilter f = filter_from(p);
@@ -183,6 +214,7 @@ int verify_cmd(const std::vector<std::string>& args) {
       std::printf("CORRUPT %s: %s%s\n", item.dir.c_str(), item.reason.c_str(), suffix.c_str());
     }
   }
+  if (r) report_foreign(*r, foreign_items(*r));
   std::printf("Checked %d entries: %d ok, %d corrupt", ok + bad, ok, bad);
   if (remove) std::printf(", %d removed", removed);
   std::printf("\n");

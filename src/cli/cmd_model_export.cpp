@@ -12,6 +12,7 @@
 
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
+#include "util/output_file.hpp"
 
 namespace dynlib::cli {
 namespace {
@@ -40,6 +41,17 @@ void check_writable(const fs::path& dir) {
     const std::error_code why(errno, std::generic_category());
     throw DynlibError(std::string(kPrefix) + "cannot write to directory '" + p.string() + "' (for '" +
                       dir.string() + "'): " + why.message());
+  }
+  // The files the export writes: an existing one that is not a regular file (a FIFO would block the
+  // export, a device would be written to) is refused before anything is compiled.
+  if (!fs::is_directory(dir, ec)) return;
+  for (const char* name : {"rhs.ll", "events.ll", "aux.ll", "jacobian.ll", "stepper.ll", "runner.ll",
+                           "guards.ll", "inverse.ll", "model_info.txt"}) {
+    try {
+      util::check_output_path(dir / name);
+    } catch (const util::FileWriteError& e) {
+      throw DynlibError(std::string(kPrefix) + "cannot write '" + e.path().string() + "': " + e.reason());
+    }
   }
 }
 

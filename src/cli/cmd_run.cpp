@@ -15,6 +15,7 @@
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
 #include "cli/common_options.hpp"
+#include "cli/output_paths.hpp"
 #include "util/text.hpp"
 
 namespace dynlib::cli {
@@ -66,6 +67,11 @@ int cmd_run(const std::vector<std::string>& args) {
   if (p.flag("no_record") && p.get("record_interval")) throw UsageError("pass either --record-interval or --no-record");
   const CommonOptions co = read_common(p);
   const bool quiet = co.quiet;
+  std::vector<std::pair<std::string, std::string>> outputs;
+  for (const auto& [key, option] :
+       {std::pair{"out", "--out"}, {"events_out", "--events-out"}, {"snapshot_out", "--snapshot-out"}})
+    if (auto v = p.get(key)) outputs.emplace_back(option, *v);
+  check_output_paths(outputs);
 
   const BuildOptions& bo = co.build;
   const auto t_build = std::chrono::steady_clock::now();

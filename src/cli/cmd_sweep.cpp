@@ -8,6 +8,7 @@
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
 #include "cli/common_options.hpp"
+#include "cli/output_paths.hpp"
 #include "cli/progress.hpp"
 
 namespace dynlib::cli {
@@ -39,6 +40,7 @@ int cmd_sweep(const std::vector<std::string>& args) {
                             with_common_flags({}));
   if (p.positional.size() != 1) throw UsageError(std::string("expected one model URI\n") + kUsage);
   if (!p.get("out")) throw UsageError("--out file.csv is required");
+  check_output_paths({{"--out", *p.get("out")}});
   const CommonOptions co = read_common(p, /*params_are_values=*/false);
   std::vector<SweepAxis> axes;
   BatchItem base;

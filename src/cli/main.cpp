@@ -1,6 +1,7 @@
 // The `dynlib` command: a dispatcher over subcommands (see commands.hpp for how to add one).
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
+#include "cli/output_paths.hpp"
 
 #include <dynlib/errors.hpp>
 
@@ -39,6 +40,7 @@ void print_usage(std::FILE* out) {
 int main(int argc, char** argv) {
   using namespace dynlib::cli;
   std::vector<std::string> args(argv + 1, argv + argc);
+  ignore_file_size_signal();
   if (args.empty()) {
     print_usage(stderr);
     return 2;

@@ -1,16 +1,25 @@
-// SweepResults::write_csv (include/dynlib/batch.hpp).
+// SweepResults::write_csv (include/dynlib/batch.hpp), written atomically (util/output_file.hpp).
 #include <dynlib/batch.hpp>
 #include <dynlib/errors.hpp>
-#include <fstream>
+
+#include <sstream>
 #include <string>
 
+#include "util/output_file.hpp"
 #include "util/text.hpp"
 
 namespace dynlib {
 
 void SweepResults::write_csv(const std::filesystem::path& path) const {
-  std::ofstream f(path);
-  if (!f) throw DynlibError("Cannot write '" + path.string() + "'");
+  const auto failed = [&](const util::FileWriteError& e) {
+    return DynlibError("Cannot write '" + path.string() + "': " + e.reason());
+  };
+  try {
+    util::check_output_path(path);  // before the rows are formatted
+  } catch (const util::FileWriteError& e) {
+    throw failed(e);
+  }
+  std::ostringstream f;
   const auto num = [](double v) { return util::shortest_double(v); };
   const bool series = !batch.record_names.empty();
   // Observer columns come from a run that succeeded: a failed run has no outputs, and its row gets
@@ -73,7 +82,11 @@ void SweepResults::write_csv(const std::filesystem::path& path) const {
         f << '\n';
       }
     }
-  if (!f) throw DynlibError("Error writing '" + path.string() + "'");
+  try {
+    util::write_output_file(path, f.view());
+  } catch (const util::FileWriteError& e) {
+    throw failed(e);
+  }
 }
 
 }  // namespace dynlib

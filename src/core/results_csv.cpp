@@ -1,11 +1,13 @@
-// Results::write_csv / write_events_csv (17 significant digits, "%.17g").
+// Results::write_csv / write_events_csv (17 significant digits, "%.17g"), written atomically
+// (util/output_file.hpp): a failed write leaves an existing file as it was.
 #include <dynlib/errors.hpp>
 #include <dynlib/results.hpp>
 
 #include <algorithm>
 #include <cstdio>
-#include <fstream>
 #include <string>
+
+#include "util/output_file.hpp"
 
 namespace dynlib {
 namespace {
@@ -16,31 +18,38 @@ void put(std::string& line, double v) {
   line += buf;
 }
 
-std::ofstream open_out(const std::filesystem::path& path) {
-  std::ofstream f(path, std::ios::binary | std::ios::trunc);
-  if (!f) throw ArgumentError("Cannot write '" + path.string() + "'");
-  return f;
+// Runs `write_rows(file)` into an OutputFile for `path` and commits it; errors name the path and reason.
+template <class F>
+void write_atomically(const std::filesystem::path& path, F&& write_rows) {
+  try {
+    util::OutputFile f(path);
+    write_rows(f);
+    f.commit();
+  } catch (const util::FileWriteError& e) {
+    throw ArgumentError("Cannot write '" + path.string() + "': " + e.reason());
+  }
 }
 
 }  // namespace
 
 void Results::write_csv(const std::filesystem::path& path) const {
-  auto f = open_out(path);
-  std::string line = "t,step";
-  for (const auto& s : state_names_) line += "," + s;
-  for (const auto& a : aux_names_) line += "," + a;
-  f << line << '\n';
-  for (std::size_t i = 0; i < t_.size(); ++i) {
-    line.clear();
-    put(line, t_[i]);
-    line += ',' + std::to_string(step_[i]);
-    for (const auto& c : cols_) {
-      line += ',';
-      put(line, c[i]);
+  write_atomically(path, [&](util::OutputFile& f) {
+    std::string line = "t,step";
+    for (const auto& s : state_names_) line += "," + s;
+    for (const auto& a : aux_names_) line += "," + a;
+    f.write(line + '\n');
+    for (std::size_t i = 0; i < t_.size(); ++i) {
+      line.clear();
+      put(line, t_[i]);
+      line += ',' + std::to_string(step_[i]);
+      for (const auto& c : cols_) {
+        line += ',';
+        put(line, c[i]);
+      }
+      line += '\n';
+      f.write(line);
     }
-    f << line << '\n';
-  }
-  if (!f) throw ArgumentError("Error writing '" + path.string() + "'");
+  });
 }
 
 void Results::write_events_csv(const std::filesystem::path& path) const {
@@ -48,21 +57,22 @@ void Results::write_events_csv(const std::filesystem::path& path) const {
   for (const auto& r : events_)
     for (const auto& kv : r.values)
       if (kv.first != "t" && std::find(fields.begin(), fields.end(), kv.first) == fields.end()) fields.push_back(kv.first);
-  auto f = open_out(path);
-  std::string line = "event,t,step";
-  for (const auto& n : fields) line += "," + n;
-  f << line << '\n';
-  for (const auto& r : events_) {
-    line = r.name + ',';
-    put(line, r.t);
-    line += ',' + std::to_string(r.step);
-    for (const auto& n : fields) {
-      line += ',';
-      if (r.has(n)) put(line, r[n]);
+  write_atomically(path, [&](util::OutputFile& f) {
+    std::string line = "event,t,step";
+    for (const auto& n : fields) line += "," + n;
+    f.write(line + '\n');
+    for (const auto& r : events_) {
+      line = r.name + ',';
+      put(line, r.t);
+      line += ',' + std::to_string(r.step);
+      for (const auto& n : fields) {
+        line += ',';
+        if (r.has(n)) put(line, r[n]);
+      }
+      line += '\n';
+      f.write(line);
     }
-    f << line << '\n';
-  }
-  if (!f) throw ArgumentError("Error writing '" + path.string() + "'");
+  });
 }
 
 }  // namespace dynlib

@@ -12,6 +12,7 @@
 #include <stdexcept>
 
 #include "dynlib/errors.hpp"
+#include "jit/jit_tuning.hpp"
 
 namespace dynlib::jit {
 
@@ -110,11 +111,12 @@ DYN_ICMP(!=, CreateICmpNE)
 // ModuleGen
 
 ModuleGen::ModuleGen(llvm::LLVMContext& c, llvm::Module& m, const ir::ModelIR& mdl) : ctx(c), mod(m), model(mdl) {
-  if (const char* env = std::getenv("DYNLIB_JIT_UNROLL_MAX")) unroll_max = std::atoi(env);
-  if (const char* env = std::getenv("DYNLIB_JIT_LOCAL_STATE_MAX")) local_state_max = std::atoll(env);
-  if (const char* env = std::getenv("DYNLIB_JIT_SLP_MIN_STATES"))
+  const JitTuning& tuning = JitTuning::get();
+  if (const char* env = JitTuning::c_str_or_null(tuning.unroll_max)) unroll_max = std::atoi(env);
+  if (const char* env = JitTuning::c_str_or_null(tuning.local_state_max)) local_state_max = std::atoll(env);
+  if (const char* env = JitTuning::c_str_or_null(tuning.slp_min_states))
     slp_min_states = static_cast<std::size_t>(std::atoll(env));
-  if (const char* env = std::getenv("DYNLIB_JIT_INLINE_MAX"))
+  if (const char* env = JitTuning::c_str_or_null(tuning.inline_max))
     inline_max_nodes = static_cast<std::size_t>(std::atoll(env));
   // Read by OrcEngine::optimize(): only modules with runtime state loops get the loop unroller and
   // vectorizers (with unrolled state loops they only duplicate the run loop's cold record loops).

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <vector>
 
+#include "jit/jit_tuning.hpp"
 #include "jit/orc_engine.hpp"
 #include "jit/plugin_api.hpp"
 
@@ -141,10 +142,8 @@ cache::CacheKey make_unit_key(const ir::ModelIR& model, const kernels::StepperIn
   k.extra["plugin_abi"] = std::to_string(kPluginAbiVersion);
   k.extra["plugin_build_id"] = own_build_id();
   k.extra["payload_version"] = std::to_string(kUnitPayloadVersion);
-  // Code-size measurement knobs of ModuleGen (llvm_backend.hpp): they change the machine code.
-  for (const char* knob : {"DYNLIB_JIT_UNROLL_MAX", "DYNLIB_JIT_INLINE_MAX", "DYNLIB_JIT_LOCAL_STATE_MAX",
-                           "DYNLIB_JIT_SLP_MIN_STATES"})
-    if (const char* v = std::getenv(knob); v != nullptr && *v != '\0') k.extra[knob] = v;
+  // Every tuning knob, whole (they change the machine code).
+  k.extra["tuning"] = JitTuning::get().canonical_text();
   // Test hook of codegen.cpp: a unit built with an injected fault must never be shared.
   if (const char* f = std::getenv("DYNLIB_JIT_INJECT_FAULT"); f != nullptr && *f != '\0') k.extra["inject_fault"] = f;
   return k;

@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "dynlib/errors.hpp"
+#include "jit/jit_tuning.hpp"
 
 namespace dynlib::jit {
 
@@ -60,7 +61,8 @@ class CapturingObjectCache final : public llvm::ObjectCache {
   std::unique_ptr<llvm::MemoryBuffer> getObject(const llvm::Module*) override { return nullptr; }
 };
 
-// Measurement knobs (bench/README.md), all part of codegen_flags, hence of the cache key:
+// Measurement knobs (bench/README.md), read once by JitTuning (jit_tuning.hpp), which is hashed whole into
+// the cache key (and mirrored in codegen_flags):
 //  - DYNLIB_JIT_OPT=O0..O3: LLVM's standard per-module pipeline (default<On>) for every module instead of
 //    the lean pipeline below; DYNLIB_JIT_OPT=O3 is the pipeline used up to 57c5f77.
 //  - DYNLIB_JIT_PIPELINE=<text>: any new-pass-manager pipeline text (as for `opt -passes=...`) for modules
@@ -69,7 +71,7 @@ class CapturingObjectCache final : public llvm::ObjectCache {
 //  - DYNLIB_JIT_LOOP_OPT=1: loop unroll/interleave/vectorize also in modules without runtime state loops
 //    (only affects default<On> pipelines).
 int opt_level_from_env() {
-  const char* e = std::getenv("DYNLIB_JIT_OPT");
+  const char* e = JitTuning::c_str_or_null(JitTuning::get().opt);
   if (e != nullptr && (e[0] == 'O' || e[0] == 'o') && e[1] >= '0' && e[1] <= '3' && e[2] == '\0') return e[1] - '0';
   return -1;
 }
@@ -93,7 +95,7 @@ const char* const kLeanPipeline =
     "memcpyopt,simplifycfg,instcombine<no-verify-fixpoint>,slp-vectorizer,vector-combine,instcombine<no-verify-fixpoint>,"
     "simplifycfg),globaldce";
 llvm::CodeGenOptLevel codegen_level_from_env(std::string& name) {
-  const char* e = std::getenv("DYNLIB_JIT_CODEGEN");
+  const char* e = JitTuning::c_str_or_null(JitTuning::get().codegen);
   const std::string v = e != nullptr ? e : "";
   if (v == "none") { name = "None"; return llvm::CodeGenOptLevel::None; }
   if (v == "less") { name = "Less"; return llvm::CodeGenOptLevel::Less; }
@@ -169,12 +171,13 @@ OrcEngine::OrcEngine() : impl_(std::make_unique<Impl>()) {
     pipeline_ = kLeanPipeline;
     pipeline_runtime_loops_ = "default<O3>";
   }
-  if (const char* e = std::getenv("DYNLIB_JIT_PIPELINE"); e != nullptr && *e != '\0') pipeline_ = e;
-  if (const char* e = std::getenv("DYNLIB_JIT_PIPELINE_LOOPS"); e != nullptr && *e != '\0') pipeline_runtime_loops_ = e;
-  if (const char* e = std::getenv("DYNLIB_JIT_LOOP_OPT")) loop_opts_forced_ = e[0] == '1';
+  const JitTuning& tuning = JitTuning::get();
+  if (!tuning.pipeline.empty()) pipeline_ = tuning.pipeline;
+  if (!tuning.pipeline_loops.empty()) pipeline_runtime_loops_ = tuning.pipeline_loops;
+  if (!tuning.loop_opt.empty()) loop_opts_forced_ = tuning.loop_opt[0] == '1';
   // DYNLIB_JIT_TIME_PASSES=1 (measurement): LLVM's pass timing report on stderr, per module for the IR
   // pipeline (optimize()) and summed over the process for the code generator (printed at exit).
-  if (std::getenv("DYNLIB_JIT_TIME_PASSES") != nullptr) {
+  if (tuning.time_passes) {
     llvm::TimePassesIsEnabled = true;
     std::atexit([] { llvm::reportAndResetTimings(); });
   }
@@ -276,7 +279,7 @@ void OrcEngine::optimize(llvm::Module& m) const {
   llvm::FunctionAnalysisManager fam;
   llvm::CGSCCAnalysisManager cgam;
   llvm::ModuleAnalysisManager mam;
-  static const bool time_passes = std::getenv("DYNLIB_JIT_TIME_PASSES") != nullptr;
+  const bool time_passes = JitTuning::get().time_passes;
   llvm::PassInstrumentationCallbacks pic;
   std::optional<llvm::TimePassesHandler> tph;
   if (time_passes) {

@@ -19,6 +19,7 @@
 #include <sstream>
 #include <thread>
 
+#include "cache/cache_lock.hpp"
 #include "cache/code_cache.hpp"
 #include "cache/entry_file.hpp"
 #include "core/warnings.hpp"
@@ -188,6 +189,15 @@ AnalysisGenerated load_analysis(const std::string& payload, const ir::ModelIR& m
   return g;
 }
 
+// A cache entry passed every check but its code cannot be loaded: deleted (only this entry), so the
+// rebuild can store a good one.
+void discard_unloadable(const cache::CacheKey& key, const std::optional<std::filesystem::path>& entry,
+                        const std::string& why) {
+  const std::string where = entry ? entry->string() : "of digest " + key.digest();
+  warn("dynlib cache entry " + where + " cannot be loaded (" + why + "); deleting it and rebuilding");
+  if (std::string e = cache::CodeCache::global().discard(key); !e.empty()) warn("dynlib disk cache: " + e);
+}
+
 // Disk path shared by both unit kinds: CodeCache::get_or_build with a capturing builder; a loaded entry
 // that cannot be linked is warned about, deleted and rebuilt once (never used).
 template <class T, class Build, class Load>
@@ -224,11 +234,11 @@ typename Registry<T>::Got via_disk(const cache::CacheKey& key, const std::string
       if (r.entry) got.rec.entry = r.entry->string();
       return got;
     } catch (const std::exception& e) {
-      cache::CodeCache::global().forget(key);
-      std::string where = r.entry ? r.entry->string() : std::string("(in memory)");
-      if (attempt > 0) throw JitError(std::string("JIT cache: a freshly stored unit cannot be loaded: ") + e.what());
-      warn("dynlib cache entry " + where + " cannot be loaded (" + e.what() + "); deleting it and rebuilding");
-      if (r.entry) (void)cache::remove_entry_dir(*r.entry);
+      if (attempt > 0) {
+        cache::CodeCache::global().forget(key);
+        throw JitError(std::string("JIT cache: a freshly stored unit cannot be loaded: ") + e.what());
+      }
+      discard_unloadable(key, r.entry, e.what());
     }
   }
 }
@@ -311,8 +321,8 @@ Registry<TieredUnit>::Got obtain_unit(const std::shared_ptr<const ir::ModelIR>& 
               std::make_shared<Generated>(load_unit(*r->object, model, stepper, digest)));
           g.rec = {"BASE", "", digest, cache::origin_name(r->origin), r->entry ? r->entry->string() : ""};
           return g;
-        } catch (const std::exception&) {
-          // Not loadable: optimized_unit() below goes through via_disk, which warns, deletes and rebuilds.
+        } catch (const std::exception& e) {
+          discard_unloadable(key, r->entry, e.what());  // then built below like a miss
         }
       }
     }
@@ -325,6 +335,9 @@ Registry<TieredUnit>::Got obtain_unit(const std::shared_ptr<const ir::ModelIR>& 
       // transient); the JitModels already holding it report the error.
       try {
         return optimized_unit(mp, stepper, opts, key, digest);
+      } catch (const cache::LockAbandoned&) {
+        base_registry().forget(digest);  // a later setup() tries again
+        throw;
       } catch (const JitError&) {
         base_registry().forget(digest);
         throw;

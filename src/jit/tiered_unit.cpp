@@ -10,6 +10,7 @@
 #include <string>
 #include <thread>
 
+#include "cache/cache_lock.hpp"
 #include "dynlib/errors.hpp"
 #include "dynlib/status.hpp"
 
@@ -28,8 +29,8 @@ constexpr std::int32_t kTierUpBit = std::int32_t{1} << 30;
 std::atomic_ref<std::int32_t> flag_ref(std::int32_t* p) { return std::atomic_ref<std::int32_t>(*p); }
 
 // Background jobs still running. The process waits for them at exit: a job may be writing a disk
-// cache entry, and LLVM's globals must outlive it. A fork()ed child starts with no jobs (their
-// threads do not exist there) and never waits for its parent's.
+// cache entry, and LLVM's globals must outlive it. A job waiting for an entry lock is not waited for. A
+// fork()ed child starts with no jobs (their threads do not exist there) and never waits for its parent's.
 struct Pending {
   std::mutex mu;
   std::condition_variable cv;
@@ -39,6 +40,9 @@ std::atomic<Pending*> g_pending{nullptr};
 Pending& pending() { return *g_pending.load(); }  // set up by register_exit_wait()
 
 void wait_pending_at_exit() {
+  // A job still waiting for a cache entry lock (held by a slow or stopped process) is no longer needed:
+  // it gives up at once instead of holding up the exit.
+  cache::abandon_lock_waits();
   auto& p = pending();
   std::unique_lock<std::mutex> lock(p.mu);
   p.cv.wait(lock, [&] { return p.count == 0; });
@@ -108,12 +112,17 @@ void TieredUnit::launch(Job job) {
       if (hooks.delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(hooks.delay_ms));
       if (hooks.fail)
         throw JitError("injected failure of the optimising compile (DYNLIB_JIT_TEST_FAIL_OPTIMIZED=1)");
-      Optimized o = job();
+      Optimized o = [&] {
+        cache::LockWaitCancelScope cancel(&u->abandon_lock_waits_);
+        return job();
+      }();
       if (hooks.after_run) {
         std::unique_lock<std::mutex> lock(u->mu_);
         u->cv_.wait_for(lock, std::chrono::seconds(20), [&] { return !u->watched_.empty(); });
       }
       u->publish(std::move(o));
+    } catch (const cache::LockAbandoned&) {
+      u->keep_baseline();
     } catch (...) {
       u->fail(std::current_exception());
     }
@@ -155,6 +164,14 @@ void TieredUnit::fail(std::exception_ptr e) {
   cv_.notify_all();
 }
 
+void TieredUnit::keep_baseline() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    done_ = true;
+  }
+  cv_.notify_all();
+}
+
 void TieredUnit::check() const {
   std::lock_guard<std::mutex> lock(mu_);
   if (error_) std::rethrow_exception(error_);
@@ -174,6 +191,7 @@ void TieredUnit::wait_done() const noexcept {
   try {
     std::unique_lock<std::mutex> lock(mu_);
     if (launch_pid_ != ::getpid()) return;
+    abandon_lock_waits_.store(true);
     cv_.wait(lock, [&] { return done_; });
   } catch (...) {
   }

@@ -52,7 +52,8 @@ class TieredUnit : public std::enable_shared_from_this<TieredUnit> {
   // baseline-only unit (no job) returns at once. In a fork()ed child whose parent was still
   // optimising, throws JitError (the compile thread does not exist there; the baseline code stays).
   void wait() const;
-  // Blocks until the background job is over (never throws; returns at once in a fork()ed child).
+  // Blocks until the background job is over (never throws; returns at once in a fork()ed child). A job
+  // that is only waiting for a cache entry lock gives up at once and the unit keeps its baseline code.
   // JitModel's destructor calls it: a program's models die before exit() destroys static objects,
   // which a running LLVM compile may still use (LLVM creates some of them lazily, after the atexit wait
   // was registered, so that wait alone runs too late for them).
@@ -86,6 +87,7 @@ class TieredUnit : public std::enable_shared_from_this<TieredUnit> {
   void launch(Job job);  // the background thread
   void publish(Optimized o);
   void fail(std::exception_ptr e);
+  void keep_baseline();  // the job gave up waiting for a cache lock: done, no tier-up, no error
 
   std::shared_ptr<Generated> baseline_, optimized_;
   std::atomic<const Generated*> current_;
@@ -98,6 +100,9 @@ class TieredUnit : public std::enable_shared_from_this<TieredUnit> {
   pid_t launch_pid_ = 0;
   mutable std::vector<Watch*> watched_;  // runner calls executing baseline code
   mutable std::atomic<std::int64_t> switched_runs_{0};
+  // Set by wait_done(): a job still waiting for a cache entry lock gives up instead of holding up the
+  // caller (a stopped lock holder would otherwise cost the whole lock timeout).
+  mutable std::atomic<bool> abandon_lock_waits_{false};
 };
 
 }  // namespace dynlib::jit

@@ -7,10 +7,11 @@
 #include <cstdlib>
 #include <dynlib/errors.hpp>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 
 #include "util/text.hpp"
+
+#include "util/regular_file.hpp"
 
 namespace fs = std::filesystem;
 
@@ -195,14 +196,12 @@ Config load_config() {
   Config cfg;
   const std::string path = config_file_path();
   std::error_code ec;
-  if (fs::is_regular_file(path, ec)) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw ConfigError("Failed to load config from " + path + ": cannot open file");
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    cfg = parse_config_text(ss.str(), path);
-  } else if (fs::exists(path, ec) && !fs::is_regular_file(path, ec)) {
-    throw ConfigError("Failed to load config from " + path + ": not a regular file");
+  if (fs::exists(path, ec)) {
+    try {
+      cfg = parse_config_text(util::read_regular_file(path, kMaxModelFileBytes), path);
+    } catch (const util::FileReadError& e) {
+      throw ConfigError("Failed to load config from " + path + ": " + e.reason());
+    }
   }
   cfg.file = path;
   if (const char* mp = std::getenv("DYN_MODEL_PATH"); mp && *mp) apply_model_path_env(cfg, mp);

@@ -4,6 +4,7 @@
 //     cache_root = "..."  (top level, before any table), else [cache] cache_root = "...", else [cache] root = "..."
 //   DYN_MODEL_PATH: TAG1=/a,/b:TAG2=/c  (entries are prepended to that tag's roots)
 #pragma once
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -11,6 +12,10 @@
 #include <vector>
 
 namespace dynlib::model {
+
+// Model, mod and configuration files larger than this are refused before they are read (the largest
+// models are a few hundred KiB; a device or a huge file must not exhaust memory).
+inline constexpr std::size_t kMaxModelFileBytes = std::size_t{64} << 20;
 
 struct Config {
   std::string file;  // the config file that was consulted (may not exist)

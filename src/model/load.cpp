@@ -1,21 +1,22 @@
 // load_model: URI resolution (inline, builtin://, TAG://, paths), shebang check, parse, mods, lowering.
 #include "model/load.hpp"
 
+#include "model/builtin_models.hpp"
+#include "model/parse.hpp"
+
 #include <algorithm>
-#include <cctype>
 #include <cerrno>
-#include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
+#include <cctype>
+#include <cstdlib>
 #include <mutex>
 #include <optional>
 #include <sstream>
 #include <unordered_map>
 
-#include "model/builtin_models.hpp"
 #include "model/lower.hpp"
-#include "model/parse.hpp"
+#include "util/regular_file.hpp"
 #include "util/text.hpp"
 
 namespace fs = std::filesystem;
@@ -59,16 +60,41 @@ std::optional<fs::path> pick(const std::string& uri, const std::vector<fs::path>
   return fs::path(found.front());
 }
 
+// Where a file's text stops being text: a NUL or other control byte (TOML allows only tab, CR and LF), or
+// an invalid UTF-8 sequence. npos for text. Such a file is refused before parsing, so no error message
+// quotes its bytes.
+std::size_t first_non_text(std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f) return i;
+      ++i;
+      continue;
+    }
+    const std::size_t len = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0;
+    if (len == 0 || (len == 3 && c >= 0xf0) || i + len > s.size()) return i;
+    for (std::size_t k = 1; k < len; ++k)
+      if ((static_cast<unsigned char>(s[i + k]) & 0xc0) != 0x80) return i;
+    i += len;
+  }
+  return std::string_view::npos;
+}
+
 std::string read_file(const fs::path& p, const char* what) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) {
-    const int err = errno;
-    throw ModelLoadError(std::string("Failed to load ") + what + " from " + p.string() + ": " + std::strerror(err),
+  std::string text;
+  try {
+    text = util::read_regular_file(p, kMaxModelFileBytes);
+  } catch (const util::FileReadError& e) {
+    throw ModelLoadError(std::string("Failed to load ") + what + " from " + p.string() + ": " + e.reason(),
                          SourceLocation{p.string(), 0, 0, "", ""});
   }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  if (const auto at = first_non_text(text); at != std::string_view::npos)
+    throw ModelLoadError(std::string("Failed to load ") + what + " from " + p.string() +
+                             ": not a text file (a control byte or invalid UTF-8 at byte offset " +
+                             std::to_string(at) + ")",
+                         SourceLocation{p.string(), 0, 0, "", ""});
+  return text;
 }
 
 bool inside(const fs::path& candidate, const fs::path& root) {
@@ -167,7 +193,14 @@ ResolvedText resolve_and_read(std::string_view uri_in, const Config* cfg, const 
         const fs::path cand = normalize((fs::path(expand_user_vars(root_s)) / rel).string());
         if (!inside(cand, root)) throw PathTraversalError(base, cand.string(), root.string());
         const auto cands = candidates_of(cand);
-        if (auto hit = pick(base, cands)) return from_file(*hit, base, fragment, what);
+        if (auto hit = pick(base, cands)) {
+          // The file itself may be a symbolic link out of the root (root/m.toml -> /etc/shadow).
+          std::error_code ec;
+          const fs::path real = fs::canonical(*hit, ec);
+          if (ec || !inside(real, root))
+            throw PathTraversalError(base, ec ? hit->string() : real.string(), root.string());
+          return from_file(real, base, fragment, what);
+        }
         for (const auto& c : cands) searched.push_back(c.string());
       }
     }

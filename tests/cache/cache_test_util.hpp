@@ -79,6 +79,23 @@ struct Child {
     }
     return true;
   }
+  // Waits at most `limit` for the exit (then SIGKILLs it and returns kTimedOut); else like finish().
+  static constexpr int kTimedOut = -1000;
+  int finish_within(std::chrono::seconds limit) {
+    const auto end = std::chrono::steady_clock::now() + limit;
+    int st = 0;
+    while (::waitpid(pid, &st, WNOHANG) == 0) {
+      if (std::chrono::steady_clock::now() > end) {
+        ::kill(pid, SIGKILL);
+        finish();
+        return kTimedOut;
+      }
+      ::usleep(50000);
+    }
+    read_until("\x01never\x01");
+    ::close(out_fd);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -WTERMSIG(st);
+  }
   // Reads everything and waits; returns the exit status (-signal if killed).
   int finish() {
     read_until("\x01never\x01");

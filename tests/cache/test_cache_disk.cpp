@@ -1,13 +1,15 @@
 // CodeCache in one process: memory/disk/build paths, corruption recovery, disk_cache=false, CacheLock,
 // maintenance helpers, and the timing numbers.
-#include <catch2/catch.hpp>
-
-#include <dynlib/errors.hpp>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <chrono>
+#include <dynlib/errors.hpp>
 #include <fstream>
+#include <map>
 #include <thread>
 
 #include "cache/cache_lock.hpp"
@@ -66,7 +68,7 @@ EntryFilter filt(std::string stepper, std::string dtype, std::string hash) {
 
 std::string slurp(const fs::path& p) {
   std::string s;
-  REQUIRE(read_whole_file(p, s).empty());
+  REQUIRE(read_whole_file(p, s, kMaxEntryFileBytes).empty());
   return s;
 }
 void spit(const fs::path& p, const std::string& s) {
@@ -129,21 +131,75 @@ TEST_CASE("cache: build, then memory hit, then disk hit in a new cache", "[cache
 TEST_CASE("cache: corrupt entries are warned about, deleted and rebuilt once", "[cache][disk][corrupt]") {
   using Corrupt = std::function<void(const fs::path& dir)>;
   const std::vector<std::pair<const char*, Corrupt>> kinds = {
-      {"truncated", [](const fs::path& d) { auto s = slurp(d / kEntryFileName); spit(d / kEntryFileName, s.substr(0, s.size() - 100)); }},
-      {"truncated header", [](const fs::path& d) { spit(d / kEntryFileName, slurp(d / kEntryFileName).substr(0, 20)); }},
+      {"truncated",
+       [](const fs::path& d) {
+         auto s = slurp(d / kEntryFileName);
+         spit(d / kEntryFileName, s.substr(0, s.size() - 100));
+       }},
+      {"truncated header",
+       [](const fs::path& d) { spit(d / kEntryFileName, slurp(d / kEntryFileName).substr(0, 20)); }},
       {"empty", [](const fs::path& d) { spit(d / kEntryFileName, ""); }},
-      {"flipped payload byte", [](const fs::path& d) { auto s = slurp(d / kEntryFileName); s[s.size() - 7] ^= 0x10; spit(d / kEntryFileName, s); }},
-      {"flipped key byte", [](const fs::path& d) { auto s = slurp(d / kEntryFileName); s[kEntryHeaderSize + 5] ^= 0x01; spit(d / kEntryFileName, s); }},
-      {"flipped checksum", [](const fs::path& d) { auto s = slurp(d / kEntryFileName); s[25] ^= 0x40; spit(d / kEntryFileName, s); }},
-      {"appended bytes", [](const fs::path& d) { spit(d / kEntryFileName, slurp(d / kEntryFileName) + "xx"); }},
-      {"wrong magic", [](const fs::path& d) { auto s = slurp(d / kEntryFileName); s[0] = 'X'; spit(d / kEntryFileName, s); }},
-      {"wrong format version", [](const fs::path& d) { auto s = slurp(d / kEntryFileName); s[8] = 99; spit(d / kEntryFileName, s); }},
+      {"flipped payload byte",
+       [](const fs::path& d) {
+         auto s = slurp(d / kEntryFileName);
+         s[s.size() - 7] ^= 0x10;
+         spit(d / kEntryFileName, s);
+       }},
+      {"flipped key byte",
+       [](const fs::path& d) {
+         auto s = slurp(d / kEntryFileName);
+         s[kEntryHeaderSize + 5] ^= 0x01;
+         spit(d / kEntryFileName, s);
+       }},
+      {"flipped checksum",
+       [](const fs::path& d) {
+         auto s = slurp(d / kEntryFileName);
+         s[25] ^= 0x40;
+         spit(d / kEntryFileName, s);
+       }},
+      {"appended bytes",
+       [](const fs::path& d) { spit(d / kEntryFileName, slurp(d / kEntryFileName) + "xx"); }},
+      {"wrong magic",
+       [](const fs::path& d) {
+         auto s = slurp(d / kEntryFileName);
+         s[0] = 'X';
+         spit(d / kEntryFileName, s);
+       }},
+      {"wrong format version",
+       [](const fs::path& d) {
+         auto s = slurp(d / kEntryFileName);
+         s[8] = 99;
+         spit(d / kEntryFileName, s);
+       }},
       {"missing metadata", [](const fs::path& d) { fs::remove(d / kMetaFileName); }},
       {"garbage metadata", [](const fs::path& d) { spit(d / kMetaFileName, "this is [not toml"); }},
       {"empty metadata", [](const fs::path& d) { spit(d / kMetaFileName, ""); }},
       {"missing object file", [](const fs::path& d) { fs::remove(d / kEntryFileName); }},
-      {"entry is a file", [](const fs::path& d) { fs::remove_all(d); spit(d, "junk"); }},
-      {"another key's entry", [](const fs::path& d) {
+      {"entry is a file",
+       [](const fs::path& d) {
+         fs::remove_all(d);
+         spit(d, "junk");
+       }},
+      // Special files: read with a size limit, without following symlinks, never blocking.
+      {"object is a FIFO",
+       [](const fs::path& d) {
+         fs::remove(d / kEntryFileName);
+         REQUIRE(::mkfifo((d / kEntryFileName).c_str(), 0600) == 0);
+       }},
+      {"metadata is a FIFO",
+       [](const fs::path& d) {
+         fs::remove(d / kMetaFileName);
+         REQUIRE(::mkfifo((d / kMetaFileName).c_str(), 0600) == 0);
+       }},
+      {"object is a symlink to /dev/zero",
+       [](const fs::path& d) {
+         fs::remove(d / kEntryFileName);
+         fs::create_symlink("/dev/zero", d / kEntryFileName);
+       }},
+      {"object is a 3 GiB sparse file",
+       [](const fs::path& d) { REQUIRE(::truncate((d / kEntryFileName).c_str(), off_t{3} << 30) == 0); }},
+      {"another key's entry",
+       [](const fs::path& d) {
          // a valid entry of a different key copied over this digest
          const CacheKey other = test_key("ffffffffffffffffffffffffffffffff");
          spit(d / kEntryFileName, encode_entry(other.canonical_text(), "evil bytes"));
@@ -192,7 +248,7 @@ TEST_CASE("cache: disk_cache=false writes nothing anywhere", "[cache][disk]") {
   s.fallback_root = fallback;
   CodeCache explicit_root(s);
   CodeCache from_env;  // default settings: config -> XDG
-  const auto tmp_before = cache_test::listing("/tmp/dynlib-cache");
+  const auto tmp_before = cache_test::listing(default_fallback_root());
   int calls = 0;
   const CacheKey key = test_key();
   for (CodeCache* c : {&explicit_root, &from_env}) {
@@ -204,7 +260,7 @@ TEST_CASE("cache: disk_cache=false writes nothing anywhere", "[cache][disk]") {
   }
   CHECK(calls == 2);
   CHECK(cache_test::listing(t.path) == before);
-  CHECK(cache_test::listing("/tmp/dynlib-cache") == tmp_before);
+  CHECK(cache_test::listing(default_fallback_root()) == tmp_before);
   ::unsetenv("XDG_CACHE_HOME");
 }
 
@@ -380,4 +436,139 @@ TEST_CASE("cache: lookup/put for an ObjectCache-style adapter", "[cache][disk]")
   CHECK_FALSE(c4.put(key, "x", opts(false)));
   CHECK(*c4.lookup(key, opts(false))->object == "x");
   CHECK_FALSE(fs::exists(t.path / "other"));
+}
+
+TEST_CASE("cache: special files in an entry are reported by verify at once", "[cache][disk][corrupt]") {
+  TempDir t;
+  const fs::path root = t.path / "root";
+  int calls = 0;
+  const CacheKey k1 = test_key("11112222333344445555666677778888"),
+                 k2 = test_key("21112222333344445555666677778888"),
+                 k3 = test_key("31112222333344445555666677778888");
+  for (const CacheKey& k : {k1, k2, k3})
+    CodeCache(settings_for(root)).get_or_build(k, CountingBuilder{k.digest(), &calls});
+  const fs::path e1 = entry_dir(root, k1) / kEntryFileName, e2 = entry_dir(root, k2) / kEntryFileName,
+                 e3 = entry_dir(root, k3) / kEntryFileName;
+  fs::remove(e1);
+  REQUIRE(::mkfifo(e1.c_str(), 0600) == 0);
+  fs::remove(e2);
+  fs::create_symlink("/dev/zero", e2);
+  REQUIRE(::truncate(e3.c_str(), off_t{3} << 30) == 0);
+  std::map<std::string, std::string> reasons;
+  for (const auto& item : verify_entries(root)) {
+    CHECK_FALSE(item.ok);
+    reasons[item.dir.filename().string()] = item.reason;
+  }
+  CHECK(reasons[k1.digest()] == "cannot read object.entry: is a FIFO (named pipe), not a regular file");
+  CHECK(reasons[k2.digest()] == "cannot read object.entry: is a symbolic link, refused");
+  CHECK(reasons[k3.digest()] == "cannot read object.entry: is 3 GiB, larger than the limit of 256 MiB");
+}
+
+TEST_CASE("cache lock: a planted symlink, FIFO or foreign content is never followed or clobbered",
+          "[cache][lock]") {
+  TempDir t;
+  const fs::path victim = t.path / "victim.txt";
+  spit(victim, "precious");
+  const fs::path lf = t.path / ".x.lock";
+  SECTION("symlink to a victim file") {
+    fs::create_symlink(victim, lf);
+    try {
+      CacheLock l(lf, std::chrono::milliseconds(100));
+      FAIL("a symlinked lock file was accepted");
+    } catch (const dynlib::CacheError& e) {
+      CHECK(std::string(e.what()).find(lf.string() + " is a symbolic link; not following it") !=
+            std::string::npos);
+    }
+    CHECK(slurp(victim) == "precious");
+  }
+  SECTION("FIFO") {
+    REQUIRE(::mkfifo(lf.c_str(), 0600) == 0);
+    CHECK_THROWS_WITH(CacheLock(lf, std::chrono::milliseconds(100)),
+                      Catch::Contains("is not usable (not a regular file)"));
+  }
+  SECTION("an existing lock file is not truncated; our PID only goes into a file we created") {
+    spit(lf, "precious");
+    { CacheLock l(lf); }
+    CHECK(slurp(lf) == "precious");
+    const fs::path fresh = t.path / ".y.lock";
+    { CacheLock l(fresh); }
+    CHECK(slurp(fresh) == std::to_string(::getpid()) + "\n");
+  }
+  SECTION("get_or_build with a symlinked entry lock still works and leaves the victim alone") {
+    const fs::path root = t.path / "root";
+    const CacheKey key = test_key();
+    const fs::path shard = entry_dir(root, key).parent_path();
+    fs::create_directories(shard);
+    ::chmod(root.c_str(), 0700);
+    fs::create_symlink(victim, shard / ("." + key.digest() + ".lock"));
+    WarningCapture w;
+    int calls = 0;
+    CodeCache c(settings_for(root));
+    const auto r = c.get_or_build(key, CountingBuilder{key.digest(), &calls});
+    CHECK(r.origin == Origin::Built);
+    CHECK(*r.object == dynlib::cache::testing::probe_payload(key.digest()));
+    CHECK(slurp(victim) == "precious");
+    const auto msgs = w.get();
+    REQUIRE(msgs.size() == 1);
+    CHECK(msgs[0].find("is a symbolic link; not following it; building without the lock") !=
+          std::string::npos);
+  }
+}
+
+TEST_CASE("cache: the next writer removes temp folders of killed writers after the grace period",
+          "[cache][disk][leftover]") {
+  TempDir t;
+  const fs::path root = t.path / "root";
+  const CacheKey key = test_key();
+  const fs::path shard = entry_dir(root, key).parent_path();
+  fs::create_directories(shard);
+  ::chmod(root.c_str(), 0700);
+  const std::string d = key.digest();
+  const fs::path old_tmp = shard / ("." + d + ".tmp-0123abcd"),
+                 old_corrupt = shard / ("." + d + ".corrupt-abc123"),
+                 fresh_tmp = shard / ("." + d + ".tmp-89abcdef"), foreign = shard / ".mine-tmp-0123";
+  for (const auto& p : {old_tmp, old_corrupt, fresh_tmp, foreign}) {
+    fs::create_directory(p);
+    spit(p / kEntryFileName, "half written");
+  }
+  const auto eleven_min_ago = fs::file_time_type::clock::now() - std::chrono::minutes(11);
+  for (const auto& p : {old_tmp, old_corrupt, foreign}) fs::last_write_time(p, eleven_min_ago);
+  int calls = 0;
+  CodeCache(settings_for(root)).get_or_build(key, CountingBuilder{d, &calls});
+  CHECK_FALSE(fs::exists(old_tmp));
+  CHECK_FALSE(fs::exists(old_corrupt));
+  CHECK(fs::exists(fresh_tmp));  // may belong to a live writer
+  CHECK(fs::exists(foreign));    // not a name the cache makes
+}
+
+TEST_CASE("cache: discard() deletes only the one entry", "[cache][disk]") {
+  TempDir t;
+  const fs::path root = t.path / "root";
+  int calls = 0;
+  const CacheKey a = test_key(), b = test_key("ffeeddccbbaa99887766554433221100");
+  CodeCache c(settings_for(root));
+  c.get_or_build(a, CountingBuilder{a.digest(), &calls});
+  c.get_or_build(b, CountingBuilder{b.digest(), &calls});
+  CHECK(c.discard(a).empty());
+  CHECK_FALSE(fs::exists(entry_dir(root, a)));
+  CHECK_FALSE(c.find_in_memory(a));
+  CHECK(fs::exists(entry_dir(root, b) / kEntryFileName));
+  CHECK(c.find_in_memory(b));
+}
+
+TEST_CASE("cache maintenance: clear_all deletes what the cache made, never the root or foreign files",
+          "[cache][maint]") {
+  TempDir t;
+  const fs::path root = t.path / "root";
+  int calls = 0;
+  const CacheKey k = test_key();
+  CodeCache(settings_for(root)).get_or_build(k, CountingBuilder{k.digest(), &calls});
+  spit(root / "notes.txt", "mine");
+  fs::create_directories(root / "folder");
+  spit(root / "folder" / "a.txt", "mine");
+  const ClearReport r = clear_all(root, false);
+  CHECK(r.entries == 1);
+  CHECK(r.failures.empty());
+  CHECK(r.foreign == std::vector<fs::path>{root / "folder", root / "notes.txt"});
+  CHECK(cache_test::listing(root) == std::set<std::string>{"folder", "folder/a.txt", "notes.txt"});
 }

@@ -1,7 +1,7 @@
 // Real processes (cache_probe) racing on one cache root.
 #include <catch2/catch.hpp>
-
 #include <chrono>
+#include <cstdlib>
 
 #include "cache/cache_test_util.hpp"
 #include "cache/code_cache.hpp"
@@ -63,4 +63,27 @@ TEST_CASE("processes: a waiter loads what the (live) holder built", "[cache][pro
   CHECK(count(holder.output, "built\n") == 1);
   CHECK(count(waiter.output, "loaded\n") == 1);
   CHECK(count(waiter.output, "building") == 0);
+}
+
+TEST_CASE("processes: a stopped (SIGSTOP) holder costs a bounded, reported wait", "[cache][process]") {
+  TempDir t;
+  const std::string root = (t.path / "root").string();
+  auto holder = spawn({CACHE_PROBE_PATH, "--root", root, "--sleep-ms", "60000"});
+  REQUIRE(holder.read_until("building\n"));  // inside the builder: the lock is held
+  ::kill(holder.pid, SIGSTOP);
+  // Test-only: shortens the lock timeout of the child's CodeCache (the default is 120 s).
+  ::setenv("DYNLIB_CACHE_TEST_LOCK_TIMEOUT_MS", "1500", 1);
+  auto next = spawn({CACHE_PROBE_PATH, "--root", root, "--sleep-ms", "0"});
+  ::unsetenv("DYNLIB_CACHE_TEST_LOCK_TIMEOUT_MS");
+  const int rc = next.finish_within(std::chrono::seconds(30));
+  ::kill(holder.pid, SIGKILL);
+  ::kill(holder.pid, SIGCONT);
+  holder.finish();
+  INFO(next.output);
+  CHECK(rc == 0);
+  CHECK(count(next.output, "built\n") == 1);
+  CHECK(count(next.output, "warning: dynlib disk cache: timed out after 1500 ms waiting for cache lock") ==
+        1);
+  CHECK(count(next.output,
+              "(its file names process " + std::to_string(holder.pid) + "); building without the lock") == 1);
 }

@@ -1,7 +1,9 @@
 // Cache root resolution: DYNLIB_CONFIG keys, XDG default, fallbacks for unwritable roots.
 // Tests run as root, so "unwritable" is a path under a regular file (mkdir fails with ENOTDIR).
-#include <catch2/catch.hpp>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <fstream>
 
 #include "cache/cache_root.hpp"
@@ -117,16 +119,118 @@ TEST_CASE("cache root: unwritable root falls back to /tmp-style fallback with on
   CHECK(r.entry->string().rfind(fallback.string(), 0) == 0);
 }
 
-TEST_CASE("cache root: the default /tmp/dynlib-cache fallback is used", "[cache][root]") {
+TEST_CASE("cache root: the default fallback is per user, ${TMPDIR}/dynlib-cache-<uid>, mode 0700",
+          "[cache][root]") {
   TempDir t;
+  EnvVar tmpdir("TMPDIR", t.path.string());
   std::ofstream(t.path / "file") << "x";
+  const fs::path expected = t.path / ("dynlib-cache-" + std::to_string(::geteuid()));
+  CHECK(default_fallback_root() == expected);
   WarningCapture w;
   RootOptions o;
   o.configured = t.path / "file" / "x";
   const auto r = resolve_cache_root(o);
-  if (probe_writable("/tmp/dynlib-cache").empty()) {
-    CHECK(r.path == fs::path("/tmp/dynlib-cache"));
-    CHECK(w.get().size() == 1);
+  CHECK(r.path == expected);
+  CHECK(r.origin == RootOrigin::Fallback);
+  CHECK(w.get().size() == 1);
+  struct stat st {};
+  REQUIRE(::lstat(expected.c_str(), &st) == 0);
+  CHECK((st.st_mode & 07777) == 0700);
+}
+
+namespace {
+// Resolves `configured` (or, if unwritable, the fallback) and returns the single warning.
+std::string refused_root_warning(const RootOptions& o) {
+  WarningCapture w;
+  const auto r = resolve_cache_root(o);
+  CHECK_FALSE(r.path);
+  CHECK(r.origin == RootOrigin::MemoryOnly);
+  const auto msgs = w.get();
+  REQUIRE(msgs.size() == 1);
+  CHECK(msgs[0].find("in memory only") != std::string::npos);
+  return msgs[0];
+}
+}  // namespace
+
+TEST_CASE("cache root: a root others can write to, or that is not ours, is not used", "[cache][root]") {
+  TempDir t;
+  const fs::path root = t.path / "root";
+  fs::create_directory(root);
+  RootOptions o;
+  o.configured = root;
+  o.fallback = t.path / "fallback-must-not-be-used";
+
+  SECTION("mode 0777") {
+    ::chmod(root.c_str(), 0777);
+    const std::string msg = refused_root_warning(o);
+    CHECK(msg.find(root.string()) != std::string::npos);
+    CHECK(msg.find("writable by other users (mode 0777") != std::string::npos);
+    CHECK_FALSE(fs::exists(o.fallback));
+  }
+  SECTION("mode 0770 (group-writable)") {
+    ::chmod(root.c_str(), 0770);
+    CHECK(refused_root_warning(o).find("mode 0770") != std::string::npos);
+  }
+  SECTION("a symlink to a good directory is resolved once and used") {
+    ::chmod(root.c_str(), 0700);
+    const fs::path link = t.path / "link";
+    fs::create_directory_symlink(root, link);
+    o.configured = link;
+    WarningCapture w;
+    const auto r = resolve_cache_root(o);
+    CHECK(r.path == root);
+    CHECK(w.get().empty());
+  }
+  SECTION("a symlink to a 0777 directory is not used") {
+    ::chmod(root.c_str(), 0777);
+    const fs::path link = t.path / "link";
+    fs::create_directory_symlink(root, link);
+    o.configured = link;
+    const std::string msg = refused_root_warning(o);
+    CHECK(msg.find(link.string() + " -> " + root.string()) != std::string::npos);
+  }
+  SECTION("a symlink to a symlink is not used") {
+    const fs::path l1 = t.path / "l1", l2 = t.path / "l2";
+    fs::create_directory_symlink(root, l1);
+    fs::create_directory_symlink(l1, l2);
+    o.configured = l2;
+    CHECK(refused_root_warning(o).find("it is a symbolic link") != std::string::npos);
+  }
+  SECTION("owned by another user") {
+    if (::geteuid() != 0) {
+      WARN("not running as root: cannot chown a directory to another user; owner check skipped");
+      return;
+    }
+    ::chmod(root.c_str(), 0700);
+    REQUIRE(::chown(root.c_str(), 65534, 65534) == 0);  // nobody
+    const std::string msg = refused_root_warning(o);
+    CHECK(msg.find("owned by uid 65534, not by the current user") != std::string::npos);
+    CHECK(cache_test::listing(root).empty());  // not even a probe file was written
+  }
+}
+
+TEST_CASE("cache root: a planted fallback (0777 or a symlink) is not used", "[cache][root]") {
+  TempDir t;
+  EnvVar tmpdir("TMPDIR", t.path.string());
+  std::ofstream(t.path / "file") << "x";
+  const fs::path fallback = default_fallback_root();
+  RootOptions o;
+  o.configured = t.path / "file" / "x";  // unwritable: the fallback would be next
+  SECTION("0777") {
+    fs::create_directory(fallback);
+    ::chmod(fallback.c_str(), 0777);
+    const std::string msg = refused_root_warning(o);
+    CHECK(msg.find(fallback.string() + " be used (it is writable by other users (mode 0777") !=
+          std::string::npos);
+  }
+  SECTION("a symlink to another directory") {
+    const fs::path elsewhere = t.path / "elsewhere";
+    fs::create_directory(elsewhere);
+    ::chmod(elsewhere.c_str(), 0700);
+    fs::create_directory_symlink(elsewhere, fallback);
+    const std::string msg = refused_root_warning(o);
+    CHECK(msg.find(fallback.string() + " be used (it is a symbolic link)") != std::string::npos);
+    CHECK(cache_test::listing(elsewhere).empty());
   }
 }
 

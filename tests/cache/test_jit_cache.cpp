@@ -1,13 +1,12 @@
 // The JIT through the compiled-code cache, with REAL processes (jit_cache_probe) and a temp cache root
 // named by a temp DYNLIB_CONFIG (nothing touches ~/.cache).
 #include <catch2/catch.hpp>
-
-#include <dynlib/dynlib.hpp>
-
 #include <chrono>
+#include <dynlib/dynlib.hpp>
 #include <fstream>
 #include <map>
 
+#include "cache/cache_root.hpp"
 #include "cache/cache_test_util.hpp"
 #include "cache/entry_file.hpp"
 #include "core/jit_loader.hpp"
@@ -99,10 +98,17 @@ TEST_CASE("jit cache: the code-generation knobs are part of the key, results are
   REQUIRE(a.finish() == 0);
   auto fa = fields(a.output);
   REQUIRE(fa["origin1"] == "built");
-  for (const char* knob : {"DYNLIB_JIT_UNROLL_MAX", "DYNLIB_JIT_INLINE_MAX", "DYNLIB_JIT_LOCAL_STATE_MAX",
-                           "DYNLIB_JIT_SLP_MIN_STATES"}) {
+  const std::vector<std::pair<const char*, const char*>> knobs = {{"DYNLIB_JIT_UNROLL_MAX", "1"},
+                                                                  {"DYNLIB_JIT_INLINE_MAX", "1"},
+                                                                  {"DYNLIB_JIT_LOCAL_STATE_MAX", "1"},
+                                                                  {"DYNLIB_JIT_SLP_MIN_STATES", "1"},
+                                                                  {"DYNLIB_JIT_OPT", "O2"},
+                                                                  {"DYNLIB_JIT_CODEGEN", "default"},
+                                                                  {"DYNLIB_JIT_LOOP_OPT", "1"},
+                                                                  {"DYNLIB_JIT_PIPELINE", "default<O1>"}};
+  for (const auto& [knob, value] : knobs) {
     INFO(knob);
-    ::setenv(knob, "1", 1);
+    ::setenv(knob, value, 1);
     auto b = probe({});
     ::unsetenv(knob);
     REQUIRE(b.finish() == 0);
@@ -167,10 +173,10 @@ TEST_CASE("jit cache: every kind of corruption of a real entry is recovered", "[
   const fs::path entry = es[0];
   const fs::path meta = entry.parent_path() / dynlib::cache::kMetaFileName;
   std::string bytes;
-  REQUIRE(dynlib::cache::read_whole_file(entry, bytes).empty());
+  REQUIRE(dynlib::cache::read_whole_file(entry, bytes, dynlib::cache::kMaxEntryFileBytes).empty());
   const std::string meta_text = [&] {
     std::string m;
-    dynlib::cache::read_whole_file(meta, m);
+    dynlib::cache::read_whole_file(meta, m, dynlib::cache::kMaxMetaFileBytes);
     return m;
   }();
 
@@ -219,7 +225,7 @@ TEST_CASE("jit cache: every kind of corruption of a real entry is recovered", "[
       CHECK(fields(q.output)["origin1"] == "disk");
       CHECK(fields(q.output)["state1"] == good_state);
       CHECK(count(q.output, "warning") == 0);
-      REQUIRE(dynlib::cache::read_whole_file(entry, bytes).empty());
+      REQUIRE(dynlib::cache::read_whole_file(entry, bytes, dynlib::cache::kMaxEntryFileBytes).empty());
     }
   }
 }
@@ -227,7 +233,7 @@ TEST_CASE("jit cache: every kind of corruption of a real entry is recovered", "[
 TEST_CASE("jit cache: disk_cache=false writes nothing anywhere", "[cache][jit]") {
   TempConfig cfg;
   const auto before_root = listing(cfg.root);
-  const auto before_tmp = listing("/tmp/dynlib-cache");
+  const auto before_tmp = listing(dynlib::cache::default_fallback_root());
   auto p = probe({"--no-disk", "--model", "builtin://map/logistic", "--stepper", "map"});
   CHECK(p.finish() == 0);
   INFO(p.output);
@@ -236,7 +242,7 @@ TEST_CASE("jit cache: disk_cache=false writes nothing anywhere", "[cache][jit]")
   CHECK(fields(p.output)["match"] == "1");
   CHECK(!fs::exists(cfg.root));
   CHECK(listing(cfg.root) == before_root);
-  CHECK(listing("/tmp/dynlib-cache") == before_tmp);
+  CHECK(listing(dynlib::cache::default_fallback_root()) == before_tmp);
 }
 
 TEST_CASE("jit cache: Lyapunov MLE and spectrum on Henon never share a runner", "[cache][jit][analysis]") {
@@ -258,4 +264,64 @@ TEST_CASE("jit cache: Lyapunov MLE and spectrum on Henon never share a runner", 
   }
   CHECK(digest["mle"] != digest["spectrum"]);
   CHECK(entries(cfg.root).size() == 3);  // BASE + two ANALYSIS runners
+}
+
+TEST_CASE("jit cache: an entry that passes every check but cannot be loaded is deleted and rebuilt",
+          "[cache][jit][corrupt]") {
+  TempConfig cfg;
+  auto first = probe({"--model", "builtin://ode/vanderpol"});
+  REQUIRE(first.finish() == 0);
+  auto es = entries(cfg.root);
+  REQUIRE(es.size() == 1);
+  const fs::path entry = es[0], meta = entry.parent_path() / dynlib::cache::kMetaFileName;
+  std::string bytes, meta_text;
+  REQUIRE(dynlib::cache::read_whole_file(entry, bytes, dynlib::cache::kMaxEntryFileBytes).empty());
+  REQUIRE(dynlib::cache::read_whole_file(meta, meta_text, dynlib::cache::kMaxMetaFileBytes).empty());
+  dynlib::cache::DecodedEntry d;
+  REQUIRE(dynlib::cache::decode_entry(bytes, d).empty());
+  // A well-formed entry (right key, checksum and metadata) whose payload is not loadable code.
+  const std::string junk = "this is not object code";
+  std::ofstream(entry, std::ios::binary | std::ios::trunc) << dynlib::cache::encode_entry(d.key_text, junk);
+  const std::string size_field = "payload_size = " + std::to_string(d.payload.size());
+  const auto at = meta_text.find(size_field);
+  REQUIRE(at != std::string::npos);
+  meta_text.replace(at, size_field.size(), "payload_size = " + std::to_string(junk.size()));
+  std::ofstream(meta, std::ios::binary | std::ios::trunc) << meta_text;
+  REQUIRE(dynlib::cache::check_entry_dir(entry.parent_path(), nullptr).state ==
+          dynlib::cache::EntryState::Ok);
+
+  auto p = probe({"--model", "builtin://ode/vanderpol"});
+  CHECK(p.finish() == 0);
+  INFO(p.output);
+  CHECK(fields(p.output)["origin1"] == "built");
+  CHECK(fields(p.output)["match"] == "1");
+  CHECK(count(p.output, "warning") == 1);
+  CHECK(count(p.output, "cannot be loaded") == 1);
+  CHECK(count(p.output, "deleting it and rebuilding") == 1);
+  // Deleted and stored again: the next process loads it, silently.
+  auto q = probe({"--model", "builtin://ode/vanderpol"});
+  CHECK(q.finish() == 0);
+  INFO(q.output);
+  CHECK(fields(q.output)["origin1"] == "disk");
+  CHECK(count(q.output, "warning") == 0);
+}
+
+TEST_CASE("jit cache: a stopped (SIGSTOP) lock holder does not hold up another process's exit",
+          "[cache][jit][process]") {
+  TempConfig cfg;
+  ::setenv("DYNLIB_JIT_CACHE_TEST_HOLD_MS", "60000", 1);
+  auto holder = probe({});
+  ::unsetenv("DYNLIB_JIT_CACHE_TEST_HOLD_MS");
+  REQUIRE(holder.read_until("building\n"));  // holds the entry lock
+  ::kill(holder.pid, SIGSTOP);
+  // Tiered: runs on the baseline code; the optimising compile in the background waits for the lock,
+  // which the process no longer needs when it exits.
+  auto next = probe({"--no-wait"});
+  const int rc = next.finish_within(std::chrono::seconds(60));
+  ::kill(holder.pid, SIGKILL);
+  ::kill(holder.pid, SIGCONT);
+  holder.finish();
+  INFO(next.output);
+  CHECK(rc == 0);
+  CHECK(count(next.output, "ran\nok\n") == 1);
 }

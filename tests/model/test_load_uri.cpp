@@ -6,6 +6,8 @@
 
 #include "model/builtin_models.hpp"
 
+#include <sys/stat.h>
+
 #include <atomic>
 #include <thread>
 
@@ -182,6 +184,63 @@ TEST_CASE("load: tags from the DYNLIB_CONFIG file", "[load][tags][config]") {
   CHECK(load_model("mylib://decay")->name == "decay");
   auto unk = catch_error<ConfigError>([] { load_model("other://decay"); });
   CHECK_THAT(std::string(unk.what()), Contains("Known tags: builtin, mylib"));
+}
+
+TEST_CASE("load: a file symlink inside a tag root cannot escape it", "[load][tags][trust]") {
+  TempDir root, outside;
+  root.write("decay.toml", kDecay);
+  const auto secret = outside.write("secret.toml", "secret-first-line = 1\n");
+  fs::create_symlink(secret, root.path / "sh.toml");  // found as proj://sh through the .toml candidate
+  fs::create_symlink(secret, root.path / "sh2");
+  fs::create_directory_symlink(outside.path, root.path / "out");
+  const std::string env = "proj=" + root.path.string();
+  EnvGuard g("DYN_MODEL_PATH", env.c_str());
+  EnvGuard c("DYNLIB_CONFIG", (root.path / "no-config.toml").c_str());
+  for (const char* uri : {"proj://sh", "proj://sh.toml", "proj://sh2", "proj://out/secret"}) {
+    INFO(uri);
+    auto tr = catch_error<PathTraversalError>([&] { load_model(uri); });
+    CHECK(tr.attempted.rfind(fs::canonical(outside.path).string(), 0) == 0);
+    CHECK_THAT(std::string(tr.what()), !Contains("secret-first-line"));
+  }
+  CHECK(load_model("proj://decay")->name == "decay");
+  // A link that stays inside the root is fine.
+  fs::create_symlink(root.path / "decay.toml", root.path / "alias.toml");
+  CHECK(load_model("proj://alias")->name == "decay");
+}
+
+TEST_CASE("load: binary and oversized files are refused without quoting them", "[load][file][trust]") {
+  TempDir d;
+  const auto bin = d.write("bin.toml", std::string("\x7f"
+                                                   "ELF\x02\x01\x01\0secret = 1\n",
+                                                   16));
+  auto e = catch_error<ModelLoadError>([&] { load_model(bin.string()); });
+  CHECK_THAT(std::string(e.what()),
+             Contains("Failed to load model from " + bin.string() +
+                      ": not a text file (a control byte or invalid UTF-8 at byte offset 0)"));
+  CHECK_THAT(std::string(e.what()), !Contains("secret"));
+  const auto latin1 = d.write("latin1.toml", "[model]\ntype = \"ode\"\nname = \"caf\xe9\"\n");
+  auto l = catch_error<ModelLoadError>([&] { load_model(latin1.string()); });
+  CHECK_THAT(std::string(l.what()),
+             Contains("not a text file (a control byte or invalid UTF-8 at byte offset 32)"));
+  CHECK_THAT(std::string(l.what()), !Contains("caf"));
+  // UTF-8 text is fine.
+  d.write("utf8.toml", "# caf\xc3\xa9 \xe2\x9c\x93\n" + kMap);
+  CHECK(load_model((d.path / "utf8.toml").string())->kind == ir::Kind::map);
+  const auto big = d.write("big.toml", "");
+  fs::resize_file(big, (std::uintmax_t{64} << 20) + 1);  // sparse
+  auto b = catch_error<ModelLoadError>([&] { load_model(big.string()); });
+  CHECK_THAT(std::string(b.what()), Contains("larger than the limit of 64 MiB"));
+}
+
+TEST_CASE("load: the configuration file must be a regular file of bounded size", "[load][config][trust]") {
+  TempDir d;
+  const auto fifo = d.path / "config.toml";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  EnvGuard g("DYNLIB_CONFIG", fifo.c_str());
+  EnvGuard e("DYN_MODEL_PATH", nullptr);
+  auto c = catch_error<ConfigError>([] { load_model("mylib://decay"); });
+  CHECK(std::string(c.what()) ==
+        "Failed to load config from " + fifo.string() + ": is a FIFO (named pipe), not a regular file");
 }
 
 TEST_CASE("load: load_model reports semantic errors from lowering with locations", "[load]") {
