@@ -9,12 +9,12 @@
 // thread count. The compiled model is shared: CompiledModel::run is const and thread-safe, each
 // worker owns its buffers.
 #pragma once
+#include <atomic>
+#include <cstdint>
 #include <dynlib/full_model.hpp>
 #include <dynlib/observers.hpp>
 #include <dynlib/options.hpp>
 #include <dynlib/status.hpp>
-
-#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -38,15 +38,17 @@ struct BatchOptions {
   std::optional<std::vector<std::string>> record_vars{};  // default: all states
   std::int64_t record_last = 0;           // > 0: keep only the last K records (implies record)
   std::optional<std::int64_t> max_steps{};
-  Assignments stepper{};                  // stepper settings
+  StepperSettings stepper{};              // stepper settings (numbers or value names)
   std::vector<Observer> observers{};      // per-run observer outputs (Lyapunov, ...)
   unsigned threads = 0;                   // 0 = std::thread::hardware_concurrency()
+  std::atomic<std::size_t>* finished = nullptr;  // if set, incremented after each run (for progress displays)
 };
 
 // One run of a batch.
 struct BatchRun {
   Status status = Status::DONE;
-  std::string error;                      // non-empty if the run raised (NaN, step failure, bad argument)
+  std::string error;  // non-empty if the run raised (NaN, step failure, bad argument);
+                      // starts with the run's parameter values ("at r=3.5: ...")
   double t_final = 0.0;
   std::int64_t steps = 0;
   std::vector<double> final_state;        // all states, model order

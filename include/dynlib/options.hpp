@@ -2,17 +2,43 @@
 // initializers in declaration order, e.g. `sim.run({.T = 20.0, .dt = 0.01})`.
 #pragma once
 #include <cstdint>
+#include <dynlib/observers.hpp>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
-
-#include <dynlib/observers.hpp>
 
 namespace dynlib {
 
 // name -> value pairs (states, params or stepper settings), applied in order.
 using Assignments = std::vector<std::pair<std::string, double>>;
+
+// The value of one stepper setting: a number, or the name of an enumerated setting's value
+// ({"jacobian_mode", "external"} is the same as {"jacobian_mode", 1}). `dynlib steppers show NAME` lists
+// each stepper's settings with their allowed values.
+struct SettingValue {
+  double number = 0.0;
+  std::string name{};  // non-empty: given by name
+
+  SettingValue() = default;
+  template <class T>
+  requires std::is_arithmetic_v<T> SettingValue(T v)
+      : number(static_cast<double>(v)) {}              // NOLINT: implicit, so {{"atol", 1e-10}} works
+  SettingValue(const char* n) : name(n) {}             // NOLINT
+  SettingValue(std::string n) : name(std::move(n)) {}  // NOLINT
+  bool is_name() const { return !name.empty(); }
+};
+
+// Stepper settings by name, applied in order, e.g. {{"atol", 1e-10}, {"jacobian_mode", "external"}}.
+// Also built from numeric Assignments, so code that keeps settings as name -> double pairs still works.
+struct StepperSettings : std::vector<std::pair<std::string, SettingValue>> {
+  using std::vector<std::pair<std::string, SettingValue>>::vector;
+  StepperSettings() = default;
+  StepperSettings(const Assignments& numbers) {  // NOLINT: implicit on purpose
+    for (const auto& [name, value] : numbers) emplace_back(name, SettingValue(value));
+  }
+};
 
 struct BuildOptions {
   std::string stepper{};              // "" = the model's [sim].stepper, else rk4 (ode) / map (map); aliases accepted
@@ -39,7 +65,7 @@ struct RunOptions {
   std::optional<double> transient{};                // warm-up (time for ode, iterations for maps), not recorded
   Assignments ic{};                                 // initial state overrides by name (start from the session state otherwise)
   Assignments params{};                             // parameter overrides by name
-  Assignments stepper{};                            // stepper settings, e.g. {{"atol", 1e-10}}; sticky
+  StepperSettings stepper{};                        // stepper settings, e.g. {{"atol", 1e-10}}; sticky
   std::optional<std::int64_t> cap_rec{};            // initial record capacity (default 1024, >= 1)
   std::optional<std::int64_t> cap_evt{};            // initial event capacity (default 1, >= 1)
   std::string tag{};                                // segment name ("" = auto "run#<id>")
@@ -55,7 +81,7 @@ struct SimConfig {
   std::optional<std::int64_t> record_interval{};
   std::optional<std::int64_t> cap_rec{};
   std::optional<std::int64_t> cap_evt{};
-  Assignments stepper{};                            // stepper settings
+  StepperSettings stepper{};  // stepper settings
 };
 
 }  // namespace dynlib

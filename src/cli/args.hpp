@@ -1,6 +1,7 @@
 // A tiny command-line parser for the `dynlib` subcommands.
 #pragma once
 #include <cstdint>
+#include <dynlib/options.hpp>
 #include <map>
 #include <optional>
 #include <set>
@@ -36,7 +37,12 @@ ParsedArgs parse_args(const std::vector<std::string>& args, const std::set<std::
 // Option values. `what` names the option in the UsageError ("bad number for --dt: 'x'").
 double parse_number(const std::string& s, const std::string& what);
 std::int64_t parse_integer(const std::string& s, const std::string& what);
-// "name=value" items (--param, --state, --set) in order.
+// A number (finite) above `lo` ("--dt must be > 0, got -1"), an integer of at least `lo`.
+double parse_number_above(const std::string& s, const std::string& what, double lo, bool inclusive = false);
+std::int64_t parse_integer_at_least(const std::string& s, const std::string& what, std::int64_t lo);
+// --set name=value items: a number, or the name of an enumerated setting's value (jacobian_mode=external).
+StepperSettings parse_settings(const std::vector<std::string>& items, const std::string& what);
+// "name=value" items (--param, --state) in order.
 std::vector<std::pair<std::string, double>> parse_assignments(const std::vector<std::string>& items,
                                                               const std::string& what);
 

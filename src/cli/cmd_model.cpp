@@ -20,6 +20,11 @@ constexpr const char* kUsage =
     "       dynlib model list\n"
     "       dynlib model export-sources URI DIR [--stepper S] [--mod MOD_URI]...\n"
     "\n"
+    "  --mod MOD_URI  apply a mod before validating/showing (repeatable, in order)\n"
+    "  -h, --help     this help\n"
+    "validate: load and check the model (tables, [sim], expressions) and print a one-line summary;\n"
+    "     errors name the file, line and key. show: print the model as dynlib understood it.\n"
+    "\n"
     "URI: builtin://ode/NAME, builtin://map/NAME, TAG://path, a file path (with optional #mod=NAME),\n"
     "     or model text starting with 'inline:'.\n"
     "export-sources: compile with the JIT (needs the JIT component) and write the generated LLVM IR of\n"
@@ -178,6 +183,11 @@ int cmd_model(const std::vector<std::string>& args) {
   }
   const std::string& sub = args.front();
   const std::vector<std::string> rest(args.begin() + 1, args.end());
+  for (const auto& a : rest)
+    if ((a == "--help" || a == "-h") && sub != "export-sources") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    }
   if (sub == "validate") return validate(rest);
   if (sub == "show") return show(rest);
   if (sub == "list") return list(rest);

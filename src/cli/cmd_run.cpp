@@ -1,6 +1,4 @@
 // dynlib run URI [options]: simulate a model and print a summary (docs/cli.md, docs/simulation.md).
-#include <dynlib/dynlib.hpp>
-
 #include <unistd.h>
 
 #include <atomic>
@@ -9,31 +7,33 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <dynlib/dynlib.hpp>
 #include <mutex>
 #include <string>
 #include <thread>
 
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
+#include "cli/common_options.hpp"
 #include "cli/output_paths.hpp"
+#include "util/text.hpp"
 
 namespace dynlib::cli {
 namespace {
 
 const char* kRunUsage =
-    "usage: dynlib run URI [--stepper S] [--t0 x] [--T x | --N n] [--dt h] [--param k=v]... [--state k=v]...\n"
-    "                      [--preset P] [--set name=value]... [--record-interval k | --no-record]\n"
-    "                      [--max-steps n] [--transient x] [--jit] [--disk-cache] [--out file.csv]\n"
-    "                      [--events-out file.csv] [--snapshot-in file] [--snapshot-out file] [--quiet]\n"
-    "  --set        stepper setting (e.g. --set atol=1e-10)\n"
-    "  --snapshot-in  load a snapshot file and resume from it (T/N are then the new absolute horizon)\n"
-    "  --snapshot-out save the final session to a snapshot file\n";
-
-std::string g17(double v) {
-  char b[40];
-  std::snprintf(b, sizeof b, "%.17g", v);
-  return b;
-}
+    "usage: dynlib run URI [common options] [--record-interval k | --no-record] [--record-vars a,b,aux.E] "
+    "[--aux]\n"
+    "                      [--out file.csv] [--events-out file.csv] [--snapshot-in file] [--snapshot-out "
+    "file]\n"
+    "  --record-interval k  record every k-th step, >= 1\n"
+    "  --no-record          record nothing (the summary still shows the final state)\n"
+    "  --record-vars LIST   record these states and aux (aux.NAME or NAME), comma-separated\n"
+    "  --aux                record every aux variable too (as aux.NAME columns)\n"
+    "  --out FILE           write the recorded series as CSV\n"
+    "  --events-out FILE    write the logged events as CSV\n"
+    "  --snapshot-in FILE   load a snapshot file and resume from it (T/N are then the new absolute horizon)\n"
+    "  --snapshot-out FILE  save the final session to a snapshot file\n";
 
 Sim* g_sim = nullptr;
 extern "C" void on_sigint(int) {
@@ -56,43 +56,42 @@ int cmd_run(const std::vector<std::string>& args) {
   for (const auto& a : args)
     if (a == "--help" || a == "-h") {
       std::fputs(kRunUsage, stdout);
+      std::fputs(kCommonOptionsHelp, stdout);
       return 0;
     }
   const auto p = parse_args(args,
-                            {"stepper", "t0", "T", "N", "dt", "param", "state", "preset", "set", "record_interval",
-                             "max_steps", "transient", "out", "events_out", "snapshot_in", "snapshot_out", "mod"},
-                            {"no_record", "jit", "disk_cache", "quiet"});
+                            with_common_values({"record_interval", "record_vars", "out", "events_out",
+                                                "snapshot_in", "snapshot_out"}),
+                            with_common_flags({"no_record", "aux"}));
   if (p.positional.size() != 1) throw UsageError("expected exactly one model URI\n" + std::string(kRunUsage));
-  if (p.get("T") && p.get("N")) throw UsageError("pass either --T or --N, not both");
   if (p.flag("no_record") && p.get("record_interval")) throw UsageError("pass either --record-interval or --no-record");
-  const bool quiet = p.flag("quiet");
+  const CommonOptions co = read_common(p);
+  const bool quiet = co.quiet;
   std::vector<std::pair<std::string, std::string>> outputs;
   for (const auto& [key, option] :
        {std::pair{"out", "--out"}, {"events_out", "--events-out"}, {"snapshot_out", "--snapshot-out"}})
     if (auto v = p.get(key)) outputs.emplace_back(option, *v);
   check_output_paths(outputs);
 
-  BuildOptions bo;
-  bo.stepper = p.get("stepper").value_or("");
-  bo.jit = p.flag("jit");
-  bo.disk_cache = p.flag("disk_cache");
-  bo.mods = p.all("mod");
+  const BuildOptions& bo = co.build;
   const auto t_build = std::chrono::steady_clock::now();
   Sim sim = setup(p.positional[0], bo);
   const double build_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t_build).count();
   const auto& m = sim.model().model();
 
   RunOptions ro;
-  if (auto v = p.get("T")) ro.T = parse_number(*v, "--T");
-  if (auto v = p.get("N")) ro.N = parse_integer(*v, "--N");
-  if (auto v = p.get("dt")) ro.dt = parse_number(*v, "--dt");
-  if (auto v = p.get("t0")) ro.t0 = parse_number(*v, "--t0");
-  if (auto v = p.get("transient")) ro.transient = parse_number(*v, "--transient");
+  ro.T = co.T;
+  ro.N = co.N;
+  ro.dt = co.dt;
+  ro.t0 = co.t0;
+  ro.transient = co.transient;
+  ro.record_vars = read_record_vars(p, m);
   SimConfig cfg;
   if (p.flag("no_record")) cfg.record = false;
-  if (auto v = p.get("record_interval")) cfg.record_interval = parse_integer(*v, "--record-interval");
-  if (auto v = p.get("max_steps")) cfg.max_steps = parse_integer(*v, "--max-steps");
-  cfg.stepper = parse_assignments(p.all("set"), "--set");
+  if (auto v = p.get("record_interval"))
+    cfg.record_interval = parse_integer_at_least(*v, "--record-interval", 1);
+  cfg.max_steps = co.max_steps;
+  cfg.stepper = co.settings;
   sim.config(cfg);  // persistent: the progress loop resumes with the same settings
 
   if (auto v = p.get("snapshot_in")) {
@@ -101,9 +100,9 @@ int cmd_run(const std::vector<std::string>& args) {
     ro.dt.reset();
     ro.t0.reset();
   }
-  if (auto v = p.get("preset")) sim.apply_preset(*v);
-  Assignments assign = parse_assignments(p.all("state"), "--state");
-  for (auto& kv : parse_assignments(p.all("param"), "--param")) assign.push_back(kv);
+  if (co.preset) sim.apply_preset(*co.preset);
+  Assignments assign = co.states;
+  for (auto& kv : co.params) assign.push_back(kv);
   if (!assign.empty()) sim.assign(assign);
 
   // Run; on a terminal, a helper thread interrupts the runner every 200 ms after the first second to
@@ -181,9 +180,10 @@ int cmd_run(const std::vector<std::string>& args) {
   std::printf("stepper: %s (%s)\n", sim.model().stepper_name().c_str(), sim.model().jit() ? "jit" : "interpreter");
   std::printf("status:  %s%s\n", status_name(st), st == Status::USER_BREAK ? " (interrupted)" : "");
   std::printf("steps:   %lld\n", static_cast<long long>(sim.step_count()));
-  std::printf("t:       %s\n", g17(res ? res->t_final() : sim.t()).c_str());
+  std::printf("t:       %s\n", util::shortest_double(res ? res->t_final() : sim.t()).c_str());
   std::printf("state:  ");
-  for (const auto& s : m.states) std::printf(" %s=%s", s.c_str(), g17(sim.state(s)).c_str());
+  for (const auto& s : m.states)
+    std::printf(" %s=%s", s.c_str(), util::shortest_double(sim.state(s)).c_str());
   std::printf("\n");
   if (res) std::printf("records: %zu\n", res->size());
   if (!m.events.empty()) {

@@ -1,14 +1,14 @@
 // dynlib steppers list [filters] | dynlib steppers show NAME (docs/cli.md).
-#include <dynlib/errors.hpp>
-
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <dynlib/errors.hpp>
 #include <string>
 
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
 #include "kernels/stepper_registry.hpp"
+#include "util/text.hpp"
 
 namespace dynlib::cli {
 namespace {
@@ -21,20 +21,6 @@ const char* kUsage =
     "       dynlib steppers show NAME   (metadata, aliases and settings with defaults)\n";
 
 const char* tf(bool b) { return b ? "True" : "False"; }
-
-// Shortest decimal text that reads back as the same double (1e-06, not 9.9999999999999995e-07).
-std::string shortest(double v) {
-  char b[40];
-  if (std::isfinite(v) && v == std::trunc(v) && std::fabs(v) < 1e15) {
-    std::snprintf(b, sizeof b, "%.0f", v);
-    return b;
-  }
-  for (int prec = 1; prec <= 17; ++prec) {
-    std::snprintf(b, sizeof b, "%.*g", prec, v);
-    if (std::strtod(b, nullptr) == v) break;
-  }
-  return b;
-}
 
 int list(const std::vector<std::string>& args) {
   const auto p = parse_args(args, {"kind", "jacobian", "time_control", "scheme", "family"},
@@ -98,7 +84,7 @@ int show(const std::vector<std::string>& args) {
   }
   std::printf("settings (name, default; [sim] atol/rtol override the defaults):\n");
   for (const auto& c : s.config) {
-    std::printf("  %-16s %s", c.name.c_str(), shortest(c.default_value).c_str());
+    std::printf("  %-16s %s", c.name.c_str(), util::shortest_double(c.default_value).c_str());
     if (!c.enum_values.empty()) {
       std::printf("  (");
       for (std::size_t i = 0; i < c.enum_values.size(); ++i)

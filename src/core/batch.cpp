@@ -1,16 +1,18 @@
 // Batch runs and sweeps (include/dynlib/batch.hpp): a thread pool over fresh runs of one shared model.
-#include <dynlib/batch.hpp>
-#include <dynlib/errors.hpp>
-#include <dynlib/sim.hpp>
-
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <dynlib/batch.hpp>
+#include <dynlib/errors.hpp>
+#include <dynlib/sim.hpp>
 #include <exception>
 #include <thread>
 
 #include "kernels/compiled_model.hpp"
+#include "util/text.hpp"
 
 namespace dynlib {
 namespace {
@@ -58,7 +60,10 @@ void run_one(const FullModelPtr& fm, const BatchOptions& o, const BatchItem& ite
     }
     out.observers = R.observers();
   } catch (const std::exception& e) {
-    out.error = e.what();
+    std::string at;  // which point failed, so a sweep's message says where
+    for (const auto& [k, v] : item.params)
+      at += (at.empty() ? "at " : ", ") + k + "=" + util::shortest_double(v);
+    out.error = (at.empty() ? std::string() : at + ": ") + e.what();
     out.status = Status::STEPFAIL;
   }
 }
@@ -116,6 +121,7 @@ BatchResults run_batch(const FullModelPtr& fm, const std::vector<BatchItem>& ite
       const std::size_t i = next.fetch_add(1, std::memory_order_relaxed);
       if (i >= items.size()) break;
       run_one(fm, o, items[i], cap_rec, res.runs[i]);
+      if (o.finished) o.finished->fetch_add(1, std::memory_order_relaxed);
     }
   };
   if (threads <= 1) {
@@ -135,9 +141,18 @@ SweepAxis SweepAxis::linspace(std::string param, double start, double stop, std:
   SweepAxis a;
   a.param = std::move(param);
   a.values.resize(static_cast<std::size_t>(count));
-  for (std::int64_t i = 0; i < count; ++i)
-    a.values[static_cast<std::size_t>(i)] =
+  for (std::int64_t i = 0; i < count; ++i) {
+    double x =
         count == 1 ? start : start + (stop - start) * static_cast<double>(i) / static_cast<double>(count - 1);
+    if (i > 0 && i + 1 < count) {
+      // Interior points: the nearest 15-significant-digit decimal, so 0.1:0.5:5 gives 0.3 rather than
+      // 0.30000000000000004 (the difference is below the rounding error of the formula).
+      char b[32];
+      std::snprintf(b, sizeof b, "%.15g", x);
+      x = std::strtod(b, nullptr);
+    }
+    a.values[static_cast<std::size_t>(i)] = x;
+  }
   return a;
 }
 

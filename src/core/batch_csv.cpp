@@ -2,20 +2,13 @@
 #include <dynlib/batch.hpp>
 #include <dynlib/errors.hpp>
 
-#include <cstdio>
 #include <sstream>
 #include <string>
 
 #include "util/output_file.hpp"
+#include "util/text.hpp"
 
 namespace dynlib {
-namespace {
-std::string g17(double v) {
-  char b[40];
-  std::snprintf(b, sizeof b, "%.17g", v);
-  return b;
-}
-}  // namespace
 
 void SweepResults::write_csv(const std::filesystem::path& path) const {
   const auto failed = [&](const util::FileWriteError& e) {
@@ -27,7 +20,17 @@ void SweepResults::write_csv(const std::filesystem::path& path) const {
     throw failed(e);
   }
   std::ostringstream f;
+  const auto num = [](double v) { return util::shortest_double(v); };
   const bool series = !batch.record_names.empty();
+  // Observer columns come from a run that succeeded: a failed run has no outputs, and its row gets
+  // empty cells in their place so every row has every column.
+  const BatchRun* named = nullptr;
+  for (const auto& r : batch.runs)
+    if (r.ok()) {
+      named = &r;
+      break;
+    }
+  std::size_t n_observer_cols = 0;
   for (const auto& a : axes) f << a.param << ',';
   if (series) {
     f << "t";
@@ -35,27 +38,47 @@ void SweepResults::write_csv(const std::filesystem::path& path) const {
   } else {
     f << "status,t";
     for (const auto& n : batch.state_names) f << ',' << n;
-    if (!batch.runs.empty())
-      for (const auto& o : batch.runs.front().observers)
-        for (const auto& n : o.output_names) f << ',' << o.key << '.' << n;
+    if (named)
+      for (const auto& o : named->observers)
+        for (const auto& n : o.output_names) {
+          f << ',' << o.key << '.' << n;
+          ++n_observer_cols;
+        }
   }
   f << '\n';
+  const auto empty_cells = [&](std::size_t n) {
+    for (std::size_t k = 0; k < n; ++k) f << ',';
+  };
   for (std::size_t i = 0; i < nx(); ++i)
     for (std::size_t j = 0; j < ny(); ++j) {
       const auto& r = at(i, j);
-      std::string prefix = g17(axes[0].values[i]) + ",";
-      if (axes.size() > 1) prefix += g17(axes[1].values[j]) + ",";
+      std::string prefix = num(axes[0].values[i]) + ",";
+      if (axes.size() > 1) prefix += num(axes[1].values[j]) + ",";
       if (series) {
+        if (!r.ok()) {  // one row with the point's values and empty cells
+          f << prefix;
+          empty_cells(batch.record_names.size());
+          f << '\n';
+          continue;
+        }
         for (std::size_t k = 0; k < r.t.size(); ++k) {
-          f << prefix << g17(r.t[k]);
-          for (const auto& c : r.series) f << ',' << g17(c[k]);
+          f << prefix << num(r.t[k]);
+          for (const auto& c : r.series) f << ',' << num(c[k]);
           f << '\n';
         }
+      } else if (!r.ok()) {
+        f << prefix << "ERROR,";
+        empty_cells(batch.state_names.size() + n_observer_cols);
+        f << '\n';
       } else {
-        f << prefix << (r.ok() ? status_name(r.status) : "ERROR") << ',' << g17(r.t_final);
-        for (double v : r.final_state) f << ',' << g17(v);
+        f << prefix << status_name(r.status) << ',' << num(r.t_final);
+        for (double v : r.final_state) f << ',' << num(v);
+        std::size_t written = 0;
         for (const auto& o : r.observers)
-          for (double v : o.outputs) f << ',' << g17(v);
+          for (double v : o.outputs) {
+            if (written++ < n_observer_cols) f << ',' << num(v);
+          }
+        empty_cells(n_observer_cols > written ? n_observer_cols - written : 0);
         f << '\n';
       }
     }

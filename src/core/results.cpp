@@ -55,8 +55,19 @@ std::span<const double> Results::operator[](std::string_view name) const {
   std::vector<std::string> all = state_names_;
   all.insert(all.end(), aux_names_.begin(), aux_names_.end());
   std::string s = suggest(name, all);
-  throw ArgumentError("Unknown variable: '" + std::string(name) + "'" + (s.empty() ? "" : " (did you mean '" + s + "'?)") +
-                      ". Available states: " + join_names(state_names_) + ". Available aux: " + join_names(aux_names_) + ".");
+  // Aux variables are recorded only when asked for, so an aux of the model may simply not be here.
+  const std::string bare(a);
+  throw ArgumentError(
+      "Unknown variable: '" + std::string(name) + "'" + (s.empty() ? "" : " (did you mean '" + s + "'?)") +
+      ". Available states: " + join_names(state_names_) + ". Available aux: " + join_names(aux_names_) + "." +
+      (s.empty() || a != name ? " If '" + bare +
+                                    "' is an aux variable, record it: run with "
+                                    "record_vars = {..., \"aux." +
+                                    bare +
+                                    "\"} (CLI: --record-vars "
+                                    "<states>,aux." +
+                                    bare + " or --aux)."
+                              : ""));
 }
 
 bool Results::has(std::string_view name) const noexcept {

@@ -1,9 +1,8 @@
 // Internal state of dynlib::Sim (shared by src/core/sim*.cpp and snapshot*.cpp).
 #pragma once
-#include <dynlib/sim.hpp>
-
 #include <atomic>
 #include <cstdint>
+#include <dynlib/sim.hpp>
 #include <map>
 #include <optional>
 #include <string>
@@ -11,6 +10,8 @@
 #include <vector>
 
 #include "kernels/compiled_model.hpp"
+#include "util/suggest.hpp"
+#include "util/text.hpp"
 
 namespace dynlib {
 
@@ -57,14 +58,16 @@ struct Sim::Impl {
 
   const ir::ModelIR& m() const { return fm->model(); }
   Session fresh_session() const;
-  std::vector<double> build_stepper_config(const Assignments& kw) const;
+  std::vector<double> build_stepper_config(const StepperSettings& kw) const;
   std::string pins_mismatch(const std::string& hash, const std::string& stepper, const std::string& dtype,
                             std::size_t n_state, std::size_t n_params) const;
 };
 
-// Name lookup with a did-you-mean suggestion ("" if none within edit distance 2).
-std::string suggest(std::string_view name, const std::vector<std::string>& choices);
-std::string join_names(const std::vector<std::string>& names);  // "['a', 'b']"
+// Did-you-mean suggestions and name lists for messages: the shared helpers of src/util.
+inline std::string suggest(std::string_view name, const std::vector<std::string>& choices) {
+  return util::closest_name(name, choices);
+}
+inline std::string join_names(const std::vector<std::string>& names) { return util::quoted_list(names); }
 int index_of(const std::vector<std::string>& v, std::string_view name);
 
 }  // namespace dynlib

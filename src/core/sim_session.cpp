@@ -1,46 +1,16 @@
 // Sim: construction, session access, assign, presets, config, in-memory snapshots.
-#include <dynlib/errors.hpp>
-#include <dynlib/sim.hpp>
-
 #include <algorithm>
 #include <cmath>
+#include <dynlib/errors.hpp>
+#include <dynlib/sim.hpp>
 #include <string>
 
 #include "core/sim_impl.hpp"
+#include "kernels/stepper_settings.hpp"
 
 namespace dynlib {
 
 // ---- helpers -------------------------------------------------------------------------------------
-namespace {
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j)
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
-}
-}  // namespace
-
-std::string suggest(std::string_view name, const std::vector<std::string>& choices) {
-  std::string best;
-  std::size_t best_d = 3;
-  for (const auto& c : choices) {
-    std::size_t d = edit_distance(name, c);
-    if (d < best_d) best_d = d, best = c;
-  }
-  return best;
-}
-
-std::string join_names(const std::vector<std::string>& names) {
-  std::string out = "[";
-  for (std::size_t i = 0; i < names.size(); ++i) out += (i ? ", '" : "'") + names[i] + "'";
-  return out + "]";
-}
-
 int index_of(const std::vector<std::string>& v, std::string_view name) {
   for (std::size_t i = 0; i < v.size(); ++i)
     if (v[i] == name) return static_cast<int>(i);
@@ -69,29 +39,41 @@ Session Sim::Impl::fresh_session() const {
   return s;
 }
 
-std::vector<double> Sim::Impl::build_stepper_config(const Assignments& kw) const {
+std::vector<double> Sim::Impl::build_stepper_config(const StepperSettings& kw) const {
   const auto& info = cm->stepper();
   std::vector<double> c = cm->default_config();  // from the model default, not the previous config
   std::vector<std::string> valid;
   for (const auto& f : info.config) valid.push_back(f.name);
-  for (const auto& [name, value] : kw) {
+  for (const auto& [name, setting] : kw) {
     int i = info.config_index(name);
     if (i < 0) {
       if (valid.empty())
         throw ArgumentError("Stepper '" + info.name + "' takes no settings; got '" + name + "'");
-      std::string s = suggest(name, valid);
       throw ArgumentError("Unknown stepper setting '" + name + "' for stepper '" + info.name + "'" +
-                          (s.empty() ? "" : " (did you mean '" + s + "'?)") + ". Valid settings: " + join_names(valid));
+                          util::did_you_mean(name, valid) + ". Valid settings: " + join_names(valid));
     }
     const auto& f = info.config[static_cast<std::size_t>(i)];
-    if (!f.enum_values.empty()) {
-      bool ok = false;
-      for (const auto& ev : f.enum_values) ok = ok || static_cast<double>(ev.second) == value;
-      if (!ok) throw ArgumentError("Invalid stepper config: " + name + "=" + std::to_string(value));
+    double value = setting.number;
+    if (setting.is_name()) {
+      const auto code = kernels::setting_code(f, setting.name);
+      if (!code) {
+        std::vector<std::string> names;
+        for (const auto& ev : f.enum_values) names.push_back(ev.first);
+        throw ArgumentError(
+            "Invalid stepper setting " + name + "='" + setting.name + "'" +
+            util::did_you_mean(setting.name, names) + ": " +
+            (names.empty() ? "must be a number" : "must be one of " + kernels::setting_value_names(f)));
+      }
+      value = *code;
     }
-    if (std::isnan(value)) throw ArgumentError("Invalid stepper config: " + name + " is NaN");
-    c[static_cast<std::size_t>(i)] = f.is_int ? std::trunc(value) : value;
+    const std::string bad = kernels::setting_value_error(f, value);
+    if (!bad.empty()) throw ArgumentError("Invalid stepper setting " + name + ": " + bad);
+    c[static_cast<std::size_t>(i)] = value;
   }
+  const int ia = info.config_index("atol"), ir = info.config_index("rtol");
+  if (ia >= 0 && ir >= 0 && c[static_cast<std::size_t>(ia)] == 0.0 && c[static_cast<std::size_t>(ir)] == 0.0)
+    throw ArgumentError(
+        "Invalid stepper settings: atol and rtol cannot both be 0 (the error test needs a tolerance)");
   return c;
 }
 

@@ -6,6 +6,8 @@
 #include <limits>
 
 #include "dynlib/errors.hpp"
+#include "util/suggest.hpp"
+#include "util/text.hpp"
 
 namespace dynlib::kernels {
 
@@ -131,18 +133,6 @@ std::vector<StepperInfo> build() {
   return v;
 }
 
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j)
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0u : 1u)});
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
-}
-
 std::string lower(std::string_view s) {
   std::string r(s);
   for (auto& c : r) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -167,22 +157,16 @@ const StepperInfo* find_stepper(std::string_view name) noexcept {
 
 const StepperInfo& get_stepper(std::string_view name) {
   if (const auto* s = find_stepper(name)) return *s;
-  std::string valid, best;
-  std::size_t best_d = static_cast<std::size_t>(-1);
-  const std::string ln = lower(name);
+  std::vector<std::string> valid, candidates;
   for (const auto& s : all_steppers()) {
-    if (!valid.empty()) valid += ", ";
-    valid += s.name;
-    auto consider = [&](const std::string& cand) {
-      const std::size_t d = edit_distance(ln, cand);
-      if (d < best_d) { best_d = d; best = s.name; }
-    };
-    consider(s.name);
-    for (const auto& a : s.aliases) consider(a);
+    valid.push_back(s.name);
+    candidates.push_back(s.name);
+    candidates.insert(candidates.end(), s.aliases.begin(), s.aliases.end());
   }
   std::string msg = "Unknown stepper '" + std::string(name) + "'.";
-  if (!best.empty() && best_d <= std::max<std::size_t>(2, ln.size() / 3)) msg += " Did you mean '" + best + "'?";
-  msg += " Valid steppers: " + valid + ".";
+  const std::string close = util::closest_name(lower(name), candidates);
+  if (!close.empty()) msg += " Did you mean '" + find_stepper(close)->name + "'?";
+  msg += " Valid steppers: " + util::join(valid, ", ") + ".";
   throw UnknownStepperError(msg);
 }
 

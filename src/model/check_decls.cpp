@@ -1,20 +1,17 @@
 // Declaration checks (in the reference's validation order), plus the checks the
 // reference never makes: every state has exactly one equation, duplicate block targets.
-#include "model/lower_internal.hpp"
-
 #include <algorithm>
 #include <set>
 #include <unordered_set>
+
+#include "model/lower_internal.hpp"
+#include "util/text.hpp"
 
 namespace dynlib::model::detail {
 
 namespace {
 
-std::string py_list(const std::vector<std::string>& names) {
-  std::string s = "[";
-  for (std::size_t i = 0; i < names.size(); ++i) s += (i ? ", '" : "'") + names[i] + "'";
-  return s + "]";
-}
+using util::quoted_list;
 
 template <class T>
 std::vector<std::string> names_of(const std::vector<std::pair<std::string, T>>& v) {
@@ -100,11 +97,12 @@ void check_equation_lines(const ModelSpec& spec, const std::vector<EquationLine>
     }
   }
   if (!unknown.empty())
-    throw NameConflictError(what + " targets must be declared in [states], unknown: " + py_list(unknown), unknown_loc);
+    throw NameConflictError(what + " targets must be declared in [states], unknown: " + quoted_list(unknown),
+                            unknown_loc);
   if (!dup.empty())
-    throw NameConflictError("Duplicate " + std::string(inverse ? "inverse " : "") + "equation targets: " + py_list(dup) +
-                          " (each state needs exactly one equation)",
-                      dup_loc);
+    throw NameConflictError("Duplicate " + std::string(inverse ? "inverse " : "") + "equation targets: " +
+                                quoted_list(dup) + " (each state needs exactly one equation)",
+                            dup_loc);
   std::vector<std::string> missing;
   SourceLocation missing_loc;
   for (const auto& [name, val] : spec.states) {
@@ -115,9 +113,10 @@ void check_equation_lines(const ModelSpec& spec, const std::vector<EquationLine>
   }
   if (!missing.empty()) {
     if (!missing_loc.known()) missing_loc = file_loc(spec);
-    throw NameConflictError(std::string(inverse ? "Missing inverse equation(s)" : "Missing equation(s)") + " for state(s) " +
-                          py_list(missing) + ": every state needs exactly one equation",
-                      missing_loc);
+    throw NameConflictError(std::string(inverse ? "Missing inverse equation(s)" : "Missing equation(s)") +
+                                " for state(s) " + quoted_list(missing) +
+                                ": every state needs exactly one equation",
+                            missing_loc);
   }
 }
 
@@ -218,7 +217,8 @@ void check_declarations(const ModelSpec& spec) {
         }
       }
       if (!illegal.empty())
-        throw EventError("[events." + ev.name + "] may mutate only states/params; illegal: " + py_list(illegal), loc);
+        throw EventError(
+            "[events." + ev.name + "] may mutate only states/params; illegal: " + quoted_list(illegal), loc);
     }
   }
 
@@ -239,8 +239,8 @@ void check_declarations(const ModelSpec& spec) {
         bad.push_back(k);
       }
     if (!bad.empty())
-      throw SchemaError("[presets." + p.name + "].params contains unknown parameter(s): " + py_list(bad) +
-                            ". Valid params: " + py_list(params),
+      throw SchemaError("[presets." + p.name + "].params contains unknown parameter(s): " + quoted_list(bad) +
+                            ". Valid params: " + quoted_list(params),
                         bad_loc);
     for (const auto& [k, v] : p.states)
       if (std::find(states.begin(), states.end(), k) == states.end()) {
@@ -248,8 +248,8 @@ void check_declarations(const ModelSpec& spec) {
         bad.push_back(k);
       }
     if (!bad.empty())
-      throw SchemaError("[presets." + p.name + "].states contains unknown state(s): " + py_list(bad) +
-                            ". Valid states: " + py_list(states),
+      throw SchemaError("[presets." + p.name + "].states contains unknown state(s): " + quoted_list(bad) +
+                            ". Valid states: " + quoted_list(states),
                         bad_loc);
   }
 

@@ -1,14 +1,15 @@
 // Per-expression checks in file order: syntax errors (from parsing), identifier resolution, arity of
 // functions/macros/math functions, lag usage and event-macro arguments, on tokens/AST.
-#include "model/lower_internal.hpp"
-#include "util/deep_stack.hpp"
-
 #include <algorithm>
 #include <cmath>
 #include <exception>
 #include <functional>
 #include <limits>
 #include <set>
+
+#include "model/lower_internal.hpp"
+#include "util/deep_stack.hpp"
+#include "util/suggest.hpp"
 
 namespace dynlib::model::detail {
 
@@ -26,7 +27,8 @@ class Checker {
     walk(*site_.expr->root);
     if (!unknown_.empty()) {
       std::string list;
-      for (const auto& u : unknown_) list += (list.empty() ? "" : ", ") + u;
+      const std::vector<std::string> known = known_names();
+      for (const auto& u : unknown_) list += (list.empty() ? "" : ", ") + u + util::did_you_mean(u, known);
       throw UnknownIdentifierError("Unknown identifier(s) in " + site_.where + ": " + list +
                                        ". Declare them as states/params/aux/functions or constants.",
                                    site_.expr->at(unknown_pos_));
@@ -42,6 +44,17 @@ class Checker {
   int unknown_pos_ = 0;
   std::exception_ptr deferred_;
 
+  // Every name an expression here may use, for suggestions: locals, states, params, aux, constants, t,
+  // functions.
+  std::vector<std::string> known_names() const {
+    std::vector<std::string> out = locals_;
+    for (const auto* idx : {&m_.state_idx, &m_.param_idx, &m_.aux_idx, &m_.fn_idx})
+      for (const auto& [name, i] : *idx) out.push_back(name);
+    for (const auto& [name, v] : m_.const_val) out.push_back(name);
+    out.push_back("t");
+    std::sort(out.begin(), out.end());  // hash maps: a fixed order so ties are broken the same way every time
+    return out;
+  }
   bool is_local(const std::string& s) const { return std::find(locals_.begin(), locals_.end(), s) != locals_.end(); }
   bool is_global_value(const std::string& s) const {
     return m_.state_idx.count(s) || m_.param_idx.count(s) || m_.aux_idx.count(s) || m_.const_val.count(s) || s == "t";

@@ -1,14 +1,15 @@
 #include "model/config.hpp"
 
-#include <dynlib/errors.hpp>
+#include <toml++/toml.h>
 
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
+#include <dynlib/errors.hpp>
 #include <filesystem>
 #include <sstream>
 
-#include <toml++/toml.h>
+#include "util/text.hpp"
 
 #include "util/regular_file.hpp"
 
@@ -22,12 +23,7 @@ std::string env_or_empty(const char* name) {
   return v ? std::string(v) : std::string();
 }
 
-std::string trim(std::string_view s) {
-  const auto b = s.find_first_not_of(" \t\r\n");
-  if (b == std::string_view::npos) return {};
-  const auto e = s.find_last_not_of(" \t\r\n");
-  return std::string(s.substr(b, e - b + 1));
-}
+using util::trim;
 
 std::vector<std::string>& roots_for(Config& cfg, const std::string& tag) {
   for (auto& [t, r] : cfg.tags) {

@@ -17,18 +17,14 @@
 
 #include "model/lower.hpp"
 #include "util/regular_file.hpp"
+#include "util/text.hpp"
 
 namespace fs = std::filesystem;
 
 namespace dynlib::model {
 namespace {
 
-std::string trim(std::string_view s) {
-  const auto b = s.find_first_not_of(" \t\r\n");
-  if (b == std::string_view::npos) return {};
-  const auto e = s.find_last_not_of(" \t\r\n");
-  return std::string(s.substr(b, e - b + 1));
-}
+using util::trim;
 
 bool is_inline(std::string_view uri, std::string* content) {
   const std::string t = trim(uri);

@@ -7,7 +7,7 @@
 namespace dynlib::model {
 
 namespace detail {
-// parse_common.cpp
+// parse_numbers.cpp
 double eval_number_string(const std::string& text, const std::vector<std::pair<std::string, double>>& constants,
                           const SourceLocation& where);
 }  // namespace detail

@@ -1,13 +1,14 @@
 #include "model/numeric_expr.hpp"
 
-#include "model/expr_parser.hpp"
-#include "util/deep_stack.hpp"
-
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
 #include <map>
+
+#include "model/expr_parser.hpp"
+#include "util/deep_stack.hpp"
+#include "util/suggest.hpp"
 
 namespace dynlib::model {
 
@@ -66,9 +67,12 @@ class Evaluator {
         fail(ctx_ + " must evaluate to a number, got bool");
       case K::Name: {
         if (const double* v = lookup(n.name)) return make_float(*v);
-        throw UnknownIdentifierError(
-            ctx_ + " contains unknown identifier '" + n.name + "'. Allowed constants: " + allowed() + ".",
-            where_);
+        std::vector<std::string> known{"pi", "e"};
+        for (const auto& kv : constants_) known.push_back(kv.first);
+        throw UnknownIdentifierError(ctx_ + " contains unknown identifier '" + n.name + "'" +
+                                         util::did_you_mean(n.name, known) + ". Allowed constants: " + allowed() +
+                                         ".",
+                                     where_);
       }
       case K::Unary: {
         Val v = eval(*n.kids[0]);

@@ -33,7 +33,4 @@ ModelWithMod parse_model_text_with_mod(std::string_view text, const TextSource& 
 ModSpec parse_mod_text(std::string_view text, const TextSource& src, const std::string& mod_name,
                        const std::string& uri);
 
-// Python-style rendering of a list of names: ['a', 'b'].
-std::string py_list(const std::vector<std::string>& names);
-
 }  // namespace dynlib::model

@@ -1,18 +1,22 @@
-// Shared helpers of the TOML front end (parse_common.cpp, parse_model.cpp, parse_mods.cpp). Includes toml++:
-// only the parse_*.cpp files include this header.
+// Shared helpers of the TOML front end (parse_toml_ctx.cpp, parse_numbers.cpp, parse_events.cpp,
+// parse_sim.cpp, parse_model.cpp, parse_mods.cpp). Includes toml++: only the parse_*.cpp files include this
+// header.
 #pragma once
-#include "model/mods.hpp"
-#include "model/parse.hpp"
-#include "model/spec.hpp"
+#include <toml++/toml.h>
 
+#include <cstdint>
 #include <dynlib/errors.hpp>
-
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
-#include <toml++/toml.h>
+#include "model/mods.hpp"
+#include "model/parse.hpp"
+#include "model/spec.hpp"
+#include "util/suggest.hpp"
+#include "util/text.hpp"
 
 namespace dynlib::model::detail {
 
@@ -58,13 +62,12 @@ void warn_unknown_keys(const TomlCtx& c, const toml::table& t, const std::string
 // Python type name of a TOML node, for messages ("list", "dict", "str", "int", "float", "bool", ...).
 const char* py_type(const toml::node& n);
 
-// difflib.get_close_matches(word, options, n=1, cutoff=0.6)[0] or "".
-std::string close_match(const std::string& word, const std::vector<std::string>& options);
-
 // Python repr of a double (shortest round trip, "1.0" for integral values, "inf", "nan").
 std::string py_float(double v);
 
-std::string strip(std::string_view s);
+// Python float(s) / int(s) on a string ([sim] values given as strings); nullopt when Python would refuse.
+std::optional<double> py_parse_float(std::string_view s);
+std::optional<std::int64_t> py_parse_int(std::string_view s);
 
 // State/param/constant value: number, bool or numeric expression string. `ctx` = "[states].x" etc.
 // `constants` = constants visible to expression strings (pi and e are always allowed).
@@ -88,6 +91,13 @@ EventSpec parse_event(const TomlCtx& c, const std::string& name, const toml::nod
 // One key of [sim] applied to `sim` (type checks and coercion). `ctx` = "[sim]" (or "set.sim" in mods).
 void apply_sim_key(const TomlCtx& c, SimSpec& sim, const std::string& key, const toml::node& v,
                    const std::string& ctx);
+
+// Checks of a whole [sim] table after its keys are applied: unknown keys (with a suggestion), the stepper
+// (known, for this kind of model), run defaults in range (dt > 0, ...), stepper settings by name and value.
+// Each error is located at its key or value. `ctx` = "[sim]" (or "set.sim" in mods, where the model's kind
+// is not known yet: `kind` = nullopt skips the stepper/kind check).
+void check_sim_table(const TomlCtx& c, const toml::table& t, const SimSpec& sim, std::optional<ir::Kind> kind,
+                     const std::string& ctx);
 
 // An action block's lines: target = text before the first '=' (stripped), rhs = the rest.
 std::vector<EquationLine> parse_action_block(const TomlCtx& c, const toml::node& n, const std::string& text,

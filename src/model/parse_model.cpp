@@ -14,13 +14,18 @@ namespace {
 
 const std::vector<std::pair<std::string, double>> kNoConstants;
 
+// Top-level tables of a model document ([mods.*]/[mod] hold mods, [meta] is free-form).
+const std::vector<std::string> kTopLevel = {"model", "states",    "params", "constants", "equations",
+                                            "aux",   "functions", "events", "presets",   "sim",
+                                            "mods",  "mod",       "meta"};
+
 std::string unknown_keys_message(const std::string& table, const std::vector<std::string>& bad,
                                  const std::vector<std::string>& valid_for_match, const std::string& valid_text) {
   std::string m = "Unknown key(s) in " + table + ": ";
   for (std::size_t i = 0; i < bad.size(); ++i) {
     if (i) m += ", ";
     m += "'" + bad[i] + "'";
-    const std::string close = close_match(bad[i], valid_for_match);
+    const std::string close = util::closest_name(bad[i], valid_for_match);
     if (!close.empty()) m += " (did you mean '" + close + "'?)";
   }
   return m + ". Valid keys: " + valid_text;
@@ -86,7 +91,7 @@ std::string derivative_name(std::string_view lhs) {
   std::string_view rest = lhs.substr(1);
   if (rest.front() == '(') {
     if (rest.back() != ')') return {};
-    const std::string inner = strip(rest.substr(1, rest.size() - 2));
+    const std::string inner = util::trim(rest.substr(1, rest.size() - 2));
     return is_ident(inner) ? inner : std::string();
   }
   return is_ident(rest) ? std::string(rest) : std::string();
@@ -131,7 +136,7 @@ std::vector<EquationLine> parse_equation_set(const TomlCtx& c, const toml::table
       if (eqpos == std::string::npos) {
         throw ExpressionSyntaxError("Block equation line must contain '=': '" + s + "'", loc);
       }
-      const std::string lhs = strip(std::string_view(s).substr(0, eqpos));
+      const std::string lhs = util::trim(std::string_view(s).substr(0, eqpos));
       EquationLine line;
       const std::string dname = derivative_name(lhs);
       if (!dname.empty() && is_state(dname)) {
@@ -148,7 +153,7 @@ std::vector<EquationLine> parse_equation_set(const TomlCtx& c, const toml::table
       }
       const std::string after = s.substr(eqpos + 1);
       const auto first = after.find_first_not_of(" \t");
-      line.rhs.text = strip(after);
+      line.rhs.text = util::trim(after);
       line.rhs.loc = loc;
       if (line.rhs.loc.column > 0) {
         line.rhs.loc.column += static_cast<int>(eqpos + 1 + (first == std::string::npos ? 0 : first));
@@ -170,9 +175,9 @@ std::vector<EquationLine> parse_equation_set(const TomlCtx& c, const toml::table
       block_targets.emplace(line.target, loc);
       out.push_back(std::move(line));
     }
-    if (!dups.empty() && unknown.empty()) name_error(nm.dup_msg + py_list(dups), dup_loc);
+    if (!dups.empty() && unknown.empty()) name_error(nm.dup_msg + util::quoted_list(dups), dup_loc);
   }
-  if (!unknown.empty()) name_error(nm.unknown_msg + py_list(unknown), unknown_loc);
+  if (!unknown.empty()) name_error(nm.unknown_msg + util::quoted_list(unknown), unknown_loc);
   return out;
 }
 
@@ -215,6 +220,14 @@ ModelSpec build_spec(const TomlCtx& c, const toml::table& doc) {
       schema_error("ODE models require a floating dtype (float32/float64/float16/bfloat16)",
                    c.at(dt, "[model].dtype"));
     }
+  }
+
+  // Unknown top-level tables: a typo ([equation]) would otherwise drop the whole table silently.
+  for (const auto& [k, v] : ordered(doc)) {
+    if (std::find(kTopLevel.begin(), kTopLevel.end(), k) != kTopLevel.end()) continue;
+    schema_error("Unknown top-level table [" + k + "]" + util::did_you_mean(k, kTopLevel) +
+                     ". Valid tables: " + util::join(kTopLevel, ", "),
+                 c.at(doc.find(k)->first.source(), "[" + k + "]"));
   }
 
   // (2) table shapes
@@ -393,6 +406,7 @@ ModelSpec build_spec(const TomlCtx& c, const toml::table& doc) {
   if (sim) {
     spec.sim.loc = c.at(doc.get("sim"), "[sim]");
     for (const auto& [k, v] : ordered(*sim)) apply_sim_key(c, spec.sim, k, *v, "[sim]");
+    check_sim_table(c, *sim, spec.sim, spec.kind, "[sim]");
   }
   return spec;
 }
@@ -408,7 +422,7 @@ const toml::table* find_named_mod(const TomlCtx& c, const toml::table& doc, cons
   const toml::node* m = mt ? mt->get(name) : nullptr;
   if (!m) {
     std::sort(names.begin(), names.end());
-    throw ModError("Mod '" + name + "' not found in " + uri + ". Available mods: " + py_list(names),
+    throw ModError("Mod '" + name + "' not found in " + uri + ". Available mods: " + util::quoted_list(names),
                    c.file_only("[mods." + name + "]"));
   }
   const toml::table* t = m->as_table();
@@ -460,7 +474,7 @@ ModSpec parse_mod_text(std::string_view text, const TextSource& src, const std::
     if (const toml::table* mt = mods->as_table()) {
       for (const auto& [k, v] : ordered(*mt)) names.push_back(k);
     }
-    throw ModError("Mod file " + uri + " contains multiple mods: " + py_list(names) +
+    throw ModError("Mod file " + uri + " contains multiple mods: " + util::quoted_list(names) +
                        ". Please specify which one using #mod=NAME",
                    c.at(mods, "[mods]"));
   }

@@ -106,6 +106,7 @@ ModSpec parse_mod_table_impl(const TomlCtx& c, const toml::table& t, const std::
         // Check every key now (so errors surface at load), then keep a copy to apply later.
         SimSpec scratch;
         for (const auto& [k, v] : ordered(tt)) apply_sim_key(c, scratch, k, *v, what);
+        check_sim_table(c, tt, scratch, std::nullopt, what);
         auto ctx = std::make_shared<const TomlCtx>(c);
         auto copy = std::make_shared<const toml::table>(tt);
         for (const auto& [k, v] : ordered(*copy)) {

@@ -55,6 +55,15 @@ TEST_CASE("expr errors: unknown identifiers listed and located", "[expr][errors]
   CHECK(e.message() == "Unknown identifier(s) in [equations.rhs].x: bar, foo. Declare them as "
                        "states/params/aux/functions or constants.");
   CHECK(e.where().column == 5);
+  // A close model name is suggested (states, params, aux, constants, functions, t).
+  auto s = expect_error<dynlib::UnknownIdentifierError>(expr_model("alpha * x + bb"));
+  CHECK(s.message() ==
+        "Unknown identifier(s) in [equations.rhs].x: alpha, bb (did you mean 'b'?). Declare them "
+        "as states/params/aux/functions or constants.");
+  SpecBuilder sb;
+  sb.state("x", 1.0).param("sigma", 10.0).eq("x", "-sigm * x");
+  CHECK_THAT(expect_error<dynlib::UnknownIdentifierError>(sb).message(),
+             Catch::Contains("Unknown identifier(s) in [equations.rhs].x: sigm (did you mean 'sigma'?)."));
   expect_error<dynlib::UnknownIdentifierError>(expr_model("true"));
   expect_error<dynlib::UnknownIdentifierError>(expr_model("nosuchfn(1)"));
   auto el = expect_error<dynlib::LagError>(expr_model("lag_a(1)"));  // a is a param

@@ -49,9 +49,13 @@ TEST_CASE("numeric: error messages", "[expr][numeric]") {
   CHECK(err("") == "[params].q must be a numeric literal or expression, got empty string");
   CHECK(err("   ") == "[params].q must be a numeric literal or expression, got empty string");
   CHECK(err("1 +", {}, "ExpressionSyntaxError") == "[params].q must be a numeric literal or arithmetic expression (e.g. '8/3')");
-  CHECK(err("p * 2", {}, "UnknownIdentifierError") == "[params].q contains unknown identifier 'p'. Allowed constants: e, pi.");
-  CHECK(err("p * 2", {{"zeta", 1}, {"alpha", 2}}, "UnknownIdentifierError") ==
-        "[params].q contains unknown identifier 'p'. Allowed constants: alpha, e, pi, zeta.");
+  CHECK(err("q * 2", {}, "UnknownIdentifierError") ==
+        "[params].q contains unknown identifier 'q'. Allowed constants: e, pi.");
+  CHECK(err("q * 2", {{"zeta", 1}, {"alpha", 2}}, "UnknownIdentifierError") ==
+        "[params].q contains unknown identifier 'q'. Allowed constants: alpha, e, pi, zeta.");
+  CHECK(err("alpah * 2", {{"zeta", 1}, {"alpha", 2}}, "UnknownIdentifierError") ==
+        "[params].q contains unknown identifier 'alpah' (did you mean 'alpha'?). Allowed constants: alpha, "
+        "e, pi, zeta.");
   CHECK(err("not 1") == "[params].q contains an unsupported unary operator");
   CHECK(err("sin(1)") == "[params].q must be composed of numbers and arithmetic operators (e.g. '8/3')");
   CHECK(err("1 < 2") == "[params].q must be composed of numbers and arithmetic operators (e.g. '8/3')");

@@ -100,6 +100,14 @@ TEST_CASE("mods: set", "[mods]") {
   CHECK(mod_error({"[mod.set.aux]\nE=1\n"}) == "set.aux.E: value must be a string expression");
   CHECK_THAT(catch_error<ModError>([] { apply({"[mod.set.sim]\ndt='x'\n"}); }).message(),
              Contains("set.sim.dt must be a number"));
+  // set.sim is checked like [sim]: unknown keys with a suggestion, ranges, settings by value name.
+  CHECK_THAT(catch_error<ModelLoadError>([] { apply({"[mod.set.sim]\ntend=3\n"}); }).message(),
+             Contains("Unknown key 'tend' in set.sim (did you mean 't_end'?)"));
+  CHECK_THAT(catch_error<ModelLoadError>([] { apply({"[mod.set.sim]\ndt=-1\n"}); }).message(),
+             Contains("set.sim.dt must be > 0 and finite (got -1)"));
+  CHECK_THAT(
+      catch_error<ModelLoadError>([] { apply({"[mod.set.sim]\njacobian_mode='exernal'\n"}); }).message(),
+      Contains("set.sim.jacobian_mode must be one of 'internal', 'external', got 'exernal'"));
 }
 
 TEST_CASE("mods: unsupported targets", "[mods]") {

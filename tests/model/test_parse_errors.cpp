@@ -242,3 +242,62 @@ TEST_CASE("parse: function table location is its header", "[parse]") {
   CHECK(s.functions[0].loc.toml_path == "[functions.f]");
   CHECK(s.functions[0].body.loc.line == 8);
 }
+
+TEST_CASE("errors: [sim] is checked: stepper, ranges, unknown keys, stepper settings",
+          "[parse][errors][sim]") {
+  CHECK(parse_error(MS + "[sim]\ntend = 10\n") ==
+        "Unknown key 'tend' in [sim] (did you mean 't_end'?). Valid keys: t0, t_end, dt, stepper, record, "
+        "record_interval, atol, rtol, max_steps, stop, and the settings of the stepper (see `dynlib steppers "
+        "show "
+        "NAME`)");
+  CHECK_THAT(parse_error(MS + "[sim]\nstepper = 'rk5'\n"),
+             Contains("Unknown stepper 'rk5' in [sim].stepper (did you mean 'rk45'?). Valid steppers: ab2"));
+  CHECK(parse_error(MS + "[sim]\nstepper = 'map'\n") ==
+        "[sim].stepper 'map' is a stepper for map models; this model is an ode model");
+  CHECK(parse_error(MS + "[sim]\ndt = 0\n") == "[sim].dt must be > 0 and finite (got 0)");
+  CHECK(parse_error(MS + "[sim]\ndt = -0.5\n") == "[sim].dt must be > 0 and finite (got -0.5)");
+  CHECK(parse_error(MS + "[sim]\nt_end = inf\n") == "[sim].t_end must be finite (got inf)");
+  CHECK(parse_error(MS + "[sim]\natol = -1e-6\n") == "[sim].atol must be >= 0 and finite (got -1e-06)");
+  CHECK(parse_error(MS + "[sim]\natol = 0\nrtol = 0\n") ==
+        "[sim]: atol and rtol cannot both be 0 (the error test needs a tolerance)");
+  CHECK(parse_error(MS + "[sim]\nmax_steps = 0\n") == "[sim].max_steps must be >= 1 (got 0)");
+  CHECK(parse_error(MS + "[sim]\nrecord_interval = 0\n") ==
+        "[sim].record_interval must be an integer >= 1 (got 0)");
+  CHECK(
+      parse_error(MS + "[sim]\nstepper = 'bdf2'\njacobian_mode = 'exernal'\n") ==
+      "[sim].jacobian_mode must be one of 'internal', 'external', got 'exernal' (did you mean 'external'?)");
+  CHECK(parse_error(MS + "[sim]\nstepper = 'bdf2'\njacobian_mode = 3\n") ==
+        "[sim].jacobian_mode must be one of internal (0), external (1) (got 3)");
+  CHECK(parse_error(MS + "[sim]\nstepper = 'rk45'\nsafety = 1.5\n") ==
+        "[sim].safety must be > 0 and <= 1 (got 1.5)");
+  CHECK(parse_error(MS + "[sim]\nstepper = 'rk45'\nmax_tries = 2.5\n") ==
+        "[sim].max_tries must be an integer (got 2.5)");
+  CHECK(parse_error(MS + "[sim]\nstepper = 'rk45'\nsafety = 'high'\n") ==
+        "[sim].safety must be a number, got str 'high'");
+
+  // Located at the key (unknown key) or the value (bad value).
+  const auto e = catch_error<ModelLoadError>([&] { parse(MS + "[sim]\ndt = 0.1\ntend = 10\n"); });
+  CHECK(e.where().file == "test.toml");
+  CHECK(e.where().line == 7);
+  CHECK(e.where().toml_path == "[sim].tend");
+  const auto v =
+      catch_error<ModelLoadError>([&] { parse(MS + "[sim]\nstepper = 'bdf2'\njacobian_mode = 'x'\n"); });
+  CHECK(v.where().line == 7);
+  CHECK(v.where().column == 17);
+
+  // Settings by name and in range are accepted.
+  const auto s = parse(MS + "[sim]\nstepper = 'bdf2'\njacobian_mode = 'external'\nnewton_max_iter = 20\n");
+  REQUIRE(s.sim.defaults.string_extras.size() == 1);
+  CHECK(s.sim.defaults.string_extras[0].second == "external");
+}
+
+TEST_CASE("errors: unknown top-level tables", "[parse][errors]") {
+  CHECK(
+      parse_error(MS + "[equation.rhs]\nx = '-x'\n") ==
+      "Unknown top-level table [equation] (did you mean 'equations'?). Valid tables: model, states, params, "
+      "constants, equations, aux, functions, events, presets, sim, mods, mod, meta");
+  CHECK(parse_error("foo = 1\n" + MS) ==
+        "Unknown top-level table [foo]. Valid tables: model, states, params, constants, equations, aux, "
+        "functions, "
+        "events, presets, sim, mods, mod, meta");
+}

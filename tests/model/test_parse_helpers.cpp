@@ -1,7 +1,9 @@
-// Small helpers of the TOML front end: Python float repr, difflib-style close matches, py_list.
+// Small helpers of the TOML front end: Python float repr, difflib-style close matches, quoted lists.
 #include <catch2/catch.hpp>
 
 #include "model/parse_internal.hpp"
+#include "util/suggest.hpp"
+#include "util/text.hpp"
 
 using namespace dynlib::model;
 using namespace dynlib::model::detail;
@@ -20,11 +22,11 @@ TEST_CASE("py_float renders like Python repr", "[parse][helpers]") {
   CHECK(py_float(0.0) == "0.0");
 }
 
-TEST_CASE("close_match follows difflib (cutoff 0.6)", "[parse][helpers]") {
+TEST_CASE("closest_name follows difflib (cutoff 0.6)", "[parse][helpers]") {
   const std::vector<std::string> keys = {"rhs", "expr", "jacobian"};
-  CHECK(close_match("exprs", keys) == "expr");
-  CHECK(close_match("jacobain", keys) == "jacobian");
-  CHECK(close_match("zzz", keys).empty());
-  CHECK(py_list({"a", "b"}) == "['a', 'b']");
-  CHECK(py_list({}) == "[]");
+  CHECK(dynlib::util::closest_name("exprs", keys) == "expr");
+  CHECK(dynlib::util::closest_name("jacobain", keys) == "jacobian");
+  CHECK(dynlib::util::closest_name("zzz", keys).empty());
+  CHECK(dynlib::util::quoted_list({"a", "b"}) == "['a', 'b']");
+  CHECK(dynlib::util::quoted_list({}) == "[]");
 }

@@ -162,9 +162,11 @@ TEST_CASE("parse: presets", "[parse]") {
 }
 
 TEST_CASE("parse: [sim] known keys, coercion, extras, stop", "[parse]") {
-  auto s = parse(std::string(kMinimal) +
-                 "[sim]\nt0 = 1\nt_end = \"20.5\"\ndt = 0.1\nstepper = \"rk45\"\nrecord = false\natol = 1e-10\n"
-                 "rtol = 1e-6\nmax_steps = 1e3\nsafety = 0.8\nmethod = \"newton\"\nflag = true\nstop = \"x > 0.8\"\n");
+  auto s =
+      parse(std::string(kMinimal) +
+            "[sim]\nt0 = 1\nt_end = \"20.5\"\ndt = 0.1\nstepper = \"rk45\"\nrecord = false\natol = 1e-10\n"
+            "rtol = 1e-6\nmax_steps = 1e3\nsafety = 0.8\njacobian_mode = \"external\"\nmin_step = 0\n"
+            "stop = \"x > 0.8\"\n");
   const auto& d = s.sim.defaults;
   CHECK(d.t0 == 1.0);
   CHECK(d.t_end == 20.5);
@@ -176,9 +178,9 @@ TEST_CASE("parse: [sim] known keys, coercion, extras, stop", "[parse]") {
   CHECK(d.max_steps == 1000);
   REQUIRE(d.extras.size() == 2);
   CHECK(d.extras[0] == std::pair<std::string, double>{"safety", 0.8});
-  CHECK(d.extras[1] == std::pair<std::string, double>{"flag", 1.0});
+  CHECK(d.extras[1] == std::pair<std::string, double>{"min_step", 0.0});
   REQUIRE(d.string_extras.size() == 1);
-  CHECK(d.string_extras[0].second == "newton");
+  CHECK(d.string_extras[0].second == "external");
   REQUIRE(s.sim.stop);
   CHECK(s.sim.stop->text == "x > 0.8");
   CHECK(s.sim.stop->loc.toml_path == "[sim].stop");

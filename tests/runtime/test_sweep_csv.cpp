@@ -1,0 +1,44 @@
+// Sweep axes and CSV: decimal axis values, failed points keep every column and name their parameters.
+#include <catch2/catch.hpp>
+#include <dynlib/dynlib.hpp>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+using namespace dynlib;
+using Catch::Matchers::Contains;
+
+TEST_CASE("sweep: linspace interior points are the decimals the user expects", "[sweep]") {
+  const auto a = SweepAxis::linspace("r", 0.1, 0.5, 5);
+  REQUIRE(a.values.size() == 5);
+  CHECK(a.values[0] == 0.1);
+  CHECK(a.values[2] == 0.3);  // not 0.30000000000000004
+  CHECK(a.values[4] == 0.5);
+  const auto b = SweepAxis::linspace("r", 0.123456789012345678, 1.0, 2);  // endpoints are kept exactly
+  CHECK(b.values[0] == 0.123456789012345678);
+}
+
+TEST_CASE("sweep: CSV rows of failed points have every column", "[sweep]") {
+  auto fm =
+      build("inline: [model]\ntype='ode'\n[states]\nx=1.0\n[params]\na=1.0\n[equations.rhs]\nx='a*x*x'\n");
+  LyapunovOptions lo;
+  lo.trace_stride = 0;
+  const auto sw = sweep(fm, {SweepAxis::linspace("a", -1.0, 1.0, 3)},
+                        {.T = 5.0, .dt = 0.01, .observers = {lyapunov_mle(lo)}});
+  REQUIRE_FALSE(sw.at(2).ok());
+  CHECK_THAT(sw.at(2).error, Catch::StartsWith("at a=1: "));
+  const auto path = std::filesystem::temp_directory_path() / "dynlib_test_sweep_csv.csv";
+  sw.write_csv(path);
+  std::ifstream f(path);
+  std::string header, r0, r1, r2;
+  std::getline(f, header);
+  std::getline(f, r0);
+  std::getline(f, r1);
+  std::getline(f, r2);
+  std::filesystem::remove(path);
+  CHECK(header ==
+        "a,status,t,x,lyapunov_mle.log_growth,lyapunov_mle.denom,lyapunov_mle.steps,lyapunov_mle.mle");
+  CHECK_THAT(r0, Catch::StartsWith("-1,DONE,5,"));
+  CHECK(r2 == "1,ERROR,,,,,,");
+}
