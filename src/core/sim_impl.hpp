@@ -14,6 +14,12 @@
 
 namespace dynlib {
 
+namespace run_detail {
+struct RunPlan;
+struct ChunkSpec;
+struct Chunk;
+}  // namespace run_detail
+
 // Everything a resume needs: the session proper (state, workspace, lag rings) plus our fixed-step clock.
 struct Session {
   double t = 0.0;
@@ -58,6 +64,10 @@ struct Sim::Impl {
   const ir::ModelIR& m() const { return fm->model(); }
   Session fresh_session() const;
   std::vector<double> build_stepper_config(const Assignments& kw) const;
+  // Pieces of Sim::run (sim_run_parts.hpp).
+  run_detail::RunPlan plan_run(const RunOptions& o) const;
+  void stitch_chunk(const RunOptions& o, const run_detail::RunPlan& plan, const run_detail::ChunkSpec& spec,
+                    const run_detail::Chunk& c);
   std::string pins_mismatch(const std::string& hash, const std::string& stepper, const std::string& dtype,
                             std::size_t n_state, std::size_t n_params) const;
 };
