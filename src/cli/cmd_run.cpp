@@ -1,6 +1,4 @@
 // dynlib run URI [options]: simulate a model and print a summary (docs/cli.md, docs/simulation.md).
-#include <dynlib/dynlib.hpp>
-
 #include <unistd.h>
 
 #include <atomic>
@@ -9,7 +7,9 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <dynlib/dynlib.hpp>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -20,11 +20,14 @@ namespace dynlib::cli {
 namespace {
 
 const char* kRunUsage =
-    "usage: dynlib run URI [--stepper S] [--t0 x] [--T x | --N n] [--dt h] [--param k=v]... [--state k=v]...\n"
+    "usage: dynlib run URI [--stepper S] [--t0 x] [--T x | --N n] [--dt h] [--param k=v]... [--state "
+    "k=v]...\n"
     "                      [--preset P] [--set name=value]... [--record-interval k | --no-record]\n"
-    "                      [--max-steps n] [--transient x] [--jit] [--disk-cache] [--out file.csv]\n"
+    "                      [--max-steps n] [--max-record-bytes b] [--transient x] [--jit] [--disk-cache] "
+    "[--out file.csv]\n"
     "                      [--events-out file.csv] [--snapshot-in file] [--snapshot-out file] [--quiet]\n"
     "  --set        stepper setting (e.g. --set atol=1e-10)\n"
+    "  --max-record-bytes  stop (exit 1) before the records exceed b bytes (default 4294967296)\n"
     "  --snapshot-in  load a snapshot file and resume from it (T/N are then the new absolute horizon)\n"
     "  --snapshot-out save the final session to a snapshot file\n";
 
@@ -49,6 +52,22 @@ void draw_bar(double frac, double elapsed) {
   std::fflush(stderr);
 }
 
+// A failed run (NaN, step failure): write what it recorded up to the failure, then the error is reported.
+void write_partial(const SimulationError& e, const std::optional<std::string>& out,
+                   const std::optional<std::string>& events_out) {
+  const Results& r = e.partial_results();
+  if (out && r.size() > 0) {
+    r.write_csv(*out);
+    std::fprintf(stderr, "wrote %zu records up to t=%s to %s\n", r.size(), g17(r.t().back()).c_str(),
+                 out->c_str());
+  }
+  if (events_out && e.has_partial_results()) {
+    r.write_events_csv(*events_out);
+    std::fprintf(stderr, "wrote %zu events up to t=%s to %s\n", r.events().size(), g17(e.t()).c_str(),
+                 events_out->c_str());
+  }
+}
+
 }  // namespace
 
 int cmd_run(const std::vector<std::string>& args) {
@@ -57,10 +76,11 @@ int cmd_run(const std::vector<std::string>& args) {
       std::fputs(kRunUsage, stdout);
       return 0;
     }
-  const auto p = parse_args(args,
-                            {"stepper", "t0", "T", "N", "dt", "param", "state", "preset", "set", "record_interval",
-                             "max_steps", "transient", "out", "events_out", "snapshot_in", "snapshot_out", "mod"},
-                            {"no_record", "jit", "disk_cache", "quiet"});
+  const auto p = parse_args(
+      args,
+      {"stepper", "t0", "T", "N", "dt", "param", "state", "preset", "set", "record_interval", "max_steps",
+       "max_record_bytes", "transient", "out", "events_out", "snapshot_in", "snapshot_out", "mod"},
+      {"no_record", "jit", "disk_cache", "quiet"});
   if (p.positional.size() != 1) throw UsageError("expected exactly one model URI\n" + std::string(kRunUsage));
   if (p.get("T") && p.get("N")) throw UsageError("pass either --T or --N, not both");
   if (p.flag("no_record") && p.get("record_interval")) throw UsageError("pass either --record-interval or --no-record");
@@ -82,6 +102,7 @@ int cmd_run(const std::vector<std::string>& args) {
   if (auto v = p.get("dt")) ro.dt = parse_number(*v, "--dt");
   if (auto v = p.get("t0")) ro.t0 = parse_number(*v, "--t0");
   if (auto v = p.get("transient")) ro.transient = parse_number(*v, "--transient");
+  if (auto v = p.get("max_record_bytes")) ro.max_record_bytes = parse_integer(*v, "--max-record-bytes");
   SimConfig cfg;
   if (p.flag("no_record")) cfg.record = false;
   if (auto v = p.get("record_interval")) cfg.record_interval = parse_integer(*v, "--record-interval");
@@ -132,7 +153,8 @@ int cmd_run(const std::vector<std::string>& args) {
         const double T = ro.T.value_or(m.sim.t_end), t0 = ro.t0.value_or(m.sim.t0);
         frac = T > t0 ? (sim.t() - t0) / (T - t0) : 1.0;
       } else {
-        const auto N = ro.N.value_or(ro.T ? static_cast<std::int64_t>((*ro.T - ro.t0.value_or(m.sim.t0)) / sim.dt()) : m.sim.max_steps);
+        const auto N = ro.N.value_or(
+            static_cast<std::int64_t>((ro.T.value_or(m.sim.t_end) - ro.t0.value_or(m.sim.t0)) / sim.dt()));
         frac = N > 0 ? static_cast<double>(sim.step_count()) / static_cast<double>(N) : 1.0;
       }
       draw_bar(frac, elapsed);
@@ -140,6 +162,7 @@ int cmd_run(const std::vector<std::string>& args) {
       RunOptions next;
       next.T = ro.T;
       next.N = ro.N;
+      next.max_record_bytes = ro.max_record_bytes;
       next.resume = true;
       st = sim.run(next);
     }
@@ -153,7 +176,12 @@ int cmd_run(const std::vector<std::string>& args) {
     std::signal(SIGINT, old_handler);
     g_sim = nullptr;
     if (drew) std::fputs("\n", stderr);
-    throw;
+    try {
+      throw;
+    } catch (const SimulationError& e) {
+      write_partial(e, p.get("out"), p.get("events_out"));
+      throw;
+    }
   }
   {
     std::lock_guard lk(mu);
@@ -196,7 +224,19 @@ int cmd_run(const std::vector<std::string>& args) {
     res->write_events_csv(*v);
   }
   if (auto v = p.get("snapshot_out")) sim.save_snapshot(*v);
-  return st == Status::USER_BREAK ? 1 : 0;
+  if (st == Status::MAX_STEPS)
+    std::fprintf(
+        stderr,
+        "dynlib run: stopped after --max-steps %lld steps at t=%s, before the end of the run; raise the "
+        "limit with --max-steps\n",
+        static_cast<long long>(cfg.max_steps.value_or(m.sim.max_steps)), g17(sim.t()).c_str());
+  if (st == Status::RECORD_LIMIT)
+    std::fprintf(
+        stderr,
+        "dynlib run: stopped at t=%s: the records reached --max-record-bytes (%lld bytes) or the event "
+        "log 10000000 events; raise --max-record-bytes, or record less (--record-interval, --no-record)\n",
+        g17(sim.t()).c_str(), static_cast<long long>(ro.max_record_bytes.value_or(std::int64_t{4} << 30)));
+  return st == Status::USER_BREAK || st == Status::MAX_STEPS || st == Status::RECORD_LIMIT ? 1 : 0;
 }
 
 }  // namespace dynlib::cli

@@ -66,8 +66,10 @@ struct Sim::Impl {
   std::vector<double> build_stepper_config(const Assignments& kw) const;
   // Pieces of Sim::run (sim_run_parts.hpp).
   run_detail::RunPlan plan_run(const RunOptions& o) const;
-  void stitch_chunk(const RunOptions& o, const run_detail::RunPlan& plan, const run_detail::ChunkSpec& spec,
-                    const run_detail::Chunk& c);
+  Results new_results(const run_detail::RunPlan& plan) const;  // empty, with the plan's recorded names
+  void stitch_chunk(Results& R, int& next_segment_id, const Session& s, const RunOptions& o,
+                    const run_detail::RunPlan& plan, const run_detail::ChunkSpec& spec,
+                    const run_detail::Chunk& c) const;
   std::string pins_mismatch(const std::string& hash, const std::string& stepper, const std::string& dtype,
                             std::size_t n_state, std::size_t n_params) const;
 };

@@ -8,6 +8,7 @@
 #include <dynlib/sim.hpp>
 #include <dynlib/warnings.hpp>
 #include <limits>
+#include <memory>
 #include <string>
 
 #include "core/sim_run_parts.hpp"
@@ -110,6 +111,7 @@ Status Sim::run(const RunOptions& o) {
     w.rec_aux = &rec_aux;
     w.cap_rec = 1;
     w.cap_evt = cap_evt;
+    w.max_events = plan.max_events;
     if (is_map) {
       w.step_end = static_cast<std::int64_t>(transient);
     } else {
@@ -120,7 +122,8 @@ Status Sim::run(const RunOptions& o) {
     Chunk c = run_detail::execute(cm, seed, w, nullptr);
     const Status s = kernels::runner_status(c.a);
     if (s != Status::DONE && s != Status::EARLY_EXIT && s != Status::TRACE_OVERFLOW)
-      throw SimulationError(run_detail::failure_message(m, c, " during the transient warm-up"));
+      throw SimulationError(run_detail::failure_message(m, cm.stepper(), c, " during the transient warm-up"),
+                            s, c.a.t_fail, c.a.step, nullptr);
     // The recorded run starts from the warm state with a fresh clock; steps restart at 0.
     seed.time_shift = seed.t - t0;
     seed.step = 0;
@@ -138,9 +141,14 @@ Status Sim::run(const RunOptions& o) {
   spec.rec_aux = &rec_aux;
   spec.cap_rec = cap_rec;
   spec.cap_evt = cap_evt;
+  spec.max_record_bytes = plan.max_record_bytes;
+  spec.max_events = plan.max_events;
   const std::int64_t step0 = seed.step;
+  const std::int64_t step_limit = seed.step > std::numeric_limits<std::int64_t>::max() - max_steps
+                                      ? std::numeric_limits<std::int64_t>::max()
+                                      : seed.step + max_steps;
   if (is_map) {
-    spec.step_end = target_N;  // absolute from the start of the recording
+    spec.step_end = std::min(target_N, step_limit);  // absolute from the start of the recording
     if (resume && target_N - seed.step <= 0)
       throw ArgumentError("Requested discrete horizon already satisfied (N=" + std::to_string(target_N) + ", steps done " +
                           std::to_string(seed.step) + ")");
@@ -148,31 +156,57 @@ Status Sim::run(const RunOptions& o) {
     spec.t_end = target_T + seed.time_shift;
     if (resume && !(spec.t_end > seed.t))
       throw ArgumentError("Resume target T (" + fmt_g(target_T) + ") must exceed current time (" + fmt_g(seed.t - seed.time_shift) + ")");
-    spec.step_end = seed.step + max_steps;
+    spec.step_end = step_limit;
   }
   spec.dt = resume ? (adaptive ? seed.dt : seed.nominal_dt) : initial_dt(seed, spec.t_end);
   Session next = seed;
   core::AnalysisBuffers abuf;
   if (analysis) {
-    const std::int64_t total = is_map ? target_N - seed.step
-                                      : std::min(max_steps, core::fixed_step_count(seed.t_base, spec.t_end, seed.clock_dt));
+    const std::int64_t total =
+        is_map ? spec.step_end - seed.step
+               : std::min(max_steps, core::fixed_step_count(seed.t_base, spec.t_end, seed.clock_dt));
     abuf.init(analysis->layout(), total);
   }
   Chunk c = run_detail::execute(cm, next, spec, brk, analysis ? analysis->runner.get() : nullptr,
                                 analysis ? &abuf : nullptr);
-  const Status status = kernels::runner_status(c.a);
-  if (status != Status::DONE && status != Status::EARLY_EXIT && status != Status::USER_BREAK && status != Status::TRACE_OVERFLOW)
-    throw SimulationError(run_detail::failure_message(m, c, ""));
+  Status status = kernels::runner_status(c.a);
+  if (status == Status::NAN_DETECTED || status == Status::STEPFAIL) {
+    // What was recorded up to the failure, for the caller (the session itself stays untouched).
+    const bool continues = resume && I.results;
+    Results partial = continues ? *I.results : I.new_results(plan);
+    int segment_id = continues ? I.next_segment_id : 0;
+    I.stitch_chunk(partial, segment_id, next, o, plan, spec, c);
+    const double t_fail = c.a.t_fail - seed.time_shift;
+    partial.set_final(status, t_fail, c.a.step);
+    throw SimulationError(run_detail::failure_message(m, cm.stepper(), c, ""), status, t_fail, c.a.step,
+                          std::make_shared<const Results>(std::move(partial)));
+  }
+  if (status != Status::DONE && status != Status::EARLY_EXIT && status != Status::USER_BREAK &&
+      status != Status::TRACE_OVERFLOW && status != Status::RECORD_LIMIT)
+    throw SimulationError(run_detail::failure_message(m, cm.stepper(), c, ""));
   if (status == Status::USER_BREAK) I.user_break.store(0);
-  if (!is_map && status == Status::DONE && next.t < spec.t_end && next.step - step0 >= max_steps)
-    warn("Simulation terminated after reaching max_steps (" + std::to_string(max_steps) + ") steps. The target end time T=" +
-         fmt_g(target_T) + " may not have been reached.");
+  const bool short_of_horizon = is_map ? next.step < target_N : next.t < spec.t_end;
+  if (status == Status::DONE && short_of_horizon && next.step - step0 >= max_steps) {
+    status = Status::MAX_STEPS;
+    next.status = status;
+    warn("The run stopped after max_steps (" + std::to_string(max_steps) +
+         ") steps at t=" + fmt_g(next.t - next.time_shift) + ", before " +
+         (is_map ? "N=" + std::to_string(target_N) : "T=" + fmt_g(target_T)) +
+         " (status MAX_STEPS). Raise max_steps to go further, or resume the run.");
+  }
+  if (status == Status::RECORD_LIMIT) warn(run_detail::record_limit_message(c, spec, next.time_shift));
 
   // ---- commit: session, then stitch the chunk into the results ----
   I.s = std::move(next);
   I.ran = true;
-  I.stitch_chunk(o, plan, spec, c);
+  if (!resume || !I.results) {
+    I.results.emplace(I.new_results(plan));
+    I.rec_states = rec_states;
+    I.rec_aux = rec_aux;
+    I.next_segment_id = 0;
+  }
   Results& R = *I.results;
+  I.stitch_chunk(R, I.next_segment_id, I.s, o, plan, spec, c);
   const double shift = I.s.time_shift;
   if (analysis)
     R.observers_mut() = core::collect_outputs(analysis->layout(), abuf.out, abuf.trace, c.a.trace_count, shift);

@@ -32,7 +32,10 @@ Chunk execute(const kernels::CompiledModel& cm, Session& st, const ChunkSpec& sp
   const std::int64_t nrs = static_cast<std::int64_t>(spec.rec_states->size());
   const std::int64_t nra = static_cast<std::int64_t>(spec.rec_aux->size());
   Chunk c;
-  c.cap_rec = std::max<std::int64_t>(1, spec.cap_rec);
+  // The records of one chunk never exceed max_record_bytes: the capacity is capped, and a run that needs
+  // more stops at the step boundary with RECORD_LIMIT (a resume can continue it).
+  const std::int64_t max_cap_rec = spec.max_record_bytes / record_row_bytes(spec);
+  c.cap_rec = std::min(std::max<std::int64_t>(1, spec.cap_rec), max_cap_rec);
   c.cap_evt = std::max<std::int64_t>({1, spec.cap_evt, L.min_cap_evt});
   c.T.resize(static_cast<std::size_t>(c.cap_rec));
   c.STEP.resize(static_cast<std::size_t>(c.cap_rec));
@@ -100,7 +103,12 @@ Chunk execute(const kernels::CompiledModel& cm, Session& st, const ChunkSpec& sp
       cm.run(a);
     const Status s = kernels::runner_status(a);
     if (s == Status::GROW_REC) {
-      const std::int64_t nc = doubled(c.cap_rec * 2, std::max(a.need_rec, a.i + 1));
+      const std::int64_t need = std::max(a.need_rec, a.i + 1);
+      if (need > max_cap_rec) {
+        a.status = static_cast<std::int32_t>(Status::RECORD_LIMIT);
+        break;
+      }
+      const std::int64_t nc = std::min(doubled(std::max<std::int64_t>(1, c.cap_rec * 2), need), max_cap_rec);
       c.T.resize(static_cast<std::size_t>(nc));
       c.STEP.resize(static_cast<std::size_t>(nc));
       grow_rows(c.Y, nrs, c.cap_rec, nc, a.i);
@@ -109,7 +117,14 @@ Chunk execute(const kernels::CompiledModel& cm, Session& st, const ChunkSpec& sp
       continue;
     }
     if (s == Status::GROW_EVT) {
-      const std::int64_t nc = doubled(c.cap_evt * 2, std::max(a.need_evt, a.m + 1));
+      const std::int64_t need = std::max(a.need_evt, a.m + 1);
+      if (need > std::max(spec.max_events, L.min_cap_evt)) {
+        a.status = static_cast<std::int32_t>(Status::RECORD_LIMIT);
+        c.event_limit = true;
+        break;
+      }
+      const std::int64_t nc =
+          std::min(doubled(c.cap_evt * 2, need), std::max(spec.max_events, L.min_cap_evt));
       c.EVT_CODE.resize(static_cast<std::size_t>(nc));
       c.EVT_INDEX.resize(static_cast<std::size_t>(nc));
       c.EVT_STEP.resize(static_cast<std::size_t>(nc));
@@ -132,7 +147,19 @@ Chunk execute(const kernels::CompiledModel& cm, Session& st, const ChunkSpec& sp
   return c;
 }
 
-std::string failure_message(const ir::ModelIR& m, const Chunk& c, const char* phase) {
+std::string record_limit_message(const Chunk& c, const ChunkSpec& spec, double time_shift) {
+  const std::string where = "at t=" + fmt_g(c.a.t - time_shift) + ", step=" + std::to_string(c.a.step);
+  if (c.event_limit)
+    return "The run stopped " + where + ": the event log reached max_events (" +
+           std::to_string(spec.max_events) +
+           " events). Raise max_events, or log fewer events (an event with an empty log is not logged)";
+  return "The run stopped " + where + ": its records would exceed max_record_bytes (" +
+         std::to_string(spec.max_record_bytes) + " bytes, " + std::to_string(record_row_bytes(spec)) +
+         " bytes per record). Raise max_record_bytes, or record less (record_interval, record_vars)";
+}
+
+std::string failure_message(const ir::ModelIR& m, const kernels::StepperInfo& info, const Chunk& c,
+                            const char* phase) {
   const auto& a = c.a;
   const Status s = kernels::runner_status(a);
   std::string msg = std::string("Simulation failed") + phase + " with status " + status_name(s) + " (" +
@@ -176,11 +203,31 @@ std::string failure_message(const ir::ModelIR& m, const Chunk& c, const char* ph
       case NanWhere::event_param:
         msg += ": " + pname() + " was set to NaN/Inf" + ename();
         break;
+      case NanWhere::recorded_aux:
+        msg += ": " + (idx < m.aux.size() ? "aux '" + m.aux[idx] + "'" : std::string("an aux")) +
+               " became NaN/Inf (recorded at t=" + fmt_g(a.t_fail) + ")";
+        break;
       default:
         break;
     }
   } else if (s == Status::STEPFAIL) {
     msg += ": the stepper could not take a step (err_est=" + fmt_g(a.err_est) + ")";
+    if (info.adaptive) {
+      // Adaptive steppers fail when the error stays above the tolerance down to min_step (or max_tries).
+      auto setting = [&](const char* name) {
+        for (std::size_t k = 0; k < info.config.size(); ++k)
+          if (info.config[k].name == name)
+            return a.stepper_config && static_cast<std::int64_t>(k) < a.n_config
+                       ? a.stepper_config[k]
+                       : info.config[k].default_value;
+        return static_cast<double>(NAN);
+      };
+      msg += "; the error estimate stayed above the tolerance (atol=" + fmt_g(setting("atol")) +
+             ", rtol=" + fmt_g(setting("rtol")) +
+             ") down to the smallest allowed step min_step=" + fmt_g(setting("min_step")) +
+             " or within max_tries=" + fmt_g(setting("max_tries")) +
+             " tries. Loosen atol/rtol, lower min_step, or use a stiff stepper";
+    }
   }
   msg += ". Last committed state:";
   for (std::size_t k = 0; k < m.states.size(); ++k)

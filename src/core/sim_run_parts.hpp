@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <dynlib/options.hpp>
 #include <dynlib/sim.hpp>
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -44,6 +45,7 @@ struct Chunk {
   std::vector<std::int64_t> STEP, EVT_CODE, EVT_INDEX, EVT_STEP;
   std::vector<double> EVT_T;
   std::int64_t cap_rec = 0, cap_evt = 0;
+  bool event_limit = false;  // RECORD_LIMIT came from the event log (else from the records)
   kernels::RunnerArgs a;
 };
 
@@ -54,6 +56,8 @@ struct ChunkSpec {
   std::int64_t record_interval = 0;
   double dt = 0.0;
   std::int64_t cap_rec = 1, cap_evt = 1;
+  std::int64_t max_record_bytes = std::numeric_limits<std::int64_t>::max();  // stop with RECORD_LIMIT beyond
+  std::int64_t max_events = std::numeric_limits<std::int64_t>::max();
   const std::vector<std::int64_t>* rec_states = nullptr;
   const std::vector<std::int64_t>* rec_aux = nullptr;
 };
@@ -67,6 +71,7 @@ struct RunPlan {
   bool record = true;
   std::int64_t record_interval = 1;
   std::int64_t max_steps = 0;
+  std::int64_t max_record_bytes = 0, max_events = 0;
   std::int64_t cap_rec = 1, cap_evt = 1;
   double dt = 0.0;
   double t0 = 0.0;
@@ -81,7 +86,16 @@ struct RunPlan {
 Chunk execute(const kernels::CompiledModel& cm, Session& st, const ChunkSpec& spec, const std::int32_t* brk,
               const kernels::AnalysisRunner* ar = nullptr, core::AnalysisBuffers* ab = nullptr);
 
+// Bytes of one record: t, step and every recorded state and aux value.
+inline std::int64_t record_row_bytes(const ChunkSpec& spec) {
+  return 8 * (2 + static_cast<std::int64_t>(spec.rec_states->size() + spec.rec_aux->size()));
+}
+
+// The warning text of a run stopped by RECORD_LIMIT (which limit, where, how to raise it).
+std::string record_limit_message(const Chunk& c, const ChunkSpec& spec, double time_shift);
+
 // The SimulationError text of a failed chunk (status, time, step, culprit, last state).
-std::string failure_message(const ir::ModelIR& m, const Chunk& c, const char* phase);
+std::string failure_message(const ir::ModelIR& m, const kernels::StepperInfo& info, const Chunk& c,
+                            const char* phase);
 
 }  // namespace dynlib::run_detail

@@ -55,8 +55,8 @@ run_detail::RunPlan Sim::Impl::plan_run(const RunOptions& o) const {
       target_N = *o.N;
     else if (o.T)
       target_N = static_cast<std::int64_t>(std::llround((*o.T - t0) / dt));
-    else
-      target_N = max_steps;
+    else  // the model's [sim].t_end, like T for an ODE
+      target_N = static_cast<std::int64_t>(std::llround((m.sim.t_end - t0) / dt));
     if (target_N < 0) throw ArgumentError("The horizon is negative (N=" + std::to_string(target_N) + ")");
   } else {
     if (o.N) throw ArgumentError("N is for maps; use T for an ODE");
@@ -68,6 +68,23 @@ run_detail::RunPlan Sim::Impl::plan_run(const RunOptions& o) const {
       throw ArgumentError("transient (" + fmt_g(transient) + ") must be shorter than the horizon T - t0 (" +
                           fmt_g(target_T - t0) + ")");
   }
+  // Fixed-step and map time is t_base + k*dt: a dt below the spacing of doubles near the horizon would
+  // leave t where it is while steps are counted. (Adaptive steppers only cap their first step with dt.)
+  if (!adaptive) {
+    const double t_from = resume ? I.s.t - I.s.time_shift : t0;
+    const double t_to = is_map ? t0 + static_cast<double>(target_N) * dt : target_T;
+    const double span = std::max(std::abs(t_from), std::abs(t_to));
+    if (span + dt == span)
+      throw ArgumentError("dt (" + fmt_g(dt) + ") is too small for times near " + fmt_g(span) +
+                          ": t + dt == t in double precision (the spacing there is " +
+                          fmt_g(std::nextafter(span, INFINITY) - span) +
+                          "), so steps would not advance time. Use a larger dt, or a t0 closer to 0");
+  }
+  const std::int64_t max_record_bytes = o.max_record_bytes.value_or(std::int64_t{4} << 30);
+  if (max_record_bytes <= 0)
+    throw ArgumentError("max_record_bytes must be > 0 (got " + std::to_string(max_record_bytes) + ")");
+  const std::int64_t max_events = o.max_events.value_or(10'000'000);
+  if (max_events <= 0) throw ArgumentError("max_events must be > 0 (got " + std::to_string(max_events) + ")");
   // Observers (docs/analysis.md): validated before anything runs.
   std::optional<core::AnalysisHandle> analysis;
   if (!o.observers.empty()) {
@@ -117,6 +134,8 @@ run_detail::RunPlan Sim::Impl::plan_run(const RunOptions& o) const {
   p.record = record;
   p.record_interval = ri;
   p.max_steps = max_steps;
+  p.max_record_bytes = max_record_bytes;
+  p.max_events = max_events;
   p.cap_rec = cap_rec;
   p.cap_evt = cap_evt;
   p.dt = dt;

@@ -8,27 +8,27 @@
 namespace dynlib {
 
 // Appends the chunk's records, events and a segment to results (created if needed).
-void Sim::Impl::stitch_chunk(const RunOptions& o, const run_detail::RunPlan& plan,
-                             const run_detail::ChunkSpec& spec, const run_detail::Chunk& c) {
+Results Sim::Impl::new_results(const run_detail::RunPlan& plan) const {
+  const auto& m = this->m();
+  std::vector<std::string> sn, an;
+  for (auto k : plan.rec_states) sn.push_back(m.states[static_cast<std::size_t>(k)]);
+  for (auto k : plan.rec_aux) an.push_back(m.aux[static_cast<std::size_t>(k)]);
+  return Results(std::move(sn), std::move(an));
+}
+
+// Appends the chunk's records, events and a segment to R; `s` is the session the chunk ran on (its clock
+// and time shift).
+void Sim::Impl::stitch_chunk(Results& R, int& next_segment_id, const Session& s, const RunOptions& o,
+                             const run_detail::RunPlan& plan, const run_detail::ChunkSpec& spec,
+                             const run_detail::Chunk& c) const {
   using run_detail::HasEvtStep;
   using run_detail::HasEvtT;
-  auto& I = *this;
-  const auto& m = I.m();
-  const auto& cm = *I.cm;
+  const auto& m = this->m();
+  const auto& cm = *this->cm;
   const bool is_map = plan.is_map, adaptive = plan.adaptive, resume = plan.resume;
   const auto& rec_states = plan.rec_states;
   const auto& rec_aux = plan.rec_aux;
-  if (!resume || !I.results) {
-    std::vector<std::string> sn, an;
-    for (auto k : rec_states) sn.push_back(m.states[static_cast<std::size_t>(k)]);
-    for (auto k : rec_aux) an.push_back(m.aux[static_cast<std::size_t>(k)]);
-    I.results.emplace(std::move(sn), std::move(an));
-    I.rec_states = rec_states;
-    I.rec_aux = rec_aux;
-    I.next_segment_id = 0;
-  }
-  Results& R = *I.results;
-  const double shift = I.s.time_shift;
+  const double shift = s.time_shift;
   const std::size_t prev_n = R.size();
   const std::size_t prev_m = R.events().size();
   const std::int64_t n_rec = c.a.i;
@@ -70,8 +70,7 @@ void Sim::Impl::stitch_chunk(const RunOptions& o, const run_detail::RunPlan& pla
     } else if (idx >= 0 && idx < n_rec && spec.record_interval == 1) {
       r.step = c.STEP[static_cast<std::size_t>(idx)] + (end_phase ? 1 : 0);
     } else if (have_t && !adaptive) {
-      r.step =
-          I.s.step_base + static_cast<std::int64_t>(std::llround((r.t + shift - I.s.t_base) / I.s.clock_dt));
+      r.step = s.step_base + static_cast<std::int64_t>(std::llround((r.t + shift - s.t_base) / s.clock_dt));
     } else {
       r.step = -1;
     }
@@ -81,7 +80,7 @@ void Sim::Impl::stitch_chunk(const RunOptions& o, const run_detail::RunPlan& pla
       r.t = NAN;
       if (r.step >= 0) {
         if (!adaptive)
-          r.t = std::min(I.s.t_base + static_cast<double>(r.step - I.s.step_base) * I.s.clock_dt,
+          r.t = std::min(s.t_base + static_cast<double>(r.step - s.step_base) * s.clock_dt,
                          is_map ? INFINITY : spec.t_end) -
                 shift;
         else
@@ -96,7 +95,7 @@ void Sim::Impl::stitch_chunk(const RunOptions& o, const run_detail::RunPlan& pla
   }
   if (n_rec > 0) {
     Segment sg;
-    sg.id = I.next_segment_id++;
+    sg.id = next_segment_id++;
     std::string base = o.tag.empty() ? "run#" + std::to_string(sg.id) : o.tag;
     std::string name = base;
     for (int k = 2; std::any_of(R.segments().begin(), R.segments().end(),
