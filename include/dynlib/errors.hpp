@@ -1,11 +1,16 @@
 // Typed errors. Every model error names where the problem is (file, line, column, TOML location)
 // and shows the offending text; runtime failures name the time, step and state.
 #pragma once
+#include <cstdint>
+#include <dynlib/status.hpp>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 namespace dynlib {
+
+class Results;
 
 // Where in a model a problem was found. Any field may be empty/zero when unknown.
 struct SourceLocation {
@@ -114,9 +119,24 @@ class ArgumentError : public DynlibError {
 };
 
 // A run ended with a failure status (NaN detected, step failure). Names time, step and state.
+// status(), t() and step() say where it failed; partial_results() holds what the run recorded up to
+// the failure (records and events; earlier segments too when the run resumed a session).
 class SimulationError : public DynlibError {
  public:
   using DynlibError::DynlibError;
+  SimulationError(const std::string& msg, Status status, double t, std::int64_t step,
+                  std::shared_ptr<const Results> partial);
+  Status status() const noexcept { return status_; }
+  double t() const noexcept { return t_; }              // start time of the failing step
+  std::int64_t step() const noexcept { return step_; }  // committed steps before the failure
+  bool has_partial_results() const noexcept { return partial_ != nullptr; }
+  const Results& partial_results() const;  // empty Results when there are none
+
+ private:
+  Status status_ = Status::STEPFAIL;
+  double t_ = 0.0;
+  std::int64_t step_ = 0;
+  std::shared_ptr<const Results> partial_;
 };
 
 class CacheError : public DynlibError {

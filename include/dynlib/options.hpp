@@ -61,6 +61,9 @@ struct RunOptions {
   std::optional<std::int64_t> record_interval{};    // >= 1, default config, then 1
   std::optional<std::vector<std::string>> record_vars{};  // states and aux ("E" or "aux.E"); default: all states, no aux
   std::optional<std::int64_t> max_steps{};          // default config, then [sim].max_steps
+  std::optional<std::int64_t> max_record_bytes{};  // records of one run (t, step, states, aux; 8 bytes each);
+                                                   // default 4 GiB; reaching it stops with RECORD_LIMIT
+  std::optional<std::int64_t> max_events{};        // logged events of one run; default 10^7 (RECORD_LIMIT)
   bool resume = false;                            // continue the session (no ic/params/t0/dt/transient/record_vars)
   std::optional<double> transient{};                // warm-up (time for ode, iterations for maps), not recorded
   Assignments ic{};                                 // initial state overrides by name (start from the session state otherwise)

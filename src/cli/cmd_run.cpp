@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <dynlib/dynlib.hpp>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -26,6 +27,7 @@ const char* kRunUsage =
     "[--aux]\n"
     "                      [--out file.csv] [--events-out file.csv] [--snapshot-in file] [--snapshot-out "
     "file]\n"
+    "                      [--max-record-bytes b]\n"
     "  --record-interval k  record every k-th step, >= 1\n"
     "  --no-record          record nothing (the summary still shows the final state)\n"
     "  --record-vars LIST   record these states and aux (aux.NAME or NAME), comma-separated\n"
@@ -33,7 +35,8 @@ const char* kRunUsage =
     "  --out FILE           write the recorded series as CSV\n"
     "  --events-out FILE    write the logged events as CSV\n"
     "  --snapshot-in FILE   load a snapshot file and resume from it (T/N are then the new absolute horizon)\n"
-    "  --snapshot-out FILE  save the final session to a snapshot file\n";
+    "  --snapshot-out FILE  save the final session to a snapshot file\n"
+    "  --max-record-bytes B stop (exit 1) before the records exceed B bytes (default 4294967296)\n";
 
 Sim* g_sim = nullptr;
 extern "C" void on_sigint(int) {
@@ -50,6 +53,22 @@ void draw_bar(double frac, double elapsed) {
   std::fflush(stderr);
 }
 
+// A failed run (NaN, step failure): write what it recorded up to the failure, then the error is reported.
+void write_partial(const SimulationError& e, const std::optional<std::string>& out,
+                   const std::optional<std::string>& events_out) {
+  const Results& r = e.partial_results();
+  if (out && r.size() > 0) {
+    r.write_csv(*out);
+    std::fprintf(stderr, "wrote %zu records up to t=%s to %s\n", r.size(), util::shortest_double(r.t().back()).c_str(),
+                 out->c_str());
+  }
+  if (events_out && e.has_partial_results()) {
+    r.write_events_csv(*events_out);
+    std::fprintf(stderr, "wrote %zu events up to t=%s to %s\n", r.events().size(), util::shortest_double(e.t()).c_str(),
+                 events_out->c_str());
+  }
+}
+
 }  // namespace
 
 int cmd_run(const std::vector<std::string>& args) {
@@ -61,7 +80,7 @@ int cmd_run(const std::vector<std::string>& args) {
     }
   const auto p = parse_args(args,
                             with_common_values({"record_interval", "record_vars", "out", "events_out",
-                                                "snapshot_in", "snapshot_out"}),
+                                                "snapshot_in", "snapshot_out", "max_record_bytes"}),
                             with_common_flags({"no_record", "aux"}));
   if (p.positional.size() != 1) throw UsageError("expected exactly one model URI\n" + std::string(kRunUsage));
   if (p.flag("no_record") && p.get("record_interval")) throw UsageError("pass either --record-interval or --no-record");
@@ -86,6 +105,8 @@ int cmd_run(const std::vector<std::string>& args) {
   ro.t0 = co.t0;
   ro.transient = co.transient;
   ro.record_vars = read_record_vars(p, m);
+  if (auto v = p.get("max_record_bytes"))
+    ro.max_record_bytes = parse_integer_at_least(*v, "--max-record-bytes", 1);
   SimConfig cfg;
   if (p.flag("no_record")) cfg.record = false;
   if (auto v = p.get("record_interval"))
@@ -137,7 +158,8 @@ int cmd_run(const std::vector<std::string>& args) {
         const double T = ro.T.value_or(m.sim.t_end), t0 = ro.t0.value_or(m.sim.t0);
         frac = T > t0 ? (sim.t() - t0) / (T - t0) : 1.0;
       } else {
-        const auto N = ro.N.value_or(ro.T ? static_cast<std::int64_t>((*ro.T - ro.t0.value_or(m.sim.t0)) / sim.dt()) : m.sim.max_steps);
+        const auto N = ro.N.value_or(
+            static_cast<std::int64_t>((ro.T.value_or(m.sim.t_end) - ro.t0.value_or(m.sim.t0)) / sim.dt()));
         frac = N > 0 ? static_cast<double>(sim.step_count()) / static_cast<double>(N) : 1.0;
       }
       draw_bar(frac, elapsed);
@@ -145,6 +167,7 @@ int cmd_run(const std::vector<std::string>& args) {
       RunOptions next;
       next.T = ro.T;
       next.N = ro.N;
+      next.max_record_bytes = ro.max_record_bytes;
       next.resume = true;
       st = sim.run(next);
     }
@@ -158,7 +181,12 @@ int cmd_run(const std::vector<std::string>& args) {
     std::signal(SIGINT, old_handler);
     g_sim = nullptr;
     if (drew) std::fputs("\n", stderr);
-    throw;
+    try {
+      throw;
+    } catch (const SimulationError& e) {
+      write_partial(e, p.get("out"), p.get("events_out"));
+      throw;
+    }
   }
   {
     std::lock_guard lk(mu);
@@ -202,7 +230,19 @@ int cmd_run(const std::vector<std::string>& args) {
     res->write_events_csv(*v);
   }
   if (auto v = p.get("snapshot_out")) sim.save_snapshot(*v);
-  return st == Status::USER_BREAK ? 1 : 0;
+  if (st == Status::MAX_STEPS)
+    std::fprintf(
+        stderr,
+        "dynlib run: stopped after --max-steps %lld steps at t=%s, before the end of the run; raise the "
+        "limit with --max-steps\n",
+        static_cast<long long>(cfg.max_steps.value_or(m.sim.max_steps)), util::shortest_double(sim.t()).c_str());
+  if (st == Status::RECORD_LIMIT)
+    std::fprintf(
+        stderr,
+        "dynlib run: stopped at t=%s: the records reached --max-record-bytes (%lld bytes) or the event "
+        "log 10000000 events; raise --max-record-bytes, or record less (--record-interval, --no-record)\n",
+        util::shortest_double(sim.t()).c_str(), static_cast<long long>(ro.max_record_bytes.value_or(std::int64_t{4} << 30)));
+  return st == Status::USER_BREAK || st == Status::MAX_STEPS || st == Status::RECORD_LIMIT ? 1 : 0;
 }
 
 }  // namespace dynlib::cli

@@ -59,6 +59,9 @@ void run_one(const FullModelPtr& fm, const BatchOptions& o, const BatchItem& ite
       }
     }
     out.observers = R.observers();
+  } catch (const SimulationError& e) {  // the point failed: its own status (NAN_DETECTED, STEPFAIL)
+    out.error = e.what();
+    out.status = e.status();
   } catch (const std::exception& e) {
     std::string at;  // which point failed, so a sweep's message says where
     for (const auto& [k, v] : item.params)
@@ -106,7 +109,8 @@ BatchResults run_batch(const FullModelPtr& fm, const std::vector<BatchItem>& ite
   if (o.record || o.record_last > 0) {
     const double dt = o.dt.value_or(m.sim.dt), t0 = o.t0.value_or(m.sim.t0);
     std::int64_t total = 0;
-    if (m.kind == ir::Kind::map) total = o.N ? *o.N : (o.T ? std::llround((*o.T - t0) / dt) : m.sim.max_steps);
+    if (m.kind == ir::Kind::map)
+      total = o.N ? *o.N : std::llround((o.T.value_or(m.sim.t_end) - t0) / dt);
     else total = static_cast<std::int64_t>(std::ceil((o.T.value_or(m.sim.t_end) - t0) / dt)) + 1;
     cap_rec = std::clamp<std::int64_t>(total / o.record_interval + 2, 1, std::int64_t{1} << 24);
   }

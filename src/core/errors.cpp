@@ -1,8 +1,8 @@
 // Error classes: message texts worded like the reference's, and the located display of ModelLoadError
 // (message, then "  --> file:line:col (toml path)", the offending line and a caret, like rustc).
-#include <dynlib/errors.hpp>
-
 #include <algorithm>
+#include <dynlib/errors.hpp>
+#include <dynlib/results.hpp>
 #include <string>
 #include <utility>
 
@@ -83,5 +83,14 @@ StepperKindMismatchError::StepperKindMismatchError(std::string stepper, std::str
                                                    std::string model_kind)
     : DynlibError("Stepper '" + stepper + "' (kind='" + stepper_kind + "') is incompatible with model kind '" +
                   model_kind + "'\nPlease choose a stepper that supports '" + model_kind + "' models.") {}
+
+SimulationError::SimulationError(const std::string& msg, Status status, double t, std::int64_t step,
+                                 std::shared_ptr<const Results> partial)
+    : DynlibError(msg), status_(status), t_(t), step_(step), partial_(std::move(partial)) {}
+
+const Results& SimulationError::partial_results() const {
+  static const Results empty;
+  return partial_ ? *partial_ : empty;
+}
 
 }  // namespace dynlib

@@ -15,6 +15,12 @@
 
 namespace dynlib {
 
+namespace run_detail {
+struct RunPlan;
+struct ChunkSpec;
+struct Chunk;
+}  // namespace run_detail
+
 // Everything a resume needs: the session proper (state, workspace, lag rings) plus our fixed-step clock.
 struct Session {
   double t = 0.0;
@@ -59,6 +65,12 @@ struct Sim::Impl {
   const ir::ModelIR& m() const { return fm->model(); }
   Session fresh_session() const;
   std::vector<double> build_stepper_config(const StepperSettings& kw) const;
+  // Pieces of Sim::run (sim_run_parts.hpp).
+  run_detail::RunPlan plan_run(const RunOptions& o) const;
+  Results new_results(const run_detail::RunPlan& plan) const;  // empty, with the plan's recorded names
+  void stitch_chunk(Results& R, int& next_segment_id, const Session& s, const RunOptions& o,
+                    const run_detail::RunPlan& plan, const run_detail::ChunkSpec& spec,
+                    const run_detail::Chunk& c) const;
   std::string pins_mismatch(const std::string& hash, const std::string& stepper, const std::string& dtype,
                             std::size_t n_state, std::size_t n_params) const;
 };

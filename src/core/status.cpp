@@ -13,6 +13,10 @@ const char* status_name(Status s) noexcept {
     case Status::GROW_EVT: return "GROW_EVT";
     case Status::USER_BREAK: return "USER_BREAK";
     case Status::TRACE_OVERFLOW: return "TRACE_OVERFLOW";
+    case Status::MAX_STEPS:
+      return "MAX_STEPS";
+    case Status::RECORD_LIMIT:
+      return "RECORD_LIMIT";
   }
   return "UNKNOWN";
 }

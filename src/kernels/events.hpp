@@ -43,10 +43,12 @@ void set_nan(B& b, const RunnerView<B>& a, typename B::IVar& st, NanWhere where,
 
 // Runs the events of one phase. pre: DSL start/both on (t, y=y_curr), lag_shift 0.
 // post: end/both on (t_new, y=y_prop), lag_shift 1. `m` is the event cursor var, `i_rec` the record
-// cursor, `step_seen` the step number of the state the events see (pre: n, post: n+1).
+// cursor, `step_seen` the step number of the state the events see (pre: n, post: n+1). `acted`, if
+// given, is set to 1 when an event with actions fires (the stepper's history is then stale).
 template <class B>
 void run_events(B& b, const RunnerView<B>& a, bool post, typename B::Val t, typename B::Arr y,
-                typename B::IVar& st, typename B::IVar& m, typename B::Int i_rec, typename B::Int step_seen) {
+                typename B::IVar& st, typename B::IVar& m, typename B::Int i_rec, typename B::Int step_seen,
+                typename B::IVar* acted = nullptr) {
   const auto& model = b.model();
   const int shift = post ? 1 : 0;
   auto ctx = make_ctx(a, t, y, shift);
@@ -61,11 +63,14 @@ void run_events(B& b, const RunnerView<B>& a, bool post, typename B::Val t, type
     b.if_(st.get() == b.ci(kRunning), [&] {
       auto cond = b.eval(ev.cond, ctx);
       b.if_(cond != b.c(0.0), [&] {
+        if (acted && !ev.actions.empty()) *acted = b.ci(1);
         for (const auto& act : ev.actions) {
           auto v = b.eval(act.value, ctx);
           if (model.dtype != ir::DType::float64) v = b.to_storage(v);  // stored in the model dtype
-          if (act.target == ir::Action::Target::State) y[act.index] = v;
-          else a.params[act.index] = v;
+          if (act.target == ir::Action::Target::State)
+            y[act.index] = v;
+          else
+            a.params[act.index] = v;
           b.if_(b.lnot(b.isfinite(v)), [&] {
             set_nan(b, a, st,
                     act.target == ir::Action::Target::State ? NanWhere::event_state : NanWhere::event_param,
@@ -78,10 +83,18 @@ void run_events(B& b, const RunnerView<B>& a, bool post, typename B::Val t, type
             const auto& item = ev.log[j];
             typename B::Val v = b.c(0.0);
             switch (item.kind) {
-              case ir::LogItem::Kind::Time: v = t; break;
-              case ir::LogItem::Kind::State: v = y[item.index]; break;
-              case ir::LogItem::Kind::Param: v = a.params[item.index]; break;
-              case ir::LogItem::Kind::Aux: v = b.eval(model.aux_exprs.at(item.index), ctx); break;
+              case ir::LogItem::Kind::Time:
+                v = t;
+                break;
+              case ir::LogItem::Kind::State:
+                v = y[item.index];
+                break;
+              case ir::LogItem::Kind::Param:
+                v = a.params[item.index];
+                break;
+              case ir::LogItem::Kind::Aux:
+                v = b.eval(model.aux_exprs.at(item.index), ctx);
+                break;
             }
             a.EVT_LOG_DATA[row + b.ci(static_cast<std::int64_t>(j))] = v;
           }
@@ -136,6 +149,18 @@ void advance_lags(B& b, const RunnerView<B>& a, typename B::Arr y) {
     a.lag_head[kk] = h;
     a.lag_ring[b.ci(L.offset) + h] = y[L.state];
   }
+}
+
+// Before a record that stores aux: a recorded aux value that is NaN/Inf stops the run like a state
+// (NAN_DETECTED, NanWhere::recorded_aux, nan_index = the aux index).
+template <class B>
+void guard_recorded_aux(B& b, const RunnerView<B>& a, typename B::IVar& st, typename B::Val t) {
+  using Int = typename B::Int;
+  b.for_(b.ci(0), a.n_rec_aux, [&](Int k) {
+    Int idx = a.aux_rec_idx[k];
+    b.if_(b.land(st.get() == b.ci(kRunning), b.lnot(b.isfinite(a.aux_values[idx]))),
+          [&] { set_nan(b, a, st, NanWhere::recorded_aux, idx, -1, t); });
+  });
 }
 
 // Writes record i (capacity already checked).

@@ -109,14 +109,21 @@ void runner(B& b, const RunnerView<B>& a, const Stepper& stepper, const RunnerTr
               a.iio[kI_need_rec] = i.get() + b.ci(1);
             },
             [&] {
-              write_record(b, a, i.get(), t.get(), a.y_curr, step.get());
-              i = i.get() + b.ci(1);
+              guard_recorded_aux(b, a, st, t.get());
+              b.if_(st.get() == RUN, [&] {
+                write_record(b, a, i.get(), t.get(), a.y_curr, step.get());
+                i = i.get() + b.ci(1);
+              });
             });
       });
       b.if_(st.get() == RUN, [&] { a.iio[kI_resume] = b.ci(kResumeLoop); });
     });
   });
 
+  // Multistep / BDF steppers keep a history (iws[0] = steps in it): an event action that changes the
+  // state or a parameter invalidates it, and the stepper restarts with its one-step start.
+  constexpr bool restarts = has_history<Stepper>();
+  auto acted = b.ivar(b.ci(0));
   auto aux_dirty = b.ivar(b.ci(0));
   auto flush_aux = [&](typename B::Bool when) {
     if (!lazy_aux) return;
@@ -151,7 +158,14 @@ void runner(B& b, const RunnerView<B>& a, const Stepper& stepper, const RunnerTr
       b.if_(st.get() == RUN, [&] {
         if (has_pre) {
           flush_aux(b.ctrue());
-          run_events(b, a, false, t.get(), a.y_curr, st, m, i.get(), step.get());
+          run_events(b, a, false, t.get(), a.y_curr, st, m, i.get(), step.get(), restarts ? &acted : nullptr);
+          if (restarts) {
+            // An action changed the committed state: restart the history from it.
+            b.if_(acted.get() != b.ci(0), [&] {
+              sc.iws[0] = b.ci(0);
+              acted = b.ci(0);
+            });
+          }
         }
         b.if_(st.get() == RUN, [&] {
           if constexpr (Hooks::enabled) {
@@ -205,7 +219,10 @@ void runner(B& b, const RunnerView<B>& a, const Stepper& stepper, const RunnerTr
                     [&] { set_nan(b, a, st, NanWhere::next_dt, -1, -1, tc); });
             });
             if (has_post) {
-              b.if_(st.get() == RUN, [&] { run_events(b, a, true, t_new, a.y_prop, st, m, i.get(), step.get() + b.ci(1)); });
+              b.if_(st.get() == RUN, [&] {
+                run_events(b, a, true, t_new, a.y_prop, st, m, i.get(), step.get() + b.ci(1),
+                           restarts ? &acted : nullptr);
+              });
             }
             b.if_(st.get() == RUN, [&] {
               for_states(b, n, [&](auto k) {
@@ -253,20 +270,37 @@ void runner(B& b, const RunnerView<B>& a, const Stepper& stepper, const RunnerTr
               t = t_new;
               if (tr.adaptive && !tr.is_map) dt = out.dt_next.get();
               else dt = a.dt_nominal;
+              if (restarts) {
+                // An event action changed the proposal: the history of this step no longer matches the
+                // committed state, so the next step starts the stepper afresh.
+                b.if_(acted.get() != b.ci(0), [&] {
+                  sc.iws[0] = b.ci(0);
+                  acted = b.ci(0);
+                });
+              }
               b.if_(records, [&] {
                 flush_aux(a.n_rec_aux > b.ci(0));
-                write_record(b, a, i.get(), t.get(), a.y_curr, step.get());
-                i = i.get() + b.ci(1);
-              });
-              if constexpr (Hooks::enabled) {
-                b.if_(stop.get() != b.ci(0), [&] { st = S(Status::EARLY_EXIT); }, [&] {
-                  b.if_(overflow.get() != b.ci(0), [&] { st = S(Status::TRACE_OVERFLOW); },
-                        [&] { b.if_(b.user_break(), [&] { st = S(Status::USER_BREAK); }); });
+                guard_recorded_aux(b, a, st, t.get());
+                b.if_(st.get() == RUN, [&] {
+                  write_record(b, a, i.get(), t.get(), a.y_curr, step.get());
+                  i = i.get() + b.ci(1);
                 });
-              } else {
-                b.if_(stop.get() != b.ci(0), [&] { st = S(Status::EARLY_EXIT); },
+              });
+              b.if_(st.get() == RUN, [&] {
+                if constexpr (Hooks::enabled) {
+                  b.if_(
+                      stop.get() != b.ci(0), [&] { st = S(Status::EARLY_EXIT); },
+                      [&] {
+                        b.if_(
+                            overflow.get() != b.ci(0), [&] { st = S(Status::TRACE_OVERFLOW); },
+                            [&] { b.if_(b.user_break(), [&] { st = S(Status::USER_BREAK); }); });
+                      });
+                } else {
+                  b.if_(
+                      stop.get() != b.ci(0), [&] { st = S(Status::EARLY_EXIT); },
                       [&] { b.if_(b.user_break(), [&] { st = S(Status::USER_BREAK); }); });
-              }
+                }
+              });
             });
           });
         });

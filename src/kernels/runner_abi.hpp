@@ -47,6 +47,7 @@ enum class NanWhere : std::int32_t {
   param = 5,           // a parameter at run start
   event_state = 6,     // a state written by an event action (nan_event = global event index)
   event_param = 7,     // a param written by an event action
+  recorded_aux = 8,    // an aux value about to be recorded (nan_index = aux index; t_fail = its time)
 };
 
 // Run-start vs in-loop (RunnerArgs::resume_point).

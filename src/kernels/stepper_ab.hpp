@@ -7,6 +7,7 @@ namespace dynlib::kernels {
 
 // ab2. Workspace: f_prev, f_curr, f_next, y_stage (each n); iws: step_index.
 struct StepAB2 {
+  static constexpr bool kHistory = true;  // iws[0] = steps in the history; 0 = one-step start
   template <class B>
   void operator()(B& b, const StepCtx<B>& c, typename B::Val t, typename B::Val dt, typename B::Arr y,
                   typename B::Arr y_prop, StepOut<B>& o) const {
@@ -38,6 +39,7 @@ struct StepAB2 {
 
 // ab3. Workspace: f_nm2, f_nm1, f_n, f_next, y_stage (each n); iws: step_index.
 struct StepAB3 {
+  static constexpr bool kHistory = true;  // iws[0] = steps in the history; 0 = one-step start
   template <class B>
   void operator()(B& b, const StepCtx<B>& c, typename B::Val t, typename B::Val dt, typename B::Arr y,
                   typename B::Arr y_prop, StepOut<B>& o) const {

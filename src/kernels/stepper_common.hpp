@@ -39,6 +39,16 @@ StepOut<B> make_step_out(B& b) {
 constexpr std::int64_t kOK = static_cast<std::int64_t>(Status::OK);
 constexpr std::int64_t kSTEPFAIL = static_cast<std::int64_t>(Status::STEPFAIL);
 
+// Steppers with a history of past steps (multistep, BDF) declare `static constexpr bool kHistory = true`
+// and keep the number of steps in it in iws[0]: setting iws[0] = 0 restarts them with their one-step start.
+template <class S>
+constexpr bool has_history() {
+  if constexpr (requires { S::kHistory; })
+    return S::kHistory;
+  else
+    return false;
+}
+
 // f(t, y) -> out with the step context's params and lags (lag_shift 0).
 template <class B>
 void f_eval(B& b, const StepCtx<B>& c, typename B::Val t, typename B::Arr y, typename B::Arr out) {

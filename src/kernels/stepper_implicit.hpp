@@ -51,6 +51,7 @@ struct StepSDIRK2 {
 // bdf2 (fixed step), full Newton. BE on step 0.
 // Workspace after the Newton scratch: y_nm1, Y (each n). iws[0] = step_index.
 struct StepBDF2 {
+  static constexpr bool kHistory = true;  // iws[0] = steps in the history; 0 = one-step start
   template <class B>
   void operator()(B& b, const StepCtx<B>& c, typename B::Val t, typename B::Val dt, typename B::Arr y,
                   typename B::Arr y_prop, StepOut<B>& o) const {
@@ -106,8 +107,9 @@ void adaptive_control(B& b, const StepCtx<B>& c, StepOut<B>& o, typename B::Var&
             [&] { h = b.fmax(hh * min_factor, min_step); });
       },
       [&] {
+        // An error above tolerance is never accepted: at min_step the step fails (STEPFAIL).
         b.if_(
-            b.lor(err <= b.c(1.0), hh <= min_step),
+            err <= b.c(1.0),
             [&] {
               o.t_prop = t + hh;
               auto fac = b.fmin(b.fmax(safety * b.pow(err, b.c(-0.5)), min_factor), max_factor);
@@ -130,6 +132,7 @@ void adaptive_control(B& b, const StepCtx<B>& c, StepOut<B>& o, typename B::Var&
 // bdf2a: variable-step BDF2 with a BE error estimate; step doubling on step 0. Full Newton.
 // Workspace after the Newton scratch: y_nm1, Y, y_alt, f_n, spare (each n), dt_nm1 (1). iws[0] = step_index.
 struct StepBDF2A {
+  static constexpr bool kHistory = true;  // iws[0] = steps in the history; 0 = one-step start
   template <class B>
   void operator()(B& b, const StepCtx<B>& c, typename B::Val t, typename B::Val dt, typename B::Arr y,
                   typename B::Arr y_prop, StepOut<B>& o) const {
@@ -231,6 +234,7 @@ struct StepBDF2A {
 // tr-bdf2a: TR stage to t+gamma*h, BDF2 stage to t+h, embedded BE for the error. Modified Newton.
 // Workspace after the Newton scratch: Ys, Y, y_be, f_n (each n). iws[0] = step_index (bookkeeping).
 struct StepTRBDF2A {
+  static constexpr bool kHistory = true;  // iws[0] = steps in the history; 0 = one-step start
   template <class B>
   void operator()(B& b, const StepCtx<B>& c, typename B::Val t, typename B::Val dt, typename B::Arr y,
                   typename B::Arr y_prop, StepOut<B>& o) const {

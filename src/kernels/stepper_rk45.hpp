@@ -89,8 +89,9 @@ struct StepRK45 {
                 [&] { h = b.fmax(hh * min_factor, min_step); });
           },
           [&] {
+            // An error above tolerance is never accepted: at min_step the step fails (STEPFAIL).
             b.if_(
-                b.lor(err <= b.c(1.0), hh <= min_step),
+                err <= b.c(1.0),
                 [&] {
                   o.t_prop = t + hh;
                   auto fac = b.fmin(b.fmax(safety * b.pow(err, b.c(-1.0 / 5.0)), min_factor), max_factor);
