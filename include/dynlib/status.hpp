@@ -16,6 +16,6 @@ enum class Status : std::int32_t {
   TRACE_OVERFLOW = 13,
 };
 
-const char* status_name(Status s) noexcept;
+[[nodiscard]] const char* status_name(Status s) noexcept;
 
 }  // namespace dynlib
