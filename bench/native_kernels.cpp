@@ -61,7 +61,7 @@ struct HH {
     aux(y, a);
     const double m_inf = a[0], h_inf = a[1], n_inf = a[2], tau_m = a[3], tau_h = a[4], tau_n = a[5];
     const double m3 = m * m * m, n4 = (n * n) * (n * n);
-    d[0] = (p[I] - p[gNa] * m3 * h * (V - p[ENa]) - p[gK] * n4 * (V - p[EK]) - p[gL] * (V - p[EL])) / p[C];
+    d[0] = (p[I] - p[gK] * n4 * (V - p[EK]) - p[gNa] * m3 * h * (V - p[ENa]) - p[gL] * (V - p[EL])) / p[C];
     d[1] = (n_inf - n) / tau_n;
     d[2] = (m_inf - m) / tau_m;
     d[3] = (h_inf - h) / tau_h;

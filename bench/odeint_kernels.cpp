@@ -53,7 +53,8 @@ void hh_rk4(double* y, const double* p, double dt, std::int64_t steps) {
                  n_inf = boltzmann(p[20], p[21], V);
     const double tau_m = gaussian(p[10], p[11], p[12], p[13], V), tau_h = gaussian(p[16], p[17], p[18], p[19], V),
                  tau_n = gaussian(p[22], p[23], p[24], p[25], V);
-    d[0] = (p[7] - p[5] * (m * m * m) * h * (V - p[2]) - p[4] * ((n * n) * (n * n)) * (V - p[1]) - p[6] * (V - p[3])) /
+    d[0] = (p[7] - p[4] * ((n * n) * (n * n)) * (V - p[1]) - p[5] * (m * m * m) * h * (V - p[2]) -
+            p[6] * (V - p[3])) /
            p[0];
     d[1] = (n_inf - n) / tau_n;
     d[2] = (m_inf - m) / tau_m;

@@ -1,6 +1,13 @@
 # cmake --install: headers, libdynlib, the JIT component, the dynlib CLI and a CMake package
 # so that a downstream project can find_package(dynlib) and link dynlib::dynlib.
 include(CMakePackageConfigHelpers)
+# Relocatable install: the `dynlib` command finds libdynlib through $ORIGIN/../lib (whatever prefix
+# it is installed or copied to, without LD_LIBRARY_PATH), and libdynlib finds libraries beside itself.
+# libdynlib finds the JIT component beside itself on its own (src/core/jit_loader.cpp), and the
+# component's RUNPATH is set in src/jit/CMakeLists.txt.
+file(RELATIVE_PATH _dynlib_bin_to_lib ${CMAKE_INSTALL_FULL_BINDIR} ${CMAKE_INSTALL_FULL_LIBDIR})
+set_target_properties(dynlib_cli PROPERTIES INSTALL_RPATH "$ORIGIN/${_dynlib_bin_to_lib}")
+set_target_properties(dynlib PROPERTIES INSTALL_RPATH "$ORIGIN")
 install(DIRECTORY include/dynlib DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(TARGETS dynlib EXPORT dynlibTargets
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}

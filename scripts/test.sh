@@ -12,6 +12,8 @@ case "${1:-}" in
             extra=(-DLLVM_DIR=/usr/lib/llvm-22/lib/cmake/llvm); only=(-R "[Jj][Ii][Tt]") ;;
   *) bash scripts/install-deps.sh ;;
 esac
-cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Release -DDYNLIB_WITH_LLVM=$llvm -DDYNLIB_TEST_FUZZ=$fuzz "${extra[@]}" >/dev/null
+# Warnings are errors here (CI), in every configuration; a plain build keeps them warnings.
+cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Release -DDYNLIB_WITH_LLVM=$llvm -DDYNLIB_TEST_FUZZ=$fuzz -DDYNLIB_WERROR=ON \
+  "${extra[@]}" >/dev/null
 cmake --build "$dir" -j"$(nproc)"
 ctest --test-dir "$dir" --output-on-failure -j"$(nproc)" "${only[@]}"

@@ -56,7 +56,7 @@ struct BatchRun {
   std::vector<double> t;                  // recorded times (if recording)
   std::vector<std::vector<double>> series;  // [recorded var][record]
   std::vector<ObserverOutput> observers;
-  bool ok() const noexcept { return error.empty(); }
+  [[nodiscard]] bool ok() const noexcept { return error.empty(); }
 };
 
 struct BatchResults {
@@ -64,35 +64,38 @@ struct BatchResults {
   std::vector<BatchRun> runs;             // in item order
   unsigned threads = 1;                   // workers actually used
   double seconds = 0.0;                   // wall time of the batch
-  std::size_t size() const noexcept { return runs.size(); }
-  const BatchRun& operator[](std::size_t i) const { return runs.at(i); }
+  [[nodiscard]] std::size_t size() const noexcept { return runs.size(); }
+  [[nodiscard]] const BatchRun& operator[](std::size_t i) const { return runs.at(i); }
 };
 
 // Throws ArgumentError up front for an adaptive stepper (the fast path is fixed-step), unknown
 // names and bad options; a failure inside one run is reported in that run's `error`.
-BatchResults run_batch(const FullModelPtr& model, const std::vector<BatchItem>& items, const BatchOptions& options = {});
+[[nodiscard]] BatchResults run_batch(const FullModelPtr& model, const std::vector<BatchItem>& items,
+                                     const BatchOptions& options = {});
 
 // A sweep axis: one parameter over a list of values.
 struct SweepAxis {
   std::string param;
   std::vector<double> values;
   // count evenly spaced values from start to stop inclusive (count >= 1; count 1 -> {start}).
-  static SweepAxis linspace(std::string param, double start, double stop, std::int64_t count);
+  [[nodiscard]] static SweepAxis linspace(std::string param, double start, double stop, std::int64_t count);
 };
 
 struct SweepResults {
   std::vector<SweepAxis> axes;            // 1 or 2
   BatchResults batch;                     // point (i, j) is batch.runs[i * ny + j] (ny = 1 for 1-D)
-  std::size_t nx() const noexcept { return axes.empty() ? 0 : axes[0].values.size(); }
-  std::size_t ny() const noexcept { return axes.size() > 1 ? axes[1].values.size() : 1; }
-  const BatchRun& at(std::size_t i, std::size_t j = 0) const { return batch.runs.at(i * ny() + j); }
+  [[nodiscard]] std::size_t nx() const noexcept { return axes.empty() ? 0 : axes[0].values.size(); }
+  [[nodiscard]] std::size_t ny() const noexcept { return axes.size() > 1 ? axes[1].values.size() : 1; }
+  [[nodiscard]] const BatchRun& at(std::size_t i, std::size_t j = 0) const {
+    return batch.runs.at(i * ny() + j);
+  }
   // CSV with the axis values first. With recorded series: one row per record
   // (`<p1>[,<p2>],t,<vars>`); otherwise one row per point (`<p1>[,<p2>],status,t,<states>,<observer outputs as key.name>`).
   void write_csv(const std::filesystem::path& path) const;
 };
 
 // 1-D (one axis) or 2-D (two axes) sweep; `base` ic/params apply to every point before the axis values.
-SweepResults sweep(const FullModelPtr& model, const std::vector<SweepAxis>& axes, const BatchOptions& options = {},
-                   const BatchItem& base = {});
+[[nodiscard]] SweepResults sweep(const FullModelPtr& model, const std::vector<SweepAxis>& axes,
+                                 const BatchOptions& options = {}, const BatchItem& base = {});
 
 }  // namespace dynlib

@@ -19,30 +19,34 @@ class FullModel {
             BuildOptions options, std::shared_ptr<kernels::CompiledModel> compiled);
   ~FullModel();
 
-  const ir::ModelIR& model() const noexcept { return *model_; }
-  const ModelPtr& model_ptr() const noexcept { return model_; }
-  const std::string& stepper_name() const noexcept { return stepper_name_; }    // as given (aliases kept)
-  const std::string& stepper() const noexcept { return stepper_canonical_; }   // canonical name
-  ir::DType dtype() const noexcept { return dtype_; }
-  const char* dtype_name() const noexcept { return ir::dtype_name(dtype_); }
-  bool jit() const noexcept { return options_.jit; }
-  const BuildOptions& options() const noexcept { return options_; }
-  std::string model_hash() const { return model_->hash.hex(); }
+  [[nodiscard]] const ir::ModelIR& model() const noexcept { return *model_; }
+  [[nodiscard]] const ModelPtr& model_ptr() const noexcept { return model_; }
+  [[nodiscard]] const std::string& stepper_name() const noexcept {
+    return stepper_name_;
+  }  // as given (aliases kept)
+  [[nodiscard]] const std::string& stepper() const noexcept { return stepper_canonical_; }  // canonical name
+  [[nodiscard]] ir::DType dtype() const noexcept { return dtype_; }
+  [[nodiscard]] const char* dtype_name() const noexcept { return ir::dtype_name(dtype_); }
+  [[nodiscard]] bool jit() const noexcept { return options_.jit; }
+  [[nodiscard]] const BuildOptions& options() const noexcept { return options_; }
+  [[nodiscard]] std::string model_hash() const { return model_->hash.hex(); }
 
   // Components: "rhs", "events_pre", "events_post", "update_aux", "jacobian", "guards", "stepper", "runner".
-  std::vector<std::string> components() const;
-  bool is_jitted(std::string_view component) const;       // false for every component when jit=false
-  std::string signature(std::string_view component) const; // C-like signature of the compiled function
-  std::string source(std::string_view component) const;    // LLVM IR text when jitted, "" otherwise
+  [[nodiscard]] std::vector<std::string> components() const;
+  [[nodiscard]] bool is_jitted(std::string_view component) const;  // false for every component when jit=false
+  [[nodiscard]] std::string signature(
+      std::string_view component) const;  // C-like signature of the compiled function
+  [[nodiscard]] std::string source(
+      std::string_view component) const;  // LLVM IR text when jitted, "" otherwise
   // Writes <component>.ll for every jitted component plus model_info.txt; returns {name: path}.
   std::map<std::string, std::filesystem::path> export_sources(const std::filesystem::path& dir) const;
   // Where the compiled code came from: "built" (compiled now), "disk" (disk cache), "memory" (already
   // compiled in this process); "" when jit=false.
-  std::string cache_origin() const;
+  [[nodiscard]] std::string cache_origin() const;
   // Tiered compilation (docs/jit.md): "baseline" while the optimised code is still being compiled in
   // the background (the baseline is native code too, same results, slower), "optimized" after; ""
   // when jit=false.
-  std::string jit_tier() const;
+  [[nodiscard]] std::string jit_tier() const;
   // Blocks until the optimised code is in use (no-op when jit=false or already optimised). Throws
   // JitError if the optimising compile failed. Call it before timing a JIT run.
   void wait_optimized() const;
@@ -62,9 +66,9 @@ using FullModelPtr = std::shared_ptr<const FullModel>;
 
 // Load (URI/path/"inline: ...") and compile. Throws ModelLoadError..., UnknownStepperError (naming the
 // valid steppers), StepperKindMismatchError, JITUnavailableError.
-FullModelPtr build(std::string_view uri, const BuildOptions& options = {});
+[[nodiscard]] FullModelPtr build(std::string_view uri, const BuildOptions& options = {});
 // True if the JIT component can be loaded (this loads it, and with it libLLVM). Never throws.
-bool jit_available() noexcept;
-FullModelPtr build(ModelPtr model, const BuildOptions& options = {});
+[[nodiscard]] bool jit_available() noexcept;
+[[nodiscard]] FullModelPtr build(ModelPtr model, const BuildOptions& options = {});
 
 }  // namespace dynlib

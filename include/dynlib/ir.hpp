@@ -38,7 +38,7 @@ enum class Fn : std::uint8_t {
   to_float,  // float(x): identity
   to_bool,   // bool(x): x != 0
 };
-const char* fn_name(Fn f) noexcept;
+[[nodiscard]] const char* fn_name(Fn f) noexcept;
 int fn_arity(Fn f) noexcept;  // -1 = variadic (min, max take >= 2)
 
 struct Node;
@@ -111,7 +111,7 @@ struct SimDefaults {
 
 enum class Kind : std::uint8_t { ode, map };
 enum class DType : std::uint8_t { float64, float32, int64 };
-const char* dtype_name(DType d) noexcept;
+[[nodiscard]] const char* dtype_name(DType d) noexcept;
 
 struct Hash128 {
   std::uint64_t hi = 0, lo = 0;
@@ -148,17 +148,19 @@ struct ModelIR {
 
   Hash128 hash;  // XXH3-128 of the canonical form (see src/model/hash.cpp)
 
-  std::size_t n_states() const { return states.size(); }
-  std::size_t n_params() const { return params.size(); }
-  std::size_t n_aux() const { return aux.size(); }
+  [[nodiscard]] std::size_t n_states() const { return states.size(); }
+  [[nodiscard]] std::size_t n_params() const { return params.size(); }
+  [[nodiscard]] std::size_t n_aux() const { return aux.size(); }
   // The exact Jacobian: the model's own if present, else the derived one; nullptr if neither.
-  const std::vector<std::vector<Expr>>* exact_jacobian() const {
+  [[nodiscard]] const std::vector<std::vector<Expr>>* exact_jacobian() const {
     return jacobian ? &*jacobian : derived_jacobian ? &*derived_jacobian : nullptr;
   }
-  std::string default_stepper() const { return !sim.stepper.empty() ? sim.stepper : (kind == Kind::ode ? "rk4" : "map"); }
+  [[nodiscard]] std::string default_stepper() const {
+    return !sim.stepper.empty() ? sim.stepper : (kind == Kind::ode ? "rk4" : "map");
+  }
 };
 
 // Readable form of an expression (Python-like, fully parenthesised where needed).
-std::string to_string(const Expr& e, const ModelIR& m);
+[[nodiscard]] std::string to_string(const Expr& e, const ModelIR& m);
 
 }  // namespace dynlib::ir

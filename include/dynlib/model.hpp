@@ -18,9 +18,9 @@ struct LoadOptions {
 
 // Accepts "builtin://ode/vanderpol", "TAG://rel/path", a file path, "path#mod=NAME", or model text
 // starting with "inline:". Throws ModelLoadError (and subclasses), ModelNotFoundError, ConfigError, ...
-ModelPtr load_model(std::string_view uri, const LoadOptions& options = {});
+[[nodiscard]] ModelPtr load_model(std::string_view uri, const LoadOptions& options = {});
 
 // Names of the builtin models, e.g. "ode/vanderpol", "map/logistic".
-std::vector<std::string> builtin_model_names();
+[[nodiscard]] std::vector<std::string> builtin_model_names();
 
 }  // namespace dynlib

@@ -24,9 +24,10 @@ class Observer {
  public:
   enum class Kind : std::uint8_t { lyapunov_mle, lyapunov_spectrum };
   Observer(Kind kind, LyapunovOptions options) : kind_(kind), opt_(options) {}
-  Kind kind() const noexcept { return kind_; }
-  const LyapunovOptions& options() const noexcept { return opt_; }
-  std::string key() const;  // "lyapunov_mle" / "lyapunov_spectrum" (the name of its outputs in Results)
+  [[nodiscard]] Kind kind() const noexcept { return kind_; }
+  [[nodiscard]] const LyapunovOptions& options() const noexcept { return opt_; }
+  [[nodiscard]] std::string key()
+      const;  // "lyapunov_mle" / "lyapunov_spectrum" (the name of its outputs in Results)
 
  private:
   Kind kind_;
@@ -35,15 +36,15 @@ class Observer {
 
 // Largest Lyapunov exponent (Benettin, one tangent vector). Outputs: log_growth, denom, steps, mle.
 // Trace column: mle (the running estimate).
-Observer lyapunov_mle(const LyapunovOptions& options = {});
+[[nodiscard]] Observer lyapunov_mle(const LyapunovOptions& options = {});
 // The k leading Lyapunov exponents (Benettin with modified Gram-Schmidt). Outputs: log_r0.., denom,
 // steps, lyap0..; trace columns lyap0...
-Observer lyapunov_spectrum(const LyapunovOptions& options = {});
+[[nodiscard]] Observer lyapunov_spectrum(const LyapunovOptions& options = {});
 
 // The canonical analysis signature of an observer list on a model (part of every runner cache key),
 // e.g. "lyapunov_mle(k=1,renorm_every=1)|trace_stride=1"; "" for no observers. Throws ArgumentError
 // if the list does not fit the model (k out of range, duplicate observers, different trace strides).
-std::string analysis_signature(const std::vector<Observer>& observers, const FullModel& model);
+[[nodiscard]] std::string analysis_signature(const std::vector<Observer>& observers, const FullModel& model);
 
 // One observer's outputs and trace after a run (Results::observer).
 struct ObserverOutput {
@@ -55,11 +56,12 @@ struct ObserverOutput {
   std::vector<std::int64_t> trace_step;   // step of each trace row
   std::vector<std::vector<double>> trace_cols;  // [column][row]
 
-  double operator[](std::string_view output) const;  // ArgumentError naming the outputs if unknown
-  bool has(std::string_view output) const noexcept;
-  std::span<const double> trace(std::string_view column) const;  // ArgumentError if unknown
+  [[nodiscard]] double operator[](
+      std::string_view output) const;  // ArgumentError naming the outputs if unknown
+  [[nodiscard]] bool has(std::string_view output) const noexcept;
+  [[nodiscard]] std::span<const double> trace(std::string_view column) const;  // ArgumentError if unknown
   // The exponent estimates: {mle} or {lyap0, ..., lyap{k-1}}.
-  std::vector<double> exponents() const;
+  [[nodiscard]] std::vector<double> exponents() const;
 };
 
 }  // namespace dynlib

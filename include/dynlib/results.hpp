@@ -25,20 +25,20 @@ struct EventRecord {
   std::vector<std::pair<std::string, double>> values;  // logged values (after the actions), in log order
 
   // Logged value by name ("t", "v", "aux:E", ...). Throws ArgumentError if not logged.
-  double operator[](std::string_view field) const;
-  bool has(std::string_view field) const noexcept;
+  [[nodiscard]] double operator[](std::string_view field) const;
+  [[nodiscard]] bool has(std::string_view field) const noexcept;
 };
 
 class EventLog {
  public:
-  std::size_t size() const noexcept { return records_.size(); }
-  bool empty() const noexcept { return records_.empty(); }
-  const EventRecord& operator[](std::size_t i) const { return records_.at(i); }
+  [[nodiscard]] std::size_t size() const noexcept { return records_.size(); }
+  [[nodiscard]] bool empty() const noexcept { return records_.empty(); }
+  [[nodiscard]] const EventRecord& operator[](std::size_t i) const { return records_.at(i); }
   auto begin() const noexcept { return records_.begin(); }
   auto end() const noexcept { return records_.end(); }
-  std::size_t count(std::string_view name) const noexcept;
-  std::vector<EventRecord> of(std::string_view name) const;
-  std::vector<std::string> names() const;  // names that fired, in first-firing order
+  [[nodiscard]] std::size_t count(std::string_view name) const noexcept;
+  [[nodiscard]] std::vector<EventRecord> of(std::string_view name) const;
+  [[nodiscard]] std::vector<std::string> names() const;  // names that fired, in first-firing order
   std::vector<EventRecord>& records() noexcept { return records_; }
 
  private:
@@ -61,30 +61,34 @@ class Results {
   Results() = default;
   Results(std::vector<std::string> state_names, std::vector<std::string> aux_names);
 
-  std::size_t size() const noexcept { return t_.size(); }                  // number of records
-  const std::vector<double>& t() const noexcept { return t_; }
-  const std::vector<std::int64_t>& step() const noexcept { return step_; }
+  [[nodiscard]] std::size_t size() const noexcept { return t_.size(); }                  // number of records
+  [[nodiscard]] const std::vector<double>& t() const noexcept { return t_; }
+  [[nodiscard]] const std::vector<std::int64_t>& step() const noexcept { return step_; }
   // A recorded state ("x") or aux ("E" or "aux.E"). Throws ArgumentError naming the choices.
-  std::span<const double> operator[](std::string_view name) const;
-  bool has(std::string_view name) const noexcept;
-  const std::vector<std::string>& state_names() const noexcept { return state_names_; }
-  const std::vector<std::string>& aux_names() const noexcept { return aux_names_; }
-  const EventLog& events() const noexcept { return events_; }
-  const std::vector<Segment>& segments() const noexcept { return segments_; }
-  const Segment& segment(std::string_view name) const;
+  // Lifetime: the span (like t(), step() and trace()) is a view into this Results, not a copy. It is
+  // valid while the Results object lives and its Sim does not change it: the next run() (fresh or
+  // resume), reset(), assign(..., clear_history = true) and load_snapshot() invalidate it, and so does
+  // destroying the Sim. Copy what must outlive that: std::vector<double> x(span.begin(), span.end()).
+  [[nodiscard]] std::span<const double> operator[](std::string_view name) const;
+  [[nodiscard]] bool has(std::string_view name) const noexcept;
+  [[nodiscard]] const std::vector<std::string>& state_names() const noexcept { return state_names_; }
+  [[nodiscard]] const std::vector<std::string>& aux_names() const noexcept { return aux_names_; }
+  [[nodiscard]] const EventLog& events() const noexcept { return events_; }
+  [[nodiscard]] const std::vector<Segment>& segments() const noexcept { return segments_; }
+  [[nodiscard]] const Segment& segment(std::string_view name) const;
 
-  Status status() const noexcept { return status_; }
-  bool ok() const noexcept { return status_ == Status::DONE || status_ == Status::EARLY_EXIT; }
-  bool exited_early() const noexcept { return status_ == Status::EARLY_EXIT; }
-  std::int64_t step_count_final() const noexcept { return step_count_final_; }
-  double t_final() const noexcept { return t_final_; }
+  [[nodiscard]] Status status() const noexcept { return status_; }
+  [[nodiscard]] bool ok() const noexcept { return status_ == Status::DONE || status_ == Status::EARLY_EXIT; }
+  [[nodiscard]] bool exited_early() const noexcept { return status_ == Status::EARLY_EXIT; }
+  [[nodiscard]] std::int64_t step_count_final() const noexcept { return step_count_final_; }
+  [[nodiscard]] double t_final() const noexcept { return t_final_; }
 
   // Observer outputs and traces of the last fresh run with observers (RunOptions::observers).
-  const std::vector<ObserverOutput>& observers() const noexcept { return observers_; }
-  const ObserverOutput& observer(std::string_view key) const;  // ArgumentError naming the observers
-  bool has_observer(std::string_view key) const noexcept;
+  [[nodiscard]] const std::vector<ObserverOutput>& observers() const noexcept { return observers_; }
+  [[nodiscard]] const ObserverOutput& observer(std::string_view key) const;  // ArgumentError naming the observers
+  [[nodiscard]] bool has_observer(std::string_view key) const noexcept;
   // A trace column by name ("mle", "lyap0", or "<key>.<column>"), searched over every observer.
-  std::span<const double> trace(std::string_view column) const;
+  [[nodiscard]] std::span<const double> trace(std::string_view column) const;
   std::vector<ObserverOutput>& observers_mut() noexcept { return observers_; }
 
   // CSV: header `t,step,<states>,<aux>`, values with 17 significant digits.

@@ -34,8 +34,8 @@ class Sim {
   // session and results untouched. Bad arguments raise ArgumentError.
   Status run(const RunOptions& options = {});
 
-  bool has_results() const noexcept;
-  const Results& results() const;  // ArgumentError if there is no run yet
+  [[nodiscard]] bool has_results() const noexcept;
+  [[nodiscard]] const Results& results() const;  // ArgumentError if there is no run yet
 
   // Sets states and parameters by name (states first, then params). Unknown names -> ArgumentError
   // with a suggestion. clear_history drops results and segments.
@@ -43,18 +43,18 @@ class Sim {
   void assign(std::string_view name, double value) { assign(Assignments{{std::string(name), value}}); }
 
   // Presets: inline [presets.*] of the model, plus added ones.
-  std::vector<std::string> list_presets() const;
+  [[nodiscard]] std::vector<std::string> list_presets() const;
   void apply_preset(std::string_view name);  // ArgumentError naming the presets if unknown
   void add_preset(std::string name, Assignments states, Assignments params, bool overwrite = false);
 
   // Persistent run defaults (explicit run() argument > config > model [sim] > built-in).
   void config(const SimConfig& cfg);
   // Current stepper settings (name, value) in the stepper's field order.
-  Assignments stepper_config() const;
+  [[nodiscard]] Assignments stepper_config() const;
 
   // In-memory snapshots of the session. "initial" is made by the first run from its seed.
   void create_snapshot(std::string name, std::string description = "");
-  std::vector<SnapshotInfo> list_snapshots() const;
+  [[nodiscard]] std::vector<SnapshotInfo> list_snapshots() const;
   // Restores a snapshot and clears results (ArgumentError if unknown).
   void reset(std::string_view name = "initial");
 
@@ -65,22 +65,22 @@ class Sim {
   void load_snapshot(const std::filesystem::path& path);
 
   // Session.
-  double t() const noexcept;
-  std::int64_t step_count() const noexcept;
-  double dt() const noexcept;            // the next step size (last dt_next), or the nominal dt
-  Status status() const noexcept;        // status of the last run
-  std::vector<double> state_vector() const;
-  std::vector<double> param_vector() const;
-  double state(std::string_view name) const;  // ArgumentError with suggestion if unknown
-  double param(std::string_view name) const;
+  [[nodiscard]] double t() const noexcept;
+  [[nodiscard]] std::int64_t step_count() const noexcept;
+  [[nodiscard]] double dt() const noexcept;      // the next step size (last dt_next), or the nominal dt
+  [[nodiscard]] Status status() const noexcept;  // status of the last run
+  [[nodiscard]] std::vector<double> state_vector() const;
+  [[nodiscard]] std::vector<double> param_vector() const;
+  [[nodiscard]] double state(std::string_view name) const;  // ArgumentError with suggestion if unknown
+  [[nodiscard]] double param(std::string_view name) const;
 
   // Another thread may set this to nonzero: the running loop stops after the current step with
   // USER_BREAK (run() then returns USER_BREAK and keeps the partial run). Cleared by each run().
-  std::atomic<std::int32_t>& user_break() noexcept;
+  [[nodiscard]] std::atomic<std::int32_t>& user_break() noexcept;
   void request_break() noexcept { user_break().store(1); }
 
-  const FullModel& model() const noexcept;
-  const FullModelPtr& model_ptr() const noexcept;
+  [[nodiscard]] const FullModel& model() const noexcept;
+  [[nodiscard]] const FullModelPtr& model_ptr() const noexcept;
 
   struct Impl;
 
@@ -89,7 +89,7 @@ class Sim {
 };
 
 // build() + Sim.
-Sim setup(std::string_view uri, const BuildOptions& options = {});
-Sim setup(ModelPtr model, const BuildOptions& options = {});
+[[nodiscard]] Sim setup(std::string_view uri, const BuildOptions& options = {});
+[[nodiscard]] Sim setup(ModelPtr model, const BuildOptions& options = {});
 
 }  // namespace dynlib

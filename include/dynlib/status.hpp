@@ -18,6 +18,6 @@ enum class Status : std::int32_t {
   RECORD_LIMIT = 15,  // the records would exceed max_record_bytes, or the event log max_events
 };
 
-const char* status_name(Status s) noexcept;
+[[nodiscard]] const char* status_name(Status s) noexcept;
 
 }  // namespace dynlib

@@ -1,20 +1,45 @@
-# cmake -P script: install, configure + build the downstream project against the install, run it.
+# cmake -P script: install, configure + build the downstream project against the install, run it, then
+# run the installed `dynlib` command from the prefix with LD_LIBRARY_PATH unset (it must find
+# libdynlib and the JIT component through its RUNPATH). Every step must exit 0 and print what it should.
 file(REMOVE_RECURSE ${WORK_DIR})
 set(prefix ${WORK_DIR}/prefix)
-function(run)
+# run(<expected-regex> <command...>): fails unless the command exits 0 and its stdout matches.
+function(run expect)
   execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
   if(NOT rc EQUAL 0)
     message(FATAL_ERROR "failed (${rc}): ${ARGN}\n${out}\n${err}")
   endif()
-  set(last_out "${out}" PARENT_SCOPE)
+  if(NOT out MATCHES "${expect}")
+    message(FATAL_ERROR "unexpected output of ${ARGN} (expected /${expect}/):\n${out}\n${err}")
+  endif()
+  message("${out}")
 endfunction()
-run(${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${prefix})
-run(${CMAKE_COMMAND} -S ${SOURCE_DIR} -B ${WORK_DIR}/build -DCMAKE_CXX_COMPILER=${CXX}
+# The installed programs see neither the build tree nor the caller's library path or configuration.
+set(clean_env ${CMAKE_COMMAND} -E env --unset=LD_LIBRARY_PATH --unset=DYNLIB_JIT_LIBRARY
+    DYNLIB_CONFIG=/nonexistent/dynlib-test-config.toml XDG_CACHE_HOME=${WORK_DIR}/cache)
+
+run("" ${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${prefix})
+run("" ${CMAKE_COMMAND} -S ${SOURCE_DIR} -B ${WORK_DIR}/build -DCMAKE_CXX_COMPILER=${CXX}
     -DCMAKE_PREFIX_PATH=${prefix} -DCMAKE_BUILD_TYPE=Release)
-run(${CMAKE_COMMAND} --build ${WORK_DIR}/build)
-run(${WORK_DIR}/build/downstream)
-message("${last_out}")
-if(EXISTS ${prefix}/bin/dynlib)
-  run(${prefix}/bin/dynlib model validate builtin://ode/vanderpol)
-  message("installed cli: ${last_out}")
+run("" ${CMAKE_COMMAND} --build ${WORK_DIR}/build)
+run("downstream: Model OK kind=ode states=2\ndownstream: 101 records, status DONE" ${clean_env} ${WORK_DIR}/build/downstream)
+
+if(NOT EXISTS ${prefix}/bin/dynlib)
+  message(FATAL_ERROR "the install has no bin/dynlib")
 endif()
+run("Model OK: kind=ode" ${clean_env} ${prefix}/bin/dynlib model validate builtin://ode/vanderpol)
+if(WITH_JIT)
+  set(jit_lib ${prefix}/${LIBDIR}/libdynlib_jit.so)
+  run("stepper: rk4 \\(jit\\).*status: +DONE" ${clean_env} ${prefix}/bin/dynlib run builtin://ode/vanderpol --jit --T 1)
+  # It was the installed component: without it, --jit names the path beside the installed libdynlib.
+  file(RENAME ${jit_lib} ${jit_lib}.away)
+  execute_process(COMMAND ${clean_env} ${prefix}/bin/dynlib run builtin://ode/vanderpol --jit --T 1
+                  RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  file(RENAME ${jit_lib}.away ${jit_lib})
+  if(rc EQUAL 0 OR NOT err MATCHES "not found at ${jit_lib}")
+    message(FATAL_ERROR "--jit without the installed component: exit ${rc}, expected an error naming ${jit_lib}:\n${out}\n${err}")
+  endif()
+else()
+  run("status: +DONE" ${clean_env} ${prefix}/bin/dynlib run builtin://ode/vanderpol --T 1)
+endif()
+message("install: every step passed")

@@ -35,7 +35,7 @@ TEST_CASE("load: builtin models by name, with and without .toml", "[load][builti
   auto m2 = load_model("builtin://ode/vanderpol.toml");
   CHECK(m2->hash == m->hash);
   CHECK(load_model("builtin://map/logistic")->kind == ir::Kind::map);
-  auto nf = catch_error<ModelNotFoundError>([] { load_model("builtin://ode/nope"); });
+  auto nf = catch_error<ModelNotFoundError>([] { (void)load_model("builtin://ode/nope"); });
   CHECK(nf.uri == "builtin://ode/nope");
   REQUIRE_FALSE(nf.candidates.empty());
   CHECK_THAT(nf.candidates.front(), Contains("builtin://ode/nope"));
@@ -48,7 +48,7 @@ TEST_CASE("load: inline text", "[load][inline]") {
   CHECK(m->source == "inline model");
   // '#' is never a fragment for inline text, and no shebang check applies.
   CHECK_NOTHROW(load_model("  inline: #!snnlib:1.0\n" + kMap + "# mod=fast"));
-  auto e = catch_error<SchemaError>([] { load_model("inline: [model]\ntype='x'\n[states]\n"); });
+  auto e = catch_error<SchemaError>([] { (void)load_model("inline: [model]\ntype='x'\n[states]\n"); });
   CHECK(e.where().file == "inline model");
   CHECK(e.where().line == 2);
 }
@@ -75,7 +75,7 @@ TEST_CASE("load: file paths, extension search, ~ and $VAR", "[load][file]") {
     CHECK(load_model("models/decay")->hash == m->hash);
     fs::current_path(cwd);
   }
-  auto nf = catch_error<ModelNotFoundError>([&] { load_model((d.path / "missing").string()); });
+  auto nf = catch_error<ModelNotFoundError>([&] { (void)load_model((d.path / "missing").string()); });
   REQUIRE(nf.candidates.size() == 2);
   CHECK(nf.candidates[0] == (d.path / "missing").string());
   CHECK(nf.candidates[1] == (d.path / "missing.toml").string());
@@ -86,7 +86,7 @@ TEST_CASE("load: ambiguous file reference", "[load][file]") {
   TempDir d;
   d.write("m", kMap);
   d.write("m.toml", kMap);
-  auto e = catch_error<AmbiguousModelError>([&] { load_model((d.path / "m").string()); });
+  auto e = catch_error<AmbiguousModelError>([&] { (void)load_model((d.path / "m").string()); });
   CHECK(e.matches.size() == 2);
   CHECK_NOTHROW(load_model((d.path / "m.toml").string()));
 }
@@ -100,7 +100,7 @@ TEST_CASE("load: shebang check on files", "[load][shebang]") {
   CHECK_NOTHROW(load_model(d.write("b4.toml", "#!  dynlib : 0.40.3  \n" + kMap).string()));
   CHECK_THROWS_AS(load_model(d.write("b5.toml", "#!  snn.lib : 1.0+x \r\n" + kMap).string()), ModelLoadError);
   const auto bad = d.write("c.toml", "#!snnlib:1.0\n" + kMap);
-  auto e = catch_error<ModelLoadError>([&] { load_model(bad.string()); });
+  auto e = catch_error<ModelLoadError>([&] { (void)load_model(bad.string()); });
   CHECK(e.message() == "Failed to load model from " + bad.string() + ": This is not a dynlib model: " + bad.string() +
                            " declares '#!snnlib'");
   CHECK(e.where().line == 1);
@@ -117,7 +117,7 @@ TEST_CASE("load: #mod=NAME applies an embedded mod", "[load][mods]") {
   CHECK(slow->param_vals[0] == 0.5);
   CHECK(fast->hash != base->hash);
   CHECK(load_model(p.string() + "#other")->hash == base->hash);  // other fragments are ignored
-  auto e = catch_error<ModError>([&] { load_model(p.string() + "#mod=medium"); });
+  auto e = catch_error<ModError>([&] { (void)load_model(p.string() + "#mod=medium"); });
   CHECK(e.message() == "Mod 'medium' not found in " + p.string() + ". Available mods: ['fast', 'slow']");
 }
 
@@ -135,14 +135,14 @@ TEST_CASE("load: options.mods from files and inline", "[load][mods]") {
   o.mods = {multi.string() + "#mod=b"};
   CHECK(load_model(p.string(), o)->state_ic[0] == 5.0);
   o.mods = {multi.string()};
-  auto e = catch_error<ModError>([&] { load_model(p.string(), o); });
+  auto e = catch_error<ModError>([&] { (void)load_model(p.string(), o); });
   CHECK(e.message() == "Mod file " + multi.string() +
                            " contains multiple mods: ['a', 'b']. Please specify which one using #mod=NAME");
   o.mods = {none.string()};
-  auto e2 = catch_error<ModError>([&] { load_model(p.string(), o); });
+  auto e2 = catch_error<ModError>([&] { (void)load_model(p.string(), o); });
   CHECK(e2.message() == "No [mod] or [mods.*] table found in " + none.string());
   o.mods = {"inline: [mod\n"};
-  auto e3 = catch_error<TomlSyntaxError>([&] { load_model(p.string(), o); });
+  auto e3 = catch_error<TomlSyntaxError>([&] { (void)load_model(p.string(), o); });
   CHECK_THAT(e3.message(), Contains("Failed to parse inline mod:"));
 }
 
@@ -158,11 +158,11 @@ TEST_CASE("load: tag URIs from DYN_MODEL_PATH", "[load][tags]") {
   CHECK(load_model("proj://decay.toml#mod=fast")->param_vals[0] == 10.0);
   CHECK(load_model("proj://other")->kind == ir::Kind::map);  // second root
   CHECK(load_model("alt://decay")->kind == ir::Kind::map);
-  auto nf = catch_error<ModelNotFoundError>([] { load_model("proj://zzz"); });
+  auto nf = catch_error<ModelNotFoundError>([] { (void)load_model("proj://zzz"); });
   CHECK(nf.candidates.size() == 4);  // 2 roots x (exact, .toml)
-  auto tr = catch_error<PathTraversalError>([] { load_model("proj://../../etc/passwd"); });
+  auto tr = catch_error<PathTraversalError>([] { (void)load_model("proj://../../etc/passwd"); });
   CHECK(tr.root == fs::weakly_canonical(a.path).string());
-  auto unk = catch_error<ConfigError>([] { load_model("nope://m.toml"); });
+  auto unk = catch_error<ConfigError>([] { (void)load_model("nope://m.toml"); });
   CHECK(std::string(unk.what()) == "Unknown tag 'nope' in URI: nope://m.toml\nKnown tags: alt, builtin, proj");
 }
 
@@ -182,7 +182,7 @@ TEST_CASE("load: tags from the DYNLIB_CONFIG file", "[load][tags][config]") {
   EnvGuard g("DYNLIB_CONFIG", cfg.c_str());
   EnvGuard e("DYN_MODEL_PATH", nullptr);
   CHECK(load_model("mylib://decay")->name == "decay");
-  auto unk = catch_error<ConfigError>([] { load_model("other://decay"); });
+  auto unk = catch_error<ConfigError>([] { (void)load_model("other://decay"); });
   CHECK_THAT(std::string(unk.what()), Contains("Known tags: builtin, mylib"));
 }
 
@@ -244,8 +244,9 @@ TEST_CASE("load: the configuration file must be a regular file of bounded size",
 }
 
 TEST_CASE("load: load_model reports semantic errors from lowering with locations", "[load]") {
-  auto e = catch_error<ModelLoadError>(
-      [] { load_model("inline: [model]\ntype='ode'\n[states]\nx=1.0\n[equations.rhs]\nx = \"-k*x\"\n"); });
+  auto e = catch_error<ModelLoadError>([] {
+    (void)load_model("inline: [model]\ntype='ode'\n[states]\nx=1.0\n[equations.rhs]\nx = \"-k*x\"\n");
+  });
   CHECK(e.where().line == 6);
   CHECK(e.where().toml_path == "[equations.rhs].x");
 }

@@ -52,7 +52,7 @@ TEST_CASE("builtin logistic and standard maps are bit-exact against the same ari
   for (int k = 0; k <= 1000; ++k) {
     REQUIRE(sm.y[0][k] == p);
     REQUIRE(sm.y[1][k] == th);
-    const double pn = p + K * std::sin(th);
+    const double pn = dynlib::kernels::py::mod((p + K * std::sin(th)) + M_PI, two_pi) - M_PI;
     const double tn = dynlib::kernels::py::mod(th + p + K * std::sin(th), two_pi);
     p = pn;
     th = tn;

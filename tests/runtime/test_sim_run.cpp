@@ -72,11 +72,13 @@ TEST_CASE("run: argument errors name the problem and the valid choices", "[sim][
 }
 
 TEST_CASE("build: stepper errors", "[sim][errors]") {
-  const auto k = message_of<StepperKindMismatchError>([] { build("builtin://ode/lorenz", {.stepper = "map"}); });
+  const auto k =
+      message_of<StepperKindMismatchError>([] { (void)build("builtin://ode/lorenz", {.stepper = "map"}); });
   CHECK_THAT(k, Contains("'map'"));
   CHECK_THAT(k, Contains("ode"));
   CHECK_THROWS_AS(build("builtin://map/logistic", {.stepper = "rk4"}), StepperKindMismatchError);
-  const auto u = message_of<UnknownStepperError>([] { build("builtin://ode/lorenz", {.stepper = "rk5"}); });
+  const auto u =
+      message_of<UnknownStepperError>([] { (void)build("builtin://ode/lorenz", {.stepper = "rk5"}); });
   CHECK_THAT(u, Contains("rk4"));
   CHECK_THAT(u, Contains("rk45"));
   // aliases are accepted and kept as given
