@@ -27,9 +27,9 @@
 #include "jit/codegen.hpp"
 #include "jit/object_cache.hpp"
 #include "jit/orc_engine.hpp"
-#include "jit/plugin_api.hpp"
 #include "jit/tiered_unit.hpp"
 #include "kernels/compiled_model.hpp"
+#include "plugin_abi/plugin_abi.hpp"
 
 namespace dynlib::jit {
 namespace {
@@ -622,10 +622,10 @@ class JitModel final : public core::JitCompiledModel {
 }  // namespace
 }  // namespace dynlib::jit
 
-extern "C" __attribute__((visibility("default"))) void dynlib_jit_create_v1(const dynlib::jit::PluginRequest* req,
-                                                                            dynlib::jit::PluginResult* res) noexcept {
+extern "C" __attribute__((visibility("default"))) void dynlib_jit_create_v1(
+    const dynlib::plugin_abi::PluginRequest* req, dynlib::plugin_abi::PluginResult* res) noexcept {
   using namespace dynlib;
-  using jit::PluginStatus;
+  using plugin_abi::PluginStatus;
   auto fail = [&](PluginStatus s, const std::string& msg) {
     res->status = s;
     res->model = nullptr;
@@ -633,11 +633,13 @@ extern "C" __attribute__((visibility("default"))) void dynlib_jit_create_v1(cons
   };
   try {
     if (req == nullptr || res == nullptr) return;
-    if (req->abi_version != jit::kPluginAbiVersion || req->sizeof_runner_args != sizeof(kernels::RunnerArgs)) {
-      fail(PluginStatus::abi_mismatch, "plugin ABI " + std::to_string(jit::kPluginAbiVersion) + " with sizeof(RunnerArgs) " +
-                                           std::to_string(sizeof(kernels::RunnerArgs)) + ", libdynlib ABI " +
-                                           std::to_string(req->abi_version) + " with sizeof(RunnerArgs) " +
-                                           std::to_string(req->sizeof_runner_args) + "; rebuild both together");
+    if (req->abi_version != plugin_abi::kPluginAbiVersion ||
+        req->sizeof_runner_args != sizeof(kernels::RunnerArgs)) {
+      fail(PluginStatus::abi_mismatch,
+           "plugin ABI " + std::to_string(plugin_abi::kPluginAbiVersion) + " with sizeof(RunnerArgs) " +
+               std::to_string(sizeof(kernels::RunnerArgs)) + ", libdynlib ABI " +
+               std::to_string(req->abi_version) + " with sizeof(RunnerArgs) " +
+               std::to_string(req->sizeof_runner_args) + "; rebuild both together");
       return;
     }
     if (req->model == nullptr || !*req->model || req->stepper == nullptr) {
