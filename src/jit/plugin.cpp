@@ -22,6 +22,7 @@
 #include "cache/cache_lock.hpp"
 #include "cache/code_cache.hpp"
 #include "cache/entry_file.hpp"
+#include "core/cache_config.hpp"
 #include "core/warnings.hpp"
 #include "dynlib/errors.hpp"
 #include "jit/codegen.hpp"
@@ -195,7 +196,7 @@ void discard_unloadable(const cache::CacheKey& key, const std::optional<std::fil
                         const std::string& why) {
   const std::string where = entry ? entry->string() : "of digest " + key.digest();
   warn("dynlib cache entry " + where + " cannot be loaded (" + why + "); deleting it and rebuilding");
-  if (std::string e = cache::CodeCache::global().discard(key); !e.empty()) warn("dynlib disk cache: " + e);
+  if (std::string e = core::process_code_cache().discard(key); !e.empty()) warn("dynlib disk cache: " + e);
 }
 
 // Disk path shared by both unit kinds: CodeCache::get_or_build with a capturing builder; a loaded entry
@@ -215,9 +216,16 @@ typename Registry<T>::Got via_disk(const cache::CacheKey& key, const std::string
     std::optional<T> built;
     cache::CacheResult r;
     try {
-      r = cache::CodeCache::global().get_or_build(key, [&] { test_hold(); return build(built); }, lo);
+      r = core::process_code_cache().get_or_build(
+          key,
+          [&] {
+            test_hold();
+            return build(built);
+          },
+          lo);
     } catch (const CaptureFailed&) {
-      cache::warn_once("dynlib JIT cache: the object code of a unit could not be captured; it is not cached");
+      cache::warn_once(dynlib::warn,
+                       "dynlib JIT cache: the object code of a unit could not be captured; it is not cached");
       got.unit = std::make_shared<T>(std::move(*built));
       got.rec.origin = "built";
       return got;
@@ -235,7 +243,7 @@ typename Registry<T>::Got via_disk(const cache::CacheKey& key, const std::string
       return got;
     } catch (const std::exception& e) {
       if (attempt > 0) {
-        cache::CodeCache::global().forget(key);
+        core::process_code_cache().forget(key);
         throw JitError(std::string("JIT cache: a freshly stored unit cannot be loaded: ") + e.what());
       }
       discard_unloadable(key, r.entry, e.what());
@@ -314,7 +322,7 @@ Registry<TieredUnit>::Got obtain_unit(const std::shared_ptr<const ir::ModelIR>& 
     if (opts.disk_cache && mode == TierMode::tiered) {
       cache::LookupOptions lo;
       lo.disk_cache = true;
-      if (auto r = cache::CodeCache::global().lookup(key, lo)) {
+      if (auto r = core::process_code_cache().lookup(key, lo)) {
         try {
           Registry<TieredUnit>::Got g;
           g.unit = std::make_shared<TieredUnit>(
