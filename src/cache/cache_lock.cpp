@@ -79,7 +79,9 @@ LockWaitCancelScope::LockWaitCancelScope(const std::atomic<bool>* flag) noexcept
 }
 LockWaitCancelScope::~LockWaitCancelScope() { t_cancel = previous_; }
 
-CacheLock::CacheLock(const std::filesystem::path& lock_file, std::chrono::milliseconds timeout) : path_(lock_file) {
+CacheLock::CacheLock(const std::filesystem::path& lock_file, std::chrono::milliseconds timeout,
+                     const WarningSink& warn)
+    : path_(lock_file) {
   using clock = std::chrono::steady_clock;
   const auto start = clock::now();
   const auto deadline = start + timeout;
@@ -111,8 +113,8 @@ CacheLock::CacheLock(const std::filesystem::path& lock_file, std::chrono::millis
       }
       if (!reported && now - start >= kLockReportAfter) {
         reported = true;
-        warn_once("dynlib disk cache: waiting for cache lock " + lock_file.string() + by + " (at most " +
-                  std::to_string(timeout.count() / 1000) + " s)");
+        warn_once(warn, "dynlib disk cache: waiting for cache lock " + lock_file.string() + by +
+                            " (at most " + std::to_string(timeout.count() / 1000) + " s)");
       }
       std::this_thread::sleep_for(backoff);
       backoff = std::min(backoff * 2, std::chrono::microseconds(20000));

@@ -17,6 +17,8 @@
 #include <dynlib/errors.hpp>
 #include <filesystem>
 
+#include "cache/cache_root.hpp"
+
 namespace dynlib::cache {
 
 inline constexpr std::chrono::seconds kLockReportAfter{5};
@@ -48,9 +50,11 @@ class LockWaitCancelScope {
 class CacheLock {
  public:
   // Blocks until the lock is held. Throws CacheError if the lock file cannot be opened/created or
-  // the lock is not obtained within `timeout` (a live holder taking that long).
+  // the lock is not obtained within `timeout` (a live holder taking that long). A long wait is reported
+  // once through `warn`.
   explicit CacheLock(const std::filesystem::path& lock_file,
-                     std::chrono::milliseconds timeout = std::chrono::milliseconds(120000));
+                     std::chrono::milliseconds timeout = std::chrono::milliseconds(120000),
+                     const WarningSink& warn = {});
   ~CacheLock();
   CacheLock(CacheLock&& other) noexcept;
   CacheLock& operator=(CacheLock&& other) noexcept;

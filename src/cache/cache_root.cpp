@@ -3,26 +3,22 @@
 #include <fcntl.h>
 #include <pwd.h>
 #include <sys/stat.h>
-#include <toml++/toml.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <dynlib/errors.hpp>
 #include <mutex>
 #include <set>
 #include <system_error>
 
 #include "cache/entry_file.hpp"
-#include "core/warnings.hpp"
-#include "model/config.hpp"
-#include "util/regular_file.hpp"
 
 namespace dynlib::cache {
 namespace fs = std::filesystem;
 
-void warn_once(const std::string& message) {
+void warn_once(const WarningSink& sink, const std::string& message) {
+  if (!sink) return;
   // Never destroyed: a background compile (tiered JIT) may warn while the process exits.
   static auto* m = new std::mutex;
   static auto* seen = new std::set<std::string>;
@@ -30,13 +26,10 @@ void warn_once(const std::string& message) {
     std::lock_guard<std::mutex> lock(*m);
     if (!seen->insert(message).second) return;
   }
-  dynlib::warn(message);
+  sink(message);
 }
 
 namespace {
-
-// A configuration file is a few lines; anything bigger is not one.
-constexpr std::size_t kMaxConfigFileBytes = std::size_t{1} << 20;
 
 std::string home_dir() {
   if (const char* h = std::getenv("HOME"); h && *h) return h;
@@ -45,47 +38,31 @@ std::string home_dir() {
 }
 
 fs::path absolute_clean(const std::string& p) {
-  fs::path path = model::expand_user_vars(p);
+  fs::path path(p);
   std::error_code ec;
   fs::path abs = fs::absolute(path, ec);
   if (ec) abs = path;
   return abs.lexically_normal();
 }
 
-// `[cache] cache_root`, which model::load_config() does not read.
-std::optional<std::string> cache_table_cache_root(const model::Config& cfg) {
-  if (!cfg.file_loaded) return std::nullopt;
-  toml::table doc;
-  try {
-    doc = toml::parse(util::read_regular_file(cfg.file, kMaxConfigFileBytes), cfg.file);
-  } catch (const toml::parse_error&) {
-    return std::nullopt;  // load_config() already validated the file; be lenient
-  } catch (const util::FileReadError&) {
-    return std::nullopt;
-  }
-  const toml::node* n = doc["cache"]["cache_root"].node();
-  if (!n) return std::nullopt;
-  if (!n->is_string()) throw ConfigError("[cache].cache_root must be a string path in " + cfg.file);
-  return n->as_string()->get();
-}
-
 }  // namespace
 
 namespace {
-fs::path primary_root(RootOrigin& origin) {
-  const model::Config cfg = model::load_config();
+fs::path primary_root(const RootOptions& options, RootOrigin& origin) {
+  origin = RootOrigin::Explicit;
+  if (options.configured) return absolute_clean(options.configured->string());
   origin = RootOrigin::Config;
-  if (cfg.cache_root && !cfg.cache_root->empty()) return absolute_clean(*cfg.cache_root);
-  if (auto cr = cache_table_cache_root(cfg); cr && !cr->empty()) return absolute_clean(*cr);
+  if (options.config_root && !options.config_root->empty())
+    return absolute_clean(options.config_root->string());
   origin = RootOrigin::Default;
   if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x == '/') return fs::path(x) / "dynlib";
   return fs::path(home_dir()) / ".cache" / "dynlib";
 }
 }  // namespace
 
-fs::path primary_cache_root() {
+fs::path primary_cache_root(const RootOptions& options) {
   RootOrigin o{};
-  return primary_root(o);
+  return primary_root(options, o);
 }
 
 fs::path default_fallback_root() {
@@ -146,12 +123,7 @@ std::string existing_root_problem(const fs::path& dir, std::string& not_writable
 
 ResolvedRoot resolve_cache_root(const RootOptions& options) {
   ResolvedRoot r;
-  if (options.configured) {
-    r.primary = absolute_clean(options.configured->string());
-    r.origin = RootOrigin::Explicit;
-  } else {
-    r.primary = primary_root(r.origin);
-  }
+  r.primary = primary_root(options, r.origin);
   if (!options.probe) {
     r.path = r.primary;
     return r;
@@ -159,7 +131,8 @@ ResolvedRoot resolve_cache_root(const RootOptions& options) {
   // Not writable: the next candidate. Writable but not trusted: memory only (a planted root must not
   // silently send us elsewhere either).
   auto untrusted = [&](const std::string& p, const std::string& why) {
-    warn_once("dynlib cache root " + p + " is not used: " + why + "; keeping compiled code in memory only");
+    warn_once(options.warn,
+              "dynlib cache root " + p + " is not used: " + why + "; keeping compiled code in memory only");
     r.path.reset();
     r.origin = RootOrigin::MemoryOnly;
     return r;
@@ -184,14 +157,15 @@ ResolvedRoot resolve_cache_root(const RootOptions& options) {
   std::string why2;
   if (std::string bad = existing_root_problem(options.fallback, why2); !bad.empty()) why2 = bad;
   if (why2.empty()) {
-    warn_once("dynlib cache root " + r.primary.string() + " is not writable (" + why + "); using " +
-              options.fallback.string() + " instead");
+    warn_once(options.warn, "dynlib cache root " + r.primary.string() + " is not writable (" + why +
+                                "); using " + options.fallback.string() + " instead");
     r.path = options.fallback;
     r.origin = RootOrigin::Fallback;
     return r;
   }
-  warn_once("dynlib cache root " + r.primary.string() + " is not writable (" + why + "), nor can " +
-            options.fallback.string() + " be used (" + why2 + "); keeping compiled code in memory only");
+  warn_once(options.warn, "dynlib cache root " + r.primary.string() + " is not writable (" + why +
+                              "), nor can " + options.fallback.string() + " be used (" + why2 +
+                              "); keeping compiled code in memory only");
   r.path.reset();
   r.origin = RootOrigin::MemoryOnly;
   return r;

@@ -1,9 +1,10 @@
 // Where the persistent cache lives (docs/cache.md "Where the files go", docs/internals/cache.md).
 //
-// Primary root, first that applies:
+// The cache knows nothing of the configuration file nor of the library's warning sink: its callers pass
+// them in RootOptions (core::cache_root_options() fills in what the library uses). Primary root, first
+// that applies:
 //   1. RootOptions::configured (explicit, e.g. tests or an application setting);
-//   2. DYNLIB_CONFIG (via model::load_config()): top-level `cache_root`, else `[cache] cache_root`,
-//      else `[cache] root` ($VARS and ~ expanded);
+//   2. RootOptions::config_root (the root named by DYNLIB_CONFIG, looked up by core);
 //   3. ${XDG_CACHE_HOME:-~/.cache}/dynlib.
 // Writability is probed by creating the directory (mode 0700) and a file in it. If the primary is not
 // writable: RootOptions::fallback (default ${TMPDIR:-/tmp}/dynlib-cache-<uid>) with one warning; if that
@@ -12,23 +13,30 @@
 // can write to it (root_trust_problem()). A configured or default root that is a symlink is resolved once
 // and its target checked; the fallback must not be a symlink at all (anyone can plant one in /tmp). A root
 // that fails the checks is not used: one warning naming the path and the reason, then memory only.
-// Warnings go through dynlib::warn, once per process per message.
+// Warnings go to RootOptions::warn, once per process per message.
 #pragma once
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace dynlib::cache {
 
 // ${TMPDIR:-/tmp}/dynlib-cache-<uid>: one fallback root per user, never shared.
 std::filesystem::path default_fallback_root();
 
+// Where the cache's warnings go (the library passes dynlib::warn). Empty: they are dropped.
+using WarningSink = std::function<void(std::string_view)>;
+
 enum class RootOrigin { Explicit, Config, Default, Fallback, MemoryOnly };
 
 struct RootOptions {
-  std::optional<std::filesystem::path> configured;  // overrides the config file and the default
+  std::optional<std::filesystem::path> configured;   // overrides config_root and the default
+  std::optional<std::filesystem::path> config_root;  // the root named by the configuration, if any
   std::filesystem::path fallback = default_fallback_root();
   bool probe = true;  // false: no directory is created, no writability check (for `dynlib cache list`)
+  WarningSink warn;
 };
 
 struct ResolvedRoot {
@@ -37,11 +45,11 @@ struct ResolvedRoot {
   RootOrigin origin = RootOrigin::MemoryOnly;
 };
 
-// The primary root without any probing (config -> default). Throws ConfigError for a malformed config.
-std::filesystem::path primary_cache_root();
+// The primary root without any probing (configured -> config_root -> default).
+std::filesystem::path primary_cache_root(const RootOptions& options = {});
 
-// Full resolution with probing and fallbacks (may create directories; warns). Throws ConfigError.
-ResolvedRoot resolve_cache_root(const RootOptions& options = {});
+// Full resolution with probing and fallbacks (may create directories; warns).
+ResolvedRoot resolve_cache_root(const RootOptions& options);
 
 // Creates `dir` (and parents) and a probe file in it. "" if writable, else the reason. Never throws.
 std::string probe_writable(const std::filesystem::path& dir);
@@ -50,7 +58,7 @@ std::string probe_writable(const std::filesystem::path& dir);
 // current user and not writable by group or others. Else the reason. Never throws.
 std::string root_trust_problem(const std::filesystem::path& dir);
 
-// dynlib::warn(message) unless the same message was already emitted by this process.
-void warn_once(const std::string& message);
+// sink(message) unless the same message was already emitted by this process (nothing if sink is empty).
+void warn_once(const WarningSink& sink, const std::string& message);
 
 }  // namespace dynlib::cache

@@ -9,7 +9,6 @@
 
 #include "cache/cache_lock.hpp"
 #include "cache/entry_file.hpp"
-#include "core/warnings.hpp"
 
 namespace dynlib::cache {
 namespace fs = std::filesystem;
@@ -28,16 +27,17 @@ CodeCache::CodeCache(CacheSettings settings) : settings_(std::move(settings)) {
     settings_.lock_timeout = std::chrono::milliseconds(std::atoll(t));
 }
 
-CodeCache& CodeCache::global() {
-  static CodeCache* c = new CodeCache();  // never destroyed: usable from other static destructors
-  return *c;
+void CodeCache::warn(const std::string& message) const {
+  if (settings_.warn) settings_.warn(message);
 }
 
 std::optional<fs::path> CodeCache::disk_root() {
   std::call_once(root_once_, [this] {
     RootOptions o;
     o.configured = settings_.root;
+    if (!o.configured && settings_.config_root) o.config_root = settings_.config_root();
     o.fallback = settings_.fallback_root;
+    o.warn = settings_.warn;
     root_ = resolve_cache_root(o).path;
   });
   return root_;
@@ -90,7 +90,7 @@ std::string CodeCache::discard(const CacheKey& key) {
   if (!fs::exists(fs::symlink_status(dir, ec))) return {};
   std::optional<CacheLock> lock;
   try {
-    lock.emplace(dir.parent_path() / ("." + digest + ".lock"), settings_.lock_timeout);
+    lock.emplace(dir.parent_path() / ("." + digest + ".lock"), settings_.lock_timeout, settings_.warn);
   } catch (const LockAbandoned&) {
     throw;
   } catch (const CacheError&) {
@@ -141,8 +141,8 @@ bool CodeCache::store(const fs::path& dir, const CacheKey& key, const std::strin
     return true;
   } catch (const CacheError& e) {
     fs::remove_all(tmp, ec);
-    warn_once(std::string("dynlib disk cache: could not store an entry (") + e.what() +
-              "); keeping the compiled code in memory");
+    warn_once(settings_.warn, std::string("dynlib disk cache: could not store an entry (") + e.what() +
+                                  "); keeping the compiled code in memory");
     std::lock_guard<std::mutex> lock(mu_);
     ++stats_.store_failures;
     return false;
@@ -184,18 +184,18 @@ CacheResult CodeCache::get_or_build(const CacheKey& key, const Builder& build, c
   std::error_code ec;
   fs::create_directories(dir.parent_path(), ec);
   if (ec) {
-    warn_once("dynlib disk cache: cannot create " + dir.parent_path().string() + " (" + ec.message() +
-              "); keeping the compiled code in memory");
+    warn_once(settings_.warn, "dynlib disk cache: cannot create " + dir.parent_path().string() + " (" +
+                                  ec.message() + "); keeping the compiled code in memory");
     finish_built(build());
     return r;
   }
   std::optional<CacheLock> lock;
   try {
-    lock.emplace(dir.parent_path() / ("." + r.digest + ".lock"), settings_.lock_timeout);
+    lock.emplace(dir.parent_path() / ("." + r.digest + ".lock"), settings_.lock_timeout, settings_.warn);
   } catch (const LockAbandoned&) {
     throw;
   } catch (const CacheError& e) {
-    warn_once(std::string("dynlib disk cache: ") + e.what() + "; building without the lock");
+    warn_once(settings_.warn, std::string("dynlib disk cache: ") + e.what() + "; building without the lock");
   }
   c = check_entry_dir(dir, &key_text);  // another process may have finished while we waited
   if (c.state == EntryState::Ok) {
@@ -231,7 +231,7 @@ std::optional<CacheResult> CodeCache::lookup(const CacheKey& key, const LookupOp
   if (c.state == EntryState::Corrupt) {
     std::optional<CacheLock> lock;
     try {
-      lock.emplace(dir.parent_path() / ("." + r.digest + ".lock"), settings_.lock_timeout);
+      lock.emplace(dir.parent_path() / ("." + r.digest + ".lock"), settings_.lock_timeout, settings_.warn);
     } catch (const CacheError&) {
       return std::nullopt;  // someone is (re)building it; a miss is the safe answer
     }
@@ -258,16 +258,17 @@ std::optional<fs::path> CodeCache::put(const CacheKey& key, std::string object, 
     std::error_code ec;
     fs::create_directories(dir.parent_path(), ec);
     if (ec) {
-      warn_once("dynlib disk cache: cannot create " + dir.parent_path().string() + " (" + ec.message() +
-                "); keeping the compiled code in memory");
+      warn_once(settings_.warn, "dynlib disk cache: cannot create " + dir.parent_path().string() + " (" +
+                                    ec.message() + "); keeping the compiled code in memory");
     } else {
       std::optional<CacheLock> lock;
       try {
-        lock.emplace(dir.parent_path() / ("." + digest + ".lock"), settings_.lock_timeout);
+        lock.emplace(dir.parent_path() / ("." + digest + ".lock"), settings_.lock_timeout, settings_.warn);
       } catch (const LockAbandoned&) {
         throw;
       } catch (const CacheError& e) {
-        warn_once(std::string("dynlib disk cache: ") + e.what() + "; storing without the lock");
+        warn_once(settings_.warn,
+                  std::string("dynlib disk cache: ") + e.what() + "; storing without the lock");
       }
       const EntryCheck c = check_entry_dir(dir, &key_text);
       bool can_store = true;

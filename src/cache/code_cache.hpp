@@ -10,7 +10,7 @@
 //   3. CacheLock (flock on <shard>/.<digest>.lock), re-check disk (another process may have just finished:
 //      "loaded"), a corrupt entry is warned about, deleted and rebuilt once, else build() and store
 //      (temp dir + fsync + rename).
-// Disk problems never fail the call: they warn (dynlib::warn, once per message) and keep the object in
+// Disk problems never fail the call: they warn (CacheSettings::warn, once per message) and keep the object in
 // memory. Except one: a lock wait ended by abandon_lock_waits() (the process is exiting) throws
 // LockAbandoned. Exceptions thrown by build() propagate unchanged (nothing is stored).
 #pragma once
@@ -31,13 +31,17 @@
 namespace dynlib::cache {
 
 struct CacheSettings {
-  // Explicit root (skips DYNLIB_CONFIG and the platform default). Fallbacks still apply.
+  // Explicit root (skips config_root and the platform default). Fallbacks still apply.
   std::optional<std::filesystem::path> root;
+  // The root named by the configuration, asked for on the first disk use only (so a process whose
+  // lookups all have disk_cache=false reads nothing). Empty or nullopt: the platform default. May throw.
+  std::function<std::optional<std::filesystem::path>()> config_root;
   std::filesystem::path fallback_root = default_fallback_root();
   // How long to wait for another live process building the same entry before building without the lock.
   // Tests shorten it with the environment variable DYNLIB_CACHE_TEST_LOCK_TIMEOUT_MS (test-only; read
   // by the CodeCache constructor).
   std::chrono::milliseconds lock_timeout{120000};
+  WarningSink warn;  // where disk problems are reported (the library passes dynlib::warn)
 };
 
 enum class Origin { Memory, Disk, Built };
@@ -67,9 +71,6 @@ class CodeCache {
   CodeCache(const CodeCache&) = delete;
   CodeCache& operator=(const CodeCache&) = delete;
 
-  // The process-wide cache (default settings: root from DYNLIB_CONFIG / XDG, resolved on first disk use).
-  static CodeCache& global();
-
   // See the file comment. Thread-safe; concurrent callers for one key build once.
   CacheResult get_or_build(const CacheKey& key, const Builder& build, const LookupOptions& options = {});
 
@@ -96,6 +97,7 @@ class CodeCache {
   CacheStats stats() const;
 
  private:
+  void warn(const std::string& message) const;  // through settings_.warn, if any
   std::shared_ptr<std::mutex> inflight_mutex(const std::string& digest);
   void remember(const std::string& digest, std::shared_ptr<const std::string> obj);
   // Fills r from the in-process map (counting a memory hit); false if r.digest is not there.

@@ -16,6 +16,7 @@
 #include "cache/maintenance.hpp"
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
+#include "core/cache_config.hpp"
 
 namespace dynlib::cli {
 namespace {
@@ -34,7 +35,7 @@ const char* kUsage =
 std::optional<fs::path> configured_root() {
   RootOptions no_probe;
   no_probe.probe = false;
-  const ResolvedRoot primary = resolve_cache_root(no_probe);
+  const ResolvedRoot primary = resolve_cache_root(core::cache_root_options(no_probe));
   std::error_code ec;
   if (fs::is_directory(primary.primary, ec)) return primary.primary;
   const fs::path fallback = default_fallback_root();
@@ -83,7 +84,7 @@ void no_positional(const ParsedArgs& p) {
 
 int path_cmd(const std::vector<std::string>& args) {
   no_positional(parse_args(args, {}));
-  const ResolvedRoot r = resolve_cache_root();
+  const ResolvedRoot r = resolve_cache_root(core::cache_root_options());
   if (!r.path) {
     std::fprintf(stderr, "dynlib cache: no writable cache root (asked for %s); compiled code stays in memory\n",
                  r.primary.c_str());

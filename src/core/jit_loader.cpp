@@ -8,7 +8,8 @@
 #include <mutex>
 
 #include "dynlib/errors.hpp"
-#include "jit/plugin_api.hpp"
+#include "kernels/runner_abi.hpp"
+#include "plugin_abi/plugin_abi.hpp"
 
 #ifndef DYNLIB_VERSION_STRING
 #define DYNLIB_VERSION_STRING "unknown"
@@ -39,13 +40,13 @@ std::string own_directory() {
 
 struct Loaded {
   void* handle = nullptr;
-  jit::FactoryFn factory = nullptr;
+  plugin_abi::FactoryFn factory = nullptr;
 };
 
 std::mutex g_mutex;
 std::map<std::string, Loaded> g_loaded;  // by path; handles are never dlclose()d (code may be live)
 
-jit::FactoryFn load_factory(const std::string& path) {
+plugin_abi::FactoryFn load_factory(const std::string& path) {
   std::lock_guard<std::mutex> lock(g_mutex);
   if (auto it = g_loaded.find(path); it != g_loaded.end()) return it->second.factory;
   std::error_code ec;
@@ -59,13 +60,13 @@ jit::FactoryFn load_factory(const std::string& path) {
     throw JITUnavailableError("jit=true, but the JIT component " + path + " could not be loaded: " +
                               (err ? err : "unknown dlopen error") + ". " + how_to_get_it());
   }
-  void* sym = dlsym(handle, jit::kFactorySymbol);
+  void* sym = dlsym(handle, plugin_abi::kFactorySymbol);
   if (sym == nullptr) {
     dlclose(handle);
     throw JITUnavailableError("jit=true, but " + path + " is not a dynlib JIT component (no symbol " +
-                              jit::kFactorySymbol + "). " + how_to_get_it());
+                              plugin_abi::kFactorySymbol + "). " + how_to_get_it());
   }
-  Loaded l{handle, reinterpret_cast<jit::FactoryFn>(sym)};
+  Loaded l{handle, reinterpret_cast<plugin_abi::FactoryFn>(sym)};
   g_loaded.emplace(path, l);
   return l.factory;
 }
@@ -94,32 +95,33 @@ std::unique_ptr<JitCompiledModel> jit_compile(std::shared_ptr<const ir::ModelIR>
   if (stepper.kind != model->kind)
     throw StepperKindMismatchError(stepper.name, stepper.kind_name(), model->kind == ir::Kind::ode ? "ode" : "map");
   const std::string path = jit_library_path();
-  jit::FactoryFn factory = load_factory(path);
+  plugin_abi::FactoryFn factory = load_factory(path);
 
   std::string message, skind, mkind;
-  jit::PluginRequest req;
+  plugin_abi::PluginRequest req;
+  req.sizeof_runner_args = sizeof(kernels::RunnerArgs);
   req.dynlib_version = DYNLIB_VERSION_STRING;
   req.model = &model;
   req.stepper = &stepper;
   req.dtype = dtype;
   req.options = &options;
-  jit::PluginResult res;
+  plugin_abi::PluginResult res;
   res.message = &message;
   res.stepper_kind = &skind;
   res.model_kind = &mkind;
   factory(&req, &res);
   switch (res.status) {
-    case jit::PluginStatus::ok:
+    case plugin_abi::PluginStatus::ok:
       if (res.model == nullptr) throw JitError("JIT component returned no model for " + model->source);
       return std::unique_ptr<JitCompiledModel>(res.model);
-    case jit::PluginStatus::abi_mismatch:
+    case plugin_abi::PluginStatus::abi_mismatch:
       throw JITUnavailableError("jit=true, but the JIT component " + path +
                                 " does not match this libdynlib (" + message + "). " + how_to_get_it());
-    case jit::PluginStatus::jit_error:
+    case plugin_abi::PluginStatus::jit_error:
       throw JitError(message);
-    case jit::PluginStatus::kind_mismatch:
+    case plugin_abi::PluginStatus::kind_mismatch:
       throw StepperKindMismatchError(stepper.name, skind, mkind);
-    case jit::PluginStatus::other_error:
+    case plugin_abi::PluginStatus::other_error:
     default:
       throw DynlibError(message);
   }

@@ -11,7 +11,7 @@
 
 #include "jit/jit_tuning.hpp"
 #include "jit/orc_engine.hpp"
-#include "jit/plugin_api.hpp"
+#include "plugin_abi/plugin_abi.hpp"
 
 namespace dynlib::jit {
 namespace {
@@ -139,7 +139,7 @@ cache::CacheKey make_unit_key(const ir::ModelIR& model, const kernels::StepperIn
   k.set_host_features(engine.features);
   k.extra["codegen"] = engine.codegen_flags;
   k.extra["data_layout"] = engine.data_layout;
-  k.extra["plugin_abi"] = std::to_string(kPluginAbiVersion);
+  k.extra["plugin_abi"] = std::to_string(plugin_abi::kPluginAbiVersion);
   k.extra["plugin_build_id"] = own_build_id();
   k.extra["payload_version"] = std::to_string(kUnitPayloadVersion);
   // Every tuning knob, whole (they change the machine code).

@@ -14,6 +14,7 @@
 
 #include "cache/code_cache.hpp"
 #include "cache/probe_payload.hpp"
+#include "core/cache_config.hpp"
 #include "core/warnings.hpp"
 
 int main(int argc, char** argv) {
@@ -63,7 +64,7 @@ int main(int argc, char** argv) {
     const auto target = std::chrono::system_clock::time_point(std::chrono::milliseconds(start_at));
     std::this_thread::sleep_until(target);
   }
-  CodeCache cache(settings);
+  CodeCache cache(dynlib::core::cache_settings(settings));
   const std::string digest = key.digest();
   LookupOptions opts;
   opts.disk_cache = disk;

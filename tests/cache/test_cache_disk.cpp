@@ -18,6 +18,7 @@
 #include "cache/entry_file.hpp"
 #include "cache/maintenance.hpp"
 #include "cache/probe_payload.hpp"
+#include "core/cache_config.hpp"
 
 using namespace dynlib::cache;
 using cache_test::TempDir;
@@ -40,7 +41,7 @@ CacheSettings settings_for(const fs::path& root) {
   CacheSettings s;
   s.root = root;
   s.fallback_root = root.parent_path() / "no-fallback-expected";
-  return s;
+  return dynlib::core::cache_settings(s);
 }
 
 struct CountingBuilder {
@@ -246,8 +247,8 @@ TEST_CASE("cache: disk_cache=false writes nothing anywhere", "[cache][disk]") {
   CacheSettings s;
   s.root = root;
   s.fallback_root = fallback;
-  CodeCache explicit_root(s);
-  CodeCache from_env;  // default settings: config -> XDG
+  CodeCache explicit_root(dynlib::core::cache_settings(s));
+  CodeCache from_env(dynlib::core::cache_settings());  // the library's settings: config -> XDG
   const auto tmp_before = cache_test::listing(default_fallback_root());
   int calls = 0;
   const CacheKey key = test_key();

@@ -10,10 +10,13 @@
 #include "cache/cache_test_util.hpp"
 #include "cache/code_cache.hpp"
 #include "cache/probe_payload.hpp"
+#include "core/cache_config.hpp"
 
 using namespace dynlib::cache;
 using cache_test::TempDir;
 using cache_test::WarningCapture;
+using dynlib::core::cache_root_options;
+using dynlib::core::cache_settings;
 namespace fs = std::filesystem;
 
 namespace {
@@ -46,7 +49,7 @@ TEST_CASE("cache root: config keys and the XDG default", "[cache][root]") {
   EnvVar xdg("XDG_CACHE_HOME", (t.path / "xdg").string());
   SECTION("no config: ${XDG_CACHE_HOME}/dynlib") {
     EnvVar cfg("DYNLIB_CONFIG", (t.path / "missing.toml").string());
-    const auto r = resolve_cache_root();
+    const auto r = resolve_cache_root(cache_root_options());
     CHECK(r.origin == RootOrigin::Default);
     REQUIRE(r.path);
     CHECK(*r.path == t.path / "xdg" / "dynlib");
@@ -56,34 +59,34 @@ TEST_CASE("cache root: config keys and the XDG default", "[cache][root]") {
     EnvVar cfg("DYNLIB_CONFIG", (t.path / "missing.toml").string());
     EnvVar x2("XDG_CACHE_HOME", std::nullopt);
     EnvVar home("HOME", (t.path / "home").string());
-    CHECK(primary_cache_root() == t.path / "home" / ".cache" / "dynlib");
+    CHECK(primary_cache_root(cache_root_options()) == t.path / "home" / ".cache" / "dynlib");
   }
   SECTION("top-level cache_root") {
     EnvVar cfg("DYNLIB_CONFIG", write_config(t.path, "cache_root = \"" + (t.path / "a").string() + "\"\n").string());
-    const auto r = resolve_cache_root();
+    const auto r = resolve_cache_root(cache_root_options());
     CHECK(r.origin == RootOrigin::Config);
     CHECK(r.path == t.path / "a");
   }
   SECTION("[cache] root") {
     EnvVar cfg("DYNLIB_CONFIG", write_config(t.path, "[cache]\nroot = \"" + (t.path / "b").string() + "\"\n").string());
-    CHECK(resolve_cache_root().path == t.path / "b");
+    CHECK(resolve_cache_root(cache_root_options()).path == t.path / "b");
   }
   SECTION("[cache] cache_root") {
     EnvVar cfg("DYNLIB_CONFIG",
                write_config(t.path, "[cache]\ncache_root = \"" + (t.path / "c").string() + "\"\n").string());
-    CHECK(resolve_cache_root().path == t.path / "c");
+    CHECK(resolve_cache_root(cache_root_options()).path == t.path / "c");
   }
   SECTION("top-level wins over [cache]; $VARS expanded") {
     EnvVar v("H7_TEST_DIR", t.path.string());
     EnvVar cfg("DYNLIB_CONFIG",
                write_config(t.path, "cache_root = \"$H7_TEST_DIR/top\"\n[cache]\nroot = \"/nowhere\"\n").string());
-    CHECK(resolve_cache_root().path == t.path / "top");
+    CHECK(resolve_cache_root(cache_root_options()).path == t.path / "top");
   }
   SECTION("probe=false creates nothing") {
     EnvVar cfg("DYNLIB_CONFIG", write_config(t.path, "cache_root = \"" + (t.path / "d").string() + "\"\n").string());
     RootOptions o;
     o.probe = false;
-    CHECK(resolve_cache_root(o).path == t.path / "d");
+    CHECK(resolve_cache_root(cache_root_options(o)).path == t.path / "d");
     CHECK_FALSE(fs::exists(t.path / "d"));
   }
 }
@@ -97,8 +100,8 @@ TEST_CASE("cache root: unwritable root falls back to /tmp-style fallback with on
   WarningCapture w;
   RootOptions o;
   o.fallback = fallback;
-  const auto r1 = resolve_cache_root(o);
-  const auto r2 = resolve_cache_root(o);
+  const auto r1 = resolve_cache_root(cache_root_options(o));
+  const auto r2 = resolve_cache_root(cache_root_options(o));
   CHECK(r1.origin == RootOrigin::Fallback);
   CHECK(r1.path == fallback);
   CHECK(r1.primary == bad);
@@ -111,7 +114,7 @@ TEST_CASE("cache root: unwritable root falls back to /tmp-style fallback with on
   // The cache then stores entries under the fallback.
   CacheSettings s;
   s.fallback_root = fallback;  // root from DYNLIB_CONFIG
-  CodeCache c(s);
+  CodeCache c(cache_settings(s));
   CacheKey k;
   k.model_hash = "fb";
   auto r = c.get_or_build(k, [&] { return dynlib::cache::testing::probe_payload(k.digest()); });
@@ -129,7 +132,7 @@ TEST_CASE("cache root: the default fallback is per user, ${TMPDIR}/dynlib-cache-
   WarningCapture w;
   RootOptions o;
   o.configured = t.path / "file" / "x";
-  const auto r = resolve_cache_root(o);
+  const auto r = resolve_cache_root(cache_root_options(o));
   CHECK(r.path == expected);
   CHECK(r.origin == RootOrigin::Fallback);
   CHECK(w.get().size() == 1);
@@ -142,7 +145,7 @@ namespace {
 // Resolves `configured` (or, if unwritable, the fallback) and returns the single warning.
 std::string refused_root_warning(const RootOptions& o) {
   WarningCapture w;
-  const auto r = resolve_cache_root(o);
+  const auto r = resolve_cache_root(cache_root_options(o));
   CHECK_FALSE(r.path);
   CHECK(r.origin == RootOrigin::MemoryOnly);
   const auto msgs = w.get();
@@ -177,7 +180,7 @@ TEST_CASE("cache root: a root others can write to, or that is not ours, is not u
     fs::create_directory_symlink(root, link);
     o.configured = link;
     WarningCapture w;
-    const auto r = resolve_cache_root(o);
+    const auto r = resolve_cache_root(cache_root_options(o));
     CHECK(r.path == root);
     CHECK(w.get().empty());
   }
@@ -242,7 +245,7 @@ TEST_CASE("cache root: nothing writable -> memory only, with a warning, nothing 
   CacheSettings s;
   s.root = t.path / "file" / "a";
   s.fallback_root = t.path / "file" / "b";
-  CodeCache c(s);
+  CodeCache c(cache_settings(s));
   CHECK_FALSE(c.disk_root());
   const auto msgs = w.get();
   REQUIRE(msgs.size() == 1);
