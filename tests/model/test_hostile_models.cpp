@@ -121,7 +121,7 @@ TEST_CASE("an aux chain of 30000 is rejected with a located error instead of a c
         numbered("a", i) + " = \"" + (i + 1 < n ? numbered("a", i + 1) + " + x" : std::string("x")) + "\"\n";
   const auto p = d.write("aux.toml", map_model("a0", aux));
   // Every aux is recorded, and each one is evaluated with the whole chain inlined: 30000^2/2 nodes.
-  const auto e = catch_error<dynlib::ModelLoadError>([&] { dynlib::load_model(p.string()); });
+  const auto e = catch_error<dynlib::ModelLoadError>([&] { (void)dynlib::load_model(p.string()); });
   CHECK_THAT(e.message(), Catch::Contains("Model too large after inlining aux and functions"));
   CHECK(e.where().toml_path.rfind("[aux].a", 0) == 0);
   CHECK(e.where().line > 0);
@@ -134,7 +134,7 @@ TEST_CASE("an aux chain that doubles at every line is rejected at validation", "
     aux += numbered("a", i) + " = \"" +
            (i < 59 ? numbered("a", i + 1) + " + " + numbered("a", i + 1) : std::string("x")) + "\"\n";
   const auto p = d.write("aux2.toml", map_model("a0", aux));
-  const auto e = catch_error<dynlib::ModelLoadError>([&] { dynlib::load_model(p.string()); });
+  const auto e = catch_error<dynlib::ModelLoadError>([&] { (void)dynlib::load_model(p.string()); });
   CHECK_THAT(e.message(), Catch::Contains("more than 5000000 expression nodes"));
   CHECK(e.where().toml_path == "[equations.rhs].x");
   CHECK(e.where().line == 67);  // after the 60 aux lines
@@ -143,7 +143,7 @@ TEST_CASE("an aux chain that doubles at every line is rejected at validation", "
 TEST_CASE("an expression nested deeper than the limit gets a located error", "[hostile]") {
   TempDir d;
   const auto p = d.write("deep.toml", map_model(joined(100001, "x", "+")));
-  const auto e = catch_error<dynlib::ExpressionSyntaxError>([&] { dynlib::load_model(p.string()); });
+  const auto e = catch_error<dynlib::ExpressionSyntaxError>([&] { (void)dynlib::load_model(p.string()); });
   CHECK_THAT(e.message(), Catch::Contains("nested too deeply (more than 100000 levels)"));
   CHECK(e.where().toml_path == "[equations.rhs].x");
   CHECK(e.where().line == 6);
@@ -152,7 +152,7 @@ TEST_CASE("an expression nested deeper than the limit gets a located error", "[h
 TEST_CASE("sum over a huge constant range is a located error", "[hostile]") {
   TempDir d;
   const auto p = d.write("range.toml", map_model("sum(x for i in range(10**9))"));
-  const auto e = catch_error<dynlib::ModelLoadError>([&] { dynlib::load_model(p.string()); });
+  const auto e = catch_error<dynlib::ModelLoadError>([&] { (void)dynlib::load_model(p.string()); });
   CHECK_THAT(e.message(), Catch::Contains("runs more than 10000000 iterations per evaluation"));
   CHECK(e.where().toml_path == "[equations.rhs].x");
   const auto nested =

@@ -198,7 +198,7 @@ TEST_CASE("load: a file symlink inside a tag root cannot escape it", "[load][tag
   EnvGuard c("DYNLIB_CONFIG", (root.path / "no-config.toml").c_str());
   for (const char* uri : {"proj://sh", "proj://sh.toml", "proj://sh2", "proj://out/secret"}) {
     INFO(uri);
-    auto tr = catch_error<PathTraversalError>([&] { load_model(uri); });
+    auto tr = catch_error<PathTraversalError>([&] { (void)load_model(uri); });
     CHECK(tr.attempted.rfind(fs::canonical(outside.path).string(), 0) == 0);
     CHECK_THAT(std::string(tr.what()), !Contains("secret-first-line"));
   }
@@ -213,13 +213,13 @@ TEST_CASE("load: binary and oversized files are refused without quoting them", "
   const auto bin = d.write("bin.toml", std::string("\x7f"
                                                    "ELF\x02\x01\x01\0secret = 1\n",
                                                    16));
-  auto e = catch_error<ModelLoadError>([&] { load_model(bin.string()); });
+  auto e = catch_error<ModelLoadError>([&] { (void)load_model(bin.string()); });
   CHECK_THAT(std::string(e.what()),
              Contains("Failed to load model from " + bin.string() +
                       ": not a text file (a control byte or invalid UTF-8 at byte offset 0)"));
   CHECK_THAT(std::string(e.what()), !Contains("secret"));
   const auto latin1 = d.write("latin1.toml", "[model]\ntype = \"ode\"\nname = \"caf\xe9\"\n");
-  auto l = catch_error<ModelLoadError>([&] { load_model(latin1.string()); });
+  auto l = catch_error<ModelLoadError>([&] { (void)load_model(latin1.string()); });
   CHECK_THAT(std::string(l.what()),
              Contains("not a text file (a control byte or invalid UTF-8 at byte offset 32)"));
   CHECK_THAT(std::string(l.what()), !Contains("caf"));
@@ -228,7 +228,7 @@ TEST_CASE("load: binary and oversized files are refused without quoting them", "
   CHECK(load_model((d.path / "utf8.toml").string())->kind == ir::Kind::map);
   const auto big = d.write("big.toml", "");
   fs::resize_file(big, (std::uintmax_t{64} << 20) + 1);  // sparse
-  auto b = catch_error<ModelLoadError>([&] { load_model(big.string()); });
+  auto b = catch_error<ModelLoadError>([&] { (void)load_model(big.string()); });
   CHECK_THAT(std::string(b.what()), Contains("larger than the limit of 64 MiB"));
 }
 
@@ -238,7 +238,7 @@ TEST_CASE("load: the configuration file must be a regular file of bounded size",
   REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
   EnvGuard g("DYNLIB_CONFIG", fifo.c_str());
   EnvGuard e("DYN_MODEL_PATH", nullptr);
-  auto c = catch_error<ConfigError>([] { load_model("mylib://decay"); });
+  auto c = catch_error<ConfigError>([] { (void)load_model("mylib://decay"); });
   CHECK(std::string(c.what()) ==
         "Failed to load config from " + fifo.string() + ": is a FIFO (named pipe), not a regular file");
 }
