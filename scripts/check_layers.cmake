@@ -1,8 +1,9 @@
-# Fails when a source file includes a layer above its own (docs/internals/README.md "Layers").
+# Fails when a source file includes a layer above its own (docs/internals/pipeline.md, "The layering rule").
 #   cmake -DSOURCE_DIR=<repository> -P scripts/check_layers.cmake
-# Layers, lowest first: util < model < kernels < interp < cache < core < cli. The JIT component (jit)
-# sits on top of core and may include every layer but cli. plugin_abi is the neutral table the loader
-# (core) and the JIT agree on: it includes nothing of ours but util, and only core and jit include it.
+# Layers, lowest first: util < steppers_catalogue < model < kernels < interp < cache < core < cli. The JIT
+# component (jit) sits on top of core and may include every layer but cli. plugin_abi is the neutral table
+# the loader (core) and the JIT agree on: it includes nothing of ours but util, and only core and jit
+# include it.
 # The persistent cache (cache) is stricter than its rank: it includes only util (its callers hand it the
 # configured root and the warning sink).
 # Nobody includes cli or jit but themselves. Includes of the public headers (<dynlib/...>, "dynlib/...")
@@ -12,7 +13,7 @@ if(NOT SOURCE_DIR)
   message(FATAL_ERROR "check_layers: pass -DSOURCE_DIR=<repository root>")
 endif()
 
-set(_order util model kernels interp cache core cli)
+set(_order util steppers_catalogue model kernels interp cache core cli)
 
 # Rank of a layer (-1: not a layer of ours).
 function(_layer_rank layer out)
@@ -80,6 +81,6 @@ if(_violations)
   list(LENGTH _violations _n)
   string(REPLACE ";" "\n  " _text "${_violations}")
   message(FATAL_ERROR "check_layers: ${_n} include(s) against the layer order "
-                      "(util < model < kernels < interp < cache < core < cli; jit on top of core):\n  ${_text}")
+                      "(util < steppers_catalogue < model < kernels < interp < cache < core < cli; jit on top of core):\n  ${_text}")
 endif()
 message(STATUS "check_layers: ${_checked} files, no include against the layer order")

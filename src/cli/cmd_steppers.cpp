@@ -7,7 +7,7 @@
 
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
-#include "kernels/stepper_registry.hpp"
+#include "steppers_catalogue/stepper_registry.hpp"
 #include "util/text.hpp"
 
 namespace dynlib::cli {

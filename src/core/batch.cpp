@@ -36,6 +36,13 @@ RunOptions run_options(const BatchOptions& o, const BatchItem& item, std::int64_
   return r;
 }
 
+// "at a=1, b=0.3: " naming a failed point's parameters, so a sweep's message says where.
+std::string where_point(const BatchItem& item) {
+  std::string at;
+  for (const auto& [k, v] : item.params) at += (at.empty() ? "at " : ", ") + k + "=" + util::shortest_double(v);
+  return at.empty() ? at : at + ": ";
+}
+
 void run_one(const FullModelPtr& fm, const BatchOptions& o, const BatchItem& item, std::int64_t cap_rec, BatchRun& out) {
   try {
     Sim sim(fm);
@@ -60,13 +67,10 @@ void run_one(const FullModelPtr& fm, const BatchOptions& o, const BatchItem& ite
     }
     out.observers = R.observers();
   } catch (const SimulationError& e) {  // the point failed: its own status (NAN_DETECTED, STEPFAIL)
-    out.error = e.what();
+    out.error = where_point(item) + e.what();
     out.status = e.status();
   } catch (const std::exception& e) {
-    std::string at;  // which point failed, so a sweep's message says where
-    for (const auto& [k, v] : item.params)
-      at += (at.empty() ? "at " : ", ") + k + "=" + util::shortest_double(v);
-    out.error = (at.empty() ? std::string() : at + ": ") + e.what();
+    out.error = where_point(item) + e.what();
     out.status = Status::STEPFAIL;
   }
 }

@@ -11,7 +11,7 @@
 #include "core/jit_loader.hpp"
 #include "interp/interp.hpp"
 #include "kernels/compiled_model.hpp"
-#include "kernels/stepper_registry.hpp"
+#include "steppers_catalogue/stepper_registry.hpp"
 #include "model/lower.hpp"
 
 namespace dynlib {

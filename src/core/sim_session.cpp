@@ -6,7 +6,7 @@
 #include <string>
 
 #include "core/sim_impl.hpp"
-#include "kernels/stepper_settings.hpp"
+#include "steppers_catalogue/stepper_settings.hpp"
 
 namespace dynlib {
 

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "core/sim_impl.hpp"
-#include "kernels/stepper_registry.hpp"
+#include "steppers_catalogue/stepper_registry.hpp"
 
 namespace dynlib {
 

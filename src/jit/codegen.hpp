@@ -11,7 +11,7 @@
 #include "jit/orc_engine.hpp"
 #include "kernels/observer.hpp"
 #include "kernels/runner_abi.hpp"
-#include "kernels/stepper_registry.hpp"
+#include "steppers_catalogue/stepper_registry.hpp"
 
 namespace dynlib::jit {
 

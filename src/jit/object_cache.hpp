@@ -20,7 +20,7 @@
 #include "cache/cache_key.hpp"
 #include "dynlib/ir.hpp"
 #include "kernels/compiled_model.hpp"
-#include "kernels/stepper_registry.hpp"
+#include "steppers_catalogue/stepper_registry.hpp"
 
 namespace dynlib::jit {
 

@@ -6,7 +6,7 @@
 #include "core/jit_loader.hpp"
 #include "dynlib/ir.hpp"
 #include "jit/unit_registry.hpp"
-#include "kernels/stepper_registry.hpp"
+#include "steppers_catalogue/stepper_registry.hpp"
 
 namespace dynlib::jit {
 

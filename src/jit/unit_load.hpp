@@ -6,7 +6,7 @@
 
 #include "dynlib/ir.hpp"
 #include "jit/codegen.hpp"
-#include "kernels/stepper_registry.hpp"
+#include "steppers_catalogue/stepper_registry.hpp"
 
 namespace dynlib::jit {
 

@@ -13,7 +13,7 @@
 #include "dynlib/ir.hpp"
 #include "jit/unit_registry.hpp"
 #include "kernels/observer.hpp"
-#include "kernels/stepper_registry.hpp"
+#include "steppers_catalogue/stepper_registry.hpp"
 
 namespace dynlib::jit {
 

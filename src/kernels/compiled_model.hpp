@@ -12,7 +12,7 @@
 #include "dynlib/ir.hpp"
 #include "kernels/observer.hpp"
 #include "kernels/runner_abi.hpp"
-#include "kernels/stepper_registry.hpp"
+#include "steppers_catalogue/stepper_registry.hpp"
 
 namespace dynlib::kernels {
 

@@ -27,7 +27,7 @@
 
 #include "dynlib/ir.hpp"
 #include "kernels/runner_view.hpp"
-#include "kernels/stepper_registry.hpp"
+#include "steppers_catalogue/stepper_registry.hpp"
 
 namespace dynlib::kernels {
 

@@ -5,7 +5,7 @@
 #include "kernels/stepper_ab.hpp"
 #include "kernels/stepper_explicit.hpp"
 #include "kernels/stepper_implicit.hpp"
-#include "kernels/stepper_registry.hpp"
+#include "steppers_catalogue/stepper_registry.hpp"
 #include "kernels/stepper_rk45.hpp"
 
 namespace dynlib::kernels {

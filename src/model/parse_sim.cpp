@@ -2,7 +2,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "kernels/stepper_settings.hpp"
+#include "steppers_catalogue/stepper_settings.hpp"
 #include "model/parse_internal.hpp"
 
 namespace dynlib::model::detail {

@@ -14,7 +14,7 @@
 #include "dynlib/model.hpp"
 #include "interp/interp.hpp"
 #include "jit/run_helper.hpp"
-#include "kernels/stepper_registry.hpp"
+#include "steppers_catalogue/stepper_registry.hpp"
 
 TEST_CASE("JIT model: components, signatures, IR text, export_sources", "[jit][inspect]") {
   auto model = dynlib::load_model("builtin://ode/vanderpol");

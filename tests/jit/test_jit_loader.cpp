@@ -12,7 +12,7 @@
 #include "dynlib/model.hpp"
 #include "interp/interp.hpp"
 #include "jit/run_helper.hpp"
-#include "kernels/stepper_registry.hpp"
+#include "steppers_catalogue/stepper_registry.hpp"
 
 namespace {
 std::string maps() {

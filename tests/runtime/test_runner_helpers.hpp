@@ -12,7 +12,7 @@
 #include "dynlib/ir.hpp"
 #include "interp/interp.hpp"
 #include "kernels/compiled_model.hpp"
-#include "kernels/stepper_registry.hpp"
+#include "steppers_catalogue/stepper_registry.hpp"
 
 namespace tb {
 using dynlib::ir::Expr;

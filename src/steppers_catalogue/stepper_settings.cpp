@@ -1,4 +1,4 @@
-#include "kernels/stepper_settings.hpp"
+#include "steppers_catalogue/stepper_settings.hpp"
 
 #include <algorithm>
 #include <cmath>

@@ -1,4 +1,4 @@
-#include "kernels/stepper_registry.hpp"
+#include "steppers_catalogue/stepper_registry.hpp"
 
 #include <algorithm>
 #include <cctype>

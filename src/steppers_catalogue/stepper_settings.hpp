@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-#include "kernels/stepper_registry.hpp"
+#include "steppers_catalogue/stepper_registry.hpp"
 
 namespace dynlib::kernels {
 
