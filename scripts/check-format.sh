@@ -2,7 +2,7 @@
 # Checks that every C++ source of the repository is formatted with clang-format-14 and .clang-format.
 #   scripts/check-format.sh        list the files that differ (exit 1 if any)
 #   scripts/check-format.sh --fix  reformat them in place
-# Not run by scripts/test.sh: formatting is checked and applied on its own.
+# scripts/test.sh runs the check (CI fails on an unformatted file).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 fmt=clang-format-14
