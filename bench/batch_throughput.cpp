@@ -3,12 +3,11 @@
 //   usage: batch_throughput [--runs R] [--T x] [--jit] [--repeat k]
 // Prints runs/s and steps/s per thread count (best of `repeat`) and checks that the results of the
 // two thread counts are bit-identical.
-#include <dynlib/dynlib.hpp>
-
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <dynlib/dynlib.hpp>
 #include <string>
 #include <thread>
 #include <vector>
@@ -18,10 +17,14 @@ int main(int argc, char** argv) {
   double T = 10.0;
   bool jit = false;
   for (int i = 1; i < argc; ++i) {
-    if (!std::strcmp(argv[i], "--runs") && i + 1 < argc) runs = std::atoi(argv[++i]);
-    else if (!std::strcmp(argv[i], "--T") && i + 1 < argc) T = std::atof(argv[++i]);
-    else if (!std::strcmp(argv[i], "--repeat") && i + 1 < argc) repeat = std::atoi(argv[++i]);
-    else if (!std::strcmp(argv[i], "--jit")) jit = true;
+    if (!std::strcmp(argv[i], "--runs") && i + 1 < argc)
+      runs = std::atoi(argv[++i]);
+    else if (!std::strcmp(argv[i], "--T") && i + 1 < argc)
+      T = std::atof(argv[++i]);
+    else if (!std::strcmp(argv[i], "--repeat") && i + 1 < argc)
+      repeat = std::atoi(argv[++i]);
+    else if (!std::strcmp(argv[i], "--jit"))
+      jit = true;
   }
   dynlib::FullModelPtr fm;
   try {
@@ -33,7 +36,8 @@ int main(int argc, char** argv) {
   }
   std::vector<dynlib::BatchItem> items;
   for (int i = 0; i < runs; ++i)
-    items.push_back({.ic = {{"x", 1.0 + 1e-3 * i}, {"y", 1.0}, {"z", 1.0}}, .params = {{"rho", 24.0 + 8.0 * i / runs}}});
+    items.push_back(
+        {.ic = {{"x", 1.0 + 1e-3 * i}, {"y", 1.0}, {"z", 1.0}}, .params = {{"rho", 24.0 + 8.0 * i / runs}}});
   std::printf("batch_throughput: %d Lorenz runs, rk4, dt=0.01, T=%g (%s), hardware threads %u\n", runs, T,
               jit ? "jit" : "interpreter", std::thread::hardware_concurrency());
   for (bool with_obs : {false, true}) {

@@ -9,25 +9,26 @@
 //
 // Usage: cache_latency [runs=5]
 //   (internal) cache_latency --child URI -> "ok load_ms engine_ms setup_ms origin mem_setup_ms mem_build_ms"
-#include <dynlib/dynlib.hpp>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <dynlib/dynlib.hpp>
 #include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
-
-#include <unistd.h>
 
 #include "core/jit_loader.hpp"
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
-double ms_since(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
+double ms_since(Clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
 
 int child(const std::string& uri) {
   auto t = Clock::now();
@@ -36,7 +37,8 @@ int child(const std::string& uri) {
     return 0;
   }
   const double load_ms = ms_since(t);
-  // Create the LLJIT with an unrelated tiny unit (float32: another key), memory only (so engine creation is not in setup()).
+  // Create the LLJIT with an unrelated tiny unit (float32: another key), memory only (so engine creation is
+  // not in setup()).
   t = Clock::now();
   auto warm = dynlib::build("builtin://map/logistic", {.jit = true, .disk_cache = false, .dtype = "float32"});
   const double engine_ms = ms_since(t);
@@ -97,11 +99,13 @@ int main(int argc, char** argv) {
   std::ofstream(cfg) << "[cache]\nroot = \"" << (dir / "root").string() << "\"\n";
   ::setenv("DYNLIB_CONFIG", cfg.c_str(), 1);
 
-  const std::vector<std::string> models = {"builtin://map/logistic", "builtin://map/henon", "builtin://ode/lorenz",
-                                           "builtin://ode/vanderpol", "builtin://ode/izhikevich"};
-  std::printf("cache latency, %d fresh processes per figure (median / max, ms); targets: warm disk hit <= 5 ms "
-              "median, in-process hit <= 0.1 ms\n",
-              runs);
+  const std::vector<std::string> models = {"builtin://map/logistic", "builtin://map/henon",
+                                           "builtin://ode/lorenz", "builtin://ode/vanderpol",
+                                           "builtin://ode/izhikevich"};
+  std::printf(
+      "cache latency, %d fresh processes per figure (median / max, ms); targets: warm disk hit <= 5 ms "
+      "median, in-process hit <= 0.1 ms\n",
+      runs);
   std::printf("%-26s %16s %16s %16s %16s\n", "model", "cold compile", "warm disk hit", "in-proc setup()",
               "in-proc build()");
   std::vector<double> all_load, all_engine;
@@ -131,11 +135,13 @@ int main(int argc, char** argv) {
                 maxv(cold), median(warm), maxv(warm), median(mem_setup), maxv(mem_setup), median(mem_build),
                 maxv(mem_build));
   }
-  std::printf("one-time per process (not in the figures above): JIT component load (dlopen + libLLVM) %.1f ms "
-              "median, first unit incl. LLJIT creation %.1f ms median\n",
-              median(all_load), median(all_engine));
-  std::printf("targets: warm disk hit <= 5 ms median; in-process hit <= 0.1 ms (setup() includes parsing the "
-              "model; build() of a loaded ModelPtr does not)\n");
+  std::printf(
+      "one-time per process (not in the figures above): JIT component load (dlopen + libLLVM) %.1f ms "
+      "median, first unit incl. LLJIT creation %.1f ms median\n",
+      median(all_load), median(all_engine));
+  std::printf(
+      "targets: warm disk hit <= 5 ms median; in-process hit <= 0.1 ms (setup() includes parsing the "
+      "model; build() of a loaded ModelPtr does not)\n");
   std::filesystem::remove_all(dir);
   return 0;
 }

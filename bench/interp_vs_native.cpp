@@ -1,11 +1,10 @@
 // Interpreter (jit=false) ns/step beside a hand-written C++ RK4 of the same model, in one run:
 // Lorenz (3 states) and Lorenz-96 (40 states, F=8). Same arithmetic order as the kernels, so the
 // final states agree bit for bit (checked). Usage: interp_vs_native [steps]
-#include <dynlib/dynlib.hpp>
-
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <dynlib/dynlib.hpp>
 #include <string>
 #include <vector>
 
@@ -26,7 +25,8 @@ void rk4_native(F&& f, std::vector<double>& y, double dt, long steps) {
     f(t + 0.5 * dt, ys.data(), k3.data());
     for (std::size_t i = 0; i < n; ++i) ys[i] = y[i] + dt * k3[i];
     f(t + dt, ys.data(), k4.data());
-    for (std::size_t i = 0; i < n; ++i) y[i] = y[i] + (dt / 6.0) * (k1[i] + 2.0 * k2[i] + 2.0 * k3[i] + k4[i]);
+    for (std::size_t i = 0; i < n; ++i)
+      y[i] = y[i] + (dt / 6.0) * (k1[i] + 2.0 * k2[i] + 2.0 * k3[i] + k4[i]);
     t = static_cast<double>(s + 1) * dt;
   }
 }
@@ -63,8 +63,8 @@ double bench_native(F&& f, std::vector<double> y, long steps, double dt, std::ve
 }
 
 void report(const char* name, double interp, double native, bool same) {
-  std::printf("%-22s interp %9.1f ns/step   native %8.1f ns/step   ratio %6.1fx   final state %s\n", name, interp, native,
-              interp / native, same ? "bit-identical" : "DIFFERS");
+  std::printf("%-22s interp %9.1f ns/step   native %8.1f ns/step   ratio %6.1fx   final state %s\n", name,
+              interp, native, interp / native, same ? "bit-identical" : "DIFFERS");
 }
 
 }  // namespace
@@ -89,7 +89,8 @@ int main(int argc, char** argv) {
     const int n = 40;
     auto f = [n](double, const double* y, double* d) {
       const double F = 8.0;
-      for (int i = 0; i < n; ++i) d[i] = (y[(i + 1) % n] - y[(i - 2 + n) % n]) * y[(i - 1 + n) % n] - y[i] + F;
+      for (int i = 0; i < n; ++i)
+        d[i] = (y[(i + 1) % n] - y[(i - 2 + n) % n]) * y[(i - 1 + n) % n] - y[i] + F;
     };
     const std::string uri = lorenz96_toml(n, 8.0);
     std::vector<double> a, b;

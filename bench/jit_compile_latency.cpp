@@ -12,20 +12,20 @@
 //   (internal) jit_compile_latency --child jit|interp URI      -> one line "ok cold_ms warm_ms build opt cg"
 //   (internal) jit_compile_latency --child-l96 jit|interp N [nowarm]
 //   (profiling) jit_compile_latency --loop URI N   -> N full compiles in one process (new cache_token each)
-#include <dynlib/dynlib.hpp>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <chrono>
-#include <ctime>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
+#include <dynlib/dynlib.hpp>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
 #include <string>
-#include <unistd.h>
 #include <vector>
 
 #include "bench_models.hpp"
@@ -33,7 +33,9 @@
 namespace {
 
 using Clock = std::chrono::steady_clock;
-double ms_since(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
+double ms_since(Clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
 double cpu_ms() {
   timespec ts{};
   clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
@@ -53,7 +55,8 @@ std::string one_line(std::string s) {
   return s;
 }
 
-// The JIT's own breakdown, from model_info.txt ("timings_ms: build_ir=.. verify=.. optimize=.. codegen_link=..").
+// The JIT's own breakdown, from model_info.txt ("timings_ms: build_ir=.. verify=.. optimize=..
+// codegen_link=..").
 std::string jit_breakdown(const dynlib::FullModel& fm) {
   char tmpl[] = "/tmp/dynlib-bench-XXXXXX";
   if (!mkdtemp(tmpl)) return "-";
@@ -79,8 +82,8 @@ std::string jit_breakdown(const dynlib::FullModel& fm) {
   return out;
 }
 
-// Child: prints exactly one line: "OK <cold_ms> <cold_cpu_ms> <warm_ms> <recomp_ms> <optimized_ms> <breakdown...>"
-// or "ERR <message>". warm, recomp < 0: not measured.
+// Child: prints exactly one line: "OK <cold_ms> <cold_cpu_ms> <warm_ms> <recomp_ms> <optimized_ms>
+// <breakdown...>" or "ERR <message>". warm, recomp < 0: not measured.
 int child(bool jit, const std::string& uri, bool warm_too) {
   try {
     const double c0 = cpu_ms();
@@ -96,7 +99,9 @@ int child(bool jit, const std::string& uri, bool warm_too) {
       warm = ms_since(t1);
       if (jit) {  // a full compile in a process where LLVM has already run once (new cache_token)
         const auto t2 = Clock::now();
-        auto sim3 = dynlib::setup(uri, {.jit = true, .disk_cache = false, .cache_token = "jit_compile_latency:recompile",
+        auto sim3 = dynlib::setup(uri, {.jit = true,
+                                        .disk_cache = false,
+                                        .cache_token = "jit_compile_latency:recompile",
                                         .jit_tiered = false});
         recomp = ms_since(t2);
       }
@@ -194,7 +199,8 @@ int child_loop(const std::string& uri, int n) {
   std::vector<double> ms;
   for (int i = 0; i < n; ++i) {
     const auto t0 = Clock::now();
-    auto sim = dynlib::setup(uri, {.jit = true, .disk_cache = false, .cache_token = "loop" + std::to_string(i)});
+    auto sim =
+        dynlib::setup(uri, {.jit = true, .disk_cache = false, .cache_token = "loop" + std::to_string(i)});
     ms.push_back(ms_since(t0));
     if (i + 1 == n) std::printf("last breakdown: %s\n", jit_breakdown(sim.model()).c_str());
   }
@@ -205,7 +211,8 @@ int child_loop(const std::string& uri, int n) {
 
 int main(int argc, char** argv) {
   if (argc >= 4 && std::string(argv[1]) == "--loop") return child_loop(argv[2], std::atoi(argv[3]));
-  if (argc >= 4 && std::string(argv[1]) == "--child") return child(std::string(argv[2]) == "jit", argv[3], true);
+  if (argc >= 4 && std::string(argv[1]) == "--child")
+    return child(std::string(argv[2]) == "jit", argv[3], true);
   if (argc >= 4 && std::string(argv[1]) == "--child-l96")
     return child(std::string(argv[2]) == "jit", bench::lorenz96_toml(std::atoi(argv[3]), 8.0),
                  argc < 5 || std::string(argv[4]) != "nowarm");
@@ -213,38 +220,48 @@ int main(int argc, char** argv) {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);  // progress is visible when redirected to a file
   const int max_states = argc > 2 ? std::atoi(argv[2]) : 1000;
 
-  std::printf("jit_compile_latency: wall time of dynlib::setup(uri, {.jit = ..., .disk_cache = false}), default stepper.\n");
-  std::printf("Load average at start: %s (2 shared cores: wall times inflate under load; cpu = process CPU time).\n",
-              loadavg().c_str());
+  std::printf(
+      "jit_compile_latency: wall time of dynlib::setup(uri, {.jit = ..., .disk_cache = false}), default "
+      "stepper.\n");
+  std::printf(
+      "Load average at start: %s (2 shared cores: wall times inflate under load; cpu = process CPU time).\n",
+      loadavg().c_str());
   std::printf("Every run is a FRESH child process (this binary re-executed), %d run(s) per model:\n", runs);
-  std::printf("  cold = first setup() in the process: dlopen of the JIT component, LLJIT creation, model\n"
-              "         load/parse/lower, IR generation and the BASELINE compile (tiered compilation: O0, fast isel;\n"
-              "         setup() returns with native baseline code, docs/jit.md);\n"
-              "  optim = from the start of setup() until the optimised code replaced the baseline\n"
-              "         (Sim::model().wait_optimized(); the optimising compile runs on a background thread);\n"
-              "  warm = a second setup() of the same model in that process (LLJIT exists; no disk cache).\n"
-              "  recomp = then a third setup() with a new cache_token and jit_tiered = false: a full optimising compile\n"
-              "         in a process where LLVM has already run (no dlopen, no first-touch page faults of LLVM's code).\n"
-              "  cpu  = process CPU time at the return of the cold setup() (both threads).\n"
-              "  breakdown = the JIT's own timings (ms), from model_info.txt: baseline total, then the optimising compile.\n");
+  std::printf(
+      "  cold = first setup() in the process: dlopen of the JIT component, LLJIT creation, model\n"
+      "         load/parse/lower, IR generation and the BASELINE compile (tiered compilation: O0, fast "
+      "isel;\n"
+      "         setup() returns with native baseline code, docs/jit.md);\n"
+      "  optim = from the start of setup() until the optimised code replaced the baseline\n"
+      "         (Sim::model().wait_optimized(); the optimising compile runs on a background thread);\n"
+      "  warm = a second setup() of the same model in that process (LLJIT exists; no disk cache).\n"
+      "  recomp = then a third setup() with a new cache_token and jit_tiered = false: a full optimising "
+      "compile\n"
+      "         in a process where LLVM has already run (no dlopen, no first-touch page faults of LLVM's "
+      "code).\n"
+      "  cpu  = process CPU time at the return of the cold setup() (both threads).\n"
+      "  breakdown = the JIT's own timings (ms), from model_info.txt: baseline total, then the optimising "
+      "compile.\n");
 
   // Is the JIT there at all?
   const auto probe = spawn("--child jit builtin://ode/lorenz");
   const bool have_jit = probe.ok;
-  if (!have_jit) std::printf("\nJIT UNAVAILABLE or failing: %s\n  -> only the interpreter numbers are printed.\n",
-                             probe.error.c_str());
+  if (!have_jit)
+    std::printf("\nJIT UNAVAILABLE or failing: %s\n  -> only the interpreter numbers are printed.\n",
+                probe.error.c_str());
 
   std::printf("\n== 1. cold setup() per builtin model ==\n");
-  std::printf("  %-20s %-6s %9s %9s %9s %9s %9s %9s %9s   %s\n", "model", "mode", "cold med", "cold max", "optim med",
-              "cpu med", "warm med", "recomp", "interp", "JIT breakdown of the last cold run (ms)");
+  std::printf("  %-20s %-6s %9s %9s %9s %9s %9s %9s %9s   %s\n", "model", "mode", "cold med", "cold max",
+              "optim med", "cpu med", "warm med", "recomp", "interp",
+              "JIT breakdown of the last cold run (ms)");
   std::vector<double> per_model_med, all_cold, per_model_cpu, per_model_recomp, per_model_opt;
   for (const auto& name : dynlib::builtin_model_names()) {
     const std::string uri = "builtin://" + name;
     Agg in = measure("--child interp " + uri, 1);
     const double interp = in.cold.empty() ? -1 : in.cold[0];
     if (!have_jit) {
-      std::printf("  %-20s %-6s %9s %9s %9s %9s %9s %9s %9.2f\n", name.c_str(), "interp", "-", "-", "-", "-", "-", "-",
-                  interp);
+      std::printf("  %-20s %-6s %9s %9s %9s %9s %9s %9s %9.2f\n", name.c_str(), "interp", "-", "-", "-", "-",
+                  "-", "-", interp);
       continue;
     }
     Agg a = measure("--child jit " + uri, runs);
@@ -259,24 +276,30 @@ int main(int argc, char** argv) {
     per_model_opt.push_back(median(a.optimized));
     all_cold.insert(all_cold.end(), a.cold.begin(), a.cold.end());
     std::printf("  %-20s %-6s %9.1f %9.1f %9.1f %9.1f %9.1f %9.1f %9.2f   %s\n", name.c_str(), "jit", med, mx,
-                median(a.optimized), median(a.cold_cpu), median(a.warm), median(a.recomp), interp, a.breakdown.c_str());
+                median(a.optimized), median(a.cold_cpu), median(a.warm), median(a.recomp), interp,
+                a.breakdown.c_str());
   }
   if (have_jit && !per_model_med.empty()) {
     const double med = median(per_model_med), mx = *std::max_element(all_cold.begin(), all_cold.end());
-    std::printf("  => cold setup over %zu models: median of per-model medians %.2f ms, max of all %zu runs %.2f ms"
-                "   [target: median <= 40 ms: %s]\n",
-                per_model_med.size(), med, all_cold.size(), mx, med <= 40.0 ? "MET" : "MISSED");
-    std::printf("  => median of per-model medians: optimised code in use after %.2f ms; cold CPU %.2f ms; "
-                "optimising recompile in the same process %.2f ms; cold wall min/max over models %.1f / %.1f ms\n",
-                median(per_model_opt), median(per_model_cpu), median(per_model_recomp),
-                *std::min_element(per_model_med.begin(), per_model_med.end()),
-                *std::max_element(per_model_med.begin(), per_model_med.end()));
+    std::printf(
+        "  => cold setup over %zu models: median of per-model medians %.2f ms, max of all %zu runs %.2f ms"
+        "   [target: median <= 40 ms: %s]\n",
+        per_model_med.size(), med, all_cold.size(), mx, med <= 40.0 ? "MET" : "MISSED");
+    std::printf(
+        "  => median of per-model medians: optimised code in use after %.2f ms; cold CPU %.2f ms; "
+        "optimising recompile in the same process %.2f ms; cold wall min/max over models %.1f / %.1f ms\n",
+        median(per_model_opt), median(per_model_cpu), median(per_model_recomp),
+        *std::min_element(per_model_med.begin(), per_model_med.end()),
+        *std::max_element(per_model_med.begin(), per_model_med.end()));
   }
 
   std::printf("\n== 2. compile time vs model size: Lorenz-96 (explicit equations), rk4 ==\n");
-  std::printf("  (n <= 100: %d run(s), cold and warm; n = 1000: 1 run, cold only, since it can take minutes)\n", runs);
-  std::printf("  %-7s %-6s %10s %10s %10s %10s %10s %13s %11s   %s\n", "states", "mode", "cold med", "optim med",
-              "cpu med", "warm med", "recomp", "optim ms/st", "interp cold", "JIT breakdown of the last cold run (ms)");
+  std::printf(
+      "  (n <= 100: %d run(s), cold and warm; n = 1000: 1 run, cold only, since it can take minutes)\n",
+      runs);
+  std::printf("  %-7s %-6s %10s %10s %10s %10s %10s %13s %11s   %s\n", "states", "mode", "cold med",
+              "optim med", "cpu med", "warm med", "recomp", "optim ms/st", "interp cold",
+              "JIT breakdown of the last cold run (ms)");
   double opt1000 = -1;
   for (int n : {10, 100, 1000}) {
     if (n > max_states) {
@@ -286,8 +309,8 @@ int main(int argc, char** argv) {
     Agg in = measure("--child-l96 interp " + std::to_string(n), 1);
     const double interp = in.cold.empty() ? -1 : in.cold[0];
     if (!have_jit) {
-      std::printf("  %-7d %-6s %10s %10s %10s %10s %10s %13s %11.2f\n", n, "interp", "-", "-", "-", "-", "-", "-",
-                  interp);
+      std::printf("  %-7d %-6s %10s %10s %10s %10s %10s %13s %11.2f\n", n, "interp", "-", "-", "-", "-", "-",
+                  "-", interp);
       continue;
     }
     const bool big = n > 100;
@@ -303,11 +326,12 @@ int main(int argc, char** argv) {
       std::snprintf(warm, sizeof warm, "%.1f", median(a.warm));
       std::snprintf(recomp, sizeof recomp, "%.1f", median(a.recomp));
     }
-    std::printf("  %-7d %-6s %10.1f %10.1f %10.1f %10s %10s %13.2f %11.2f   %s\n", n, "jit", cm, om, median(a.cold_cpu),
-                warm, recomp, om / n, interp, a.breakdown.c_str());
+    std::printf("  %-7d %-6s %10.1f %10.1f %10.1f %10s %10s %13.2f %11.2f   %s\n", n, "jit", cm, om,
+                median(a.cold_cpu), warm, recomp, om / n, interp, a.breakdown.c_str());
   }
   if (opt1000 >= 0)
-    std::printf("  => 1000 states: optimised code after %.0f ms   [target: <= 2000 ms and about linear growth: %s]\n",
-                opt1000, opt1000 <= 2000.0 ? "MET" : "MISSED");
+    std::printf(
+        "  => 1000 states: optimised code after %.0f ms   [target: <= 2000 ms and about linear growth: %s]\n",
+        opt1000, opt1000 <= 2000.0 ? "MET" : "MISSED");
   return 0;
 }

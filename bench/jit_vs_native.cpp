@@ -1,16 +1,14 @@
 // ns/step, side by side in ONE run, of
-//   native  : hand-written C++ of the same algorithm (bench/native_kernels.cpp, g++ -O3 -march=native -ffp-contract=off)
-//   JIT     : dynlib::setup(uri, {.stepper = ..., .jit = true}) then Sim::run with record = false
-//   interp  : the same with jit = false
-//   odeint  : Boost.Odeint (runge_kutta4; controlled runge_kutta_dopri5 against rk45), same flags as native
+//   native  : hand-written C++ of the same algorithm (bench/native_kernels.cpp, g++ -O3 -march=native
+//   -ffp-contract=off) JIT     : dynlib::setup(uri, {.stepper = ..., .jit = true}) then Sim::run with record
+//   = false interp  : the same with jit = false odeint  : Boost.Odeint (runge_kutta4; controlled
+//   runge_kutta_dopri5 against rk45), same flags as native
 // on Lorenz rk4, Lorenz-96 (40 states, F = 8) rk4, Hodgkin-Huxley rk4 and Van der Pol rk45.
 // Repetitions are interleaved (the variant order rotates each repetition); min and median are printed.
 // Also checks whether the final states of JIT and interpreter equal the hand-written one bit for bit.
 //
 // Usage: jit_vs_native [reps=15] [scale=1.0] [lorenz,l96,hh,vdp]   (scale multiplies every step count /
 // horizon; the third argument runs a subset)
-#include <dynlib/dynlib.hpp>
-
 #include <algorithm>
 #include <bit>
 #include <chrono>
@@ -18,6 +16,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <dynlib/dynlib.hpp>
 #include <fstream>
 #include <functional>
 #include <optional>
@@ -33,7 +32,9 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using Vec = std::vector<double>;
 
-double since_ns(Clock::time_point t0) { return std::chrono::duration<double, std::nano>(Clock::now() - t0).count(); }
+double since_ns(Clock::time_point t0) {
+  return std::chrono::duration<double, std::nano>(Clock::now() - t0).count();
+}
 
 // One timed variant: run() performs one repetition and returns ns/step (NaN = unavailable).
 struct Variant {
@@ -65,10 +66,12 @@ void run_interleaved(std::vector<Variant>& vs, int reps) {
 
 void print_table(const std::vector<Variant>& vs) {
   const double nmin = vmin(vs[0].samples), nmed = vmedian(vs[0].samples);
-  std::printf("  %-44s %12s %12s %10s %10s\n", "variant", "min ns/step", "med ns/step", "min/native", "med/native");
+  std::printf("  %-44s %12s %12s %10s %10s\n", "variant", "min ns/step", "med ns/step", "min/native",
+              "med/native");
   for (const auto& v : vs) {
     if (!v.available) {
-      std::printf("  %-44s %12s %12s %10s %10s   (%s)\n", v.name.c_str(), "n/a", "n/a", "n/a", "n/a", v.note.c_str());
+      std::printf("  %-44s %12s %12s %10s %10s   (%s)\n", v.name.c_str(), "n/a", "n/a", "n/a", "n/a",
+                  v.note.c_str());
       continue;
     }
     const double a = vmin(v.samples), m = vmedian(v.samples);
@@ -155,8 +158,10 @@ struct FixedCase {
 
 void run_fixed(const FixedCase& c, int reps) {
   std::printf("\n== %s ==\n", c.title.c_str());
-  std::printf("  rk4, dt = %g, %lld steps per repetition (interpreter: %lld), record off, %d interleaved repetitions\n",
-              c.dt, static_cast<long long>(c.steps), static_cast<long long>(c.interp_steps), reps);
+  std::printf(
+      "  rk4, dt = %g, %lld steps per repetition (interpreter: %lld), record off, %d interleaved "
+      "repetitions\n",
+      c.dt, static_cast<long long>(c.steps), static_cast<long long>(c.interp_steps), reps);
   auto interp = make_sim(c.uri, "rk4", false);
   if (!interp.sim) {
     std::printf("  cannot set up the model: %s\n", interp.error.c_str());
@@ -166,30 +171,48 @@ void run_fixed(const FixedCase& c, int reps) {
   const Vec y0 = interp.sim->state_vector();
 
   std::vector<Variant> vs;
-  vs.push_back({c.native_name, [&] {
+  vs.push_back({c.native_name,
+                [&] {
                   Vec y = y0;
                   const auto t0 = Clock::now();
                   c.native(y.data(), c.steps);
                   return since_ns(t0) / static_cast<double>(c.steps);
-                }, "", {}, true});
+                },
+                "",
+                {},
+                true});
   Variant vj{"JIT runner (jit=true)", {}, "", {}, static_cast<bool>(jit.sim)};
-  if (jit.sim) vj.run = [&] { return sim_fixed(*jit.sim, c.dt, c.steps); };
-  else vj.note = jit.error;
+  if (jit.sim)
+    vj.run = [&] { return sim_fixed(*jit.sim, c.dt, c.steps); };
+  else
+    vj.note = jit.error;
   vs.push_back(vj);
-  vs.push_back({"interpreter (jit=false)", [&] { return sim_fixed(*interp.sim, c.dt, c.interp_steps); }, "", {}, true});
-  vs.push_back({"Boost.Odeint runge_kutta4", [&] {
+  vs.push_back({"interpreter (jit=false)",
+                [&] { return sim_fixed(*interp.sim, c.dt, c.interp_steps); },
+                "",
+                {},
+                true});
+  vs.push_back({"Boost.Odeint runge_kutta4",
+                [&] {
                   Vec y = y0;
                   const auto t0 = Clock::now();
                   c.odeint(y.data(), c.steps);
                   return since_ns(t0) / static_cast<double>(c.steps);
-                }, "", {}, true});
+                },
+                "",
+                {},
+                true});
   if (c.native2) {
-    vs.push_back({c.native2_name, [&] {
+    vs.push_back({c.native2_name,
+                  [&] {
                     Vec y = y0;
                     const auto t0 = Clock::now();
                     c.native2(y.data(), c.steps);
                     return since_ns(t0) / static_cast<double>(c.steps);
-                  }, "", {}, true});
+                  },
+                  "",
+                  {},
+                  true});
   }
   run_interleaved(vs, reps);
   print_table(vs);
@@ -206,7 +229,8 @@ void run_fixed(const FixedCase& c, int reps) {
     jr = compare(yj, yn);
   }
   std::printf("  final state after %lld steps vs hand-written C++: JIT %s; interpreter %s; odeint %s\n",
-              static_cast<long long>(c.interp_steps), jr.c_str(), compare(yi, yn).c_str(), compare(yo, yn).c_str());
+              static_cast<long long>(c.interp_steps), jr.c_str(), compare(yi, yn).c_str(),
+              compare(yo, yn).c_str());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -214,10 +238,12 @@ void run_vdp(int reps, double scale) {
   const std::string uri = "builtin://ode/vanderpol";
   const double atol = 1e-9, rtol = 1e-9, T = 2000.0 * scale;
   std::printf("\n== Van der Pol (mu = 1), rk45 ==\n");
-  std::printf("  rk45 atol = rtol = %g, t = 0..%g (interpreter: 0..%g), record off, %d interleaved repetitions\n", atol,
-              T, T / 10, reps);
-  std::printf("  odeint: make_controlled(atol, rtol, runge_kutta_dopri5) + integrate_adaptive (FSAL, max-norm error\n"
-              "  with its own scaling, so it takes a different number of steps; ns/step is per accepted step)\n");
+  std::printf(
+      "  rk45 atol = rtol = %g, t = 0..%g (interpreter: 0..%g), record off, %d interleaved repetitions\n",
+      atol, T, T / 10, reps);
+  std::printf(
+      "  odeint: make_controlled(atol, rtol, runge_kutta_dopri5) + integrate_adaptive (FSAL, max-norm error\n"
+      "  with its own scaling, so it takes a different number of steps; ns/step is per accepted step)\n");
   const dynlib::Assignments cfg = {{"atol", atol}, {"rtol", rtol}};
   auto interp = make_sim(uri, "rk45", false);
   if (!interp.sim) {
@@ -236,28 +262,42 @@ void run_vdp(int reps, double scale) {
   }
   std::int64_t n_native = 0, n_odeint = 0, n_jit = 0, n_interp = 0;
   std::vector<Variant> vs;
-  vs.push_back({"native C++ rk45 (g++ -O3 -march=native)", [&] {
+  vs.push_back({"native C++ rk45 (g++ -O3 -march=native)",
+                [&] {
                   Vec y = y0;
                   const auto t0 = Clock::now();
                   n_native = nk::vdp_rk45(y.data(), mu, 0.0, T, kcfg.data());
                   return since_ns(t0) / static_cast<double>(n_native);
-                }, "", {}, true});
+                },
+                "",
+                {},
+                true});
   Variant vj{"JIT runner (jit=true)", {}, "", {}, static_cast<bool>(jit.sim)};
-  if (jit.sim) vj.run = [&] { return sim_adaptive(*jit.sim, T, cfg, &n_jit); };
-  else vj.note = jit.error;
+  if (jit.sim)
+    vj.run = [&] { return sim_adaptive(*jit.sim, T, cfg, &n_jit); };
+  else
+    vj.note = jit.error;
   vs.push_back(vj);
-  vs.push_back({"interpreter (jit=false)", [&] { return sim_adaptive(*interp.sim, T / 10, cfg, &n_interp); }, "", {}, true});
-  vs.push_back({"Boost.Odeint controlled runge_kutta_dopri5", [&] {
+  vs.push_back({"interpreter (jit=false)",
+                [&] { return sim_adaptive(*interp.sim, T / 10, cfg, &n_interp); },
+                "",
+                {},
+                true});
+  vs.push_back({"Boost.Odeint controlled runge_kutta_dopri5",
+                [&] {
                   Vec y = y0;
                   const auto t0 = Clock::now();
                   n_odeint = ok::vdp_dopri5(y.data(), mu, 0.0, T, 1e-3, atol, rtol);
                   return since_ns(t0) / static_cast<double>(n_odeint);
-                }, "", {}, true});
+                },
+                "",
+                {},
+                true});
   run_interleaved(vs, reps);
   print_table(vs);
   std::printf("  accepted steps: native %lld, JIT %lld, interpreter %lld (to t=%g), odeint %lld\n",
-              static_cast<long long>(n_native), static_cast<long long>(n_jit), static_cast<long long>(n_interp), T / 10,
-              static_cast<long long>(n_odeint));
+              static_cast<long long>(n_native), static_cast<long long>(n_jit),
+              static_cast<long long>(n_interp), T / 10, static_cast<long long>(n_odeint));
 
   Vec yn = y0, yo = y0, yi, yj;
   const std::int64_t sn = nk::vdp_rk45(yn.data(), mu, 0.0, T / 10, kcfg.data());
@@ -269,9 +309,10 @@ void run_vdp(int reps, double scale) {
     sim_adaptive(*jit.sim, T / 10, cfg, &sj, &yj);
     jr = compare(yj, yn) + (sj == sn ? "" : " (step count differs: " + std::to_string(sj) + ")");
   }
-  const std::string ir = compare(yi, yn) + (si == sn ? "" : " (step count differs: " + std::to_string(si) + ")");
-  std::printf("  final state at t=%g vs hand-written C++ (%lld steps): JIT %s; interpreter %s; odeint %s\n", T / 10,
-              static_cast<long long>(sn), jr.c_str(), ir.c_str(), compare(yo, yn).c_str());
+  const std::string ir =
+      compare(yi, yn) + (si == sn ? "" : " (step count differs: " + std::to_string(si) + ")");
+  std::printf("  final state at t=%g vs hand-written C++ (%lld steps): JIT %s; interpreter %s; odeint %s\n",
+              T / 10, static_cast<long long>(sn), jr.c_str(), ir.c_str(), compare(yo, yn).c_str());
 }
 
 }  // namespace
@@ -287,16 +328,21 @@ int main(int argc, char** argv) {
     return only.empty() || only.find(std::string(",") + key + ",") != std::string::npos;
   };
 
-  std::printf("jit_vs_native: ns per step (lower is better); ratios are variant / native (min to min, median to median).\n");
-  std::printf("native and odeint: separate TUs built with -O3 -march=native -ffp-contract=off; parameters are runtime\n"
-              "values in every variant. JIT/interpreter: Sim::run with record=false (timing includes Sim::run's\n"
-              "per-call setup, negligible at these step counts).\n");
+  std::printf(
+      "jit_vs_native: ns per step (lower is better); ratios are variant / native (min to min, median to "
+      "median).\n");
+  std::printf(
+      "native and odeint: separate TUs built with -O3 -march=native -ffp-contract=off; parameters are "
+      "runtime\n"
+      "values in every variant. JIT/interpreter: Sim::run with record=false (timing includes Sim::run's\n"
+      "per-call setup, negligible at these step counts).\n");
   {
     std::ifstream la("/proc/loadavg");
     std::string l1, l5, l15;
     la >> l1 >> l5 >> l15;
-    std::printf("Load average at start: %s %s %s (shared machine: compare min columns; medians absorb noise).\n",
-                l1.c_str(), l5.c_str(), l15.c_str());
+    std::printf(
+        "Load average at start: %s %s %s (shared machine: compare min columns; medians absorb noise).\n",
+        l1.c_str(), l5.c_str(), l15.c_str());
     auto probe = make_sim("builtin://ode/lorenz", "rk4", true);
     std::printf("JIT component: %s\n", probe.sim ? "available" : probe.error.c_str());
   }
@@ -333,10 +379,10 @@ int main(int argc, char** argv) {
     c.steps = S(2e5);
     c.interp_steps = S(2e4);
     auto sim = dynlib::setup(c.uri, {.stepper = "rk4"});
-    static const char* names[] = {"C",       "EK",     "ENa",    "EL",      "gK",      "gNa",    "gL",
-                                  "I",       "Vmid_m", "k_m",    "Vmax_m",  "sigma_m", "Camp_m", "Cbase_m",
-                                  "Vmid_h",  "k_h",    "Vmax_h", "sigma_h", "Camp_h",  "Cbase_h", "Vmid_n",
-                                  "k_n",     "Vmax_n", "sigma_n", "Camp_n", "Cbase_n"};
+    static const char* names[] = {"C",      "EK",     "ENa",     "EL",      "gK",      "gNa",     "gL",
+                                  "I",      "Vmid_m", "k_m",     "Vmax_m",  "sigma_m", "Camp_m",  "Cbase_m",
+                                  "Vmid_h", "k_h",    "Vmax_h",  "sigma_h", "Camp_h",  "Cbase_h", "Vmid_n",
+                                  "k_n",    "Vmax_n", "sigma_n", "Camp_n",  "Cbase_n"};
     Vec p;
     for (const char* nm : names) p.push_back(sim.param(nm));
     c.native = [p, dt = c.dt](double* y, std::int64_t n) { nk::hh_rk4(y, p.data(), dt, n, nullptr); };
@@ -348,7 +394,8 @@ int main(int argc, char** argv) {
     c.native2_name = "native C++ rk4 + aux update/step (as runner)";
     c.odeint = [p, dt = c.dt](double* y, std::int64_t n) { ok::hh_rk4(y, p.data(), dt, n); };
     c.extra_note =
-        "the last row also evaluates the 6 aux variables (6 exp) after every step, as dynlib's runner did up to\n"
+        "the last row also evaluates the 6 aux variables (6 exp) after every step, as dynlib's runner did up "
+        "to\n"
         "  46877ff; it now evaluates them only when read, so compare the JIT with the plain rk4 row.";
     run_fixed(c, reps);
   }

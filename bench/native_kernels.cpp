@@ -41,8 +41,34 @@ inline double gaussian(double Vmax, double sigma, double Camp, double Cbase, dou
   return Cbase + Camp * std::exp(-(d * d) / (sigma * sigma));
 }
 
-enum HP { C, EK, ENa, EL, gK, gNa, gL, I, Vmid_m, k_m, Vmax_m, sigma_m, Camp_m, Cbase_m, Vmid_h, k_h, Vmax_h,
-          sigma_h, Camp_h, Cbase_h, Vmid_n, k_n, Vmax_n, sigma_n, Camp_n, Cbase_n };
+enum HP {
+  C,
+  EK,
+  ENa,
+  EL,
+  gK,
+  gNa,
+  gL,
+  I,
+  Vmid_m,
+  k_m,
+  Vmax_m,
+  sigma_m,
+  Camp_m,
+  Cbase_m,
+  Vmid_h,
+  k_h,
+  Vmax_h,
+  sigma_h,
+  Camp_h,
+  Cbase_h,
+  Vmid_n,
+  k_n,
+  Vmax_n,
+  sigma_n,
+  Camp_n,
+  Cbase_n
+};
 
 struct HH {
   const double* p;
@@ -128,7 +154,8 @@ double wrms_init(const double* v, const double* y, double atol, double rtol) {
 }
 
 // CompiledModel::initial_step (src/kernels/compiled_model.cpp) for rk45 (order 5), max_dt = inf.
-double initial_step(const VdP& f, double t0, double t_end, const double* y0, double atol, double rtol, double dt_max) {
+double initial_step(const VdP& f, double t0, double t_end, const double* y0, double atol, double rtol,
+                    double dt_max) {
   const double span = std::fabs(t_end - t0);
   double max_dt = std::numeric_limits<double>::infinity();
   if (std::isfinite(dt_max)) max_dt = dt_max;
@@ -163,7 +190,8 @@ std::int64_t vdp_rk45(double* yio, double mu, double t0, double t_end, const dou
   constexpr double a21 = 1.0 / 5.0;
   constexpr double a31 = 3.0 / 40.0, a32 = 9.0 / 40.0;
   constexpr double a41 = 44.0 / 45.0, a42 = -56.0 / 15.0, a43 = 32.0 / 9.0;
-  constexpr double a51 = 19372.0 / 6561.0, a52 = -25360.0 / 2187.0, a53 = 64448.0 / 6561.0, a54 = -212.0 / 729.0;
+  constexpr double a51 = 19372.0 / 6561.0, a52 = -25360.0 / 2187.0, a53 = 64448.0 / 6561.0,
+                   a54 = -212.0 / 729.0;
   constexpr double a61 = 9017.0 / 3168.0, a62 = -355.0 / 33.0, a63 = 46732.0 / 5247.0, a64 = 49.0 / 176.0,
                    a65 = -5103.0 / 18656.0;
   constexpr double b1 = 35.0 / 384.0, b3 = 500.0 / 1113.0, b4 = 125.0 / 192.0, b5 = -2187.0 / 6784.0,
@@ -188,7 +216,10 @@ std::int64_t vdp_rk45(double* yio, double mu, double t0, double t_end, const dou
     bool ok = true, done = false;
     double t_prop = t, dt_next = dtu;
     f(t, y, k1);
-    if (!finite_all(k1)) { ok = false; done = true; }
+    if (!finite_all(k1)) {
+      ok = false;
+      done = true;
+    }
     double h = std::fmin(dtu, dt_max);
     std::int64_t tries = 0;
     const std::int64_t ntries = max_tries < 1 ? 1 : max_tries;
@@ -206,13 +237,15 @@ std::int64_t vdp_rk45(double* yio, double mu, double t0, double t_end, const dou
       for (int i = 0; i < n; ++i)
         ys[i] = y[i] + hh * (a61 * k1[i] + a62 * k2[i] + a63 * k3[i] + a64 * k4[i] + a65 * k5[i]);
       f(t + hh, ys, k6);
-      for (int i = 0; i < n; ++i) y5[i] = y[i] + hh * (b1 * k1[i] + b3 * k3[i] + b4 * k4[i] + b5 * k5[i] + b6 * k6[i]);
+      for (int i = 0; i < n; ++i)
+        y5[i] = y[i] + hh * (b1 * k1[i] + b3 * k3[i] + b4 * k4[i] + b5 * k5[i] + b6 * k6[i]);
       f(t + hh, y5, k7);
       bool finite = finite_all(k2) && finite_all(k3) && finite_all(k4) && finite_all(k5) && finite_all(k6) &&
                     finite_all(k7) && finite_all(y5);
       double acc = 0.0;
       for (int i = 0; i < n; ++i) {
-        const double ei = hh * std::fabs(e1 * k1[i] + e3 * k3[i] + e4 * k4[i] + e5 * k5[i] + e6 * k6[i] - s7 * k7[i]);
+        const double ei =
+            hh * std::fabs(e1 * k1[i] + e3 * k3[i] + e4 * k4[i] + e5 * k5[i] + e6 * k6[i] - s7 * k7[i]);
         const double sc = atol + rtol * std::fmax(std::fabs(y[i]), std::fabs(y5[i]));
         const double q = ei / sc;
         acc = acc + q * q;
@@ -220,8 +253,11 @@ std::int64_t vdp_rk45(double* yio, double mu, double t0, double t_end, const dou
       const double err = std::sqrt(acc / static_cast<double>(n));
       finite = finite && std::isfinite(err);
       if (!finite) {
-        if (hh <= min_step) { ok = false; done = true; }
-        else h = std::fmax(hh * min_factor, min_step);
+        if (hh <= min_step) {
+          ok = false;
+          done = true;
+        } else
+          h = std::fmax(hh * min_factor, min_step);
       } else if (err <= 1.0 || hh <= min_step) {
         t_prop = t + hh;
         const double fac = std::fmin(std::fmax(safety * std::pow(err, -1.0 / 5.0), min_factor), max_factor);
@@ -230,7 +266,10 @@ std::int64_t vdp_rk45(double* yio, double mu, double t0, double t_end, const dou
         done = true;
       } else {
         h = hh * std::fmax(min_factor, safety * std::pow(err, -1.0 / 4.0));
-        if (h < min_step) { ok = false; done = true; }
+        if (h < min_step) {
+          ok = false;
+          done = true;
+        }
       }
     }
     if (!done || !ok) return -1;

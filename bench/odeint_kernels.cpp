@@ -51,7 +51,8 @@ void hh_rk4(double* y, const double* p, double dt, std::int64_t steps) {
     const double V = x[0], n = x[1], m = x[2], h = x[3];
     const double m_inf = boltzmann(p[8], p[9], V), h_inf = boltzmann(p[14], p[15], V),
                  n_inf = boltzmann(p[20], p[21], V);
-    const double tau_m = gaussian(p[10], p[11], p[12], p[13], V), tau_h = gaussian(p[16], p[17], p[18], p[19], V),
+    const double tau_m = gaussian(p[10], p[11], p[12], p[13], V),
+                 tau_h = gaussian(p[16], p[17], p[18], p[19], V),
                  tau_n = gaussian(p[22], p[23], p[24], p[25], V);
     d[0] = (p[7] - p[4] * ((n * n) * (n * n)) * (V - p[1]) - p[5] * (m * m * m) * h * (V - p[2]) -
             p[6] * (V - p[3])) /

@@ -4,17 +4,16 @@
 //   cache_demo [CACHE_ROOT]
 // With CACHE_ROOT, a config naming it is written to CACHE_ROOT/config.toml and used through
 // DYNLIB_CONFIG (otherwise the configured/default cache root is used: see docs/cache.md).
-#include <dynlib/dynlib.hpp>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <dynlib/dynlib.hpp>
 #include <filesystem>
 #include <fstream>
 #include <string>
-
-#include <sys/wait.h>
-#include <unistd.h>
 
 namespace {
 
@@ -25,13 +24,16 @@ int child(int index) {
     std::printf("the JIT component is not available (build with -DDYNLIB_WITH_LLVM=ON)\n");
     return 0;
   }
-  const double load_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - tl).count();
+  const double load_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - tl).count();
   const auto t0 = std::chrono::steady_clock::now();
   auto sim = dynlib::setup("builtin://ode/lorenz", {.stepper = "rk4", .jit = true, .disk_cache = true});
   const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   const std::string origin = sim.model().cache_origin();
   std::printf("process %d: setup() took %.2f ms: %s (JIT component load %.1f ms)\n", index, ms,
-              origin == "built" ? "compiled and stored" : origin == "disk" ? "loaded from disk" : "reused in memory",
+              origin == "built"  ? "compiled and stored"
+              : origin == "disk" ? "loaded from disk"
+                                 : "reused in memory",
               load_ms);
   sim.run({.T = 10.0, .dt = 0.01});
   std::printf("process %d: x(10) = %.12f\n", index, sim.state("x"));

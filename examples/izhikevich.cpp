@@ -1,7 +1,6 @@
 // Izhikevich neuron: the reset event (v >= v_th: v <- c, u <- u + d) and its event log, for two presets.
-#include <dynlib/dynlib.hpp>
-
 #include <cstdio>
+#include <dynlib/dynlib.hpp>
 
 int main() {
   auto sim = dynlib::setup("builtin://ode/izhikevich", {.stepper = "rk4"});
@@ -19,8 +18,8 @@ int main() {
         std::printf("  ...\n");
         break;
       }
-      std::printf("  spike %-3zu t=%8.3f ms  step=%-6lld v after reset=%.1f\n", shown, e.t, static_cast<long long>(e.step),
-                  res["v"][static_cast<std::size_t>(e.record + 1)]);
+      std::printf("  spike %-3zu t=%8.3f ms  step=%-6lld v after reset=%.1f\n", shown, e.t,
+                  static_cast<long long>(e.step), res["v"][static_cast<std::size_t>(e.record + 1)]);
     }
   }
   return 0;

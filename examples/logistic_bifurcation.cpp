@@ -1,10 +1,9 @@
 // Bifurcation diagram of the logistic map: a 1-D sweep of r over [2.5, 4] on a thread pool, keeping
 // the last 64 iterates of every point, written to CSV (plot x against r).
 //   usage: logistic_bifurcation [out.csv]
-#include <dynlib/dynlib.hpp>
-
 #include <cmath>
 #include <cstdio>
+#include <dynlib/dynlib.hpp>
 #include <set>
 #include <string>
 

@@ -1,9 +1,8 @@
 // Logistic map x' = r x (1 - x): transient, then the attractor for a few r (period 1, 2, 4, chaos).
-#include <dynlib/dynlib.hpp>
-
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <dynlib/dynlib.hpp>
 #include <vector>
 
 int main() {

@@ -1,15 +1,15 @@
 // Lorenz system with RK4: the trajectory's bounds and final state, and a CSV of the run.
-#include <dynlib/dynlib.hpp>
-
 #include <algorithm>
 #include <cstdio>
+#include <dynlib/dynlib.hpp>
 
 int main(int argc, char** argv) {
   auto sim = dynlib::setup("builtin://ode/lorenz", {.stepper = "rk4"});
   sim.run({.T = 50.0, .dt = 0.01});
   const auto& res = sim.results();
-  std::printf("Lorenz (sigma=%g rho=%g beta=%g): %lld steps, status %s\n", sim.param("sigma"), sim.param("rho"),
-              sim.param("beta"), static_cast<long long>(sim.step_count()), dynlib::status_name(res.status()));
+  std::printf("Lorenz (sigma=%g rho=%g beta=%g): %lld steps, status %s\n", sim.param("sigma"),
+              sim.param("rho"), sim.param("beta"), static_cast<long long>(sim.step_count()),
+              dynlib::status_name(res.status()));
   for (const char* v : {"x", "y", "z"}) {
     const auto c = res[v];
     auto [lo, hi] = std::minmax_element(c.begin(), c.end());

@@ -28,19 +28,19 @@ struct BatchItem {
 };
 
 struct BatchOptions {
-  std::optional<double> T{};              // ode: end time; map: N = round((T-t0)/dt)
-  std::optional<std::int64_t> N{};        // maps: iterations
-  std::optional<double> dt{};             // default [sim].dt
-  std::optional<double> t0{};             // default [sim].t0
-  double transient = 0.0;                 // warm-up (time for ode, iterations for maps), not recorded
-  bool record = false;                    // keep the recorded series (record_interval, record_vars)
+  std::optional<double> T{};        // ode: end time; map: N = round((T-t0)/dt)
+  std::optional<std::int64_t> N{};  // maps: iterations
+  std::optional<double> dt{};       // default [sim].dt
+  std::optional<double> t0{};       // default [sim].t0
+  double transient = 0.0;           // warm-up (time for ode, iterations for maps), not recorded
+  bool record = false;              // keep the recorded series (record_interval, record_vars)
   std::int64_t record_interval = 1;
   std::optional<std::vector<std::string>> record_vars{};  // default: all states
-  std::int64_t record_last = 0;           // > 0: keep only the last K records (implies record)
+  std::int64_t record_last = 0;  // > 0: keep only the last K records (implies record)
   std::optional<std::int64_t> max_steps{};
-  StepperSettings stepper{};              // stepper settings (numbers or value names)
-  std::vector<Observer> observers{};      // per-run observer outputs (Lyapunov, ...)
-  unsigned threads = 0;                   // 0 = std::thread::hardware_concurrency()
+  StepperSettings stepper{};                     // stepper settings (numbers or value names)
+  std::vector<Observer> observers{};             // per-run observer outputs (Lyapunov, ...)
+  unsigned threads = 0;                          // 0 = std::thread::hardware_concurrency()
   std::atomic<std::size_t>* finished = nullptr;  // if set, incremented after each run (for progress displays)
 };
 
@@ -51,9 +51,9 @@ struct BatchRun {
                       // starts with the run's parameter values ("at r=3.5: ...")
   double t_final = 0.0;
   std::int64_t steps = 0;
-  std::vector<double> final_state;        // all states, model order
-  std::vector<double> params;             // the parameters the run used
-  std::vector<double> t;                  // recorded times (if recording)
+  std::vector<double> final_state;          // all states, model order
+  std::vector<double> params;               // the parameters the run used
+  std::vector<double> t;                    // recorded times (if recording)
   std::vector<std::vector<double>> series;  // [recorded var][record]
   std::vector<ObserverOutput> observers;
   [[nodiscard]] bool ok() const noexcept { return error.empty(); }
@@ -61,9 +61,9 @@ struct BatchRun {
 
 struct BatchResults {
   std::vector<std::string> state_names, param_names, record_names;
-  std::vector<BatchRun> runs;             // in item order
-  unsigned threads = 1;                   // workers actually used
-  double seconds = 0.0;                   // wall time of the batch
+  std::vector<BatchRun> runs;  // in item order
+  unsigned threads = 1;        // workers actually used
+  double seconds = 0.0;        // wall time of the batch
   [[nodiscard]] std::size_t size() const noexcept { return runs.size(); }
   [[nodiscard]] const BatchRun& operator[](std::size_t i) const { return runs.at(i); }
 };
@@ -82,15 +82,16 @@ struct SweepAxis {
 };
 
 struct SweepResults {
-  std::vector<SweepAxis> axes;            // 1 or 2
-  BatchResults batch;                     // point (i, j) is batch.runs[i * ny + j] (ny = 1 for 1-D)
+  std::vector<SweepAxis> axes;  // 1 or 2
+  BatchResults batch;           // point (i, j) is batch.runs[i * ny + j] (ny = 1 for 1-D)
   [[nodiscard]] std::size_t nx() const noexcept { return axes.empty() ? 0 : axes[0].values.size(); }
   [[nodiscard]] std::size_t ny() const noexcept { return axes.size() > 1 ? axes[1].values.size() : 1; }
   [[nodiscard]] const BatchRun& at(std::size_t i, std::size_t j = 0) const {
     return batch.runs.at(i * ny() + j);
   }
   // CSV with the axis values first. With recorded series: one row per record
-  // (`<p1>[,<p2>],t,<vars>`); otherwise one row per point (`<p1>[,<p2>],status,t,<states>,<observer outputs as key.name>`).
+  // (`<p1>[,<p2>],t,<vars>`); otherwise one row per point (`<p1>[,<p2>],status,t,<states>,<observer outputs
+  // as key.name>`).
   void write_csv(const std::filesystem::path& path) const;
 };
 

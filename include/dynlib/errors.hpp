@@ -14,11 +14,11 @@ class Results;
 
 // Where in a model a problem was found. Any field may be empty/zero when unknown.
 struct SourceLocation {
-  std::string file;        // path, "inline model", "builtin://ode/x", ...
-  int line = 0;            // 1-based line in the file (0 = unknown)
-  int column = 0;          // 1-based column (0 = unknown)
-  std::string toml_path;   // e.g. "[events.reset].cond"
-  std::string line_text;   // the source line, for the caret display
+  std::string file;       // path, "inline model", "builtin://ode/x", ...
+  int line = 0;           // 1-based line in the file (0 = unknown)
+  int column = 0;         // 1-based column (0 = unknown)
+  std::string toml_path;  // e.g. "[events.reset].cond"
+  std::string line_text;  // the source line, for the caret display
   bool known() const { return line > 0 || !toml_path.empty() || !file.empty(); }
 };
 
@@ -42,11 +42,11 @@ class ModelLoadError : public DynlibError {
   SourceLocation where_;
 };
 
-#define DYNLIB_MODEL_ERROR(Name)                                                          \
-  class Name : public ModelLoadError {                                                    \
-   public:                                                                                \
-    using ModelLoadError::ModelLoadError;                                                 \
-    const char* kind() const noexcept override { return #Name; }                          \
+#define DYNLIB_MODEL_ERROR(Name)                                 \
+  class Name : public ModelLoadError {                           \
+   public:                                                       \
+    using ModelLoadError::ModelLoadError;                        \
+    const char* kind() const noexcept override { return #Name; } \
   };
 DYNLIB_MODEL_ERROR(TomlSyntaxError)         // the file is not valid TOML
 DYNLIB_MODEL_ERROR(SchemaError)             // wrong table/key shape, unknown or missing key, bad value type

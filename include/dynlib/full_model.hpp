@@ -2,7 +2,6 @@
 #pragma once
 #include <dynlib/model.hpp>
 #include <dynlib/options.hpp>
-
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -11,7 +10,9 @@
 #include <vector>
 
 namespace dynlib {
-namespace kernels { class CompiledModel; }
+namespace kernels {
+class CompiledModel;
+}
 
 class FullModel {
  public:

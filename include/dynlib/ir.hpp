@@ -14,26 +14,69 @@
 namespace dynlib::ir {
 
 enum class Op : std::uint8_t {
-  Const,     // value
-  State,     // index = state index (the current y of the evaluation context)
-  Param,     // index = param index
-  Time,      // t of the evaluation context
-  Lag,       // index = lag slot (ModelIR::lags), k = depth >= 1; meaning: see LagSlot
-  LoopVar,   // index = loop-variable slot of an enclosing Sum/Prod
-  Neg, Not,                                   // args[0]
-  Add, Sub, Mul, Div, FloorDiv, Mod, Pow,     // args[0] op args[1]; FloorDiv/Mod are Python-floored
-  Lt, Le, Gt, Ge, Eq, Ne,                     // 1.0 / 0.0
-  And, Or,        // Python value semantics with short circuit: And = a ? b : a, Or = a ? a : b (a truthy = a != 0)
-  Select,         // args = {cond, then, else}; only the chosen branch is evaluated
-  Call,           // fn, args
-  Sum, Prod,      // index = loop slot; args = {start, stop, step, body, cond...}; range(int(start), int(stop), int(step))
+  Const,    // value
+  State,    // index = state index (the current y of the evaluation context)
+  Param,    // index = param index
+  Time,     // t of the evaluation context
+  Lag,      // index = lag slot (ModelIR::lags), k = depth >= 1; meaning: see LagSlot
+  LoopVar,  // index = loop-variable slot of an enclosing Sum/Prod
+  Neg,
+  Not,  // args[0]
+  Add,
+  Sub,
+  Mul,
+  Div,
+  FloorDiv,
+  Mod,
+  Pow,  // args[0] op args[1]; FloorDiv/Mod are Python-floored
+  Lt,
+  Le,
+  Gt,
+  Ge,
+  Eq,
+  Ne,  // 1.0 / 0.0
+  And,
+  Or,      // Python value semantics with short circuit: And = a ? b : a, Or = a ? a : b (a truthy = a != 0)
+  Select,  // args = {cond, then, else}; only the chosen branch is evaluated
+  Call,    // fn, args
+  Sum,
+  Prod,  // index = loop slot; args = {start, stop, step, body, cond...}; range(int(start), int(stop),
+         // int(step))
 };
 
 enum class Fn : std::uint8_t {
-  abs, min, max, round,  // round: Python banker's rounding (half to even)
-  exp, expm1, log, log10, log2, log1p, sqrt,
-  sin, cos, tan, asin, acos, atan, atan2, sinh, cosh, tanh, asinh, acosh, atanh,
-  floor, ceil, trunc, hypot, copysign, erf, erfc, pow,
+  abs,
+  min,
+  max,
+  round,  // round: Python banker's rounding (half to even)
+  exp,
+  expm1,
+  log,
+  log10,
+  log2,
+  log1p,
+  sqrt,
+  sin,
+  cos,
+  tan,
+  asin,
+  acos,
+  atan,
+  atan2,
+  sinh,
+  cosh,
+  tanh,
+  asinh,
+  acosh,
+  atanh,
+  floor,
+  ceil,
+  trunc,
+  hypot,
+  copysign,
+  erf,
+  erfc,
+  pow,
   to_int,    // int(x): truncation toward zero
   to_float,  // float(x): identity
   to_bool,   // bool(x): x != 0
@@ -84,9 +127,9 @@ struct Event {
   std::string name;
   Phase phase = Phase::end;
   Expr cond;
-  std::vector<Action> actions;   // run in order, in place
-  std::vector<LogItem> log;      // evaluated after the actions; empty log = never recorded
-  std::vector<std::string> tags; // sorted, unique
+  std::vector<Action> actions;    // run in order, in place
+  std::vector<LogItem> log;       // evaluated after the actions; empty log = never recorded
+  std::vector<std::string> tags;  // sorted, unique
 };
 
 struct Preset {
@@ -129,20 +172,20 @@ struct ModelIR {
   std::vector<double> state_ic, param_vals;
   std::vector<std::pair<std::string, double>> constants;  // for display; uses are already literals
 
-  std::vector<Expr> rhs;                              // one per state (dx/dt or x_{n+1})
-  std::optional<std::vector<Expr>> inverse;           // maps only
+  std::vector<Expr> rhs;                                   // one per state (dx/dt or x_{n+1})
+  std::optional<std::vector<Expr>> inverse;                // maps only
   std::optional<std::vector<std::vector<Expr>>> jacobian;  // [i][j] = d f_i / d x_j, from the model
   // [i][j] = d rhs_i / d x_j derived symbolically from `rhs` (src/model/derive.hpp) when the model has
   // no [equations.jacobian]; nullopt if the model has its own, or some entry is not differentiable
   // symbolically (a state-dependent prod(...)), or dtype is int64. Not hashed: a pure function of rhs.
   // `jacobian` keeps meaning "the model's own" (jacobian_mode=external and the hash depend on it).
   std::optional<std::vector<std::vector<Expr>>> derived_jacobian;
-  std::vector<Expr> aux_exprs;                        // one per aux, fully inlined
-  std::vector<Event> events;                          // declaration order = priority
-  Expr stop;                                          // may be null; evaluated in the end phase
-  std::vector<LagSlot> lags;                          // in state declaration order
-  std::int32_t lag_ring_size = 0;                     // sum of depths
-  std::int32_t n_loop_slots = 0;                      // Sum/Prod loop-variable slots used
+  std::vector<Expr> aux_exprs;     // one per aux, fully inlined
+  std::vector<Event> events;       // declaration order = priority
+  Expr stop;                       // may be null; evaluated in the end phase
+  std::vector<LagSlot> lags;       // in state declaration order
+  std::int32_t lag_ring_size = 0;  // sum of depths
+  std::int32_t n_loop_slots = 0;   // Sum/Prod loop-variable slots used
   SimDefaults sim;
   std::vector<Preset> presets;
 

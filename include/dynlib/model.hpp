@@ -2,7 +2,6 @@
 #pragma once
 #include <dynlib/errors.hpp>
 #include <dynlib/ir.hpp>
-
 #include <memory>
 #include <string>
 #include <string_view>

@@ -15,9 +15,9 @@ namespace dynlib {
 class FullModel;
 
 struct LyapunovOptions {
-  int k = 0;                        // tangent vectors: mle 0/1 -> 1; spectrum 0 -> all n states, else 1..n
-  std::int64_t renorm_every = 1;    // re-orthonormalise every this many steps (>= 1)
-  std::int64_t trace_stride = 1;    // trace row every this many steps (0 = no trace)
+  int k = 0;                      // tangent vectors: mle 0/1 -> 1; spectrum 0 -> all n states, else 1..n
+  std::int64_t renorm_every = 1;  // re-orthonormalise every this many steps (>= 1)
+  std::int64_t trace_stride = 1;  // trace row every this many steps (0 = no trace)
 };
 
 class Observer {
@@ -52,8 +52,8 @@ struct ObserverOutput {
   std::vector<std::string> output_names;
   std::vector<double> outputs;
   std::vector<std::string> trace_names;
-  std::vector<double> trace_t;            // time of each trace row (relative to the recording's t0)
-  std::vector<std::int64_t> trace_step;   // step of each trace row
+  std::vector<double> trace_t;                  // time of each trace row (relative to the recording's t0)
+  std::vector<std::int64_t> trace_step;         // step of each trace row
   std::vector<std::vector<double>> trace_cols;  // [column][row]
 
   [[nodiscard]] double operator[](

@@ -1,10 +1,9 @@
 // Results of a Sim: the stitched recording of every run since the last fresh run()/reset().
 #pragma once
-#include <dynlib/observers.hpp>
-#include <dynlib/status.hpp>
-
 #include <cstddef>
 #include <cstdint>
+#include <dynlib/observers.hpp>
+#include <dynlib/status.hpp>
 #include <filesystem>
 #include <span>
 #include <string>
@@ -17,11 +16,11 @@ namespace dynlib {
 // One event firing. `step` is the session step count at which it fired (the step whose end
 // triggered an end-phase event; the step about to be taken for a start-phase event).
 struct EventRecord {
-  std::string name;                                  // event name as declared in the model
-  std::int32_t event_index = 0;                      // declaration index in the model
-  double t = 0.0;                                    // time of the firing (relative to the recording's t0)
-  std::int64_t step = 0;                             // session step count
-  std::int64_t record = -1;                          // index of the last record written before it (-1: none)
+  std::string name;              // event name as declared in the model
+  std::int32_t event_index = 0;  // declaration index in the model
+  double t = 0.0;                // time of the firing (relative to the recording's t0)
+  std::int64_t step = 0;         // session step count
+  std::int64_t record = -1;      // index of the last record written before it (-1: none)
   std::vector<std::pair<std::string, double>> values;  // logged values (after the actions), in log order
 
   // Logged value by name ("t", "v", "aux:E", ...). Throws ArgumentError if not logged.
@@ -48,7 +47,7 @@ class EventLog {
 // A stitched chunk (one run() call that kept at least one record).
 struct Segment {
   int id = 0;
-  std::string name;                  // tag, made unique with -2, -3, ...; auto "run#<id>"
+  std::string name;  // tag, made unique with -2, -3, ...; auto "run#<id>"
   std::size_t rec_start = 0, rec_len = 0;
   std::size_t evt_start = 0, evt_len = 0;
   double t_start = 0.0, t_end = 0.0;
@@ -61,7 +60,7 @@ class Results {
   Results() = default;
   Results(std::vector<std::string> state_names, std::vector<std::string> aux_names);
 
-  [[nodiscard]] std::size_t size() const noexcept { return t_.size(); }                  // number of records
+  [[nodiscard]] std::size_t size() const noexcept { return t_.size(); }  // number of records
   [[nodiscard]] const std::vector<double>& t() const noexcept { return t_; }
   [[nodiscard]] const std::vector<std::int64_t>& step() const noexcept { return step_; }
   // A recorded state ("x") or aux ("E" or "aux.E"). Throws ArgumentError naming the choices.
@@ -85,7 +84,8 @@ class Results {
 
   // Observer outputs and traces of the last fresh run with observers (RunOptions::observers).
   [[nodiscard]] const std::vector<ObserverOutput>& observers() const noexcept { return observers_; }
-  [[nodiscard]] const ObserverOutput& observer(std::string_view key) const;  // ArgumentError naming the observers
+  [[nodiscard]] const ObserverOutput& observer(
+      std::string_view key) const;  // ArgumentError naming the observers
   [[nodiscard]] bool has_observer(std::string_view key) const noexcept;
   // A trace column by name ("mle", "lyap0", or "<key>.<column>"), searched over every observer.
   [[nodiscard]] std::span<const double> trace(std::string_view column) const;
@@ -104,7 +104,9 @@ class Results {
   EventLog& events_mut() noexcept { return events_; }
   std::vector<Segment>& segments_mut() noexcept { return segments_; }
   void set_final(Status s, double t_final, std::int64_t step_count) noexcept {
-    status_ = s; t_final_ = t_final; step_count_final_ = step_count;
+    status_ = s;
+    t_final_ = t_final;
+    step_count_final_ = step_count;
   }
 
  private:

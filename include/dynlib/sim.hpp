@@ -1,13 +1,12 @@
 // Sim: a simulation session over a FullModel (state, parameters, time, step count, stepper
 // settings, snapshots, presets) and the stitched results of its runs.
 #pragma once
+#include <atomic>
+#include <cstdint>
 #include <dynlib/full_model.hpp>
 #include <dynlib/options.hpp>
 #include <dynlib/results.hpp>
 #include <dynlib/status.hpp>
-
-#include <atomic>
-#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <string>

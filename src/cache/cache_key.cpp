@@ -1,12 +1,11 @@
 #include "cache/cache_key.hpp"
 
-#include <dynlib/errors.hpp>
+#include <xxhash.h>
 
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
-
-#include <xxhash.h>
+#include <dynlib/errors.hpp>
 
 #ifndef DYNLIB_VERSION_STRING
 #define DYNLIB_VERSION_STRING "0.0.0+local"
@@ -16,9 +15,12 @@ namespace dynlib::cache {
 
 std::string_view family_name(Family f) noexcept {
   switch (f) {
-    case Family::Triplets: return "triplets";
-    case Family::Steppers: return "steppers";
-    case Family::Runners: return "runners";
+    case Family::Triplets:
+      return "triplets";
+    case Family::Steppers:
+      return "steppers";
+    case Family::Runners:
+      return "runners";
   }
   return "runners";
 }
@@ -41,14 +43,23 @@ namespace {
 void append_escaped(std::string& out, std::string_view v, bool escape_comma = false) {
   for (char c : v) {
     switch (c) {
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case ',':
-        if (escape_comma) out += "\\,";
-        else out += c;
+      case '\\':
+        out += "\\\\";
         break;
-      default: out += c;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case ',':
+        if (escape_comma)
+          out += "\\,";
+        else
+          out += c;
+        break;
+      default:
+        out += c;
     }
   }
 }
@@ -174,10 +185,12 @@ std::string dtype_token(std::string_view dtype) {
   return sanitize_token(c);
 }
 
-std::filesystem::path entry_dir(const std::filesystem::path& root, const CacheKey& key, const std::string& digest) {
-  return root / "jit" / std::string(family_name(key.family)) / sanitize_token(key.stepper) / dtype_token(key.dtype) /
-         sanitize_token(key.target_triple.empty() ? std::string("host") : key.target_triple) / digest.substr(0, 2) /
-         digest;
+std::filesystem::path entry_dir(const std::filesystem::path& root, const CacheKey& key,
+                                const std::string& digest) {
+  return root / "jit" / std::string(family_name(key.family)) / sanitize_token(key.stepper) /
+         dtype_token(key.dtype) /
+         sanitize_token(key.target_triple.empty() ? std::string("host") : key.target_triple) /
+         digest.substr(0, 2) / digest;
 }
 
 std::filesystem::path entry_dir(const std::filesystem::path& root, const CacheKey& key) {

@@ -28,20 +28,20 @@ std::string library_version();
 
 struct CacheKey {
   Family family = Family::Runners;
-  std::string model_hash;        // IR hash, hex
-  std::string stepper;           // stepper name ("rk4")
-  std::string stepper_settings;  // canonical text of its compile-time settings ("" if none)
-  std::string dtype = "float64"; // canonicalised (f64 -> float64) in the key text
-  std::string layout_sig;        // workspace/guard layout signature
-  std::string runner_variant;    // "BASE", "ANALYSIS", "FASTPATH", ... ("" for non-runners)
-  std::string analysis_sig;      // signature of attached observers/analysis ("" if none)
-  std::string cache_token;       // user/manual invalidation token
+  std::string model_hash;         // IR hash, hex
+  std::string stepper;            // stepper name ("rk4")
+  std::string stepper_settings;   // canonical text of its compile-time settings ("" if none)
+  std::string dtype = "float64";  // canonicalised (f64 -> float64) in the key text
+  std::string layout_sig;         // workspace/guard layout signature
+  std::string runner_variant;     // "BASE", "ANALYSIS", "FASTPATH", ... ("" for non-runners)
+  std::string analysis_sig;       // signature of attached observers/analysis ("" if none)
+  std::string cache_token;        // user/manual invalidation token
   bool jit = true;
   std::string template_version;  // version of our IR emitter/templates
   std::string dynlib_version = library_version();
-  std::string llvm_version;      // LLVM_VERSION_STRING
-  std::string target_triple;     // e.g. x86_64-pc-linux-gnu
-  std::string host_cpu;          // sys::getHostCPUName()
+  std::string llvm_version;                // LLVM_VERSION_STRING
+  std::string target_triple;               // e.g. x86_64-pc-linux-gnu
+  std::string host_cpu;                    // sys::getHostCPUName()
   std::vector<std::string> host_features;  // any order; sorted + deduplicated in the key text
   // Further inputs (opt level, code model, fast-math opt-in, ...). Names: [A-Za-z0-9_.-]+.
   std::map<std::string, std::string> extra;
@@ -68,6 +68,7 @@ std::string dtype_token(std::string_view dtype);
 
 // <root>/jit/<family>/<stepper>/<dtype>/<triple>/<2 hex>/<digest>
 std::filesystem::path entry_dir(const std::filesystem::path& root, const CacheKey& key);
-std::filesystem::path entry_dir(const std::filesystem::path& root, const CacheKey& key, const std::string& digest);
+std::filesystem::path entry_dir(const std::filesystem::path& root, const CacheKey& key,
+                                const std::string& digest);
 
 }  // namespace dynlib::cache

@@ -119,8 +119,10 @@ CacheLock::CacheLock(const std::filesystem::path& lock_file, std::chrono::millis
       std::this_thread::sleep_for(backoff);
       backoff = std::min(backoff * 2, std::chrono::microseconds(20000));
     }
-    // The file we locked must still be the one at the path (it may have been deleted/replaced while we waited).
-    struct stat held {}, current {};
+    // The file we locked must still be the one at the path (it may have been deleted/replaced while we
+    // waited).
+    struct stat held {
+    }, current{};
     if (::fstat(fd, &held) == 0 && ::lstat(lock_file.c_str(), &current) == 0 &&
         held.st_ino == current.st_ino && held.st_dev == current.st_dev) {
       fd_ = fd;
@@ -138,7 +140,9 @@ CacheLock::CacheLock(const std::filesystem::path& lock_file, std::chrono::millis
 
 CacheLock::~CacheLock() { release(); }
 
-CacheLock::CacheLock(CacheLock&& o) noexcept : fd_(o.fd_), path_(std::move(o.path_)), waited_(o.waited_) { o.fd_ = -1; }
+CacheLock::CacheLock(CacheLock&& o) noexcept : fd_(o.fd_), path_(std::move(o.path_)), waited_(o.waited_) {
+  o.fd_ = -1;
+}
 
 CacheLock& CacheLock::operator=(CacheLock&& o) noexcept {
   if (this != &o) {

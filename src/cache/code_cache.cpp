@@ -15,9 +15,12 @@ namespace fs = std::filesystem;
 
 const char* origin_name(Origin o) noexcept {
   switch (o) {
-    case Origin::Memory: return "memory";
-    case Origin::Disk: return "disk";
-    case Origin::Built: return "built";
+    case Origin::Memory:
+      return "memory";
+    case Origin::Disk:
+      return "disk";
+    case Origin::Built:
+      return "built";
   }
   return "built";
 }
@@ -116,8 +119,9 @@ void CodeCache::remember(const std::string& digest, std::shared_ptr<const std::s
   memory_[digest] = std::move(obj);
 }
 
-bool CodeCache::store(const fs::path& dir, const CacheKey& key, const std::string& key_text, const std::string& digest,
-                      const std::string& payload, const std::vector<std::string>& components) {
+bool CodeCache::store(const fs::path& dir, const CacheKey& key, const std::string& key_text,
+                      const std::string& digest, const std::string& payload,
+                      const std::vector<std::string>& components) {
   const fs::path shard = dir.parent_path();
   const fs::path tmp = shard / ("." + digest + ".tmp-" + random_hex(8));
   std::error_code ec;
@@ -127,11 +131,13 @@ bool CodeCache::store(const fs::path& dir, const CacheKey& key, const std::strin
     if (!fs::create_directory(tmp, ec) || ec)
       throw CacheError("cannot create " + tmp.string() + ": " + (ec ? ec.message() : "exists"));
     write_file_durable(tmp / kEntryFileName, entry);
-    write_file_durable(tmp / kMetaFileName, make_meta_text(key, digest, payload.size(), entry.size(), components));
+    write_file_durable(tmp / kMetaFileName,
+                       make_meta_text(key, digest, payload.size(), entry.size(), components));
     fsync_dir(tmp);
     if (std::rename(tmp.c_str(), dir.c_str()) != 0) {
       const int e = errno;
-      if (e == EEXIST || e == ENOTEMPTY) {  // someone else stored it (lock timed out): theirs is as good as ours
+      if (e == EEXIST ||
+          e == ENOTEMPTY) {  // someone else stored it (lock timed out): theirs is as good as ours
         fs::remove_all(tmp, ec);
         return true;
       }
@@ -165,7 +171,9 @@ CacheResult CodeCache::get_or_build(const CacheKey& key, const Builder& build, c
     std::lock_guard<std::mutex> lock(mu_);
     ++stats_.builds;
   };
-  auto finish_loaded = [&](EntryCheck& c, const fs::path& dir) { take_from_disk(r, std::move(c.entry.payload), dir); };
+  auto finish_loaded = [&](EntryCheck& c, const fs::path& dir) {
+    take_from_disk(r, std::move(c.entry.payload), dir);
+  };
 
   const std::optional<fs::path> root = options.disk_cache ? disk_root() : std::nullopt;
   if (!root) {
@@ -248,7 +256,8 @@ std::optional<CacheResult> CodeCache::lookup(const CacheKey& key, const LookupOp
   return r;
 }
 
-std::optional<fs::path> CodeCache::put(const CacheKey& key, std::string object, const LookupOptions& options) {
+std::optional<fs::path> CodeCache::put(const CacheKey& key, std::string object,
+                                       const LookupOptions& options) {
   const std::string key_text = key.canonical_text();
   const std::string digest = xxh3_128_hex(key_text);
   std::optional<fs::path> stored;
@@ -273,8 +282,10 @@ std::optional<fs::path> CodeCache::put(const CacheKey& key, std::string object, 
       const EntryCheck c = check_entry_dir(dir, &key_text);
       bool can_store = true;
       if (c.state == EntryState::Corrupt) can_store = remove_entry_dir(dir).empty();
-      if (c.state == EntryState::Ok) stored = dir;  // already there (identical key, so identical code)
-      else if (can_store && store(dir, key, key_text, digest, object, options.components)) stored = dir;
+      if (c.state == EntryState::Ok)
+        stored = dir;  // already there (identical key, so identical code)
+      else if (can_store && store(dir, key, key_text, digest, object, options.components))
+        stored = dir;
     }
   }
   remember(digest, std::make_shared<const std::string>(std::move(object)));

@@ -79,7 +79,8 @@ class CodeCache {
   std::optional<CacheResult> lookup(const CacheKey& key, const LookupOptions& options = {});
   // Stores bytes compiled elsewhere (memory, and disk under the entry lock unless disk_cache=false).
   // For notifyObjectCompiled. Returns the entry directory if it is on disk.
-  std::optional<std::filesystem::path> put(const CacheKey& key, std::string object, const LookupOptions& options = {});
+  std::optional<std::filesystem::path> put(const CacheKey& key, std::string object,
+                                           const LookupOptions& options = {});
 
   // In-process lookup only (no I/O). nullptr if absent.
   std::shared_ptr<const std::string> find_in_memory(const CacheKey& key) const;
@@ -106,7 +107,8 @@ class CodeCache {
   void take_from_disk(CacheResult& r, std::string payload, const std::filesystem::path& dir);
   // Writes the entry; returns false (after a warning) on failure.
   bool store(const std::filesystem::path& dir, const CacheKey& key, const std::string& key_text,
-             const std::string& digest, const std::string& payload, const std::vector<std::string>& components);
+             const std::string& digest, const std::string& payload,
+             const std::vector<std::string>& components);
 
   CacheSettings settings_;
   mutable std::mutex mu_;

@@ -29,7 +29,8 @@ void put_u64(std::string& s, std::uint64_t v) {
 }
 std::uint64_t get_le(std::string_view s, std::size_t off, int n) {
   std::uint64_t v = 0;
-  for (int i = 0; i < n; ++i) v |= static_cast<std::uint64_t>(static_cast<unsigned char>(s[off + i])) << (8 * i);
+  for (int i = 0; i < n; ++i)
+    v |= static_cast<std::uint64_t>(static_cast<unsigned char>(s[off + i])) << (8 * i);
   return v;
 }
 
@@ -216,9 +217,9 @@ void fsync_dir(const fs::path& dir) noexcept {
 }
 
 std::string random_hex(int n) {
-  thread_local std::mt19937_64 rng{std::random_device{}() ^
-                                   (static_cast<std::uint64_t>(::getpid()) << 32) ^
-                                   static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count())};
+  thread_local std::mt19937_64 rng{
+      std::random_device{}() ^ (static_cast<std::uint64_t>(::getpid()) << 32) ^
+      static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count())};
   static const char* hex = "0123456789abcdef";
   std::string s;
   for (int i = 0; i < n; ++i) s += hex[rng() & 0xF];

@@ -1,6 +1,7 @@
 // On-disk format of one cache entry directory:
 //   <digest>/object.entry   header + payload (the object file)
-//   <digest>/meta.toml      metadata: digest, family, inputs (the key fields), components, sizes, creation time
+//   <digest>/meta.toml      metadata: digest, family, inputs (the key fields), components, sizes, creation
+//   time
 //
 // object.entry, little-endian:
 //   0  char[8]  magic "DYNLCOBJ"

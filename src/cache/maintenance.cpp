@@ -181,7 +181,8 @@ std::vector<EntryInfo> list_entries(const fs::path& root) {
     out.push_back(std::move(e));
   }
   std::sort(out.begin(), out.end(), [](const EntryInfo& a, const EntryInfo& b) {
-    return std::tie(a.family, a.stepper, a.dtype, a.digest) < std::tie(b.family, b.stepper, b.dtype, b.digest);
+    return std::tie(a.family, a.stepper, a.dtype, a.digest) <
+           std::tie(b.family, b.stepper, b.dtype, b.digest);
   });
   return out;
 }
@@ -208,8 +209,7 @@ std::vector<VerifyItem> verify_entries(const fs::path& root) {
         // directory exists for milliseconds, so only old ones are reported.
         std::error_code ec;
         const auto age = now - fs::last_write_time(d, ec);
-        if (!ec && age > std::chrono::seconds(60))
-          out.push_back({d, false, "leftover temporary directory"});
+        if (!ec && age > std::chrono::seconds(60)) out.push_back({d, false, "leftover temporary directory"});
         continue;
       }
       const EntryCheck c = check_entry_dir(d, nullptr);

@@ -28,9 +28,9 @@ struct ParsedArgs {
   std::vector<std::string> all(const std::string& name) const;
 };
 
-// `value_options` take a value ("--name value" or "--name=value"); `flag_options` take none. "--" ends options.
-// Anything else starting with "--" (or a missing value) throws UsageError. Dashes and underscores in option
-// names are interchangeable ("--dry-run" == "--dry_run"); names are stored with underscores.
+// `value_options` take a value ("--name value" or "--name=value"); `flag_options` take none. "--" ends
+// options. Anything else starting with "--" (or a missing value) throws UsageError. Dashes and underscores in
+// option names are interchangeable ("--dry-run" == "--dry_run"); names are stored with underscores.
 ParsedArgs parse_args(const std::vector<std::string>& args, const std::set<std::string>& value_options,
                       const std::set<std::string>& flag_options = {});
 

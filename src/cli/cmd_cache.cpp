@@ -42,7 +42,8 @@ std::optional<fs::path> configured_root() {
   if (!fs::is_directory(fallback, ec)) return std::nullopt;
   // Would the library be able to use the primary? Check the nearest existing ancestor without creating.
   fs::path probe = primary.primary;
-  while (!probe.empty() && !fs::exists(probe, ec) && probe != probe.parent_path()) probe = probe.parent_path();
+  while (!probe.empty() && !fs::exists(probe, ec) && probe != probe.parent_path())
+    probe = probe.parent_path();
   const bool primary_usable = fs::is_directory(probe, ec) && ::access(probe.c_str(), W_OK) == 0;
   return primary_usable ? std::nullopt : std::optional<fs::path>(fallback);
 }
@@ -86,7 +87,8 @@ int path_cmd(const std::vector<std::string>& args) {
   no_positional(parse_args(args, {}));
   const ResolvedRoot r = resolve_cache_root(core::cache_root_options());
   if (!r.path) {
-    std::fprintf(stderr, "dynlib cache: no writable cache root (asked for %s); compiled code stays in memory\n",
+    std::fprintf(stderr,
+                 "dynlib cache: no writable cache root (asked for %s); compiled code stays in memory\n",
                  r.primary.c_str());
     return 1;
   }
@@ -173,7 +175,8 @@ int clear_cmd(const std::vector<std::string>& args) {
         ++failed;
         continue;
       }
-      std::printf("Deleted %s cache: stepper=%s digest=%s\n", e.family.c_str(), e.stepper.c_str(), e.digest.c_str());
+      std::printf("Deleted %s cache: stepper=%s digest=%s\n", e.family.c_str(), e.stepper.c_str(),
+                  e.digest.c_str());
     }
   }
   if (matched == 0) std::printf("No matching cache entries found.\n");

@@ -70,7 +70,8 @@ int cmd_lyapunov(const std::vector<std::string>& args) {
   std::printf("model: %s\n", m.name.empty() ? m.source.c_str() : m.name.c_str());
   std::printf("stepper: %s (%s)\n", sim.model().stepper().c_str(), sim.model().jit() ? "jit" : "interpreter");
   std::printf("status: %s\n", status_name(st));
-  std::printf("steps: %.0f  %s: %.17g\n", o["steps"], m.kind == ir::Kind::map ? "iterations" : "time", o["denom"]);
+  std::printf("steps: %.0f  %s: %.17g\n", o["steps"], m.kind == ir::Kind::map ? "iterations" : "time",
+              o["denom"]);
   if (k == 1) {
     std::printf("mle: %.10f\n", ex[0]);
   } else {

@@ -1,15 +1,14 @@
 // dynlib model validate|show|list (export-sources: cmd_model_export.cpp)
-#include "cli/args.hpp"
-#include "cli/commands.hpp"
-
-#include <dynlib/ir.hpp>
-#include <dynlib/model.hpp>
-
 #include <fmt/format.h>
 
 #include <cstdio>
+#include <dynlib/ir.hpp>
+#include <dynlib/model.hpp>
 #include <iostream>
 #include <string>
+
+#include "cli/args.hpp"
+#include "cli/commands.hpp"
 
 namespace dynlib::cli {
 namespace {
@@ -41,9 +40,12 @@ const char* kind_name(ir::Kind k) { return k == ir::Kind::ode ? "ode" : "map"; }
 
 const char* phase_name(ir::Phase p) {
   switch (p) {
-    case ir::Phase::start: return "start";
-    case ir::Phase::end: return "end";
-    case ir::Phase::both: return "both";
+    case ir::Phase::start:
+      return "start";
+    case ir::Phase::end:
+      return "end";
+    case ir::Phase::both:
+      return "both";
   }
   return "?";
 }
@@ -58,8 +60,8 @@ ModelPtr load_with(const ParsedArgs& a) {
 int validate(const std::vector<std::string>& args) {
   const ParsedArgs a = parse_args(args, {"mod"});
   const ModelPtr m = load_with(a);
-  std::printf("Model OK: kind=%s dtype=%s states=%zu stepper=%s\n", kind_name(m->kind), ir::dtype_name(m->dtype),
-              m->n_states(), m->default_stepper().c_str());
+  std::printf("Model OK: kind=%s dtype=%s states=%zu stepper=%s\n", kind_name(m->kind),
+              ir::dtype_name(m->dtype), m->n_states(), m->default_stepper().c_str());
   return 0;
 }
 
@@ -75,9 +77,11 @@ int show(const std::vector<std::string>& args) {
   o += fmt::format("Hash: {}\n", m.hash.hex());
 
   o += fmt::format("\nStates ({}):\n", m.n_states());
-  for (std::size_t i = 0; i < m.n_states(); ++i) o += fmt::format("  {} = {}\n", m.states[i], num(m.state_ic[i]));
+  for (std::size_t i = 0; i < m.n_states(); ++i)
+    o += fmt::format("  {} = {}\n", m.states[i], num(m.state_ic[i]));
   o += fmt::format("\nParams ({}):\n", m.n_params());
-  for (std::size_t i = 0; i < m.n_params(); ++i) o += fmt::format("  {} = {}\n", m.params[i], num(m.param_vals[i]));
+  for (std::size_t i = 0; i < m.n_params(); ++i)
+    o += fmt::format("  {} = {}\n", m.params[i], num(m.param_vals[i]));
   if (!m.constants.empty()) {
     o += fmt::format("\nConstants ({}):\n", m.constants.size());
     for (const auto& [k, v] : m.constants) o += fmt::format("  {} = {}\n", k, num(v));
@@ -107,7 +111,8 @@ int show(const std::vector<std::string>& args) {
   if (m.n_aux() > 0) {
     o += fmt::format("\nAux ({}):\n", m.n_aux());
     for (std::size_t i = 0; i < m.n_aux(); ++i) {
-      o += fmt::format("  {} = {}\n", m.aux[i], i < m.aux_exprs.size() ? ir::to_string(m.aux_exprs[i], m) : "?");
+      o += fmt::format("  {} = {}\n", m.aux[i],
+                       i < m.aux_exprs.size() ? ir::to_string(m.aux_exprs[i], m) : "?");
     }
   }
   if (!m.events.empty()) {
@@ -149,18 +154,20 @@ int show(const std::vector<std::string>& args) {
     for (const auto& p : m.presets) {
       std::string items;
       for (const auto& [i, v] : p.params) {
-        items += fmt::format("{}{}={}", items.empty() ? "" : ", ", m.params.at(static_cast<std::size_t>(i)), num(v));
+        items += fmt::format("{}{}={}", items.empty() ? "" : ", ", m.params.at(static_cast<std::size_t>(i)),
+                             num(v));
       }
       for (const auto& [i, v] : p.states) {
-        items += fmt::format("{}{}={}", items.empty() ? "" : ", ", m.states.at(static_cast<std::size_t>(i)), num(v));
+        items += fmt::format("{}{}={}", items.empty() ? "" : ", ", m.states.at(static_cast<std::size_t>(i)),
+                             num(v));
       }
       o += fmt::format("  {}: {}\n", p.name, items);
     }
   }
   const auto& s = m.sim;
-  o += fmt::format("\nSim: t0={} t_end={} dt={} stepper={} record={} atol={} rtol={} max_steps={}\n", num(s.t0),
-                   num(s.t_end), num(s.dt), m.default_stepper(), s.record ? "true" : "false", num(s.atol),
-                   num(s.rtol), s.max_steps);
+  o += fmt::format("\nSim: t0={} t_end={} dt={} stepper={} record={} atol={} rtol={} max_steps={}\n",
+                   num(s.t0), num(s.t_end), num(s.dt), m.default_stepper(), s.record ? "true" : "false",
+                   num(s.atol), num(s.rtol), s.max_steps);
   for (const auto& [k, v] : s.extras) o += fmt::format("  {} = {}\n", k, num(v));
   for (const auto& [k, v] : s.string_extras) o += fmt::format("  {} = \"{}\"\n", k, v);
   std::fputs(o.c_str(), stdout);

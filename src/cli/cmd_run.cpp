@@ -59,13 +59,13 @@ void write_partial(const SimulationError& e, const std::optional<std::string>& o
   const Results& r = e.partial_results();
   if (out && r.size() > 0) {
     r.write_csv(*out);
-    std::fprintf(stderr, "wrote %zu records up to t=%s to %s\n", r.size(), util::shortest_double(r.t().back()).c_str(),
-                 out->c_str());
+    std::fprintf(stderr, "wrote %zu records up to t=%s to %s\n", r.size(),
+                 util::shortest_double(r.t().back()).c_str(), out->c_str());
   }
   if (events_out && e.has_partial_results()) {
     r.write_events_csv(*events_out);
-    std::fprintf(stderr, "wrote %zu events up to t=%s to %s\n", r.events().size(), util::shortest_double(e.t()).c_str(),
-                 events_out->c_str());
+    std::fprintf(stderr, "wrote %zu events up to t=%s to %s\n", r.events().size(),
+                 util::shortest_double(e.t()).c_str(), events_out->c_str());
   }
 }
 
@@ -83,7 +83,8 @@ int cmd_run(const std::vector<std::string>& args) {
                                                 "snapshot_in", "snapshot_out", "max_record_bytes"}),
                             with_common_flags({"no_record", "aux"}));
   if (p.positional.size() != 1) throw UsageError("expected exactly one model URI\n" + std::string(kRunUsage));
-  if (p.flag("no_record") && p.get("record_interval")) throw UsageError("pass either --record-interval or --no-record");
+  if (p.flag("no_record") && p.get("record_interval"))
+    throw UsageError("pass either --record-interval or --no-record");
   const CommonOptions co = read_common(p);
   const bool quiet = co.quiet;
   std::vector<std::pair<std::string, std::string>> outputs;
@@ -95,7 +96,8 @@ int cmd_run(const std::vector<std::string>& args) {
   const BuildOptions& bo = co.build;
   const auto t_build = std::chrono::steady_clock::now();
   Sim sim = setup(p.positional[0], bo);
-  const double build_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t_build).count();
+  const double build_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t_build).count();
   const auto& m = sim.model().model();
 
   RunOptions ro;
@@ -152,7 +154,8 @@ int cmd_run(const std::vector<std::string>& args) {
   try {
     st = sim.run(ro);
     while (st == Status::USER_BREAK && interrupted_by_bar.exchange(false)) {
-      const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
+      const double elapsed =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
       double frac = 0;
       if (m.kind == ir::Kind::ode) {
         const double T = ro.T.value_or(m.sim.t_end), t0 = ro.t0.value_or(m.sim.t0);
@@ -196,16 +199,18 @@ int cmd_run(const std::vector<std::string>& args) {
   if (ticker.joinable()) ticker.join();
   std::signal(SIGINT, old_handler);
   g_sim = nullptr;
-  const double wall_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t_start).count();
+  const double wall_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t_start).count();
   if (drew) {
     draw_bar(1.0, wall_ms / 1000.0);
     std::fputs("\n", stderr);
   }
 
   const Results* res = sim.has_results() ? &sim.results() : nullptr;
-  std::printf("model:   %s (%s, %zu states, %zu params)\n", m.source.c_str(), m.kind == ir::Kind::ode ? "ode" : "map",
-              m.n_states(), m.n_params());
-  std::printf("stepper: %s (%s)\n", sim.model().stepper_name().c_str(), sim.model().jit() ? "jit" : "interpreter");
+  std::printf("model:   %s (%s, %zu states, %zu params)\n", m.source.c_str(),
+              m.kind == ir::Kind::ode ? "ode" : "map", m.n_states(), m.n_params());
+  std::printf("stepper: %s (%s)\n", sim.model().stepper_name().c_str(),
+              sim.model().jit() ? "jit" : "interpreter");
   std::printf("status:  %s%s\n", status_name(st), st == Status::USER_BREAK ? " (interrupted)" : "");
   std::printf("steps:   %lld\n", static_cast<long long>(sim.step_count()));
   std::printf("t:       %s\n", util::shortest_double(res ? res->t_final() : sim.t()).c_str());
@@ -216,7 +221,8 @@ int cmd_run(const std::vector<std::string>& args) {
   if (res) std::printf("records: %zu\n", res->size());
   if (!m.events.empty()) {
     std::printf("events: ");
-    for (const auto& e : m.events) std::printf(" %s=%zu", e.name.c_str(), res ? res->events().count(e.name) : 0);
+    for (const auto& e : m.events)
+      std::printf(" %s=%zu", e.name.c_str(), res ? res->events().count(e.name) : 0);
     std::printf("\n");
   }
   std::printf("wall:    %.3f ms (build %.3f ms)\n", wall_ms, build_ms);
@@ -235,13 +241,15 @@ int cmd_run(const std::vector<std::string>& args) {
         stderr,
         "dynlib run: stopped after --max-steps %lld steps at t=%s, before the end of the run; raise the "
         "limit with --max-steps\n",
-        static_cast<long long>(cfg.max_steps.value_or(m.sim.max_steps)), util::shortest_double(sim.t()).c_str());
+        static_cast<long long>(cfg.max_steps.value_or(m.sim.max_steps)),
+        util::shortest_double(sim.t()).c_str());
   if (st == Status::RECORD_LIMIT)
     std::fprintf(
         stderr,
         "dynlib run: stopped at t=%s: the records reached --max-record-bytes (%lld bytes) or the event "
         "log 10000000 events; raise --max-record-bytes, or record less (--record-interval, --no-record)\n",
-        util::shortest_double(sim.t()).c_str(), static_cast<long long>(ro.max_record_bytes.value_or(std::int64_t{4} << 30)));
+        util::shortest_double(sim.t()).c_str(),
+        static_cast<long long>(ro.max_record_bytes.value_or(std::int64_t{4} << 30)));
   return st == Status::USER_BREAK || st == Status::MAX_STEPS || st == Status::RECORD_LIMIT ? 1 : 0;
 }
 

@@ -23,14 +23,18 @@ const char* kUsage =
 const char* tf(bool b) { return b ? "True" : "False"; }
 
 int list(const std::vector<std::string>& args) {
-  const auto p = parse_args(args, {"kind", "jacobian", "time_control", "scheme", "family"},
-                            {"dense_output", "jit_capable", "requires_scipy", "variational_stepping", "stiff"});
+  const auto p =
+      parse_args(args, {"kind", "jacobian", "time_control", "scheme", "family"},
+                 {"dense_output", "jit_capable", "requires_scipy", "variational_stepping", "stiff"});
   if (!p.positional.empty()) throw UsageError("unexpected argument '" + p.positional[0] + "'");
   kernels::StepperFilter f;
   if (auto k = p.get("kind")) {
-    if (*k == "ode") f.kind = ir::Kind::ode;
-    else if (*k == "map") f.kind = ir::Kind::map;
-    else throw UsageError("--kind must be ode or map");
+    if (*k == "ode")
+      f.kind = ir::Kind::ode;
+    else if (*k == "map")
+      f.kind = ir::Kind::map;
+    else
+      throw UsageError("--kind must be ode or map");
   }
   if (p.flag("dense_output")) f.dense_output = true;
   if (p.flag("jit_capable")) f.jit_capable = true;
@@ -59,11 +63,12 @@ int list(const std::vector<std::string>& args) {
     return 0;
   }
   for (const auto* s : found) {
-    std::printf("%-12s kind=%-4s scheme=%-8s order=%-2d stiff=%-5s dense_output=%s jacobian=%s jit_capable=%s "
-                "requires_scipy=%s variational_stepping=%s\n",
-                s->name.c_str(), s->kind_name(), s->scheme(), s->order, tf(s->stiff), tf(s->dense_output),
-                kernels::jacobian_cap_name(s->jacobian), tf(s->jit_capable), tf(s->requires_scipy),
-                tf(s->variational_stepping));
+    std::printf(
+        "%-12s kind=%-4s scheme=%-8s order=%-2d stiff=%-5s dense_output=%s jacobian=%s jit_capable=%s "
+        "requires_scipy=%s variational_stepping=%s\n",
+        s->name.c_str(), s->kind_name(), s->scheme(), s->order, tf(s->stiff), tf(s->dense_output),
+        kernels::jacobian_cap_name(s->jacobian), tf(s->jit_capable), tf(s->requires_scipy),
+        tf(s->variational_stepping));
   }
   return 0;
 }
@@ -74,8 +79,8 @@ int show(const std::vector<std::string>& args) {
   std::printf("name:         %s\n", s.name.c_str());
   std::printf("aliases:     ");
   for (const auto& a : s.aliases) std::printf(" %s", a.c_str());
-  std::printf("\nkind:         %s\ntime_control: %s\nscheme:       %s\nfamily:       %s\norder:        %d\n", s.kind_name(),
-              s.time_control(), s.scheme(), s.family.c_str(), s.order);
+  std::printf("\nkind:         %s\ntime_control: %s\nscheme:       %s\nfamily:       %s\norder:        %d\n",
+              s.kind_name(), s.time_control(), s.scheme(), s.family.c_str(), s.order);
   if (s.embedded_order) std::printf("embedded:     %d\n", s.embedded_order);
   std::printf("stiff:        %s\njacobian:     %s\n", tf(s.stiff), kernels::jacobian_cap_name(s.jacobian));
   if (s.config.empty()) {

@@ -46,7 +46,8 @@ int cmd_sweep(const std::vector<std::string>& args) {
   BatchItem base;
   for (const auto& it : p.all("param")) {
     const auto eq = it.find('=');
-    if (eq == std::string::npos || eq == 0) throw UsageError("--param expects name=start:stop:count, got '" + it + "'");
+    if (eq == std::string::npos || eq == 0)
+      throw UsageError("--param expects name=start:stop:count, got '" + it + "'");
     const std::string name = it.substr(0, eq), rest = it.substr(eq + 1);
     const auto c1 = rest.find(':');
     if (c1 == std::string::npos) {
@@ -98,8 +99,8 @@ int cmd_sweep(const std::vector<std::string>& args) {
   sw.write_csv(*p.get("out"));
   std::size_t failed = 0;
   for (const auto& r : sw.batch.runs) failed += r.ok() ? 0 : 1;
-  std::printf("sweep: %zu points (%zu x %zu) on %u threads in %.3f s -> %s\n", sw.batch.size(), sw.nx(), sw.ny(),
-              sw.batch.threads, sw.batch.seconds, p.get("out")->c_str());
+  std::printf("sweep: %zu points (%zu x %zu) on %u threads in %.3f s -> %s\n", sw.batch.size(), sw.nx(),
+              sw.ny(), sw.batch.threads, sw.batch.seconds, p.get("out")->c_str());
   if (failed) {
     std::fprintf(stderr, "%zu of %zu points failed (status ERROR in the CSV):\n", failed, sw.batch.size());
     std::size_t shown = 0;

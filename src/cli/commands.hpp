@@ -1,14 +1,16 @@
 // Subcommands of the `dynlib` command.
 //
 // HOW TO ADD A SUBCOMMAND (e.g. `dynlib run ...`):
-//   1. Write `int cmd_run(const std::vector<std::string>& args)` in src/cli/cmd_run.cpp (namespace dynlib::cli).
+//   1. Write `int cmd_run(const std::vector<std::string>& args)` in src/cli/cmd_run.cpp (namespace
+//   dynlib::cli).
 //      `args` are the words after the subcommand name. Return the process exit code (0 ok, 1 failure,
 //      2 usage error). Throwing UsageError prints "dynlib <name>: error: <what>" and exits 2; any DynlibError
-//      that escapes prints its what() on stderr and exits 1 (main.cpp does both), so commands may let them fly.
+//      that escapes prints its what() on stderr and exits 1 (main.cpp does both), so commands may let them
+//      fly.
 //   2. Declare it below.
 //   3. Add one row {"run", "one-line summary", &cmd_run} to kCommands in src/cli/main.cpp.
-//   4. Add the file with your own line in src/cli/CMakeLists.txt: target_sources(dynlib_cli PRIVATE cmd_run.cpp)
-//   src/cli/args.hpp has a tiny option parser (parse_args).
+//   4. Add the file with your own line in src/cli/CMakeLists.txt: target_sources(dynlib_cli PRIVATE
+//   cmd_run.cpp) src/cli/args.hpp has a tiny option parser (parse_args).
 #pragma once
 #include <string>
 #include <vector>

@@ -1,15 +1,14 @@
 // The `dynlib` command: a dispatcher over subcommands (see commands.hpp for how to add one).
-#include "cli/args.hpp"
-#include "cli/commands.hpp"
-#include "cli/output_paths.hpp"
-
-#include <dynlib/errors.hpp>
-
 #include <cstdio>
+#include <dynlib/errors.hpp>
 #include <exception>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "cli/args.hpp"
+#include "cli/commands.hpp"
+#include "cli/output_paths.hpp"
 
 #ifndef DYNLIB_VERSION_STRING
 #define DYNLIB_VERSION_STRING "0.0.0+local"

@@ -1,9 +1,8 @@
 #include "core/analysis.hpp"
 
-#include <dynlib/errors.hpp>
-
 #include <algorithm>
 #include <cmath>
+#include <dynlib/errors.hpp>
 
 #include "interp/interp.hpp"
 #include "kernels/runner.hpp"
@@ -14,7 +13,9 @@ std::string Observer::key() const {
   return kind_ == Kind::lyapunov_mle ? "lyapunov_mle" : "lyapunov_spectrum";
 }
 
-Observer lyapunov_mle(const LyapunovOptions& options) { return Observer(Observer::Kind::lyapunov_mle, options); }
+Observer lyapunov_mle(const LyapunovOptions& options) {
+  return Observer(Observer::Kind::lyapunov_mle, options);
+}
 Observer lyapunov_spectrum(const LyapunovOptions& options) {
   return Observer(Observer::Kind::lyapunov_spectrum, options);
 }
@@ -29,7 +30,8 @@ double ObserverOutput::operator[](std::string_view output) const {
     if (output_names[i] == output) return outputs[i];
   std::string names;
   for (const auto& n : output_names) names += (names.empty() ? "" : ", ") + n;
-  throw ArgumentError("Observer '" + key + "' has no output '" + std::string(output) + "' (outputs: " + names + ")");
+  throw ArgumentError("Observer '" + key + "' has no output '" + std::string(output) +
+                      "' (outputs: " + names + ")");
 }
 
 bool ObserverOutput::has(std::string_view output) const noexcept {
@@ -41,8 +43,8 @@ std::span<const double> ObserverOutput::trace(std::string_view column) const {
     if (trace_names[i] == column) return trace_cols[i];
   std::string names;
   for (const auto& n : trace_names) names += (names.empty() ? "" : ", ") + n;
-  throw ArgumentError("Observer '" + key + "' has no trace column '" + std::string(column) + "' (columns: " +
-                      (names.empty() ? "none" : names) + ")");
+  throw ArgumentError("Observer '" + key + "' has no trace column '" + std::string(column) +
+                      "' (columns: " + (names.empty() ? "none" : names) + ")");
 }
 
 std::vector<double> ObserverOutput::exponents() const {
@@ -67,15 +69,16 @@ kernels::AnalysisSpec analysis_spec(const std::vector<Observer>& observers, cons
     const auto& op = o.options();
     if (op.trace_stride != spec.trace_stride)
       throw ArgumentError("observers: every observer of a run needs the same trace_stride (got " +
-                          std::to_string(spec.trace_stride) + " and " + std::to_string(op.trace_stride) + ")");
+                          std::to_string(spec.trace_stride) + " and " + std::to_string(op.trace_stride) +
+                          ")");
     kernels::ObserverConfig c;
     c.kind = o.kind() == Observer::Kind::lyapunov_mle ? kernels::ObserverKind::lyapunov_mle
                                                       : kernels::ObserverKind::lyapunov_spectrum;
     c.k = op.k;
     if (c.k == 0) c.k = c.kind == kernels::ObserverKind::lyapunov_mle ? 1 : n;
     if (c.k < 0 || c.k > n)
-      throw ArgumentError(o.key() + ": k must be in 1.." + std::to_string(n) + " (the number of states), got " +
-                          std::to_string(op.k));
+      throw ArgumentError(o.key() + ": k must be in 1.." + std::to_string(n) +
+                          " (the number of states), got " + std::to_string(op.k));
     c.renorm_every = op.renorm_every;
     spec.observers.push_back(c);
   }
@@ -124,7 +127,8 @@ std::vector<ObserverOutput> collect_outputs(const kernels::AnalysisLayout& L, co
     o.output_names = s.output_names;
     o.outputs.assign(out.begin() + s.out_off, out.begin() + s.out_off + s.out_size);
     o.trace_names = s.trace_names;
-    const auto urows = static_cast<std::size_t>(std::min<std::int64_t>(rows, static_cast<std::int64_t>(trace.size()) / std::max<std::int64_t>(1, W)));
+    const auto urows = static_cast<std::size_t>(
+        std::min<std::int64_t>(rows, static_cast<std::int64_t>(trace.size()) / std::max<std::int64_t>(1, W)));
     o.trace_cols.assign(s.trace_names.size(), std::vector<double>(urows));
     o.trace_t.resize(urows);
     o.trace_step.resize(urows);

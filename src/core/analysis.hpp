@@ -3,7 +3,6 @@
 #pragma once
 #include <dynlib/full_model.hpp>
 #include <dynlib/observers.hpp>
-
 #include <memory>
 #include <vector>
 

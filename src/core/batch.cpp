@@ -39,11 +39,13 @@ RunOptions run_options(const BatchOptions& o, const BatchItem& item, std::int64_
 // "at a=1, b=0.3: " naming a failed point's parameters, so a sweep's message says where.
 std::string where_point(const BatchItem& item) {
   std::string at;
-  for (const auto& [k, v] : item.params) at += (at.empty() ? "at " : ", ") + k + "=" + util::shortest_double(v);
+  for (const auto& [k, v] : item.params)
+    at += (at.empty() ? "at " : ", ") + k + "=" + util::shortest_double(v);
   return at.empty() ? at : at + ": ";
 }
 
-void run_one(const FullModelPtr& fm, const BatchOptions& o, const BatchItem& item, std::int64_t cap_rec, BatchRun& out) {
+void run_one(const FullModelPtr& fm, const BatchOptions& o, const BatchItem& item, std::int64_t cap_rec,
+             BatchRun& out) {
   try {
     Sim sim(fm);
     const Status s = sim.run(run_options(o, item, cap_rec));
@@ -56,7 +58,8 @@ void run_one(const FullModelPtr& fm, const BatchOptions& o, const BatchItem& ite
     if (o.record || o.record_last > 0) {
       const std::size_t n = R.size();
       const std::size_t first = o.record_last > 0 && static_cast<std::size_t>(o.record_last) < n
-                                    ? n - static_cast<std::size_t>(o.record_last) : 0;
+                                    ? n - static_cast<std::size_t>(o.record_last)
+                                    : 0;
       out.t.assign(R.t().begin() + static_cast<std::ptrdiff_t>(first), R.t().end());
       std::vector<std::string> names = R.state_names();
       for (const auto& a : R.aux_names()) names.push_back(a);
@@ -100,8 +103,10 @@ BatchResults run_batch(const FullModelPtr& fm, const std::vector<BatchItem>& ite
     if (o.record_vars) {  // the Results column order: states, then aux
       std::vector<std::string> aux;
       for (const auto& v : *o.record_vars) {
-        if (std::find(m.states.begin(), m.states.end(), v) != m.states.end()) res.record_names.push_back(v);
-        else aux.push_back(v.starts_with("aux.") || v.starts_with("aux:") ? v.substr(4) : v);
+        if (std::find(m.states.begin(), m.states.end(), v) != m.states.end())
+          res.record_names.push_back(v);
+        else
+          aux.push_back(v.starts_with("aux.") || v.starts_with("aux:") ? v.substr(4) : v);
       }
       res.record_names.insert(res.record_names.end(), aux.begin(), aux.end());
     } else {
@@ -115,7 +120,8 @@ BatchResults run_batch(const FullModelPtr& fm, const std::vector<BatchItem>& ite
     std::int64_t total = 0;
     if (m.kind == ir::Kind::map)
       total = o.N ? *o.N : std::llround((o.T.value_or(m.sim.t_end) - t0) / dt);
-    else total = static_cast<std::int64_t>(std::ceil((o.T.value_or(m.sim.t_end) - t0) / dt)) + 1;
+    else
+      total = static_cast<std::int64_t>(std::ceil((o.T.value_or(m.sim.t_end) - t0) / dt)) + 1;
     cap_rec = std::clamp<std::int64_t>(total / o.record_interval + 2, 1, std::int64_t{1} << 24);
   }
   unsigned threads = o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency());
@@ -164,9 +170,11 @@ SweepAxis SweepAxis::linspace(std::string param, double start, double stop, std:
   return a;
 }
 
-SweepResults sweep(const FullModelPtr& fm, const std::vector<SweepAxis>& axes, const BatchOptions& o, const BatchItem& base) {
+SweepResults sweep(const FullModelPtr& fm, const std::vector<SweepAxis>& axes, const BatchOptions& o,
+                   const BatchItem& base) {
   if (axes.empty() || axes.size() > 2) throw ArgumentError("sweep: give one or two axes");
-  if (axes.size() == 2 && axes[0].param == axes[1].param) throw ArgumentError("sweep: the two axes sweep the same parameter");
+  if (axes.size() == 2 && axes[0].param == axes[1].param)
+    throw ArgumentError("sweep: the two axes sweep the same parameter");
   for (const auto& a : axes)
     if (a.values.empty()) throw ArgumentError("sweep: axis '" + a.param + "' has no values");
   SweepResults r;

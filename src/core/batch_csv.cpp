@@ -1,7 +1,6 @@
 // SweepResults::write_csv (include/dynlib/batch.hpp), written atomically (util/output_file.hpp).
 #include <dynlib/batch.hpp>
 #include <dynlib/errors.hpp>
-
 #include <sstream>
 #include <string>
 

@@ -2,7 +2,6 @@
 #include <dynlib/errors.hpp>
 #include <dynlib/full_model.hpp>
 #include <dynlib/sim.hpp>
-
 #include <fstream>
 #include <string>
 #include <utility>
@@ -11,8 +10,8 @@
 #include "core/jit_loader.hpp"
 #include "interp/interp.hpp"
 #include "kernels/compiled_model.hpp"
-#include "steppers_catalogue/stepper_registry.hpp"
 #include "model/lower.hpp"
+#include "steppers_catalogue/stepper_registry.hpp"
 
 namespace dynlib {
 namespace {
@@ -25,8 +24,8 @@ ir::DType resolve_dtype(const std::string& name, ir::DType model_dtype) {
   throw ArgumentError("Unknown dtype '" + name + "'. Valid dtypes: ['float64', 'float32', 'int64']");
 }
 
-const char* kComponents[] = {"rhs", "events_pre", "events_post", "update_aux", "jacobian",
-                             "inverse", "guards", "stepper", "runner"};
+const char* kComponents[] = {"rhs",     "events_pre", "events_post", "update_aux", "jacobian",
+                             "inverse", "guards",     "stepper",     "runner"};
 
 }  // namespace
 
@@ -63,19 +62,27 @@ std::string FullModel::signature(std::string_view c) const {
     if (!s.empty()) return s;
   }
   if (c == "rhs" || c == "inverse")
-    return "void " + std::string(c) + "(double t, const double* y, double* out, const double* params, const double* lag_ring, const int64_t* lag_head)";
+    return "void " + std::string(c) +
+           "(double t, const double* y, double* out, const double* params, const double* lag_ring, const "
+           "int64_t* lag_head)";
   if (c == "jacobian")
-    return "void jacobian(double t, const double* y, double* J, const double* params, const double* lag_ring, const int64_t* lag_head)";
+    return "void jacobian(double t, const double* y, double* J, const double* params, const double* "
+           "lag_ring, const int64_t* lag_head)";
   if (c == "update_aux")
-    return "void update_aux(double t, const double* y, const double* params, double* aux, const double* lag_ring, const int64_t* lag_head)";
+    return "void update_aux(double t, const double* y, const double* params, double* aux, const double* "
+           "lag_ring, const int64_t* lag_head)";
   if (c == "events_pre" || c == "events_post")
-    return "int64_t " + std::string(c) + "(double t, double* y, double* params, double* log_row, RunnerArgs* args)";
+    return "int64_t " + std::string(c) +
+           "(double t, double* y, double* params, double* log_row, RunnerArgs* args)";
   if (c == "guards") return "bool allfinite(const double* v, int64_t n)";
   if (c == "stepper")
-    return "int32_t stepper_" + stepper_canonical_ + "(double t, double dt, const double* y, const double* params, double* ws, int64_t* iws, const double* config, double* y_prop, double* t_prop, double* dt_next, double* err_est)";
+    return "int32_t stepper_" + stepper_canonical_ +
+           "(double t, double dt, const double* y, const double* params, double* ws, int64_t* iws, const "
+           "double* config, double* y_prop, double* t_prop, double* dt_next, double* err_est)";
   if (c == "runner") return "void dynlib_runner(RunnerArgs* args)";
   throw ArgumentError("Unknown component '" + std::string(c) +
-                      "'. Valid components: rhs, events_pre, events_post, update_aux, jacobian, inverse, guards, stepper, runner");
+                      "'. Valid components: rhs, events_pre, events_post, update_aux, jacobian, inverse, "
+                      "guards, stepper, runner");
 }
 
 std::string FullModel::source(std::string_view component) const {
@@ -90,7 +97,8 @@ std::string FullModel::cache_origin() const { return detail::jit_cache_origin(*c
 std::string FullModel::jit_tier() const { return detail::jit_tier(*compiled_); }
 void FullModel::wait_optimized() const { detail::jit_wait_optimized(*compiled_); }
 
-std::map<std::string, std::filesystem::path> FullModel::export_sources(const std::filesystem::path& dir) const {
+std::map<std::string, std::filesystem::path> FullModel::export_sources(
+    const std::filesystem::path& dir) const {
   if (options_.jit) {
     auto j = detail::jit_export(*compiled_, dir);
     if (!j.empty()) return j;
@@ -109,13 +117,14 @@ std::map<std::string, std::filesystem::path> FullModel::export_sources(const std
   const auto& m = *model_;
   f << "Model Information\n" << std::string(60, '=') << "\n";
   f << "Model Hash: " << m.hash.hex() << "\nKind: " << (m.kind == ir::Kind::ode ? "ode" : "map")
-    << "\nStepper: " << stepper_name_ << "\nDtype: " << ir::dtype_name(dtype_) << "\nJIT: " << (options_.jit ? "yes" : "no")
-    << "\nStates: ";
+    << "\nStepper: " << stepper_name_ << "\nDtype: " << ir::dtype_name(dtype_)
+    << "\nJIT: " << (options_.jit ? "yes" : "no") << "\nStates: ";
   for (std::size_t i = 0; i < m.states.size(); ++i) f << (i ? ", " : "") << m.states[i];
   f << "\nParameters: ";
   for (std::size_t i = 0; i < m.params.size(); ++i) f << (i ? ", " : "") << m.params[i];
   f << "\n\nEquations (RHS):\n";
-  for (std::size_t i = 0; i < m.rhs.size(); ++i) f << "  " << m.states[i] << ": " << ir::to_string(m.rhs[i], m) << "\n";
+  for (std::size_t i = 0; i < m.rhs.size(); ++i)
+    f << "  " << m.states[i] << ": " << ir::to_string(m.rhs[i], m) << "\n";
   f << "\nEvents (" << m.events.size() << "):\n";
   for (std::size_t i = 0; i < m.events.size(); ++i) {
     const auto& e = m.events[i];
@@ -128,7 +137,8 @@ std::map<std::string, std::filesystem::path> FullModel::export_sources(const std
 FullModelPtr build(ModelPtr model, const BuildOptions& options) {
   if (!model) throw ArgumentError("build(): null model");
   const std::string given = !options.stepper.empty() ? options.stepper : model->default_stepper();
-  const kernels::StepperInfo& info = kernels::get_stepper(given);  // UnknownStepperError naming the valid ones
+  const kernels::StepperInfo& info =
+      kernels::get_stepper(given);  // UnknownStepperError naming the valid ones
   const char* model_kind = model->kind == ir::Kind::ode ? "ode" : "map";
   if (info.kind != model->kind) throw StepperKindMismatchError(given, info.kind_name(), model_kind);
   const ir::DType dtype = resolve_dtype(options.dtype, model->dtype);
@@ -149,7 +159,8 @@ FullModelPtr build(ModelPtr model, const BuildOptions& options) {
   } else {
     compiled = interp::make_interpreted(model, info);
   }
-  return std::make_shared<const FullModel>(std::move(model), given, info.name, dtype, options, std::move(compiled));
+  return std::make_shared<const FullModel>(std::move(model), given, info.name, dtype, options,
+                                           std::move(compiled));
 }
 
 FullModelPtr build(std::string_view uri, const BuildOptions& options) {

@@ -41,7 +41,9 @@ std::string format_model_error(const std::string& message, const SourceLocation&
       // Keep tabs so the caret lines up with the text above it.
       std::string lead;
       for (int i = 0; i < w.column - 1; ++i) {
-        lead += (static_cast<std::size_t>(i) < text.size() && text[static_cast<std::size_t>(i)] == '\t') ? '\t' : ' ';
+        lead += (static_cast<std::size_t>(i) < text.size() && text[static_cast<std::size_t>(i)] == '\t')
+                    ? '\t'
+                    : ' ';
       }
       out.append("\n").append(pad).append(" | ").append(lead).append("^");
     }
@@ -65,10 +67,14 @@ std::string ambiguous_message(const std::string& uri, const std::vector<std::str
 }  // namespace
 
 ModelLoadError::ModelLoadError(std::string message, SourceLocation where)
-    : DynlibError(format_model_error(message, where)), message_(std::move(message)), where_(std::move(where)) {}
+    : DynlibError(format_model_error(message, where)),
+      message_(std::move(message)),
+      where_(std::move(where)) {}
 
 ModelNotFoundError::ModelNotFoundError(std::string uri_, std::vector<std::string> candidates_)
-    : DynlibError(not_found_message(uri_, candidates_)), uri(std::move(uri_)), candidates(std::move(candidates_)) {}
+    : DynlibError(not_found_message(uri_, candidates_)),
+      uri(std::move(uri_)),
+      candidates(std::move(candidates_)) {}
 
 PathTraversalError::PathTraversalError(std::string uri_, std::string attempted_, std::string root_)
     : DynlibError("Path traversal detected: " + uri_ + "\nAttempted: " + attempted_ + "\nRoot: " + root_),
@@ -81,8 +87,9 @@ AmbiguousModelError::AmbiguousModelError(std::string uri_, std::vector<std::stri
 
 StepperKindMismatchError::StepperKindMismatchError(std::string stepper, std::string stepper_kind,
                                                    std::string model_kind)
-    : DynlibError("Stepper '" + stepper + "' (kind='" + stepper_kind + "') is incompatible with model kind '" +
-                  model_kind + "'\nPlease choose a stepper that supports '" + model_kind + "' models.") {}
+    : DynlibError("Stepper '" + stepper + "' (kind='" + stepper_kind +
+                  "') is incompatible with model kind '" + model_kind +
+                  "'\nPlease choose a stepper that supports '" + model_kind + "' models.") {}
 
 SimulationError::SimulationError(const std::string& msg, Status status, double t, std::int64_t step,
                                  std::shared_ptr<const Results> partial)

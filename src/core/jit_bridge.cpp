@@ -8,8 +8,9 @@
 
 namespace dynlib::detail {
 
-std::shared_ptr<kernels::CompiledModel> make_jitted(const ModelPtr& model, const kernels::StepperInfo& stepper,
-                                                    ir::DType dtype, const BuildOptions& options) {
+std::shared_ptr<kernels::CompiledModel> make_jitted(const ModelPtr& model,
+                                                    const kernels::StepperInfo& stepper, ir::DType dtype,
+                                                    const BuildOptions& options) {
   core::JitOptions jo;
   jo.disk_cache = options.disk_cache;
   jo.cache_token = options.cache_token;
@@ -27,7 +28,8 @@ std::string jit_signature(const kernels::CompiledModel& cm, std::string_view com
   return j ? j->signature(component) : std::string();
 }
 
-std::map<std::string, std::filesystem::path> jit_export(const kernels::CompiledModel& cm, const std::filesystem::path& dir) {
+std::map<std::string, std::filesystem::path> jit_export(const kernels::CompiledModel& cm,
+                                                        const std::filesystem::path& dir) {
   const auto* j = dynamic_cast<const core::JitCompiledModel*>(&cm);
   return j ? j->export_sources(dir) : std::map<std::string, std::filesystem::path>{};
 }

@@ -51,7 +51,8 @@ plugin_abi::FactoryFn load_factory(const std::string& path) {
   if (auto it = g_loaded.find(path); it != g_loaded.end()) return it->second.factory;
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) {
-    throw JITUnavailableError("jit=true, but the JIT component was not found at " + path + ". " + how_to_get_it());
+    throw JITUnavailableError("jit=true, but the JIT component was not found at " + path + ". " +
+                              how_to_get_it());
   }
   dlerror();
   void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
@@ -93,7 +94,8 @@ std::unique_ptr<JitCompiledModel> jit_compile(std::shared_ptr<const ir::ModelIR>
                                               const JitOptions& options) {
   if (!model) throw ArgumentError("jit_compile: null model");
   if (stepper.kind != model->kind)
-    throw StepperKindMismatchError(stepper.name, stepper.kind_name(), model->kind == ir::Kind::ode ? "ode" : "map");
+    throw StepperKindMismatchError(stepper.name, stepper.kind_name(),
+                                   model->kind == ir::Kind::ode ? "ode" : "map");
   const std::string path = jit_library_path();
   plugin_abi::FactoryFn factory = load_factory(path);
 

@@ -64,7 +64,8 @@ class __attribute__((visibility("default"))) JitCompiledModel : public kernels::
   // Writes rhs.ll, events.ll (events_pre + events_post), aux.ll, jacobian.ll (if any), stepper.ll,
   // runner.ll, guards.ll and model_info.txt into dir (created if needed). Returns {file stem: path}
   // ("rhs", "events", "aux", ..., "model_info"). Throws dynlib::DynlibError on I/O failure.
-  virtual std::map<std::string, std::filesystem::path> export_sources(const std::filesystem::path& dir) const = 0;
+  virtual std::map<std::string, std::filesystem::path> export_sources(
+      const std::filesystem::path& dir) const = 0;
   // Human-readable description: model, hash, stepper, dtype, LLVM version, triple, CPU, features,
   // component list, timings.
   virtual std::string model_info() const = 0;

@@ -1,8 +1,7 @@
 // Results and EventLog accessors.
+#include <algorithm>
 #include <dynlib/errors.hpp>
 #include <dynlib/results.hpp>
-
-#include <algorithm>
 
 #include "core/sim_impl.hpp"
 
@@ -14,7 +13,8 @@ double EventRecord::operator[](std::string_view field) const {
   if (field == "t") return t;
   std::vector<std::string> names;
   for (const auto& kv : values) names.push_back(kv.first);
-  throw ArgumentError("Event '" + name + "' does not log '" + std::string(field) + "'. Logged fields: " + join_names(names));
+  throw ArgumentError("Event '" + name + "' does not log '" + std::string(field) +
+                      "'. Logged fields: " + join_names(names));
 }
 
 bool EventRecord::has(std::string_view field) const noexcept {
@@ -24,7 +24,8 @@ bool EventRecord::has(std::string_view field) const noexcept {
 }
 
 std::size_t EventLog::count(std::string_view name) const noexcept {
-  return static_cast<std::size_t>(std::count_if(records_.begin(), records_.end(), [&](const EventRecord& r) { return r.name == name; }));
+  return static_cast<std::size_t>(
+      std::count_if(records_.begin(), records_.end(), [&](const EventRecord& r) { return r.name == name; }));
 }
 
 std::vector<EventRecord> EventLog::of(std::string_view name) const {
@@ -42,14 +43,18 @@ std::vector<std::string> EventLog::names() const {
 }
 
 Results::Results(std::vector<std::string> state_names, std::vector<std::string> aux_names)
-    : state_names_(std::move(state_names)), aux_names_(std::move(aux_names)), cols_(state_names_.size() + aux_names_.size()) {}
+    : state_names_(std::move(state_names)),
+      aux_names_(std::move(aux_names)),
+      cols_(state_names_.size() + aux_names_.size()) {}
 
 std::span<const double> Results::operator[](std::string_view name) const {
   int i = index_of(state_names_, name);
   if (i >= 0) return cols_[static_cast<std::size_t>(i)];
   std::string_view a = name;
-  if (a.starts_with("aux.")) a.remove_prefix(4);
-  else if (a.starts_with("aux:")) a.remove_prefix(4);
+  if (a.starts_with("aux."))
+    a.remove_prefix(4);
+  else if (a.starts_with("aux:"))
+    a.remove_prefix(4);
   int k = index_of(aux_names_, a);
   if (k >= 0) return cols_[state_names_.size() + static_cast<std::size_t>(k)];
   std::vector<std::string> all = state_names_;

@@ -1,10 +1,9 @@
 // Results::write_csv / write_events_csv (17 significant digits, "%.17g"), written atomically
 // (util/output_file.hpp): a failed write leaves an existing file as it was.
-#include <dynlib/errors.hpp>
-#include <dynlib/results.hpp>
-
 #include <algorithm>
 #include <cstdio>
+#include <dynlib/errors.hpp>
+#include <dynlib/results.hpp>
 #include <string>
 
 #include "util/output_file.hpp"
@@ -56,7 +55,8 @@ void Results::write_events_csv(const std::filesystem::path& path) const {
   std::vector<std::string> fields;  // union of logged fields except t, first-appearance order
   for (const auto& r : events_)
     for (const auto& kv : r.values)
-      if (kv.first != "t" && std::find(fields.begin(), fields.end(), kv.first) == fields.end()) fields.push_back(kv.first);
+      if (kv.first != "t" && std::find(fields.begin(), fields.end(), kv.first) == fields.end())
+        fields.push_back(kv.first);
   write_atomically(path, [&](util::OutputFile& f) {
     std::string line = "event,t,step";
     for (const auto& n : fields) line += "," + n;

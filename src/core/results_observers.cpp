@@ -1,7 +1,6 @@
 // Results: observer outputs and traces (RunOptions::observers, docs/analysis.md).
 #include <dynlib/errors.hpp>
 #include <dynlib/results.hpp>
-
 #include <string>
 
 namespace dynlib {
@@ -11,8 +10,8 @@ const ObserverOutput& Results::observer(std::string_view key) const {
     if (o.key == key) return o;
   std::string names;
   for (const auto& o : observers_) names += (names.empty() ? "" : ", ") + o.key;
-  throw ArgumentError("No observer '" + std::string(key) + "' in these results (observers: " +
-                      (names.empty() ? "none" : names) + ")");
+  throw ArgumentError("No observer '" + std::string(key) +
+                      "' in these results (observers: " + (names.empty() ? "none" : names) + ")");
 }
 
 bool Results::has_observer(std::string_view key) const noexcept {
@@ -30,7 +29,8 @@ std::span<const double> Results::trace(std::string_view column) const {
   std::string names;
   for (const auto& o : observers_)
     for (const auto& n : o.trace_names) names += (names.empty() ? "" : ", ") + o.key + "." + n;
-  throw ArgumentError("No trace column '" + std::string(column) + "' (columns: " + (names.empty() ? "none" : names) + ")");
+  throw ArgumentError("No trace column '" + std::string(column) +
+                      "' (columns: " + (names.empty() ? "none" : names) + ")");
 }
 
 }  // namespace dynlib

@@ -25,14 +25,14 @@ struct Chunk;
 struct Session {
   double t = 0.0;
   std::vector<double> y, y_prev, params;
-  double dt = 0.0;               // next step (adaptive: last dt_next; fixed: nominal)
-  std::int64_t step = 0;         // committed steps since the recording began
+  double dt = 0.0;        // next step (adaptive: last dt_next; fixed: nominal)
+  std::int64_t step = 0;  // committed steps since the recording began
   std::vector<double> lag_ring;
   std::vector<std::int64_t> lag_head;
   std::vector<double> aux;
   std::vector<double> ws;
   std::vector<std::int64_t> iws;
-  bool has_workspace = false;    // ws/iws/lag hold a live run's state (resume possible)
+  bool has_workspace = false;  // ws/iws/lag hold a live run's state (resume possible)
   std::vector<double> stepper_config;
   Status status = Status::DONE;
   // fixed-step / map clock (runner_abi.hpp)

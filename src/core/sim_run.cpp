@@ -46,13 +46,15 @@ Status Sim::run(const RunOptions& o) {
   seed.stepper_config = stepper_cfg;
   if (!resume) {
     // Validate and apply ic / params by name (on the seed only).
-    auto apply = [&](const Assignments& kv, const std::vector<std::string>& names, std::vector<double>& dst, const char* what) {
+    auto apply = [&](const Assignments& kv, const std::vector<std::string>& names, std::vector<double>& dst,
+                     const char* what) {
       for (const auto& [k, v] : kv) {
         int i = index_of(names, k);
         if (i < 0) {
           std::string s = suggest(k, names);
-          throw ArgumentError(std::string("Unknown ") + what + " '" + k + "'" + (s.empty() ? "" : " (did you mean '" + s + "'?)") +
-                              ". Valid " + what + "s: " + join_names(names));
+          throw ArgumentError(std::string("Unknown ") + what + " '" + k + "'" +
+                              (s.empty() ? "" : " (did you mean '" + s + "'?)") + ". Valid " + what +
+                              "s: " + join_names(names));
         }
         dst[static_cast<std::size_t>(i)] = v;
       }
@@ -99,7 +101,8 @@ Status Sim::run(const RunOptions& o) {
     if (!adaptive) return dt;
     const double max_dt = o.dt ? *o.dt : std::numeric_limits<double>::infinity();
     return cm.initial_step(st.t, t_end, st.y.data(), st.params.data(), st.stepper_config.data(),
-                           static_cast<std::int64_t>(st.stepper_config.size()), max_dt, st.lag_ring.data(), st.lag_head.data());
+                           static_cast<std::int64_t>(st.stepper_config.size()), max_dt, st.lag_ring.data(),
+                           st.lag_head.data());
   };
 
   // ---- transient warm-up (not recorded) ----
@@ -150,12 +153,13 @@ Status Sim::run(const RunOptions& o) {
   if (is_map) {
     spec.step_end = std::min(target_N, step_limit);  // absolute from the start of the recording
     if (resume && target_N - seed.step <= 0)
-      throw ArgumentError("Requested discrete horizon already satisfied (N=" + std::to_string(target_N) + ", steps done " +
-                          std::to_string(seed.step) + ")");
+      throw ArgumentError("Requested discrete horizon already satisfied (N=" + std::to_string(target_N) +
+                          ", steps done " + std::to_string(seed.step) + ")");
   } else {
     spec.t_end = target_T + seed.time_shift;
     if (resume && !(spec.t_end > seed.t))
-      throw ArgumentError("Resume target T (" + fmt_g(target_T) + ") must exceed current time (" + fmt_g(seed.t - seed.time_shift) + ")");
+      throw ArgumentError("Resume target T (" + fmt_g(target_T) + ") must exceed current time (" +
+                          fmt_g(seed.t - seed.time_shift) + ")");
     spec.step_end = step_limit;
   }
   spec.dt = resume ? (adaptive ? seed.dt : seed.nominal_dt) : initial_dt(seed, spec.t_end);
@@ -209,8 +213,10 @@ Status Sim::run(const RunOptions& o) {
   I.stitch_chunk(R, I.next_segment_id, I.s, o, plan, spec, c);
   const double shift = I.s.time_shift;
   if (analysis)
-    R.observers_mut() = core::collect_outputs(analysis->layout(), abuf.out, abuf.trace, c.a.trace_count, shift);
-  if (status == Status::TRACE_OVERFLOW) warn("The observer trace overflowed at t=" + fmt_g(I.s.t - shift) + "; the run stopped there");
+    R.observers_mut() =
+        core::collect_outputs(analysis->layout(), abuf.out, abuf.trace, c.a.trace_count, shift);
+  if (status == Status::TRACE_OVERFLOW)
+    warn("The observer trace overflowed at t=" + fmt_g(I.s.t - shift) + "; the run stopped there");
   R.set_final(status, I.s.t - shift, I.s.step);
   return status;
 }

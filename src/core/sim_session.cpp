@@ -77,11 +77,13 @@ std::vector<double> Sim::Impl::build_stepper_config(const StepperSettings& kw) c
   return c;
 }
 
-std::string Sim::Impl::pins_mismatch(const std::string& hash, const std::string& stepper, const std::string& dtype,
-                                     std::size_t n_state, std::size_t n_params) const {
+std::string Sim::Impl::pins_mismatch(const std::string& hash, const std::string& stepper,
+                                     const std::string& dtype, std::size_t n_state,
+                                     std::size_t n_params) const {
   std::string d;
   auto add = [&](const char* f, const std::string& mine, const std::string& theirs) {
-    if (mine != theirs) d += std::string(d.empty() ? "" : ", ") + f + ": model=" + mine + " snapshot=" + theirs;
+    if (mine != theirs)
+      d += std::string(d.empty() ? "" : ", ") + f + ": model=" + mine + " snapshot=" + theirs;
   };
   add("model_hash", m().hash.hex(), hash);
   add("stepper", fm->stepper(), stepper);
@@ -104,7 +106,8 @@ Sim::~Sim() = default;
 
 bool Sim::has_results() const noexcept { return impl_->results.has_value(); }
 const Results& Sim::results() const {
-  if (!impl_->results) throw ArgumentError("No simulation results available; call run() first (reset() clears history).");
+  if (!impl_->results)
+    throw ArgumentError("No simulation results available; call run() first (reset() clears history).");
   return *impl_->results;
 }
 
@@ -121,12 +124,15 @@ void Sim::assign(const Assignments& values, bool clear_history) {
       std::string s = suggest(unknown[i], all);
       msg += (i ? ", '" : "'") + unknown[i] + "'" + (s.empty() ? "" : " (did you mean '" + s + "'?)");
     }
-    throw ArgumentError(msg + ". Valid states: " + join_names(m.states) + ", params: " + join_names(m.params));
+    throw ArgumentError(msg + ". Valid states: " + join_names(m.states) +
+                        ", params: " + join_names(m.params));
   }
   for (const auto& [k, v] : values) {
     int i = index_of(m.states, k);
-    if (i >= 0) impl_->s.y[static_cast<std::size_t>(i)] = v;
-    else impl_->s.params[static_cast<std::size_t>(index_of(m.params, k))] = v;
+    if (i >= 0)
+      impl_->s.y[static_cast<std::size_t>(i)] = v;
+    else
+      impl_->s.params[static_cast<std::size_t>(index_of(m.params, k))] = v;
   }
   if (clear_history) impl_->results.reset();
 }
@@ -150,7 +156,8 @@ void Sim::apply_preset(std::string_view name) {
   if (!p) {
     auto names = list_presets();
     std::string s = suggest(name, names);
-    throw ArgumentError("Unknown preset '" + std::string(name) + "'" + (s.empty() ? "" : " (did you mean '" + s + "'?)") +
+    throw ArgumentError("Unknown preset '" + std::string(name) + "'" +
+                        (s.empty() ? "" : " (did you mean '" + s + "'?)") +
                         ". Available presets: " + join_names(names));
   }
   for (const auto& [i, v] : p->params) impl_->s.params[static_cast<std::size_t>(i)] = v;
@@ -166,17 +173,21 @@ void Sim::add_preset(std::string name, Assignments states, Assignments params, b
   ir::Preset p;
   p.name = name;
   if (states.empty() && params.empty()) {
-    for (std::size_t i = 0; i < m.n_states(); ++i) p.states.emplace_back(static_cast<std::int32_t>(i), impl_->s.y[i]);
-    for (std::size_t i = 0; i < m.n_params(); ++i) p.params.emplace_back(static_cast<std::int32_t>(i), impl_->s.params[i]);
+    for (std::size_t i = 0; i < m.n_states(); ++i)
+      p.states.emplace_back(static_cast<std::int32_t>(i), impl_->s.y[i]);
+    for (std::size_t i = 0; i < m.n_params(); ++i)
+      p.params.emplace_back(static_cast<std::int32_t>(i), impl_->s.params[i]);
   }
   for (const auto& [k, v] : states) {
     int i = index_of(m.states, k);
-    if (i < 0) throw ArgumentError("Unknown state '" + k + "' in preset. Valid states: " + join_names(m.states));
+    if (i < 0)
+      throw ArgumentError("Unknown state '" + k + "' in preset. Valid states: " + join_names(m.states));
     p.states.emplace_back(i, v);
   }
   for (const auto& [k, v] : params) {
     int i = index_of(m.params, k);
-    if (i < 0) throw ArgumentError("Unknown param '" + k + "' in preset. Valid params: " + join_names(m.params));
+    if (i < 0)
+      throw ArgumentError("Unknown param '" + k + "' in preset. Valid params: " + join_names(m.params));
     p.params.emplace_back(i, v);
   }
   std::erase_if(impl_->extra_presets, [&](const ir::Preset& q) { return q.name == name; });
@@ -188,7 +199,8 @@ void Sim::config(const SimConfig& c) {
   if (c.dt && !(*c.dt > 0.0 && std::isfinite(*c.dt))) throw ArgumentError("dt must be positive");
   if (c.max_steps && *c.max_steps <= 0) throw ArgumentError("max_steps must be > 0");
   if (c.record_interval && *c.record_interval < 1) throw ArgumentError("record_interval must be >= 1");
-  if ((c.cap_rec && *c.cap_rec <= 0) || (c.cap_evt && *c.cap_evt <= 0)) throw ArgumentError("cap_rec and cap_evt must be > 0");
+  if ((c.cap_rec && *c.cap_rec <= 0) || (c.cap_evt && *c.cap_evt <= 0))
+    throw ArgumentError("cap_rec and cap_evt must be > 0");
   std::vector<double> sc;
   if (!c.stepper.empty()) sc = I.build_stepper_config(c.stepper);
   if (c.dt) {
@@ -257,7 +269,8 @@ double Sim::state(std::string_view name) const {
   int i = index_of(m.states, name);
   if (i < 0) {
     std::string s = suggest(name, m.states);
-    throw ArgumentError("Unknown state '" + std::string(name) + "'" + (s.empty() ? "" : " (did you mean '" + s + "'?)") +
+    throw ArgumentError("Unknown state '" + std::string(name) + "'" +
+                        (s.empty() ? "" : " (did you mean '" + s + "'?)") +
                         ". Valid states: " + join_names(m.states));
   }
   return impl_->s.y[static_cast<std::size_t>(i)];
@@ -268,7 +281,8 @@ double Sim::param(std::string_view name) const {
   int i = index_of(m.params, name);
   if (i < 0) {
     std::string s = suggest(name, m.params);
-    throw ArgumentError("Unknown param '" + std::string(name) + "'" + (s.empty() ? "" : " (did you mean '" + s + "'?)") +
+    throw ArgumentError("Unknown param '" + std::string(name) + "'" +
+                        (s.empty() ? "" : " (did you mean '" + s + "'?)") +
                         ". Valid params: " + join_names(m.params));
   }
   return impl_->s.params[static_cast<std::size_t>(i)];

@@ -1,10 +1,9 @@
 // Snapshot files: a line-oriented text format (docs/simulation.md "Snapshot files"), every real
 // written as a C99 hex float so a load is bit-exact. Written atomically (util/output_file.hpp).
 // Loading reads a regular file of bounded size and checks every field (core/snapshot_format.hpp).
+#include <cstdio>
 #include <dynlib/errors.hpp>
 #include <dynlib/sim.hpp>
-
-#include <cstdio>
 #include <sstream>
 #include <string>
 
@@ -31,8 +30,10 @@ std::string vec_line(const char* key, const std::vector<T>& v) {
   std::string s = std::string(key) + " " + std::to_string(v.size());
   for (const auto& x : v) {
     s += ' ';
-    if constexpr (std::is_same_v<T, double>) s += hexf(x);
-    else s += std::to_string(x);
+    if constexpr (std::is_same_v<T, double>)
+      s += hexf(x);
+    else
+      s += std::to_string(x);
   }
   return s;
 }

@@ -57,31 +57,79 @@ void Program::emit_node(const ir::Node& n) {
     push(-1);
   };
   switch (n.op) {
-    case Op::Const: code_.push_back({BC::Const, ir::Fn::abs, 0, 0, n.value}); push(1); return;
-    case Op::State: code_.push_back({BC::State, ir::Fn::abs, n.index}); push(1); return;
-    case Op::Param: code_.push_back({BC::Param, ir::Fn::abs, n.index}); push(1); return;
-    case Op::Time: code_.push_back({BC::Time}); push(1); return;
+    case Op::Const:
+      code_.push_back({BC::Const, ir::Fn::abs, 0, 0, n.value});
+      push(1);
+      return;
+    case Op::State:
+      code_.push_back({BC::State, ir::Fn::abs, n.index});
+      push(1);
+      return;
+    case Op::Param:
+      code_.push_back({BC::Param, ir::Fn::abs, n.index});
+      push(1);
+      return;
+    case Op::Time:
+      code_.push_back({BC::Time});
+      push(1);
+      return;
     case Op::Lag:
-      if (n.index < 0 || n.index >= static_cast<int>(lag_off_.size())) throw std::logic_error("bytecode: bad lag slot");
+      if (n.index < 0 || n.index >= static_cast<int>(lag_off_.size()))
+        throw std::logic_error("bytecode: bad lag slot");
       code_.push_back({BC::Lag, ir::Fn::abs, n.index, n.k});
       push(1);
       return;
-    case Op::LoopVar: code_.push_back({BC::LoopVar, ir::Fn::abs, n.index}); push(1); return;
-    case Op::Neg: emit_node(*n.args.at(0)); code_.push_back({BC::Neg}); return;
-    case Op::Not: emit_node(*n.args.at(0)); code_.push_back({BC::Not}); return;
-    case Op::Add: bin(BC::Add); return;
-    case Op::Sub: bin(BC::Sub); return;
-    case Op::Mul: bin(BC::Mul); return;
-    case Op::Div: bin(BC::Div); return;
-    case Op::FloorDiv: bin(BC::FloorDiv); return;
-    case Op::Mod: bin(BC::Mod); return;
-    case Op::Pow: bin(BC::Pow); return;
-    case Op::Lt: bin(BC::Lt); return;
-    case Op::Le: bin(BC::Le); return;
-    case Op::Gt: bin(BC::Gt); return;
-    case Op::Ge: bin(BC::Ge); return;
-    case Op::Eq: bin(BC::Eq); return;
-    case Op::Ne: bin(BC::Ne); return;
+    case Op::LoopVar:
+      code_.push_back({BC::LoopVar, ir::Fn::abs, n.index});
+      push(1);
+      return;
+    case Op::Neg:
+      emit_node(*n.args.at(0));
+      code_.push_back({BC::Neg});
+      return;
+    case Op::Not:
+      emit_node(*n.args.at(0));
+      code_.push_back({BC::Not});
+      return;
+    case Op::Add:
+      bin(BC::Add);
+      return;
+    case Op::Sub:
+      bin(BC::Sub);
+      return;
+    case Op::Mul:
+      bin(BC::Mul);
+      return;
+    case Op::Div:
+      bin(BC::Div);
+      return;
+    case Op::FloorDiv:
+      bin(BC::FloorDiv);
+      return;
+    case Op::Mod:
+      bin(BC::Mod);
+      return;
+    case Op::Pow:
+      bin(BC::Pow);
+      return;
+    case Op::Lt:
+      bin(BC::Lt);
+      return;
+    case Op::Le:
+      bin(BC::Le);
+      return;
+    case Op::Gt:
+      bin(BC::Gt);
+      return;
+    case Op::Ge:
+      bin(BC::Ge);
+      return;
+    case Op::Eq:
+      bin(BC::Eq);
+      return;
+    case Op::Ne:
+      bin(BC::Ne);
+      return;
     case Op::And:
     case Op::Or: {
       emit_node(*n.args.at(0));
@@ -160,49 +208,87 @@ namespace {
 inline double call1(ir::Fn f, double x) {
   using ir::Fn;
   switch (f) {
-    case Fn::abs: return std::fabs(x);
-    case Fn::round: return py::round_half_even(x);
-    case Fn::exp: return std::exp(x);
-    case Fn::expm1: return std::expm1(x);
-    case Fn::log: return std::log(x);
-    case Fn::log10: return std::log10(x);
-    case Fn::log2: return std::log2(x);
-    case Fn::log1p: return std::log1p(x);
-    case Fn::sqrt: return std::sqrt(x);
-    case Fn::sin: return std::sin(x);
-    case Fn::cos: return std::cos(x);
-    case Fn::tan: return std::tan(x);
-    case Fn::asin: return std::asin(x);
-    case Fn::acos: return std::acos(x);
-    case Fn::atan: return std::atan(x);
-    case Fn::sinh: return std::sinh(x);
-    case Fn::cosh: return std::cosh(x);
-    case Fn::tanh: return std::tanh(x);
-    case Fn::asinh: return std::asinh(x);
-    case Fn::acosh: return std::acosh(x);
-    case Fn::atanh: return std::atanh(x);
-    case Fn::floor: return std::floor(x);
-    case Fn::ceil: return std::ceil(x);
-    case Fn::trunc: return std::trunc(x);
-    case Fn::erf: return std::erf(x);
-    case Fn::erfc: return std::erfc(x);
-    case Fn::to_int: return std::trunc(x);
-    case Fn::to_float: return x;
-    case Fn::to_bool: return py::truthy(x);
-    default: return std::nan("");
+    case Fn::abs:
+      return std::fabs(x);
+    case Fn::round:
+      return py::round_half_even(x);
+    case Fn::exp:
+      return std::exp(x);
+    case Fn::expm1:
+      return std::expm1(x);
+    case Fn::log:
+      return std::log(x);
+    case Fn::log10:
+      return std::log10(x);
+    case Fn::log2:
+      return std::log2(x);
+    case Fn::log1p:
+      return std::log1p(x);
+    case Fn::sqrt:
+      return std::sqrt(x);
+    case Fn::sin:
+      return std::sin(x);
+    case Fn::cos:
+      return std::cos(x);
+    case Fn::tan:
+      return std::tan(x);
+    case Fn::asin:
+      return std::asin(x);
+    case Fn::acos:
+      return std::acos(x);
+    case Fn::atan:
+      return std::atan(x);
+    case Fn::sinh:
+      return std::sinh(x);
+    case Fn::cosh:
+      return std::cosh(x);
+    case Fn::tanh:
+      return std::tanh(x);
+    case Fn::asinh:
+      return std::asinh(x);
+    case Fn::acosh:
+      return std::acosh(x);
+    case Fn::atanh:
+      return std::atanh(x);
+    case Fn::floor:
+      return std::floor(x);
+    case Fn::ceil:
+      return std::ceil(x);
+    case Fn::trunc:
+      return std::trunc(x);
+    case Fn::erf:
+      return std::erf(x);
+    case Fn::erfc:
+      return std::erfc(x);
+    case Fn::to_int:
+      return std::trunc(x);
+    case Fn::to_float:
+      return x;
+    case Fn::to_bool:
+      return py::truthy(x);
+    default:
+      return std::nan("");
   }
 }
 inline double call2(ir::Fn f, double x, double y) {
   using ir::Fn;
   switch (f) {
-    case Fn::atan2: return std::atan2(x, y);
-    case Fn::hypot: return std::hypot(x, y);
-    case Fn::copysign: return std::copysign(x, y);
-    case Fn::pow: return std::pow(x, y);
-    case Fn::min: return py::min2(x, y);
-    case Fn::max: return py::max2(x, y);
-    case Fn::round: return std::nan("");  // round(x, nd) is not lowered to a 2-arg call
-    default: return std::nan("");
+    case Fn::atan2:
+      return std::atan2(x, y);
+    case Fn::hypot:
+      return std::hypot(x, y);
+    case Fn::copysign:
+      return std::copysign(x, y);
+    case Fn::pow:
+      return std::pow(x, y);
+    case Fn::min:
+      return py::min2(x, y);
+    case Fn::max:
+      return py::max2(x, y);
+    case Fn::round:
+      return std::nan("");  // round(x, nd) is not lowered to a 2-arg call
+    default:
+      return std::nan("");
   }
 }
 }  // namespace
@@ -213,10 +299,18 @@ double Program::run(std::int32_t pc, const Env& env, double* st, std::int64_t* l
   for (;;) {
     const Instr& in = code[pc++];
     switch (in.op) {
-      case BC::Const: st[sp++] = in.v; break;
-      case BC::State: st[sp++] = env.y[in.a]; break;
-      case BC::Param: st[sp++] = env.p[in.a]; break;
-      case BC::Time: st[sp++] = env.t; break;
+      case BC::Const:
+        st[sp++] = in.v;
+        break;
+      case BC::State:
+        st[sp++] = env.y[in.a];
+        break;
+      case BC::Param:
+        st[sp++] = env.p[in.a];
+        break;
+      case BC::Time:
+        st[sp++] = env.t;
+        break;
       case BC::Lag: {
         const std::int64_t depth = lag_depth_[in.a];
         std::int64_t idx = (env.head[in.a] - in.b + env.shift) % depth;
@@ -224,43 +318,57 @@ double Program::run(std::int32_t pc, const Env& env, double* st, std::int64_t* l
         st[sp++] = env.ring[lag_off_[in.a] + idx];
         break;
       }
-      case BC::LoopVar: st[sp++] = lv[in.a]; break;
-      case BC::Neg: st[sp - 1] = -st[sp - 1]; break;
-      case BC::Not: st[sp - 1] = st[sp - 1] != 0.0 ? 0.0 : 1.0; break;
-#define DYN_BIN(OPC, EXPR)        \
-  case BC::OPC: {                 \
-    const double b = st[--sp];    \
-    const double a = st[sp - 1];  \
-    st[sp - 1] = (EXPR);          \
-    break;                        \
+      case BC::LoopVar:
+        st[sp++] = lv[in.a];
+        break;
+      case BC::Neg:
+        st[sp - 1] = -st[sp - 1];
+        break;
+      case BC::Not:
+        st[sp - 1] = st[sp - 1] != 0.0 ? 0.0 : 1.0;
+        break;
+#define DYN_BIN(OPC, EXPR)       \
+  case BC::OPC: {                \
+    const double b = st[--sp];   \
+    const double a = st[sp - 1]; \
+    st[sp - 1] = (EXPR);         \
+    break;                       \
   }
-      DYN_BIN(Add, a + b)
-      DYN_BIN(Sub, a - b)
-      DYN_BIN(Mul, a * b)
-      DYN_BIN(Div, a / b)
-      DYN_BIN(FloorDiv, py::floordiv(a, b))
-      DYN_BIN(Mod, py::mod(a, b))
-      DYN_BIN(Pow, std::pow(a, b))
-      DYN_BIN(Lt, a < b ? 1.0 : 0.0)
-      DYN_BIN(Le, a <= b ? 1.0 : 0.0)
-      DYN_BIN(Gt, a > b ? 1.0 : 0.0)
-      DYN_BIN(Ge, a >= b ? 1.0 : 0.0)
-      DYN_BIN(Eq, a == b ? 1.0 : 0.0)
-      DYN_BIN(Ne, a != b ? 1.0 : 0.0)
+        DYN_BIN(Add, a + b)
+        DYN_BIN(Sub, a - b)
+        DYN_BIN(Mul, a * b)
+        DYN_BIN(Div, a / b)
+        DYN_BIN(FloorDiv, py::floordiv(a, b))
+        DYN_BIN(Mod, py::mod(a, b))
+        DYN_BIN(Pow, std::pow(a, b))
+        DYN_BIN(Lt, a < b ? 1.0 : 0.0)
+        DYN_BIN(Le, a <= b ? 1.0 : 0.0)
+        DYN_BIN(Gt, a > b ? 1.0 : 0.0)
+        DYN_BIN(Ge, a >= b ? 1.0 : 0.0)
+        DYN_BIN(Eq, a == b ? 1.0 : 0.0)
+        DYN_BIN(Ne, a != b ? 1.0 : 0.0)
 #undef DYN_BIN
       case BC::AndJmp:
-        if (st[sp - 1] == 0.0) pc = in.a;
-        else --sp;
+        if (st[sp - 1] == 0.0)
+          pc = in.a;
+        else
+          --sp;
         break;
       case BC::OrJmp:
-        if (st[sp - 1] != 0.0) pc = in.a;
-        else --sp;
+        if (st[sp - 1] != 0.0)
+          pc = in.a;
+        else
+          --sp;
         break;
       case BC::JmpFPop:
         if (st[--sp] == 0.0) pc = in.a;
         break;
-      case BC::Jmp: pc = in.a; break;
-      case BC::Call1: st[sp - 1] = call1(in.fn, st[sp - 1]); break;
+      case BC::Jmp:
+        pc = in.a;
+        break;
+      case BC::Call1:
+        st[sp - 1] = call1(in.fn, st[sp - 1]);
+        break;
       case BC::Call2: {
         const double b = st[--sp];
         st[sp - 1] = call2(in.fn, st[sp - 1], b);
@@ -270,7 +378,8 @@ double Program::run(std::int32_t pc, const Env& env, double* st, std::int64_t* l
       case BC::MaxN: {
         const int na = in.a;
         double cur = st[sp - na];
-        for (int k = 1; k < na; ++k) cur = in.op == BC::MinN ? py::min2(cur, st[sp - na + k]) : py::max2(cur, st[sp - na + k]);
+        for (int k = 1; k < na; ++k)
+          cur = in.op == BC::MinN ? py::min2(cur, st[sp - na + k]) : py::max2(cur, st[sp - na + k]);
         sp -= na;
         st[sp++] = cur;
         break;
@@ -286,11 +395,15 @@ double Program::run(std::int32_t pc, const Env& env, double* st, std::int64_t* l
       case BC::LoopTest: {
         const std::int64_t* s = ls + 3 * in.a;
         const bool go = s[2] > 0 ? s[0] < s[1] : (s[2] < 0 ? s[0] > s[1] : false);
-        if (go) lv[in.a] = static_cast<double>(s[0]);
-        else pc = in.b;
+        if (go)
+          lv[in.a] = static_cast<double>(s[0]);
+        else
+          pc = in.b;
         break;
       }
-      case BC::LoopInc: ls[3 * in.a] += ls[3 * in.a + 2]; break;
+      case BC::LoopInc:
+        ls[3 * in.a] += ls[3 * in.a + 2];
+        break;
       case BC::AccAdd: {
         const double b = st[--sp];
         st[sp - 1] = st[sp - 1] + b;
@@ -301,8 +414,11 @@ double Program::run(std::int32_t pc, const Env& env, double* st, std::int64_t* l
         st[sp - 1] = st[sp - 1] * b;
         break;
       }
-      case BC::StoreOut: env.out[in.a] = st[--sp]; break;
-      case BC::Halt: return sp > 0 ? st[sp - 1] : 0.0;
+      case BC::StoreOut:
+        env.out[in.a] = st[--sp];
+        break;
+      case BC::Halt:
+        return sp > 0 ? st[sp - 1] : 0.0;
     }
   }
 }

@@ -13,19 +13,41 @@
 namespace dynlib::interp {
 
 enum class BC : std::uint8_t {
-  Const, State, Param, Time, Lag, LoopVar,
-  Neg, Not, Add, Sub, Mul, Div, FloorDiv, Mod, Pow, Lt, Le, Gt, Ge, Eq, Ne,
+  Const,
+  State,
+  Param,
+  Time,
+  Lag,
+  LoopVar,
+  Neg,
+  Not,
+  Add,
+  Sub,
+  Mul,
+  Div,
+  FloorDiv,
+  Mod,
+  Pow,
+  Lt,
+  Le,
+  Gt,
+  Ge,
+  Eq,
+  Ne,
   AndJmp,   // top falsy: keep it, jump a; else pop
   OrJmp,    // top truthy: keep it, jump a; else pop
   JmpFPop,  // pop; falsy: jump a
   Jmp,      // jump a
-  Call1, Call2,  // fn
-  MinN, MaxN,    // a = number of operands
-  LoopInit,      // a = slot: pops step, stop, start (as int())
-  LoopTest,      // a = slot, b = exit target
-  LoopInc,       // a = slot
-  AccAdd, AccMul,
-  StoreOut,      // pop into out[a]
+  Call1,
+  Call2,  // fn
+  MinN,
+  MaxN,      // a = number of operands
+  LoopInit,  // a = slot: pops step, stop, start (as int())
+  LoopTest,  // a = slot, b = exit target
+  LoopInc,   // a = slot
+  AccAdd,
+  AccMul,
+  StoreOut,  // pop into out[a]
   Halt,
 };
 

@@ -70,8 +70,10 @@ struct DirectBackend {
   }
   template <class F, class G>
   static void if_(bool c, F&& f, G&& g) {
-    if (c) f();
-    else g();
+    if (c)
+      f();
+    else
+      g();
   }
   template <class C, class F>
   static void while_(C&& c, F&& f) {
@@ -101,7 +103,8 @@ struct DirectBackend {
   }
   bool user_break() const {
     if (!user_break_flag) return false;
-    return std::atomic_ref<std::int32_t>(*const_cast<std::int32_t*>(user_break_flag)).load(std::memory_order_relaxed) != 0;
+    return std::atomic_ref<std::int32_t>(*const_cast<std::int32_t*>(user_break_flag))
+               .load(std::memory_order_relaxed) != 0;
   }
 };
 

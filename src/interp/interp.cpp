@@ -65,13 +65,14 @@ class InterpretedModel final : public CompiledModel {
       cfg = cfg_heap.data();
     }
     for (std::size_t k = 0; k < nc; ++k)
-      cfg[k] = (a.stepper_config && static_cast<std::int64_t>(k) < a.n_config) ? a.stepper_config[k] : defaults_[k];
+      cfg[k] = (a.stepper_config && static_cast<std::int64_t>(k) < a.n_config) ? a.stepper_config[k]
+                                                                               : defaults_[k];
 
     DirectBackend b = backend();
     b.user_break_flag = a.user_break_flag;
     double dio[kD_count] = {a.t, a.dt, a.err_est, a.t_fail};
-    std::int64_t iio[kI_count] = {a.i, a.step, a.m, a.resume_point, a.status, a.need_rec, a.need_evt,
-                                  a.nan_where, a.nan_index, a.nan_event};
+    std::int64_t iio[kI_count] = {a.i,        a.step,     a.m,         a.resume_point, a.status,
+                                  a.need_rec, a.need_evt, a.nan_where, a.nan_index,    a.nan_event};
     RunnerView<DirectBackend> v;
     v.t_end = a.t_end;
     v.step_end = a.step_end;
@@ -212,7 +213,8 @@ InterpretedModel::InterpretedModel(std::shared_ptr<const ir::ModelIR> m, const S
   });
   run_analysis_ = with_stepper(s.id, [](auto st) -> RunAnalysisFn {
     using S = decltype(st);
-    return [](const InterpretedModel& self, RunnerArgs& a, const AnalysisHooks& h) { self.run_with<S>(a, h); };
+    return
+        [](const InterpretedModel& self, RunnerArgs& a, const AnalysisHooks& h) { self.run_with<S>(a, h); };
   });
   defaults_ = s.default_config(m_->sim);
 }
@@ -225,10 +227,12 @@ void InterpretedAnalysisRunner::run(RunnerArgs& a) const {
 
 }  // namespace
 
-std::unique_ptr<CompiledModel> make_interpreted(std::shared_ptr<const ir::ModelIR> model, const StepperInfo& stepper) {
+std::unique_ptr<CompiledModel> make_interpreted(std::shared_ptr<const ir::ModelIR> model,
+                                                const StepperInfo& stepper) {
   if (!model) throw ArgumentError("make_interpreted: null model");
   if (model->kind != stepper.kind)
-    throw StepperKindMismatchError(stepper.name, stepper.kind_name(), model->kind == ir::Kind::ode ? "ode" : "map");
+    throw StepperKindMismatchError(stepper.name, stepper.kind_name(),
+                                   model->kind == ir::Kind::ode ? "ode" : "map");
   return std::make_unique<InterpretedModel>(std::move(model), stepper);
 }
 

@@ -57,7 +57,9 @@ std::uint64_t next_unit_id() {
   static std::atomic<std::uint64_t> counter{0};
   return ++counter;
 }
-double ms_since(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
+double ms_since(Clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
 
 // ---- RunnerArgs access (byte offsets computed by the C++ compiler that built libdynlib) ----
 #define DYN_OFF(field) static_cast<std::uint64_t>(offsetof(RunnerArgs, field))
@@ -91,8 +93,12 @@ llvm::Value* ld_buffer(B& b, llvm::Value* args, std::uint64_t off, std::int64_t 
   ld->setMetadata(llvm::LLVMContext::MD_align, md_i64(8));
   return ld;
 }
-void st_f64(B& b, llvm::Value* args, std::uint64_t off, llvm::Value* v) { b.ir().CreateStore(v, field_ptr(b, args, off)); }
-void st_i64(B& b, llvm::Value* args, std::uint64_t off, llvm::Value* v) { b.ir().CreateStore(v, field_ptr(b, args, off)); }
+void st_f64(B& b, llvm::Value* args, std::uint64_t off, llvm::Value* v) {
+  b.ir().CreateStore(v, field_ptr(b, args, off));
+}
+void st_i64(B& b, llvm::Value* args, std::uint64_t off, llvm::Value* v) {
+  b.ir().CreateStore(v, field_ptr(b, args, off));
+}
 void st_i32(B& b, llvm::Value* args, std::uint64_t off, llvm::Value* v) {
   b.ir().CreateStore(b.ir().CreateTrunc(v, b.gen().i32()), field_ptr(b, args, off));
 }
@@ -164,7 +170,8 @@ View load_view(B& b, const kernels::StepperInfo& s, const ir::ModelIR& m, llvm::
   v.aux_values = b.arr(ld_buffer(b, args, DYN_OFF(aux_values), static_cast<std::int64_t>(m.n_aux())), sAux);
   v.ws = b.arr(ld_ptr(b, args, DYN_OFF(ws)), sWs);
   v.iws = b.iarr(ld_ptr(b, args, DYN_OFF(iws)), sIws);
-  v.cfg = b.arr(padded_config(b, s, m, ld_ptr(b, args, DYN_OFF(stepper_config)), ld_i64(b, args, DYN_OFF(n_config)).v));
+  v.cfg = b.arr(
+      padded_config(b, s, m, ld_ptr(b, args, DYN_OFF(stepper_config)), ld_i64(b, args, DYN_OFF(n_config)).v));
   v.y_prop = b.arr(ld_buffer(b, args, DYN_OFF(y_prop), n_state), sYprop);
   if (n_state > 0 && n_state <= b.gen().local_state_max && b.unroll(static_cast<int>(n_state))) {
     localize(b, w, v.y_curr, n_state, "y_curr.local");
@@ -252,8 +259,8 @@ void emit_events(ModuleGen& g, const kernels::StepperInfo& s, bool post) {
   // The step number of the state the events see: pre = step n, post = n + 1 (runner.hpp).
   B::Int step = w.v.iio[kernels::kI_step];
   auto step_seen = post ? step + b.ci(1) : step;
-  kernels::run_events(b, w.v, post, b.val(f->getArg(1)), b.arr(f->getArg(2)), st, m, B::Int(w.v.iio[kernels::kI_i]),
-                      step_seen);
+  kernels::run_events(b, w.v, post, b.val(f->getArg(1)), b.arr(f->getArg(2)), st, m,
+                      B::Int(w.v.iio[kernels::kI_i]), step_seen);
   w.v.iio[kernels::kI_m] = m.get();
   store_view(b, w);
   b.ir().CreateRet(st.get().v);
@@ -265,7 +272,8 @@ void emit_guard(ModuleGen& g) {
   B b(g, f);
   auto v = b.arr(f->getArg(0));
   auto ok = b.ivar(b.ci(1));
-  b.for_(b.ci(0), b.ival(f->getArg(1)), [&](B::Int k) { b.if_(b.lnot(b.isfinite(v[k])), [&] { ok = b.ci(0); }); });
+  b.for_(b.ci(0), b.ival(f->getArg(1)),
+         [&](B::Int k) { b.if_(b.lnot(b.isfinite(v[k])), [&] { ok = b.ci(0); }); });
   b.ir().CreateRet(ok.get().v);
 }
 
@@ -329,9 +337,8 @@ std::string fmt_sig(const char* pattern, const std::string& name) {
 // The component text: a clone of the module where only the component's functions keep their bodies.
 std::string component_ir(const llvm::Module& mod, const std::set<std::string>& defs) {
   llvm::ValueToValueMapTy vmap;
-  auto clone = llvm::CloneModule(mod, vmap, [&](const llvm::GlobalValue* gv) {
-    return defs.count(std::string(gv->getName())) != 0;
-  });
+  auto clone = llvm::CloneModule(
+      mod, vmap, [&](const llvm::GlobalValue* gv) { return defs.count(std::string(gv->getName())) != 0; });
   std::string s;
   llvm::raw_string_ostream os(s);
   clone->print(os, nullptr);
@@ -391,8 +398,8 @@ static AnalysisGenerated generate_analysis_unit_here(const ir::ModelIR& model,
   const auto t_start = Clock::now();
   AnalysisGenerated out;
   const std::string label = model_label(model);
-  const std::string unit_name = "dynlib:" + model.hash.hex() + ":" + stepper.name + ":analysis[" + L.signature() +
-                                "]#" + std::to_string(next_unit_id());
+  const std::string unit_name = "dynlib:" + model.hash.hex() + ":" + stepper.name + ":analysis[" +
+                                L.signature() + "]#" + std::to_string(next_unit_id());
   OrcEngine& engine = OrcEngine::instance();
   auto ctx = std::make_unique<llvm::LLVMContext>();
   auto mod = std::make_unique<llvm::Module>(unit_name, *ctx);
@@ -414,8 +421,9 @@ static AnalysisGenerated generate_analysis_unit_here(const ir::ModelIR& model,
     llvm::raw_string_ostream os(err);
     if (llvm::verifyModule(*mod, &os)) {
       os.flush();
-      throw JitError("JIT code generation produced invalid LLVM IR for component 'runner' (analysis variant " +
-                     L.signature() + ") of model " + label + ": " + err);
+      throw JitError(
+          "JIT code generation produced invalid LLVM IR for component 'runner' (analysis variant " +
+          L.signature() + ") of model " + label + ": " + err);
     }
   }
   out.timings.verify_ms = ms_since(t_verify);
@@ -481,44 +489,68 @@ static Generated generate_unit_here(const ir::ModelIR& model, const kernels::Ste
   };
   std::vector<Spec> specs;
   specs.push_back({"rhs", "rhs", {"rhs"}, fmt_sig(kSigBlock, "rhs")});
-  specs.push_back({"events_pre", "events", {"events_pre"},
+  specs.push_back({"events_pre",
+                   "events",
+                   {"events_pre"},
                    "int64_t events_pre(dynlib::kernels::RunnerArgs* args, double t, double* y)  "
                    "/* returns -1 (running) or NAN_DETECTED; updates args->m and the event log */"});
-  specs.push_back({"events_post", "events", {"events_post"},
+  specs.push_back({"events_post",
+                   "events",
+                   {"events_post"},
                    "int64_t events_post(dynlib::kernels::RunnerArgs* args, double t, double* y)"});
-  specs.push_back({"update_aux", "aux", {"update_aux"},
+  specs.push_back({"update_aux",
+                   "aux",
+                   {"update_aux"},
                    "void update_aux(double t, const double* y, const double* params, double* aux_out, "
                    "const double* lag_ring, const int64_t* lag_head)"});
-  if (model.exact_jacobian()) specs.push_back({"jacobian", "jacobian", {"jacobian"}, fmt_sig(kSigBlock, "jacobian")});
+  if (model.exact_jacobian())
+    specs.push_back({"jacobian", "jacobian", {"jacobian"}, fmt_sig(kSigBlock, "jacobian")});
   if (model.inverse) specs.push_back({"inverse", "inverse", {"inverse"}, fmt_sig(kSigBlock, "inverse")});
   specs.push_back({"guards", "guards", {"allfinite"}, "int64_t allfinite(const double* v, int64_t n)"});
-  specs.push_back({"stepper", "stepper", {"stepper"},
-                   "int64_t stepper(double t, double dt, const double* y, double* y_prop, double* params, "
-                   "const double* lag_ring, int64_t* lag_head, double* ws, int64_t* iws, const double* config, "
-                   "int64_t n_config, double* out /* t_prop, dt_next, err_est */)  /* " +
-                       stepper.name + " */"});
-  specs.push_back({"runner", "runner", {"runner"},
-                   "void runner(dynlib::kernels::RunnerArgs* args)  /* " + stepper.name + ", " +
-                       (stepper.kind == ir::Kind::map ? "discrete" : (stepper.adaptive ? "adaptive" : "fixed-step")) +
-                       "; stepper and kernels inlined */"});
+  specs.push_back(
+      {"stepper",
+       "stepper",
+       {"stepper"},
+       "int64_t stepper(double t, double dt, const double* y, double* y_prop, double* params, "
+       "const double* lag_ring, int64_t* lag_head, double* ws, int64_t* iws, const double* config, "
+       "int64_t n_config, double* out /* t_prop, dt_next, err_est */)  /* " +
+           stepper.name + " */"});
+  specs.push_back(
+      {"runner",
+       "runner",
+       {"runner"},
+       "void runner(dynlib::kernels::RunnerArgs* args)  /* " + stepper.name + ", " +
+           (stepper.kind == ir::Kind::map ? "discrete" : (stepper.adaptive ? "adaptive" : "fixed-step")) +
+           "; stepper and kernels inlined */"});
 
   // ---- build IR ----
   for (const auto& sp : specs) {
     const std::string name = sp.name;
     try {
-      if (name == "rhs") g.rhs_fn();
-      else if (name == "events_pre") emit_events(g, stepper, false);
-      else if (name == "events_post") emit_events(g, stepper, true);
-      else if (name == "update_aux") g.update_aux_fn();
-      else if (name == "jacobian") g.jacobian_fn();
-      else if (name == "inverse") g.inverse_fn();
-      else if (name == "guards") emit_guard(g);
-      else if (name == "stepper") emit_stepper(g, stepper);
-      else if (name == "runner") emit_runner(g, stepper, layout);
+      if (name == "rhs")
+        g.rhs_fn();
+      else if (name == "events_pre")
+        emit_events(g, stepper, false);
+      else if (name == "events_post")
+        emit_events(g, stepper, true);
+      else if (name == "update_aux")
+        g.update_aux_fn();
+      else if (name == "jacobian")
+        g.jacobian_fn();
+      else if (name == "inverse")
+        g.inverse_fn();
+      else if (name == "guards")
+        emit_guard(g);
+      else if (name == "stepper")
+        emit_stepper(g, stepper);
+      else if (name == "runner")
+        emit_runner(g, stepper, layout);
     } catch (const JitError& e) {
-      throw JitError("JIT code generation failed for component '" + name + "' of model " + label + ": " + e.what());
+      throw JitError("JIT code generation failed for component '" + name + "' of model " + label + ": " +
+                     e.what());
     } catch (const std::exception& e) {
-      throw JitError("JIT code generation failed for component '" + name + "' of model " + label + ": " + e.what());
+      throw JitError("JIT code generation failed for component '" + name + "' of model " + label + ": " +
+                     e.what());
     }
     for (const auto& sym : sp.symbols) maybe_inject_fault(*mod, name, sym);
   }
@@ -531,8 +563,9 @@ static Generated generate_unit_here(const ir::ModelIR& model, const kernels::Ste
   for (const auto& sp : specs) {
     for (const auto& sym : sp.symbols) {
       auto* f = mod->getFunction(sym);
-      if (f == nullptr) throw JitError(std::string("JIT code generation produced no function for component '") +
-                                       sp.name + "' of model " + label);
+      if (f == nullptr)
+        throw JitError(std::string("JIT code generation produced no function for component '") + sp.name +
+                       "' of model " + label);
       std::string err;
       llvm::raw_string_ostream os(err);
       if (llvm::verifyFunction(*f, &os)) {

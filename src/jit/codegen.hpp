@@ -26,7 +26,8 @@ struct NativeFns {
   using AuxFn = void (*)(double, const double*, const double*, double*, const double*, const std::int64_t*);
   using EventsFn = std::int64_t (*)(kernels::RunnerArgs*, double, double*);
   using StepperFn = std::int64_t (*)(double, double, const double*, double*, double*, const double*,
-                                     std::int64_t*, double*, std::int64_t*, const double*, std::int64_t, double*);
+                                     std::int64_t*, double*, std::int64_t*, const double*, std::int64_t,
+                                     double*);
   using GuardFn = std::int64_t (*)(const double*, std::int64_t);
   using RunnerFn = void (*)(kernels::RunnerArgs*);
   BlockFn rhs = nullptr, inverse = nullptr, jacobian = nullptr;

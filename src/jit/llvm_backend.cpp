@@ -43,10 +43,13 @@ LIRef& LIRef::operator=(LInt v) {
 
 LRef LArr::operator[](int i) const { return (*this)[static_cast<std::int64_t>(i)]; }
 LRef LArr::operator[](std::int64_t i) const { return LRef(b, b->gep_f64(base, i), scope); }
-LRef LArr::operator[](LInt i) const { return LRef(b, b->ir().CreateInBoundsGEP(b->gen().f64(), base, i.v), scope); }
+LRef LArr::operator[](LInt i) const {
+  return LRef(b, b->ir().CreateInBoundsGEP(b->gen().f64(), base, i.v), scope);
+}
 LIRef LIArr::operator[](int i) const { return (*this)[static_cast<std::int64_t>(i)]; }
 LIRef LIArr::operator[](std::int64_t i) const {
-  auto* p = i == 0 ? base : b->ir().CreateConstInBoundsGEP1_64(b->gen().i64(), base, static_cast<std::uint64_t>(i));
+  auto* p =
+      i == 0 ? base : b->ir().CreateConstInBoundsGEP1_64(b->gen().i64(), base, static_cast<std::uint64_t>(i));
   return LIRef(b, p, scope);
 }
 LIRef LIArr::operator[](LInt i) const {
@@ -72,7 +75,7 @@ LIVar& LIVar::operator=(LInt v) {
   return *this;
 }
 
-#define DYN_FOP(OP, CREATE)                                                        \
+#define DYN_FOP(OP, CREATE) \
   LVal operator OP(LVal a, LVal c) { return LVal{a.b, a.b->ir().CREATE(a.v, c.v)}; }
 DYN_FOP(+, CreateFAdd)
 DYN_FOP(-, CreateFSub)
@@ -80,7 +83,7 @@ DYN_FOP(*, CreateFMul)
 DYN_FOP(/, CreateFDiv)
 #undef DYN_FOP
 LVal operator-(LVal a) { return LVal{a.b, a.b->ir().CreateFNeg(a.v)}; }
-#define DYN_FCMP(OP, CREATE)                                                        \
+#define DYN_FCMP(OP, CREATE) \
   LBool operator OP(LVal a, LVal c) { return LBool{a.b, a.b->ir().CREATE(a.v, c.v)}; }
 DYN_FCMP(<, CreateFCmpOLT)
 DYN_FCMP(<=, CreateFCmpOLE)
@@ -89,7 +92,7 @@ DYN_FCMP(>=, CreateFCmpOGE)
 DYN_FCMP(==, CreateFCmpOEQ)
 DYN_FCMP(!=, CreateFCmpUNE)
 #undef DYN_FCMP
-#define DYN_IOP(OP, CREATE)                                                         \
+#define DYN_IOP(OP, CREATE) \
   LInt operator OP(LInt a, LInt c) { return LInt{a.b, a.b->ir().CREATE(a.v, c.v)}; }
 DYN_IOP(+, CreateAdd)
 DYN_IOP(-, CreateSub)
@@ -98,7 +101,7 @@ DYN_IOP(/, CreateSDiv)
 DYN_IOP(%, CreateSRem)
 #undef DYN_IOP
 LInt operator-(LInt a) { return LInt{a.b, a.b->ir().CreateNeg(a.v)}; }
-#define DYN_ICMP(OP, CREATE)                                                        \
+#define DYN_ICMP(OP, CREATE) \
   LBool operator OP(LInt a, LInt c) { return LBool{a.b, a.b->ir().CREATE(a.v, c.v)}; }
 DYN_ICMP(<, CreateICmpSLT)
 DYN_ICMP(<=, CreateICmpSLE)
@@ -111,7 +114,8 @@ DYN_ICMP(!=, CreateICmpNE)
 // ---------------------------------------------------------------------------------------------
 // ModuleGen
 
-ModuleGen::ModuleGen(llvm::LLVMContext& c, llvm::Module& m, const ir::ModelIR& mdl) : ctx(c), mod(m), model(mdl) {
+ModuleGen::ModuleGen(llvm::LLVMContext& c, llvm::Module& m, const ir::ModelIR& mdl)
+    : ctx(c), mod(m), model(mdl) {
   const JitTuning& tuning = JitTuning::get();
   if (const char* env = JitTuning::c_str_or_null(tuning.unroll_max)) unroll_max = std::atoi(env);
   if (const char* env = JitTuning::c_str_or_null(tuning.local_state_max)) local_state_max = std::atoll(env);
@@ -160,7 +164,8 @@ llvm::FunctionCallee ModuleGen::libm(const char* name, int arity) {
   return mod.getOrInsertFunction(name, llvm::FunctionType::get(f64(), params, false));
 }
 
-llvm::Function* ModuleGen::block_fn(const char* name, const std::vector<ir::Expr>& es, int lag_shift, bool aux_order) {
+llvm::Function* ModuleGen::block_fn(const char* name, const std::vector<ir::Expr>& es, int lag_shift,
+                                    bool aux_order) {
   auto* p = ptr();
   // rhs-like: (t, y, out, params, ring, head); aux: (t, y, params, out, ring, head)
   auto* ty = llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), {f64(), p, p, p, p, p}, false);
@@ -168,8 +173,8 @@ llvm::Function* ModuleGen::block_fn(const char* name, const std::vector<ir::Expr
   LlvmBackend b(*this, f);
   llvm::Value* out = aux_order ? f->getArg(3) : f->getArg(2);
   llvm::Value* params = aux_order ? f->getArg(2) : f->getArg(3);
-  LlvmBackend::Ctx c{b.val(f->getArg(0)), b.arr(f->getArg(1)), b.arr(params), b.arr(f->getArg(4)),
-                     b.iarr(f->getArg(5)), lag_shift};
+  LlvmBackend::Ctx c{b.val(f->getArg(0)), b.arr(f->getArg(1)),  b.arr(params),
+                     b.arr(f->getArg(4)), b.iarr(f->getArg(5)), lag_shift};
   auto o = b.arr(out);
   for (std::size_t k = 0; k < es.size(); ++k) o[static_cast<std::int64_t>(k)] = b.eval(es[k], c);
   b.ir().CreateRetVoid();
@@ -295,7 +300,8 @@ LVal LlvmBackend::to_storage(LVal x) {
       auto* t = ir_.CreateUnaryIntrinsic(llvm::Intrinsic::trunc, x.v);
       return LVal{this, ir_.CreateFAdd(t, llvm::ConstantFP::get(g_.f64(), 0.0))};
     }
-    default: return x;
+    default:
+      return x;
   }
 }
 LVal LlvmBackend::fabs(LVal x) { return LVal{this, ir_.CreateUnaryIntrinsic(llvm::Intrinsic::fabs, x.v)}; }
@@ -450,18 +456,24 @@ llvm::Value* LlvmBackend::emit(const ir::Node& n, const Ctx& ctx) {
   };
   auto b2d = [&](llvm::Value* i1) { return ir_.CreateUIToFP(i1, F); };
   switch (n.op) {
-    case Op::Const: return llvm::ConstantFP::get(F, n.value);
-    case Op::State: return LVal(ctx.y[static_cast<std::int64_t>(n.index)]).v;
-    case Op::Param: return LVal(ctx.params[static_cast<std::int64_t>(n.index)]).v;
-    case Op::Time: return ctx.t.v;
+    case Op::Const:
+      return llvm::ConstantFP::get(F, n.value);
+    case Op::State:
+      return LVal(ctx.y[static_cast<std::int64_t>(n.index)]).v;
+    case Op::Param:
+      return LVal(ctx.params[static_cast<std::int64_t>(n.index)]).v;
+    case Op::Time:
+      return ctx.t.v;
     case Op::Lag: {
       const auto& lags = g_.model.lags;
-      if (n.index < 0 || n.index >= static_cast<int>(lags.size())) throw std::logic_error("jit: bad lag slot");
+      if (n.index < 0 || n.index >= static_cast<int>(lags.size()))
+        throw std::logic_error("jit: bad lag slot");
       const auto& L = lags[static_cast<std::size_t>(n.index)];
       // idx = (head - k + shift) % depth; if (idx < 0) idx += depth   (bytecode.cpp BC::Lag)
       llvm::Value* head = LInt(ctx.lag_head[static_cast<std::int64_t>(n.index)]).v;
       auto* depth = ir_.getInt64(static_cast<std::uint64_t>(L.depth));
-      auto* raw = ir_.CreateAdd(head, ir_.getInt64(static_cast<std::uint64_t>(std::int64_t{ctx.lag_shift} - n.k)));
+      auto* raw =
+          ir_.CreateAdd(head, ir_.getInt64(static_cast<std::uint64_t>(std::int64_t{ctx.lag_shift} - n.k)));
       auto* rem = ir_.CreateSRem(raw, depth);
       auto* idx = ir_.CreateSelect(ir_.CreateICmpSLT(rem, ir_.getInt64(0)), ir_.CreateAdd(rem, depth), rem);
       auto* pos = ir_.CreateAdd(idx, ir_.getInt64(static_cast<std::uint64_t>(L.offset)));
@@ -472,21 +484,63 @@ llvm::Value* LlvmBackend::emit(const ir::Node& n, const Ctx& ctx) {
       if (it == loop_vars_.end()) throw std::logic_error("jit: loop variable outside its loop");
       return ir_.CreateLoad(F, it->second);
     }
-    case Op::Neg: return ir_.CreateFNeg(arg(0));
-    case Op::Not: return b2d(ir_.CreateFCmpOEQ(arg(0), llvm::ConstantFP::get(F, 0.0)));  // x != 0 ? 0 : 1
-    case Op::Add: { auto* a = arg(0); return ir_.CreateFAdd(a, arg(1)); }
-    case Op::Sub: { auto* a = arg(0); return ir_.CreateFSub(a, arg(1)); }
-    case Op::Mul: { auto* a = arg(0); return ir_.CreateFMul(a, arg(1)); }
-    case Op::Div: { auto* a = arg(0); return ir_.CreateFDiv(a, arg(1)); }
-    case Op::FloorDiv: { auto* a = arg(0); return py_floordiv(a, arg(1)); }
-    case Op::Mod: { auto* a = arg(0); return py_mod(a, arg(1)); }
-    case Op::Pow: { LVal a{this, arg(0)}; LVal c{this, arg(1)}; return pow(a, c).v; }
-    case Op::Lt: { auto* a = arg(0); return b2d(ir_.CreateFCmpOLT(a, arg(1))); }
-    case Op::Le: { auto* a = arg(0); return b2d(ir_.CreateFCmpOLE(a, arg(1))); }
-    case Op::Gt: { auto* a = arg(0); return b2d(ir_.CreateFCmpOGT(a, arg(1))); }
-    case Op::Ge: { auto* a = arg(0); return b2d(ir_.CreateFCmpOGE(a, arg(1))); }
-    case Op::Eq: { auto* a = arg(0); return b2d(ir_.CreateFCmpOEQ(a, arg(1))); }
-    case Op::Ne: { auto* a = arg(0); return b2d(ir_.CreateFCmpUNE(a, arg(1))); }
+    case Op::Neg:
+      return ir_.CreateFNeg(arg(0));
+    case Op::Not:
+      return b2d(ir_.CreateFCmpOEQ(arg(0), llvm::ConstantFP::get(F, 0.0)));  // x != 0 ? 0 : 1
+    case Op::Add: {
+      auto* a = arg(0);
+      return ir_.CreateFAdd(a, arg(1));
+    }
+    case Op::Sub: {
+      auto* a = arg(0);
+      return ir_.CreateFSub(a, arg(1));
+    }
+    case Op::Mul: {
+      auto* a = arg(0);
+      return ir_.CreateFMul(a, arg(1));
+    }
+    case Op::Div: {
+      auto* a = arg(0);
+      return ir_.CreateFDiv(a, arg(1));
+    }
+    case Op::FloorDiv: {
+      auto* a = arg(0);
+      return py_floordiv(a, arg(1));
+    }
+    case Op::Mod: {
+      auto* a = arg(0);
+      return py_mod(a, arg(1));
+    }
+    case Op::Pow: {
+      LVal a{this, arg(0)};
+      LVal c{this, arg(1)};
+      return pow(a, c).v;
+    }
+    case Op::Lt: {
+      auto* a = arg(0);
+      return b2d(ir_.CreateFCmpOLT(a, arg(1)));
+    }
+    case Op::Le: {
+      auto* a = arg(0);
+      return b2d(ir_.CreateFCmpOLE(a, arg(1)));
+    }
+    case Op::Gt: {
+      auto* a = arg(0);
+      return b2d(ir_.CreateFCmpOGT(a, arg(1)));
+    }
+    case Op::Ge: {
+      auto* a = arg(0);
+      return b2d(ir_.CreateFCmpOGE(a, arg(1)));
+    }
+    case Op::Eq: {
+      auto* a = arg(0);
+      return b2d(ir_.CreateFCmpOEQ(a, arg(1)));
+    }
+    case Op::Ne: {
+      auto* a = arg(0);
+      return b2d(ir_.CreateFCmpUNE(a, arg(1)));
+    }
     case Op::And:
     case Op::Or: {
       // Python value semantics with short circuit: And = a ? b : a, Or = a ? a : b.
@@ -495,8 +549,10 @@ llvm::Value* LlvmBackend::emit(const ir::Node& n, const Ctx& ctx) {
       auto* rhsb = block(n.op == Op::And ? "and.rhs" : "or.rhs");
       auto* endb = block(n.op == Op::And ? "and.end" : "or.end");
       auto* t = truthy(a);
-      if (n.op == Op::And) ir_.CreateCondBr(t, rhsb, endb);
-      else ir_.CreateCondBr(t, endb, rhsb);
+      if (n.op == Op::And)
+        ir_.CreateCondBr(t, rhsb, endb);
+      else
+        ir_.CreateCondBr(t, endb, rhsb);
       ir_.SetInsertPoint(rhsb);
       auto* c = arg(1);
       auto* rhs_end = ir_.GetInsertBlock();
@@ -527,9 +583,11 @@ llvm::Value* LlvmBackend::emit(const ir::Node& n, const Ctx& ctx) {
       phi->addIncoming(ev, eend);
       return phi;
     }
-    case Op::Call: return emit_call(n, ctx);
+    case Op::Call:
+      return emit_call(n, ctx);
     case Op::Sum:
-    case Op::Prod: return emit_loop(n, ctx);
+    case Op::Prod:
+      return emit_loop(n, ctx);
   }
   throw std::logic_error("jit: unknown expression op");
 }
@@ -555,15 +613,23 @@ llvm::Value* LlvmBackend::emit_call(const ir::Node& n, const Ctx& ctx) {
   }
   if (a.size() == 1) {
     switch (n.fn) {
-      case Fn::abs: return intr1(llvm::Intrinsic::fabs);
-      case Fn::round: return intr1(llvm::Intrinsic::roundeven);  // nearbyint in round-to-nearest-even
-      case Fn::sqrt: return intr1(llvm::Intrinsic::sqrt);
-      case Fn::floor: return intr1(llvm::Intrinsic::floor);
-      case Fn::ceil: return intr1(llvm::Intrinsic::ceil);
+      case Fn::abs:
+        return intr1(llvm::Intrinsic::fabs);
+      case Fn::round:
+        return intr1(llvm::Intrinsic::roundeven);  // nearbyint in round-to-nearest-even
+      case Fn::sqrt:
+        return intr1(llvm::Intrinsic::sqrt);
+      case Fn::floor:
+        return intr1(llvm::Intrinsic::floor);
+      case Fn::ceil:
+        return intr1(llvm::Intrinsic::ceil);
       case Fn::trunc:
-      case Fn::to_int: return intr1(llvm::Intrinsic::trunc);
-      case Fn::to_float: return a[0];
-      case Fn::to_bool: return ir_.CreateUIToFP(truthy(a[0]), g_.f64());
+      case Fn::to_int:
+        return intr1(llvm::Intrinsic::trunc);
+      case Fn::to_float:
+        return a[0];
+      case Fn::to_bool:
+        return ir_.CreateUIToFP(truthy(a[0]), g_.f64());
       case Fn::exp:
       case Fn::expm1:
       case Fn::log:
@@ -583,17 +649,22 @@ llvm::Value* LlvmBackend::emit_call(const ir::Node& n, const Ctx& ctx) {
       case Fn::acosh:
       case Fn::atanh:
       case Fn::erf:
-      case Fn::erfc: return call_libm(ir::fn_name(n.fn), {V(0)}).v;
-      default: return llvm::ConstantFP::getNaN(g_.f64());  // bytecode call1 default
+      case Fn::erfc:
+        return call_libm(ir::fn_name(n.fn), {V(0)}).v;
+      default:
+        return llvm::ConstantFP::getNaN(g_.f64());  // bytecode call1 default
     }
   }
   if (a.size() == 2) {
     switch (n.fn) {
       case Fn::atan2:
       case Fn::hypot:
-      case Fn::pow: return call_libm(ir::fn_name(n.fn), {V(0), V(1)}).v;
-      case Fn::copysign: return ir_.CreateBinaryIntrinsic(llvm::Intrinsic::copysign, a[0], a[1]);
-      default: return llvm::ConstantFP::getNaN(g_.f64());  // bytecode call2 default
+      case Fn::pow:
+        return call_libm(ir::fn_name(n.fn), {V(0), V(1)}).v;
+      case Fn::copysign:
+        return ir_.CreateBinaryIntrinsic(llvm::Intrinsic::copysign, a[0], a[1]);
+      default:
+        return llvm::ConstantFP::getNaN(g_.f64());  // bytecode call2 default
     }
   }
   throw std::logic_error("jit: bad arity for a math call");
@@ -644,8 +715,10 @@ llvm::Value* LlvmBackend::emit_loop(const ir::Node& n, const Ctx& ctx) {
   ir_.CreateStore(ir_.CreateAdd(ir_.CreateLoad(I, ivar), step), ivar);
   ir_.CreateBr(testb);
   ir_.SetInsertPoint(endb);
-  if (saved) loop_vars_[n.index] = saved;
-  else loop_vars_.erase(n.index);
+  if (saved)
+    loop_vars_[n.index] = saved;
+  else
+    loop_vars_.erase(n.index);
   return ir_.CreateLoad(F, acc);
 }
 

@@ -257,7 +257,9 @@ class LlvmBackend {
 
   // ---- literals and wrapping ----
   Val c(double v) { return Val{this, llvm::ConstantFP::get(g_.f64(), v)}; }
-  Int ci(std::int64_t v) { return Int{this, llvm::ConstantInt::get(g_.i64(), static_cast<std::uint64_t>(v), true)}; }
+  Int ci(std::int64_t v) {
+    return Int{this, llvm::ConstantInt::get(g_.i64(), static_cast<std::uint64_t>(v), true)};
+  }
   Bool ctrue() { return Bool{this, llvm::ConstantInt::getTrue(g_.ctx)}; }
   Bool cfalse() { return Bool{this, llvm::ConstantInt::getFalse(g_.ctx)}; }
   Val val(llvm::Value* v) { return Val{this, v}; }
@@ -268,7 +270,8 @@ class LlvmBackend {
   Arr offset(Arr a, int k) { return Arr{this, gep_f64(a.base, k), a.scope}; }
   Arr offset(Arr a, Int k) { return Arr{this, ir_.CreateInBoundsGEP(g_.f64(), a.base, k.v), a.scope}; }
   IArr offset(IArr a, int k) {
-    return IArr{this, ir_.CreateInBoundsGEP(g_.i64(), a.base, ir_.getInt64(static_cast<std::uint64_t>(k))), a.scope};
+    return IArr{this, ir_.CreateInBoundsGEP(g_.i64(), a.base, ir_.getInt64(static_cast<std::uint64_t>(k))),
+                a.scope};
   }
   IArr offset(IArr a, Int k) { return IArr{this, ir_.CreateInBoundsGEP(g_.i64(), a.base, k.v), a.scope}; }
   // Distinct host buffers (RunnerArgs guarantees y_curr, y_prev, params, ws, records, ... never

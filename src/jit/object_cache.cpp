@@ -25,14 +25,16 @@ void put_u64(std::string& out, std::uint64_t v) {
 bool get_u32(std::string_view b, std::size_t& pos, std::uint32_t& v) {
   if (pos > b.size() || b.size() - pos < 4) return false;
   v = 0;
-  for (int i = 0; i < 4; ++i) v |= static_cast<std::uint32_t>(static_cast<unsigned char>(b[pos + i])) << (8 * i);
+  for (int i = 0; i < 4; ++i)
+    v |= static_cast<std::uint32_t>(static_cast<unsigned char>(b[pos + i])) << (8 * i);
   pos += 4;
   return true;
 }
 bool get_u64(std::string_view b, std::size_t& pos, std::uint64_t& v) {
   if (pos > b.size() || b.size() - pos < 8) return false;
   v = 0;
-  for (int i = 0; i < 8; ++i) v |= static_cast<std::uint64_t>(static_cast<unsigned char>(b[pos + i])) << (8 * i);
+  for (int i = 0; i < 8; ++i)
+    v |= static_cast<std::uint64_t>(static_cast<unsigned char>(b[pos + i])) << (8 * i);
   pos += 8;
   return true;
 }
@@ -94,8 +96,9 @@ std::string own_build_id() {
 
 std::string stepper_settings_text(const kernels::StepperInfo& s, std::int64_t n_state) {
   std::string out = "kind=" + std::string(s.kind_name()) + ";adaptive=" + (s.adaptive ? "1" : "0") +
-                    ";implicit=" + (s.implicit ? "1" : "0") + ";family=" + s.family + ";order=" +
-                    std::to_string(s.order) + ";embedded_order=" + std::to_string(s.embedded_order) +
+                    ";implicit=" + (s.implicit ? "1" : "0") + ";family=" + s.family +
+                    ";order=" + std::to_string(s.order) +
+                    ";embedded_order=" + std::to_string(s.embedded_order) +
                     ";jacobian_cap=" + std::to_string(static_cast<int>(s.jacobian)) +
                     ";variational=" + (s.variational_stepping ? "1" : "0") + ";config=";
   for (std::size_t i = 0; i < s.config.size(); ++i) {
@@ -112,8 +115,9 @@ std::string layout_signature(const kernels::Layout& L) {
          ";n_aux=" + std::to_string(L.n_aux) + ";lag_ring=" + std::to_string(L.lag_ring_size) +
          ";n_lags=" + std::to_string(L.n_lags) + ";ws=" + std::to_string(L.ws_size) +
          ";iws=" + std::to_string(L.iws_size) + ";scratch=" + std::to_string(L.scratch_size) +
-         ";log_width=" + std::to_string(L.log_width) + ";max_events_per_step=" +
-         std::to_string(L.max_events_per_step) + ";min_cap_evt=" + std::to_string(L.min_cap_evt) +
+         ";log_width=" + std::to_string(L.log_width) +
+         ";max_events_per_step=" + std::to_string(L.max_events_per_step) +
+         ";min_cap_evt=" + std::to_string(L.min_cap_evt) +
          ";runner_args=" + std::to_string(sizeof(kernels::RunnerArgs)) + ";guards=allfinite";
 }
 
@@ -145,7 +149,8 @@ cache::CacheKey make_unit_key(const ir::ModelIR& model, const kernels::StepperIn
   // Every tuning knob, whole (they change the machine code).
   k.extra["tuning"] = JitTuning::get().canonical_text();
   // Test hook of codegen.cpp: a unit built with an injected fault must never be shared.
-  if (const char* f = std::getenv("DYNLIB_JIT_INJECT_FAULT"); f != nullptr && *f != '\0') k.extra["inject_fault"] = f;
+  if (const char* f = std::getenv("DYNLIB_JIT_INJECT_FAULT"); f != nullptr && *f != '\0')
+    k.extra["inject_fault"] = f;
   return k;
 }
 
@@ -164,7 +169,8 @@ std::string UnitPayload::encode() const {
 
 std::string UnitPayload::decode(std::string_view b) {
   parts.clear();
-  if (b.size() < 16 || std::memcmp(b.data(), kPayloadMagic, sizeof kPayloadMagic) != 0) return "not a dynlib JIT unit";
+  if (b.size() < 16 || std::memcmp(b.data(), kPayloadMagic, sizeof kPayloadMagic) != 0)
+    return "not a dynlib JIT unit";
   std::size_t pos = 8;
   std::uint32_t version = 0, count = 0;
   if (!get_u32(b, pos, version) || version != kUnitPayloadVersion) return "unknown unit payload version";

@@ -35,10 +35,10 @@ namespace dynlib::jit {
 
 namespace {
 std::mutex g_stats_mutex;
-std::map<std::string, double> g_optimize_ms;       // by module identifier
-std::map<std::string, std::string*> g_ir_sinks;   // by module identifier
-std::map<std::string, int> g_capture_prefixes;      // prefix -> registration count
-std::map<std::string, std::string> g_captured;      // module identifier -> object file bytes
+std::map<std::string, double> g_optimize_ms;     // by module identifier
+std::map<std::string, std::string*> g_ir_sinks;  // by module identifier
+std::map<std::string, int> g_capture_prefixes;   // prefix -> registration count
+std::map<std::string, std::string> g_captured;   // module identifier -> object file bytes
 
 // Never serves an object (a cached unit is loaded without IR, by the plugin); keeps a copy of the
 // objects the cache asked for. Runs inside LLVM frames: nothing may throw out of it.
@@ -72,7 +72,8 @@ class CapturingObjectCache final : public llvm::ObjectCache {
 //    (only affects default<On> pipelines).
 int opt_level_from_env() {
   const char* e = JitTuning::c_str_or_null(JitTuning::get().opt);
-  if (e != nullptr && (e[0] == 'O' || e[0] == 'o') && e[1] >= '0' && e[1] <= '3' && e[2] == '\0') return e[1] - '0';
+  if (e != nullptr && (e[0] == 'O' || e[0] == 'o') && e[1] >= '0' && e[1] <= '3' && e[2] == '\0')
+    return e[1] - '0';
   return -1;
 }
 
@@ -90,16 +91,28 @@ int opt_level_from_env() {
 const char* const kLeanPipeline =
     "inferattrs,always-inline,"
     "function(sroa<modify-cfg>,early-cse<memssa>,simplifycfg,instcombine<no-verify-fixpoint>,jump-threading,"
-    "correlated-propagation,simplifycfg,instcombine<no-verify-fixpoint>,loop-mssa(loop-rotate,licm<allowspeculation>),"
-    "sroa,mldst-motion,gvn,sccp,bdce,instcombine<no-verify-fixpoint>,dse,loop-mssa(licm<allowspeculation>),adce,"
-    "memcpyopt,simplifycfg,instcombine<no-verify-fixpoint>,slp-vectorizer,vector-combine,instcombine<no-verify-fixpoint>,"
+    "correlated-propagation,simplifycfg,instcombine<no-verify-fixpoint>,loop-mssa(loop-rotate,licm<"
+    "allowspeculation>),"
+    "sroa,mldst-motion,gvn,sccp,bdce,instcombine<no-verify-fixpoint>,dse,loop-mssa(licm<allowspeculation>),"
+    "adce,"
+    "memcpyopt,simplifycfg,instcombine<no-verify-fixpoint>,slp-vectorizer,vector-combine,instcombine<no-"
+    "verify-fixpoint>,"
     "simplifycfg),globaldce";
 llvm::CodeGenOptLevel codegen_level_from_env(std::string& name) {
   const char* e = JitTuning::c_str_or_null(JitTuning::get().codegen);
   const std::string v = e != nullptr ? e : "";
-  if (v == "none") { name = "None"; return llvm::CodeGenOptLevel::None; }
-  if (v == "less") { name = "Less"; return llvm::CodeGenOptLevel::Less; }
-  if (v == "default") { name = "Default"; return llvm::CodeGenOptLevel::Default; }
+  if (v == "none") {
+    name = "None";
+    return llvm::CodeGenOptLevel::None;
+  }
+  if (v == "less") {
+    name = "Less";
+    return llvm::CodeGenOptLevel::Less;
+  }
+  if (v == "default") {
+    name = "Default";
+    return llvm::CodeGenOptLevel::Default;
+  }
   name = "Aggressive";
   return llvm::CodeGenOptLevel::Aggressive;
 }
@@ -214,7 +227,8 @@ OrcEngine::OrcEngine() : impl_(std::make_unique<Impl>()) {
           try {
             const auto t0 = std::chrono::steady_clock::now();
             optimize(m);
-            const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+            const double ms =
+                std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
             std::lock_guard<std::mutex> lock(g_stats_mutex);
             g_optimize_ms[m.getModuleIdentifier()] += ms;
             if (auto it = g_ir_sinks.find(m.getModuleIdentifier()); it != g_ir_sinks.end() && it->second) {
@@ -227,7 +241,8 @@ OrcEngine::OrcEngine() : impl_(std::make_unique<Impl>()) {
             failure = "unknown exception while optimising";
           }
         });
-        if (!failure.empty()) return llvm::make_error<llvm::StringError>(failure, llvm::inconvertibleErrorCode());
+        if (!failure.empty())
+          return llvm::make_error<llvm::StringError>(failure, llvm::inconvertibleErrorCode());
         return tsm;
       });
 
@@ -323,8 +338,10 @@ double OrcEngine::take_optimize_ms(const std::string& module_id) {
 
 void OrcEngine::set_ir_sink(const std::string& module_id, std::string* sink) {
   std::lock_guard<std::mutex> lock(g_stats_mutex);
-  if (sink) g_ir_sinks[module_id] = sink;
-  else g_ir_sinks.erase(module_id);
+  if (sink)
+    g_ir_sinks[module_id] = sink;
+  else
+    g_ir_sinks.erase(module_id);
 }
 
 void OrcEngine::begin_capture(const std::string& prefix) {
@@ -338,7 +355,8 @@ void OrcEngine::end_capture(const std::string& prefix) {
   if (it == g_capture_prefixes.end()) return;
   if (--it->second > 0) return;
   g_capture_prefixes.erase(it);
-  for (auto c = g_captured.lower_bound(prefix); c != g_captured.end() && c->first.compare(0, prefix.size(), prefix) == 0;)
+  for (auto c = g_captured.lower_bound(prefix);
+       c != g_captured.end() && c->first.compare(0, prefix.size(), prefix) == 0;)
     c = g_captured.erase(c);
 }
 
@@ -369,7 +387,8 @@ std::unique_ptr<Unit> OrcEngine::create_unit(const std::string& unit_name) {
 }
 
 std::unique_ptr<Unit> OrcEngine::add(std::unique_ptr<llvm::LLVMContext> ctx,
-                                     std::vector<std::unique_ptr<llvm::Module>> mods, const std::string& unit_name) {
+                                     std::vector<std::unique_ptr<llvm::Module>> mods,
+                                     const std::string& unit_name) {
   llvm::orc::JITDylib* jd = nullptr;
   {
     std::lock_guard<std::mutex> lock(impl_->jd_mutex);
@@ -395,7 +414,8 @@ void* Unit::lookup(const std::string& symbol) {
   auto* jd = static_cast<llvm::orc::JITDylib*>(jd_);
   auto addr = engine_.impl().jit->lookup(*jd, symbol);
   if (!addr)
-    throw JitError("LLVM JIT: cannot compile/link '" + symbol + "' of " + name_ + ": " + to_string(addr.takeError()));
+    throw JitError("LLVM JIT: cannot compile/link '" + symbol + "' of " + name_ + ": " +
+                   to_string(addr.takeError()));
   return addr->toPtr<void*>();
 }
 
@@ -412,7 +432,8 @@ void Unit::add_object_bytes(const std::string& bytes, const std::string& name) {
 Unit::~Unit() {
   auto* jd = static_cast<llvm::orc::JITDylib*>(jd_);
   std::lock_guard<std::mutex> lock(engine_.impl().jd_mutex);
-  if (auto err = engine_.impl().jit->getExecutionSession().removeJITDylib(*jd)) llvm::consumeError(std::move(err));
+  if (auto err = engine_.impl().jit->getExecutionSession().removeJITDylib(*jd))
+    llvm::consumeError(std::move(err));
 }
 
 }  // namespace dynlib::jit

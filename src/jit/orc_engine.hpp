@@ -78,8 +78,8 @@ class OrcEngine {
   // compiled yet: a module is optimised (in the IR transform layer) and compiled when one of its
   // symbols is first looked up, so a module whose symbols are never needed costs nothing.
   // Thread-safe.
-  std::unique_ptr<Unit> add(std::unique_ptr<llvm::LLVMContext> ctx, std::vector<std::unique_ptr<llvm::Module>> mods,
-                            const std::string& unit_name);
+  std::unique_ptr<Unit> add(std::unique_ptr<llvm::LLVMContext> ctx,
+                            std::vector<std::unique_ptr<llvm::Module>> mods, const std::string& unit_name);
 
   // An empty unit (one JITDylib) for object files (Unit::add_object*). Thread-safe.
   std::unique_ptr<Unit> create_unit(const std::string& unit_name);
@@ -111,10 +111,10 @@ class OrcEngine {
   ~OrcEngine();
   std::unique_ptr<Impl> impl_;
   EngineInfo info_;
-  int opt_level_ = -1;            // DYNLIB_JIT_OPT=O0..O3 (-1: not set)
-  std::string pipeline_;               // IR pipeline of modules without runtime state loops
+  int opt_level_ = -1;                  // DYNLIB_JIT_OPT=O0..O3 (-1: not set)
+  std::string pipeline_;                // IR pipeline of modules without runtime state loops
   std::string pipeline_runtime_loops_;  // IR pipeline of modules flagged dynlib.runtime_state_loops
-  bool loop_opts_forced_ = false;  // DYNLIB_JIT_LOOP_OPT=1: loop unroll/vectorize in every module
+  bool loop_opts_forced_ = false;       // DYNLIB_JIT_LOOP_OPT=1: loop unroll/vectorize in every module
 };
 
 }  // namespace dynlib::jit

@@ -29,26 +29,28 @@
 //    b.to_val(Int), b.to_int(Val) (truncation).
 //  * Model functions come from the backend, bound to one model: b.eval(expr, ctx) evaluates a lowered
 //    ir::Expr in an EvalCtx; b.rhs(t, y, out) evaluates every equation; b.jacobian(t, y, J) the exact
-//    Jacobian, ModelIR::exact_jacobian(): the model's own, else the symbolic one (only if b.has_model_jacobian()).
+//    Jacobian, ModelIR::exact_jacobian(): the model's own, else the symbolic one (only if
+//    b.has_model_jacobian()).
 //
 // Complete list of what the kernels use (DirectBackend in src/interp/direct_backend.hpp is the reference):
 //  types   Val, Bool, Int, Arr, IArr, Var, IVar
 //  consts  b.c(double) -> Val, b.ci(int64) -> Int, b.ctrue()/b.cfalse() -> Bool
-//  Val     + - * / unary-, < <= > >= == != -> Bool          (mixed Val/double operands not used: wrap with b.c)
-//  Int     + - * / %, < <= > >= == != -> Bool  (/ and % only on non-negative operands)
-//  Bool    b.land, b.lor, b.lnot
-//  Var     b.var(Val) -> Var, v = Val, v.get(); IVar b.ivar(Int) -> IVar, v = Int, v.get()
-//  Arr     a[int] / a[Int] lvalues (load/store); b.offset(a, int) -> Arr (a + k); same for IArr
-//  size    b.unroll(int n) -> C++ bool (unroll state loops of length n at code generation?) -- optional:
+//  Val     + - * / unary-, < <= > >= == != -> Bool          (mixed Val/double operands not used: wrap with
+//  b.c) Int     + - * / %, < <= > >= == != -> Bool  (/ and % only on non-negative operands) Bool    b.land,
+//  b.lor, b.lnot Var     b.var(Val) -> Var, v = Val, v.get(); IVar b.ivar(Int) -> IVar, v = Int, v.get() Arr
+//  a[int] / a[Int] lvalues (load/store); b.offset(a, int) -> Arr (a + k); same for IArr size    b.unroll(int
+//  n) -> C++ bool (unroll state loops of length n at code generation?) -- optional:
 //          without it every state loop is unrolled (kernels::unroll_states)
-//  math    b.sqrt b.fabs b.fmin b.fmax b.pow b.isfinite(Val)->Bool b.select(Bool,Val,Val) b.iselect(Bool,Int,Int)
+//  math    b.sqrt b.fabs b.fmin b.fmax b.pow b.isfinite(Val)->Bool b.select(Bool,Val,Val)
+//  b.iselect(Bool,Int,Int)
 //          b.log (libm log; used only by the observers of kernels/lyapunov.hpp, the ANALYSIS runner)
 //          b.to_val(Int) b.to_int(Val) (truncation)
 //  flow    b.if_(Bool, f) / b.if_(Bool, f, g), b.while_(cond_fn, body), b.for_(Int lo, Int hi, body(Int))
 //  model   b.model() -> const ir::ModelIR&  (code-generation time data)
 //          b.eval(const ir::Expr&, const EvalCtx<B>&) -> Val
 //          b.rhs(t, y, out, params, lag_ring, lag_head)      (all equations, lag_shift 0)
-//          b.has_model_jacobian() -> bool (C++ bool); b.jacobian(t, y, J(row-major n*n), params, lag_ring, lag_head)
+//          b.has_model_jacobian() -> bool (C++ bool); b.jacobian(t, y, J(row-major n*n), params, lag_ring,
+//          lag_head)
 //  misc    b.user_break() -> Bool  (relaxed atomic load of *RunnerArgs::user_break_flag != 0; false if null)
 //  Element lvalues must be explicitly convertible to a value: `typename B::Val v = a[i];`, `Int(ia[k])`.
 //  Val, Int, Arr, IArr must be default-constructible (kernel structs such as StepCtx/RunnerView).
@@ -69,9 +71,12 @@ namespace dynlib::kernels {
 // The host/interpreter form of b.to_storage (the JIT emits fptrunc+fpext / llvm.trunc+fadd 0.0).
 inline double storage_round(ir::DType d, double v) {
   switch (d) {
-    case ir::DType::float32: return static_cast<double>(static_cast<float>(v));
-    case ir::DType::int64: return std::trunc(v) + 0.0;
-    default: return v;
+    case ir::DType::float32:
+      return static_cast<double>(static_cast<float>(v));
+    case ir::DType::int64:
+      return std::trunc(v) + 0.0;
+    default:
+      return v;
   }
 }
 

@@ -21,8 +21,10 @@ Layout compute_layout(const ir::ModelIR& m, const StepperInfo& s) {
   for (const auto& e : m.events) {
     w = std::max<std::int64_t>(w, static_cast<std::int64_t>(e.log.size()));
     if (e.log.empty()) continue;
-    if (e.phase == ir::Phase::both) per += 2;
-    else per += 1;
+    if (e.phase == ir::Phase::both)
+      per += 2;
+    else
+      per += 1;
   }
   L.log_width = w;
   L.max_events_per_step = per;

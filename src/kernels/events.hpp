@@ -131,7 +131,8 @@ typename B::IVar eval_stop(B& b, const RunnerView<B>& a, typename B::Val t, type
   return stop;
 }
 
-// update_aux (end-phase context, lag_shift 1): aux_values = aux(t, y); returns the stop flag (Bool var as IVar).
+// update_aux (end-phase context, lag_shift 1): aux_values = aux(t, y); returns the stop flag (Bool var as
+// IVar).
 template <class B>
 typename B::IVar update_aux(B& b, const RunnerView<B>& a, typename B::Val t, typename B::Arr y) {
   update_aux_values(b, a, t, y);

@@ -90,7 +90,8 @@ struct LyapunovKernel {
     if (const auto* ej = b.model().exact_jacobian()) {  // the symbolic one (src/model/derive.*)
       EvalCtx<B> ctx{t, y, a.params, a.lag_ring, a.lag_head, 0};
       for (int i = 0; i < n; ++i)
-        for (int j = 0; j < n; ++j) J[i * n + j] = b.eval((*ej)[static_cast<std::size_t>(i)][static_cast<std::size_t>(j)], ctx);
+        for (int j = 0; j < n; ++j)
+          J[i * n + j] = b.eval((*ej)[static_cast<std::size_t>(i)][static_cast<std::size_t>(j)], ctx);
       return;
     }
     for (int i = 0; i < n; ++i) yp[i] = Val(y[i]);
@@ -202,12 +203,12 @@ struct LyapunovKernel {
           axpy(VS, V, dt, K1);
           jac(t + dt, ys);
           jmul(VS, K2);
-          b.for_(b.ci(0), b.ci(n * k), [&](Int e) { W[e] = Val(V[e]) + dt / b.c(2.0) * (Val(K1[e]) + Val(K2[e])); });
+          b.for_(b.ci(0), b.ci(n * k),
+                 [&](Int e) { W[e] = Val(V[e]) + dt / b.c(2.0) * (Val(K1[e]) + Val(K2[e])); });
         };
         auto ab2 = [&] {
-          b.for_(b.ci(0), b.ci(n * k), [&](Int e) {
-            W[e] = Val(V[e]) + dt * (b.c(1.5) * Val(K1[e]) - b.c(0.5) * Val(G1[e]));
-          });
+          b.for_(b.ci(0), b.ci(n * k),
+                 [&](Int e) { W[e] = Val(V[e]) + dt * (b.c(1.5) * Val(K1[e]) - b.c(0.5) * Val(G1[e])); });
         };
         if (scheme == TangentScheme::ab2) {
           b.if_(idx == b.c(0.0), heun, ab2);

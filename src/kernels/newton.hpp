@@ -20,8 +20,13 @@ struct NewtonWS {
   typename B::Arr f_val, f_tmp, x, y_tmp, base, M, M_base;
   static constexpr int vectors = 5;
   static NewtonWS at(B& b, typename B::Arr ws, int n) {
-    return {ws, b.offset(ws, n), b.offset(ws, 2 * n), b.offset(ws, 3 * n), b.offset(ws, 4 * n),
-            b.offset(ws, 5 * n), b.offset(ws, 5 * n + n * n)};
+    return {ws,
+            b.offset(ws, n),
+            b.offset(ws, 2 * n),
+            b.offset(ws, 3 * n),
+            b.offset(ws, 4 * n),
+            b.offset(ws, 5 * n),
+            b.offset(ws, 5 * n + n * n)};
   }
   static int size(int n) { return 5 * n + 2 * n * n; }
 };
@@ -97,41 +102,42 @@ typename B::IVar newton_solve(B& b, const StepCtx<B>& c, const NewtonWS<B>& nw, 
       ok = okm.get();
     });
   }
-  b.while_([&] { return b.land(b.land(ok.get() == b.ci(1), conv.get() == b.ci(0)), it.get() < max_iter); }, [&] {
-    it = it.get() + b.ci(1);
-    f_eval(b, c, tn, Y, nw.f_val);
-    auto rmax = b.c(0.0);
-    auto scale = b.c(0.0);
-    auto fin = b.ctrue();
-    for (int i = 0; i < n_; ++i) {
-      auto r = Y[i] - nw.base[i] - hf * nw.f_val[i];
-      fin = b.land(fin, b.isfinite(r));
-      rmax = b.fmax(rmax, b.fabs(r));
-      scale = b.fmax(scale, b.fmax(b.fabs(Y[i]), b.fabs(nw.base[i])));
-      nw.x[i] = -r;
-    }
-    b.if_(b.lnot(fin), [&] { ok = b.ci(0); });
-    b.if_(ok.get() == b.ci(1), [&] {
-      if (modified) {
-        b.for_(b.ci(0), n * n, [&](Int q) { nw.M[q] = nw.M_base[q]; });
-      } else {
-        auto okm = build_iteration_matrix(b, c, nw, k, tn, hf, Y, nw.M);
-        ok = okm.get();
-      }
-    });
-    b.if_(ok.get() == b.ci(1), [&] {
-      auto oks = gauss_solve(b, n_, nw.M, nw.x);
-      ok = oks.get();
-    });
-    b.if_(ok.get() == b.ci(1), [&] {
-      auto dmax = b.c(0.0);
-      for (int i = 0; i < n_; ++i) {
-        dmax = b.fmax(dmax, b.fabs(nw.x[i]) / b.fmax(b.c(1.0), b.fabs(Y[i])));
-        Y[i] = Y[i] + nw.x[i];
-      }
-      b.if_(b.land(rmax <= tol * b.fmax(b.c(1.0), scale), dmax <= tol), [&] { conv = b.ci(1); });
-    });
-  });
+  b.while_([&] { return b.land(b.land(ok.get() == b.ci(1), conv.get() == b.ci(0)), it.get() < max_iter); },
+           [&] {
+             it = it.get() + b.ci(1);
+             f_eval(b, c, tn, Y, nw.f_val);
+             auto rmax = b.c(0.0);
+             auto scale = b.c(0.0);
+             auto fin = b.ctrue();
+             for (int i = 0; i < n_; ++i) {
+               auto r = Y[i] - nw.base[i] - hf * nw.f_val[i];
+               fin = b.land(fin, b.isfinite(r));
+               rmax = b.fmax(rmax, b.fabs(r));
+               scale = b.fmax(scale, b.fmax(b.fabs(Y[i]), b.fabs(nw.base[i])));
+               nw.x[i] = -r;
+             }
+             b.if_(b.lnot(fin), [&] { ok = b.ci(0); });
+             b.if_(ok.get() == b.ci(1), [&] {
+               if (modified) {
+                 b.for_(b.ci(0), n * n, [&](Int q) { nw.M[q] = nw.M_base[q]; });
+               } else {
+                 auto okm = build_iteration_matrix(b, c, nw, k, tn, hf, Y, nw.M);
+                 ok = okm.get();
+               }
+             });
+             b.if_(ok.get() == b.ci(1), [&] {
+               auto oks = gauss_solve(b, n_, nw.M, nw.x);
+               ok = oks.get();
+             });
+             b.if_(ok.get() == b.ci(1), [&] {
+               auto dmax = b.c(0.0);
+               for (int i = 0; i < n_; ++i) {
+                 dmax = b.fmax(dmax, b.fabs(nw.x[i]) / b.fmax(b.c(1.0), b.fabs(Y[i])));
+                 Y[i] = Y[i] + nw.x[i];
+               }
+               b.if_(b.land(rmax <= tol * b.fmax(b.c(1.0), scale), dmax <= tol), [&] { conv = b.ci(1); });
+             });
+           });
   b.if_(conv.get() == b.ci(0), [&] { ok = b.ci(0); });
   return ok;
 }

@@ -37,12 +37,24 @@ AnalysisLayout analysis_layout(const AnalysisSpec& spec, const ir::ModelIR& mode
     throw ArgumentError("Observers need a fixed-step stepper; '" + st.name +
                         "' is adaptive. Use ab2, ab3, euler, rk2, rk4 (or map for maps)");
   switch (st.id) {
-    case StepperId::map: L.scheme = TangentScheme::map; break;
-    case StepperId::euler: L.scheme = TangentScheme::euler; break;
-    case StepperId::rk2: L.scheme = TangentScheme::rk2; break;
-    case StepperId::rk4: L.scheme = TangentScheme::rk4; break;
-    case StepperId::ab2: L.scheme = TangentScheme::ab2; break;
-    case StepperId::ab3: L.scheme = TangentScheme::ab3; break;
+    case StepperId::map:
+      L.scheme = TangentScheme::map;
+      break;
+    case StepperId::euler:
+      L.scheme = TangentScheme::euler;
+      break;
+    case StepperId::rk2:
+      L.scheme = TangentScheme::rk2;
+      break;
+    case StepperId::rk4:
+      L.scheme = TangentScheme::rk4;
+      break;
+    case StepperId::ab2:
+      L.scheme = TangentScheme::ab2;
+      break;
+    case StepperId::ab3:
+      L.scheme = TangentScheme::ab3;
+      break;
     default:
       throw ArgumentError("Selected stepper '" + st.name +
                           "' does not support variational stepping; results would be inconsistent. "
@@ -57,10 +69,11 @@ AnalysisLayout analysis_layout(const AnalysisSpec& spec, const ir::ModelIR& mode
     s.key = kind_key(o.kind);
     if (!keys.insert(s.key).second) throw ArgumentError("observers: duplicate observer '" + s.key + "'");
     if (o.kind == ObserverKind::lyapunov_mle && o.k != 1)
-      throw ArgumentError("lyapunov_mle: k must be 1 (got " + std::to_string(o.k) + "); use lyapunov_spectrum");
+      throw ArgumentError("lyapunov_mle: k must be 1 (got " + std::to_string(o.k) +
+                          "); use lyapunov_spectrum");
     if (o.k < 1 || o.k > L.n)
-      throw ArgumentError(s.key + ": k must be in 1.." + std::to_string(L.n) + " (the number of states), got " +
-                          std::to_string(o.k));
+      throw ArgumentError(s.key + ": k must be in 1.." + std::to_string(L.n) +
+                          " (the number of states), got " + std::to_string(o.k));
     if (o.renorm_every < 1) throw ArgumentError(s.key + ": renorm_every must be >= 1");
     s.ws_off = ws;
     s.ws_size = lyapunov_ws_size(L.n, o.k);

@@ -39,8 +39,8 @@ enum class TangentScheme : std::uint8_t { map, euler, rk2, rk4, ab2, ab3 };
 
 struct ObserverConfig {
   ObserverKind kind = ObserverKind::lyapunov_mle;
-  int k = 1;                         // tangent vectors (mle: 1; spectrum: 1..n)
-  std::int64_t renorm_every = 1;     // re-orthonormalise every this many steps (>= 1)
+  int k = 1;                      // tangent vectors (mle: 1; spectrum: 1..n)
+  std::int64_t renorm_every = 1;  // re-orthonormalise every this many steps (>= 1)
 };
 
 struct AnalysisSpec {
@@ -52,28 +52,29 @@ struct AnalysisSpec {
 
 struct ObserverSlot {
   ObserverConfig cfg;
-  std::string key;                        // "lyapunov_mle" / "lyapunov_spectrum"
-  std::int64_t ws_off = 0, ws_size = 0;   // in analysis_ws
-  std::int64_t out_off = 0, out_size = 0; // in analysis_out
-  std::int64_t tr_off = 0, tr_width = 0;  // columns in a trace row (tr_off counts the t/step columns)
+  std::string key;                         // "lyapunov_mle" / "lyapunov_spectrum"
+  std::int64_t ws_off = 0, ws_size = 0;    // in analysis_ws
+  std::int64_t out_off = 0, out_size = 0;  // in analysis_out
+  std::int64_t tr_off = 0, tr_width = 0;   // columns in a trace row (tr_off counts the t/step columns)
   std::vector<std::string> output_names, trace_names;
 };
 
 struct AnalysisLayout {
   AnalysisSpec spec;
-  int n = 0;                      // states
+  int n = 0;  // states
   bool is_map = false;
   TangentScheme scheme = TangentScheme::map;
   std::vector<ObserverSlot> slots;
   std::int64_t ws_size = 0, out_size = 0;
-  std::int64_t trace_width = 0;   // 0 if no trace, else 2 + sum of observer widths
+  std::int64_t trace_width = 0;  // 0 if no trace, else 2 + sum of observer widths
   std::string signature() const { return spec.signature(); }
 };
 
 // Checks the spec against the model and stepper and lays it out. Throws dynlib::ArgumentError for an
 // adaptive or otherwise unsupported stepper, k outside 1..n, renorm_every < 1, duplicate keys,
 // trace_stride < 0, an empty observer list.
-AnalysisLayout analysis_layout(const AnalysisSpec& spec, const ir::ModelIR& model, const StepperInfo& stepper);
+AnalysisLayout analysis_layout(const AnalysisSpec& spec, const ir::ModelIR& model,
+                               const StepperInfo& stepper);
 
 // Trace rows needed for `total_steps` committed steps (steps s with s % stride == 0, s = 1..total).
 inline std::int64_t trace_capacity(std::int64_t total_steps, std::int64_t stride) {
@@ -83,10 +84,10 @@ inline std::int64_t trace_capacity(std::int64_t total_steps, std::int64_t stride
 // What a hook sees (beyond the RunnerView).
 template <class B>
 struct HookArgs {
-  typename B::Val t_prev{};  // post: t_n (pre: = t)
-  typename B::Val t{};       // pre: t_n; post: t_{n+1}
-  typename B::Val dt{};      // pre: unclipped dt; post: the dt actually taken
-  typename B::Int step{};    // pre: n; post: n+1
+  typename B::Val t_prev{};         // post: t_n (pre: = t)
+  typename B::Val t{};              // pre: t_n; post: t_{n+1}
+  typename B::Val dt{};             // pre: unclipped dt; post: the dt actually taken
+  typename B::Int step{};           // pre: n; post: n+1
   typename B::Bool trace_row_ok{};  // post: this step writes trace row `trace_row`
   typename B::Int trace_row{};
 };

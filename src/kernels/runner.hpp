@@ -42,7 +42,8 @@ struct RunnerTraits {
 constexpr double kFixedStepTol = 1e-9;
 
 template <class B, class Stepper, class Hooks = NoHooks>
-void runner(B& b, const RunnerView<B>& a, const Stepper& stepper, const RunnerTraits& tr, const Hooks& hooks = Hooks{}) {
+void runner(B& b, const RunnerView<B>& a, const Stepper& stepper, const RunnerTraits& tr,
+            const Hooks& hooks = Hooks{}) {
   using Val = typename B::Val;
   using Int = typename B::Int;
   const auto& model = b.model();
@@ -137,176 +138,195 @@ void runner(B& b, const RunnerView<B>& a, const Stepper& stepper, const RunnerTr
   auto rphase = b.ivar((step.get() + b.ci(1)) % ri_safe);
 
   // ---- the loop ----
-  b.while_([&] { return st.get() == RUN; }, [&] {
-    auto more = step.get() < a.step_end;
-    if (!tr.is_map) {
-      if (tr.adaptive) more = b.land(more, t.get() < a.t_end);
-      else more = b.land(more, step.get() - a.step_base < n_total);
-    }
-    b.if_(b.lnot(more), [&] { st = S(Status::DONE); }, [&] {
-      auto records = b.land(ri > b.ci(0), rphase.get() == b.ci(0));
-      b.if_(b.land(records, i.get() >= a.cap_rec), [&] {
-        st = S(Status::GROW_REC);
-        a.iio[kI_need_rec] = i.get() + b.ci(1);
-      });
-      if (tr.max_events_per_step > 0) {
-        b.if_(b.land(st.get() == RUN, m.get() + b.ci(tr.max_events_per_step) > a.cap_evt), [&] {
-          st = S(Status::GROW_EVT);
-          a.iio[kI_need_evt] = m.get() + b.ci(tr.max_events_per_step);
-        });
-      }
-      b.if_(st.get() == RUN, [&] {
-        if (has_pre) {
-          flush_aux(b.ctrue());
-          run_events(b, a, false, t.get(), a.y_curr, st, m, i.get(), step.get(), restarts ? &acted : nullptr);
-          if (restarts) {
-            // An action changed the committed state: restart the history from it.
-            b.if_(acted.get() != b.ci(0), [&] {
-              sc.iws[0] = b.ci(0);
-              acted = b.ci(0);
-            });
-          }
+  b.while_(
+      [&] { return st.get() == RUN; },
+      [&] {
+        auto more = step.get() < a.step_end;
+        if (!tr.is_map) {
+          if (tr.adaptive)
+            more = b.land(more, t.get() < a.t_end);
+          else
+            more = b.land(more, step.get() - a.step_base < n_total);
         }
-        b.if_(st.get() == RUN, [&] {
-          if constexpr (Hooks::enabled) {
-            HookArgs<B> h;
-            h.t_prev = t.get();
-            h.t = t.get();
-            h.dt = (tr.adaptive && !tr.is_map) ? dt.get() : a.dt_nominal;
-            h.step = step.get();
-            h.trace_row_ok = b.cfalse();
-            h.trace_row = b.ci(0);
-            hooks.pre(b, a, h);
-          }
-          // the step size
-          auto tc = t.get();
-          auto last = b.land(has_partial, step.get() - a.step_base + b.ci(1) == n_total);
-          Val dt_use = a.dt_nominal;
-          if (!tr.is_map) {
-            if (tr.adaptive) {
-              auto left = a.t_end - tc;
-              dt_use = b.select(b.land(dt.get() > left, left > b.c(0.0)), left, dt.get());
-            } else {
-              dt_use = b.select(last, a.t_end - tc, a.dt_nominal);
-            }
-          }
-          auto out = make_step_out(b);
-          stepper(b, sc, tc, dt_use, a.y_curr, a.y_prop, out);
-          a.dio[kD_err_est] = out.err.get();
-          b.if_(out.status.get() != b.ci(kOK), [&] {
-            st = out.status.get();
-            a.dio[kD_t_fail] = tc;
-          }, [&] {
-            Val t_new = out.t_prop.get();
-            if (tr.is_map || !tr.adaptive) {
-              t_new = a.t_base + b.to_val(step.get() + b.ci(1) - a.step_base) * a.dt_nominal;
-              if (!tr.is_map) t_new = b.select(last, a.t_end, t_new);
-            }
-            // Storage dtype (docs/simulation.md "dtype"): the proposal is stored rounded; NaN/Inf survive
-            // the rounding for the guards below. float64: nothing is emitted / executed.
-            if (b.model().dtype != ir::DType::float64)
-              for_states(b, n, [&](auto k) { a.y_prop[k] = b.to_storage(typename B::Val(a.y_prop[k])); });
-            // NaN guards: one combined test on the hot path; the slow path finds the first culprit.
-            auto all_ok = b.land(b.land(all_finite(b, n, a.y_prop), b.isfinite(t_new)), b.isfinite(out.dt_next.get()));
-            b.if_(b.lnot(all_ok), [&] {
-              for_states(b, n, [&](auto k) {
-                b.if_(b.land(st.get() == RUN, b.lnot(b.isfinite(a.y_prop[k]))),
-                      [&] { set_nan(b, a, st, NanWhere::proposed_state, k, -1, tc); });
+        b.if_(
+            b.lnot(more), [&] { st = S(Status::DONE); },
+            [&] {
+              auto records = b.land(ri > b.ci(0), rphase.get() == b.ci(0));
+              b.if_(b.land(records, i.get() >= a.cap_rec), [&] {
+                st = S(Status::GROW_REC);
+                a.iio[kI_need_rec] = i.get() + b.ci(1);
               });
-              b.if_(b.land(st.get() == RUN, b.lnot(b.isfinite(t_new))),
-                    [&] { set_nan(b, a, st, NanWhere::proposed_time, -1, -1, tc); });
-              b.if_(b.land(st.get() == RUN, b.lnot(b.isfinite(out.dt_next.get()))),
-                    [&] { set_nan(b, a, st, NanWhere::next_dt, -1, -1, tc); });
-            });
-            if (has_post) {
+              if (tr.max_events_per_step > 0) {
+                b.if_(b.land(st.get() == RUN, m.get() + b.ci(tr.max_events_per_step) > a.cap_evt), [&] {
+                  st = S(Status::GROW_EVT);
+                  a.iio[kI_need_evt] = m.get() + b.ci(tr.max_events_per_step);
+                });
+              }
               b.if_(st.get() == RUN, [&] {
-                run_events(b, a, true, t_new, a.y_prop, st, m, i.get(), step.get() + b.ci(1),
-                           restarts ? &acted : nullptr);
-              });
-            }
-            b.if_(st.get() == RUN, [&] {
-              for_states(b, n, [&](auto k) {
-                a.y_prev[k] = a.y_curr[k];
-                a.y_curr[k] = a.y_prop[k];
-              });
-              step = step.get() + b.ci(1);
-              auto rp1 = rphase.get() + b.ci(1);
-              rphase = b.iselect(rp1 == ri_safe, b.ci(0), rp1);
-              auto stop = b.ivar(b.ci(0));
-              if (lazy_aux) {
-                aux_dirty = b.ci(1);
-                if (model.stop) stop = eval_stop(b, a, t_new, a.y_curr).get();
-              } else if (aux_or_stop) {
-                auto s2 = update_aux(b, a, t_new, a.y_curr);
-                stop = s2.get();
-              }
-              advance_lags(b, a, a.y_curr);
-              [[maybe_unused]] auto overflow = b.ivar(b.ci(0));
-              if constexpr (Hooks::enabled) {
-                auto stride = a.trace_stride;
-                auto stride_safe = b.iselect(stride > b.ci(0), stride, b.ci(1));
-                auto traced = b.land(stride > b.ci(0), step.get() % stride_safe == b.ci(0));
-                Int count = a.an_count[0];
-                HookArgs<B> h;
-                h.t_prev = tc;
-                h.t = t_new;
-                h.dt = dt_use;
-                h.step = step.get();
-                h.trace_row_ok = b.land(traced, count < a.trace_cap);
-                h.trace_row = count;
-                hooks.post(b, a, h);
-                b.if_(traced, [&] {
-                  b.if_(count < a.trace_cap, [&] {
-                    auto W = b.ci(hooks.trace_width());
-                    a.an_trace[count * W] = t_new;
-                    a.an_trace[count * W + b.ci(1)] = b.to_val(step.get());
-                    a.an_count[0] = count + b.ci(1);
-                  }, [&] {
-                    a.an_count[0] = a.trace_cap + b.ci(1);
-                    overflow = b.ci(1);
-                  });
-                });
-              }
-              t = t_new;
-              if (tr.adaptive && !tr.is_map) dt = out.dt_next.get();
-              else dt = a.dt_nominal;
-              if (restarts) {
-                // An event action changed the proposal: the history of this step no longer matches the
-                // committed state, so the next step starts the stepper afresh.
-                b.if_(acted.get() != b.ci(0), [&] {
-                  sc.iws[0] = b.ci(0);
-                  acted = b.ci(0);
-                });
-              }
-              b.if_(records, [&] {
-                flush_aux(a.n_rec_aux > b.ci(0));
-                guard_recorded_aux(b, a, st, t.get());
-                b.if_(st.get() == RUN, [&] {
-                  write_record(b, a, i.get(), t.get(), a.y_curr, step.get());
-                  i = i.get() + b.ci(1);
-                });
-              });
-              b.if_(st.get() == RUN, [&] {
-                if constexpr (Hooks::enabled) {
-                  b.if_(
-                      stop.get() != b.ci(0), [&] { st = S(Status::EARLY_EXIT); },
-                      [&] {
-                        b.if_(
-                            overflow.get() != b.ci(0), [&] { st = S(Status::TRACE_OVERFLOW); },
-                            [&] { b.if_(b.user_break(), [&] { st = S(Status::USER_BREAK); }); });
-                      });
-                } else {
-                  b.if_(
-                      stop.get() != b.ci(0), [&] { st = S(Status::EARLY_EXIT); },
-                      [&] { b.if_(b.user_break(), [&] { st = S(Status::USER_BREAK); }); });
+                if (has_pre) {
+                  flush_aux(b.ctrue());
+                  run_events(b, a, false, t.get(), a.y_curr, st, m, i.get(), step.get(),
+                             restarts ? &acted : nullptr);
+                  if (restarts) {
+                    // An action changed the committed state: restart the history from it.
+                    b.if_(acted.get() != b.ci(0), [&] {
+                      sc.iws[0] = b.ci(0);
+                      acted = b.ci(0);
+                    });
+                  }
                 }
+                b.if_(st.get() == RUN, [&] {
+                  if constexpr (Hooks::enabled) {
+                    HookArgs<B> h;
+                    h.t_prev = t.get();
+                    h.t = t.get();
+                    h.dt = (tr.adaptive && !tr.is_map) ? dt.get() : a.dt_nominal;
+                    h.step = step.get();
+                    h.trace_row_ok = b.cfalse();
+                    h.trace_row = b.ci(0);
+                    hooks.pre(b, a, h);
+                  }
+                  // the step size
+                  auto tc = t.get();
+                  auto last = b.land(has_partial, step.get() - a.step_base + b.ci(1) == n_total);
+                  Val dt_use = a.dt_nominal;
+                  if (!tr.is_map) {
+                    if (tr.adaptive) {
+                      auto left = a.t_end - tc;
+                      dt_use = b.select(b.land(dt.get() > left, left > b.c(0.0)), left, dt.get());
+                    } else {
+                      dt_use = b.select(last, a.t_end - tc, a.dt_nominal);
+                    }
+                  }
+                  auto out = make_step_out(b);
+                  stepper(b, sc, tc, dt_use, a.y_curr, a.y_prop, out);
+                  a.dio[kD_err_est] = out.err.get();
+                  b.if_(
+                      out.status.get() != b.ci(kOK),
+                      [&] {
+                        st = out.status.get();
+                        a.dio[kD_t_fail] = tc;
+                      },
+                      [&] {
+                        Val t_new = out.t_prop.get();
+                        if (tr.is_map || !tr.adaptive) {
+                          t_new = a.t_base + b.to_val(step.get() + b.ci(1) - a.step_base) * a.dt_nominal;
+                          if (!tr.is_map) t_new = b.select(last, a.t_end, t_new);
+                        }
+                        // Storage dtype (docs/simulation.md "dtype"): the proposal is stored rounded; NaN/Inf
+                        // survive the rounding for the guards below. float64: nothing is emitted / executed.
+                        if (b.model().dtype != ir::DType::float64)
+                          for_states(b, n, [&](auto k) {
+                            a.y_prop[k] = b.to_storage(typename B::Val(a.y_prop[k]));
+                          });
+                        // NaN guards: one combined test on the hot path; the slow path finds the first
+                        // culprit.
+                        auto all_ok = b.land(b.land(all_finite(b, n, a.y_prop), b.isfinite(t_new)),
+                                             b.isfinite(out.dt_next.get()));
+                        b.if_(b.lnot(all_ok), [&] {
+                          for_states(b, n, [&](auto k) {
+                            b.if_(b.land(st.get() == RUN, b.lnot(b.isfinite(a.y_prop[k]))),
+                                  [&] { set_nan(b, a, st, NanWhere::proposed_state, k, -1, tc); });
+                          });
+                          b.if_(b.land(st.get() == RUN, b.lnot(b.isfinite(t_new))),
+                                [&] { set_nan(b, a, st, NanWhere::proposed_time, -1, -1, tc); });
+                          b.if_(b.land(st.get() == RUN, b.lnot(b.isfinite(out.dt_next.get()))),
+                                [&] { set_nan(b, a, st, NanWhere::next_dt, -1, -1, tc); });
+                        });
+                        if (has_post) {
+                          b.if_(st.get() == RUN, [&] {
+                            run_events(b, a, true, t_new, a.y_prop, st, m, i.get(), step.get() + b.ci(1),
+                                       restarts ? &acted : nullptr);
+                          });
+                        }
+                        b.if_(st.get() == RUN, [&] {
+                          for_states(b, n, [&](auto k) {
+                            a.y_prev[k] = a.y_curr[k];
+                            a.y_curr[k] = a.y_prop[k];
+                          });
+                          step = step.get() + b.ci(1);
+                          auto rp1 = rphase.get() + b.ci(1);
+                          rphase = b.iselect(rp1 == ri_safe, b.ci(0), rp1);
+                          auto stop = b.ivar(b.ci(0));
+                          if (lazy_aux) {
+                            aux_dirty = b.ci(1);
+                            if (model.stop) stop = eval_stop(b, a, t_new, a.y_curr).get();
+                          } else if (aux_or_stop) {
+                            auto s2 = update_aux(b, a, t_new, a.y_curr);
+                            stop = s2.get();
+                          }
+                          advance_lags(b, a, a.y_curr);
+                          [[maybe_unused]] auto overflow = b.ivar(b.ci(0));
+                          if constexpr (Hooks::enabled) {
+                            auto stride = a.trace_stride;
+                            auto stride_safe = b.iselect(stride > b.ci(0), stride, b.ci(1));
+                            auto traced = b.land(stride > b.ci(0), step.get() % stride_safe == b.ci(0));
+                            Int count = a.an_count[0];
+                            HookArgs<B> h;
+                            h.t_prev = tc;
+                            h.t = t_new;
+                            h.dt = dt_use;
+                            h.step = step.get();
+                            h.trace_row_ok = b.land(traced, count < a.trace_cap);
+                            h.trace_row = count;
+                            hooks.post(b, a, h);
+                            b.if_(traced, [&] {
+                              b.if_(
+                                  count < a.trace_cap,
+                                  [&] {
+                                    auto W = b.ci(hooks.trace_width());
+                                    a.an_trace[count * W] = t_new;
+                                    a.an_trace[count * W + b.ci(1)] = b.to_val(step.get());
+                                    a.an_count[0] = count + b.ci(1);
+                                  },
+                                  [&] {
+                                    a.an_count[0] = a.trace_cap + b.ci(1);
+                                    overflow = b.ci(1);
+                                  });
+                            });
+                          }
+                          t = t_new;
+                          if (tr.adaptive && !tr.is_map)
+                            dt = out.dt_next.get();
+                          else
+                            dt = a.dt_nominal;
+                          if (restarts) {
+                            // An event action changed the proposal: the history of this step no longer
+                            // matches the committed state, so the next step starts the stepper afresh.
+                            b.if_(acted.get() != b.ci(0), [&] {
+                              sc.iws[0] = b.ci(0);
+                              acted = b.ci(0);
+                            });
+                          }
+                          b.if_(records, [&] {
+                            flush_aux(a.n_rec_aux > b.ci(0));
+                            guard_recorded_aux(b, a, st, t.get());
+                            b.if_(st.get() == RUN, [&] {
+                              write_record(b, a, i.get(), t.get(), a.y_curr, step.get());
+                              i = i.get() + b.ci(1);
+                            });
+                          });
+                          b.if_(st.get() == RUN, [&] {
+                            if constexpr (Hooks::enabled) {
+                              b.if_(
+                                  stop.get() != b.ci(0), [&] { st = S(Status::EARLY_EXIT); },
+                                  [&] {
+                                    b.if_(
+                                        overflow.get() != b.ci(0), [&] { st = S(Status::TRACE_OVERFLOW); },
+                                        [&] { b.if_(b.user_break(), [&] { st = S(Status::USER_BREAK); }); });
+                                  });
+                            } else {
+                              b.if_(
+                                  stop.get() != b.ci(0), [&] { st = S(Status::EARLY_EXIT); },
+                                  [&] { b.if_(b.user_break(), [&] { st = S(Status::USER_BREAK); }); });
+                            }
+                          });
+                        });
+                      });
+                });
               });
             });
-          });
-        });
       });
-    });
-  });
 
   flush_aux(b.ctrue());  // t is the time of the last commit here
   a.dio[kD_t] = t.get();

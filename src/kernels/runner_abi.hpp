@@ -58,8 +58,8 @@ enum ResumePoint : std::int32_t {
 
 struct RunnerArgs {
   // ---- problem (inputs, constant across re-entries) ------------------------------------------------
-  double t_end = 0.0;          // ODE horizon (ignored by maps)
-  std::int64_t step_end = 0;   // the loop runs while step < step_end: ODE = max_steps, map = N (absolute)
+  double t_end = 0.0;         // ODE horizon (ignored by maps)
+  std::int64_t step_end = 0;  // the loop runs while step < step_end: ODE = max_steps, map = N (absolute)
   std::int64_t record_interval = 1;  // 0 = no recording; record when step % record_interval == 0
   std::int64_t n_state = 0;
 
@@ -70,20 +70,20 @@ struct RunnerArgs {
   double dt_nominal = 0.0;
 
   // ---- model data (persistent; host owns) ------------------------------------------------------------
-  double* y_curr = nullptr;      // [n_state] committed state; on exit the last committed state
-  double* y_prev = nullptr;      // [n_state] previous committed state
-  double* params = nullptr;      // [n_params] (event actions may change them)
-  double* lag_ring = nullptr;    // [ModelIR::lag_ring_size] (seed with CompiledModel::seed_lags)
+  double* y_curr = nullptr;          // [n_state] committed state; on exit the last committed state
+  double* y_prev = nullptr;          // [n_state] previous committed state
+  double* params = nullptr;          // [n_params] (event actions may change them)
+  double* lag_ring = nullptr;        // [ModelIR::lag_ring_size] (seed with CompiledModel::seed_lags)
   std::int64_t* lag_head = nullptr;  // [ModelIR::lags.size()]
-  double* aux_values = nullptr;  // [n_aux] last update_aux values
+  double* aux_values = nullptr;      // [n_aux] last update_aux values
 
   // ---- stepper (persistent workspace: ab2/ab3/bdf history survives re-entry and resume) -----------
-  double* ws = nullptr;          // [StepperInfo::ws_size(n)]  zero it on a fresh run
-  std::int64_t* iws = nullptr;   // [StepperInfo::iws_size(n)] zero it on a fresh run
+  double* ws = nullptr;                    // [StepperInfo::ws_size(n)]  zero it on a fresh run
+  std::int64_t* iws = nullptr;             // [StepperInfo::iws_size(n)] zero it on a fresh run
   const double* stepper_config = nullptr;  // packed config (StepperInfo::config order)
-  std::int64_t n_config = 0;     // fewer entries than the stepper expects -> its built-in defaults
-  double* y_prop = nullptr;      // [n_state] scratch: the proposal
-  double* scratch = nullptr;     // [CompiledModel::scratch_size()] runner/event scratch
+  std::int64_t n_config = 0;               // fewer entries than the stepper expects -> its built-in defaults
+  double* y_prop = nullptr;                // [n_state] scratch: the proposal
+  double* scratch = nullptr;               // [CompiledModel::scratch_size()] runner/event scratch
 
   // ---- records (state-major) -------------------------------------------------------------------------
   double* T = nullptr;           // [cap_rec]
@@ -93,7 +93,7 @@ struct RunnerArgs {
   std::int64_t cap_rec = 0;
   const std::int64_t* state_rec_idx = nullptr;  // [n_rec_states] which states to record
   std::int64_t n_rec_states = 0;
-  const std::int64_t* aux_rec_idx = nullptr;    // [n_rec_aux] which aux to record
+  const std::int64_t* aux_rec_idx = nullptr;  // [n_rec_aux] which aux to record
   std::int64_t n_rec_aux = 0;
 
   // ---- event log ---------------------------------------------------------------------------------------
@@ -105,11 +105,11 @@ struct RunnerArgs {
   std::int64_t cap_evt = 0;
 
   // ---- cursors (IN/OUT; written on every exit, read on every entry) -------------------------------
-  double t = 0.0;               // current time (fresh run: t0)
-  double dt = 0.0;              // current step (fresh run: dt_init; adaptive: proposal for the next step)
-  std::int64_t i = 0;           // records written so far (next record slot)
-  std::int64_t step = 0;        // committed steps (absolute within the run)
-  std::int64_t m = 0;           // event rows written so far (next event slot)
+  double t = 0.0;         // current time (fresh run: t0)
+  double dt = 0.0;        // current step (fresh run: dt_init; adaptive: proposal for the next step)
+  std::int64_t i = 0;     // records written so far (next record slot)
+  std::int64_t step = 0;  // committed steps (absolute within the run)
+  std::int64_t m = 0;     // event rows written so far (next event slot)
   std::int32_t resume_point = kResumeStart;
 
   // ---- control / outputs --------------------------------------------------------------------------

@@ -10,8 +10,17 @@ namespace dynlib::kernels {
 // Indices into RunnerView::dio (doubles) and ::iio (int64s).
 enum DIO : int { kD_t = 0, kD_dt, kD_err_est, kD_t_fail, kD_count };
 enum IIO : int {
-  kI_i = 0, kI_step, kI_m, kI_resume, kI_status, kI_need_rec, kI_need_evt, kI_nan_where, kI_nan_index,
-  kI_nan_event, kI_count
+  kI_i = 0,
+  kI_step,
+  kI_m,
+  kI_resume,
+  kI_status,
+  kI_need_rec,
+  kI_need_evt,
+  kI_nan_where,
+  kI_nan_index,
+  kI_nan_event,
+  kI_count
 };
 
 template <class B>

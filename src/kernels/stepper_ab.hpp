@@ -12,7 +12,8 @@ struct StepAB2 {
   void operator()(B& b, const StepCtx<B>& c, typename B::Val t, typename B::Val dt, typename B::Arr y,
                   typename B::Arr y_prop, StepOut<B>& o) const {
     const int n = c.n;
-    auto f_prev = c.ws, f_curr = b.offset(c.ws, n), f_next = b.offset(c.ws, 2 * n), y_stage = b.offset(c.ws, 3 * n);
+    auto f_prev = c.ws, f_curr = b.offset(c.ws, n), f_next = b.offset(c.ws, 2 * n),
+         y_stage = b.offset(c.ws, 3 * n);
     auto idx = c.iws[0];
     b.if_(
         idx == b.ci(0),
@@ -25,7 +26,8 @@ struct StepAB2 {
           f_eval(b, c, t + dt, y_prop, f_curr);
         },
         [&] {
-          for_states(b, n, [&](auto i) { y_prop[i] = y[i] + dt * (b.c(1.5) * f_curr[i] - b.c(0.5) * f_prev[i]); });
+          for_states(b, n,
+                     [&](auto i) { y_prop[i] = y[i] + dt * (b.c(1.5) * f_curr[i] - b.c(0.5) * f_prev[i]); });
           f_eval(b, c, t + dt, y_prop, f_next);
           for_states(b, n, [&](auto i) {
             f_prev[i] = f_curr[i];
@@ -67,14 +69,16 @@ struct StepAB3 {
           b.if_(
               idx == b.ci(1),
               [&] {
-                for_states(b, n, [&](auto i) { y_prop[i] = y[i] + dt * (b.c(1.5) * f_n[i] - b.c(0.5) * f_nm1[i]); });
+                for_states(
+                    b, n, [&](auto i) { y_prop[i] = y[i] + dt * (b.c(1.5) * f_n[i] - b.c(0.5) * f_nm1[i]); });
                 f_eval(b, c, t + dt, y_prop, f_next);
                 rotate();
               },
               [&] {
                 for_states(b, n, [&](auto i) {
                   y_prop[i] = y[i] + dt * (b.c(23.0 / 12.0) * f_n[i] - b.c(16.0 / 12.0) * f_nm1[i] +
-                                           b.c(5.0 / 12.0) * f_nm2[i]); });
+                                           b.c(5.0 / 12.0) * f_nm2[i]);
+                });
                 f_eval(b, c, t + dt, y_prop, f_next);
                 rotate();
               });

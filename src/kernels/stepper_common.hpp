@@ -14,13 +14,13 @@ namespace dynlib::kernels {
 
 template <class B>
 struct StepCtx {
-  int n = 0;                      // number of states (code-generation time)
+  int n = 0;  // number of states (code-generation time)
   typename B::Arr params{};
   typename B::Arr lag_ring{};
   typename B::IArr lag_head{};
-  typename B::Arr ws{};           // persistent double workspace (layout per stepper header)
-  typename B::IArr iws{};         // persistent int64 workspace
-  typename B::Arr cfg{};          // packed config, full length (the host pads with defaults)
+  typename B::Arr ws{};    // persistent double workspace (layout per stepper header)
+  typename B::IArr iws{};  // persistent int64 workspace
+  typename B::Arr cfg{};   // packed config, full length (the host pads with defaults)
 };
 
 template <class B>
@@ -62,8 +62,12 @@ void f_eval(B& b, const StepCtx<B>& c, typename B::Val t, typename B::Arr y, typ
 // b.unroll is optional in the concept: a backend without it unrolls every state loop.
 template <class B>
 bool unroll_states(B& b, int n) {
-  if constexpr (requires { { b.unroll(n) } -> std::convertible_to<bool>; }) return b.unroll(n);
-  else return true;
+  if constexpr (requires {
+                  { b.unroll(n) } -> std::convertible_to<bool>;
+                })
+    return b.unroll(n);
+  else
+    return true;
 }
 
 template <class B, class F>

@@ -65,7 +65,8 @@ struct StepRK4 {
     f_eval(b, c, t + dt, y_stage, k4);
     auto two = b.c(2.0);
     for_states(b, n, [&](auto i) {
-      y_prop[i] = y[i] + (dt / b.c(6.0)) * (k1[i] + two * k2[i] + two * k3[i] + k4[i]); });
+      y_prop[i] = y[i] + (dt / b.c(6.0)) * (k1[i] + two * k2[i] + two * k3[i] + k4[i]);
+    });
     fixed_step_out(b, o, t, dt);
   }
 };

@@ -43,8 +43,12 @@ struct StepSDIRK2 {
       auto ok2 = newton_solve(b, c, nw, kFixedNewton, t + dt, hf, Y, true);
       ok = ok2.get();
     });
-    b.if_(ok.get() == b.ci(1), [&] { for (int i = 0; i < n; ++i) y_prop[i] = Y[i]; },
-          [&] { o.status = b.ci(kSTEPFAIL); });
+    b.if_(
+        ok.get() == b.ci(1),
+        [&] {
+          for (int i = 0; i < n; ++i) y_prop[i] = Y[i];
+        },
+        [&] { o.status = b.ci(kSTEPFAIL); });
   }
 };
 
@@ -95,15 +99,21 @@ struct StepBDF2 {
 // Accept/reject control shared by bdf2a and tr-bdf2a (exponent -1/2).
 template <class B, class OnAccept>
 void adaptive_control(B& b, const StepCtx<B>& c, StepOut<B>& o, typename B::Var& h, typename B::IVar& done,
-                      typename B::IVar& newton_ok, typename B::Val err, typename B::Val t, OnAccept on_accept) {
-  auto safety = c.cfg[2], min_factor = c.cfg[3], max_factor = c.cfg[4], min_step = c.cfg[6], dt_max = c.cfg[10];
+                      typename B::IVar& newton_ok, typename B::Val err, typename B::Val t,
+                      OnAccept on_accept) {
+  auto safety = c.cfg[2], min_factor = c.cfg[3], max_factor = c.cfg[4], min_step = c.cfg[6],
+       dt_max = c.cfg[10];
   auto hh = h.get();
   o.err = err;
   b.if_(
       b.lor(newton_ok.get() == b.ci(0), b.lnot(b.isfinite(err))),
       [&] {
         b.if_(
-            hh <= min_step, [&] { o.status = b.ci(kSTEPFAIL); done = b.ci(1); },
+            hh <= min_step,
+            [&] {
+              o.status = b.ci(kSTEPFAIL);
+              done = b.ci(1);
+            },
             [&] { h = b.fmax(hh * min_factor, min_step); });
       },
       [&] {
@@ -149,84 +159,89 @@ struct StepBDF2A {
     o.err = b.c(0.0);
     auto done = b.ivar(b.ci(0));
     f_eval(b, c, t, y, f_n);
-    b.if_(b.lnot(all_finite(b, n, f_n)), [&] { o.status = b.ci(kSTEPFAIL); done = b.ci(1); });
+    b.if_(b.lnot(all_finite(b, n, f_n)), [&] {
+      o.status = b.ci(kSTEPFAIL);
+      done = b.ci(1);
+    });
     auto h = b.var(b.fmin(dt, dt_max));
     auto tries = b.ivar(b.ci(0));
     auto half = b.c(0.5);
-    b.while_([&] { return b.land(done.get() == b.ci(0), tries.get() < max_tries); }, [&] {
-      tries = tries.get() + b.ci(1);
-      auto hh = h.get();
-      auto ok = b.ivar(b.ci(1));
-      b.if_(
-          c.iws[0] == b.ci(0),
-          [&] {
-            // coarse BE over h -> y_alt
-            for (int i = 0; i < n; ++i) {
-              Y[i] = y[i] + hh * f_n[i];
-              nw.base[i] = y[i];
-            }
-            auto okc = newton_solve(b, c, nw, kAdaptiveNewton, t + hh, hh, Y, false);
-            ok = okc.get();
-            for (int i = 0; i < n; ++i) y_alt[i] = Y[i];
-            // two BE half steps -> y_prop (fine)
-            b.if_(ok.get() == b.ci(1), [&] {
-              auto h2 = hh * half;
-              for (int i = 0; i < n; ++i) {
-                Y[i] = y[i] + h2 * f_n[i];
-                nw.base[i] = y[i];
-              }
-              auto ok1 = newton_solve(b, c, nw, kAdaptiveNewton, t + h2, h2, Y, false);
-              ok = ok1.get();
-              b.if_(ok.get() == b.ci(1), [&] {
-                f_eval(b, c, t + h2, Y, nw.f_tmp);
-                for (int i = 0; i < n; ++i) {
-                  nw.base[i] = Y[i];
-                  Y[i] = Y[i] + h2 * nw.f_tmp[i];
-                }
-                auto ok2 = newton_solve(b, c, nw, kAdaptiveNewton, t + hh, h2, Y, false);
-                ok = ok2.get();
-              });
-            });
-          },
-          [&] {
-            typename B::Val dprev = dt_nm1[0];
-            auto rho = b.select(dprev <= b.c(0.0), b.c(1.0), hh / dprev);
-            auto one = b.c(1.0), two = b.c(2.0);
-            auto den = one + two * rho;
-            auto c_curr = (one + rho) * (one + rho) / den;
-            auto c_prev = rho * rho / den;
-            auto c_beta = (one + rho) / den;
-            for (int i = 0; i < n; ++i) {
-              Y[i] = (one + rho) * y[i] - rho * y_nm1[i];
-              nw.base[i] = c_curr * y[i] - c_prev * y_nm1[i];
-            }
-            auto okb = newton_solve(b, c, nw, kAdaptiveNewton, t + hh, c_beta * hh, Y, false);
-            ok = okb.get();
-            b.if_(ok.get() == b.ci(1), [&] {
-              for (int i = 0; i < n; ++i) {
-                y_alt[i] = Y[i];  // y_bdf2
-                nw.base[i] = y[i];
-              }
-              auto oke = newton_solve(b, c, nw, kAdaptiveNewton, t + hh, hh, Y, false);  // BE from y_bdf2
-              ok = oke.get();
-              // swap roles so that Y = accepted (y_bdf2) and y_alt = comparison (y_be)
-              for (int i = 0; i < n; ++i) {
-                typename B::Val tmp = Y[i];
-                Y[i] = y_alt[i];
-                y_alt[i] = tmp;
-              }
-            });
-          });
-      auto err = wrms_diff(b, n, Y, y_alt, y, Y, atol, rtol);
-      adaptive_control(b, c, o, h, done, ok, err, t, [&] {
-        for (int i = 0; i < n; ++i) {
-          y_prop[i] = Y[i];
-          y_nm1[i] = y[i];
-        }
-        dt_nm1[0] = hh;
-        c.iws[0] = c.iws[0] + b.ci(1);
-      });
-    });
+    b.while_([&] { return b.land(done.get() == b.ci(0), tries.get() < max_tries); },
+             [&] {
+               tries = tries.get() + b.ci(1);
+               auto hh = h.get();
+               auto ok = b.ivar(b.ci(1));
+               b.if_(
+                   c.iws[0] == b.ci(0),
+                   [&] {
+                     // coarse BE over h -> y_alt
+                     for (int i = 0; i < n; ++i) {
+                       Y[i] = y[i] + hh * f_n[i];
+                       nw.base[i] = y[i];
+                     }
+                     auto okc = newton_solve(b, c, nw, kAdaptiveNewton, t + hh, hh, Y, false);
+                     ok = okc.get();
+                     for (int i = 0; i < n; ++i) y_alt[i] = Y[i];
+                     // two BE half steps -> y_prop (fine)
+                     b.if_(ok.get() == b.ci(1), [&] {
+                       auto h2 = hh * half;
+                       for (int i = 0; i < n; ++i) {
+                         Y[i] = y[i] + h2 * f_n[i];
+                         nw.base[i] = y[i];
+                       }
+                       auto ok1 = newton_solve(b, c, nw, kAdaptiveNewton, t + h2, h2, Y, false);
+                       ok = ok1.get();
+                       b.if_(ok.get() == b.ci(1), [&] {
+                         f_eval(b, c, t + h2, Y, nw.f_tmp);
+                         for (int i = 0; i < n; ++i) {
+                           nw.base[i] = Y[i];
+                           Y[i] = Y[i] + h2 * nw.f_tmp[i];
+                         }
+                         auto ok2 = newton_solve(b, c, nw, kAdaptiveNewton, t + hh, h2, Y, false);
+                         ok = ok2.get();
+                       });
+                     });
+                   },
+                   [&] {
+                     typename B::Val dprev = dt_nm1[0];
+                     auto rho = b.select(dprev <= b.c(0.0), b.c(1.0), hh / dprev);
+                     auto one = b.c(1.0), two = b.c(2.0);
+                     auto den = one + two * rho;
+                     auto c_curr = (one + rho) * (one + rho) / den;
+                     auto c_prev = rho * rho / den;
+                     auto c_beta = (one + rho) / den;
+                     for (int i = 0; i < n; ++i) {
+                       Y[i] = (one + rho) * y[i] - rho * y_nm1[i];
+                       nw.base[i] = c_curr * y[i] - c_prev * y_nm1[i];
+                     }
+                     auto okb = newton_solve(b, c, nw, kAdaptiveNewton, t + hh, c_beta * hh, Y, false);
+                     ok = okb.get();
+                     b.if_(ok.get() == b.ci(1), [&] {
+                       for (int i = 0; i < n; ++i) {
+                         y_alt[i] = Y[i];  // y_bdf2
+                         nw.base[i] = y[i];
+                       }
+                       auto oke =
+                           newton_solve(b, c, nw, kAdaptiveNewton, t + hh, hh, Y, false);  // BE from y_bdf2
+                       ok = oke.get();
+                       // swap roles so that Y = accepted (y_bdf2) and y_alt = comparison (y_be)
+                       for (int i = 0; i < n; ++i) {
+                         typename B::Val tmp = Y[i];
+                         Y[i] = y_alt[i];
+                         y_alt[i] = tmp;
+                       }
+                     });
+                   });
+               auto err = wrms_diff(b, n, Y, y_alt, y, Y, atol, rtol);
+               adaptive_control(b, c, o, h, done, ok, err, t, [&] {
+                 for (int i = 0; i < n; ++i) {
+                   y_prop[i] = Y[i];
+                   y_nm1[i] = y[i];
+                 }
+                 dt_nm1[0] = hh;
+                 c.iws[0] = c.iws[0] + b.ci(1);
+               });
+             });
     b.if_(done.get() == b.ci(0), [&] { o.status = b.ci(kSTEPFAIL); });
   }
 };
@@ -255,42 +270,46 @@ struct StepTRBDF2A {
     o.err = b.c(0.0);
     auto done = b.ivar(b.ci(0));
     f_eval(b, c, t, y, f_n);
-    b.if_(b.lnot(all_finite(b, n, f_n)), [&] { o.status = b.ci(kSTEPFAIL); done = b.ci(1); });
+    b.if_(b.lnot(all_finite(b, n, f_n)), [&] {
+      o.status = b.ci(kSTEPFAIL);
+      done = b.ci(1);
+    });
     auto h = b.var(b.fmin(dt, dt_max));
     auto tries = b.ivar(b.ci(0));
-    b.while_([&] { return b.land(done.get() == b.ci(0), tries.get() < max_tries); }, [&] {
-      tries = tries.get() + b.ci(1);
-      auto hh = h.get();
-      auto ok = b.ivar(b.ci(1));
-      auto gh = b.c(gamma) * hh, th = b.c(theta) * hh;
-      for (int i = 0; i < n; ++i) {
-        Ys[i] = y[i] + gh * f_n[i];
-        nw.base[i] = y[i] + th * f_n[i];
-      }
-      auto ok1 = newton_solve(b, c, nw, kAdaptiveNewton, t + gh, th, Ys, true);
-      ok = ok1.get();
-      b.if_(ok.get() == b.ci(1), [&] {
-        for (int i = 0; i < n; ++i) {
-          Y[i] = Ys[i];
-          nw.base[i] = b.c(1.0 - gamma3) * y[i] + b.c(gamma3) * Ys[i];
-        }
-        auto ok2 = newton_solve(b, c, nw, kAdaptiveNewton, t + hh, b.c(gamma2) * hh, Y, true);
-        ok = ok2.get();
-      });
-      b.if_(ok.get() == b.ci(1), [&] {
-        for (int i = 0; i < n; ++i) {
-          y_be[i] = Y[i];
-          nw.base[i] = y[i];
-        }
-        auto ok3 = newton_solve(b, c, nw, kAdaptiveNewton, t + hh, hh, y_be, true);
-        ok = ok3.get();
-      });
-      auto err = wrms_diff(b, n, Y, y_be, y, Y, atol, rtol);
-      adaptive_control(b, c, o, h, done, ok, err, t, [&] {
-        for (int i = 0; i < n; ++i) y_prop[i] = Y[i];
-        c.iws[0] = c.iws[0] + b.ci(1);
-      });
-    });
+    b.while_([&] { return b.land(done.get() == b.ci(0), tries.get() < max_tries); },
+             [&] {
+               tries = tries.get() + b.ci(1);
+               auto hh = h.get();
+               auto ok = b.ivar(b.ci(1));
+               auto gh = b.c(gamma) * hh, th = b.c(theta) * hh;
+               for (int i = 0; i < n; ++i) {
+                 Ys[i] = y[i] + gh * f_n[i];
+                 nw.base[i] = y[i] + th * f_n[i];
+               }
+               auto ok1 = newton_solve(b, c, nw, kAdaptiveNewton, t + gh, th, Ys, true);
+               ok = ok1.get();
+               b.if_(ok.get() == b.ci(1), [&] {
+                 for (int i = 0; i < n; ++i) {
+                   Y[i] = Ys[i];
+                   nw.base[i] = b.c(1.0 - gamma3) * y[i] + b.c(gamma3) * Ys[i];
+                 }
+                 auto ok2 = newton_solve(b, c, nw, kAdaptiveNewton, t + hh, b.c(gamma2) * hh, Y, true);
+                 ok = ok2.get();
+               });
+               b.if_(ok.get() == b.ci(1), [&] {
+                 for (int i = 0; i < n; ++i) {
+                   y_be[i] = Y[i];
+                   nw.base[i] = y[i];
+                 }
+                 auto ok3 = newton_solve(b, c, nw, kAdaptiveNewton, t + hh, hh, y_be, true);
+                 ok = ok3.get();
+               });
+               auto err = wrms_diff(b, n, Y, y_be, y, Y, atol, rtol);
+               adaptive_control(b, c, o, h, done, ok, err, t, [&] {
+                 for (int i = 0; i < n; ++i) y_prop[i] = Y[i];
+                 c.iws[0] = c.iws[0] + b.ci(1);
+               });
+             });
     b.if_(done.get() == b.ci(0), [&] { o.status = b.ci(kSTEPFAIL); });
   }
 };

@@ -22,13 +22,14 @@ struct StepRK45 {
     constexpr double a21 = 1.0 / 5.0;
     constexpr double a31 = 3.0 / 40.0, a32 = 9.0 / 40.0;
     constexpr double a41 = 44.0 / 45.0, a42 = -56.0 / 15.0, a43 = 32.0 / 9.0;
-    constexpr double a51 = 19372.0 / 6561.0, a52 = -25360.0 / 2187.0, a53 = 64448.0 / 6561.0, a54 = -212.0 / 729.0;
+    constexpr double a51 = 19372.0 / 6561.0, a52 = -25360.0 / 2187.0, a53 = 64448.0 / 6561.0,
+                     a54 = -212.0 / 729.0;
     constexpr double a61 = 9017.0 / 3168.0, a62 = -355.0 / 33.0, a63 = 46732.0 / 5247.0, a64 = 49.0 / 176.0,
                      a65 = -5103.0 / 18656.0;
     constexpr double b1 = 35.0 / 384.0, b3 = 500.0 / 1113.0, b4 = 125.0 / 192.0, b5 = -2187.0 / 6784.0,
                      b6 = 11.0 / 84.0;
-    constexpr double s1 = 5179.0 / 57600.0, s3 = 7571.0 / 16695.0, s4 = 393.0 / 640.0, s5 = -92097.0 / 339200.0,
-                     s6 = 187.0 / 2100.0, s7 = 1.0 / 40.0;
+    constexpr double s1 = 5179.0 / 57600.0, s3 = 7571.0 / 16695.0, s4 = 393.0 / 640.0,
+                     s5 = -92097.0 / 339200.0, s6 = 187.0 / 2100.0, s7 = 1.0 / 40.0;
     constexpr double e1 = b1 - s1, e3 = b3 - s3, e4 = b4 - s4, e5 = b5 - s5, e6 = b6 - s6;
 
     o.status = b.ci(kOK);
@@ -45,66 +46,80 @@ struct StepRK45 {
     auto h = b.var(b.fmin(dt, dt_max));
     auto tries = b.ivar(b.ci(0));
     auto ntries = b.iselect(max_tries < b.ci(1), b.ci(1), max_tries);
-    b.while_([&] { return b.land(done.get() == b.ci(0), tries.get() < ntries); }, [&] {
-      tries = tries.get() + b.ci(1);
-      auto hh = h.get();
-      for_states(b, n, [&](auto i) { y_stage[i] = y[i] + hh * (b.c(a21) * k[1][i]); });
-      f_eval(b, c, t + b.c(c2) * hh, y_stage, k[2]);
-      for_states(b, n, [&](auto i) { y_stage[i] = y[i] + hh * (b.c(a31) * k[1][i] + b.c(a32) * k[2][i]); });
-      f_eval(b, c, t + b.c(c3) * hh, y_stage, k[3]);
-      for_states(b, n, [&](auto i) {
-        y_stage[i] = y[i] + hh * (b.c(a41) * k[1][i] + b.c(a42) * k[2][i] + b.c(a43) * k[3][i]); });
-      f_eval(b, c, t + b.c(c4) * hh, y_stage, k[4]);
-      for_states(b, n, [&](auto i) {
-        y_stage[i] =
-            y[i] + hh * (b.c(a51) * k[1][i] + b.c(a52) * k[2][i] + b.c(a53) * k[3][i] + b.c(a54) * k[4][i]); });
-      f_eval(b, c, t + b.c(c5) * hh, y_stage, k[5]);
-      for_states(b, n, [&](auto i) {
-        y_stage[i] = y[i] + hh * (b.c(a61) * k[1][i] + b.c(a62) * k[2][i] + b.c(a63) * k[3][i] +
-                                  b.c(a64) * k[4][i] + b.c(a65) * k[5][i]); });
-      f_eval(b, c, t + hh, y_stage, k[6]);
-      for_states(b, n, [&](auto i) {
-        y5[i] = y[i] + hh * (b.c(b1) * k[1][i] + b.c(b3) * k[3][i] + b.c(b4) * k[4][i] + b.c(b5) * k[5][i] +
-                             b.c(b6) * k[6][i]); });
-      f_eval(b, c, t + hh, y5, k[7]);
-      auto acc = b.var(b.c(0.0));
-      auto finite = b.ctrue();
-      for (int j = 2; j <= 7; ++j) finite = b.land(finite, all_finite(b, n, k[j]));
-      finite = b.land(finite, all_finite(b, n, y5));
-      for_states(b, n, [&](auto i) {
-        auto ei = hh * b.fabs(b.c(e1) * k[1][i] + b.c(e3) * k[3][i] + b.c(e4) * k[4][i] + b.c(e5) * k[5][i] +
-                              b.c(e6) * k[6][i] - b.c(s7) * k[7][i]);
-        auto sc = atol + rtol * b.fmax(b.fabs(y[i]), b.fabs(y5[i]));
-        auto q = ei / sc;
-        acc = acc.get() + q * q;
-      });
-      auto err = b.sqrt(acc.get() / b.c(static_cast<double>(n > 0 ? n : 1)));
-      o.err = err;
-      finite = b.land(finite, b.isfinite(err));
-      b.if_(
-          b.lnot(finite),
-          [&] {
-            b.if_(
-                hh <= min_step, [&] { o.status = b.ci(kSTEPFAIL); done = b.ci(1); },
-                [&] { h = b.fmax(hh * min_factor, min_step); });
-          },
-          [&] {
-            // An error above tolerance is never accepted: at min_step the step fails (STEPFAIL).
-            b.if_(
-                err <= b.c(1.0),
-                [&] {
-                  o.t_prop = t + hh;
-                  auto fac = b.fmin(b.fmax(safety * b.pow(err, b.c(-1.0 / 5.0)), min_factor), max_factor);
-                  auto dn = b.select(err == b.c(0.0), hh * max_factor, hh * fac);
-                  o.dt_next = b.fmin(dn, dt_max);
-                  done = b.ci(1);
-                },
-                [&] {
-                  h = hh * b.fmax(min_factor, safety * b.pow(err, b.c(-1.0 / 4.0)));
-                  b.if_(h.get() < min_step, [&] { o.status = b.ci(kSTEPFAIL); done = b.ci(1); });
-                });
-          });
-    });
+    b.while_([&] { return b.land(done.get() == b.ci(0), tries.get() < ntries); },
+             [&] {
+               tries = tries.get() + b.ci(1);
+               auto hh = h.get();
+               for_states(b, n, [&](auto i) { y_stage[i] = y[i] + hh * (b.c(a21) * k[1][i]); });
+               f_eval(b, c, t + b.c(c2) * hh, y_stage, k[2]);
+               for_states(
+                   b, n, [&](auto i) { y_stage[i] = y[i] + hh * (b.c(a31) * k[1][i] + b.c(a32) * k[2][i]); });
+               f_eval(b, c, t + b.c(c3) * hh, y_stage, k[3]);
+               for_states(b, n, [&](auto i) {
+                 y_stage[i] = y[i] + hh * (b.c(a41) * k[1][i] + b.c(a42) * k[2][i] + b.c(a43) * k[3][i]);
+               });
+               f_eval(b, c, t + b.c(c4) * hh, y_stage, k[4]);
+               for_states(b, n, [&](auto i) {
+                 y_stage[i] = y[i] + hh * (b.c(a51) * k[1][i] + b.c(a52) * k[2][i] + b.c(a53) * k[3][i] +
+                                           b.c(a54) * k[4][i]);
+               });
+               f_eval(b, c, t + b.c(c5) * hh, y_stage, k[5]);
+               for_states(b, n, [&](auto i) {
+                 y_stage[i] = y[i] + hh * (b.c(a61) * k[1][i] + b.c(a62) * k[2][i] + b.c(a63) * k[3][i] +
+                                           b.c(a64) * k[4][i] + b.c(a65) * k[5][i]);
+               });
+               f_eval(b, c, t + hh, y_stage, k[6]);
+               for_states(b, n, [&](auto i) {
+                 y5[i] = y[i] + hh * (b.c(b1) * k[1][i] + b.c(b3) * k[3][i] + b.c(b4) * k[4][i] +
+                                      b.c(b5) * k[5][i] + b.c(b6) * k[6][i]);
+               });
+               f_eval(b, c, t + hh, y5, k[7]);
+               auto acc = b.var(b.c(0.0));
+               auto finite = b.ctrue();
+               for (int j = 2; j <= 7; ++j) finite = b.land(finite, all_finite(b, n, k[j]));
+               finite = b.land(finite, all_finite(b, n, y5));
+               for_states(b, n, [&](auto i) {
+                 auto ei = hh * b.fabs(b.c(e1) * k[1][i] + b.c(e3) * k[3][i] + b.c(e4) * k[4][i] +
+                                       b.c(e5) * k[5][i] + b.c(e6) * k[6][i] - b.c(s7) * k[7][i]);
+                 auto sc = atol + rtol * b.fmax(b.fabs(y[i]), b.fabs(y5[i]));
+                 auto q = ei / sc;
+                 acc = acc.get() + q * q;
+               });
+               auto err = b.sqrt(acc.get() / b.c(static_cast<double>(n > 0 ? n : 1)));
+               o.err = err;
+               finite = b.land(finite, b.isfinite(err));
+               b.if_(
+                   b.lnot(finite),
+                   [&] {
+                     b.if_(
+                         hh <= min_step,
+                         [&] {
+                           o.status = b.ci(kSTEPFAIL);
+                           done = b.ci(1);
+                         },
+                         [&] { h = b.fmax(hh * min_factor, min_step); });
+                   },
+                   [&] {
+                     // An error above tolerance is never accepted: at min_step the step fails (STEPFAIL).
+                     b.if_(
+                         err <= b.c(1.0),
+                         [&] {
+                           o.t_prop = t + hh;
+                           auto fac =
+                               b.fmin(b.fmax(safety * b.pow(err, b.c(-1.0 / 5.0)), min_factor), max_factor);
+                           auto dn = b.select(err == b.c(0.0), hh * max_factor, hh * fac);
+                           o.dt_next = b.fmin(dn, dt_max);
+                           done = b.ci(1);
+                         },
+                         [&] {
+                           h = hh * b.fmax(min_factor, safety * b.pow(err, b.c(-1.0 / 4.0)));
+                           b.if_(h.get() < min_step, [&] {
+                             o.status = b.ci(kSTEPFAIL);
+                             done = b.ci(1);
+                           });
+                         });
+                   });
+             });
     b.if_(done.get() == b.ci(0), [&] { o.status = b.ci(kSTEPFAIL); });
   }
 };

@@ -5,8 +5,8 @@
 #include "kernels/stepper_ab.hpp"
 #include "kernels/stepper_explicit.hpp"
 #include "kernels/stepper_implicit.hpp"
-#include "steppers_catalogue/stepper_registry.hpp"
 #include "kernels/stepper_rk45.hpp"
+#include "steppers_catalogue/stepper_registry.hpp"
 
 namespace dynlib::kernels {
 
@@ -14,17 +14,28 @@ namespace dynlib::kernels {
 template <class F>
 decltype(auto) with_stepper(StepperId id, F&& f) {
   switch (id) {
-    case StepperId::map: return f(StepMap{});
-    case StepperId::euler: return f(StepEuler{});
-    case StepperId::rk2: return f(StepRK2{});
-    case StepperId::rk4: return f(StepRK4{});
-    case StepperId::rk45: return f(StepRK45{});
-    case StepperId::ab2: return f(StepAB2{});
-    case StepperId::ab3: return f(StepAB3{});
-    case StepperId::sdirk2: return f(StepSDIRK2{});
-    case StepperId::bdf2: return f(StepBDF2{});
-    case StepperId::bdf2a: return f(StepBDF2A{});
-    case StepperId::trbdf2a: return f(StepTRBDF2A{});
+    case StepperId::map:
+      return f(StepMap{});
+    case StepperId::euler:
+      return f(StepEuler{});
+    case StepperId::rk2:
+      return f(StepRK2{});
+    case StepperId::rk4:
+      return f(StepRK4{});
+    case StepperId::rk45:
+      return f(StepRK45{});
+    case StepperId::ab2:
+      return f(StepAB2{});
+    case StepperId::ab3:
+      return f(StepAB3{});
+    case StepperId::sdirk2:
+      return f(StepSDIRK2{});
+    case StepperId::bdf2:
+      return f(StepBDF2{});
+    case StepperId::bdf2a:
+      return f(StepBDF2A{});
+    case StepperId::trbdf2a:
+      return f(StepTRBDF2A{});
   }
   throw std::logic_error("with_stepper: unknown stepper id");
 }

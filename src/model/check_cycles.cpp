@@ -1,14 +1,14 @@
 // Dependency cycles over aux ∪ functions, found on the AST (a function argument that shadows
 // an aux is not a dependency). The message shows the whole cycle, starting at its first-declared member.
-#include "model/lower_internal.hpp"
-#include "util/deep_stack.hpp"
-
 #include <algorithm>
 #include <cmath>
 #include <exception>
 #include <functional>
 #include <limits>
 #include <set>
+
+#include "model/lower_internal.hpp"
+#include "util/deep_stack.hpp"
 
 namespace dynlib::model::detail {
 
@@ -18,9 +18,12 @@ using ast::Node;
 namespace {
 
 // Names of aux/functions that an expression depends on, in order of first appearance.
-void collect_deps(const Model& m, const Node& n, std::vector<std::string>& locals, std::vector<std::string>& out) {
+void collect_deps(const Model& m, const Node& n, std::vector<std::string>& locals,
+                  std::vector<std::string>& out) {
   if (util::stack_low()) throw ModelLoadError("Expression nested too deeply to check for dependency cycles");
-  auto is_local = [&](const std::string& s) { return std::find(locals.begin(), locals.end(), s) != locals.end(); };
+  auto is_local = [&](const std::string& s) {
+    return std::find(locals.begin(), locals.end(), s) != locals.end();
+  };
   auto add = [&](const std::string& s) {
     if (std::find(out.begin(), out.end(), s) == out.end()) out.push_back(s);
   };
@@ -33,7 +36,8 @@ void collect_deps(const Model& m, const Node& n, std::vector<std::string>& local
   if (n.kind == K::Gen) {
     locals.push_back(n.var);
     collect_deps(m, *n.kids[0], locals, out);
-    for (std::size_t i = static_cast<std::size_t>(n.n_range) + 1; i < n.kids.size(); ++i) collect_deps(m, *n.kids[i], locals, out);
+    for (std::size_t i = static_cast<std::size_t>(n.n_range) + 1; i < n.kids.size(); ++i)
+      collect_deps(m, *n.kids[i], locals, out);
     locals.pop_back();
     for (int i = 1; i <= n.n_range; ++i) collect_deps(m, *n.kids[static_cast<std::size_t>(i)], locals, out);
     return;
@@ -61,7 +65,8 @@ void check_cycles(const Model& m) {
     const ParsedExpr& e = i < na ? m.aux_expr[i] : m.fn_body[i - na];
     if (e.root) collect_deps(m, *e.root, locals, deps);
     for (const auto& d : deps) {
-      // A name resolves to a function only when called, to an aux when used as a name; both maps are disjoint.
+      // A name resolves to a function only when called, to an aux when used as a name; both maps are
+      // disjoint.
       edges[i].push_back(id_of(d));
     }
   }
@@ -94,7 +99,8 @@ void check_cycles(const Model& m) {
         for (std::size_t id : cyc) path += names[id] + " -> ";
         path += names[cyc[0]];
         const SourceLocation& loc = loc_of(cyc[0]);
-        throw CyclicDependencyError("Cyclic dependency detected involving '" + names[cyc[0]] + "': " + path, loc);
+        throw CyclicDependencyError("Cyclic dependency detected involving '" + names[cyc[0]] + "': " + path,
+                                    loc);
       }
       if (color[v] == 0) dfs(v);
     }

@@ -62,8 +62,8 @@ SourceLocation loc_of_named(const std::vector<std::pair<std::string, T>>& v, con
                             const SourceLocation& fallback);
 
 template <>
-SourceLocation loc_of_named(const std::vector<std::pair<std::string, NumberValue>>& v, const std::string& name,
-                            const SourceLocation& fallback) {
+SourceLocation loc_of_named(const std::vector<std::pair<std::string, NumberValue>>& v,
+                            const std::string& name, const SourceLocation& fallback) {
   for (const auto& [k, val] : v)
     if (k == name) return val.loc;
   return fallback;
@@ -87,7 +87,8 @@ void check_equation_lines(const ModelSpec& spec, const std::vector<EquationLine>
     }
     if (line.derivative && (spec.kind == ir::Kind::map || inverse)) {
       throw NameConflictError(
-          "Map models do not support derivative notation (d(x) or dx). Use direct assignment (x = expr). Got: 'd" +
+          "Map models do not support derivative notation (d(x) or dx). Use direct assignment (x = expr). "
+          "Got: 'd" +
               line.target + "' in line: 'd" + line.target + " = " + line.rhs.text + "'",
           line.rhs.loc);
     }
@@ -126,7 +127,8 @@ void check_declarations(const ModelSpec& spec) {
   const SourceLocation floc = file_loc(spec);
   // dtype
   if (spec.dtype != "float64" && spec.dtype != "float32" && spec.dtype != "int64")
-    throw SchemaError("Unsupported [model].dtype '" + spec.dtype + "' (supported: float64, float32, int64)", floc);
+    throw SchemaError("Unsupported [model].dtype '" + spec.dtype + "' (supported: float64, float32, int64)",
+                      floc);
   if (spec.kind == ir::Kind::ode && spec.dtype == "int64")
     throw SchemaError("ODE models require a floating dtype (float32/float64/float16/bfloat16)", floc);
 
@@ -150,7 +152,8 @@ void check_declarations(const ModelSpec& spec) {
   // (2) constants reused as states/params/aux (first offending name in sorted order)
   {
     const std::set<std::string> cset(consts.begin(), consts.end());
-    auto reuse = [&](const std::vector<std::string>& names, const std::vector<SourceLocation>& locs, const char* as) {
+    auto reuse = [&](const std::vector<std::string>& names, const std::vector<SourceLocation>& locs,
+                     const char* as) {
       std::set<std::string> bad;
       SourceLocation other;
       for (std::size_t i = 0; i < names.size(); ++i)
@@ -173,7 +176,8 @@ void check_declarations(const ModelSpec& spec) {
   {
     std::map<std::string, std::vector<std::string>> where;
     std::map<std::string, std::vector<SourceLocation>> locs;
-    auto add = [&](const std::vector<std::string>& names, const std::vector<SourceLocation>& ls, const char* section) {
+    auto add = [&](const std::vector<std::string>& names, const std::vector<SourceLocation>& ls,
+                   const char* section) {
       for (std::size_t i = 0; i < names.size(); ++i) {
         where[names[i]].push_back(section);
         locs[names[i]].push_back(ls[i]);
@@ -199,9 +203,9 @@ void check_declarations(const ModelSpec& spec) {
       conflicts += ")";
     }
     if (!conflicts.empty())
-      throw NameConflictError("Identifiers must be unique across states/params/aux/functions/constants; conflicts: " +
-                                  conflicts,
-                              first_loc);
+      throw NameConflictError(
+          "Identifiers must be unique across states/params/aux/functions/constants; conflicts: " + conflicts,
+          first_loc);
   }
 
   // (5) event action targets: only states/params
@@ -225,7 +229,8 @@ void check_declarations(const ModelSpec& spec) {
   // (8) equation targets (unknown, derivative notation for maps, duplicates, missing)
   check_equation_lines(spec, spec.equations, false);
   if (spec.inverse) {
-    if (spec.kind != ir::Kind::map) throw SchemaError("[equations.inverse] is only supported for map models", floc);
+    if (spec.kind != ir::Kind::map)
+      throw SchemaError("[equations.inverse] is only supported for map models", floc);
     check_equation_lines(spec, *spec.inverse, true);
   }
 
@@ -258,13 +263,14 @@ void check_declarations(const ModelSpec& spec) {
     const auto& J = *spec.jacobian;
     const std::size_t n = spec.states.size();
     if (J.size() != n)
-      throw SchemaError("[equations.jacobian].expr must have " + std::to_string(n) + " rows to match [states]; got " +
-                            std::to_string(J.size()),
+      throw SchemaError("[equations.jacobian].expr must have " + std::to_string(n) +
+                            " rows to match [states]; got " + std::to_string(J.size()),
                         J.empty() || J[0].empty() ? floc : J[0][0].loc);
     for (std::size_t i = 0; i < n; ++i)
       if (J[i].size() != n)
-        throw SchemaError("[equations.jacobian].expr[" + std::to_string(i) + "] must have " + std::to_string(n) +
-                              " columns to match [states]; got " + std::to_string(J[i].size()),
+        throw SchemaError("[equations.jacobian].expr[" + std::to_string(i) + "] must have " +
+                              std::to_string(n) + " columns to match [states]; got " +
+                              std::to_string(J[i].size()),
                           J[i].empty() ? floc : J[i][0].loc);
   }
 }

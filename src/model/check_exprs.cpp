@@ -55,9 +55,12 @@ class Checker {
     std::sort(out.begin(), out.end());  // hash maps: a fixed order so ties are broken the same way every time
     return out;
   }
-  bool is_local(const std::string& s) const { return std::find(locals_.begin(), locals_.end(), s) != locals_.end(); }
+  bool is_local(const std::string& s) const {
+    return std::find(locals_.begin(), locals_.end(), s) != locals_.end();
+  }
   bool is_global_value(const std::string& s) const {
-    return m_.state_idx.count(s) || m_.param_idx.count(s) || m_.aux_idx.count(s) || m_.const_val.count(s) || s == "t";
+    return m_.state_idx.count(s) || m_.param_idx.count(s) || m_.aux_idx.count(s) || m_.const_val.count(s) ||
+           s == "t";
   }
   void unknown(const std::string& name, int pos) {
     if (unknown_.empty()) unknown_pos_ = pos;
@@ -70,11 +73,15 @@ class Checker {
   void arity(const Node& n, const std::string& display, int want) {
     const int got = static_cast<int>(n.kids.size());
     if (want >= 0 && got != want)
-      defer<ArityError>(display + "() expects " + std::to_string(want) + " positional arguments, got " + std::to_string(got), n.pos);
+      defer<ArityError>(display + "() expects " + std::to_string(want) + " positional arguments, got " +
+                            std::to_string(got),
+                        n.pos);
     if (want == -1 && got < 2)
-      defer<ArityError>(display + "() expects at least 2 positional arguments, got " + std::to_string(got), n.pos);
+      defer<ArityError>(display + "() expects at least 2 positional arguments, got " + std::to_string(got),
+                        n.pos);
     if (want == -2 && (got < 1 || got > 2))
-      defer<ArityError>(display + "() expects 1 or 2 positional arguments, got " + std::to_string(got), n.pos);
+      defer<ArityError>(display + "() expects 1 or 2 positional arguments, got " + std::to_string(got),
+                        n.pos);
   }
 
   void walk(const Node& n) {
@@ -84,7 +91,8 @@ class Checker {
     switch (n.kind) {
       case K::Name: {
         if (is_local(n.name) || is_global_value(n.name)) return;
-        static const std::set<std::string> math_consts = {"math.pi", "math.e", "math.tau", "math.inf", "math.nan"};
+        static const std::set<std::string> math_consts = {"math.pi", "math.e", "math.tau", "math.inf",
+                                                          "math.nan"};
         if (math_consts.count(n.name)) return;
         if (m_.fn_idx.count(n.name)) {
           defer<ArityError>("'" + n.name + "' is a function; call it as " + n.name + "(...)", n.pos);
@@ -93,14 +101,17 @@ class Checker {
         unknown(n.name, n.pos);
         return;
       }
-      case K::Call: return call(n);
+      case K::Call:
+        return call(n);
       case K::Gen: {
         for (int i = 1; i <= n.n_range; ++i) walk(*n.kids[static_cast<std::size_t>(i)]);
         if (is_global_value(n.var) || m_.fn_idx.count(n.var) || n.var == "pi" || n.var == "e")
-          defer<NameConflictError>("loop variable '" + n.var + "' in " + site_.where + " shadows a declared name", n.var_pos);
+          defer<NameConflictError>(
+              "loop variable '" + n.var + "' in " + site_.where + " shadows a declared name", n.var_pos);
         locals_.push_back(n.var);
         walk(*n.kids[0]);
-        for (std::size_t i = static_cast<std::size_t>(n.n_range) + 1; i < n.kids.size(); ++i) walk(*n.kids[i]);
+        for (std::size_t i = static_cast<std::size_t>(n.n_range) + 1; i < n.kids.size(); ++i)
+          walk(*n.kids[i]);
         locals_.pop_back();
         return;
       }
@@ -121,9 +132,13 @@ class Checker {
           unknown(n.name, n.pos);
         break;
       case CallKind::Range:
-        defer<ExpressionSyntaxError>("Invalid expression syntax: range() is only supported inside sum(...) or prod(...) generators", n.pos);
+        defer<ExpressionSyntaxError>(
+            "Invalid expression syntax: range() is only supported inside sum(...) or prod(...) generators",
+            n.pos);
         break;
-      case CallKind::Lag: lag(n, ci); return;
+      case CallKind::Lag:
+        lag(n, ci);
+        return;
       case CallKind::EventMacro: {
         arity(n, n.name, ci.arity);
         if (n.name != "in_interval" && !n.kids.empty()) {
@@ -131,7 +146,8 @@ class Checker {
           if (a.kind != K::Name) {
             defer<LagError>(n.name + "() first argument must be a state identifier (e.g. x)", a.pos);
           } else if (is_local(a.name) || !m_.state_idx.count(a.name)) {
-            defer<LagError>(n.name + "() first argument must be a declared state, got '" + a.name + "'", a.pos);
+            defer<LagError>(n.name + "() first argument must be a declared state, got '" + a.name + "'",
+                            a.pos);
           } else {
             register_lag(m_.state_idx.at(a.name), 1);
           }
@@ -163,7 +179,8 @@ class Checker {
       }
       if (v > 1000) {
         defer<LagError>("Lag depth " + std::to_string(static_cast<long long>(std::min(v, 9e18))) +
-                            " exceeds sanity limit (1000) for " + n.name, n.kids[0]->pos);
+                            " exceeds sanity limit (1000) for " + n.name,
+                        n.kids[0]->pos);
         return;
       }
       k = static_cast<int>(v);
@@ -182,7 +199,8 @@ class Checker {
 void check_expressions(Model& m) {
   const ModelSpec& s = *m.spec;
   for (const auto& site : m.sites) {
-    if (auto it = m.parse_errors.find(site.expr); it != m.parse_errors.end()) std::rethrow_exception(it->second);
+    if (auto it = m.parse_errors.find(site.expr); it != m.parse_errors.end())
+      std::rethrow_exception(it->second);
     std::vector<std::string> args;
     for (std::size_t i = 0; i < m.fn_body.size(); ++i)
       if (site.expr == &m.fn_body[i]) args = s.functions[i].args;

@@ -9,9 +9,8 @@
 #include <filesystem>
 #include <sstream>
 
-#include "util/text.hpp"
-
 #include "util/regular_file.hpp"
+#include "util/text.hpp"
 
 namespace fs = std::filesystem;
 
@@ -108,8 +107,8 @@ Config parse_config_text(std::string_view text, const std::string& file) {
     doc = toml::parse(text, file);
   } catch (const toml::parse_error& e) {
     std::ostringstream msg;
-    msg << "Failed to load config from " << file << ": " << e.description() << " (line " << e.source().begin.line
-        << ", column " << e.source().begin.column << ")";
+    msg << "Failed to load config from " << file << ": " << e.description() << " (line "
+        << e.source().begin.line << ", column " << e.source().begin.column << ")";
     throw ConfigError(msg.str());
   }
   if (const toml::node* paths = doc.get("paths")) {
@@ -130,7 +129,8 @@ Config parse_config_text(std::string_view text, const std::string& file) {
         roots.push_back(*s);
       } else if (const toml::array* arr = v->as_array()) {
         for (const auto& item : *arr) {
-          if (!item.is_string()) throw ConfigError("[paths]." + tag + " contains non-string entry in " + file);
+          if (!item.is_string())
+            throw ConfigError("[paths]." + tag + " contains non-string entry in " + file);
           roots.push_back(item.as_string()->get());
         }
       } else {

@@ -1,7 +1,8 @@
 // User configuration (docs/model-language.md): model path tags and the cache root.
 //   config file: $DYNLIB_CONFIG, else ${XDG_CONFIG_HOME:-~/.config}/dynlib/config.toml (missing file = empty)
 //     [paths]  tag = "root" | ["root1", "root2"]
-//     cache_root = "..."  (top level, before any table), else [cache] cache_root = "...", else [cache] root = "..."
+//     cache_root = "..."  (top level, before any table), else [cache] cache_root = "...", else [cache] root =
+//     "..."
 //   DYN_MODEL_PATH: TAG1=/a,/b:TAG2=/c  (entries are prepended to that tag's roots)
 #pragma once
 #include <cstddef>

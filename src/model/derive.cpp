@@ -1,13 +1,13 @@
 // Symbolic differentiation of lowered expressions; rules and decisions in derive.hpp.
 #include "model/derive.hpp"
 
-#include "model/derive_simplify.hpp"
-#include "util/deep_stack.hpp"
-
 #include <cmath>
 #include <stdexcept>
 #include <unordered_map>
 #include <unordered_set>
+
+#include "model/derive_simplify.hpp"
+#include "util/deep_stack.hpp"
 
 namespace dynlib::model {
 
@@ -93,8 +93,9 @@ class Deriver {
     for (std::size_t k = 1; k < e->args.size(); ++k) {
       const Expr dk = d(e->args[k]);
       if (!dk) return nullptr;
-      const Expr prev = k == 1 ? e->args[0]
-                               : call(e->fn, std::vector<Expr>(e->args.begin(), e->args.begin() + static_cast<long>(k)));
+      const Expr prev =
+          k == 1 ? e->args[0]
+                 : call(e->fn, std::vector<Expr>(e->args.begin(), e->args.begin() + static_cast<long>(k)));
       const Expr cond = raw(is_min ? Op::Lt : Op::Gt, {e->args[k], prev});
       D = select(cond, dk, D);
     }
@@ -105,27 +106,33 @@ class Deriver {
     const auto& A = e->args;
     switch (e->fn) {
       case Fn::min:
-      case Fn::max: return d_minmax(e);
-      case Fn::pow: return d_pow(e, A[0], A[1]);
+      case Fn::max:
+        return d_minmax(e);
+      case Fn::pow:
+        return d_pow(e, A[0], A[1]);
       case Fn::round:
       case Fn::floor:
       case Fn::ceil:
       case Fn::trunc:
       case Fn::to_int:
-      case Fn::to_bool: return zero();
-      default: break;
+      case Fn::to_bool:
+        return zero();
+      default:
+        break;
     }
     if (A.size() == 2) {
       const Expr &a = A[0], &b = A[1];
       const Expr da = d(a), db = d(b);
       if (!da || !db) return nullptr;
       switch (e->fn) {
-        case Fn::hypot: return div(add(mul(a, da), mul(b, db)), e);
+        case Fn::hypot:
+          return div(add(mul(a, da), mul(b, db)), e);
         case Fn::atan2:  // atan2(y=a, x=b): (x*y' - y*x') / (x*x + y*y)
           return div(sub(mul(b, da), mul(a, db)), raw(Op::Add, {raw(Op::Mul, {b, b}), raw(Op::Mul, {a, a})}));
         case Fn::copysign:
           return mul(mul(call(Fn::copysign, {one(), a}), call(Fn::copysign, {one(), b})), da);
-        default: throw std::logic_error("differentiate: unexpected binary function");
+        default:
+          throw std::logic_error("differentiate: unexpected binary function");
       }
     }
     const Expr& a = A[0];
@@ -133,30 +140,54 @@ class Deriver {
     if (!da) return nullptr;
     auto sq = [](const Expr& x) { return raw(Op::Mul, {x, x}); };
     switch (e->fn) {
-      case Fn::abs: return select(raw(Op::Gt, {a, zero()}), da, select(raw(Op::Lt, {a, zero()}), neg(da), zero()));
-      case Fn::exp: return mul(e, da);
-      case Fn::expm1: return mul(call(Fn::exp, {a}), da);
-      case Fn::log: return div(da, a);
-      case Fn::log10: return div(da, mul(a, cst(kLn10)));
-      case Fn::log2: return div(da, mul(a, cst(kLn2)));
-      case Fn::log1p: return div(da, add(one(), a));
-      case Fn::sqrt: return div(da, mul(cst(2.0), e));
-      case Fn::sin: return mul(call(Fn::cos, {a}), da);
-      case Fn::cos: return neg(mul(call(Fn::sin, {a}), da));
-      case Fn::tan: return mul(add(one(), sq(e)), da);
-      case Fn::asin: return div(da, call(Fn::sqrt, {sub(one(), sq(a))}));
-      case Fn::acos: return neg(div(da, call(Fn::sqrt, {sub(one(), sq(a))})));
-      case Fn::atan: return div(da, add(one(), sq(a)));
-      case Fn::sinh: return mul(call(Fn::cosh, {a}), da);
-      case Fn::cosh: return mul(call(Fn::sinh, {a}), da);
-      case Fn::tanh: return mul(sub(one(), sq(e)), da);
-      case Fn::asinh: return div(da, call(Fn::sqrt, {add(sq(a), one())}));
-      case Fn::acosh: return div(da, call(Fn::sqrt, {sub(sq(a), one())}));
-      case Fn::atanh: return div(da, sub(one(), sq(a)));
-      case Fn::erf: return mul(mul(cst(kTwoOverSqrtPi), call(Fn::exp, {neg(sq(a))})), da);
-      case Fn::erfc: return neg(mul(mul(cst(kTwoOverSqrtPi), call(Fn::exp, {neg(sq(a))})), da));
-      case Fn::to_float: return da;
-      default: break;
+      case Fn::abs:
+        return select(raw(Op::Gt, {a, zero()}), da, select(raw(Op::Lt, {a, zero()}), neg(da), zero()));
+      case Fn::exp:
+        return mul(e, da);
+      case Fn::expm1:
+        return mul(call(Fn::exp, {a}), da);
+      case Fn::log:
+        return div(da, a);
+      case Fn::log10:
+        return div(da, mul(a, cst(kLn10)));
+      case Fn::log2:
+        return div(da, mul(a, cst(kLn2)));
+      case Fn::log1p:
+        return div(da, add(one(), a));
+      case Fn::sqrt:
+        return div(da, mul(cst(2.0), e));
+      case Fn::sin:
+        return mul(call(Fn::cos, {a}), da);
+      case Fn::cos:
+        return neg(mul(call(Fn::sin, {a}), da));
+      case Fn::tan:
+        return mul(add(one(), sq(e)), da);
+      case Fn::asin:
+        return div(da, call(Fn::sqrt, {sub(one(), sq(a))}));
+      case Fn::acos:
+        return neg(div(da, call(Fn::sqrt, {sub(one(), sq(a))})));
+      case Fn::atan:
+        return div(da, add(one(), sq(a)));
+      case Fn::sinh:
+        return mul(call(Fn::cosh, {a}), da);
+      case Fn::cosh:
+        return mul(call(Fn::sinh, {a}), da);
+      case Fn::tanh:
+        return mul(sub(one(), sq(e)), da);
+      case Fn::asinh:
+        return div(da, call(Fn::sqrt, {add(sq(a), one())}));
+      case Fn::acosh:
+        return div(da, call(Fn::sqrt, {sub(sq(a), one())}));
+      case Fn::atanh:
+        return div(da, sub(one(), sq(a)));
+      case Fn::erf:
+        return mul(mul(cst(kTwoOverSqrtPi), call(Fn::exp, {neg(sq(a))})), da);
+      case Fn::erfc:
+        return neg(mul(mul(cst(kTwoOverSqrtPi), call(Fn::exp, {neg(sq(a))})), da));
+      case Fn::to_float:
+        return da;
+      default:
+        break;
     }
     throw std::logic_error("differentiate: unexpected function");
   }
@@ -177,8 +208,10 @@ class Deriver {
       case Op::Gt:
       case Op::Ge:
       case Op::Eq:
-      case Op::Ne: return zero();
-      case Op::State: return e->index == j_ ? one() : zero();
+      case Op::Ne:
+        return zero();
+      case Op::State:
+        return e->index == j_ ? one() : zero();
       case Op::Neg: {
         const Expr da = d0();
         return da ? neg(da) : nullptr;
@@ -207,7 +240,8 @@ class Deriver {
         if (is_zero(db)) return da;
         return sub(da, mul(raw(Op::FloorDiv, {A[0], A[1]}), db));
       }
-      case Op::Pow: return d_pow(e, A[0], A[1]);
+      case Op::Pow:
+        return d_pow(e, A[0], A[1]);
       case Op::And: {  // a ? b : a
         const Expr da = d(A[0]), db = d(A[1]);
         if (!da || !db) return nullptr;
@@ -223,7 +257,8 @@ class Deriver {
         if (!dt || !de) return nullptr;
         return select(A[0], dt, de);
       }
-      case Op::Call: return d_call(e);
+      case Op::Call:
+        return d_call(e);
       case Op::Sum: {
         const Expr db = d(A[3]);
         if (!db) return nullptr;

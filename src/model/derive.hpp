@@ -41,7 +41,6 @@
 // exactly zero, which is the mathematically right answer and what a hand-written Jacobian would say.
 #pragma once
 #include <dynlib/ir.hpp>
-
 #include <optional>
 #include <vector>
 

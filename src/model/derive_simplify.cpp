@@ -33,7 +33,8 @@ bool same_rec(const Expr& a, const Expr& b, int depth) {
   if (!a || !b || depth > 24) return false;
   if (a->op != b->op || a->args.size() != b->args.size()) return false;
   switch (a->op) {
-    case Op::Const: return std::bit_cast<std::uint64_t>(a->value) == std::bit_cast<std::uint64_t>(b->value);
+    case Op::Const:
+      return std::bit_cast<std::uint64_t>(a->value) == std::bit_cast<std::uint64_t>(b->value);
     case Op::Call:
       if (a->fn != b->fn) return false;
       break;
@@ -47,7 +48,8 @@ bool same_rec(const Expr& a, const Expr& b, int depth) {
     case Op::Prod:
       if (a->index != b->index) return false;
       break;
-    default: break;
+    default:
+      break;
   }
   for (std::size_t i = 0; i < a->args.size(); ++i)
     if (!same_rec(a->args[i], b->args[i], depth + 1)) return false;
@@ -101,8 +103,8 @@ Expr mul(const Expr& a, const Expr& b) {
   if (is_const(b, -1.0)) return neg(a);
   if (a->op == Op::Const && b->op == Op::Const) return cst(a->value * b->value);
   if (a->op == Op::Neg && b->op == Op::Neg) return mul(a->args[0], b->args[0]);  // exact
-  if (a->op == Op::Neg) return neg(mul(a->args[0], b));                           // exact
-  if (b->op == Op::Neg) return neg(mul(a, b->args[0]));                           // exact
+  if (a->op == Op::Neg) return neg(mul(a->args[0], b));                          // exact
+  if (b->op == Op::Neg) return neg(mul(a, b->args[0]));                          // exact
   return raw(Op::Mul, {a, b});
 }
 

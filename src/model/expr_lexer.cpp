@@ -23,8 +23,10 @@ SourceLocation locate_in_text(std::string_view text, const SourceLocation& base,
   if (line_end == std::string_view::npos) line_end = text.size();
   const int col_in_line = pos - static_cast<int>(line_start);
   if (line_idx == 0) {
-    if (base.line > 0) loc.column = (base.column > 0 ? base.column : 1) + col_in_line;
-    else loc.column = col_in_line + 1;
+    if (base.line > 0)
+      loc.column = (base.column > 0 ? base.column : 1) + col_in_line;
+    else
+      loc.column = col_in_line + 1;
     if (base.line_text.empty()) loc.line_text = std::string(text.substr(0, line_end));
   } else {
     if (base.line > 0) loc.line = base.line + line_idx;
@@ -100,7 +102,8 @@ std::vector<Token> tokenize_expression(std::string_view text, const SourceLocati
       i += 2;  // explicit line continuation
       continue;
     }
-    if (pending_newline) fail(text, base, newline_pos, "unexpected line break (wrap multi-line expressions in parentheses)");
+    if (pending_newline)
+      fail(text, base, newline_pos, "unexpected line break (wrap multi-line expressions in parentheses)");
     Token tok;
     tok.pos = static_cast<int>(i);
     if (is_ident_start(c)) {
@@ -119,7 +122,8 @@ std::vector<Token> tokenize_expression(std::string_view text, const SourceLocati
         const int radix = b == 'x' ? 16 : b == 'o' ? 8 : 2;
         i += 2;
         if (i < text.size() && text[i] == '_') ++i;
-        if (!read_digits(text, i, clean, radix) || clean.empty()) fail(text, base, tok.pos, "invalid number literal");
+        if (!read_digits(text, i, clean, radix) || clean.empty())
+          fail(text, base, tok.pos, "invalid number literal");
         tok.value = static_cast<double>(std::strtoull(clean.c_str(), nullptr, radix));
         tok.is_int = true;
       } else {
@@ -146,9 +150,11 @@ std::vector<Token> tokenize_expression(std::string_view text, const SourceLocati
             fail(text, base, tok.pos, "invalid decimal literal");
           }
         }
-        if (i < text.size() && (text[i] == 'j' || text[i] == 'J')) fail(text, base, tok.pos, "complex literals are not supported");
+        if (i < text.size() && (text[i] == 'j' || text[i] == 'J'))
+          fail(text, base, tok.pos, "complex literals are not supported");
         if (i < text.size() && is_ident_char(text[i])) fail(text, base, tok.pos, "invalid decimal literal");
-        if (is_int && clean.size() > 1 && clean[0] == '0' && clean.find_first_not_of('0') != std::string::npos)
+        if (is_int && clean.size() > 1 && clean[0] == '0' &&
+            clean.find_first_not_of('0') != std::string::npos)
           fail(text, base, tok.pos, "leading zeros in decimal integer literals are not permitted");
         tok.value = std::strtod(clean.c_str(), nullptr);
         tok.is_int = is_int;
@@ -177,7 +183,11 @@ std::vector<Token> tokenize_expression(std::string_view text, const SourceLocati
   Token end;
   end.kind = Tok::End;
   // Just after the last token (better carets for "unexpected end of expression").
-  end.pos = out.empty() ? 0 : out.back().pos + (out.back().text == "**" && text[static_cast<std::size_t>(out.back().pos)] == '^' ? 1 : static_cast<int>(out.back().text.size()));
+  end.pos = out.empty() ? 0
+                        : out.back().pos + (out.back().text == "**" &&
+                                                    text[static_cast<std::size_t>(out.back().pos)] == '^'
+                                                ? 1
+                                                : static_cast<int>(out.back().text.size()));
   out.push_back(end);
   return out;
 }

@@ -2,7 +2,6 @@
 // trailing `# comment` dropped. Positions are byte offsets into the expression text.
 #pragma once
 #include <dynlib/errors.hpp>
-
 #include <string>
 #include <string_view>
 #include <vector>
@@ -13,7 +12,7 @@ enum class Tok : unsigned char { Number, Name, Op, End };
 
 struct Token {
   Tok kind = Tok::End;
-  std::string text;   // Name: identifier; Op: operator spelling ("**" also for '^'); Number: as written
+  std::string text;     // Name: identifier; Op: operator spelling ("**" also for '^'); Number: as written
   double value = 0.0;   // Number
   bool is_int = false;  // Number written as an integer literal (no '.', no exponent)
   int pos = 0;          // byte offset of the first character in the text

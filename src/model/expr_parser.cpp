@@ -1,11 +1,11 @@
 #include "model/expr_parser.hpp"
 
-#include "model/expr_lexer.hpp"
-
 #include <set>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "model/expr_lexer.hpp"
 
 namespace dynlib::model {
 
@@ -34,9 +34,9 @@ namespace {
 
 // Python keywords that are not part of the DSL subset: using them is a syntax error.
 const std::set<std::string, std::less<>> kUnsupportedKeywords = {
-    "None", "is", "lambda", "def", "class", "return", "import", "from", "as", "while", "with",
-    "yield", "pass", "break", "continue", "del", "global", "nonlocal", "assert", "raise", "try",
-    "except", "finally", "elif", "async", "await"};
+    "None",   "is",    "lambda", "def",    "class",   "return",   "import", "from",   "as",
+    "while",  "with",  "yield",  "pass",   "break",   "continue", "del",    "global", "nonlocal",
+    "assert", "raise", "try",    "except", "finally", "elif",     "async",  "await"};
 
 class Parser {
  public:
@@ -87,7 +87,8 @@ class Parser {
   bool is_kw(std::string_view kw) const { return peek().kind == Tok::Name && peek().text == kw; }
   void expect_op(std::string_view op, const char* what) {
     if (!is_op(op)) {
-      if (peek().kind == Tok::End) fail(peek().pos, std::string("unexpected end of expression, expected ") + what);
+      if (peek().kind == Tok::End)
+        fail(peek().pos, std::string("unexpected end of expression, expected ") + what);
       fail(peek().pos, "unexpected '" + peek().text + "', expected " + what);
     }
     next();
@@ -224,7 +225,8 @@ class Parser {
     }
     if (t.kind == Tok::Name) {
       static const std::set<std::string, std::less<>> kw = {"and", "or", "not", "if", "else", "for", "in"};
-      if (kw.count(t.text) || kUnsupportedKeywords.count(t.text)) fail(t.pos, "unexpected keyword '" + t.text + "'");
+      if (kw.count(t.text) || kUnsupportedKeywords.count(t.text))
+        fail(t.pos, "unexpected keyword '" + t.text + "'");
       next();
       if (t.text == "True" || t.text == "False") {
         NodeP n = make(K::Bool, t.pos);
@@ -272,11 +274,14 @@ class Parser {
   }
   NodeP generator(NodeP call_node) {
     const std::string& fn = call_node->name;
-    if (fn != "sum" && fn != "prod") fail(peek().pos, "generator expressions are only supported in sum(...) and prod(...)");
+    if (fn != "sum" && fn != "prod")
+      fail(peek().pos, "generator expressions are only supported in sum(...) and prod(...)");
     next();  // 'for'
-    if (peek().kind != Tok::Name) fail(peek().pos, fn + "(generator) requires a simple loop variable (e.g. 'for i in ...')");
+    if (peek().kind != Tok::Name)
+      fail(peek().pos, fn + "(generator) requires a simple loop variable (e.g. 'for i in ...')");
     const Token& var = next();
-    if (is_op(",")) fail(peek().pos, fn + "(generator) requires a simple loop variable (e.g. 'for i in ...')");
+    if (is_op(","))
+      fail(peek().pos, fn + "(generator) requires a simple loop variable (e.g. 'for i in ...')");
     if (!is_kw("in")) fail(peek().pos, "expected 'in' after the loop variable");
     next();
     const int it_pos = peek().pos;
@@ -302,7 +307,8 @@ class Parser {
     expect_op(")", "')' closing range(...)");
     g->n_range = static_cast<int>(g->kids.size()) - 1;
     if (g->n_range < 1 || g->n_range > 3)
-      throw ArityError("range() expects 1, 2, or 3 positional arguments", locate_in_text(text_, loc_, it_pos));
+      throw ArityError("range() expects 1, 2, or 3 positional arguments",
+                       locate_in_text(text_, loc_, it_pos));
     while (is_kw("if")) {
       next();
       g->kids.push_back(or_expr());

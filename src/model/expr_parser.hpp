@@ -4,7 +4,6 @@
 // sum/prod generators over range(...).
 #pragma once
 #include <dynlib/errors.hpp>
-
 #include <memory>
 #include <string>
 #include <string_view>
@@ -32,9 +31,9 @@ struct Node {
   double value = 0.0;   // Num/Bool
   bool is_int = false;  // Num
   std::string name;
-  std::string var;      // Gen loop variable
+  std::string var;  // Gen loop variable
   int var_pos = 0;
-  int n_range = 0;      // Gen
+  int n_range = 0;               // Gen
   std::vector<std::string> ops;  // Compare
   std::vector<std::unique_ptr<Node>> kids;
   ~Node();  // iterative: a sum of 100k terms is a chain of 100k nodes
@@ -51,7 +50,7 @@ inline constexpr int kMaxExprNesting = 100000;
 struct ParsedExpr {
   std::unique_ptr<ast::Node> root;
   std::string text;
-  SourceLocation loc;  // location of text[0]
+  SourceLocation loc;                // location of text[0]
   SourceLocation at(int pos) const;  // location of a byte offset in text
 };
 

@@ -9,16 +9,15 @@
 // Expressions are hashed structurally (Merkle style: a node's digest covers op, payload and its
 // children's digests), so shared subtrees (inlined aux, x*x) cost once and the digest depends only
 // on the tree, never on how it is shared. The source path is not hashed: same model => same hash.
-#include <dynlib/ir.hpp>
-
-#include "model/lower.hpp"
-#include "util/deep_stack.hpp"
-
 #include <xxhash.h>
 
 #include <bit>
 #include <cstring>
+#include <dynlib/ir.hpp>
 #include <unordered_map>
+
+#include "model/lower.hpp"
+#include "util/deep_stack.hpp"
 
 namespace dynlib::ir {
 
@@ -57,18 +56,25 @@ class ExprHasher {
     Writer w;
     w.u8(static_cast<std::uint8_t>(e->op));
     switch (e->op) {
-      case Op::Const: w.f64(e->value); break;
+      case Op::Const:
+        w.f64(e->value);
+        break;
       case Op::State:
       case Op::Param:
       case Op::LoopVar:
       case Op::Sum:
-      case Op::Prod: w.i64(e->index); break;
+      case Op::Prod:
+        w.i64(e->index);
+        break;
       case Op::Lag:
         w.i64(e->index);
         w.i64(e->k);
         break;
-      case Op::Call: w.u8(static_cast<std::uint8_t>(e->fn)); break;
-      default: break;
+      case Op::Call:
+        w.u8(static_cast<std::uint8_t>(e->fn));
+        break;
+      default:
+        break;
     }
     w.u64(e->args.size());
     for (const auto& a : e->args) w.h((*this)(a));

@@ -1,10 +1,9 @@
 // Readable text of lowered expressions (`dynlib model show`) and small IR name tables.
+#include <charconv>
+#include <cmath>
 #include <dynlib/ir.hpp>
 
 #include "util/deep_stack.hpp"
-
-#include <charconv>
-#include <cmath>
 
 namespace dynlib::ir {
 
@@ -34,41 +33,76 @@ Node::~Node() {
 
 const char* fn_name(Fn f) noexcept {
   switch (f) {
-    case Fn::abs: return "abs";
-    case Fn::min: return "min";
-    case Fn::max: return "max";
-    case Fn::round: return "round";
-    case Fn::exp: return "exp";
-    case Fn::expm1: return "expm1";
-    case Fn::log: return "log";
-    case Fn::log10: return "log10";
-    case Fn::log2: return "log2";
-    case Fn::log1p: return "log1p";
-    case Fn::sqrt: return "sqrt";
-    case Fn::sin: return "sin";
-    case Fn::cos: return "cos";
-    case Fn::tan: return "tan";
-    case Fn::asin: return "asin";
-    case Fn::acos: return "acos";
-    case Fn::atan: return "atan";
-    case Fn::atan2: return "atan2";
-    case Fn::sinh: return "sinh";
-    case Fn::cosh: return "cosh";
-    case Fn::tanh: return "tanh";
-    case Fn::asinh: return "asinh";
-    case Fn::acosh: return "acosh";
-    case Fn::atanh: return "atanh";
-    case Fn::floor: return "floor";
-    case Fn::ceil: return "ceil";
-    case Fn::trunc: return "trunc";
-    case Fn::hypot: return "hypot";
-    case Fn::copysign: return "copysign";
-    case Fn::erf: return "erf";
-    case Fn::erfc: return "erfc";
-    case Fn::pow: return "pow";
-    case Fn::to_int: return "int";
-    case Fn::to_float: return "float";
-    case Fn::to_bool: return "bool";
+    case Fn::abs:
+      return "abs";
+    case Fn::min:
+      return "min";
+    case Fn::max:
+      return "max";
+    case Fn::round:
+      return "round";
+    case Fn::exp:
+      return "exp";
+    case Fn::expm1:
+      return "expm1";
+    case Fn::log:
+      return "log";
+    case Fn::log10:
+      return "log10";
+    case Fn::log2:
+      return "log2";
+    case Fn::log1p:
+      return "log1p";
+    case Fn::sqrt:
+      return "sqrt";
+    case Fn::sin:
+      return "sin";
+    case Fn::cos:
+      return "cos";
+    case Fn::tan:
+      return "tan";
+    case Fn::asin:
+      return "asin";
+    case Fn::acos:
+      return "acos";
+    case Fn::atan:
+      return "atan";
+    case Fn::atan2:
+      return "atan2";
+    case Fn::sinh:
+      return "sinh";
+    case Fn::cosh:
+      return "cosh";
+    case Fn::tanh:
+      return "tanh";
+    case Fn::asinh:
+      return "asinh";
+    case Fn::acosh:
+      return "acosh";
+    case Fn::atanh:
+      return "atanh";
+    case Fn::floor:
+      return "floor";
+    case Fn::ceil:
+      return "ceil";
+    case Fn::trunc:
+      return "trunc";
+    case Fn::hypot:
+      return "hypot";
+    case Fn::copysign:
+      return "copysign";
+    case Fn::erf:
+      return "erf";
+    case Fn::erfc:
+      return "erfc";
+    case Fn::pow:
+      return "pow";
+    case Fn::to_int:
+      return "int";
+    case Fn::to_float:
+      return "float";
+    case Fn::to_bool:
+      return "bool";
   }
   return "?";
 }
@@ -76,20 +110,26 @@ const char* fn_name(Fn f) noexcept {
 int fn_arity(Fn f) noexcept {
   switch (f) {
     case Fn::min:
-    case Fn::max: return -1;
+    case Fn::max:
+      return -1;
     case Fn::atan2:
     case Fn::hypot:
     case Fn::copysign:
-    case Fn::pow: return 2;
-    default: return 1;
+    case Fn::pow:
+      return 2;
+    default:
+      return 1;
   }
 }
 
 const char* dtype_name(DType d) noexcept {
   switch (d) {
-    case DType::float64: return "float64";
-    case DType::float32: return "float32";
-    case DType::int64: return "int64";
+    case DType::float64:
+      return "float64";
+    case DType::float32:
+      return "float32";
+    case DType::int64:
+      return "int64";
   }
   return "?";
 }
@@ -115,26 +155,37 @@ struct Printer {
 
   static int prec(const Expr& e) {
     switch (e->op) {
-      case Op::Const: return e->value < 0 || std::signbit(e->value) ? kUnary : kAtom;
-      case Op::Neg: return kUnary;
-      case Op::Not: return kNot;
+      case Op::Const:
+        return e->value < 0 || std::signbit(e->value) ? kUnary : kAtom;
+      case Op::Neg:
+        return kUnary;
+      case Op::Not:
+        return kNot;
       case Op::Add:
-      case Op::Sub: return kAdd;
+      case Op::Sub:
+        return kAdd;
       case Op::Mul:
       case Op::Div:
       case Op::FloorDiv:
-      case Op::Mod: return kMul;
-      case Op::Pow: return kPow;
+      case Op::Mod:
+        return kMul;
+      case Op::Pow:
+        return kPow;
       case Op::Lt:
       case Op::Le:
       case Op::Gt:
       case Op::Ge:
       case Op::Eq:
-      case Op::Ne: return kCmp;
-      case Op::And: return kAnd;
-      case Op::Or: return kOr;
-      case Op::Select: return kTernary;
-      default: return kAtom;
+      case Op::Ne:
+        return kCmp;
+      case Op::And:
+        return kAnd;
+      case Op::Or:
+        return kOr;
+      case Op::Select:
+        return kTernary;
+      default:
+        return kAtom;
     }
   }
   std::string sub(const Expr& e, int min_prec) {
@@ -143,7 +194,7 @@ struct Printer {
   }
   std::string name_of(const std::vector<std::string>& v, int i, const char* fallback) {
     return i >= 0 && static_cast<std::size_t>(i) < v.size() ? v[static_cast<std::size_t>(i)]
-                                                             : prefixed(fallback, std::to_string(i));
+                                                            : prefixed(fallback, std::to_string(i));
   }
   // Comparisons chain in Python, so a comparison operand that is itself a comparison needs parentheses.
   std::string cmp(const Expr& e, const char* op) {
@@ -164,34 +215,56 @@ struct Printer {
       return "<nested too deeply>";
     }
     switch (e->op) {
-      case Op::Const: return num(e->value);
-      case Op::State: return name_of(m.states, e->index, "y");
-      case Op::Param: return name_of(m.params, e->index, "p");
-      case Op::Time: return "t";
+      case Op::Const:
+        return num(e->value);
+      case Op::State:
+        return name_of(m.states, e->index, "y");
+      case Op::Param:
+        return name_of(m.params, e->index, "p");
+      case Op::Time:
+        return "t";
       case Op::Lag: {
         std::string s = "lag?";
         if (e->index >= 0 && static_cast<std::size_t>(e->index) < m.lags.size())
           s = prefixed("lag_", name_of(m.states, m.lags[static_cast<std::size_t>(e->index)].state, "y"));
         return s + "(" + std::to_string(e->k) + ")";
       }
-      case Op::LoopVar: return prefixed("i", std::to_string(e->index));
-      case Op::Neg: return prefixed("-", sub(e->args[0], kUnary));
-      case Op::Not: return prefixed("not ", sub(e->args[0], kNot));
-      case Op::Add: return bin(e, "+", kAdd);
-      case Op::Sub: return bin(e, "-", kAdd);
-      case Op::Mul: return bin(e, "*", kMul);
-      case Op::Div: return bin(e, "/", kMul);
-      case Op::FloorDiv: return bin(e, "//", kMul);
-      case Op::Mod: return bin(e, "%", kMul);
-      case Op::Pow: return sub(e->args[0], kAtom) + " ** " + sub(e->args[1], kUnary);
-      case Op::Lt: return cmp(e, "<");
-      case Op::Le: return cmp(e, "<=");
-      case Op::Gt: return cmp(e, ">");
-      case Op::Ge: return cmp(e, ">=");
-      case Op::Eq: return cmp(e, "==");
-      case Op::Ne: return cmp(e, "!=");
-      case Op::And: return bin(e, "and", kAnd);
-      case Op::Or: return bin(e, "or", kOr);
+      case Op::LoopVar:
+        return prefixed("i", std::to_string(e->index));
+      case Op::Neg:
+        return prefixed("-", sub(e->args[0], kUnary));
+      case Op::Not:
+        return prefixed("not ", sub(e->args[0], kNot));
+      case Op::Add:
+        return bin(e, "+", kAdd);
+      case Op::Sub:
+        return bin(e, "-", kAdd);
+      case Op::Mul:
+        return bin(e, "*", kMul);
+      case Op::Div:
+        return bin(e, "/", kMul);
+      case Op::FloorDiv:
+        return bin(e, "//", kMul);
+      case Op::Mod:
+        return bin(e, "%", kMul);
+      case Op::Pow:
+        return sub(e->args[0], kAtom) + " ** " + sub(e->args[1], kUnary);
+      case Op::Lt:
+        return cmp(e, "<");
+      case Op::Le:
+        return cmp(e, "<=");
+      case Op::Gt:
+        return cmp(e, ">");
+      case Op::Ge:
+        return cmp(e, ">=");
+      case Op::Eq:
+        return cmp(e, "==");
+      case Op::Ne:
+        return cmp(e, "!=");
+      case Op::And:
+        return bin(e, "and", kAnd);
+      case Op::Or:
+        return bin(e, "or", kOr);
       case Op::Select:
         return sub(e->args[1], kTernary + 1) + " if " + sub(e->args[0], kTernary + 1) + " else " +
                sub(e->args[2], kTernary);
@@ -204,8 +277,8 @@ struct Printer {
       case Op::Prod: {
         std::string s = std::string(e->op == Op::Sum ? "sum(" : "prod(");
         if (e->args.size() < 4) return s + "?)";
-        s += str(e->args[3]) + prefixed(" for i", std::to_string(e->index)) + " in range(" + str(e->args[0]) + ", " +
-             str(e->args[1]) + ", " + str(e->args[2]) + ")";
+        s += str(e->args[3]) + prefixed(" for i", std::to_string(e->index)) + " in range(" + str(e->args[0]) +
+             ", " + str(e->args[1]) + ", " + str(e->args[2]) + ")";
         for (std::size_t i = 4; i < e->args.size(); ++i) s += prefixed(" if ", sub(e->args[i], kOr));
         return s + ")";
       }

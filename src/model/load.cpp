@@ -1,21 +1,20 @@
 // load_model: URI resolution (inline, builtin://, TAG://, paths), shebang check, parse, mods, lowering.
 #include "model/load.hpp"
 
-#include "model/builtin_models.hpp"
-#include "model/parse.hpp"
-
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <cctype>
-#include <cstdlib>
 #include <mutex>
 #include <optional>
 #include <sstream>
 #include <unordered_map>
 
+#include "model/builtin_models.hpp"
 #include "model/lower.hpp"
+#include "model/parse.hpp"
 #include "util/regular_file.hpp"
 #include "util/text.hpp"
 
@@ -121,7 +120,9 @@ void shebang_check(const ResolvedText& r) {
   if (!first.empty() && first.back() == '\r') first.pop_back();
   // ^#!\s*(?P<package>[A-Za-z0-9_.-]+)(?:\s*:\s*(?P<version>[A-Za-z0-9_.+-]+))?\s*$  (hand-written)
   auto is_space = [](char ch) { return ch == ' ' || ch == '\t' || ch == '\f' || ch == '\v' || ch == '\r'; };
-  auto pkg_char = [](char ch) { return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_' || ch == '.' || ch == '-'; };
+  auto pkg_char = [](char ch) {
+    return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_' || ch == '.' || ch == '-';
+  };
   if (first.rfind("#!", 0) != 0) return;
   std::size_t i = 2;
   while (i < first.size() && is_space(first[i])) ++i;
@@ -142,8 +143,8 @@ void shebang_check(const ResolvedText& r) {
   while (i < first.size() && is_space(first[i])) ++i;
   if (i != first.size()) return;  // e.g. "#!/usr/bin/env python"
   if (package == "dynlib") return;
-  throw ModelLoadError("Failed to load model from " + r.display + ": This is not a dynlib model: " + r.display +
-                           " declares '#!" + package + "'",
+  throw ModelLoadError("Failed to load model from " + r.display +
+                           ": This is not a dynlib model: " + r.display + " declares '#!" + package + "'",
                        SourceLocation{r.display, 1, 1, "", first});
 }
 
@@ -243,8 +244,8 @@ ModelSpec load_model_spec(std::string_view uri, const LoadOptions& options) {
   const bool needs_config = !inline_model && trim(uri).find("://") != std::string::npos;
   const ResolvedText r = resolve_and_read(uri, needs_config ? config() : nullptr, "inline model");
   shebang_check(r);
-  const TextSource src{r.display, r.kind == ResolvedText::Kind::inline_text ? r.display
-                                                                           : "model file '" + r.display + "'"};
+  const TextSource src{
+      r.display, r.kind == ResolvedText::Kind::inline_text ? r.display : "model file '" + r.display + "'"};
   ModelSpec spec;
   if (r.fragment.rfind("mod=", 0) == 0) {
     const std::string name = trim(std::string_view(r.fragment).substr(4));
@@ -267,8 +268,8 @@ ModelSpec load_model_spec(std::string_view uri, const LoadOptions& options) {
 
 ModSpec load_mod(std::string_view uri, const Config* cfg) {
   const ResolvedText r = resolve_and_read(uri, cfg, "inline mod");
-  const TextSource src{r.display,
-                       r.kind == ResolvedText::Kind::inline_text ? r.display : "mod file '" + r.display + "'"};
+  const TextSource src{
+      r.display, r.kind == ResolvedText::Kind::inline_text ? r.display : "mod file '" + r.display + "'"};
   std::string name;
   if (r.fragment.rfind("mod=", 0) == 0) name = trim(std::string_view(r.fragment).substr(4));
   return parse_mod_text(r.text, src, name, r.base);
@@ -300,7 +301,8 @@ std::optional<std::string> load_cache_key(std::string_view uri, const LoadOption
   if (t.rfind("inline:", 0) == 0 || t.rfind("builtin://", 0) == 0) return key;
   std::error_code ec;
   const fs::path p(t);
-  if (t.find('#') != std::string::npos || !p.is_absolute() || !fs::is_regular_file(p, ec)) return std::nullopt;
+  if (t.find('#') != std::string::npos || !p.is_absolute() || !fs::is_regular_file(p, ec))
+    return std::nullopt;
   const auto size = fs::file_size(p, ec);
   if (ec) return std::nullopt;
   const auto mtime = fs::last_write_time(p, ec);

@@ -1,13 +1,12 @@
 // URI -> text -> ModelSpec (+ mods). load_model() (include/dynlib/model.hpp) adds lower_model().
 #pragma once
+#include <dynlib/model.hpp>
+#include <string>
+#include <string_view>
+
 #include "model/config.hpp"
 #include "model/mods.hpp"
 #include "model/spec.hpp"
-
-#include <dynlib/model.hpp>
-
-#include <string>
-#include <string_view>
 
 namespace dynlib::model {
 

@@ -36,18 +36,21 @@ std::vector<ir::LogItem> lower_log(const detail::Model& m, const EventSpec& ev) 
       if (prefix == "state") {
         li.kind = ir::LogItem::Kind::State;
         if (!find(m.state_idx, name, li.index))
-          throw EventError("Unknown state in log signal: '" + s + "' in [events." + ev.name + "].log", item.loc);
+          throw EventError("Unknown state in log signal: '" + s + "' in [events." + ev.name + "].log",
+                           item.loc);
       } else if (prefix == "param") {
         li.kind = ir::LogItem::Kind::Param;
         if (!find(m.param_idx, name, li.index))
-          throw EventError("Unknown parameter in log signal: '" + s + "' in [events." + ev.name + "].log", item.loc);
+          throw EventError("Unknown parameter in log signal: '" + s + "' in [events." + ev.name + "].log",
+                           item.loc);
       } else if (prefix == "aux") {
         li.kind = ir::LogItem::Kind::Aux;
         if (!find(m.aux_idx, name, li.index))
-          throw EventError("Unknown aux in log signal: '" + s + "' in [events." + ev.name + "].log", item.loc);
+          throw EventError("Unknown aux in log signal: '" + s + "' in [events." + ev.name + "].log",
+                           item.loc);
       } else {
-        throw EventError("Unknown log signal prefix: '" + prefix + "' (use 'state:', 'param:', or 'aux:') in [events." +
-                             ev.name + "].log",
+        throw EventError("Unknown log signal prefix: '" + prefix +
+                             "' (use 'state:', 'param:', or 'aux:') in [events." + ev.name + "].log",
                          item.loc);
       }
     } else if (find(m.state_idx, s, li.index)) {
@@ -73,10 +76,13 @@ ir::ModelIR lower_model_here(const ModelSpec& spec) {
   m.spec = &spec;
   m.kind = spec.kind;
   m.dtype = dtype_of(spec.dtype);
-  for (std::size_t i = 0; i < spec.states.size(); ++i) m.state_idx.emplace(spec.states[i].first, static_cast<int>(i));
-  for (std::size_t i = 0; i < spec.params.size(); ++i) m.param_idx.emplace(spec.params[i].first, static_cast<int>(i));
+  for (std::size_t i = 0; i < spec.states.size(); ++i)
+    m.state_idx.emplace(spec.states[i].first, static_cast<int>(i));
+  for (std::size_t i = 0; i < spec.params.size(); ++i)
+    m.param_idx.emplace(spec.params[i].first, static_cast<int>(i));
   for (std::size_t i = 0; i < spec.aux.size(); ++i) m.aux_idx.emplace(spec.aux[i].first, static_cast<int>(i));
-  for (std::size_t i = 0; i < spec.functions.size(); ++i) m.fn_idx.emplace(spec.functions[i].name, static_cast<int>(i));
+  for (std::size_t i = 0; i < spec.functions.size(); ++i)
+    m.fn_idx.emplace(spec.functions[i].name, static_cast<int>(i));
   m.const_val["pi"] = m.cast(detail::kPi);
   m.const_val["e"] = m.cast(detail::kE);
   for (const auto& [name, v] : spec.constants) m.const_val[name] = m.cast(v.value);
@@ -118,7 +124,8 @@ ir::ModelIR lower_model_here(const ModelSpec& spec) {
   // Equations: one per state (checked), placed at the state's index.
   out.rhs.resize(spec.states.size());
   for (std::size_t i = 0; i < spec.equations.size(); ++i)
-    out.rhs[static_cast<std::size_t>(m.state_idx.at(spec.equations[i].target))] = detail::lower_site(m, m.eq_expr[i]);
+    out.rhs[static_cast<std::size_t>(m.state_idx.at(spec.equations[i].target))] =
+        detail::lower_site(m, m.eq_expr[i]);
   if (spec.inverse) {
     out.inverse.emplace(spec.states.size());
     for (std::size_t i = 0; i < spec.inverse->size(); ++i)
@@ -132,7 +139,8 @@ ir::ModelIR lower_model_here(const ModelSpec& spec) {
       for (const auto& c : row) out.jacobian->back().push_back(detail::lower_site(m, c));
     }
   }
-  for (std::size_t i = 0; i < spec.aux.size(); ++i) out.aux_exprs.push_back(detail::lower_aux(m, static_cast<int>(i)));
+  for (std::size_t i = 0; i < spec.aux.size(); ++i)
+    out.aux_exprs.push_back(detail::lower_aux(m, static_cast<int>(i)));
 
   for (std::size_t i = 0; i < spec.events.size(); ++i) {
     const EventSpec& es = spec.events[i];

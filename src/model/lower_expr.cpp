@@ -2,14 +2,14 @@
 // expanded, lag references as Lag nodes, sum/prod as Sum/Prod with loop slots,
 // and x**k for integer constant k turned into multiplications (docs/internals/kernels.md).
 // Assumes check_expressions() passed: every name resolves, arities are right.
-#include "model/lower_internal.hpp"
-#include "util/deep_stack.hpp"
-
 #include <algorithm>
 #include <cmath>
 #include <optional>
 #include <stdexcept>
 #include <unordered_map>
+
+#include "model/lower_internal.hpp"
+#include "util/deep_stack.hpp"
 
 namespace dynlib::model::detail {
 
@@ -176,8 +176,10 @@ class Lowerer {
                            pe.at(n.pos));
     switch (n.kind) {
       case K::Num:
-      case K::Bool: return cst(n.value);
-      case K::Name: return name(n, scope, depth);
+      case K::Bool:
+        return cst(n.value);
+      case K::Name:
+        return name(n, scope, depth);
       case K::Unary: {
         ir::Expr x = lower(pe, *n.kids[0], scope, depth);
         if (n.name == "+") return x;
@@ -203,8 +205,12 @@ class Lowerer {
         ir::Expr acc;
         for (std::size_t i = 0; i < n.ops.size(); ++i) {
           const std::string& o = n.ops[i];
-          ir::Op op = o == "<" ? ir::Op::Lt : o == "<=" ? ir::Op::Le : o == ">" ? ir::Op::Gt
-                    : o == ">=" ? ir::Op::Ge : o == "==" ? ir::Op::Eq : ir::Op::Ne;
+          ir::Op op = o == "<"    ? ir::Op::Lt
+                      : o == "<=" ? ir::Op::Le
+                      : o == ">"  ? ir::Op::Gt
+                      : o == ">=" ? ir::Op::Ge
+                      : o == "==" ? ir::Op::Eq
+                                  : ir::Op::Ne;
           ir::Expr c = mk(op, {xs[i], xs[i + 1]});
           acc = acc ? mk(ir::Op::And, {acc, c}) : c;
         }
@@ -213,15 +219,19 @@ class Lowerer {
       case K::BoolOp: {
         const ir::Op op = n.name == "and" ? ir::Op::And : ir::Op::Or;
         ir::Expr acc = lower(pe, *n.kids[0], scope, depth);
-        for (std::size_t i = 1; i < n.kids.size(); ++i) acc = mk(op, {acc, lower(pe, *n.kids[i], scope, depth)});
+        for (std::size_t i = 1; i < n.kids.size(); ++i)
+          acc = mk(op, {acc, lower(pe, *n.kids[i], scope, depth)});
         return acc;
       }
-      case K::Not: return mk(ir::Op::Not, {lower(pe, *n.kids[0], scope, depth)});
+      case K::Not:
+        return mk(ir::Op::Not, {lower(pe, *n.kids[0], scope, depth)});
       case K::Ternary:
         return mk(ir::Op::Select, {lower(pe, *n.kids[0], scope, depth), lower(pe, *n.kids[1], scope, depth),
                                    lower(pe, *n.kids[2], scope, depth)});
-      case K::Call: return call_node(pe, n, scope, depth);
-      case K::Gen: return gen(pe, n, scope, depth);
+      case K::Call:
+        return call_node(pe, n, scope, depth);
+      case K::Gen:
+        return gen(pe, n, scope, depth);
     }
     throw std::logic_error("lower: unknown AST node");
   }
@@ -276,8 +286,8 @@ class Lowerer {
           return mk(Op::Sub, {call(ir::Fn::to_int, {mk(Op::Gt, {x, cst(0)})}),
                               call(ir::Fn::to_int, {mk(Op::Lt, {x, cst(0)})})});
         if (n.name == "heaviside" || n.name == "step") return mk(Op::Ge, {x, cst(0)});  // x >= 0
-        if (n.name == "relu") return call(ir::Fn::max, {x, cst(0)});                     // max(x, 0)
-        if (n.name == "clip")  // min(max(x, lo), hi)
+        if (n.name == "relu") return call(ir::Fn::max, {x, cst(0)});                    // max(x, 0)
+        if (n.name == "clip")                                                           // min(max(x, lo), hi)
           return call(ir::Fn::min, {call(ir::Fn::max, {x, arg(1)}), arg(2)});
         // approx(a, b, tol): abs(a - b) <= tol
         return mk(Op::Le, {call(ir::Fn::abs, {mk(Op::Sub, {x, arg(1)})}), arg(2)});
@@ -290,7 +300,9 @@ class Lowerer {
         const int si = m_.state_idx.at(n.kids[0]->name);
         const ir::Expr s = idx(Op::State, si), L = lag_of(si, 1);
         auto up = [&](const ir::Expr& th) { return mk(Op::And, {mk(Op::Le, {L, th}), mk(Op::Gt, {s, th})}); };
-        auto down = [&](const ir::Expr& th) { return mk(Op::And, {mk(Op::Ge, {L, th}), mk(Op::Lt, {s, th})}); };
+        auto down = [&](const ir::Expr& th) {
+          return mk(Op::And, {mk(Op::Ge, {L, th}), mk(Op::Lt, {s, th})});
+        };
         if (n.name == "cross_up") return up(arg(1));
         if (n.name == "cross_down") return down(arg(1));
         if (n.name == "cross_either") {
@@ -332,8 +344,10 @@ class Lowerer {
           return mk(Op::Div, {call(ir::Fn::log, {args[0]}), call(ir::Fn::log, {args[1]})});
         return call(ci.fn, std::move(args));
       }
-      case CallKind::BuiltinPow: return lower_pow(arg(0), arg(1));
-      default: break;
+      case CallKind::BuiltinPow:
+        return lower_pow(arg(0), arg(1));
+      default:
+        break;
     }
     throw std::logic_error("lower: unresolved call " + n.name);
   }
@@ -341,7 +355,8 @@ class Lowerer {
   ir::Expr gen(const ParsedExpr& pe, const Node& n, const Scope* scope, int depth) {
     std::vector<ir::Expr> args;
     std::vector<ir::Expr> r;
-    for (int i = 1; i <= n.n_range; ++i) r.push_back(lower(pe, *n.kids[static_cast<std::size_t>(i)], scope, depth));
+    for (int i = 1; i <= n.n_range; ++i)
+      r.push_back(lower(pe, *n.kids[static_cast<std::size_t>(i)], scope, depth));
     if (r.size() == 1) r.insert(r.begin(), cst(0));
     if (r.size() == 2) r.push_back(cst(1));
     // A loop runs at every evaluation (several times per step): bound what constant ranges cost.

@@ -1,15 +1,14 @@
 // Internal state shared by the check_*.cpp and lower_*.cpp files (not a public header).
 #pragma once
 #include <dynlib/ir.hpp>
-
-#include "model/expr_parser.hpp"
-#include "model/spec.hpp"
-
 #include <exception>
 #include <map>
 #include <string>
 #include <unordered_map>
 #include <vector>
+
+#include "model/expr_parser.hpp"
+#include "model/spec.hpp"
 
 namespace dynlib::model::detail {
 
@@ -36,11 +35,11 @@ struct Model {
   std::vector<ParsedExpr> aux_expr;  // by aux index
   std::vector<ParsedExpr> fn_body;   // by function index
   // Every other expression, parsed once (stable addresses: std::map nodes / reserved vectors).
-  std::vector<ParsedExpr> eq_expr, inv_expr;               // in spec line order
+  std::vector<ParsedExpr> eq_expr, inv_expr;  // in spec line order
   std::vector<std::vector<ParsedExpr>> jac_expr;
   std::vector<ParsedExpr> ev_cond;
   std::vector<std::vector<ParsedExpr>> ev_action;
-  std::vector<ParsedExpr> stop_expr;                        // 0 or 1
+  std::vector<ParsedExpr> stop_expr;  // 0 or 1
   std::vector<Site> sites;  // everything to check, in file order (by line when known, else model order)
   // Expressions that failed to parse (root == nullptr): their error, thrown in file order.
   std::map<const ParsedExpr*, std::exception_ptr> parse_errors;
@@ -62,10 +61,10 @@ struct Model {
 enum class CallKind { ScalarMacro, EventMacro, Range, Lag, User, Math, BuiltinPow, Unknown };
 struct CallInfo {
   CallKind kind = CallKind::Unknown;
-  int arity = 0;       // exact count; -1 = at least 2 (min/max); -2 = 1 or 2 (log)
-  int index = 0;       // user function index / lag state index
+  int arity = 0;  // exact count; -1 = at least 2 (min/max); -2 = 1 or 2 (log)
+  int index = 0;  // user function index / lag state index
   ir::Fn fn = ir::Fn::abs;
-  std::string name;    // macro / function name without "math."
+  std::string name;  // macro / function name without "math."
 };
 CallInfo classify_call(const Model& m, const std::string& callee);
 

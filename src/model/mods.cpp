@@ -8,7 +8,8 @@ namespace dynlib::model {
 
 namespace detail {
 // parse_numbers.cpp
-double eval_number_string(const std::string& text, const std::vector<std::pair<std::string, double>>& constants,
+double eval_number_string(const std::string& text,
+                          const std::vector<std::pair<std::string, double>>& constants,
                           const SourceLocation& where);
 }  // namespace detail
 
@@ -36,7 +37,8 @@ void apply_one(ModelSpec& spec, const ModSpec& m) {
   // remove
   for (const auto& r : m.remove.events) {
     auto it = find_by(spec.events, member_name, r.name);
-    if (it == spec.events.end()) throw ModError("remove.events: event '" + r.name + "' does not exist", r.loc);
+    if (it == spec.events.end())
+      throw ModError("remove.events: event '" + r.name + "' does not exist", r.loc);
     spec.events.erase(it);
   }
   for (const auto& r : m.remove.params) {
@@ -137,7 +139,8 @@ void apply_mods(ModelSpec& spec, const std::vector<ModSpec>& mods) {
     if (!m.group.empty()) groups[m.group].push_back(&m);
   }
   for (const auto& [g, members] : groups) {
-    const bool exclusive = std::any_of(members.begin(), members.end(), [](const ModSpec* m) { return m->exclusive; });
+    const bool exclusive =
+        std::any_of(members.begin(), members.end(), [](const ModSpec* m) { return m->exclusive; });
     if (exclusive && members.size() > 1) {
       std::vector<std::string> names;
       for (const ModSpec* m : members) names.push_back(m->name);

@@ -2,13 +2,13 @@
 // order per mod, mods in caller order, after the group-exclusivity check. Unlike the reference, mods keep
 // the model's presets and event tags (docs/internals/differences.md).
 #pragma once
-#include "model/spec.hpp"
-
 #include <functional>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "model/spec.hpp"
 
 namespace dynlib::model {
 
@@ -46,9 +46,9 @@ struct ModSpec {
   } add;
   struct {
     std::vector<std::pair<std::string, ModValue>> states, params;
-    std::vector<std::pair<std::string, Located>> aux;   // upsert
-    std::vector<FunctionSpec> functions;                // upsert
-    std::vector<std::function<void(SimSpec&)>> sim;     // key-by-key updates of [sim], already type-checked
+    std::vector<std::pair<std::string, Located>> aux;  // upsert
+    std::vector<FunctionSpec> functions;               // upsert
+    std::vector<std::function<void(SimSpec&)>> sim;    // key-by-key updates of [sim], already type-checked
   } set;
 };
 

@@ -70,8 +70,8 @@ class Evaluator {
         std::vector<std::string> known{"pi", "e"};
         for (const auto& kv : constants_) known.push_back(kv.first);
         throw UnknownIdentifierError(ctx_ + " contains unknown identifier '" + n.name + "'" +
-                                         util::did_you_mean(n.name, known) + ". Allowed constants: " + allowed() +
-                                         ".",
+                                         util::did_you_mean(n.name, known) +
+                                         ". Allowed constants: " + allowed() + ".",
                                      where_);
       }
       case K::Unary: {
@@ -123,9 +123,9 @@ class Evaluator {
     if (op == "+" || op == "-" || op == "*") {
       if (ints) {
         std::int64_t r;
-        bool ovf = op == "+" ? __builtin_add_overflow(a.i, b.i, &r)
-                 : op == "-" ? __builtin_sub_overflow(a.i, b.i, &r)
-                             : __builtin_mul_overflow(a.i, b.i, &r);
+        bool ovf = op == "+"   ? __builtin_add_overflow(a.i, b.i, &r)
+                   : op == "-" ? __builtin_sub_overflow(a.i, b.i, &r)
+                               : __builtin_mul_overflow(a.i, b.i, &r);
         if (!ovf) return make_int(r);
       }
       const double x = a.as_double(), y = b.as_double();
@@ -178,19 +178,22 @@ NumericResult eval_numeric_expr_ex(std::string_view text,
   const std::string ctx = where.toml_path.empty() ? std::string("value") : where.toml_path;
 
   const auto first = text.find_first_not_of(" \t\r\n\f\v");
-  if (first == std::string_view::npos) throw SchemaError(ctx + " must be a numeric literal or expression, got empty string", where);
+  if (first == std::string_view::npos)
+    throw SchemaError(ctx + " must be a numeric literal or expression, got empty string", where);
   ParsedExpr parsed;
   try {
     parsed = parse_expression(text, where);
   } catch (const ExpressionSyntaxError&) {
-    throw ExpressionSyntaxError(ctx + " must be a numeric literal or arithmetic expression (e.g. '8/3')", where);
+    throw ExpressionSyntaxError(ctx + " must be a numeric literal or arithmetic expression (e.g. '8/3')",
+                                where);
   }
   Evaluator ev(allowed_constants, ctx, where);
   const Val v = ev.eval(*parsed.root);
   return NumericResult{v.as_double(), v.is_int};
 }
 
-double eval_numeric_expr(std::string_view text, const std::vector<std::pair<std::string, double>>& allowed_constants,
+double eval_numeric_expr(std::string_view text,
+                         const std::vector<std::pair<std::string, double>>& allowed_constants,
                          const SourceLocation& where) {
   return eval_numeric_expr_ex(text, allowed_constants, where).value;
 }

@@ -6,7 +6,6 @@
 // calls/comparisons/bools, unsupported operators, division by zero, overflow).
 #pragma once
 #include <dynlib/errors.hpp>
-
 #include <string>
 #include <string_view>
 #include <utility>

@@ -1,12 +1,12 @@
 // TOML text -> ModelSpec / ModSpec (docs/model-language.md). Every error is located:
 // file, line, column and TOML path, with the offending line (see ModelLoadError::what()).
 #pragma once
-#include "model/mods.hpp"
-#include "model/spec.hpp"
-
 #include <optional>
 #include <string>
 #include <string_view>
+
+#include "model/mods.hpp"
+#include "model/spec.hpp"
 
 namespace dynlib::model {
 
@@ -26,8 +26,8 @@ struct ModelWithMod {
   ModelSpec spec;
   ModSpec mod;
 };
-ModelWithMod parse_model_text_with_mod(std::string_view text, const TextSource& src, const std::string& mod_name,
-                                       const std::string& uri);
+ModelWithMod parse_model_text_with_mod(std::string_view text, const TextSource& src,
+                                       const std::string& mod_name, const std::string& uri);
 
 // Parse a mod document: `mod_name` selects [mods.NAME]; empty selects the single [mod] table.
 ModSpec parse_mod_text(std::string_view text, const TextSource& src, const std::string& mod_name,

@@ -38,7 +38,8 @@ class TomlCtx {
 
   // The non-blank lines of a (block) string value, each stripped, with a location on its own line when the
   // string's lines can be matched to the file. text = the value as parsed.
-  std::vector<std::pair<std::string, SourceLocation>> block_lines(const toml::node& n, const std::string& text,
+  std::vector<std::pair<std::string, SourceLocation>> block_lines(const toml::node& n,
+                                                                  const std::string& text,
                                                                   const std::string& toml_path) const;
 
   // Parse the document; TOML syntax errors -> TomlSyntaxError located at the reported line/column.
@@ -78,7 +79,8 @@ NumberValue parse_number_value(const TomlCtx& c, const toml::node& n, const std:
 ModValue parse_mod_value(const TomlCtx& c, const toml::node& n, const std::string& ctx);
 
 // Evaluate a numeric expression string (as in [states]/[params]/[constants]) at `where`.
-double eval_number_string(const std::string& text, const std::vector<std::pair<std::string, double>>& constants,
+double eval_number_string(const std::string& text,
+                          const std::vector<std::pair<std::string, double>>& constants,
                           const SourceLocation& where);
 
 // [functions.NAME] body. `prefix` = "[functions.f]" for models, "functions.f" for mods.
@@ -86,7 +88,8 @@ FunctionSpec parse_function(const TomlCtx& c, const std::string& name, const tom
                             const std::string& prefix);
 
 // [events.NAME]. `prefix` = "[events.e]" for models, "events.e" for mods.
-EventSpec parse_event(const TomlCtx& c, const std::string& name, const toml::node& n, const std::string& prefix);
+EventSpec parse_event(const TomlCtx& c, const std::string& name, const toml::node& n,
+                      const std::string& prefix);
 
 // One key of [sim] applied to `sim` (type checks and coercion). `ctx` = "[sim]" (or "set.sim" in mods).
 void apply_sim_key(const TomlCtx& c, SimSpec& sim, const std::string& key, const toml::node& v,

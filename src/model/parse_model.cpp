@@ -1,10 +1,10 @@
 // TOML model document -> ModelSpec (errors in the reference's order where it matters).
-#include "model/parse_internal.hpp"
-
 #include <algorithm>
 #include <map>
 #include <set>
 #include <unordered_set>
+
+#include "model/parse_internal.hpp"
 
 namespace dynlib::model {
 
@@ -20,7 +20,8 @@ const std::vector<std::string> kTopLevel = {"model", "states",    "params", "con
                                             "mods",  "mod",       "meta"};
 
 std::string unknown_keys_message(const std::string& table, const std::vector<std::string>& bad,
-                                 const std::vector<std::string>& valid_for_match, const std::string& valid_text) {
+                                 const std::vector<std::string>& valid_for_match,
+                                 const std::string& valid_text) {
   std::string m = "Unknown key(s) in " + table + ": ";
   for (std::size_t i = 0; i < bad.size(); ++i) {
     if (i) m += ", ";
@@ -31,8 +32,8 @@ std::string unknown_keys_message(const std::string& table, const std::vector<std
   return m + ". Valid keys: " + valid_text;
 }
 
-void check_keys(const TomlCtx& c, const toml::table& t, const std::string& table, const std::vector<std::string>& valid,
-                const std::string& valid_text) {
+void check_keys(const TomlCtx& c, const toml::table& t, const std::string& table,
+                const std::vector<std::string>& valid, const std::string& valid_text) {
   std::vector<std::string> bad;
   const toml::node* first = nullptr;
   for (const auto& [k, v] : ordered(t)) {
@@ -48,7 +49,8 @@ void check_keys(const TomlCtx& c, const toml::table& t, const std::string& table
   }
 }
 
-const toml::table* optional_table(const TomlCtx& c, const toml::table& doc, const char* key, const std::string& msg) {
+const toml::table* optional_table(const TomlCtx& c, const toml::table& doc, const char* key,
+                                  const std::string& msg) {
   const toml::node* n = doc.get(key);
   if (!n) return nullptr;
   const toml::table* t = n->as_table();
@@ -143,7 +145,8 @@ std::vector<EquationLine> parse_equation_set(const TomlCtx& c, const toml::table
         if (spec.kind == ir::Kind::map) {
           name_error(
               "Map models do not support derivative notation (d(x) or dx). Use direct assignment (x = expr). "
-              "Got: '" + lhs + "' in line: '" + s + "'",
+              "Got: '" +
+                  lhs + "' in line: '" + s + "'",
               loc);
         }
         line.target = dname;
@@ -169,8 +172,8 @@ std::vector<EquationLine> parse_equation_set(const TomlCtx& c, const toml::table
       }
       if (auto it = block_targets.find(line.target); it != block_targets.end()) {
         name_error("Duplicate equation target '" + line.target + "' in " + nm.block +
-                         " (each state may be assigned once)",
-                     loc);
+                       " (each state may be assigned once)",
+                   loc);
       }
       block_targets.emplace(line.target, loc);
       out.push_back(std::move(line));
@@ -195,7 +198,8 @@ ModelSpec build_spec(const TomlCtx& c, const toml::table& doc) {
   // (1) [model]
   const toml::node* mnode = doc.get("model");
   const toml::table* model = mnode ? mnode->as_table() : nullptr;
-  if (!model) schema_error("Missing required table [model]", mnode ? c.at(mnode, "[model]") : c.file_only("[model]"));
+  if (!model)
+    schema_error("Missing required table [model]", mnode ? c.at(mnode, "[model]") : c.file_only("[model]"));
   if (const toml::node* label = model->get("label")) {
     schema_error("[model].label is no longer supported; use [model].name",
                  c.at(model->find("label")->first.source(), "[model].label"));
@@ -205,18 +209,21 @@ ModelSpec build_spec(const TomlCtx& c, const toml::table& doc) {
   const toml::node* type = model->get("type");
   const auto type_s = type ? type->value<std::string>() : std::nullopt;
   if (!type || !type->is_string() || (*type_s != "ode" && *type_s != "map")) {
-    schema_error("[model].type must be 'ode' or 'map'", type ? c.at(type, "[model].type") : c.at(mnode, "[model]"));
+    schema_error("[model].type must be 'ode' or 'map'",
+                 type ? c.at(type, "[model].type") : c.at(mnode, "[model]"));
   }
   spec.kind = *type_s == "ode" ? ir::Kind::ode : ir::Kind::map;
   if (const toml::node* name = model->get("name")) {
-    if (!name->is_string()) schema_error("[model].name must be a string if present", c.at(name, "[model].name"));
+    if (!name->is_string())
+      schema_error("[model].name must be a string if present", c.at(name, "[model].name"));
     spec.name = name->as_string()->get();
   }
   if (const toml::node* dt = model->get("dtype")) {
-    if (!dt->is_string()) schema_error("[model].dtype must be a string if present", c.at(dt, "[model].dtype"));
+    if (!dt->is_string())
+      schema_error("[model].dtype must be a string if present", c.at(dt, "[model].dtype"));
     spec.dtype = alias_dtype(dt->as_string()->get());
-    if (spec.kind == ir::Kind::ode && spec.dtype != "float32" && spec.dtype != "float64" && spec.dtype != "float16" &&
-        spec.dtype != "bfloat16") {
+    if (spec.kind == ir::Kind::ode && spec.dtype != "float32" && spec.dtype != "float64" &&
+        spec.dtype != "float16" && spec.dtype != "bfloat16") {
       schema_error("ODE models require a floating dtype (float32/float64/float16/bfloat16)",
                    c.at(dt, "[model].dtype"));
     }
@@ -234,14 +241,19 @@ ModelSpec build_spec(const TomlCtx& c, const toml::table& doc) {
   const toml::node* snode = doc.get("states");
   const toml::table* states = snode ? snode->as_table() : nullptr;
   if (!states) {
-    schema_error("Missing required table [states]", snode ? c.at(snode, "[states]") : c.file_only("[states]"));
+    schema_error("Missing required table [states]",
+                 snode ? c.at(snode, "[states]") : c.file_only("[states]"));
   }
   const toml::table* params = optional_table(c, doc, "params", "[params] must be a table if present");
-  const toml::table* constants = optional_table(c, doc, "constants", "[constants] must be a table if present");
-  const toml::table* equations = optional_table(c, doc, "equations", "[equations] must be a table if present");
+  const toml::table* constants =
+      optional_table(c, doc, "constants", "[constants] must be a table if present");
+  const toml::table* equations =
+      optional_table(c, doc, "equations", "[equations] must be a table if present");
   const toml::table* aux = optional_table(c, doc, "aux", "[aux] must be a table of name = expr");
-  const toml::table* functions = optional_table(c, doc, "functions", "[functions] must be a table of subtables");
-  const toml::table* events = optional_table(c, doc, "events", "[events] must be a table of named event subtables");
+  const toml::table* functions =
+      optional_table(c, doc, "functions", "[functions] must be a table of subtables");
+  const toml::table* events =
+      optional_table(c, doc, "events", "[events] must be a table of named event subtables");
   const toml::table* presets =
       optional_table(c, doc, "presets", "[presets] must be a table of named preset subtables");
   const toml::table* sim = optional_table(c, doc, "sim", "[sim] must be a table if present");
@@ -253,15 +265,18 @@ ModelSpec build_spec(const TomlCtx& c, const toml::table& doc) {
     check_keys(c, *equations, "[equations]", allowed, "rhs, expr, jacobian");
     if (const toml::node* inv = equations->get("inverse")) {
       if (spec.kind != ir::Kind::map) {
-        schema_error("[equations.inverse] is only supported for map models", c.at(inv, "[equations.inverse]"));
+        schema_error("[equations.inverse] is only supported for map models",
+                     c.at(inv, "[equations.inverse]"));
       }
       const toml::table* it = inv->as_table();
-      if (!it) schema_error("[equations.inverse] must be a table if present", c.at(inv, "[equations.inverse]"));
+      if (!it)
+        schema_error("[equations.inverse] must be a table if present", c.at(inv, "[equations.inverse]"));
       check_keys(c, *it, "[equations.inverse]", {"rhs", "expr"}, "rhs, expr");
     }
     if (const toml::node* jac = equations->get("jacobian")) {
       const toml::table* jt = jac->as_table();
-      if (!jt) schema_error("[equations.jacobian] must be a table if present", c.at(jac, "[equations.jacobian]"));
+      if (!jt)
+        schema_error("[equations.jacobian] must be a table if present", c.at(jac, "[equations.jacobian]"));
       check_keys(c, *jt, "[equations.jacobian]", {"expr"}, "expr");
     }
   }
@@ -289,24 +304,25 @@ ModelSpec build_spec(const TomlCtx& c, const toml::table& doc) {
     spec.equations = parse_equation_set(
         c, *equations,
         {"[equations.rhs]", "[equations].expr", "Duplicate equation targets across rhs and block: ",
-         "Equation targets must be declared in [states], unknown: ", "[equations.rhs] must be a table of name = expr",
+         "Equation targets must be declared in [states], unknown: ",
+         "[equations.rhs] must be a table of name = expr",
          "[equations].expr must be a string block if present"},
         spec);
     if (const toml::node* inv = equations->get("inverse")) {
-      spec.inverse = parse_equation_set(
-          c, *inv->as_table(),
-          {"[equations.inverse.rhs]", "[equations.inverse].expr",
-           "Duplicate inverse equation targets across rhs and block: ",
-           "Inverse equation targets must be declared in [states], unknown: ",
-           "[equations.inverse.rhs] must be a table of name = expr",
-           "[equations.inverse].expr must be a string block if present"},
-          spec);
+      spec.inverse = parse_equation_set(c, *inv->as_table(),
+                                        {"[equations.inverse.rhs]", "[equations.inverse].expr",
+                                         "Duplicate inverse equation targets across rhs and block: ",
+                                         "Inverse equation targets must be declared in [states], unknown: ",
+                                         "[equations.inverse.rhs] must be a table of name = expr",
+                                         "[equations.inverse].expr must be a string block if present"},
+                                        spec);
     }
     if (const toml::node* jac = equations->get("jacobian")) {
       const toml::table* jt = jac->as_table();
       const toml::node* ex = jt->get("expr");
       const std::string base = "[equations.jacobian].expr";
-      if (!ex) schema_error(base + " is required and must be a square list", c.at(jac, "[equations.jacobian]"));
+      if (!ex)
+        schema_error(base + " is required and must be a square list", c.at(jac, "[equations.jacobian]"));
       const toml::array* rows = ex->as_array();
       if (!rows) schema_error(base + " must be a list of rows", c.at(ex, base));
       const std::size_t n = spec.states.size();
@@ -434,7 +450,8 @@ const toml::table* find_named_mod(const TomlCtx& c, const toml::table& doc, cons
 
 // Defined in parse_mods.cpp.
 namespace detail {
-ModSpec parse_mod_table(const TomlCtx& c, const toml::table& t, const std::string& name, const std::string& prefix);
+ModSpec parse_mod_table(const TomlCtx& c, const toml::table& t, const std::string& name,
+                        const std::string& prefix);
 }
 
 ModelSpec parse_model_text(std::string_view text, const TextSource& src) {
@@ -443,8 +460,8 @@ ModelSpec parse_model_text(std::string_view text, const TextSource& src) {
   return build_spec(c, doc);
 }
 
-ModelWithMod parse_model_text_with_mod(std::string_view text, const TextSource& src, const std::string& mod_name,
-                                       const std::string& uri) {
+ModelWithMod parse_model_text_with_mod(std::string_view text, const TextSource& src,
+                                       const std::string& mod_name, const std::string& uri) {
   TomlCtx c(text, src);
   const toml::table doc = c.parse_document(text);
   ModelWithMod out;

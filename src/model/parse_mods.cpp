@@ -1,8 +1,8 @@
 // TOML mod tables ([mod], [mods.NAME]) -> ModSpec.
-#include "model/parse_internal.hpp"
-
 #include <algorithm>
 #include <memory>
+
+#include "model/parse_internal.hpp"
 
 namespace dynlib::model::detail {
 
@@ -51,7 +51,8 @@ ModSpec parse_mod_table_impl(const TomlCtx& c, const toml::table& t, const std::
     m.group = g->as_string()->get();
   }
   if (const toml::node* x = t.get("exclusive")) {
-    if (!x->is_boolean()) throw ModError(prefix + ".exclusive must be a boolean", c.at(x, prefix + ".exclusive"));
+    if (!x->is_boolean())
+      throw ModError(prefix + ".exclusive must be a boolean", c.at(x, prefix + ".exclusive"));
     m.exclusive = *x->value<bool>();
   }
   for (const auto& [verb, targets] : supported_targets()) {
@@ -112,7 +113,8 @@ ModSpec parse_mod_table_impl(const TomlCtx& c, const toml::table& t, const std::
         for (const auto& [k, v] : ordered(*copy)) {
           const toml::node* vp = v;
           const std::string key = k;
-          m.set.sim.push_back([ctx, copy, vp, key, what](SimSpec& sim) { apply_sim_key(*ctx, sim, key, *vp, what); });
+          m.set.sim.push_back(
+              [ctx, copy, vp, key, what](SimSpec& sim) { apply_sim_key(*ctx, sim, key, *vp, what); });
         }
       }
     }
@@ -122,7 +124,8 @@ ModSpec parse_mod_table_impl(const TomlCtx& c, const toml::table& t, const std::
 
 }  // namespace
 
-ModSpec parse_mod_table(const TomlCtx& c, const toml::table& t, const std::string& name, const std::string& prefix) {
+ModSpec parse_mod_table(const TomlCtx& c, const toml::table& t, const std::string& name,
+                        const std::string& prefix) {
   try {
     return parse_mod_table_impl(c, t, name, prefix);
   } catch (const SchemaError& e) {  // shape problems inside a mod's own tables are mod errors

@@ -2,8 +2,8 @@
 #include <algorithm>
 #include <cmath>
 
-#include "steppers_catalogue/stepper_settings.hpp"
 #include "model/parse_internal.hpp"
+#include "steppers_catalogue/stepper_settings.hpp"
 
 namespace dynlib::model::detail {
 

@@ -1,13 +1,13 @@
 // Parses every expression of a model once (syntax errors kept and thrown later in file order) and lists
 // the expression sites in file order.
-#include "model/lower_internal.hpp"
-
 #include <algorithm>
 #include <cmath>
 #include <exception>
 #include <functional>
 #include <limits>
 #include <set>
+
+#include "model/lower_internal.hpp"
 
 namespace dynlib::model::detail {
 
@@ -27,7 +27,8 @@ void parse_all(Model& m) {
       failed.loc = l.loc;
       if (action && l.text.find(';') != std::string::npos && dynamic_cast<const ExpressionSyntaxError*>(&e))
         pending.push_back(std::make_exception_ptr(EventError(
-            "Event action lines must be 'name = expr', one assignment per line (no ';' separators)", e.where())));
+            "Event action lines must be 'name = expr', one assignment per line (no ';' separators)",
+            e.where())));
       else
         pending.push_back(std::current_exception());
       return failed;  // root == nullptr marks the failure
@@ -55,21 +56,28 @@ void parse_all(Model& m) {
 
   // Sites in model order (vectors are complete now: addresses are stable).
   for (std::size_t i = 0; i < m.eq_expr.size(); ++i)
-    m.sites.push_back({&m.eq_expr[i], where_of(s.equations[i].rhs.loc, "[equations.rhs." + s.equations[i].target + "]")});
+    m.sites.push_back(
+        {&m.eq_expr[i], where_of(s.equations[i].rhs.loc, "[equations.rhs." + s.equations[i].target + "]")});
   for (std::size_t i = 0; i < m.inv_expr.size(); ++i)
-    m.sites.push_back({&m.inv_expr[i], where_of((*s.inverse)[i].rhs.loc, "[equations.inverse.rhs." + (*s.inverse)[i].target + "]")});
+    m.sites.push_back({&m.inv_expr[i], where_of((*s.inverse)[i].rhs.loc,
+                                                "[equations.inverse.rhs." + (*s.inverse)[i].target + "]")});
   for (std::size_t i = 0; i < m.aux_expr.size(); ++i)
     m.sites.push_back({&m.aux_expr[i], where_of(s.aux[i].second.loc, "[aux." + s.aux[i].first + "]")});
   for (std::size_t i = 0; i < m.fn_body.size(); ++i)
-    m.sites.push_back({&m.fn_body[i], where_of(s.functions[i].body.loc, "[functions." + s.functions[i].name + "].expr")});
+    m.sites.push_back(
+        {&m.fn_body[i], where_of(s.functions[i].body.loc, "[functions." + s.functions[i].name + "].expr")});
   for (std::size_t i = 0; i < m.jac_expr.size(); ++i)
     for (std::size_t j = 0; j < m.jac_expr[i].size(); ++j)
-      m.sites.push_back({&m.jac_expr[i][j], where_of((*s.jacobian)[i][j].loc, "[equations.jacobian].expr[" + std::to_string(i) + "][" + std::to_string(j) + "]")});
+      m.sites.push_back({&m.jac_expr[i][j],
+                         where_of((*s.jacobian)[i][j].loc, "[equations.jacobian].expr[" + std::to_string(i) +
+                                                               "][" + std::to_string(j) + "]")});
   for (std::size_t i = 0; i < m.ev_cond.size(); ++i) {
     const auto& ev = s.events[i];
     m.sites.push_back({&m.ev_cond[i], where_of(ev.cond.loc, "[events." + ev.name + "].cond")});
     for (std::size_t j = 0; j < m.ev_action[i].size(); ++j)
-      m.sites.push_back({&m.ev_action[i][j], where_of(ev.actions[j].rhs.loc, "[events." + ev.name + "].action." + ev.actions[j].target)});
+      m.sites.push_back(
+          {&m.ev_action[i][j],
+           where_of(ev.actions[j].rhs.loc, "[events." + ev.name + "].action." + ev.actions[j].target)});
   }
   if (!m.stop_expr.empty()) m.sites.push_back({&m.stop_expr[0], where_of(s.sim.stop->loc, "[sim].stop")});
 

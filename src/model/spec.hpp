@@ -4,7 +4,6 @@
 #pragma once
 #include <dynlib/errors.hpp>
 #include <dynlib/ir.hpp>
-
 #include <optional>
 #include <string>
 #include <utility>
@@ -25,8 +24,8 @@ struct NumberValue {  // a state/param/constant value after numeric-expression e
   SourceLocation loc;
 };
 
-struct EquationLine {    // one line of a block form ([equations].expr, action blocks)
-  std::string target;    // name on the left of the first '=' (after d(x)/dx handling for equations)
+struct EquationLine {       // one line of a block form ([equations].expr, action blocks)
+  std::string target;       // name on the left of the first '=' (after d(x)/dx handling for equations)
   bool derivative = false;  // written as dx / d(x)
   Located rhs;
 };
@@ -66,7 +65,7 @@ struct ModelSpec {
   std::string dtype = "float64";  // after aliasing (float->float64, double->float64, single->float32)
   std::string source;             // file path / "inline model" / builtin URI, for messages
   std::vector<std::pair<std::string, NumberValue>> states, params, constants;  // declaration order
-  std::vector<EquationLine> equations;          // table form first (file order), then block lines
+  std::vector<EquationLine> equations;  // table form first (file order), then block lines
   std::optional<std::vector<EquationLine>> inverse;
   std::optional<std::vector<std::vector<Located>>> jacobian;
   std::vector<std::pair<std::string, Located>> aux;

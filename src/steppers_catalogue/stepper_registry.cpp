@@ -13,10 +13,14 @@ namespace dynlib::kernels {
 
 const char* jacobian_cap_name(JacobianCap c) noexcept {
   switch (c) {
-    case JacobianCap::none: return "none";
-    case JacobianCap::internal: return "internal";
-    case JacobianCap::optional: return "optional";
-    case JacobianCap::required: return "required";
+    case JacobianCap::none:
+      return "none";
+    case JacobianCap::internal:
+      return "internal";
+    case JacobianCap::optional:
+      return "optional";
+    case JacobianCap::required:
+      return "required";
   }
   return "none";
 }
@@ -32,9 +36,12 @@ std::vector<double> StepperInfo::default_config(const ir::SimDefaults& sim) cons
   out.reserve(config.size());
   for (const auto& f : config) {
     double v = f.default_value;
-    if (f.name == "atol") v = sim.atol;
-    else if (f.name == "rtol") v = sim.rtol;
-    else if (f.name == "max_steps") v = static_cast<double>(sim.max_steps);
+    if (f.name == "atol")
+      v = sim.atol;
+    else if (f.name == "rtol")
+      v = sim.rtol;
+    else if (f.name == "max_steps")
+      v = static_cast<double>(sim.max_steps);
     for (const auto& [k, x] : sim.extras)
       if (k == f.name) v = f.is_int ? std::trunc(x) : x;
     for (const auto& [k, s] : sim.string_extras)
@@ -49,7 +56,9 @@ std::vector<double> StepperInfo::default_config(const ir::SimDefaults& sim) cons
 namespace {
 
 using Fn = std::function<std::int64_t(std::int64_t)>;
-Fn lin(std::int64_t a, std::int64_t c = 0) { return [a, c](std::int64_t n) { return a * n + c; }; }
+Fn lin(std::int64_t a, std::int64_t c = 0) {
+  return [a, c](std::int64_t n) { return a * n + c; };
+}
 Fn quad(std::int64_t q, std::int64_t a, std::int64_t c = 0) {
   return [q, a, c](std::int64_t n) { return q * n * n + a * n + c; };
 }
@@ -63,12 +72,12 @@ std::vector<ConfigField> newton_fields() {
 
 std::vector<ConfigField> adaptive_implicit_fields() {
   const double inf = std::numeric_limits<double>::infinity();
-  return {{"atol", 1e-6, false, {}},        {"rtol", 1e-3, false, {}},
-          {"safety", 0.9, false, {}},       {"min_factor", 0.2, false, {}},
-          {"max_factor", 5.0, false, {}},   {"max_tries", 10, true, {}},
-          {"min_step", 1e-12, false, {}},   {"newton_tol", 1e-8, false, {}},
+  return {{"atol", 1e-6, false, {}},         {"rtol", 1e-3, false, {}},
+          {"safety", 0.9, false, {}},        {"min_factor", 0.2, false, {}},
+          {"max_factor", 5.0, false, {}},    {"max_tries", 10, true, {}},
+          {"min_step", 1e-12, false, {}},    {"newton_tol", 1e-8, false, {}},
           {"newton_max_iter", 50, true, {}}, {"jac_eps", 1e-8, false, {}},
-          {"dt_max", inf, false, {}},       {"jacobian_mode", 0, true, {{"internal", 0}, {"external", 1}}}};
+          {"dt_max", inf, false, {}},        {"jacobian_mode", 0, true, {{"internal", 0}, {"external", 1}}}};
 }
 
 std::vector<StepperInfo> build() {
@@ -78,56 +87,134 @@ std::vector<StepperInfo> build() {
   StepperInfo s;
   // Workspace layouts (doubles) are documented in each stepper header; sizes must match them.
   s = {};
-  s.id = StepperId::map; s.name = "map"; s.aliases = {"iter", "discrete"}; s.kind = ir::Kind::map;
-  s.family = "iter"; s.order = 1; s.ws_size = lin(1); s.iws_size = lin(0);
+  s.id = StepperId::map;
+  s.name = "map";
+  s.aliases = {"iter", "discrete"};
+  s.kind = ir::Kind::map;
+  s.family = "iter";
+  s.order = 1;
+  s.ws_size = lin(1);
+  s.iws_size = lin(0);
   add(s);
   s = {};
-  s.id = StepperId::euler; s.name = "euler"; s.aliases = {"fwd_euler", "forward_euler"}; s.family = "euler";
-  s.order = 1; s.variational_stepping = true; s.ws_size = lin(2); s.iws_size = lin(0);
+  s.id = StepperId::euler;
+  s.name = "euler";
+  s.aliases = {"fwd_euler", "forward_euler"};
+  s.family = "euler";
+  s.order = 1;
+  s.variational_stepping = true;
+  s.ws_size = lin(2);
+  s.iws_size = lin(0);
   add(s);
   s = {};
-  s.id = StepperId::rk2; s.name = "rk2"; s.aliases = {"rk2_midpoint"}; s.family = "runge-kutta"; s.order = 2;
-  s.variational_stepping = true; s.ws_size = lin(6); s.iws_size = lin(0);
+  s.id = StepperId::rk2;
+  s.name = "rk2";
+  s.aliases = {"rk2_midpoint"};
+  s.family = "runge-kutta";
+  s.order = 2;
+  s.variational_stepping = true;
+  s.ws_size = lin(6);
+  s.iws_size = lin(0);
   add(s);
   s = {};
-  s.id = StepperId::rk4; s.name = "rk4"; s.aliases = {"rk4_classic", "classical_rk4"}; s.family = "runge-kutta";
-  s.order = 4; s.variational_stepping = true; s.ws_size = lin(10); s.iws_size = lin(0);
+  s.id = StepperId::rk4;
+  s.name = "rk4";
+  s.aliases = {"rk4_classic", "classical_rk4"};
+  s.family = "runge-kutta";
+  s.order = 4;
+  s.variational_stepping = true;
+  s.ws_size = lin(10);
+  s.iws_size = lin(0);
   add(s);
   s = {};
-  s.id = StepperId::rk45; s.name = "rk45"; s.aliases = {"dopri5", "dormand_prince"}; s.adaptive = true;
-  s.family = "runge-kutta"; s.order = 5; s.embedded_order = 4;
-  s.config = {{"atol", 1e-6, false, {}},      {"rtol", 1e-3, false, {}},    {"safety", 0.9, false, {}},
+  s.id = StepperId::rk45;
+  s.name = "rk45";
+  s.aliases = {"dopri5", "dormand_prince"};
+  s.adaptive = true;
+  s.family = "runge-kutta";
+  s.order = 5;
+  s.embedded_order = 4;
+  s.config = {{"atol", 1e-6, false, {}},      {"rtol", 1e-3, false, {}},      {"safety", 0.9, false, {}},
               {"min_factor", 0.2, false, {}}, {"max_factor", 5.0, false, {}}, {"max_tries", 10, true, {}},
               {"min_step", 1e-12, false, {}}, {"dt_max", inf, false, {}}};
-  s.ws_size = lin(9); s.iws_size = lin(0);
+  s.ws_size = lin(9);
+  s.iws_size = lin(0);
   add(s);
   s = {};
-  s.id = StepperId::ab2; s.name = "ab2"; s.aliases = {"adams_bashforth_2"}; s.family = "adams-bashforth";
-  s.order = 2; s.variational_stepping = true; s.ws_size = lin(4); s.iws_size = lin(0, 1);
+  s.id = StepperId::ab2;
+  s.name = "ab2";
+  s.aliases = {"adams_bashforth_2"};
+  s.family = "adams-bashforth";
+  s.order = 2;
+  s.variational_stepping = true;
+  s.ws_size = lin(4);
+  s.iws_size = lin(0, 1);
   add(s);
   s = {};
-  s.id = StepperId::ab3; s.name = "ab3"; s.aliases = {"adams_bashforth_3"}; s.family = "adams-bashforth";
-  s.order = 3; s.variational_stepping = true; s.ws_size = lin(5); s.iws_size = lin(0, 1);
+  s.id = StepperId::ab3;
+  s.name = "ab3";
+  s.aliases = {"adams_bashforth_3"};
+  s.family = "adams-bashforth";
+  s.order = 3;
+  s.variational_stepping = true;
+  s.ws_size = lin(5);
+  s.iws_size = lin(0, 1);
   add(s);
   s = {};
-  s.id = StepperId::sdirk2; s.name = "sdirk2"; s.aliases = {"sdirk2_jit", "alexander2"}; s.implicit = true;
-  s.family = "dirk"; s.order = 2; s.stiff = true; s.jacobian = JacobianCap::optional; s.config = newton_fields();
-  s.ws_size = quad(2, 8); s.iws_size = lin(1);
+  s.id = StepperId::sdirk2;
+  s.name = "sdirk2";
+  s.aliases = {"sdirk2_jit", "alexander2"};
+  s.implicit = true;
+  s.family = "dirk";
+  s.order = 2;
+  s.stiff = true;
+  s.jacobian = JacobianCap::optional;
+  s.config = newton_fields();
+  s.ws_size = quad(2, 8);
+  s.iws_size = lin(1);
   add(s);
   s = {};
-  s.id = StepperId::bdf2; s.name = "bdf2"; s.aliases = {"bdf2_jit"}; s.implicit = true; s.family = "bdf";
-  s.order = 2; s.stiff = true; s.jacobian = JacobianCap::optional; s.config = newton_fields();
-  s.ws_size = quad(2, 8); s.iws_size = lin(1, 1);
+  s.id = StepperId::bdf2;
+  s.name = "bdf2";
+  s.aliases = {"bdf2_jit"};
+  s.implicit = true;
+  s.family = "bdf";
+  s.order = 2;
+  s.stiff = true;
+  s.jacobian = JacobianCap::optional;
+  s.config = newton_fields();
+  s.ws_size = quad(2, 8);
+  s.iws_size = lin(1, 1);
   add(s);
   s = {};
-  s.id = StepperId::bdf2a; s.name = "bdf2a"; s.aliases = {"bdf2a_jit"}; s.adaptive = true; s.implicit = true;
-  s.family = "bdf"; s.order = 2; s.embedded_order = 1; s.stiff = true; s.jacobian = JacobianCap::optional;
-  s.config = adaptive_implicit_fields(); s.ws_size = quad(2, 10, 1); s.iws_size = lin(1, 1);
+  s.id = StepperId::bdf2a;
+  s.name = "bdf2a";
+  s.aliases = {"bdf2a_jit"};
+  s.adaptive = true;
+  s.implicit = true;
+  s.family = "bdf";
+  s.order = 2;
+  s.embedded_order = 1;
+  s.stiff = true;
+  s.jacobian = JacobianCap::optional;
+  s.config = adaptive_implicit_fields();
+  s.ws_size = quad(2, 10, 1);
+  s.iws_size = lin(1, 1);
   add(s);
   s = {};
-  s.id = StepperId::trbdf2a; s.name = "tr-bdf2a"; s.aliases = {"trbdf2a"}; s.adaptive = true; s.implicit = true;
-  s.family = "tr-bdf2"; s.order = 2; s.embedded_order = 1; s.stiff = true; s.jacobian = JacobianCap::optional;
-  s.config = adaptive_implicit_fields(); s.ws_size = quad(2, 10); s.iws_size = lin(1, 1);
+  s.id = StepperId::trbdf2a;
+  s.name = "tr-bdf2a";
+  s.aliases = {"trbdf2a"};
+  s.adaptive = true;
+  s.implicit = true;
+  s.family = "tr-bdf2";
+  s.order = 2;
+  s.embedded_order = 1;
+  s.stiff = true;
+  s.jacobian = JacobianCap::optional;
+  s.config = adaptive_implicit_fields();
+  s.ws_size = quad(2, 10);
+  s.iws_size = lin(1, 1);
   add(s);
   std::sort(v.begin(), v.end(), [](const StepperInfo& a, const StepperInfo& b) { return a.name < b.name; });
   return v;

@@ -26,14 +26,14 @@ struct ConfigField {
 
 struct StepperInfo {
   StepperId id{};
-  std::string name;                  // canonical
+  std::string name;  // canonical
   std::vector<std::string> aliases;
-  ir::Kind kind = ir::Kind::ode;     // ode | map
-  bool adaptive = false;             // time_control: "adaptive" / "fixed"
-  bool implicit = false;             // scheme: "implicit" / "explicit"
-  std::string family;                // "runge-kutta", "bdf", ...
+  ir::Kind kind = ir::Kind::ode;  // ode | map
+  bool adaptive = false;          // time_control: "adaptive" / "fixed"
+  bool implicit = false;          // scheme: "implicit" / "explicit"
+  std::string family;             // "runge-kutta", "bdf", ...
   int order = 1;
-  int embedded_order = 0;            // 0 = none
+  int embedded_order = 0;  // 0 = none
   bool stiff = false;
   // caps
   bool dense_output = false;
@@ -68,8 +68,8 @@ const StepperInfo* find_stepper(std::string_view name_or_alias) noexcept;  // nu
 // `steppers list` filters (docs/cli.md). Unset fields do not filter.
 struct StepperFilter {
   std::optional<ir::Kind> kind;
-  std::optional<bool> adaptive;          // time_control
-  std::optional<bool> implicit;          // scheme
+  std::optional<bool> adaptive;  // time_control
+  std::optional<bool> implicit;  // scheme
   std::optional<bool> stiff;
   std::optional<bool> dense_output;
   std::optional<bool> jit_capable;

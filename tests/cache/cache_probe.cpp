@@ -37,16 +37,24 @@ int main(int argc, char** argv) {
       }
       return argv[++i];
     };
-    if (a == "--root") settings.root = next();
-    else if (a == "--model") key.model_hash = next();
-    else if (a == "--stepper") key.stepper = next();
-    else if (a == "--dtype") key.dtype = next();
+    if (a == "--root")
+      settings.root = next();
+    else if (a == "--model")
+      key.model_hash = next();
+    else if (a == "--stepper")
+      key.stepper = next();
+    else if (a == "--dtype")
+      key.dtype = next();
     else if (a == "--family") {
       if (!parse_family(next(), key.family)) return 2;
-    } else if (a == "--sleep-ms") sleep_ms = std::atol(next().c_str());
-    else if (a == "--start-at") start_at = std::atoll(next().c_str());
-    else if (a == "--no-disk") disk = false;
-    else if (a == "--print-digest") print_digest = true;
+    } else if (a == "--sleep-ms")
+      sleep_ms = std::atol(next().c_str());
+    else if (a == "--start-at")
+      start_at = std::atoll(next().c_str());
+    else if (a == "--no-disk")
+      disk = false;
+    else if (a == "--print-digest")
+      print_digest = true;
     else {
       std::fprintf(stderr, "cache_probe: unknown argument %s\n", a.c_str());
       return 2;

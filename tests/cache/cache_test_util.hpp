@@ -1,18 +1,18 @@
 // Helpers for the cache tests: temp dirs, warning capture, child processes.
 #pragma once
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <mutex>
 #include <set>
 #include <string>
 #include <vector>
-
-#include <csignal>
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "core/warnings.hpp"
 

@@ -11,12 +11,11 @@
 //          observer outputs, the ANALYSIS digests and origins instead of states)
 // DYNLIB_CONFIG in the environment names the cache root. DYNLIB_JIT_CACHE_TEST_HOLD_MS (plugin hook)
 // makes the builder print "building" and sleep while it holds the entry lock.
-#include <dynlib/dynlib.hpp>
-
 #include <chrono>
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
+#include <dynlib/dynlib.hpp>
 #include <string>
 #include <thread>
 #include <vector>
@@ -52,14 +51,20 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto next = [&] { return i + 1 < argc ? std::string(argv[++i]) : std::string(); };
-    if (a == "--model") model = next();
-    else if (a == "--stepper") stepper = next();
-    else if (a == "--T") T = std::stod(next());
-    else if (a == "--start-at") start_at = std::stoll(next());
-    else if (a == "--no-disk") disk = false;
+    if (a == "--model")
+      model = next();
+    else if (a == "--stepper")
+      stepper = next();
+    else if (a == "--T")
+      T = std::stod(next());
+    else if (a == "--start-at")
+      start_at = std::stoll(next());
+    else if (a == "--no-disk")
+      disk = false;
     else if (a == "--no-wait")
       no_wait = true;
-    else if (a == "--analysis") analysis = next();
+    else if (a == "--analysis")
+      analysis = next();
   }
   dynlib::set_warning_handler([](std::string_view w) {
     std::printf("warning: %.*s\n", static_cast<int>(w.size()), w.data());
@@ -114,14 +119,16 @@ int main(int argc, char** argv) {
     }
     const auto t0 = std::chrono::steady_clock::now();
     auto sim1 = dynlib::setup(model, bo);
-    const double ms1 = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    const double ms1 =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     sim1.model().wait_optimized();  // tiered compilation: the origin of the optimised unit
     std::printf("origin1=%s digest1=%s setup1_ms=%.3f\n", jitted(sim1).cache_origin().c_str(),
                 jitted(sim1).cache_records().front().digest.c_str(), ms1);
     std::fflush(stdout);
     const auto t1 = std::chrono::steady_clock::now();
     auto sim2 = dynlib::setup(model, bo);
-    const double ms2 = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t1).count();
+    const double ms2 =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t1).count();
     std::printf("origin2=%s digest2=%s setup2_ms=%.3f\n", jitted(sim2).cache_origin().c_str(),
                 jitted(sim2).cache_records().front().digest.c_str(), ms2);
     sim1.run(ro);

@@ -27,7 +27,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-CacheKey test_key(const std::string& model = "00112233445566778899aabbccddeeff", const std::string& stepper = "rk4") {
+CacheKey test_key(const std::string& model = "00112233445566778899aabbccddeeff",
+                  const std::string& stepper = "rk4") {
   CacheKey k;
   k.model_hash = model;
   k.stepper = stepper;
@@ -222,7 +223,7 @@ TEST_CASE("cache: corrupt entries are warned about, deleted and rebuilt once", "
       CacheResult r;
       REQUIRE_NOTHROW(r = c.get_or_build(key, CountingBuilder{digest, &calls}));
       CHECK(r.origin == Origin::Built);
-      CHECK(calls == 2);  // rebuilt exactly once
+      CHECK(calls == 2);                                                  // rebuilt exactly once
       CHECK(*r.object == dynlib::cache::testing::probe_payload(digest));  // never wrong bytes
       CHECK(c.stats().corrupt_recovered == 1);
       const auto msgs = w.get();
@@ -270,7 +271,8 @@ TEST_CASE("cache: a builder that throws stores nothing and releases the lock", "
   const fs::path root = t.path / "root";
   const CacheKey key = test_key();
   CodeCache c(settings_for(root));
-  CHECK_THROWS_AS(c.get_or_build(key, []() -> std::string { throw dynlib::JitError("boom"); }), dynlib::JitError);
+  CHECK_THROWS_AS(c.get_or_build(key, []() -> std::string { throw dynlib::JitError("boom"); }),
+                  dynlib::JitError);
   CHECK_FALSE(fs::exists(entry_dir(root, key)));
   int calls = 0;
   auto r = c.get_or_build(key, CountingBuilder{key.digest(), &calls});
@@ -288,10 +290,10 @@ TEST_CASE("cache: threads racing on one key build once", "[cache][disk]") {
   for (int i = 0; i < 8; ++i)
     th.emplace_back([&, i] {
       origins[i] = c.get_or_build(key, [&] {
-                        ++calls;
-                        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-                        return dynlib::cache::testing::probe_payload(key.digest());
-                      }).origin;
+                      ++calls;
+                      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+                      return dynlib::cache::testing::probe_payload(key.digest());
+                    }).origin;
     });
   for (auto& x : th) x.join();
   CHECK(calls == 1);
@@ -346,7 +348,8 @@ TEST_CASE("cache maintenance: list, filter, verify", "[cache][maint]") {
   const fs::path root = t.path / "root";
   CodeCache c(settings_for(root));
   int calls = 0;
-  CacheKey a = test_key("aaaa0000000000000000000000000000", "rk4"), b = test_key("bbbb0000000000000000000000000000", "euler");
+  CacheKey a = test_key("aaaa0000000000000000000000000000", "rk4"),
+           b = test_key("bbbb0000000000000000000000000000", "euler");
   b.family = Family::Steppers;
   b.dtype = "float32";
   c.get_or_build(a, CountingBuilder{a.digest(), &calls}, opts(true, {"rhs", "runner"}));

@@ -1,8 +1,6 @@
 // CacheKey: canonical text, digest stability, one test per field, path layout and tokens.
 #include <catch2/catch.hpp>
-
 #include <dynlib/errors.hpp>
-
 #include <functional>
 #include <set>
 
@@ -134,7 +132,8 @@ TEST_CASE("cache key: field values cannot forge other fields", "[cache][key]") {
 TEST_CASE("cache key: entry directory layout and tokens", "[cache][key]") {
   const CacheKey k = base_key();
   const std::string d = k.digest();
-  CHECK(entry_dir("/r", k) == std::filesystem::path("/r/jit/runners/rk4/f64/x86_64-pc-linux-gnu") / d.substr(0, 2) / d);
+  CHECK(entry_dir("/r", k) ==
+        std::filesystem::path("/r/jit/runners/rk4/f64/x86_64-pc-linux-gnu") / d.substr(0, 2) / d);
   CacheKey t = base_key();
   t.family = Family::Triplets;
   t.stepper = "RK 4/x";

@@ -27,12 +27,16 @@ struct EnvVar {
   std::optional<std::string> old;
   EnvVar(std::string n, const std::optional<std::string>& value) : name(std::move(n)) {
     if (const char* o = std::getenv(name.c_str())) old = o;
-    if (value) ::setenv(name.c_str(), value->c_str(), 1);
-    else ::unsetenv(name.c_str());
+    if (value)
+      ::setenv(name.c_str(), value->c_str(), 1);
+    else
+      ::unsetenv(name.c_str());
   }
   ~EnvVar() {
-    if (old) ::setenv(name.c_str(), old->c_str(), 1);
-    else ::unsetenv(name.c_str());
+    if (old)
+      ::setenv(name.c_str(), old->c_str(), 1);
+    else
+      ::unsetenv(name.c_str());
   }
 };
 
@@ -62,13 +66,15 @@ TEST_CASE("cache root: config keys and the XDG default", "[cache][root]") {
     CHECK(primary_cache_root(cache_root_options()) == t.path / "home" / ".cache" / "dynlib");
   }
   SECTION("top-level cache_root") {
-    EnvVar cfg("DYNLIB_CONFIG", write_config(t.path, "cache_root = \"" + (t.path / "a").string() + "\"\n").string());
+    EnvVar cfg("DYNLIB_CONFIG",
+               write_config(t.path, "cache_root = \"" + (t.path / "a").string() + "\"\n").string());
     const auto r = resolve_cache_root(cache_root_options());
     CHECK(r.origin == RootOrigin::Config);
     CHECK(r.path == t.path / "a");
   }
   SECTION("[cache] root") {
-    EnvVar cfg("DYNLIB_CONFIG", write_config(t.path, "[cache]\nroot = \"" + (t.path / "b").string() + "\"\n").string());
+    EnvVar cfg("DYNLIB_CONFIG",
+               write_config(t.path, "[cache]\nroot = \"" + (t.path / "b").string() + "\"\n").string());
     CHECK(resolve_cache_root(cache_root_options()).path == t.path / "b");
   }
   SECTION("[cache] cache_root") {
@@ -78,12 +84,14 @@ TEST_CASE("cache root: config keys and the XDG default", "[cache][root]") {
   }
   SECTION("top-level wins over [cache]; $VARS expanded") {
     EnvVar v("H7_TEST_DIR", t.path.string());
-    EnvVar cfg("DYNLIB_CONFIG",
-               write_config(t.path, "cache_root = \"$H7_TEST_DIR/top\"\n[cache]\nroot = \"/nowhere\"\n").string());
+    EnvVar cfg(
+        "DYNLIB_CONFIG",
+        write_config(t.path, "cache_root = \"$H7_TEST_DIR/top\"\n[cache]\nroot = \"/nowhere\"\n").string());
     CHECK(resolve_cache_root(cache_root_options()).path == t.path / "top");
   }
   SECTION("probe=false creates nothing") {
-    EnvVar cfg("DYNLIB_CONFIG", write_config(t.path, "cache_root = \"" + (t.path / "d").string() + "\"\n").string());
+    EnvVar cfg("DYNLIB_CONFIG",
+               write_config(t.path, "cache_root = \"" + (t.path / "d").string() + "\"\n").string());
     RootOptions o;
     o.probe = false;
     CHECK(resolve_cache_root(cache_root_options(o)).path == t.path / "d");

@@ -145,7 +145,8 @@ TEST_CASE("jit cache: 8 processes started together, exactly one compiles", "[cac
   CHECK(disk == 7);
 }
 
-TEST_CASE("jit cache: a process killed while holding the lock does not block the next", "[cache][jit][process]") {
+TEST_CASE("jit cache: a process killed while holding the lock does not block the next",
+          "[cache][jit][process]") {
   TempConfig cfg;
   ::setenv("DYNLIB_JIT_CACHE_TEST_HOLD_MS", "60000", 1);
   auto holder = probe({});
@@ -259,8 +260,10 @@ TEST_CASE("jit cache: Lyapunov MLE and spectrum on Henon never share a runner", 
     const std::string d = p.output.substr(at + 31, 32);
     if (digest.count(kind)) CHECK(digest[kind] == d);  // second run: same key
     digest[kind] = d;
-    if (std::string(kind) == "mle") CHECK(fields(p.output).count("out.mle") == 1);
-    else CHECK(fields(p.output).count("out.lyap1") == 1);
+    if (std::string(kind) == "mle")
+      CHECK(fields(p.output).count("out.mle") == 1);
+    else
+      CHECK(fields(p.output).count("out.lyap1") == 1);
   }
   CHECK(digest["mle"] != digest["spectrum"]);
   CHECK(entries(cfg.root).size() == 3);  // BASE + two ANALYSIS runners

@@ -1,11 +1,10 @@
 // libFuzzer target: arbitrary bytes as inline model text. Any dynlib error is a correct rejection;
 // anything else (crash, sanitizer report, foreign exception) is a finding.
+#include <cstddef>
+#include <cstdint>
 #include <dynlib/errors.hpp>
 #include <dynlib/model.hpp>
 #include <dynlib/warnings.hpp>
-
-#include <cstddef>
-#include <cstdint>
 #include <string>
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

@@ -1,14 +1,13 @@
 // libFuzzer target: arbitrary bytes as a snapshot file for two models (a map with a lag and Van der Pol
 // with bdf2, which has a stepper workspace). Any dynlib error is a correct rejection; a snapshot that
 // loads must then resume for a few steps without a sanitizer report. Anything else is a finding.
-#include <dynlib/dynlib.hpp>
-#include <dynlib/warnings.hpp>
-
 #include <unistd.h>
 
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <dynlib/dynlib.hpp>
+#include <dynlib/warnings.hpp>
 #include <filesystem>
 #include <string>
 

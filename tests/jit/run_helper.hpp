@@ -24,10 +24,10 @@ struct RunOut {
 };
 
 struct RunSpec {
-  std::int64_t n_steps = 400;   // fixed/map: horizon = t0 + n_steps*dt; adaptive: t_end = t0 + n_steps*dt
+  std::int64_t n_steps = 400;  // fixed/map: horizon = t0 + n_steps*dt; adaptive: t_end = t0 + n_steps*dt
   std::int64_t max_steps = 20000;
   std::int64_t record_interval = 1;
-  std::int64_t cap_rec = 7;     // small on purpose: exercises GROW_REC re-entry
+  std::int64_t cap_rec = 7;  // small on purpose: exercises GROW_REC re-entry
   std::int64_t cap_evt = 1;
   double t_span_scale = 1.0;
 };
@@ -39,10 +39,12 @@ inline RunOut run_model(const kernels::CompiledModel& cm, const RunSpec& spec = 
   const auto& s = cm.stepper();
   const auto& L = cm.layout();
   const auto n = static_cast<std::size_t>(L.n_state);
-  std::vector<double> y(m.state_ic), yprev(m.state_ic), p(m.param_vals), aux(std::max<std::int64_t>(L.n_aux, 1)),
-      ring(std::max<std::int64_t>(L.lag_ring_size, 1)), ws(std::max<std::int64_t>(L.ws_size, 1)), yprop(std::max<std::size_t>(n, 1)),
+  std::vector<double> y(m.state_ic), yprev(m.state_ic), p(m.param_vals),
+      aux(std::max<std::int64_t>(L.n_aux, 1)), ring(std::max<std::int64_t>(L.lag_ring_size, 1)),
+      ws(std::max<std::int64_t>(L.ws_size, 1)), yprop(std::max<std::size_t>(n, 1)),
       scratch(std::max<std::int64_t>(L.scratch_size, 1));
-  std::vector<std::int64_t> head(std::max<std::int64_t>(L.n_lags, 1)), iws(std::max<std::int64_t>(L.iws_size, 1));
+  std::vector<std::int64_t> head(std::max<std::int64_t>(L.n_lags, 1)),
+      iws(std::max<std::int64_t>(L.iws_size, 1));
   cm.seed_lags(y.data(), ring.data(), head.data());
   auto cfg = cm.default_config();
   const double dt = m.sim.dt > 0 ? m.sim.dt : 0.01;
@@ -52,7 +54,8 @@ inline RunOut run_model(const kernels::CompiledModel& cm, const RunSpec& spec = 
   for (std::size_t k = 0; k < arec.size(); ++k) arec[k] = static_cast<std::int64_t>(k);
 
   std::int64_t cap_rec = spec.cap_rec, cap_evt = std::max(spec.cap_evt, L.min_cap_evt);
-  std::vector<double> T(cap_rec), Y(n * cap_rec), AUX(arec.size() * cap_rec), EL(cap_evt * L.log_width), ET(cap_evt);
+  std::vector<double> T(cap_rec), Y(n * cap_rec), AUX(arec.size() * cap_rec), EL(cap_evt * L.log_width),
+      ET(cap_evt);
   std::vector<std::int64_t> STEP(cap_rec), EC(cap_evt), EI(cap_evt), ES(cap_evt);
 
   kernels::RunnerArgs a;
@@ -83,7 +86,8 @@ inline RunOut run_model(const kernels::CompiledModel& cm, const RunSpec& spec = 
   a.t = t0;
   a.dt = dt;
   if (s.adaptive)
-    a.dt = cm.initial_step(t0, a.t_end, y.data(), p.data(), cfg.data(), a.n_config, dt, ring.data(), head.data());
+    a.dt = cm.initial_step(t0, a.t_end, y.data(), p.data(), cfg.data(), a.n_config, dt, ring.data(),
+                           head.data());
   std::vector<double> an_ws, an_out, an_trace;
   if (ar != nullptr) {
     const auto& AL = ar->layout();
@@ -114,8 +118,10 @@ inline RunOut run_model(const kernels::CompiledModel& cm, const RunSpec& spec = 
   };
   bind();
   for (int guard = 0; guard < 10000; ++guard) {
-    if (ar != nullptr) ar->run(a);
-    else cm.run(a);
+    if (ar != nullptr)
+      ar->run(a);
+    else
+      cm.run(a);
     const auto st = static_cast<Status>(a.status);
     if (st == Status::GROW_REC) {
       std::int64_t nc = std::max(a.need_rec, cap_rec * 2);
@@ -152,7 +158,8 @@ inline RunOut run_model(const kernels::CompiledModel& cm, const RunSpec& spec = 
   out.err_est = a.err_est;
   out.T.assign(T.begin(), T.begin() + a.i);
   out.STEP.assign(STEP.begin(), STEP.begin() + a.i);
-  for (std::size_t k = 0; k < n; ++k) out.Y.insert(out.Y.end(), Y.begin() + k * cap_rec, Y.begin() + k * cap_rec + a.i);
+  for (std::size_t k = 0; k < n; ++k)
+    out.Y.insert(out.Y.end(), Y.begin() + k * cap_rec, Y.begin() + k * cap_rec + a.i);
   for (std::size_t k = 0; k < arec.size(); ++k)
     out.AUX.insert(out.AUX.end(), AUX.begin() + k * cap_rec, AUX.begin() + k * cap_rec + a.i);
   out.EVT_CODE.assign(EC.begin(), EC.begin() + a.m);

@@ -1,7 +1,6 @@
 // jit=true through the public API (build/setup/Sim/FullModel): same Results as jit=false, every
 // component inspectable, sources exported.
 #include <catch2/catch.hpp>
-
 #include <cstring>
 #include <filesystem>
 #include <string>
@@ -10,7 +9,8 @@
 
 namespace {
 bool same(std::span<const double> a, std::span<const double> b) {
-  return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0);
+  return a.size() == b.size() &&
+         (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0);
 }
 }  // namespace
 

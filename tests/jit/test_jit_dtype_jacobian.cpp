@@ -3,10 +3,8 @@
 //  * jacobian_mode=1 on a model without [equations.jacobian] (the symbolic Jacobian in both backends);
 //  * storage dtypes float32 / int64 (docs/simulation.md "dtype").
 #include <catch2/catch.hpp>
-
-#include <dynlib/dynlib.hpp>
-
 #include <cstring>
+#include <dynlib/dynlib.hpp>
 #include <string>
 #include <vector>
 
@@ -67,10 +65,12 @@ TEST_CASE("jit parity: jacobian_mode=1 with the symbolic Jacobian", "[jit][parit
 TEST_CASE("jit parity: storage dtypes float32 and int64", "[jit][parity][dtype]") {
   check_parity("builtin://ode/vanderpol", {.stepper = "rk4", .dtype = "float32"}, {.T = 5.0, .dt = 0.01});
   check_parity("builtin://ode/vanderpol", {.stepper = "rk45", .dtype = "float32"}, {.T = 5.0});
-  const std::string collatz = "inline:\n[model]\ntype = \"map\"\ndtype = \"int64\"\n[states]\nx = 27\n"
-                              "[equations.rhs]\nx = \"x//2 if x%2 == 0 else 3*x+1\"\n";
+  const std::string collatz =
+      "inline:\n[model]\ntype = \"map\"\ndtype = \"int64\"\n[states]\nx = 27\n"
+      "[equations.rhs]\nx = \"x//2 if x%2 == 0 else 3*x+1\"\n";
   check_parity(collatz, {}, {.N = 120});
-  const std::string logistic = "inline:\n[model]\ntype = \"map\"\n[states]\nx = 0.1\n[params]\nr = 3.9\n"
-                               "[equations.rhs]\nx = \"r*x*(1 - x)\"\n";
+  const std::string logistic =
+      "inline:\n[model]\ntype = \"map\"\n[states]\nx = 0.1\n[params]\nr = 3.9\n"
+      "[equations.rhs]\nx = \"r*x*(1 - x)\"\n";
   check_parity(logistic, {.dtype = "float32"}, {.N = 200});
 }

@@ -1,7 +1,6 @@
 // What a JIT-compiled model exposes (components, signatures, IR text, exported sources), JitError
 // naming the component and the model, and compiling from several threads at once.
 #include <catch2/catch.hpp>
-
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -37,7 +36,8 @@ TEST_CASE("JIT model: components, signatures, IR text, export_sources", "[jit][i
     CHECK(ir.find(" contract ") == std::string::npos);
     CHECK(ir.find("fmuladd") == std::string::npos);
   }
-  const auto dir = std::filesystem::temp_directory_path() / ("dynlib-jit-export-" + std::to_string(::getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("dynlib-jit-export-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
   auto files = jt->export_sources(dir);
   for (const char* f : {"rhs", "events", "aux", "stepper", "runner", "guards", "model_info"}) {

@@ -1,7 +1,6 @@
 // The JIT door: libdynlib never links libLLVM, a jit=false run never loads it, and a missing JIT
 // component is a JITUnavailableError that says how to get it.
 #include <catch2/catch.hpp>
-
 #include <cstdlib>
 #include <fstream>
 #include <sstream>

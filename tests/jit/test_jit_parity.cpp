@@ -12,8 +12,8 @@
 #include "dynlib/model.hpp"
 #include "interp/interp.hpp"
 #include "jit/run_helper.hpp"
-#include "steppers_catalogue/stepper_registry.hpp"
 #include "runtime/test_runner_helpers.hpp"
+#include "steppers_catalogue/stepper_registry.hpp"
 
 using namespace tb;
 using dynlib::test::run_model;
@@ -100,7 +100,8 @@ void check_functions(const dynlib::kernels::CompiledModel& in, const dynlib::ker
 
 }  // namespace
 
-TEST_CASE("JIT == interpreter, bit for bit: every builtin model x every compatible stepper", "[jit][parity]") {
+TEST_CASE("JIT == interpreter, bit for bit: every builtin model x every compatible stepper",
+          "[jit][parity]") {
   const auto names = dynlib::builtin_model_names();
   REQUIRE(names.size() >= 10);
   int pairs = 0;
@@ -195,7 +196,9 @@ std::shared_ptr<dynlib::ir::ModelIR> ops_model() {
       // nested: sum(prod(j for j in range(1, i+1)) for i in range(0, 4))
       mk(Op::Sum, {C(0), C(4), C(1), mk(Op::Prod, {C(1), add(LV(0), C(1)), C(1), LV(1)}, 0, 1)}, 0, 0),
       // (x > 0 and x) or (z < 0 and z * 2) or 7
-      bin(Op::Or, bin(Op::Or, bin(Op::And, bin(Op::Gt, x(), C(0)), x()), bin(Op::And, bin(Op::Lt, z(), C(0)), mul(z(), C(2)))),
+      bin(Op::Or,
+          bin(Op::Or, bin(Op::And, bin(Op::Gt, x(), C(0)), x()),
+              bin(Op::And, bin(Op::Lt, z(), C(0)), mul(z(), C(2)))),
           C(7)),
       // bounds from the state: NaN, +-inf and 1e300 convert like the interpreter (INT64_MIN: no iteration)
       mk(Op::Sum, {C(0), x(), C(1), LV(0)}, 0, 0),
@@ -229,8 +232,9 @@ TEST_CASE("JIT == interpreter on every expression op, special values included", 
   auto in = dynlib::interp::make_interpreted(m, s);
   auto jt = compiled(m, s);
   const double inf = std::numeric_limits<double>::infinity(), nan = std::numeric_limits<double>::quiet_NaN();
-  const std::vector<double> vals{-7.5, -3.0, -2.5, -1.0, -0.0, 0.0, 0.5, 1.0, 2.0, 2.5, 3.0, 6.283185307179586,
-                                 7.25, 1e300, -1e-300, inf, -inf, nan};
+  const std::vector<double> vals{-7.5, -3.0,  -2.5,    -1.0, -0.0, 0.0,
+                                 0.5,  1.0,   2.0,     2.5,  3.0,  6.283185307179586,
+                                 7.25, 1e300, -1e-300, inf,  -inf, nan};
   std::vector<std::vector<double>> ys;
   for (double x : vals)
     for (double z : vals) {
@@ -245,7 +249,8 @@ TEST_CASE("JIT == interpreter on every expression op, special values included", 
 TEST_CASE("JIT == interpreter with events, aux, stop and lags through the runner", "[jit][parity][events]") {
   // x' = -a*x + 1 + 0.1*lag_x(2); event (end): x > 0.8 -> x = x - 0.5, a = a*1.01, log (t, x, a, aux0);
   // event (start): t > 0.5 and y < 0.3 -> y = y + 0.25, log (t, y); stop when aux1 > 3.
-  auto m = ode({"x", "y"}, {0.1, 0.05}, {add(add(mul(neg(P(0)), S(0)), C(1.0)), mul(C(0.1), L(0, 2))), sub(S(0), S(1))});
+  auto m = ode({"x", "y"}, {0.1, 0.05},
+               {add(add(mul(neg(P(0)), S(0)), C(1.0)), mul(C(0.1), L(0, 2))), sub(S(0), S(1))});
   add_lag(*m, 0, 3);
   m->params = {"a", "b"};
   m->param_vals = {0.9, 2.0};
@@ -301,8 +306,8 @@ TEST_CASE("JIT ANALYSIS runner (Lyapunov observers) == interpreter, bit for bit"
     const char* stepper;
   };
   for (const auto& c : {Case{"ode/lorenz", "rk4"}, Case{"ode/vanderpol", "euler"}, Case{"ode/duffing", "rk2"},
-                        Case{"ode/lorenz", "ab2"}, Case{"ode/fitzhugh-nagumo", "ab3"}, Case{"map/henon", "map"},
-                        Case{"map/logistic", "map"}}) {
+                        Case{"ode/lorenz", "ab2"}, Case{"ode/fitzhugh-nagumo", "ab3"},
+                        Case{"map/henon", "map"}, Case{"map/logistic", "map"}}) {
     INFO(c.model << " " << c.stepper);
     auto model = dynlib::load_model(std::string("builtin://") + c.model);
     const auto& s = dynlib::kernels::get_stepper(c.stepper);

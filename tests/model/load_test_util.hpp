@@ -1,17 +1,17 @@
 // Helpers for the load/parse/mods/config tests: temp dirs, env guards, catching typed errors.
 #pragma once
-#include "model/load.hpp"
-#include "model/parse.hpp"
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
-
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <optional>
 #include <string>
-#include <unistd.h>
+
+#include "model/load.hpp"
+#include "model/parse.hpp"
 
 namespace dynlib::test {
 

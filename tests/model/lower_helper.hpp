@@ -1,13 +1,12 @@
 // Test helpers: build ModelSpec objects by hand and lower single expressions.
 #pragma once
-#include "model/lower.hpp"
-#include "model/spec.hpp"
-
-#include "model/eval_helper.hpp"
-
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "model/eval_helper.hpp"
+#include "model/lower.hpp"
+#include "model/spec.hpp"
 
 namespace dynlib::test {
 
@@ -80,7 +79,8 @@ struct SpecBuilder {
     s.functions.push_back(std::move(f));
     return *this;
   }
-  SpecBuilder& event(std::string n, std::string cond, std::vector<std::pair<std::string, std::string>> actions = {},
+  SpecBuilder& event(std::string n, std::string cond,
+                     std::vector<std::pair<std::string, std::string>> actions = {},
                      std::vector<std::string> log = {}, ir::Phase phase = ir::Phase::end) {
     model::EventSpec e;
     e.name = n;

@@ -1,12 +1,10 @@
 // The model catalogue: every malformed model in tests/models/bad/ throws the documented error class at
 // the documented location; every valid model (tests/models/good/, docs/examples/models/, builtins) loads.
 // Format of the bad files: tests/models/bad/README.md.
+#include <algorithm>
 #include <catch2/catch.hpp>
-
 #include <dynlib/errors.hpp>
 #include <dynlib/model.hpp>
-
-#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <optional>
@@ -46,10 +44,14 @@ BadCase read_case(const fs::path& p) {
     if (colon == std::string::npos) continue;
     const std::string key = trim(body.substr(0, colon));
     const std::string value = trim(body.substr(colon + 1));
-    if (key == "expect") c.expect = value;
-    else if (key == "where") c.where = value;
-    else if (key == "line") c.line = std::stoi(value);
-    else if (key == "mod") c.mod = value;
+    if (key == "expect")
+      c.expect = value;
+    else if (key == "where")
+      c.where = value;
+    else if (key == "line")
+      c.line = std::stoi(value);
+    else if (key == "mod")
+      c.mod = value;
   }
   return c;
 }
@@ -107,10 +109,16 @@ void check_loads(const std::string& uri) {
 TEST_CASE("catalogue: the malformed-model files are well formed", "[catalogue]") {
   const auto files = toml_files(kSource / "tests/models/bad");
   REQUIRE(files.size() >= 70);
-  const std::vector<std::string> classes = {
-      "TomlSyntaxError",   "SchemaError",           "ExpressionSyntaxError", "UnknownIdentifierError",
-      "NameConflictError", "CyclicDependencyError", "LagError",              "ArityError",
-      "EventError",        "ModError"};
+  const std::vector<std::string> classes = {"TomlSyntaxError",
+                                            "SchemaError",
+                                            "ExpressionSyntaxError",
+                                            "UnknownIdentifierError",
+                                            "NameConflictError",
+                                            "CyclicDependencyError",
+                                            "LagError",
+                                            "ArityError",
+                                            "EventError",
+                                            "ModError"};
   for (const auto& f : files) {
     INFO(f.string());
     std::ifstream in(f);

@@ -1,7 +1,6 @@
 // Config file and DYN_MODEL_PATH parsing.
-#include "model/load_test_util.hpp"
-
 #include "model/config.hpp"
+#include "model/load_test_util.hpp"
 
 using namespace dynlib;
 using namespace dynlib::test;
@@ -16,7 +15,8 @@ TEST_CASE("config: [paths] and cache_root", "[config]") {
   CHECK(c.tags[0].first == "proj");  // file order
   CHECK(c.cache_root == std::optional<std::string>("/tmp/cache"));
   CHECK(c.roots("nope") == nullptr);
-  CHECK(model::parse_config_text("[cache]\nroot = \"/r\"\n", "c").cache_root == std::optional<std::string>("/r"));
+  CHECK(model::parse_config_text("[cache]\nroot = \"/r\"\n", "c").cache_root ==
+        std::optional<std::string>("/r"));
   CHECK(model::parse_config_text("cache_root = '/top'\n[cache]\nroot = '/r'\n", "c").cache_root ==
         std::optional<std::string>("/top"));
   // a cache_root line after [paths] is a tag (reference behaviour)

@@ -1,17 +1,15 @@
 // Symbolic Jacobians (src/model/derive.hpp): rules, simplification, the derived Jacobian of every builtin
 // model against its hand-written [equations.jacobian] and against central finite differences.
-#include <catch2/catch.hpp>
-
-#include <dynlib/model.hpp>
-
-#include "model/derive.hpp"
-#include "model/lower_helper.hpp"
-
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cmath>
+#include <dynlib/model.hpp>
 #include <random>
 #include <string>
 #include <vector>
+
+#include "model/derive.hpp"
+#include "model/lower_helper.hpp"
 
 namespace ir = dynlib::ir;
 using dynlib::model::derive_jacobian;
@@ -43,21 +41,36 @@ double E(const ir::Expr& e, EvalEnv& env) {
     if (e->args.empty()) return dynlib::test::eval(e, env);
     auto a = [&](std::size_t i) { return E(e->args[i], env); };
     switch (e->op) {
-      case Op::Neg: return -a(0);
-      case Op::Not: return a(0) != 0.0 ? 0.0 : 1.0;
-      case Op::Add: return a(0) + a(1);
-      case Op::Sub: return a(0) - a(1);
-      case Op::Mul: return a(0) * a(1);
-      case Op::Div: return a(0) / a(1);
-      case Op::FloorDiv: return dynlib::test::py_floordiv(a(0), a(1));
-      case Op::Mod: return dynlib::test::py_mod(a(0), a(1));
-      case Op::Pow: return std::pow(a(0), a(1));
-      case Op::Lt: return a(0) < a(1);
-      case Op::Le: return a(0) <= a(1);
-      case Op::Gt: return a(0) > a(1);
-      case Op::Ge: return a(0) >= a(1);
-      case Op::Eq: return a(0) == a(1);
-      case Op::Ne: return a(0) != a(1);
+      case Op::Neg:
+        return -a(0);
+      case Op::Not:
+        return a(0) != 0.0 ? 0.0 : 1.0;
+      case Op::Add:
+        return a(0) + a(1);
+      case Op::Sub:
+        return a(0) - a(1);
+      case Op::Mul:
+        return a(0) * a(1);
+      case Op::Div:
+        return a(0) / a(1);
+      case Op::FloorDiv:
+        return dynlib::test::py_floordiv(a(0), a(1));
+      case Op::Mod:
+        return dynlib::test::py_mod(a(0), a(1));
+      case Op::Pow:
+        return std::pow(a(0), a(1));
+      case Op::Lt:
+        return a(0) < a(1);
+      case Op::Le:
+        return a(0) <= a(1);
+      case Op::Gt:
+        return a(0) > a(1);
+      case Op::Ge:
+        return a(0) >= a(1);
+      case Op::Eq:
+        return a(0) == a(1);
+      case Op::Ne:
+        return a(0) != a(1);
       case Op::And: {
         const double x = a(0);
         return x != 0.0 ? a(1) : x;
@@ -66,14 +79,17 @@ double E(const ir::Expr& e, EvalEnv& env) {
         const double x = a(0);
         return x != 0.0 ? x : a(1);
       }
-      case Op::Select: return a(0) != 0.0 ? a(1) : a(2);
-      default: throw std::runtime_error("E: bad op");
+      case Op::Select:
+        return a(0) != 0.0 ? a(1) : a(2);
+      default:
+        throw std::runtime_error("E: bad op");
     }
   }
   std::vector<double> v;
   for (const auto& x : e->args) v.push_back(E(x, env));
   switch (e->fn) {
-    case Fn::abs: return std::fabs(v[0]);
+    case Fn::abs:
+      return std::fabs(v[0]);
     case Fn::min: {
       double m = v[0];
       for (std::size_t i = 1; i < v.size(); ++i) m = v[i] < m ? v[i] : m;
@@ -84,38 +100,70 @@ double E(const ir::Expr& e, EvalEnv& env) {
       for (std::size_t i = 1; i < v.size(); ++i) m = v[i] > m ? v[i] : m;
       return m;
     }
-    case Fn::round: return std::nearbyint(v[0]);
-    case Fn::exp: return std::exp(v[0]);
-    case Fn::expm1: return std::expm1(v[0]);
-    case Fn::log: return std::log(v[0]);
-    case Fn::log10: return std::log10(v[0]);
-    case Fn::log2: return std::log2(v[0]);
-    case Fn::log1p: return std::log1p(v[0]);
-    case Fn::sqrt: return std::sqrt(v[0]);
-    case Fn::sin: return std::sin(v[0]);
-    case Fn::cos: return std::cos(v[0]);
-    case Fn::tan: return std::tan(v[0]);
-    case Fn::asin: return std::asin(v[0]);
-    case Fn::acos: return std::acos(v[0]);
-    case Fn::atan: return std::atan(v[0]);
-    case Fn::atan2: return std::atan2(v[0], v[1]);
-    case Fn::sinh: return std::sinh(v[0]);
-    case Fn::cosh: return std::cosh(v[0]);
-    case Fn::tanh: return std::tanh(v[0]);
-    case Fn::asinh: return std::asinh(v[0]);
-    case Fn::acosh: return std::acosh(v[0]);
-    case Fn::atanh: return std::atanh(v[0]);
-    case Fn::floor: return std::floor(v[0]);
-    case Fn::ceil: return std::ceil(v[0]);
-    case Fn::trunc: return std::trunc(v[0]);
-    case Fn::hypot: return std::hypot(v[0], v[1]);
-    case Fn::copysign: return std::copysign(v[0], v[1]);
-    case Fn::erf: return std::erf(v[0]);
-    case Fn::erfc: return std::erfc(v[0]);
-    case Fn::pow: return std::pow(v[0], v[1]);
-    case Fn::to_int: return std::trunc(v[0]);
-    case Fn::to_float: return v[0];
-    case Fn::to_bool: return v[0] != 0.0;
+    case Fn::round:
+      return std::nearbyint(v[0]);
+    case Fn::exp:
+      return std::exp(v[0]);
+    case Fn::expm1:
+      return std::expm1(v[0]);
+    case Fn::log:
+      return std::log(v[0]);
+    case Fn::log10:
+      return std::log10(v[0]);
+    case Fn::log2:
+      return std::log2(v[0]);
+    case Fn::log1p:
+      return std::log1p(v[0]);
+    case Fn::sqrt:
+      return std::sqrt(v[0]);
+    case Fn::sin:
+      return std::sin(v[0]);
+    case Fn::cos:
+      return std::cos(v[0]);
+    case Fn::tan:
+      return std::tan(v[0]);
+    case Fn::asin:
+      return std::asin(v[0]);
+    case Fn::acos:
+      return std::acos(v[0]);
+    case Fn::atan:
+      return std::atan(v[0]);
+    case Fn::atan2:
+      return std::atan2(v[0], v[1]);
+    case Fn::sinh:
+      return std::sinh(v[0]);
+    case Fn::cosh:
+      return std::cosh(v[0]);
+    case Fn::tanh:
+      return std::tanh(v[0]);
+    case Fn::asinh:
+      return std::asinh(v[0]);
+    case Fn::acosh:
+      return std::acosh(v[0]);
+    case Fn::atanh:
+      return std::atanh(v[0]);
+    case Fn::floor:
+      return std::floor(v[0]);
+    case Fn::ceil:
+      return std::ceil(v[0]);
+    case Fn::trunc:
+      return std::trunc(v[0]);
+    case Fn::hypot:
+      return std::hypot(v[0], v[1]);
+    case Fn::copysign:
+      return std::copysign(v[0], v[1]);
+    case Fn::erf:
+      return std::erf(v[0]);
+    case Fn::erfc:
+      return std::erfc(v[0]);
+    case Fn::pow:
+      return std::pow(v[0], v[1]);
+    case Fn::to_int:
+      return std::trunc(v[0]);
+    case Fn::to_float:
+      return v[0];
+    case Fn::to_bool:
+      return v[0] != 0.0;
   }
   throw std::runtime_error("E: bad fn");
 }
@@ -214,10 +262,26 @@ TEST_CASE("derive: exp/log/trig chains and every function against finite differe
   check_fd_text("exp(sin(x*y)) + log(x**2 + y**2) / sqrt(x*x + 1)");
   check_fd_text("cos(a*x)*tanh(y) - sinh(x/4)*cosh(y/3)");
   const std::vector<std::vector<double>> small = {{0.3, -0.2}, {-0.45, 0.6}, {0.1, 0.25}};
-  for (const char* f : {"expm1(x*y)", "log10(x*x + y*y)", "log2(x*x + 1)", "log1p(x*x*y*y)", "tan(x*y)",
-                        "asin(x*y)", "acos(x + y)", "atan(x/y)", "atan2(y, x)", "atan2(x*x, y)", "asinh(x*y)",
-                        "acosh(2 + x*x)", "atanh(x*y)", "erf(x - y)", "erfc(x*y)", "hypot(x, y)",
-                        "copysign(x*x + 1, y)", "float(x*y)", "pow(x*x + 1, y)", "pow(x*x + 1, 2.5)",
+  for (const char* f : {"expm1(x*y)",
+                        "log10(x*x + y*y)",
+                        "log2(x*x + 1)",
+                        "log1p(x*x*y*y)",
+                        "tan(x*y)",
+                        "asin(x*y)",
+                        "acos(x + y)",
+                        "atan(x/y)",
+                        "atan2(y, x)",
+                        "atan2(x*x, y)",
+                        "asinh(x*y)",
+                        "acosh(2 + x*x)",
+                        "atanh(x*y)",
+                        "erf(x - y)",
+                        "erfc(x*y)",
+                        "hypot(x, y)",
+                        "copysign(x*x + 1, y)",
+                        "float(x*y)",
+                        "pow(x*x + 1, y)",
+                        "pow(x*x + 1, 2.5)",
                         "math.log(x*x + 2, 3)"})
     check_fd_text(f, small);
 }
@@ -308,7 +372,8 @@ TEST_CASE("derive: the model's own Jacobian wins; derived is not hashed", "[deri
   CHECK(lz->exact_jacobian() == &*lz->jacobian);
 }
 
-TEST_CASE("derive: derived Jacobians agree with the hand-written ones of the builtin models", "[derive][builtin]") {
+TEST_CASE("derive: derived Jacobians agree with the hand-written ones of the builtin models",
+          "[derive][builtin]") {
   std::mt19937_64 rng(12345);
   std::uniform_real_distribution<double> U(-1.0, 1.0);
   int n_models = 0;
@@ -322,7 +387,8 @@ TEST_CASE("derive: derived Jacobians agree with the hand-written ones of the bui
     const std::size_t n = m->n_states();
     for (int trial = 0; trial < 8; ++trial) {
       std::vector<double> y(n);
-      for (std::size_t k = 0; k < n; ++k) y[k] = m->state_ic[k] + 2.0 * U(rng) * (1.0 + std::fabs(m->state_ic[k]));
+      for (std::size_t k = 0; k < n; ++k)
+        y[k] = m->state_ic[k] + 2.0 * U(rng) * (1.0 + std::fabs(m->state_ic[k]));
       for (std::size_t i = 0; i < n; ++i)
         for (std::size_t j = 0; j < n; ++j) {
           const double a = at((*J)[i][j], *m, y), h = at((*m->jacobian)[i][j], *m, y);
@@ -360,7 +426,8 @@ TEST_CASE("derive: every builtin model has an exact Jacobian that agrees with fi
             continue;
           }
           const double d = at((*J)[i][j], *m, y);
-          INFO("J[" << i << "][" << j << "] = " << ir::to_string((*J)[i][j], *m) << " = " << d << ", fd " << f);
+          INFO("J[" << i << "][" << j << "] = " << ir::to_string((*J)[i][j], *m) << " = " << d << ", fd "
+                    << f);
           CHECK(fd_close(d, f, std::fabs(at(m->rhs[i], *m, y)), y[j]));
           ++checked;
         }
@@ -376,7 +443,8 @@ TEST_CASE("derive: no symbolic Jacobian for models with more than 256 states") {
     for (int i = 0; i < n; ++i) text += "x" + std::to_string(i) + " = 1.0\n";
     text += "[equations.rhs]\n";
     for (int i = 0; i < n; ++i)
-      text += "x" + std::to_string(i) + " = '-x" + std::to_string(i) + " + x" + std::to_string((i + 1) % n) + "'\n";
+      text += "x" + std::to_string(i) + " = '-x" + std::to_string(i) + " + x" + std::to_string((i + 1) % n) +
+              "'\n";
     return dynlib::load_model(text);
   };
   auto small = decay_model(256);

@@ -52,8 +52,9 @@ TEST_CASE("expr errors: syntax errors are located", "[expr][errors]") {
 
 TEST_CASE("expr errors: unknown identifiers listed and located", "[expr][errors]") {
   auto e = expect_error<dynlib::UnknownIdentifierError>(expr_model("a + foo + bar * foo"));
-  CHECK(e.message() == "Unknown identifier(s) in [equations.rhs].x: bar, foo. Declare them as "
-                       "states/params/aux/functions or constants.");
+  CHECK(e.message() ==
+        "Unknown identifier(s) in [equations.rhs].x: bar, foo. Declare them as "
+        "states/params/aux/functions or constants.");
   CHECK(e.where().column == 5);
   // A close model name is suggested (states, params, aux, constants, functions, t).
   auto s = expect_error<dynlib::UnknownIdentifierError>(expr_model("alpha * x + bb"));
@@ -67,8 +68,9 @@ TEST_CASE("expr errors: unknown identifiers listed and located", "[expr][errors]
   expect_error<dynlib::UnknownIdentifierError>(expr_model("true"));
   expect_error<dynlib::UnknownIdentifierError>(expr_model("nosuchfn(1)"));
   auto el = expect_error<dynlib::LagError>(expr_model("lag_a(1)"));  // a is a param
-  CHECK(el.message() == "lag_a() used in [equations.rhs].x, but 'a' is not a declared state. Lag notation only "
-                        "applies to state variables.");
+  CHECK(el.message() ==
+        "lag_a() used in [equations.rhs].x, but 'a' is not a declared state. Lag notation only "
+        "applies to state variables.");
   expect_error<dynlib::LagError>(expr_model("lag_q()"));  // undeclared
   expect_error<dynlib::UnknownIdentifierError>(expr_model("1").aux("E", "x + q"));
   expect_error<dynlib::UnknownIdentifierError>(expr_model("1").fn("f", {"u"}, "u + v"));
@@ -84,8 +86,9 @@ TEST_CASE("expr errors: reserved and conflicting names", "[expr][errors]") {
   auto e = expect_error<dynlib::NameConflictError>(b);
   CHECK(e.message() == "[states] name(s) pi are reserved (reserved: e, pi, t)");
   auto e2 = expect_error<dynlib::NameConflictError>(expr_model("1").aux("a", "1").fn("x", {}, "1"));
-  CHECK(e2.message() == "Identifiers must be unique across states/params/aux/functions/constants; conflicts: "
-                        "a (params, aux); x (states, functions)");
+  CHECK(e2.message() ==
+        "Identifiers must be unique across states/params/aux/functions/constants; conflicts: "
+        "a (params, aux); x (states, functions)");
   auto e3 = expect_error<dynlib::NameConflictError>(expr_model("1").constant("b", 1));
   CHECK(e3.message() == "b is defined as a constant and cannot be reused as a parameter");
   auto e4 = expect_error<dynlib::NameConflictError>(expr_model("1").aux("t", "1"));
@@ -96,9 +99,11 @@ TEST_CASE("expr errors: reserved and conflicting names", "[expr][errors]") {
 TEST_CASE("expr errors: cycles show their path", "[expr][errors]") {
   auto e = expect_error<dynlib::CyclicDependencyError>(expr_model("A").aux("A", "B + 1").aux("B", "A * 2"));
   CHECK(e.message() == "Cyclic dependency detected involving 'A': A -> B -> A");
-  auto e2 = expect_error<dynlib::CyclicDependencyError>(expr_model("f(1)").fn("f", {"n"}, "f(n - 1) if n > 0 else 1"));
+  auto e2 = expect_error<dynlib::CyclicDependencyError>(
+      expr_model("f(1)").fn("f", {"n"}, "f(n - 1) if n > 0 else 1"));
   CHECK(e2.message() == "Cyclic dependency detected involving 'f': f -> f");
-  auto e3 = expect_error<dynlib::CyclicDependencyError>(expr_model("A").aux("A", "g(x)").fn("g", {"u"}, "u + A"));
+  auto e3 =
+      expect_error<dynlib::CyclicDependencyError>(expr_model("A").aux("A", "g(x)").fn("g", {"u"}, "u + A"));
   CHECK(e3.message() == "Cyclic dependency detected involving 'A': A -> g -> A");
   // a function argument named like an aux is not a dependency
   CHECK_NOTHROW(expr_model("A").aux("A", "g(x)").fn("g", {"A"}, "A + 1").lower());
@@ -135,7 +140,8 @@ TEST_CASE("expr errors: lag rules", "[expr][errors]") {
 TEST_CASE("expr errors: event actions and file order", "[expr][errors]") {
   auto e = expect_error<dynlib::EventError>(expr_model("1").event("ev", "x > 1", {{"x", "1; a = 2"}}));
   CHECK(e.where().toml_path == "[events.ev].action.x");
-  // per-expression errors come in file order (by line): the unknown name on line 3 before the syntax error on 9
+  // per-expression errors come in file order (by line): the unknown name on line 3 before the syntax error on
+  // 9
   SpecBuilder b;
   b.state("x", 1).state("y", 1).eq("x", "x +", false, 9, 5).eq("y", "zz", false, 3, 5);
   auto u = expect_error<dynlib::UnknownIdentifierError>(b);

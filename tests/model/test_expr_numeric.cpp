@@ -48,7 +48,8 @@ TEST_CASE("numeric: values", "[expr][numeric]") {
 TEST_CASE("numeric: error messages", "[expr][numeric]") {
   CHECK(err("") == "[params].q must be a numeric literal or expression, got empty string");
   CHECK(err("   ") == "[params].q must be a numeric literal or expression, got empty string");
-  CHECK(err("1 +", {}, "ExpressionSyntaxError") == "[params].q must be a numeric literal or arithmetic expression (e.g. '8/3')");
+  CHECK(err("1 +", {}, "ExpressionSyntaxError") ==
+        "[params].q must be a numeric literal or arithmetic expression (e.g. '8/3')");
   CHECK(err("q * 2", {}, "UnknownIdentifierError") ==
         "[params].q contains unknown identifier 'q'. Allowed constants: e, pi.");
   CHECK(err("q * 2", {{"zeta", 1}, {"alpha", 2}}, "UnknownIdentifierError") ==

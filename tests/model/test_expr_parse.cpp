@@ -1,10 +1,9 @@
 // Expression language: parsing, precedence and Python semantics (checked by evaluating the lowered IR).
 #include <catch2/catch.hpp>
+#include <cmath>
 
 #include "model/expr_parser.hpp"
 #include "model/lower_helper.hpp"
-
-#include <cmath>
 
 using dynlib::test::ev;
 using dynlib::test::expr_model;
@@ -52,7 +51,7 @@ TEST_CASE("expr: comparisons, chained comparisons, boolean values", "[expr]") {
   CHECK(ev("0 or 0 or 9") == 9);
   CHECK(ev("not 0") == 1);
   CHECK(ev("not 2") == 0);
-  CHECK(ev("not x > 5") == 1);  // not binds looser than comparison
+  CHECK(ev("not x > 5") == 1);     // not binds looser than comparison
   CHECK(ev("1 or 2 and 0") == 1);  // and binds tighter than or
   CHECK(ev("True + True") == 2);
   CHECK(ev("False") == 0);

@@ -1,13 +1,12 @@
 // Repeated loads of the same model text are served from memory; a changed file is loaded afresh.
-#include <catch2/catch.hpp>
-#include <dynlib/model.hpp>
+#include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <chrono>
+#include <dynlib/model.hpp>
 #include <filesystem>
 #include <fstream>
 #include <thread>
-
-#include <unistd.h>
 
 namespace fs = std::filesystem;
 
@@ -15,7 +14,8 @@ TEST_CASE("load cache: builtin and inline models are parsed once") {
   auto a = dynlib::load_model("builtin://ode/lorenz");
   auto b = dynlib::load_model("builtin://ode/lorenz");
   CHECK(a.get() == b.get());
-  const char* text = "inline:\n[model]\ntype='map'\n[states]\nx=0.5\n[params]\nr=3.9\n[equations.rhs]\nx='r*x*(1-x)'\n";
+  const char* text =
+      "inline:\n[model]\ntype='map'\n[states]\nx=0.5\n[params]\nr=3.9\n[equations.rhs]\nx='r*x*(1-x)'\n";
   CHECK(dynlib::load_model(text).get() == dynlib::load_model(text).get());
   // Mods make a different model.
   auto m = dynlib::load_model("builtin://ode/lorenz",

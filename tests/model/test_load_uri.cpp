@@ -1,15 +1,13 @@
 // load_model / load_model_spec: inline, files, builtin://, TAG://, DYN_MODEL_PATH, DYNLIB_CONFIG, traversal,
 // ambiguity, not-found listings, shebang, #mod=NAME.
-#include "model/load_test_util.hpp"
-
-#include <dynlib/model.hpp>
-
-#include "model/builtin_models.hpp"
-
 #include <sys/stat.h>
 
 #include <atomic>
+#include <dynlib/model.hpp>
 #include <thread>
+
+#include "model/builtin_models.hpp"
+#include "model/load_test_util.hpp"
 
 using namespace dynlib;
 using namespace dynlib::test;
@@ -95,14 +93,15 @@ TEST_CASE("load: shebang check on files", "[load][shebang]") {
   TempDir d;
   CHECK_NOTHROW(load_model(d.write("a.toml", "#!dynlib:0.13\n" + kMap).string()));
   CHECK_NOTHROW(load_model(d.write("b.toml", "#!/usr/bin/env python\n" + kMap).string()));
-  CHECK_NOTHROW(load_model(d.write("b2.toml", "#! snnlib extra words\n" + kMap).string()));  // no match: ignored
-  CHECK_NOTHROW(load_model(d.write("b3.toml", "#!snnlib:\n" + kMap).string()));              // no match: ignored
+  CHECK_NOTHROW(
+      load_model(d.write("b2.toml", "#! snnlib extra words\n" + kMap).string()));  // no match: ignored
+  CHECK_NOTHROW(load_model(d.write("b3.toml", "#!snnlib:\n" + kMap).string()));    // no match: ignored
   CHECK_NOTHROW(load_model(d.write("b4.toml", "#!  dynlib : 0.40.3  \n" + kMap).string()));
   CHECK_THROWS_AS(load_model(d.write("b5.toml", "#!  snn.lib : 1.0+x \r\n" + kMap).string()), ModelLoadError);
   const auto bad = d.write("c.toml", "#!snnlib:1.0\n" + kMap);
   auto e = catch_error<ModelLoadError>([&] { (void)load_model(bad.string()); });
-  CHECK(e.message() == "Failed to load model from " + bad.string() + ": This is not a dynlib model: " + bad.string() +
-                           " declares '#!snnlib'");
+  CHECK(e.message() == "Failed to load model from " + bad.string() +
+                           ": This is not a dynlib model: " + bad.string() + " declares '#!snnlib'");
   CHECK(e.where().line == 1);
 }
 
@@ -163,7 +162,8 @@ TEST_CASE("load: tag URIs from DYN_MODEL_PATH", "[load][tags]") {
   auto tr = catch_error<PathTraversalError>([] { (void)load_model("proj://../../etc/passwd"); });
   CHECK(tr.root == fs::weakly_canonical(a.path).string());
   auto unk = catch_error<ConfigError>([] { (void)load_model("nope://m.toml"); });
-  CHECK(std::string(unk.what()) == "Unknown tag 'nope' in URI: nope://m.toml\nKnown tags: alt, builtin, proj");
+  CHECK(std::string(unk.what()) ==
+        "Unknown tag 'nope' in URI: nope://m.toml\nKnown tags: alt, builtin, proj");
 }
 
 TEST_CASE("load: builtin tag can be overridden by user roots", "[load][tags][builtin]") {

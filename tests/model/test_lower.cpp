@@ -1,9 +1,8 @@
 // Lowering: equations, events, lags, pow expansion, constants and dtype, IR printing.
 #include <catch2/catch.hpp>
+#include <cmath>
 
 #include "model/lower_helper.hpp"
-
-#include <cmath>
 
 using dynlib::test::expr_model;
 using dynlib::test::SpecBuilder;
@@ -95,7 +94,8 @@ TEST_CASE("lower: equations must cover every state exactly once", "[lower]") {
   CHECK_THROWS_WITH(d.lower(), Catch::Contains("Duplicate equation targets: ['x']"));
   SpecBuilder u;
   u.state("x", 1).eq("x", "1").eq("z", "2");
-  CHECK_THROWS_WITH(u.lower(), Catch::Contains("Equation targets must be declared in [states], unknown: ['z']"));
+  CHECK_THROWS_WITH(u.lower(),
+                    Catch::Contains("Equation targets must be declared in [states], unknown: ['z']"));
   SpecBuilder md;
   md.map().state("x", 1).eq("x", "x / 2", true);
   CHECK_THROWS_WITH(md.lower(), Catch::Contains("Map models do not support derivative notation"));
@@ -115,8 +115,15 @@ TEST_CASE("lower: equations must cover every state exactly once", "[lower]") {
 
 TEST_CASE("lower: inverse and jacobian", "[lower]") {
   SpecBuilder b;
-  b.map().state("x", 0).state("y", 0).param("a", 1.4).param("b", 0.3)
-      .eq("x", "1 - a*x**2 + y").eq("y", "b*x").inv("y", "(x - a + y**2) / b").inv("x", "y");
+  b.map()
+      .state("x", 0)
+      .state("y", 0)
+      .param("a", 1.4)
+      .param("b", 0.3)
+      .eq("x", "1 - a*x**2 + y")
+      .eq("y", "b*x")
+      .inv("y", "(x - a + y**2) / b")
+      .inv("x", "y");
   b.s.jacobian.emplace();
   b.s.jacobian->push_back({dynlib::test::located("-2*a*x", "[equations.jacobian].expr[0][0]"),
                            dynlib::test::located("1", "[equations.jacobian].expr[0][1]")});
@@ -128,7 +135,8 @@ TEST_CASE("lower: inverse and jacobian", "[lower]") {
   REQUIRE(m.jacobian);
   CHECK((*m.jacobian)[1][0]->op == ir::Op::Param);
   b.s.jacobian->pop_back();
-  CHECK_THROWS_WITH(b.lower(), Catch::Contains("[equations.jacobian].expr must have 2 rows to match [states]; got 1"));
+  CHECK_THROWS_WITH(b.lower(),
+                    Catch::Contains("[equations.jacobian].expr must have 2 rows to match [states]; got 1"));
   SpecBuilder o;
   o.state("x", 0).eq("x", "1").inv("x", "1");
   CHECK_THROWS_AS(o.lower(), dynlib::SchemaError);
@@ -136,7 +144,12 @@ TEST_CASE("lower: inverse and jacobian", "[lower]") {
 
 TEST_CASE("lower: lag slots and event macros", "[lower]") {
   SpecBuilder b;
-  b.state("x", 0).state("y", 0).state("z", 0).eq("x", "lag_z(3) + lag_x()").eq("y", "0").eq("z", "0")
+  b.state("x", 0)
+      .state("y", 0)
+      .state("z", 0)
+      .eq("x", "lag_z(3) + lag_x()")
+      .eq("y", "0")
+      .eq("z", "0")
       .event("up", "cross_up(y, 0.5)");
   auto m = b.lower();
   REQUIRE(m.lags.size() == 3);
@@ -204,7 +217,11 @@ TEST_CASE("lower: event macro expansions", "[lower]") {
 
 TEST_CASE("lower: events, actions, log, stop, presets", "[lower]") {
   SpecBuilder b;
-  b.state("v", -65).param("c", -65).param("d", 8).aux("E", "v * 2").eq("v", "0.04*v")
+  b.state("v", -65)
+      .param("c", -65)
+      .param("d", 8)
+      .aux("E", "v * 2")
+      .eq("v", "0.04*v")
       .event("reset", "v >= 30", {{"v", "c"}, {"d", "d + 1"}}, {"t", "v", "param:d", "aux:E", "state:v", "E"},
              ir::Phase::both)
       .stop("v > 100");
@@ -236,7 +253,8 @@ TEST_CASE("lower: events, actions, log, stop, presets", "[lower]") {
   auto bad_target = b;
   bad_target.s.events[0].actions[0].target = "E";
   CHECK_THROWS_AS(bad_target.lower(), dynlib::EventError);
-  CHECK_THROWS_WITH(bad_target.lower(), Catch::Contains("[events.reset] may mutate only states/params; illegal: ['E']"));
+  CHECK_THROWS_WITH(bad_target.lower(),
+                    Catch::Contains("[events.reset] may mutate only states/params; illegal: ['E']"));
   auto bad_target2 = b;
   bad_target2.s.events[0].actions[0].target = "v +";  // "v += 1" in block form
   CHECK_THROWS_AS(bad_target2.lower(), dynlib::EventError);
@@ -248,8 +266,9 @@ TEST_CASE("lower: events, actions, log, stop, presets", "[lower]") {
   }
   auto bp = b;
   bp.s.presets[0].params[0].first = "zz";
-  CHECK_THROWS_WITH(bp.lower(), Catch::Contains("[presets.fast].params contains unknown parameter(s): ['zz']. "
-                                                "Valid params: ['c', 'd']"));
+  CHECK_THROWS_WITH(bp.lower(),
+                    Catch::Contains("[presets.fast].params contains unknown parameter(s): ['zz']. "
+                                    "Valid params: ['c', 'd']"));
   auto bs = b;
   bs.s.presets[0].states.push_back({"q", dynlib::model::NumberValue{}});
   CHECK_THROWS_AS(bs.lower(), dynlib::SchemaError);

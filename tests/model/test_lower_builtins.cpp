@@ -1,11 +1,9 @@
 // Lowering of the builtin models and of TOML text through dynlib::load_model (end to end).
 #include <catch2/catch.hpp>
-
 #include <dynlib/model.hpp>
+#include <set>
 
 #include "model/eval_helper.hpp"
-
-#include <set>
 
 namespace ir = dynlib::ir;
 

@@ -8,7 +8,11 @@ using dynlib::test::SpecBuilder;
 namespace {
 SpecBuilder base() {
   SpecBuilder b;
-  b.state("v", -65).param("c", -65).param("d", 8).aux("E", "v * 2").aux("F", "E + 1")
+  b.state("v", -65)
+      .param("c", -65)
+      .param("d", 8)
+      .aux("E", "v * 2")
+      .aux("F", "E + 1")
       .eq("v", "0.04*v**2 + 5*v + 140 - c")
       .event("reset", "v >= 30", {{"v", "c"}, {"d", "d + 1"}}, {"t", "v"});
   return b;

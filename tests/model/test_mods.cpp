@@ -1,6 +1,5 @@
 // Mods: verbs, targets, errors, group exclusivity; presets and tags are kept (docs/internals/differences.md).
 #include "model/load_test_util.hpp"
-
 #include "model/mods.hpp"
 
 using namespace dynlib;
@@ -36,8 +35,9 @@ std::string mod_error(const std::vector<std::string>& bodies) {
 }  // namespace
 
 TEST_CASE("mods: remove", "[mods]") {
-  auto s = apply({"[mod.remove.events]\nnames=['e1']\n[mod.remove.aux]\nnames=['E']\n"
-                  "[mod.remove.functions]\nnames=['g']\n[mod.remove.params]\nnames=['b']\n"});
+  auto s =
+      apply({"[mod.remove.events]\nnames=['e1']\n[mod.remove.aux]\nnames=['E']\n"
+             "[mod.remove.functions]\nnames=['g']\n[mod.remove.params]\nnames=['b']\n"});
   REQUIRE(s.events.size() == 1);
   CHECK(s.events[0].name == "e2");
   REQUIRE(s.aux.size() == 1);
@@ -47,12 +47,14 @@ TEST_CASE("mods: remove", "[mods]") {
   CHECK(mod_error({"[mod.remove.events]\nnames=['zz']\n"}) == "remove.events: event 'zz' does not exist");
   CHECK(mod_error({"[mod.remove.params]\nnames=['zz']\n"}) == "remove.params.zz: param does not exist");
   CHECK(mod_error({"[mod.remove.aux]\nnames=['zz']\n"}) == "remove.aux.zz: aux does not exist");
-  CHECK(mod_error({"[mod.remove.functions]\nnames=['zz']\n"}) == "remove.functions.zz: function does not exist");
+  CHECK(mod_error({"[mod.remove.functions]\nnames=['zz']\n"}) ==
+        "remove.functions.zz: function does not exist");
 }
 
 TEST_CASE("mods: replace keeps position", "[mods]") {
-  auto s = apply({"[mod.replace.events.e1]\ncond='x>5'\ntags=['new']\n[mod.replace.aux]\nE='x+1'\n"
-                  "[mod.replace.functions.f]\nargs=['v']\nexpr='v*3'\n"});
+  auto s =
+      apply({"[mod.replace.events.e1]\ncond='x>5'\ntags=['new']\n[mod.replace.aux]\nE='x+1'\n"
+             "[mod.replace.functions.f]\nargs=['v']\nexpr='v*3'\n"});
   CHECK(s.events[0].name == "e1");
   CHECK(s.events[0].cond.text == "x>5");
   CHECK(s.events[0].tags == std::vector<std::string>{"new"});  // tags of replaced events are kept
@@ -61,12 +63,14 @@ TEST_CASE("mods: replace keeps position", "[mods]") {
   CHECK(mod_error({"[mod.replace.events.zz]\ncond='1'\n"}) == "replace.events.zz: event does not exist");
   CHECK(mod_error({"[mod.replace.aux]\nzz='1'\n"}) == "replace.aux.zz: aux does not exist");
   CHECK(mod_error({"[mod.replace.aux]\nE=1\n"}) == "replace.aux.E: value must be a string expression");
-  CHECK(mod_error({"[mod.replace.functions.zz]\nexpr='1'\n"}) == "replace.functions.zz: function does not exist");
+  CHECK(mod_error({"[mod.replace.functions.zz]\nexpr='1'\n"}) ==
+        "replace.functions.zz: function does not exist");
 }
 
 TEST_CASE("mods: add appends", "[mods]") {
-  auto s = apply({"[mod.add.events.e3]\ncond='t>1'\nlog=['t']\n[mod.add.params]\nc=\"k/2\"\nd=5\n"
-                  "[mod.add.aux]\nG='x'\n[mod.add.functions.h]\nexpr='2'\n"});
+  auto s =
+      apply({"[mod.add.events.e3]\ncond='t>1'\nlog=['t']\n[mod.add.params]\nc=\"k/2\"\nd=5\n"
+             "[mod.add.aux]\nG='x'\n[mod.add.functions.h]\nexpr='2'\n"});
   CHECK(s.events.back().name == "e3");
   REQUIRE(s.params.size() == 4);
   CHECK(s.params[2].first == "c");
@@ -81,9 +85,10 @@ TEST_CASE("mods: add appends", "[mods]") {
 }
 
 TEST_CASE("mods: set", "[mods]") {
-  auto s = apply({"[mod.set.states]\ny=9\n[mod.set.params]\na='k*2'\n[mod.set.aux]\nE='0'\nH='1'\n"
-                  "[mod.set.functions.g]\nexpr='3'\n[mod.set.functions.q]\nexpr='4'\n"
-                  "[mod.set.sim]\ndt=0.5\nstepper='euler'\nstop='x > 3'\nsafety=0.9\n"});
+  auto s =
+      apply({"[mod.set.states]\ny=9\n[mod.set.params]\na='k*2'\n[mod.set.aux]\nE='0'\nH='1'\n"
+             "[mod.set.functions.g]\nexpr='3'\n[mod.set.functions.q]\nexpr='4'\n"
+             "[mod.set.sim]\ndt=0.5\nstepper='euler'\nstop='x > 3'\nsafety=0.9\n"});
   CHECK(s.states[1].second.value == 9.0);
   CHECK(s.params[0].second.value == 8.0);
   CHECK(s.aux[0].second.text == "0");

@@ -18,7 +18,8 @@ TEST_CASE("errors: header tables", "[parse][errors]") {
         "[model].label is no longer supported; use [model].name");
   CHECK(parse_error("[model]\ntype='sde'\n[states]\n") == "[model].type must be 'ode' or 'map'");
   CHECK(parse_error("[model]\nname='x'\n[states]\n") == "[model].type must be 'ode' or 'map'");
-  CHECK(parse_error("[model]\ntype='ode'\ndtype=64\n[states]\n") == "[model].dtype must be a string if present");
+  CHECK(parse_error("[model]\ntype='ode'\ndtype=64\n[states]\n") ==
+        "[model].dtype must be a string if present");
   CHECK(parse_error("[model]\ntype='ode'\ndtype='int64'\n[states]\n") ==
         "ODE models require a floating dtype (float32/float64/float16/bfloat16)");
   CHECK(parse_error("params = 3\n" + MS) == "[params] must be a table if present");
@@ -32,9 +33,12 @@ TEST_CASE("errors: header tables", "[parse][errors]") {
 }
 
 TEST_CASE("errors: value shapes", "[parse][errors]") {
-  CHECK(parse_error(M + "[states]\nx=[1,2]\n") == "[states].x must be a number or numeric expression string, got list");
-  CHECK(parse_error(MS + "[params]\na={b=1}\n") == "[params].a must be a number or numeric expression string, got dict");
-  CHECK_THAT(parse_error(MS + "[params]\nq=\"p*2\"\n"), Contains("[params].q contains unknown identifier 'p'"));
+  CHECK(parse_error(M + "[states]\nx=[1,2]\n") ==
+        "[states].x must be a number or numeric expression string, got list");
+  CHECK(parse_error(MS + "[params]\na={b=1}\n") ==
+        "[params].a must be a number or numeric expression string, got dict");
+  CHECK_THAT(parse_error(MS + "[params]\nq=\"p*2\"\n"),
+             Contains("[params].q contains unknown identifier 'p'"));
   CHECK(parse_error(MS + "[aux]\nE = 1\n") == "[aux].E must be a string expression");
 }
 
@@ -52,9 +56,11 @@ TEST_CASE("errors: equations", "[parse][errors]") {
         "Equation targets must be declared in [states], unknown: ['dz']");
   CHECK(parse_error(MS + "[equations.rhs]\nx='1'\n[equations]\nexpr = 'dx = 2'\n") ==
         "Duplicate equation targets across rhs and block: ['x']");
-  CHECK_THAT(parse_error(MS + "[equations]\nexpr = \"dx = 1\\nx = 2\"\n"), Contains("Duplicate equation target 'x'"));
+  CHECK_THAT(parse_error(MS + "[equations]\nexpr = \"dx = 1\\nx = 2\"\n"),
+             Contains("Duplicate equation target 'x'"));
   CHECK(parse_error("[model]\ntype='map'\n[states]\nx=1.0\n[equations]\nexpr = 'dx = -a*x'\n") ==
-        "Map models do not support derivative notation (d(x) or dx). Use direct assignment (x = expr). Got: 'dx' in "
+        "Map models do not support derivative notation (d(x) or dx). Use direct assignment (x = expr). Got: "
+        "'dx' in "
         "line: 'dx = -a*x'");
   CHECK(parse_error(MS + "[equations.inverse]\nrhs = {x = 'x'}\n") ==
         "[equations.inverse] is only supported for map models");
@@ -75,11 +81,14 @@ TEST_CASE("errors: jacobian", "[parse][errors]") {
   const std::string S2 = M + "[states]\nx=1.0\ny=1.0\n";
   CHECK(parse_error(S2 + "[equations.jacobian]\nexprs = []\n") ==
         "Unknown key(s) in [equations.jacobian]: 'exprs' (did you mean 'expr'?). Valid keys: expr");
-  CHECK(parse_error(S2 + "[equations.jacobian]\n") == "[equations.jacobian].expr is required and must be a square list");
-  CHECK(parse_error(S2 + "[equations.jacobian]\nexpr = 'x'\n") == "[equations.jacobian].expr must be a list of rows");
+  CHECK(parse_error(S2 + "[equations.jacobian]\n") ==
+        "[equations.jacobian].expr is required and must be a square list");
+  CHECK(parse_error(S2 + "[equations.jacobian]\nexpr = 'x'\n") ==
+        "[equations.jacobian].expr must be a list of rows");
   CHECK(parse_error(S2 + "[equations.jacobian]\nexpr = [['1','0']]\n") ==
         "[equations.jacobian].expr must have 2 rows to match [states]; got 1");
-  CHECK(parse_error(S2 + "[equations.jacobian]\nexpr = ['1', ['0','1']]\n") == "[equations.jacobian].expr[0] must be a list");
+  CHECK(parse_error(S2 + "[equations.jacobian]\nexpr = ['1', ['0','1']]\n") ==
+        "[equations.jacobian].expr[0] must be a list");
   CHECK(parse_error(S2 + "[equations.jacobian]\nexpr = [['1'], ['0','1']]\n") ==
         "[equations.jacobian].expr[0] must have 2 columns to match [states]; got 1");
   CHECK(parse_error(S2 + "[equations.jacobian]\nexpr = [['1', true], ['0','1']]\n") ==
@@ -88,11 +97,14 @@ TEST_CASE("errors: jacobian", "[parse][errors]") {
 
 TEST_CASE("errors: functions", "[parse][errors]") {
   CHECK(parse_error(MS + "[functions]\nf = 1\n") == "[functions.f] must be a table");
-  CHECK(parse_error(MS + "[functions.f]\nargs = 'a'\nexpr = 'a'\n") == "[functions.f].args must be a list of strings");
-  CHECK(parse_error(MS + "[functions.f]\nargs = [1]\nexpr = 'a'\n") == "[functions.f].args must be a list of strings");
+  CHECK(parse_error(MS + "[functions.f]\nargs = 'a'\nexpr = 'a'\n") ==
+        "[functions.f].args must be a list of strings");
+  CHECK(parse_error(MS + "[functions.f]\nargs = [1]\nexpr = 'a'\n") ==
+        "[functions.f].args must be a list of strings");
   CHECK(parse_error(MS + "[functions.f]\nargs = ['1a']\nexpr = 'a'\n") ==
         "[functions.f].args must be a list of identifiers");
-  CHECK(parse_error(MS + "[functions.f]\nargs = ['a', 'a']\nexpr = 'a'\n") == "[functions.f].args must be unique");
+  CHECK(parse_error(MS + "[functions.f]\nargs = ['a', 'a']\nexpr = 'a'\n") ==
+        "[functions.f].args must be unique");
   CHECK(parse_error(MS + "[functions.f]\nargs = ['a']\n") == "[functions.f].expr must be a string");
   CHECK(parse_error(MS + "[functions.f]\nexpr = 3\n") == "[functions.f].expr must be a string");
 }
@@ -101,21 +113,30 @@ TEST_CASE("errors: events", "[parse][errors]") {
   CHECK(parse_error(MS + "[events]\ne = 1\n") == "[events.e] must be a table");
   CHECK(parse_error(MS + "[events.e]\ncond = 'x>1'\nphase = 'middle'\n") ==
         "[events.e].phase must be 'start'|'end'|'both'");
-  CHECK(parse_error(MS + "[events.e]\ncond = 'x>1'\nphase = 1\n") == "[events.e].phase must be 'start'|'end'|'both'");
-  CHECK(parse_error(MS + "[events.e]\ncond = 'x>1'\nphase = 'pre'\n") == "pre is deprecated. Use start for event phase.");
-  CHECK(parse_error(MS + "[events.e]\ncond = 'x>1'\nphase = 'post'\n") == "post is deprecated. Use end for event phase.");
+  CHECK(parse_error(MS + "[events.e]\ncond = 'x>1'\nphase = 1\n") ==
+        "[events.e].phase must be 'start'|'end'|'both'");
+  CHECK(parse_error(MS + "[events.e]\ncond = 'x>1'\nphase = 'pre'\n") ==
+        "pre is deprecated. Use start for event phase.");
+  CHECK(parse_error(MS + "[events.e]\ncond = 'x>1'\nphase = 'post'\n") ==
+        "post is deprecated. Use end for event phase.");
   CHECK(parse_error(MS + "[events.e]\nphase = 'end'\n") == "[events.e].cond must be a string expression");
   CHECK(parse_error(MS + "[events.e]\ncond = true\n") == "[events.e].cond must be a string expression");
-  CHECK(parse_error(MS + "[events.e]\ncond = 'x>1'\naction.x = 0\n") == "[events.e].action.x must be a string expression");
+  CHECK(parse_error(MS + "[events.e]\ncond = 'x>1'\naction.x = 0\n") ==
+        "[events.e].action.x must be a string expression");
   CHECK_THAT(parse_error(MS + "[events.e]\ncond = 'x>1'\naction = 5\n"),
              Contains("[events.e].action must be a string block or a table"));
-  CHECK(parse_error(MS + "[events.e]\ncond = 'x>1'\naction = 'x'\n") == "Event action line must contain '=': 'x'");
-  CHECK(parse_error(MS + "[events.e]\ncond = 'x>1'\nlog = 't'\n") == "[events.e].log must be a list of strings if present");
-  CHECK(parse_error(MS + "[events.e]\ncond = 'x>1'\nlog = [1]\n") == "[events.e].log must be a list of strings if present");
-  CHECK(parse_error(MS + "[events.e]\ncond = 'x>1'\ntags = 'a'\n") == "[events.e].tags must be a list of strings if present");
-  CHECK(parse_error(MS + "[events.e]\ncond = 'x>1'\ntags = ['123invalid']\n") ==
-        "[events.e] tag '123invalid' is invalid. Tags must start with a letter or underscore and contain only "
-        "letters, digits, underscores, and hyphens.");
+  CHECK(parse_error(MS + "[events.e]\ncond = 'x>1'\naction = 'x'\n") ==
+        "Event action line must contain '=': 'x'");
+  CHECK(parse_error(MS + "[events.e]\ncond = 'x>1'\nlog = 't'\n") ==
+        "[events.e].log must be a list of strings if present");
+  CHECK(parse_error(MS + "[events.e]\ncond = 'x>1'\nlog = [1]\n") ==
+        "[events.e].log must be a list of strings if present");
+  CHECK(parse_error(MS + "[events.e]\ncond = 'x>1'\ntags = 'a'\n") ==
+        "[events.e].tags must be a list of strings if present");
+  CHECK(
+      parse_error(MS + "[events.e]\ncond = 'x>1'\ntags = ['123invalid']\n") ==
+      "[events.e] tag '123invalid' is invalid. Tags must start with a letter or underscore and contain only "
+      "letters, digits, underscores, and hyphens.");
   CHECK(parse_error(MS + "[events.e]\ncond = 'x>1'\ntags = ['']\n") == "[events.e] tag cannot be empty");
   CHECK(parse_error(MS + "[events.e]\ncond = 'x>1'\nrecord = true\n") ==
         "[events.e].record is no longer supported. Use log=['t'] to record event occurrence times, or "
@@ -126,16 +147,20 @@ TEST_CASE("errors: presets", "[parse][errors]") {
   CHECK(parse_error(MS + "[presets]\np = 1\n") == "[presets.p] must be a table");
   CHECK(parse_error(MS + "[presets.p]\nparams = 1\n") == "[presets.p].params must be a table");
   CHECK(parse_error(MS + "[presets.p]\nstates = 1\n") == "[presets.p].states must be a table if present");
-  CHECK(parse_error(MS + "[presets.p.params]\na = '1'\n") == "[presets.p].params.a must be a number, got str");
-  CHECK(parse_error(MS + "[presets.p]\nnote = 'x'\n") == "[presets.p] must define at least one param or state");
+  CHECK(parse_error(MS + "[presets.p.params]\na = '1'\n") ==
+        "[presets.p].params.a must be a number, got str");
+  CHECK(parse_error(MS + "[presets.p]\nnote = 'x'\n") ==
+        "[presets.p] must define at least one param or state");
 }
 
 TEST_CASE("errors: sim", "[parse][errors]") {
   CHECK(parse_error(MS + "[sim]\nt0 = '1/2'\n") == "[sim].t0 must be a number, got str '1/2'");
   CHECK(parse_error(MS + "[sim]\ndt = [1]\n") == "[sim].dt must be a number, got list");
   CHECK(parse_error(MS + "[sim]\nstepper = 4\n") == "[sim].stepper must be a string (a stepper name)");
-  CHECK(parse_error(MS + "[sim]\nmax_steps = 'many'\n") == "[sim].max_steps must be an integer, got str 'many'");
-  CHECK(parse_error(MS + "[sim]\nstop = 3\n") == "[sim].stop must be a table ([sim.stop]) or a string expression");
+  CHECK(parse_error(MS + "[sim]\nmax_steps = 'many'\n") ==
+        "[sim].max_steps must be an integer, got str 'many'");
+  CHECK(parse_error(MS + "[sim]\nstop = 3\n") ==
+        "[sim].stop must be a table ([sim.stop]) or a string expression");
   CHECK(parse_error(MS + "[sim.stop]\nphase = 'post'\n") == "[sim.stop].cond must be a non-empty string");
   CHECK(parse_error(MS + "[sim.stop]\ncond = 'x>1'\nphase = 'pre'\n") == "[sim.stop].phase must be 'post'");
 }
@@ -180,8 +205,9 @@ TEST_CASE("errors: TOML syntax errors are located with hints", "[parse][errors][
   auto d = catch_error<TomlSyntaxError>([&] { parse(MS + "x = 2\n"); });
   CHECK(d.where().line == 5);
 
-  auto i = catch_error<TomlSyntaxError>(
-      [&] { model::parse_model_text("[model\n", {"inline model", "inline model"}); });
+  auto i = catch_error<TomlSyntaxError>([&] {
+    model::parse_model_text("[model\n", {"inline model", "inline model"});
+  });
   CHECK_THAT(i.message(), Contains("Failed to parse inline model:"));
   CHECK(i.where().line == 1);
 }
@@ -207,9 +233,11 @@ TEST_CASE("errors: the formatter itself", "[errors][format]") {
   CHECK(std::string(PathTraversalError("t://../x", "/x", "/root").what()) ==
         "Path traversal detected: t://../x\nAttempted: /x\nRoot: /root");
   CHECK(std::string(AmbiguousModelError("m", {"a", "b"}).what()) ==
-        "Ambiguous model reference: m\nMultiple matches found:\n  - a\n  - b\nPlease use an explicit filename.");
+        "Ambiguous model reference: m\nMultiple matches found:\n  - a\n  - b\nPlease use an explicit "
+        "filename.");
   CHECK(std::string(StepperKindMismatchError("rk4", "ode", "map").what()) ==
-        "Stepper 'rk4' (kind='ode') is incompatible with model kind 'map'\nPlease choose a stepper that supports "
+        "Stepper 'rk4' (kind='ode') is incompatible with model kind 'map'\nPlease choose a stepper that "
+        "supports "
         "'map' models.");
 }
 

@@ -1,7 +1,7 @@
 // TOML -> ModelSpec: every table and key of the model language (accepted shapes and values).
-#include "model/load_test_util.hpp"
-
 #include <dynlib/warnings.hpp>
+
+#include "model/load_test_util.hpp"
 
 using namespace dynlib;
 using namespace dynlib::test;
@@ -143,7 +143,8 @@ TEST_CASE("parse: events with all keys", "[parse]") {
   CHECK(s.events[2].actions[0].rhs.text == "1");
   REQUIRE(s.events[3].actions.size() == 1);
   CHECK(s.events[3].actions[0].target == "u");
-  CHECK(parse(std::string(kMinimal) + "[events.s]\nphase='start'\ncond='x>0'\n").events[0].phase == ir::Phase::start);
+  CHECK(parse(std::string(kMinimal) + "[events.s]\nphase='start'\ncond='x>0'\n").events[0].phase ==
+        ir::Phase::start);
 }
 
 TEST_CASE("parse: presets", "[parse]") {
@@ -196,7 +197,8 @@ TEST_CASE("parse: [sim] known keys, coercion, extras, stop", "[parse]") {
 }
 
 TEST_CASE("parse: other top-level tables are ignored", "[parse]") {
-  auto s = parse(std::string(kMinimal) + "[meta]\nauthor='me'\n[mods.fast]\nset.params.a = 1\n[mod]\nname='x'\n");
+  auto s =
+      parse(std::string(kMinimal) + "[meta]\nauthor='me'\n[mods.fast]\nset.params.a = 1\n[mod]\nname='x'\n");
   CHECK(s.states.size() == 1);
 }
 

@@ -42,7 +42,9 @@ class Parser {
  private:
   const std::string& s_;
   std::size_t p_ = 0;
-  [[noreturn]] void fail(const char* what) { throw std::runtime_error(std::string("json: ") + what + " at " + std::to_string(p_)); }
+  [[noreturn]] void fail(const char* what) {
+    throw std::runtime_error(std::string("json: ") + what + " at " + std::to_string(p_));
+  }
   void ws() {
     while (p_ < s_.size() && (s_[p_] == ' ' || s_[p_] == '\n' || s_[p_] == '\r' || s_[p_] == '\t')) ++p_;
   }
@@ -63,10 +65,18 @@ class Parser {
       if (c == '\\') {
         char e = s_[p_++];
         switch (e) {
-          case 'n': out += '\n'; break;
-          case 't': out += '\t'; break;
-          case 'u': out += '?'; p_ += 4; break;
-          default: out += e;
+          case 'n':
+            out += '\n';
+            break;
+          case 't':
+            out += '\t';
+            break;
+          case 'u':
+            out += '?';
+            p_ += 4;
+            break;
+          default:
+            out += e;
         }
       } else {
         out += c;
@@ -84,7 +94,10 @@ class Parser {
       v.kind = Value::Object;
       ++p_;
       ws();
-      if (s_[p_] == '}') { ++p_; return v; }
+      if (s_[p_] == '}') {
+        ++p_;
+        return v;
+      }
       for (;;) {
         ws();
         std::string k = string();
@@ -92,8 +105,14 @@ class Parser {
         if (s_[p_++] != ':') fail("expected ':'");
         v.obj[k] = value();
         ws();
-        if (s_[p_] == ',') { ++p_; continue; }
-        if (s_[p_] == '}') { ++p_; return v; }
+        if (s_[p_] == ',') {
+          ++p_;
+          continue;
+        }
+        if (s_[p_] == '}') {
+          ++p_;
+          return v;
+        }
         fail("expected ',' or '}'");
       }
     }
@@ -101,22 +120,54 @@ class Parser {
       v.kind = Value::Array;
       ++p_;
       ws();
-      if (s_[p_] == ']') { ++p_; return v; }
+      if (s_[p_] == ']') {
+        ++p_;
+        return v;
+      }
       for (;;) {
         v.arr.push_back(value());
         ws();
-        if (s_[p_] == ',') { ++p_; continue; }
-        if (s_[p_] == ']') { ++p_; return v; }
+        if (s_[p_] == ',') {
+          ++p_;
+          continue;
+        }
+        if (s_[p_] == ']') {
+          ++p_;
+          return v;
+        }
         fail("expected ',' or ']'");
       }
     }
-    if (c == '"') { v.kind = Value::String; v.str = string(); return v; }
-    if (eat("true")) { v.kind = Value::Bool; v.b = true; return v; }
-    if (eat("false")) { v.kind = Value::Bool; return v; }
+    if (c == '"') {
+      v.kind = Value::String;
+      v.str = string();
+      return v;
+    }
+    if (eat("true")) {
+      v.kind = Value::Bool;
+      v.b = true;
+      return v;
+    }
+    if (eat("false")) {
+      v.kind = Value::Bool;
+      return v;
+    }
     if (eat("null")) return v;
-    if (eat("NaN")) { v.kind = Value::Number; v.num = std::numeric_limits<double>::quiet_NaN(); return v; }
-    if (eat("Infinity")) { v.kind = Value::Number; v.num = std::numeric_limits<double>::infinity(); return v; }
-    if (eat("-Infinity")) { v.kind = Value::Number; v.num = -std::numeric_limits<double>::infinity(); return v; }
+    if (eat("NaN")) {
+      v.kind = Value::Number;
+      v.num = std::numeric_limits<double>::quiet_NaN();
+      return v;
+    }
+    if (eat("Infinity")) {
+      v.kind = Value::Number;
+      v.num = std::numeric_limits<double>::infinity();
+      return v;
+    }
+    if (eat("-Infinity")) {
+      v.kind = Value::Number;
+      v.num = -std::numeric_limits<double>::infinity();
+      return v;
+    }
     const char* b = s_.c_str() + p_;
     char* e = nullptr;
     v.num = std::strtod(b, &e);

@@ -1,9 +1,8 @@
 // Helper executable for the cross-process snapshot test:
 //   snapshot_helper save PATH   run Lorenz rk4 to T=1 (dt=0.01) and save the session to PATH
 //   snapshot_helper resume PATH load PATH, resume to T=2, print the final state as %a hex floats
-#include <dynlib/dynlib.hpp>
-
 #include <cstdio>
+#include <dynlib/dynlib.hpp>
 #include <string>
 
 int main(int argc, char** argv) {

@@ -1,10 +1,8 @@
 // Observers: Lyapunov MLE and spectrum on Lorenz, logistic and Henon; combined
 // observers; traces; argument errors.
 #include <catch2/catch.hpp>
-
-#include <dynlib/dynlib.hpp>
-
 #include <cmath>
+#include <dynlib/dynlib.hpp>
 #include <numeric>
 
 using namespace dynlib;
@@ -34,7 +32,10 @@ TEST_CASE("Lorenz MLE (rk4) is within 0.03 of 0.9056", "[analysis][lyapunov]") {
 
 TEST_CASE("Lorenz spectrum sums to -(sigma+1+beta)", "[analysis][lyapunov]") {
   auto sim = setup("builtin://ode/lorenz", {.stepper = "rk4"});
-  sim.run({.T = 500.0, .dt = 0.01, .record = false, .transient = 50.0,
+  sim.run({.T = 500.0,
+           .dt = 0.01,
+           .record = false,
+           .transient = 50.0,
            .observers = {lyapunov_spectrum({.k = 3, .trace_stride = 0})}});
   const auto ex = sim.results().observer("lyapunov_spectrum").exponents();
   REQUIRE(ex.size() == 3);
@@ -50,7 +51,10 @@ TEST_CASE("Lorenz spectrum sums to -(sigma+1+beta)", "[analysis][lyapunov]") {
 TEST_CASE("Lorenz MLE with every tangent scheme", "[analysis][lyapunov]") {
   for (const char* st : {"euler", "rk2", "ab2", "ab3"}) {
     auto sim = setup("builtin://ode/lorenz", {.stepper = st});
-    sim.run({.T = 300.0, .dt = st == std::string("euler") ? 0.001 : 0.005, .record = false, .transient = 20.0,
+    sim.run({.T = 300.0,
+             .dt = st == std::string("euler") ? 0.001 : 0.005,
+             .record = false,
+             .transient = 20.0,
              .observers = {lyapunov_spectrum({.k = 3, .trace_stride = 0})}});
     const auto ex = sim.results().observer("lyapunov_spectrum").exponents();
     INFO(st << ": " << ex[0] << ", " << ex[1] << ", " << ex[2]);
@@ -61,7 +65,11 @@ TEST_CASE("Lorenz MLE with every tangent scheme", "[analysis][lyapunov]") {
 
 TEST_CASE("logistic r=4: MLE within 0.005 of ln 2", "[analysis][lyapunov]") {
   auto sim = setup("builtin://map/logistic");
-  sim.run({.N = 100000, .record = false, .transient = 1000.0, .ic = {{"x", 0.1234}}, .params = {{"r", 4.0}},
+  sim.run({.N = 100000,
+           .record = false,
+           .transient = 1000.0,
+           .ic = {{"x", 0.1234}},
+           .params = {{"r", 4.0}},
            .observers = {lyapunov_mle({.trace_stride = 1000})}});
   const auto& o = sim.results().observer("lyapunov_mle");
   INFO("mle = " << o["mle"]);
@@ -72,7 +80,10 @@ TEST_CASE("logistic r=4: MLE within 0.005 of ln 2", "[analysis][lyapunov]") {
 
 TEST_CASE("Henon (1.4, 0.3) spectrum is (0.419, -1.62)", "[analysis][lyapunov]") {
   auto sim = setup("builtin://map/henon");
-  sim.run({.N = 100000, .record = false, .transient = 1000.0, .ic = {{"x", 0.1}, {"y", 0.1}},
+  sim.run({.N = 100000,
+           .record = false,
+           .transient = 1000.0,
+           .ic = {{"x", 0.1}, {"y", 0.1}},
            .observers = {lyapunov_spectrum({.k = 2})}});
   const auto ex = sim.results().observer("lyapunov_spectrum").exponents();
   INFO("spectrum = " << ex[0] << ", " << ex[1]);
@@ -113,7 +124,10 @@ TEST_CASE("renorm_every > 1 gives the same exponents", "[analysis][lyapunov]") {
   sim.run({.T = 100.0, .dt = 0.01, .record = false, .transient = 10.0, .observers = {lyapunov_mle()}});
   const double m1 = sim.results().observer("lyapunov_mle")["mle"];
   sim.reset();
-  sim.run({.T = 100.0, .dt = 0.01, .record = false, .transient = 10.0,
+  sim.run({.T = 100.0,
+           .dt = 0.01,
+           .record = false,
+           .transient = 10.0,
            .observers = {lyapunov_mle({.renorm_every = 10})}});
   const double m10 = sim.results().observer("lyapunov_mle")["mle"];
   CHECK(m10 == Approx(m1).margin(1e-6));
@@ -125,13 +139,18 @@ TEST_CASE("observers: argument errors", "[analysis][errors]") {
   auto imp = setup("builtin://ode/lorenz", {.stepper = "bdf2"});
   CHECK_THROWS_AS(imp.run({.T = 1.0, .dt = 0.01, .observers = {lyapunov_mle()}}), ArgumentError);
   auto rk4 = setup("builtin://ode/lorenz", {.stepper = "rk4"});
-  CHECK_THROWS_WITH(rk4.run({.T = 1.0, .dt = 0.01, .observers = {lyapunov_spectrum({.k = 4})}}), Contains("k must be in 1..3"));
+  CHECK_THROWS_WITH(rk4.run({.T = 1.0, .dt = 0.01, .observers = {lyapunov_spectrum({.k = 4})}}),
+                    Contains("k must be in 1..3"));
   CHECK_THROWS_AS(rk4.run({.T = 1.0, .dt = 0.01, .observers = {lyapunov_mle({.k = 2})}}), ArgumentError);
-  CHECK_THROWS_WITH(rk4.run({.T = 1.0, .dt = 0.01, .observers = {lyapunov_mle(), lyapunov_mle()}}), Contains("duplicate"));
-  CHECK_THROWS_WITH(rk4.run({.T = 1.0, .dt = 0.01,
-                             .observers = {lyapunov_mle({.trace_stride = 2}), lyapunov_spectrum({.trace_stride = 3})}}),
-                    Contains("trace_stride"));
-  CHECK_THROWS_AS(rk4.run({.T = 1.0, .dt = 0.01, .observers = {lyapunov_mle({.renorm_every = 0})}}), ArgumentError);
+  CHECK_THROWS_WITH(rk4.run({.T = 1.0, .dt = 0.01, .observers = {lyapunov_mle(), lyapunov_mle()}}),
+                    Contains("duplicate"));
+  CHECK_THROWS_WITH(
+      rk4.run({.T = 1.0,
+               .dt = 0.01,
+               .observers = {lyapunov_mle({.trace_stride = 2}), lyapunov_spectrum({.trace_stride = 3})}}),
+      Contains("trace_stride"));
+  CHECK_THROWS_AS(rk4.run({.T = 1.0, .dt = 0.01, .observers = {lyapunov_mle({.renorm_every = 0})}}),
+                  ArgumentError);
   rk4.run({.T = 1.0, .dt = 0.01});
   CHECK_THROWS_AS(rk4.run({.T = 2.0, .resume = true, .observers = {lyapunov_mle()}}), ArgumentError);
   CHECK_THROWS_AS(rk4.results().observer("lyapunov_mle"), ArgumentError);
@@ -140,13 +159,15 @@ TEST_CASE("observers: argument errors", "[analysis][errors]") {
 TEST_CASE("analysis signature is canonical text", "[analysis]") {
   auto fm = build("builtin://ode/lorenz", {.stepper = "rk4"});
   CHECK(analysis_signature({lyapunov_mle()}, *fm) == "lyapunov_mle(k=1,renorm_every=1)|trace_stride=1");
-  CHECK(analysis_signature({lyapunov_spectrum()}, *fm) == "lyapunov_spectrum(k=3,renorm_every=1)|trace_stride=1");
+  CHECK(analysis_signature({lyapunov_spectrum()}, *fm) ==
+        "lyapunov_spectrum(k=3,renorm_every=1)|trace_stride=1");
   CHECK(analysis_signature({lyapunov_mle()}, *fm) != analysis_signature({lyapunov_spectrum({.k = 1})}, *fm));
   CHECK(analysis_signature({}, *fm).empty());
 }
 
 TEST_CASE("a model without [equations.jacobian] uses the symbolic Jacobian", "[analysis][lyapunov]") {
-  // Lorenz without [equations.jacobian]: the derived Jacobian (ModelIR::exact_jacobian) gives the same exponents.
+  // Lorenz without [equations.jacobian]: the derived Jacobian (ModelIR::exact_jacobian) gives the same
+  // exponents.
   const char* txt = R"M(inline:
 [model]
 type = "ode"
@@ -165,7 +186,8 @@ z = "x * y - beta * z"
 )M";
   auto a = setup(txt, {.stepper = "rk4"});
   auto b = setup("builtin://ode/lorenz", {.stepper = "rk4"});
-  const RunOptions o{.T = 50.0, .dt = 0.01, .record = false, .transient = 5.0, .observers = {lyapunov_spectrum()}};
+  const RunOptions o{
+      .T = 50.0, .dt = 0.01, .record = false, .transient = 5.0, .observers = {lyapunov_spectrum()}};
   a.run(o);
   b.run(o);
   const auto ea = a.results().observer("lyapunov_spectrum").exponents();

@@ -1,10 +1,8 @@
 // Batch runs and sweeps (include/dynlib/batch.hpp): identical to sequential Sim runs for any thread
 // count; 1-D and 2-D sweeps with final states, recorded series and observer outputs; CSV.
 #include <catch2/catch.hpp>
-
-#include <dynlib/dynlib.hpp>
-
 #include <cmath>
+#include <dynlib/dynlib.hpp>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -15,9 +13,12 @@ using Catch::Matchers::Contains;
 TEST_CASE("batch results are identical to sequential Sim runs, for 1..4 threads", "[batch]") {
   auto fm = build("builtin://ode/lorenz", {.stepper = "rk4"});
   std::vector<BatchItem> items;
-  for (int i = 0; i < 24; ++i)
-    items.push_back({.ic = {{"x", 1.0 + 0.1 * i}}, .params = {{"rho", 20.0 + i}}});
-  const BatchOptions opt{.T = 5.0, .dt = 0.01, .transient = 1.0, .record = true, .record_interval = 10,
+  for (int i = 0; i < 24; ++i) items.push_back({.ic = {{"x", 1.0 + 0.1 * i}}, .params = {{"rho", 20.0 + i}}});
+  const BatchOptions opt{.T = 5.0,
+                         .dt = 0.01,
+                         .transient = 1.0,
+                         .record = true,
+                         .record_interval = 10,
                          .observers = {lyapunov_mle({.trace_stride = 0})}};
   std::vector<BatchResults> outs;
   for (unsigned th : {1u, 2u, 4u}) {
@@ -28,8 +29,13 @@ TEST_CASE("batch results are identical to sequential Sim runs, for 1..4 threads"
   }
   for (std::size_t i = 0; i < items.size(); ++i) {
     Sim sim(fm);
-    sim.run({.T = 5.0, .dt = 0.01, .record_interval = 10, .transient = 1.0, .ic = items[i].ic,
-             .params = items[i].params, .observers = {lyapunov_mle({.trace_stride = 0})}});
+    sim.run({.T = 5.0,
+             .dt = 0.01,
+             .record_interval = 10,
+             .transient = 1.0,
+             .ic = items[i].ic,
+             .params = items[i].params,
+             .observers = {lyapunov_mle({.trace_stride = 0})}});
     const auto y = sim.state_vector();
     const double mle = sim.results().observer("lyapunov_mle")["mle"];
     for (const auto& out : outs) {
@@ -63,8 +69,10 @@ x = 1.0
 a = 1.0
 [equations.rhs]
 x = "a*x*x"
-)", {.stepper = "rk4"});
-  auto r = run_batch(blow, {{.params = {{"a", 0.0}}}, {.params = {{"a", 100.0}}}}, {.T = 10.0, .dt = 0.01, .threads = 2});
+)",
+                    {.stepper = "rk4"});
+  auto r = run_batch(blow, {{.params = {{"a", 0.0}}}, {.params = {{"a", 100.0}}}},
+                     {.T = 10.0, .dt = 0.01, .threads = 2});
   CHECK(r[0].ok());
   CHECK_FALSE(r[1].ok());
   CHECK_THAT(r[1].error, Contains("NAN_DETECTED"));
@@ -98,9 +106,10 @@ TEST_CASE("1-D sweep: logistic bifurcation, last K records per point", "[batch][
 
 TEST_CASE("2-D sweep: Henon (a, b) final states and Lyapunov outputs", "[batch][sweep]") {
   auto fm = build("builtin://map/henon");
-  auto sw = sweep(fm, {SweepAxis::linspace("a", 1.0, 1.4, 5), SweepAxis::linspace("b", 0.2, 0.3, 3)},
-                  {.N = 2000, .transient = 100, .observers = {lyapunov_spectrum({.k = 2, .trace_stride = 0})}},
-                  {.ic = {{"x", 0.1}, {"y", 0.1}}});
+  auto sw =
+      sweep(fm, {SweepAxis::linspace("a", 1.0, 1.4, 5), SweepAxis::linspace("b", 0.2, 0.3, 3)},
+            {.N = 2000, .transient = 100, .observers = {lyapunov_spectrum({.k = 2, .trace_stride = 0})}},
+            {.ic = {{"x", 0.1}, {"y", 0.1}}});
   REQUIRE(sw.batch.size() == 15);
   CHECK(sw.nx() == 5);
   CHECK(sw.ny() == 3);
@@ -113,7 +122,10 @@ TEST_CASE("2-D sweep: Henon (a, b) final states and Lyapunov outputs", "[batch][
   CHECK(ex[0] > 0.3);
   // each point equals a direct run
   Sim sim(fm);
-  sim.run({.N = 2000, .transient = 100, .ic = {{"x", 0.1}, {"y", 0.1}}, .params = {{"a", 1.2}, {"b", 0.25}},
+  sim.run({.N = 2000,
+           .transient = 100,
+           .ic = {{"x", 0.1}, {"y", 0.1}},
+           .params = {{"a", 1.2}, {"b", 0.25}},
            .observers = {lyapunov_spectrum({.k = 2, .trace_stride = 0})}});
   CHECK(sw.at(2, 1).final_state == sim.state_vector());
   CHECK(sw.at(2, 1).observers[0].outputs == sim.results().observer("lyapunov_spectrum").outputs);
@@ -122,8 +134,9 @@ TEST_CASE("2-D sweep: Henon (a, b) final states and Lyapunov outputs", "[batch][
   std::ifstream f(csv);
   std::string header;
   std::getline(f, header);
-  CHECK(header == "a,b,status,t,x,y,lyapunov_spectrum.log_r0,lyapunov_spectrum.log_r1,lyapunov_spectrum.denom,"
-                  "lyapunov_spectrum.steps,lyapunov_spectrum.lyap0,lyapunov_spectrum.lyap1");
+  CHECK(header ==
+        "a,b,status,t,x,y,lyapunov_spectrum.log_r0,lyapunov_spectrum.log_r1,lyapunov_spectrum.denom,"
+        "lyapunov_spectrum.steps,lyapunov_spectrum.lyap0,lyapunov_spectrum.lyap1");
   std::filesystem::remove(csv);
   CHECK_THROWS_AS(sweep(fm, {SweepAxis::linspace("a", 1, 2, 0)}), ArgumentError);
   CHECK_THROWS_AS(sweep(fm, {SweepAxis::linspace("zz", 1, 2, 3)}), ArgumentError);

@@ -1,9 +1,7 @@
 // Storage dtype semantics (docs/simulation.md "dtype"): arithmetic in double, stored values rounded.
 #include <catch2/catch.hpp>
-
-#include <dynlib/dynlib.hpp>
-
 #include <cmath>
+#include <dynlib/dynlib.hpp>
 #include <string>
 #include <vector>
 

@@ -1,7 +1,6 @@
 // Every builtin model, loaded and lowered by the front end, runs through the interpreter with its
 // default stepper and [sim] settings (and with every other compatible stepper for a few steps).
 #include <catch2/catch.hpp>
-
 #include <cmath>
 
 #include "dynlib/model.hpp"
@@ -37,7 +36,8 @@ TEST_CASE("builtin models run in the interpreter", "[interp][builtin]") {
   }
 }
 
-TEST_CASE("builtin logistic and standard maps are bit-exact against the same arithmetic in C++", "[interp][builtin]") {
+TEST_CASE("builtin logistic and standard maps are bit-exact against the same arithmetic in C++",
+          "[interp][builtin]") {
   auto lg = tb::run(dynlib::load_model("builtin://map/logistic"), "map", {.dt = 1.0, .N = 100});
   REQUIRE(lg.status == dynlib::Status::DONE);
   double x = 0.1;

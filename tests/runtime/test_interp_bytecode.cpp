@@ -1,6 +1,5 @@
 // Bytecode semantics: Python arithmetic, short-circuit value semantics, loops, lags.
 #include <catch2/catch.hpp>
-
 #include <cmath>
 
 #include "interp/bytecode.hpp"

@@ -5,10 +5,8 @@
 // T/dt + 1). We take exactly T/dt steps with t = t0 + n*dt, so that extra sample is skipped, and
 // times are compared to 1e-9 relative.
 #include <catch2/catch.hpp>
-
-#include <dynlib/dynlib.hpp>
-
 #include <cmath>
+#include <dynlib/dynlib.hpp>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -104,8 +102,16 @@ void check_reference(const std::string& id) {
 
 TEST_CASE("reference: expdecay rk4", "[reference]") { check_reference("expdecay__rk4"); }
 TEST_CASE("reference: lorenz rk4", "[reference]") { check_reference("lorenz__rk4"); }
-TEST_CASE("reference: izhikevich rk4 with reset events", "[reference]") { check_reference("izhikevich__rk4"); }
+TEST_CASE("reference: izhikevich rk4 with reset events", "[reference]") {
+  check_reference("izhikevich__rk4");
+}
 TEST_CASE("reference: vanderpol bdf2", "[reference]") { check_reference("vanderpol__bdf2"); }
-TEST_CASE("reference: vanderpol rk45 (adaptive, initial-step heuristic)", "[reference]") { check_reference("vanderpol__rk45"); }
-TEST_CASE("reference: logistic map (chaotic: bit-exact needed)", "[reference]") { check_reference("logistic__map"); }
-TEST_CASE("reference: henon map (chaotic: bit-exact needed)", "[reference]") { check_reference("henon__map"); }
+TEST_CASE("reference: vanderpol rk45 (adaptive, initial-step heuristic)", "[reference]") {
+  check_reference("vanderpol__rk45");
+}
+TEST_CASE("reference: logistic map (chaotic: bit-exact needed)", "[reference]") {
+  check_reference("logistic__map");
+}
+TEST_CASE("reference: henon map (chaotic: bit-exact needed)", "[reference]") {
+  check_reference("henon__map");
+}

@@ -1,9 +1,7 @@
 // Results: accessors, recorded aux, record_vars, events log, CSV output (17 significant digits).
 #include <catch2/catch.hpp>
-
-#include <dynlib/dynlib.hpp>
-
 #include <cstdio>
+#include <dynlib/dynlib.hpp>
 #include <filesystem>
 #include <fstream>
 #include <string>

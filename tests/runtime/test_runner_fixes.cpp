@@ -1,6 +1,5 @@
 // The runner's per-step order and every fix of docs/internals/differences.md that lives in the kernel.
 #include <catch2/catch.hpp>
-
 #include <cmath>
 
 #include "runtime/test_runner_helpers.hpp"
@@ -70,9 +69,10 @@ TEST_CASE("growth re-entry never duplicates a record nor reruns an action or a s
   for (const char* stepper : {"euler", "ab2", "bdf2", "rk45"}) {
     auto m = ramp();
     // pre: count every step; post: wrap x back by 0.5 once it passes 0.45 (logs x after the action)
-    m->events.push_back(event("count", Phase::start, C(1.0), {set_param(0, add(P(0), C(1.0)))}, {log_t(), log_p(0)}));
-    m->events.push_back(event("wrap", Phase::end, bin(Op::Gt, S(0), C(0.45)), {set_state(0, sub(S(0), C(0.5)))},
-                              {log_t(), log_x(0)}));
+    m->events.push_back(
+        event("count", Phase::start, C(1.0), {set_param(0, add(P(0), C(1.0)))}, {log_t(), log_p(0)}));
+    m->events.push_back(event("wrap", Phase::end, bin(Op::Gt, S(0), C(0.45)),
+                              {set_state(0, sub(S(0), C(0.5)))}, {log_t(), log_x(0)}));
     // an end-phase lag event: the lag ring must survive every re-entry unchanged
     const int slot = add_lag(*m, 0, 3);
     m->events.push_back(event("lagged", Phase::end, bin(Op::Lt, L(slot, 2), S(0)), {}, {log_t(), log_x(0)}));
@@ -99,12 +99,14 @@ TEST_CASE("growth re-entry never duplicates a record nor reruns an action or a s
   }
 }
 
-TEST_CASE("event codes are global declaration indices across phases; all true events fire", "[runner][events]") {
+TEST_CASE("event codes are global declaration indices across phases; all true events fire",
+          "[runner][events]") {
   auto m = ramp();
   m->events.push_back(event("a", Phase::start, C(1.0), {}, {log_t()}));
   m->events.push_back(event("b", Phase::end, bin(Op::Ge, S(0), C(0.45)), {}, {log_t()}));
   m->events.push_back(event("c", Phase::end, bin(Op::Ge, S(0), C(0.65)), {}, {log_t()}));
-  m->events.push_back(event("silent", Phase::end, C(1.0), {set_param(0, add(P(0), C(1.0)))}, {}));  // never logged
+  m->events.push_back(
+      event("silent", Phase::end, C(1.0), {set_param(0, add(P(0), C(1.0)))}, {}));  // never logged
   m->events.push_back(event("d", Phase::both, bin(Op::Ge, S(0), C(0.95)), {}, {log_t(), log_x(0)}));
   auto r = run(m, "euler", {.t_end = 1.0, .dt = 0.1});
   REQUIRE(r.status == Status::DONE);
@@ -183,12 +185,13 @@ TEST_CASE("guards: NaN/Inf in proposal, initial state, params and event writes",
 
   auto me = ramp();
   me->events.push_back(event("ok", Phase::end, C(1.0), {}, {}));
-  me->events.push_back(event("bad", Phase::end, bin(Op::Gt, S(0), C(0.25)), {set_state(0, call(Fn::sqrt, {C(-1.0)}))}, {}));
+  me->events.push_back(
+      event("bad", Phase::end, bin(Op::Gt, S(0), C(0.25)), {set_state(0, call(Fn::sqrt, {C(-1.0)}))}, {}));
   auto re = run(me, "euler", {.t_end = 1.0, .dt = 0.1});
   CHECK(re.status == Status::NAN_DETECTED);
   CHECK(re.args.nan_where == static_cast<int>(NanWhere::event_state));
   CHECK(re.args.nan_event == 1);
-  CHECK(re.steps == 2);  // the step to x = 0.3 is not committed
+  CHECK(re.steps == 2);                  // the step to x = 0.3 is not committed
   CHECK(re.args.t_fail == Approx(0.3));  // the time of the event that wrote the value
 }
 

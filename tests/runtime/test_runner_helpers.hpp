@@ -97,7 +97,8 @@ inline Run run(const std::shared_ptr<const dynlib::ir::ModelIR>& m, const std::s
   auto cm = dynlib::interp::make_interpreted(m, si);
   const auto& L = cm->layout();
   const auto n = L.n_state;
-  std::vector<double> y(m->state_ic), yprev(y), params(m->param_vals), ring(std::max<std::int64_t>(1, L.lag_ring_size));
+  std::vector<double> y(m->state_ic), yprev(y), params(m->param_vals),
+      ring(std::max<std::int64_t>(1, L.lag_ring_size));
   std::vector<std::int64_t> head(std::max<std::int64_t>(1, L.n_lags));
   std::vector<double> aux(std::max<std::int64_t>(1, L.n_aux)), ws(std::max<std::int64_t>(1, L.ws_size)),
       yprop(std::max<std::int64_t>(1, n)), scratch(std::max<std::int64_t>(1, L.scratch_size));

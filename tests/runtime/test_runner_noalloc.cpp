@@ -45,11 +45,13 @@ std::shared_ptr<dynlib::ir::ModelIR> lorenz() {
 
 TEST_CASE("runner hot loop allocates nothing, for every stepper", "[runner][alloc]") {
   auto m = lorenz();
-  for (const char* name : {"euler", "rk2", "rk4", "rk45", "ab2", "ab3", "sdirk2", "bdf2", "bdf2a", "tr-bdf2a"}) {
+  for (const char* name :
+       {"euler", "rk2", "rk4", "rk45", "ab2", "ab3", "sdirk2", "bdf2", "bdf2a", "tr-bdf2a"}) {
     const auto& si = dynlib::kernels::get_stepper(name);
     auto cm = dynlib::interp::make_interpreted(m, si);
     const auto& L = cm->layout();
-    std::vector<double> y(m->state_ic), yp(3), yprop(3), params(m->param_vals), ws(L.ws_size + 1), cfg = cm->default_config();
+    std::vector<double> y(m->state_ic), yp(3), yprop(3), params(m->param_vals), ws(L.ws_size + 1),
+        cfg = cm->default_config();
     std::vector<std::int64_t> iws(L.iws_size + 1), idx{0, 1, 2};
     const std::int64_t cap = 20000;
     std::vector<double> T(cap), Y(3 * cap), EL(cap), aux(1), ring(1), scratch(1);
@@ -61,13 +63,30 @@ TEST_CASE("runner hot loop allocates nothing, for every stepper", "[runner][allo
     a.record_interval = 1;
     a.n_state = 3;
     a.dt_nominal = 0.001;
-    a.y_curr = y.data(); a.y_prev = yp.data(); a.params = params.data(); a.lag_ring = ring.data();
-    a.lag_head = head.data(); a.aux_values = aux.data(); a.ws = ws.data(); a.iws = iws.data();
-    a.stepper_config = cfg.data(); a.n_config = static_cast<std::int64_t>(cfg.size());
-    a.y_prop = yprop.data(); a.scratch = scratch.data();
-    a.T = T.data(); a.Y = Y.data(); a.STEP = ST.data(); a.cap_rec = cap; a.state_rec_idx = idx.data();
-    a.n_rec_states = 3; a.EVT_CODE = EC.data(); a.EVT_INDEX = EI.data(); a.EVT_LOG_DATA = EL.data(); a.cap_evt = cap;
-    a.EVT_T = ET.data(); a.EVT_STEP = ES.data();
+    a.y_curr = y.data();
+    a.y_prev = yp.data();
+    a.params = params.data();
+    a.lag_ring = ring.data();
+    a.lag_head = head.data();
+    a.aux_values = aux.data();
+    a.ws = ws.data();
+    a.iws = iws.data();
+    a.stepper_config = cfg.data();
+    a.n_config = static_cast<std::int64_t>(cfg.size());
+    a.y_prop = yprop.data();
+    a.scratch = scratch.data();
+    a.T = T.data();
+    a.Y = Y.data();
+    a.STEP = ST.data();
+    a.cap_rec = cap;
+    a.state_rec_idx = idx.data();
+    a.n_rec_states = 3;
+    a.EVT_CODE = EC.data();
+    a.EVT_INDEX = EI.data();
+    a.EVT_LOG_DATA = EL.data();
+    a.cap_evt = cap;
+    a.EVT_T = ET.data();
+    a.EVT_STEP = ES.data();
     a.t = 0.0;
     a.dt = 0.001;
     g_allocs = 0;
@@ -90,5 +109,6 @@ TEST_CASE("interpreter throughput (Lorenz, rk4, no recording)", "[runner][perf]"
   REQUIRE(r.status == dynlib::Status::DONE);
   CHECK(r.steps == 1000000);
   WARN("interp rk4 Lorenz: " << r.steps << " steps in " << s << " s = " << (r.steps / s / 1e6)
-                             << " Msteps/s (" << (4 * r.steps / s / 1e6) << " M rhs evals/s), events " << r.evt_code.size());
+                             << " Msteps/s (" << (4 * r.steps / s / 1e6) << " M rhs evals/s), events "
+                             << r.evt_code.size());
 }

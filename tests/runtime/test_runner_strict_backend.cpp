@@ -3,7 +3,6 @@
 // reproduce DirectBackend bit for bit, they only use the backend concept (what the LLVM backend
 // provides) and no double-only shortcut.
 #include <catch2/catch.hpp>
-
 #include <cmath>
 
 #include "interp/bytecode.hpp"
@@ -13,9 +12,15 @@
 #include "runtime/test_runner_helpers.hpp"
 
 namespace strict {
-struct Val { double v; };
-struct Bool { bool v; };
-struct Int { std::int64_t v; };
+struct Val {
+  double v;
+};
+struct Bool {
+  bool v;
+};
+struct Int {
+  std::int64_t v;
+};
 inline Val operator+(Val a, Val b) { return {a.v + b.v}; }
 inline Val operator-(Val a, Val b) { return {a.v - b.v}; }
 inline Val operator*(Val a, Val b) { return {a.v * b.v}; }
@@ -43,8 +48,14 @@ template <class E, class W>
 struct Ref {
   E* p;
   operator W() const { return W{*p}; }
-  Ref& operator=(W x) { *p = x.v; return *this; }
-  Ref& operator=(const Ref& o) { *p = *o.p; return *this; }
+  Ref& operator=(W x) {
+    *p = x.v;
+    return *this;
+  }
+  Ref& operator=(const Ref& o) {
+    *p = *o.p;
+    return *this;
+  }
 };
 template <class E, class W>
 struct Array {
@@ -64,12 +75,18 @@ struct Backend {
   struct Var {
     double v;
     Val get() const { return {v}; }
-    Var& operator=(Val x) { v = x.v; return *this; }
+    Var& operator=(Val x) {
+      v = x.v;
+      return *this;
+    }
   };
   struct IVar {
     std::int64_t v;
     Int get() const { return {v}; }
-    IVar& operator=(Int x) { v = x.v; return *this; }
+    IVar& operator=(Int x) {
+      v = x.v;
+      return *this;
+    }
   };
   dynlib::interp::DirectBackend d;  // model functions come from the same bytecode
   Val c(double x) const { return {x}; }
@@ -94,25 +111,46 @@ struct Backend {
   Val to_val(Int x) const { return {static_cast<double>(x.v)}; }
   Int to_int(Val x) const { return {static_cast<std::int64_t>(x.v)}; }
   Val to_storage(Val x) const { return {dynlib::kernels::storage_round(d.model().dtype, x.v)}; }
-  template <class F> void if_(Bool c, F&& f) const { if (c.v) f(); }
-  template <class F, class G> void if_(Bool c, F&& f, G&& g) const { if (c.v) f(); else g(); }
-  template <class C, class F> void while_(C&& c, F&& f) const { while (c().v) f(); }
-  template <class F> void for_(Int lo, Int hi, F&& f) const { for (auto i = lo.v; i < hi.v; ++i) f(Int{i}); }
+  template <class F>
+  void if_(Bool c, F&& f) const {
+    if (c.v) f();
+  }
+  template <class F, class G>
+  void if_(Bool c, F&& f, G&& g) const {
+    if (c.v)
+      f();
+    else
+      g();
+  }
+  template <class C, class F>
+  void while_(C&& c, F&& f) const {
+    while (c().v) f();
+  }
+  template <class F>
+  void for_(Int lo, Int hi, F&& f) const {
+    for (auto i = lo.v; i < hi.v; ++i) f(Int{i});
+  }
   const dynlib::ir::ModelIR& model() const { return d.model(); }
   Val eval(const dynlib::ir::Expr& e, const dynlib::kernels::EvalCtx<Backend>& c) const {
-    dynlib::kernels::EvalCtx<dynlib::interp::DirectBackend> dc{c.t.v, c.y.p, c.params.p, c.lag_ring.p, c.lag_head.p, c.lag_shift};
+    dynlib::kernels::EvalCtx<dynlib::interp::DirectBackend> dc{c.t.v,        c.y.p,        c.params.p,
+                                                               c.lag_ring.p, c.lag_head.p, c.lag_shift};
     return {d.eval(e, dc)};
   }
-  void rhs(Val t, Arr y, Arr out, Arr p, Arr ring, IArr head) const { d.rhs(t.v, y.p, out.p, p.p, ring.p, head.p); }
+  void rhs(Val t, Arr y, Arr out, Arr p, Arr ring, IArr head) const {
+    d.rhs(t.v, y.p, out.p, p.p, ring.p, head.p);
+  }
   bool has_model_jacobian() const { return d.has_model_jacobian(); }
-  void jacobian(Val t, Arr y, Arr J, Arr p, Arr ring, IArr head) const { d.jacobian(t.v, y.p, J.p, p.p, ring.p, head.p); }
+  void jacobian(Val t, Arr y, Arr J, Arr p, Arr ring, IArr head) const {
+    d.jacobian(t.v, y.p, J.p, p.p, ring.p, head.p);
+  }
   Bool user_break() const { return {d.user_break()}; }
 };
 }  // namespace strict
 
 using namespace tb;
 
-TEST_CASE("kernels compile against a strict backend and match DirectBackend bit for bit", "[runner][backend]") {
+TEST_CASE("kernels compile against a strict backend and match DirectBackend bit for bit",
+          "[runner][backend]") {
   // Lorenz with a logged end event, an aux, a lag and the model Jacobian
   auto x = S(0), y = S(1), z = S(2);
   auto m = ode({"x", "y", "z"}, {1.0, 1.0, 1.0},
@@ -122,7 +160,8 @@ TEST_CASE("kernels compile against a strict backend and match DirectBackend bit 
   m->aux = {"e"};
   m->aux_exprs = {add(mul(x, x), mul(y, y))};
   const int slot = add_lag(*m, 2, 2);
-  m->jacobian = std::vector<std::vector<Expr>>{{neg(P(0)), P(0), C(0)}, {sub(P(1), z), C(-1), neg(x)}, {y, x, neg(P(2))}};
+  m->jacobian = std::vector<std::vector<Expr>>{
+      {neg(P(0)), P(0), C(0)}, {sub(P(1), z), C(-1), neg(x)}, {y, x, neg(P(2))}};
   dynlib::ir::Event ev;
   ev.name = "peak";
   ev.phase = dynlib::ir::Phase::end;
@@ -132,7 +171,11 @@ TEST_CASE("kernels compile against a strict backend and match DirectBackend bit 
 
   for (const auto& si : dynlib::kernels::all_steppers()) {
     if (si.kind != dynlib::ir::Kind::ode) continue;
-    auto direct = run(m, si.name, {.t_end = 2.0, .dt = 0.001, .cfg = si.implicit ? decltype(Opts::cfg){{"jacobian_mode", 1}} : decltype(Opts::cfg){}});
+    auto direct =
+        run(m, si.name,
+            {.t_end = 2.0,
+             .dt = 0.001,
+             .cfg = si.implicit ? decltype(Opts::cfg){{"jacobian_mode", 1}} : decltype(Opts::cfg){}});
     REQUIRE(direct.status == dynlib::Status::DONE);
 
     // Same run through the strict backend (one call, big buffers).
@@ -141,7 +184,8 @@ TEST_CASE("kernels compile against a strict backend and match DirectBackend bit 
     dynlib::interp::Program prog(*m);
     auto rhs_e = prog.add_block(m->rhs);
     std::vector<Expr> flat;
-    for (auto& row : *m->jacobian) for (auto& e : row) flat.push_back(e);
+    for (auto& row : *m->jacobian)
+      for (auto& e : row) flat.push_back(e);
     auto jac_e = prog.add_block(flat);
     for (auto& e : m->aux_exprs) prog.add_expr(e);
     prog.add_expr(ev.cond);
@@ -150,8 +194,8 @@ TEST_CASE("kernels compile against a strict backend and match DirectBackend bit 
     b.d.prog = &prog;
     b.d.rhs_entry = rhs_e;
     b.d.jac_entry = jac_e;
-    std::vector<double> yc(m->state_ic), yp(3), yprop(3), params(m->param_vals), ring(Lay.lag_ring_size), aux(1),
-        ws(Lay.ws_size), cfg = cm->default_config();
+    std::vector<double> yc(m->state_ic), yp(3), yprop(3), params(m->param_vals), ring(Lay.lag_ring_size),
+        aux(1), ws(Lay.ws_size), cfg = cm->default_config();
     if (si.implicit) cfg[si.config_index("jacobian_mode")] = 1;
     std::vector<std::int64_t> head(1), iws(std::max<std::int64_t>(1, Lay.iws_size)), idx{0, 1, 2};
     cm->seed_lags(yc.data(), ring.data(), head.data());
@@ -171,13 +215,32 @@ TEST_CASE("kernels compile against a strict backend and match DirectBackend bit 
     v.t_base = {0.0};
     v.step_base = {0};
     v.dt_nominal = {0.001};
-    v.y_curr = {yc.data()}; v.y_prev = {yp.data()}; v.params = {params.data()}; v.lag_ring = {ring.data()};
-    v.lag_head = {head.data()}; v.aux_values = {aux.data()}; v.ws = {ws.data()}; v.iws = {iws.data()};
-    v.cfg = {cfg.data()}; v.y_prop = {yprop.data()}; v.scratch = {nullptr};
-    v.T = {T.data()}; v.Y = {Y.data()}; v.AUX = {AUXB.data()}; v.STEP = {ST.data()}; v.cap_rec = {cap};
-    v.state_rec_idx = {idx.data()}; v.n_rec_states = {3}; v.aux_rec_idx = {aidx.data()}; v.n_rec_aux = {1};
-    v.EVT_CODE = {EC.data()}; v.EVT_INDEX = {EI.data()}; v.EVT_LOG_DATA = {EL.data()}; v.cap_evt = {cap};
-    v.EVT_T = {ET.data()}; v.EVT_STEP = {ES.data()};
+    v.y_curr = {yc.data()};
+    v.y_prev = {yp.data()};
+    v.params = {params.data()};
+    v.lag_ring = {ring.data()};
+    v.lag_head = {head.data()};
+    v.aux_values = {aux.data()};
+    v.ws = {ws.data()};
+    v.iws = {iws.data()};
+    v.cfg = {cfg.data()};
+    v.y_prop = {yprop.data()};
+    v.scratch = {nullptr};
+    v.T = {T.data()};
+    v.Y = {Y.data()};
+    v.AUX = {AUXB.data()};
+    v.STEP = {ST.data()};
+    v.cap_rec = {cap};
+    v.state_rec_idx = {idx.data()};
+    v.n_rec_states = {3};
+    v.aux_rec_idx = {aidx.data()};
+    v.n_rec_aux = {1};
+    v.EVT_CODE = {EC.data()};
+    v.EVT_INDEX = {EI.data()};
+    v.EVT_LOG_DATA = {EL.data()};
+    v.cap_evt = {cap};
+    v.EVT_T = {ET.data()};
+    v.EVT_STEP = {ES.data()};
     v.dio = {dio};
     v.iio = {iio};
     dynlib::kernels::RunnerTraits tr{false, si.adaptive, Lay.max_events_per_step};

@@ -1,10 +1,8 @@
 // Sim::run: argument precedence and errors, T/N semantics, resume (docs/internals/differences.md),
 // stitching, transient, buffer growth by re-entry, failures, user break, presets.
 #include <catch2/catch.hpp>
-
-#include <dynlib/dynlib.hpp>
-
 #include <cmath>
+#include <dynlib/dynlib.hpp>
 #include <set>
 #include <string>
 
@@ -39,19 +37,29 @@ std::string message_of(F&& f) {
 
 TEST_CASE("run: argument errors name the problem and the valid choices", "[sim][errors]") {
   auto sim = setup("builtin://ode/lorenz", {.stepper = "rk4"});
-  CHECK_THAT(message_of<ArgumentError>([&] { sim.run({.T = 1.0, .dt = 0.0}); }), Contains("dt must be positive"));
-  CHECK_THAT(message_of<ArgumentError>([&] { sim.run({.T = 1.0, .dt = -0.1}); }), Contains("dt must be positive"));
-  CHECK_THAT(message_of<ArgumentError>([&] { sim.run({.T = 1.0, .dt = NAN}); }), Contains("needs a step size"));
+  CHECK_THAT(message_of<ArgumentError>([&] { sim.run({.T = 1.0, .dt = 0.0}); }),
+             Contains("dt must be positive"));
+  CHECK_THAT(message_of<ArgumentError>([&] { sim.run({.T = 1.0, .dt = -0.1}); }),
+             Contains("dt must be positive"));
+  CHECK_THAT(message_of<ArgumentError>([&] { sim.run({.T = 1.0, .dt = NAN}); }),
+             Contains("needs a step size"));
   CHECK_THAT(message_of<ArgumentError>([&] { sim.run({.N = 10}); }), Contains("use T"));
-  CHECK_THAT(message_of<ArgumentError>([&] { sim.run({.T = 1.0, .record_interval = 0}); }), Contains("record_interval"));
-  CHECK_THAT(message_of<ArgumentError>([&] { sim.run({.T = 1.0, .resume = true}); }), Contains("Nothing to resume"));
+  CHECK_THAT(message_of<ArgumentError>([&] { sim.run({.T = 1.0, .record_interval = 0}); }),
+             Contains("record_interval"));
+  CHECK_THAT(message_of<ArgumentError>([&] { sim.run({.T = 1.0, .resume = true}); }),
+             Contains("Nothing to resume"));
   CHECK_THAT(message_of<ArgumentError>([&] { sim.run({.T = 1.0, .ic = {{"q", 1.0}}}); }), Contains("'q'"));
-  CHECK_THAT(message_of<ArgumentError>([&] { sim.run({.T = 1.0, .stepper = {{"atol", 1e-9}}}); }),
+  CHECK_THAT(message_of<ArgumentError>([&] {
+               sim.run({.T = 1.0, .stepper = {{"atol", 1e-9}}});
+             }),
              Contains("takes no settings"));
   sim.run({.T = 0.1});
-  CHECK_THAT(message_of<ArgumentError>([&] { sim.run({.T = 1.0, .resume = true, .ic = {{"x", 1.0}}}); }),
+  CHECK_THAT(message_of<ArgumentError>([&] {
+               sim.run({.T = 1.0, .resume = true, .ic = {{"x", 1.0}}});
+             }),
              Contains("cannot change"));
-  CHECK_THAT(message_of<ArgumentError>([&] { sim.run({.T = 0.05, .resume = true}); }), Contains("must exceed current time"));
+  CHECK_THAT(message_of<ArgumentError>([&] { sim.run({.T = 0.05, .resume = true}); }),
+             Contains("must exceed current time"));
 
   const auto m = message_of<ArgumentError>([&] { sim.assign("sigmaa", 1.0); });
   CHECK_THAT(m, Contains("did you mean 'sigma'"));
@@ -244,10 +252,12 @@ TEST_CASE("growth: re-entry on GROW_REC / GROW_EVT gives the same data, no dupli
   }
   auto map = setup("builtin://map/logistic");
   map.run({.N = 10, .dt = 1.0, .cap_rec = 2});  // t = t0 + n*dt after growth
-  for (std::size_t i = 0; i < map.results().size(); ++i) CHECK(map.results().t()[i] == static_cast<double>(i));
+  for (std::size_t i = 0; i < map.results().size(); ++i)
+    CHECK(map.results().t()[i] == static_cast<double>(i));
 }
 
-TEST_CASE("failure: NaN raises SimulationError naming time, step and state; session untouched", "[sim][failure]") {
+TEST_CASE("failure: NaN raises SimulationError naming time, step and state; session untouched",
+          "[sim][failure]") {
   auto sim = setup(kBlowUp, {.stepper = "rk4"});
   sim.run({.T = 0.5, .dt = 0.01});
   const auto before_n = sim.results().size();

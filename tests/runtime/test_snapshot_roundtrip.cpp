@@ -1,13 +1,11 @@
 // Snapshots: in memory (create/reset/list), files (atomic write, pins checked on load) and across
 // processes (a helper executable saves in one process, this process and another one resume).
-#include <catch2/catch.hpp>
-
-#include <dynlib/dynlib.hpp>
-
 #include <unistd.h>
 
 #include <array>
+#include <catch2/catch.hpp>
 #include <cstdio>
+#include <dynlib/dynlib.hpp>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -83,14 +81,13 @@ TEST_CASE("snapshot files: round trip is exact; pins are checked", "[snapshot]")
   CHECK_THROWS_WITH(other.load_snapshot(path), Contains("Snapshot incompatible"));
   auto other_stepper = setup("builtin://ode/izhikevich", {.stepper = "euler"});
   CHECK_THROWS_WITH(other_stepper.load_snapshot(path), Contains("stepper"));
-  {
-    std::ofstream(tmp("bad.snap")) << "not a snapshot\n";
-  }
+  { std::ofstream(tmp("bad.snap")) << "not a snapshot\n"; }
   CHECK_THROWS_WITH(b.load_snapshot(tmp("bad.snap")), Contains("schema"));
   CHECK_THROWS_AS(b.load_snapshot(tmp("missing.snap")), ArgumentError);
   for (const auto& e : fs::directory_iterator(path.parent_path())) {  // no temp file left behind
     const std::string n = e.path().filename().string();
-    const bool leftover = n.find(".tmp.") != std::string::npos && n.find(path.filename().string()) != std::string::npos;
+    const bool leftover =
+        n.find(".tmp.") != std::string::npos && n.find(path.filename().string()) != std::string::npos;
     CHECK_FALSE(leftover);
   }
   fs::remove(path);

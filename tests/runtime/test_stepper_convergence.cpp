@@ -1,6 +1,5 @@
 // Convergence order of every ODE stepper on problems with known solutions; adaptive tolerances.
 #include <catch2/catch.hpp>
-
 #include <cmath>
 
 #include "runtime/test_runner_helpers.hpp"
@@ -10,8 +9,7 @@ using namespace tb;
 namespace {
 // y' = y*cos(t), y(0) = 1  ->  y = exp(sin t);  x'' = -x as a system: x = cos t, v = -sin t.
 std::shared_ptr<dynlib::ir::ModelIR> model_exp_sin() {
-  return ode({"y", "x", "v"}, {1.0, 1.0, 0.0},
-             {mul(S(0), call(Fn::cos, {T()})), S(2), neg(S(1))});
+  return ode({"y", "x", "v"}, {1.0, 1.0, 0.0}, {mul(S(0), call(Fn::cos, {T()})), S(2), neg(S(1))});
 }
 double err_at(const std::string& stepper, double dt, double T1 = 1.0) {
   auto r = run(model_exp_sin(), stepper, {.t_end = T1, .dt = dt, .record_interval = 0});
@@ -24,7 +22,11 @@ double err_at(const std::string& stepper, double dt, double T1 = 1.0) {
 }  // namespace
 
 TEST_CASE("fixed-step steppers converge with their nominal order", "[stepper]") {
-  struct Case { const char* name; double order; double dt0; };
+  struct Case {
+    const char* name;
+    double order;
+    double dt0;
+  };
   for (auto c : {Case{"euler", 1, 0.02}, Case{"rk2", 2, 0.05}, Case{"rk4", 4, 0.1}, Case{"ab2", 2, 0.02},
                  Case{"ab3", 3, 0.02}, Case{"sdirk2", 2, 0.05}, Case{"bdf2", 2, 0.02}}) {
     const double e1 = err_at(c.name, c.dt0), e2 = err_at(c.name, c.dt0 / 2), e3 = err_at(c.name, c.dt0 / 4);
@@ -40,13 +42,13 @@ TEST_CASE("adaptive steppers meet their tolerances and converge with the toleran
     auto r_def = run(m, name, {.t_end = 3.0, .dt = 0.1, .record_interval = 0});
     REQUIRE(r_def.status == dynlib::Status::DONE);
     const double e_def = std::fabs(r_def.y_final[0] - std::exp(std::sin(3.0)));
-    auto r_tight = run(m, name, {.t_end = 3.0, .dt = 0.1, .record_interval = 0,
-                                 .cfg = {{"atol", 1e-10}, {"rtol", 1e-8}}});
+    auto r_tight = run(
+        m, name, {.t_end = 3.0, .dt = 0.1, .record_interval = 0, .cfg = {{"atol", 1e-10}, {"rtol", 1e-8}}});
     REQUIRE(r_tight.status == dynlib::Status::DONE);
     const double e_tight = std::fabs(r_tight.y_final[0] - std::exp(std::sin(3.0)));
     INFO(name << " default err " << e_def << " (" << r_def.steps << " steps), tight err " << e_tight << " ("
               << r_tight.steps << " steps)");
-    CHECK(e_def < 1e-3);       // rtol 1e-5 local, global error a few hundred times that at most
+    CHECK(e_def < 1e-3);  // rtol 1e-5 local, global error a few hundred times that at most
     CHECK(e_tight < e_def);
     CHECK(r_tight.steps > r_def.steps);
     CHECK(r_def.args.t == 3.0);  // the last step is clipped onto t_end

@@ -1,15 +1,13 @@
 // Implicit steppers with jacobian_mode=1 use the exact Jacobian: the model's [equations.jacobian],
 // else the symbolic one (ModelIR::exact_jacobian()); jacobian_mode=0 (default) keeps finite differences.
-#include <catch2/catch.hpp>
-
-#include <dynlib/dynlib.hpp>
-
-#include "kernels/compiled_model.hpp"
-
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cmath>
+#include <dynlib/dynlib.hpp>
 #include <string>
 #include <vector>
+
+#include "kernels/compiled_model.hpp"
 
 using namespace dynlib;
 
@@ -61,8 +59,13 @@ TEST_CASE("a model without [equations.jacobian] exposes its symbolic Jacobian", 
   CHECK(J[3] == Approx(mu * (1.0 - x * x)).epsilon(1e-14));
 }
 
-TEST_CASE("jacobian_mode=1 uses the exact Jacobian; results agree with finite differences", "[stepper][jacobian]") {
-  struct Case { const char* name; double dt; double tol; };
+TEST_CASE("jacobian_mode=1 uses the exact Jacobian; results agree with finite differences",
+          "[stepper][jacobian]") {
+  struct Case {
+    const char* name;
+    double dt;
+    double tol;
+  };
   for (auto c : {Case{"bdf2", 1e-2, 1e-2}, Case{"sdirk2", 1e-2, 1e-2}, Case{"bdf2a", 1e-3, 2e-2},
                  Case{"tr-bdf2a", 1e-3, 2e-2}}) {
     INFO(c.name);
@@ -76,7 +79,8 @@ TEST_CASE("jacobian_mode=1 uses the exact Jacobian; results agree with finite di
     }
     // The exact Jacobian changes the Newton iterates: the trajectories are not bit-identical (bdf2's
     // full Newton lands on the same rounded fixed point here; the Hodgkin-Huxley case shows it differs).
-    if (std::string(c.name) != "bdf2") CHECK((ex.y[0] != fd.y[0] || ex.y[1] != fd.y[1] || ex.steps != fd.steps));
+    if (std::string(c.name) != "bdf2")
+      CHECK((ex.y[0] != fd.y[0] || ex.y[1] != fd.y[1] || ex.steps != fd.steps));
     // Deterministic.
     auto ex2 = run(kVdp, c.name, 1.0, 2.0, c.dt);
     CHECK(ex2.y == ex.y);

@@ -1,6 +1,5 @@
 // Stiff problems (implicit vs explicit) and discrete maps.
 #include <catch2/catch.hpp>
-
 #include <cmath>
 
 #include "runtime/test_runner_helpers.hpp"
@@ -20,7 +19,8 @@ std::shared_ptr<dynlib::ir::ModelIR> map_model(std::vector<std::string> st, std:
   auto m = ode(std::move(st), std::move(ic), std::move(rhs));
   m->kind = dynlib::ir::Kind::map;
   m->param_vals = std::move(params);
-  for (std::size_t k = 0; k < m->param_vals.size(); ++k) m->params.push_back(std::string("p").append(std::to_string(k)));
+  for (std::size_t k = 0; k < m->param_vals.size(); ++k)
+    m->params.push_back(std::string("p").append(std::to_string(k)));
   return m;
 }
 }  // namespace
@@ -42,11 +42,16 @@ TEST_CASE("Robertson: adaptive implicit steppers solve it, rk45 needs far more s
   CHECK(rk.args.t < 40.0);
 }
 
-TEST_CASE("Robertson: fixed-step implicit steppers are stable where explicit Euler blows up", "[stepper][stiff]") {
+TEST_CASE("Robertson: fixed-step implicit steppers are stable where explicit Euler blows up",
+          "[stepper][stiff]") {
   auto m = robertson();
   // sdirk2 freezes the Newton matrix at each stage's initial guess (modified Newton, as the reference):
   // from y = (1, 0, 0) that needs a small first step, so it runs with dt = 0.002 here.
-  struct Case { const char* name; double dt; std::int64_t steps; };
+  struct Case {
+    const char* name;
+    double dt;
+    std::int64_t steps;
+  };
   for (auto c : {Case{"bdf2", 0.05, 200}, Case{"sdirk2", 0.002, 5000}}) {
     auto r = run(m, c.name, {.t_end = 10.0, .dt = c.dt, .record_interval = 0});
     INFO(c.name);
@@ -75,19 +80,22 @@ TEST_CASE("stiff linear problem: L-stable implicit steppers with h*lambda = -50"
   CHECK(e.status == dynlib::Status::NAN_DETECTED);
 }
 
-TEST_CASE("Van der Pol mu=1000: implicit adaptive steppers need ~50x fewer steps than rk45", "[stepper][stiff]") {
-  auto vdp = ode({"x", "y"}, {2.0, 0.0},
-                 {S(1), sub(mul(mul(C(1000.0), sub(C(1.0), mul(S(0), S(0)))), S(1)), S(0))});
+TEST_CASE("Van der Pol mu=1000: implicit adaptive steppers need ~50x fewer steps than rk45",
+          "[stepper][stiff]") {
+  auto vdp =
+      ode({"x", "y"}, {2.0, 0.0}, {S(1), sub(mul(mul(C(1000.0), sub(C(1.0), mul(S(0), S(0)))), S(1)), S(0))});
   std::int64_t implicit_steps = 0;
   for (const char* name : {"bdf2a", "tr-bdf2a"}) {
     auto r = run(vdp, name, {.t_end = 3000.0, .dt = 1.0, .record_interval = 0});
     INFO(name << " steps " << r.steps);
     REQUIRE(r.status == dynlib::Status::DONE);
-    CHECK(r.y_final[0] == Approx(-1.5106).epsilon(1e-3));  // measured: rk45 at its default tolerance gives -1.5106
+    CHECK(r.y_final[0] ==
+          Approx(-1.5106).epsilon(1e-3));  // measured: rk45 at its default tolerance gives -1.5106
     implicit_steps = std::max(implicit_steps, r.steps);
   }
   CHECK(implicit_steps < 40000);
-  auto rk = run(vdp, "rk45", {.t_end = 3000.0, .dt = 1.0, .max_steps = 50 * implicit_steps, .record_interval = 0});
+  auto rk =
+      run(vdp, "rk45", {.t_end = 3000.0, .dt = 1.0, .max_steps = 50 * implicit_steps, .record_interval = 0});
   CHECK(rk.steps == 50 * implicit_steps);  // max_steps reached before t_end (needs ~1.7e6 steps)
   CHECK(rk.args.t < 3000.0);
 }
