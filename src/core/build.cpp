@@ -2,7 +2,7 @@
 #include <dynlib/errors.hpp>
 #include <dynlib/full_model.hpp>
 #include <dynlib/sim.hpp>
-#include <fstream>
+#include <sstream>
 #include <string>
 #include <utility>
 
@@ -12,6 +12,7 @@
 #include "kernels/compiled_model.hpp"
 #include "model/lower.hpp"
 #include "steppers_catalogue/stepper_registry.hpp"
+#include "util/output_file.hpp"
 
 namespace dynlib {
 namespace {
@@ -97,6 +98,17 @@ std::string FullModel::cache_origin() const { return detail::jit_cache_origin(*c
 std::string FullModel::jit_tier() const { return detail::jit_tier(*compiled_); }
 void FullModel::wait_optimized() const { detail::jit_wait_optimized(*compiled_); }
 
+namespace {
+// One exported file, replaced atomically; errors name the file and the reason.
+void write_export(const std::filesystem::path& p, std::string_view text) {
+  try {
+    util::write_output_file(p, text);
+  } catch (const util::FileWriteError& e) {
+    throw DynlibError(std::string("export_sources: cannot write ") + e.what());
+  }
+}
+}  // namespace
+
 std::map<std::string, std::filesystem::path> FullModel::export_sources(
     const std::filesystem::path& dir) const {
   if (options_.jit) {
@@ -109,11 +121,11 @@ std::map<std::string, std::filesystem::path> FullModel::export_sources(
     std::string src = source(c);
     if (src.empty()) continue;
     auto p = dir / (c + ".ll");
-    std::ofstream(p) << src;
+    write_export(p, src);
     out[c] = p;
   }
   auto info = dir / "model_info.txt";
-  std::ofstream f(info);
+  std::ostringstream f;
   const auto& m = *model_;
   f << "Model Information\n" << std::string(60, '=') << "\n";
   f << "Model Hash: " << m.hash.hex() << "\nKind: " << (m.kind == ir::Kind::ode ? "ode" : "map")
@@ -130,6 +142,7 @@ std::map<std::string, std::filesystem::path> FullModel::export_sources(
     const auto& e = m.events[i];
     f << "  [" << i << "] " << e.name << ": cond=" << ir::to_string(e.cond, m) << "\n";
   }
+  write_export(info, f.str());
   out["info"] = info;
   return out;
 }

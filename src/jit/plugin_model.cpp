@@ -2,7 +2,6 @@
 #include "jit/plugin_model.hpp"
 
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <mutex>
 #include <sstream>
@@ -12,6 +11,7 @@
 #include "jit/orc_engine.hpp"
 #include "jit/unit_obtain.hpp"
 #include "kernels/compiled_model.hpp"
+#include "util/output_file.hpp"
 
 namespace dynlib::jit {
 namespace {
@@ -133,10 +133,11 @@ class JitModel final : public core::JitCompiledModel {
     std::map<std::string, std::filesystem::path> written;
     auto write = [&](const std::string& stem, const std::string& ext, const std::string& text) {
       auto p = dir / (stem + ext);
-      std::ofstream os(p, std::ios::binary | std::ios::trunc);
-      os << text;
-      os.close();
-      if (!os) throw DynlibError("export_sources: cannot write " + p.string());
+      try {
+        util::write_output_file(p, text);  // temp file + rename: a failed write leaves no half file
+      } catch (const util::FileWriteError& e) {
+        throw DynlibError(std::string("export_sources: cannot write ") + e.what());
+      }
       written[stem] = p;
     };
     for (const auto& f : order) write(f, ".ll", files[f]);

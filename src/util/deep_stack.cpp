@@ -50,8 +50,9 @@ void* run_job(void* p) {
 std::size_t stack_left() noexcept {
   const std::uintptr_t low = stack_low_end();
   if (low == 0) return std::numeric_limits<std::size_t>::max();
-  char here = 0;
-  const auto at = reinterpret_cast<std::uintptr_t>(&here);
+  // The frame address, not the address of a local: under AddressSanitizer locals may live on a "fake
+  // stack" on the heap, far from the thread's real stack.
+  const auto at = reinterpret_cast<std::uintptr_t>(__builtin_frame_address(0));
   return at > low ? at - low : 0;
 }
 

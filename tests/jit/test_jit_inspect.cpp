@@ -1,5 +1,8 @@
 // What a JIT-compiled model exposes (components, signatures, IR text, exported sources), JitError
 // naming the component and the model, and compiling from several threads at once.
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdlib>
@@ -52,6 +55,15 @@ TEST_CASE("JIT model: components, signatures, IR text, export_sources", "[jit][i
   CHECK(ss.str().find("stepper: rk4") != std::string::npos);
   CHECK(ss.str().find("llvm_version: " DYNLIB_TEST_LLVM_MAJOR ".") != std::string::npos);
   CHECK(ss.str().find(model->hash.hex()) != std::string::npos);
+  // A FIFO where an exported file goes is refused (not opened, which would block), and the error names it.
+  std::filesystem::remove(dir / "rhs.ll");
+  REQUIRE(::mkfifo((dir / "rhs.ll").c_str(), 0600) == 0);
+  try {
+    (void)jt->export_sources(dir);
+    FAIL("export_sources wrote through a FIFO");
+  } catch (const dynlib::DynlibError& e) {
+    CHECK_THAT(e.what(), Catch::Contains("export_sources: cannot write") && Catch::Contains("rhs.ll"));
+  }
   std::filesystem::remove_all(dir);
   // The standalone events/guard/stepper entry points are compiled on first use: force it.
   jt->materialize_all();

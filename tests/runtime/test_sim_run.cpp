@@ -1,8 +1,11 @@
 // Sim::run: argument precedence and errors, T/N semantics, resume (docs/internals/differences.md),
 // stitching, transient, buffer growth by re-entry, failures, user break, presets.
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <dynlib/dynlib.hpp>
+#include <filesystem>
 #include <set>
 #include <string>
 
@@ -315,4 +318,25 @@ TEST_CASE("stepper settings are validated and sticky", "[sim][stepper]") {
   sim.reset();
   sim.run({.T = 5.0});  // reset restores the initial snapshot's config (the model default)
   CHECK(sim.step_count() < n_tight);
+}
+
+TEST_CASE("Interpreter export_sources writes model_info.txt and reports a target it cannot write",
+          "[export]") {
+  auto fm = build("builtin://ode/vanderpol");
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("dynlib-interp-export-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  auto files = fm->export_sources(dir);
+  REQUIRE(files.count("info") == 1);
+  CHECK(std::filesystem::file_size(files["info"]) > 0);
+  // A directory where model_info.txt goes: an error naming it (it used to be skipped silently).
+  std::filesystem::remove(dir / "model_info.txt");
+  std::filesystem::create_directory(dir / "model_info.txt");
+  try {
+    (void)fm->export_sources(dir);
+    FAIL("export_sources ignored a target it could not write");
+  } catch (const DynlibError& e) {
+    CHECK_THAT(e.what(), Contains("export_sources: cannot write") && Contains("model_info.txt"));
+  }
+  std::filesystem::remove_all(dir);
 }
