@@ -10,6 +10,8 @@
 #include <cstring>
 #include <system_error>
 
+#include "util/regular_file.hpp"
+
 namespace dynlib::util {
 
 FileWriteError::FileWriteError(const std::filesystem::path& path, std::string reason)
@@ -18,15 +20,6 @@ FileWriteError::FileWriteError(const std::filesystem::path& path, std::string re
 namespace {
 
 constexpr std::size_t kBufferBytes = std::size_t{1} << 16;
-
-const char* kind_of(mode_t mode) {
-  if (S_ISDIR(mode)) return "a directory";
-  if (S_ISFIFO(mode)) return "a FIFO (named pipe)";
-  if (S_ISCHR(mode)) return "a character device";
-  if (S_ISBLK(mode)) return "a block device";
-  if (S_ISSOCK(mode)) return "a socket";
-  return "not a regular file";
-}
 
 std::filesystem::path directory_of(const std::filesystem::path& path) {
   return path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
@@ -38,8 +31,8 @@ mode_t check_target(const std::filesystem::path& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) == 0) {
     if (!S_ISREG(st.st_mode))
-      throw FileWriteError(
-          path, std::string("is ") + kind_of(st.st_mode) + ", refused (only regular files are written)");
+      throw FileWriteError(path, std::string("is ") + describe_file_type(st.st_mode) +
+                                     ", refused (only regular files are written)");
     return st.st_mode & 07777;
   }
   // ENOTDIR: a parent is not a directory; check_directory() says which.

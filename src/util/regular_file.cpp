@@ -16,15 +16,6 @@ FileReadError::FileReadError(const std::filesystem::path& path, std::string reas
 
 namespace {
 
-const char* kind_of(mode_t mode) {
-  if (S_ISDIR(mode)) return "a directory";
-  if (S_ISFIFO(mode)) return "a FIFO (named pipe)";
-  if (S_ISCHR(mode)) return "a character device";
-  if (S_ISBLK(mode)) return "a block device";
-  if (S_ISSOCK(mode)) return "a socket";
-  return "not a regular file";
-}
-
 struct FdCloser {
   int fd;
   ~FdCloser() {
@@ -33,6 +24,15 @@ struct FdCloser {
 };
 
 }  // namespace
+
+const char* describe_file_type(unsigned int mode) noexcept {
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISFIFO(mode)) return "a FIFO (named pipe)";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISSOCK(mode)) return "a socket";
+  return "not a regular file";
+}
 
 std::string describe_size(std::size_t bytes) {
   char buf[64];
@@ -62,7 +62,7 @@ std::string read_regular_file(const std::filesystem::path& path, std::size_t max
   struct stat st {};
   if (::fstat(fd, &st) != 0) throw FileReadError(path, std::strerror(errno));
   if (!S_ISREG(st.st_mode))
-    throw FileReadError(path, std::string("is ") + kind_of(st.st_mode) + ", not a regular file");
+    throw FileReadError(path, std::string("is ") + describe_file_type(st.st_mode) + ", not a regular file");
   if (st.st_size < 0 || static_cast<std::uintmax_t>(st.st_size) > max_bytes)
     throw FileReadError(path, "is " + describe_size(static_cast<std::size_t>(st.st_size)) +
                                   ", larger than the limit of " + describe_size(max_bytes));

@@ -33,6 +33,9 @@ enum class Symlinks { follow, refuse };
 std::string read_regular_file(const std::filesystem::path& path, std::size_t max_bytes,
                               Symlinks symlinks = Symlinks::follow);
 
+// What a file that is not a regular file is, from its st_mode, for messages: "a FIFO (named pipe)".
+const char* describe_file_type(unsigned int st_mode) noexcept;
+
 // A size for messages: "256 MiB", "1.5 KiB", "17 bytes".
 std::string describe_size(std::size_t bytes);
 
