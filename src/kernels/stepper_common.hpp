@@ -49,6 +49,20 @@ constexpr bool has_history() {
     return false;
 }
 
+// Work counters: a stepper that reports its work keeps three int64 counters in its int workspace at
+// iws[at + WorkCounter::...] and declares the index as StepperInfo::work_counters_at (the registry). The
+// counters accumulate over the run (and travel in snapshots); the host reads them for the run summary.
+// They are bookkeeping only and never influence the numbers.
+enum class WorkCounter : int { rhs = 0, jac = 1, lu = 2 };
+constexpr int kWorkCounterCount = 3;
+
+template <class B>
+void count_work(B& b, const StepCtx<B>& c, int at, WorkCounter which, typename B::Int amount) {
+  (void)b;
+  const int k = at + static_cast<int>(which);
+  c.iws[k] = typename B::Int(c.iws[k]) + amount;
+}
+
 // f(t, y) -> out with the step context's params and lags (lag_shift 0).
 template <class B>
 void f_eval(B& b, const StepCtx<B>& c, typename B::Val t, typename B::Arr y, typename B::Arr out) {

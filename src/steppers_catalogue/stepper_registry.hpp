@@ -41,6 +41,10 @@ struct StepperInfo {
   bool jit_capable = true;
   bool requires_scipy = false;
   bool variational_stepping = false;
+  // Index in the int workspace of three int64 work counters that the stepper keeps over a run: right-hand
+  // side evaluations, Jacobian evaluations, LU factorizations (kernels/stepper_common.hpp, WorkCounter).
+  // -1: the stepper does not count its work.
+  int work_counters_at = -1;
   // config, packed in this order into RunnerArgs::stepper_config
   std::vector<ConfigField> config;
   // persistent workspace sizes for n states
