@@ -33,6 +33,7 @@ Session Sim::Impl::fresh_session() const {
   s.aux.assign(static_cast<std::size_t>(L.n_aux), 0.0);
   s.ws.assign(static_cast<std::size_t>(L.ws_size), 0.0);
   s.iws.assign(static_cast<std::size_t>(L.iws_size), 0);
+  s.event_counts.assign(static_cast<std::size_t>(L.n_events), 0);
   s.stepper_config = cm->default_config();
   s.t_base = s.t;
   s.clock_dt = s.nominal_dt;

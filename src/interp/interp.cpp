@@ -86,6 +86,7 @@ class InterpretedModel final : public CompiledModel {
     v.lag_ring = a.lag_ring;
     v.lag_head = a.lag_head;
     v.aux_values = a.aux_values;
+    v.event_counts = a.event_counts;
     v.ws = a.ws;
     v.iws = a.iws;
     v.cfg = cfg;

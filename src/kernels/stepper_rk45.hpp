@@ -17,6 +17,7 @@ struct StepRK45 {
     auto atol = c.cfg[0], rtol = c.cfg[1], safety = c.cfg[2], min_factor = c.cfg[3], max_factor = c.cfg[4];
     auto max_tries = b.to_int(c.cfg[5]);
     auto min_step = c.cfg[6], dt_max = c.cfg[7];
+    const StepSizeLimits<B> limits{safety, min_factor, max_factor, min_step, dt_max};
 
     constexpr double c2 = 1.0 / 5.0, c3 = 3.0 / 10.0, c4 = 4.0 / 5.0, c5 = 8.0 / 9.0;
     constexpr double a21 = 1.0 / 5.0;
@@ -86,39 +87,8 @@ struct StepRK45 {
                  acc = acc.get() + q * q;
                });
                auto err = b.sqrt(acc.get() / b.c(static_cast<double>(n > 0 ? n : 1)));
-               o.err = err;
                finite = b.land(finite, b.isfinite(err));
-               b.if_(
-                   b.lnot(finite),
-                   [&] {
-                     b.if_(
-                         hh <= min_step,
-                         [&] {
-                           o.status = b.ci(kSTEPFAIL);
-                           done = b.ci(1);
-                         },
-                         [&] { h = b.fmax(hh * min_factor, min_step); });
-                   },
-                   [&] {
-                     // An error above tolerance is never accepted: at min_step the step fails (STEPFAIL).
-                     b.if_(
-                         err <= b.c(1.0),
-                         [&] {
-                           o.t_prop = t + hh;
-                           auto fac =
-                               b.fmin(b.fmax(safety * b.pow(err, b.c(-1.0 / 5.0)), min_factor), max_factor);
-                           auto dn = b.select(err == b.c(0.0), hh * max_factor, hh * fac);
-                           o.dt_next = b.fmin(dn, dt_max);
-                           done = b.ci(1);
-                         },
-                         [&] {
-                           h = hh * b.fmax(min_factor, safety * b.pow(err, b.c(-1.0 / 4.0)));
-                           b.if_(h.get() < min_step, [&] {
-                             o.status = b.ci(kSTEPFAIL);
-                             done = b.ci(1);
-                           });
-                         });
-                   });
+               accept_or_shrink(b, o, h, done, b.lnot(finite), err, t, limits, -1.0 / 5.0, -1.0 / 4.0, [] {});
              });
     b.if_(done.get() == b.ci(0), [&] { o.status = b.ci(kSTEPFAIL); });
   }

@@ -171,7 +171,8 @@ std::vector<StepperInfo> build() {
   s.jacobian = JacobianCap::optional;
   s.config = newton_fields();
   s.ws_size = quad(2, 8);
-  s.iws_size = lin(1);
+  s.iws_size = lin(1, 4);  // iws[1..3]: work counters
+  s.work_counters_at = 1;
   add(s);
   s = {};
   s.id = StepperId::bdf2;
@@ -184,7 +185,8 @@ std::vector<StepperInfo> build() {
   s.jacobian = JacobianCap::optional;
   s.config = newton_fields();
   s.ws_size = quad(2, 8);
-  s.iws_size = lin(1, 1);
+  s.iws_size = lin(1, 4);  // iws[0]: history, iws[1..3]: work counters
+  s.work_counters_at = 1;
   add(s);
   s = {};
   s.id = StepperId::bdf2a;
@@ -199,7 +201,8 @@ std::vector<StepperInfo> build() {
   s.jacobian = JacobianCap::optional;
   s.config = adaptive_implicit_fields();
   s.ws_size = quad(2, 10, 1);
-  s.iws_size = lin(1, 1);
+  s.iws_size = lin(1, 4);  // iws[0]: history, iws[1..3]: work counters
+  s.work_counters_at = 1;
   add(s);
   s = {};
   s.id = StepperId::trbdf2a;
@@ -214,7 +217,8 @@ std::vector<StepperInfo> build() {
   s.jacobian = JacobianCap::optional;
   s.config = adaptive_implicit_fields();
   s.ws_size = quad(2, 10);
-  s.iws_size = lin(1, 1);
+  s.iws_size = lin(1, 4);  // iws[0]: history, iws[1..3]: work counters
+  s.work_counters_at = 1;
   add(s);
   std::sort(v.begin(), v.end(), [](const StepperInfo& a, const StepperInfo& b) { return a.name < b.name; });
   return v;

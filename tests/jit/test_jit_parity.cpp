@@ -1,5 +1,6 @@
 // jit=true changes speed, never results (docs/internals/kernels.md). The JIT and the interpreter run the same
 // kernel templates; every output is compared bit for bit (memcmp on the doubles).
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdlib>
@@ -60,6 +61,7 @@ void check_same(const RunOut& a, const RunOut& b) {
   CHECK(same_bits(a.aux_values, b.aux_values));
   CHECK(same_bits(a.ws, b.ws));
   CHECK(same_bits(a.iws, b.iws));
+  CHECK(same_bits(a.event_counts, b.event_counts));
   CHECK(same_bits(a.lag_ring, b.lag_ring));
   CHECK(same_bits(a.lag_head, b.lag_head));
   CHECK(a.reentries == b.reentries);
@@ -295,6 +297,11 @@ TEST_CASE("JIT == interpreter with events, aux, stop and lags through the runner
     auto b = run_model(*jt, spec);
     CHECK(a.n_evt > 3);
     CHECK(a.status == static_cast<int>(dynlib::Status::EARLY_EXIT));
+    // every firing counts; the logged events are exactly the log rows
+    REQUIRE(a.event_counts.size() >= 3);
+    for (std::int64_t code : {0, 1})
+      CHECK(a.event_counts[static_cast<std::size_t>(code)] ==
+            std::count(a.EVT_CODE.begin(), a.EVT_CODE.end(), code));
     check_same(a, b);
   }
 }
