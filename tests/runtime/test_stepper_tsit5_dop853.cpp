@@ -316,3 +316,19 @@ y = "-a*y"
     CHECK(std::fabs(sim.state("y") - std::exp(-2.0)) < tol);
   }
 }
+
+TEST_CASE("tsit5 and dop853 never accept an error above the tolerance: STEPFAIL at min_step",
+          "[stepper][tsit5][dop853]") {
+  // y' = y^2, y(0) = 1 blows up at t = 1: the steps shrink to min_step and the run fails next to the pole
+  // (like rk45, a step may land just beyond it, where y is huge and the relative tolerance loose).
+  auto m = ode({"y"}, {1.0}, {mul(S(0), S(0))});
+  for (const char* name : {"rk45", "tsit5", "dop853"}) {
+    INFO(name);
+    auto r = run(m, name, {.t_end = 2.0, .dt = 0.1, .record_interval = 0});
+    std::printf("%s on y' = y^2: %s at t = %.10f\n", name, r.status == dynlib::Status::STEPFAIL ? "STEPFAIL" : "?",
+                r.args.t);
+    CHECK(r.status == dynlib::Status::STEPFAIL);
+    CHECK(std::fabs(r.args.t - 1.0) < 1e-3);
+    CHECK(!(r.args.err_est <= 1.0));  // the failed step's estimate: above tolerance (or not finite)
+  }
+}
