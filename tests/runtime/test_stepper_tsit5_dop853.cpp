@@ -325,8 +325,8 @@ TEST_CASE("tsit5 and dop853 never accept an error above the tolerance: STEPFAIL 
   for (const char* name : {"rk45", "tsit5", "dop853"}) {
     INFO(name);
     auto r = run(m, name, {.t_end = 2.0, .dt = 0.1, .record_interval = 0});
-    std::printf("%s on y' = y^2: %s at t = %.10f\n", name, r.status == dynlib::Status::STEPFAIL ? "STEPFAIL" : "?",
-                r.args.t);
+    std::printf("%s on y' = y^2: %s at t = %.10f\n", name,
+                r.status == dynlib::Status::STEPFAIL ? "STEPFAIL" : "?", r.args.t);
     CHECK(r.status == dynlib::Status::STEPFAIL);
     CHECK(std::fabs(r.args.t - 1.0) < 1e-3);
     CHECK(!(r.args.err_est <= 1.0));  // the failed step's estimate: above tolerance (or not finite)
