@@ -6,9 +6,21 @@
 #include <string>
 
 #include "core/sim_impl.hpp"
+#include "kernels/steppers.hpp"
 #include "steppers_catalogue/stepper_settings.hpp"
 
 namespace dynlib {
+
+namespace {
+// States or params assigned between runs: a stepper that keeps a history (multistep, BDF) or reuses its
+// last stage (tsit5, dop853) restarts from the new values on resume, as after an event action.
+void restart_stepper_history(Session& s, kernels::StepperId id) {
+  if (s.iws.empty()) return;
+  kernels::with_stepper(id, [&](auto st) {
+    if constexpr (kernels::has_history<decltype(st)>()) s.iws[0] = 0;
+  });
+}
+}  // namespace
 
 // ---- helpers -------------------------------------------------------------------------------------
 int index_of(const std::vector<std::string>& v, std::string_view name) {
@@ -135,6 +147,7 @@ void Sim::assign(const Assignments& values, bool clear_history) {
     else
       impl_->s.params[static_cast<std::size_t>(index_of(m.params, k))] = v;
   }
+  restart_stepper_history(impl_->s, impl_->cm->stepper().id);
   if (clear_history) impl_->results.reset();
 }
 
@@ -163,6 +176,7 @@ void Sim::apply_preset(std::string_view name) {
   }
   for (const auto& [i, v] : p->params) impl_->s.params[static_cast<std::size_t>(i)] = v;
   for (const auto& [i, v] : p->states) impl_->s.y[static_cast<std::size_t>(i)] = v;
+  restart_stepper_history(impl_->s, impl_->cm->stepper().id);
 }
 
 void Sim::add_preset(std::string name, Assignments states, Assignments params, bool overwrite) {

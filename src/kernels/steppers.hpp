@@ -3,9 +3,11 @@
 #include <stdexcept>
 
 #include "kernels/stepper_ab.hpp"
+#include "kernels/stepper_dop853.hpp"
 #include "kernels/stepper_explicit.hpp"
 #include "kernels/stepper_implicit.hpp"
 #include "kernels/stepper_rk45.hpp"
+#include "kernels/stepper_tsit5.hpp"
 #include "steppers_catalogue/stepper_registry.hpp"
 
 namespace dynlib::kernels {
@@ -36,6 +38,10 @@ decltype(auto) with_stepper(StepperId id, F&& f) {
       return f(StepBDF2A{});
     case StepperId::trbdf2a:
       return f(StepTRBDF2A{});
+    case StepperId::tsit5:
+      return f(StepTsit5{});
+    case StepperId::dop853:
+      return f(StepDOP853{});
   }
   throw std::logic_error("with_stepper: unknown stepper id");
 }

@@ -220,6 +220,39 @@ std::vector<StepperInfo> build() {
   s.iws_size = lin(1, 4);  // iws[0]: history, iws[1..3]: work counters
   s.work_counters_at = 1;
   add(s);
+  // Explicit high-order pairs with FSAL and dense output (kernels/stepper_tsit5.hpp, stepper_dop853.hpp).
+  s = {};
+  s.id = StepperId::tsit5;
+  s.name = "tsit5";
+  s.aliases = {"tsitouras5"};
+  s.adaptive = true;
+  s.family = "runge-kutta";
+  s.order = 5;
+  s.embedded_order = 4;
+  s.dense_output = true;
+  s.work_counters_at = 1;
+  s.config = {{"atol", 1e-6, false, {}},      {"rtol", 1e-3, false, {}},      {"safety", 0.9, false, {}},
+              {"min_factor", 0.2, false, {}}, {"max_factor", 5.0, false, {}}, {"max_tries", 10, true, {}},
+              {"min_step", 1e-12, false, {}}, {"dt_max", inf, false, {}}};
+  s.ws_size = lin(10, 2);
+  s.iws_size = lin(0, 4);
+  add(s);
+  s = {};
+  s.id = StepperId::dop853;
+  s.name = "dop853";
+  s.aliases = {"dopri853"};
+  s.adaptive = true;
+  s.family = "runge-kutta";
+  s.order = 8;
+  s.embedded_order = 5;
+  s.dense_output = true;
+  s.work_counters_at = 1;
+  s.config = {{"atol", 1e-6, false, {}},        {"rtol", 1e-3, false, {}},      {"safety", 0.9, false, {}},
+              {"min_factor", 0.333, false, {}}, {"max_factor", 6.0, false, {}}, {"beta", 0.0, false, {}},
+              {"max_tries", 10, true, {}},      {"min_step", 1e-12, false, {}}, {"dt_max", inf, false, {}}};
+  s.ws_size = lin(26, 2);
+  s.iws_size = lin(0, 4);
+  add(s);
   std::sort(v.begin(), v.end(), [](const StepperInfo& a, const StepperInfo& b) { return a.name < b.name; });
   return v;
 }

@@ -26,6 +26,7 @@ std::optional<Range> range_of(std::string_view name) {
     return Range{1.0, false, inf, true, false};
   if (name == "newton_tol" || name == "jac_eps") return Range{0.0, true, inf, true, false};
   if (name == "dt_max") return Range{0.0, true, inf, true, true};
+  if (name == "beta") return Range{0.0, false, 0.2, false, false};  // dop853's step-size stabilization
   return std::nullopt;
 }
 

@@ -284,7 +284,7 @@ TEST_CASE("JIT == interpreter with events, aux, stop and lags through the runner
   m->name = "events";
   m->source = "hand-built IR";
   m->sim.dt = 0.01;
-  for (const char* sn : {"euler", "rk4", "rk45", "ab3", "bdf2", "tr-bdf2a"}) {
+  for (const char* sn : {"euler", "rk4", "rk45", "ab3", "bdf2", "tr-bdf2a", "tsit5", "dop853"}) {
     INFO("stepper " << sn);
     const auto& s = dynlib::kernels::get_stepper(sn);
     auto in = dynlib::interp::make_interpreted(m, s);
@@ -336,6 +336,41 @@ TEST_CASE("JIT ANALYSIS runner (Lyapunov observers) == interpreter, bit for bit"
     auto a = run_model(*in, rs, ai.get());
     auto b = run_model(*jt, rs, aj.get());
     CHECK(a.trace_count > 10);
+    check_same(a, b);
+  }
+}
+
+TEST_CASE("JIT == interpreter for tsit5 and dop853 with events and aux (no lags: the FSAL path)",
+          "[jit][parity][events][fsal]") {
+  // x' = -x + sin(y), y' = 1; end event: x < 0.5 -> x = 1.5, log (t, aux0); start event: y > 3 -> y = 0.
+  auto m = ode({"x", "y"}, {1.0, 0.0}, {add(neg(S(0)), call(Fn::sin, {S(1)})), C(1.0)});
+  m->aux = {"e"};
+  m->aux_exprs = {mul(S(0), S(1))};
+  dynlib::ir::Event e1;
+  e1.name = "reset";
+  e1.phase = dynlib::ir::Phase::end;
+  e1.cond = bin(Op::Lt, S(0), C(0.5));
+  e1.actions = {{dynlib::ir::Action::Target::State, 0, C(1.5)}};
+  e1.log = {{dynlib::ir::LogItem::Kind::Time, 0, "t"}, {dynlib::ir::LogItem::Kind::Aux, 0, "aux:e"}};
+  dynlib::ir::Event e2;
+  e2.name = "wrap";
+  e2.phase = dynlib::ir::Phase::start;
+  e2.cond = bin(Op::Gt, S(1), C(3.0));
+  e2.actions = {{dynlib::ir::Action::Target::State, 1, C(0.0)}};
+  m->events = {e1, e2};
+  m->name = "fsal-events";
+  m->source = "hand-built IR";
+  m->sim.dt = 0.05;
+  for (const char* sn : {"tsit5", "dop853"}) {
+    INFO("stepper " << sn);
+    const auto& s = dynlib::kernels::get_stepper(sn);
+    auto in = dynlib::interp::make_interpreted(m, s);
+    auto jt = compiled(m, s);
+    RunSpec spec;
+    spec.n_steps = 400;  // t_end = 20
+    auto a = run_model(*in, spec);
+    auto b = run_model(*jt, spec);
+    CHECK(a.n_evt > 2);
     check_same(a, b);
   }
 }
