@@ -5,6 +5,7 @@
 #include "kernels/stepper_ab.hpp"
 #include "kernels/stepper_explicit.hpp"
 #include "kernels/stepper_implicit.hpp"
+#include "kernels/stepper_radau5.hpp"
 #include "kernels/stepper_rk45.hpp"
 #include "steppers_catalogue/stepper_registry.hpp"
 
@@ -36,6 +37,8 @@ decltype(auto) with_stepper(StepperId id, F&& f) {
       return f(StepBDF2A{});
     case StepperId::trbdf2a:
       return f(StepTRBDF2A{});
+    case StepperId::radau5:
+      return f(StepRadau5{});
   }
   throw std::logic_error("with_stepper: unknown stepper id");
 }
