@@ -1,15 +1,20 @@
 // radau5 (Radau IIA, order 5): stiff reference problems against published reference values, order of
 // convergence, the collocation polynomial as dense output, work counters, failure at min_step and
 // workspaces from elsewhere (corrupt pivots).
+#include <unistd.h>
+
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdint>
+#include <filesystem>
+#include <fstream>
 #include <iomanip>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "dynlib/dynlib.hpp"
 #include "dynlib/model.hpp"
 #include "interp/direct_backend.hpp"
 #include "interp/interp.hpp"
@@ -292,4 +297,47 @@ y = "y*y"
   CHECK(r.status == static_cast<int>(dynlib::Status::STEPFAIL));
   CHECK(r.t > 0.99);  // near the blow-up (an implicit method may step just past it)
   CHECK(r.t < 1.01);
+}
+
+TEST_CASE("radau5 never indexes with out-of-range pivots from a snapshot file",
+          "[stepper][radau5][snapshot]") {
+  namespace fs = std::filesystem;
+  auto sim = dynlib::setup("builtin://ode/vanderpol", {.stepper = "radau5"});
+  sim.run({.T = 1.0, .record = false});
+  const auto good =
+      fs::temp_directory_path() / ("dynlib_radau5_" + std::to_string(::getpid()) + "_good.snap");
+  const auto bad = fs::temp_directory_path() / ("dynlib_radau5_" + std::to_string(::getpid()) + "_bad.snap");
+  sim.save_snapshot(good);
+  std::ifstream in(good);
+  std::string text, line;
+  int replaced = 0;
+  while (std::getline(in, line)) {
+    if (line.rfind("iws ", 0) == 0) {
+      // iws <count> steps rhs jac lu need_jac lu_valid ip1[2] ip2[2]: claim valid LUs with wild pivots.
+      std::istringstream ts(line);
+      std::vector<std::string> tok;
+      for (std::string x; ts >> x;) tok.push_back(x);
+      REQUIRE(tok.size() == 12);
+      tok[2 + 4] = "0";
+      tok[2 + 5] = "1";
+      for (int k = 6; k < 10; ++k) tok[2 + k] = "1000000000";
+      line.clear();
+      for (const auto& x : tok) line += (line.empty() ? "" : " ") + x;
+      ++replaced;
+    }
+    text += line + "\n";
+  }
+  REQUIRE(replaced == 1);
+  std::ofstream(bad, std::ios::trunc) << text;
+  auto a = dynlib::setup("builtin://ode/vanderpol", {.stepper = "radau5"});
+  a.load_snapshot(good);
+  a.run({.T = 3.0, .record = false, .resume = true});
+  auto b = dynlib::setup("builtin://ode/vanderpol", {.stepper = "radau5"});
+  b.load_snapshot(bad);
+  b.run({.T = 3.0, .record = false, .resume = true});
+  const auto ya = a.state_vector(), yb = b.state_vector();
+  REQUIRE(ya.size() == yb.size());
+  for (std::size_t i = 0; i < ya.size(); ++i) CHECK(yb[i] == Approx(ya[i]).epsilon(1e-4).margin(1e-6));
+  fs::remove(good);
+  fs::remove(bad);
 }
