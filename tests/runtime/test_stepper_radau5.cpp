@@ -308,10 +308,29 @@ TEST_CASE("radau5 never indexes with out-of-range pivots from a snapshot file",
       fs::temp_directory_path() / ("dynlib_radau5_" + std::to_string(::getpid()) + "_good.snap");
   const auto bad = fs::temp_directory_path() / ("dynlib_radau5_" + std::to_string(::getpid()) + "_bad.snap");
   sim.save_snapshot(good);
+  std::string text, line, dt_token;
+  {
+    std::ifstream in(good);
+    while (std::getline(in, line))
+      if (line.rfind("dt ", 0) == 0) dt_token = line.substr(3);
+  }
+  REQUIRE(!dt_token.empty());
   std::ifstream in(good);
-  std::string text, line;
   int replaced = 0;
   while (std::getline(in, line)) {
+    if (line.rfind("ws ", 0) == 0) {
+      // ws <count> ...: the LUs claim to be for the next step's h (the snapshot's dt), so they are reused.
+      std::istringstream ts(line);
+      std::vector<std::string> tok;
+      for (std::string x; ts >> x;) tok.push_back(x);
+      const std::size_t lu_h =
+          2 + 4 * 2 * 2 + dynlib::kernels::StepRadau5::kVectors * 2 + dynlib::kernels::StepRadau5::kLuH;
+      REQUIRE(tok.size() == lu_h + 1);
+      tok[lu_h] = dt_token;
+      line.clear();
+      for (const auto& x : tok) line += (line.empty() ? "" : " ") + x;
+      ++replaced;
+    }
     if (line.rfind("iws ", 0) == 0) {
       // iws <count> steps rhs jac lu need_jac lu_valid ip1[2] ip2[2]: claim valid LUs with wild pivots.
       std::istringstream ts(line);
@@ -327,7 +346,7 @@ TEST_CASE("radau5 never indexes with out-of-range pivots from a snapshot file",
     }
     text += line + "\n";
   }
-  REQUIRE(replaced == 1);
+  REQUIRE(replaced == 2);
   std::ofstream(bad, std::ios::trunc) << text;
   auto a = dynlib::setup("builtin://ode/vanderpol", {.stepper = "radau5"});
   a.load_snapshot(good);
