@@ -6,6 +6,7 @@
 #include "kernels/stepper_dop853.hpp"
 #include "kernels/stepper_explicit.hpp"
 #include "kernels/stepper_implicit.hpp"
+#include "kernels/stepper_radau5.hpp"
 #include "kernels/stepper_rk45.hpp"
 #include "kernels/stepper_tsit5.hpp"
 #include "steppers_catalogue/stepper_registry.hpp"
@@ -42,6 +43,8 @@ decltype(auto) with_stepper(StepperId id, F&& f) {
       return f(StepTsit5{});
     case StepperId::dop853:
       return f(StepDOP853{});
+    case StepperId::radau5:
+      return f(StepRadau5{});
   }
   throw std::logic_error("with_stepper: unknown stepper id");
 }

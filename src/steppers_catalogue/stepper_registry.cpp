@@ -80,6 +80,43 @@ std::vector<ConfigField> adaptive_implicit_fields() {
           {"dt_max", inf, false, {}},        {"jacobian_mode", 0, true, {{"internal", 0}, {"external", 1}}}};
 }
 
+// radau5 (kernels/stepper_radau5.hpp: config order, workspace layout, work counters at iws[1..3]).
+// jacobian_mode defaults to external: the exact Jacobian when the model has one (else finite differences).
+StepperInfo radau5_info() {
+  const double inf = std::numeric_limits<double>::infinity();
+  StepperInfo s;
+  s.id = StepperId::radau5;
+  s.name = "radau5";
+  s.aliases = {"radau", "radau_iia"};
+  s.adaptive = true;
+  s.implicit = true;
+  s.family = "radau-iia";
+  s.order = 5;
+  s.embedded_order = 3;
+  s.stiff = true;
+  s.dense_output = true;
+  s.jacobian = JacobianCap::optional;
+  s.work_counters_at = 1;
+  s.config = {{"atol", 1e-6, false, {}},
+              {"rtol", 1e-3, false, {}},
+              {"safety", 0.9, false, {}},
+              {"min_factor", 0.2, false, {}},
+              {"max_factor", 8.0, false, {}},
+              {"max_tries", 20, true, {}},
+              {"min_step", 1e-12, false, {}},
+              {"dt_max", inf, false, {}},
+              {"newton_max_iter", 7, true, {}},
+              {"newton_stop_tol", 0.0, false, {}},
+              {"jac_eps", 1e-8, false, {}},
+              {"jacobian_mode", 1, true, {{"internal", 0}, {"external", 1}}},
+              {"jac_reuse_theta", 0.001, false, {}},
+              {"step_keep_low", 1.0, false, {}},
+              {"step_keep_high", 1.2, false, {}}};
+  s.ws_size = [](std::int64_t n) { return 4 * n * n + 14 * n + 5; };
+  s.iws_size = lin(2, 6);
+  return s;
+}
+
 std::vector<StepperInfo> build() {
   const double inf = std::numeric_limits<double>::infinity();
   std::vector<StepperInfo> v;
@@ -253,6 +290,7 @@ std::vector<StepperInfo> build() {
   s.ws_size = lin(26, 2);
   s.iws_size = lin(0, 4);
   add(s);
+  add(radau5_info());
   std::sort(v.begin(), v.end(), [](const StepperInfo& a, const StepperInfo& b) { return a.name < b.name; });
   return v;
 }

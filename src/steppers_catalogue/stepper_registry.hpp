@@ -26,6 +26,7 @@ enum class StepperId : std::uint8_t {
   trbdf2a,
   tsit5,
   dop853,
+  radau5,
 };
 
 enum class JacobianCap : std::uint8_t { none, internal, optional, required };

@@ -284,7 +284,7 @@ TEST_CASE("JIT == interpreter with events, aux, stop and lags through the runner
   m->name = "events";
   m->source = "hand-built IR";
   m->sim.dt = 0.01;
-  for (const char* sn : {"euler", "rk4", "rk45", "ab3", "bdf2", "tr-bdf2a", "tsit5", "dop853"}) {
+  for (const char* sn : {"euler", "rk4", "rk45", "ab3", "bdf2", "tr-bdf2a", "tsit5", "dop853", "radau5"}) {
     INFO("stepper " << sn);
     const auto& s = dynlib::kernels::get_stepper(sn);
     auto in = dynlib::interp::make_interpreted(m, s);
@@ -371,6 +371,38 @@ TEST_CASE("JIT == interpreter for tsit5 and dop853 with events and aux (no lags:
     auto a = run_model(*in, spec);
     auto b = run_model(*jt, spec);
     CHECK(a.n_evt > 2);
+    check_same(a, b);
+  }
+}
+
+TEST_CASE("JIT == interpreter: radau5 on a stiff problem, exact and finite-difference Jacobians",
+          "[jit][parity][radau5]") {
+  for (const char* mode : {"external", "internal"}) {
+    INFO("jacobian_mode " << mode);
+    auto m = dynlib::load_model(std::string(R"M(inline:
+[model]
+type = "ode"
+[states]
+x = 2.0
+y = 0.0
+[equations.rhs]
+x = "y"
+y = "1000*(1 - x*x)*y - x"
+[sim]
+dt = 1.0
+atol = 1e-7
+rtol = 1e-7
+jacobian_mode = ")M") + mode + "\"\n");
+    const auto& s = dynlib::kernels::get_stepper("radau5");
+    auto in = dynlib::interp::make_interpreted(m, s);
+    auto jt = compiled(m, s);
+    RunSpec spec;
+    spec.n_steps = 1500;  // t_end = 1500: a relaxation cycle and a half
+    spec.record_interval = 5;
+    auto a = run_model(*in, spec);
+    auto b = run_model(*jt, spec);
+    CHECK(a.status == static_cast<int>(dynlib::Status::DONE));
+    CHECK(a.steps > 200);
     check_same(a, b);
   }
 }
