@@ -6,6 +6,7 @@
 #include "kernels/stepper_explicit.hpp"
 #include "kernels/stepper_implicit.hpp"
 #include "kernels/stepper_rk45.hpp"
+#include "kernels/stepper_rosenbrock.hpp"
 #include "steppers_catalogue/stepper_registry.hpp"
 
 namespace dynlib::kernels {
@@ -36,6 +37,10 @@ decltype(auto) with_stepper(StepperId id, F&& f) {
       return f(StepBDF2A{});
     case StepperId::trbdf2a:
       return f(StepTRBDF2A{});
+    case StepperId::rodas5p:
+      return f(StepRodas5P{});
+    case StepperId::rodas4:
+      return f(StepRodas4{});
   }
   throw std::logic_error("with_stepper: unknown stepper id");
 }

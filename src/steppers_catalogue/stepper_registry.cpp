@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "dynlib/errors.hpp"
+#include "kernels/stepper_rosenbrock.hpp"
 #include "util/suggest.hpp"
 #include "util/text.hpp"
 
@@ -216,6 +217,42 @@ std::vector<StepperInfo> build() {
   s.ws_size = quad(2, 10);
   s.iws_size = lin(1, 1);
   add(s);
+  // Rosenbrock-Wanner (kernels/stepper_rosenbrock.hpp): the exact Jacobian by default, when there is one.
+  auto rosenbrock_fields = [&] {
+    return std::vector<ConfigField>{{"atol", 1e-6, false, {}},
+                                    {"rtol", 1e-3, false, {}},
+                                    {"safety", 0.9, false, {}},
+                                    {"min_factor", 0.2, false, {}},
+                                    {"max_factor", 6.0, false, {}},
+                                    {"max_tries", 10, true, {}},
+                                    {"min_step", 1e-12, false, {}},
+                                    {"dt_max", inf, false, {}},
+                                    {"jacobian_mode", 1, true, {{"internal", 0}, {"external", 1}}},
+                                    {"jac_eps", 1e-8, false, {}}};
+  };
+  auto rosenbrock = [&](StepperId id, const char* name, std::vector<std::string> aliases, int order, int emb,
+                        auto stepper) {
+    using S = decltype(stepper);
+    StepperInfo r;
+    r.id = id;
+    r.name = name;
+    r.aliases = std::move(aliases);
+    r.adaptive = true;
+    r.implicit = true;
+    r.family = "rosenbrock";
+    r.order = order;
+    r.embedded_order = emb;
+    r.stiff = true;
+    r.dense_output = true;
+    r.jacobian = JacobianCap::optional;
+    r.work_counters_at = S::kCounters;
+    r.config = rosenbrock_fields();
+    r.ws_size = [](std::int64_t n) { return S::ws_size(n); };
+    r.iws_size = [](std::int64_t n) { return S::iws_size(n); };
+    return r;
+  };
+  add(rosenbrock(StepperId::rodas5p, "rodas5p", {"rodas5p_jit"}, 5, 4, StepRodas5P{}));
+  add(rosenbrock(StepperId::rodas4, "rodas4", {"rodas"}, 4, 3, StepRodas4{}));
   std::sort(v.begin(), v.end(), [](const StepperInfo& a, const StepperInfo& b) { return a.name < b.name; });
   return v;
 }
