@@ -251,7 +251,7 @@ std::vector<StepperInfo> build() {
     r.iws_size = [](std::int64_t n) { return S::iws_size(n); };
     return r;
   };
-  add(rosenbrock(StepperId::rodas5p, "rodas5p", {"rodas5p_jit"}, 5, 4, StepRodas5P{}));
+  add(rosenbrock(StepperId::rodas5p, "rodas5p", {}, 5, 4, StepRodas5P{}));
   add(rosenbrock(StepperId::rodas4, "rodas4", {"rodas"}, 4, 3, StepRodas4{}));
   std::sort(v.begin(), v.end(), [](const StepperInfo& a, const StepperInfo& b) { return a.name < b.name; });
   return v;
