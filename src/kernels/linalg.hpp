@@ -58,8 +58,10 @@ typename B::IVar gauss_solve(B& b, int n_, typename B::Arr A, typename B::Arr x)
 }
 
 // The same elimination split in two, for steppers that solve several systems with one matrix (one
-// factorisation per step, reused for every stage). lu_factor overwrites A (row-major n*n) with its
-// unit-lower L (below the diagonal) and U, and stores in piv[k] the row swapped with row k at step k.
+// factorisation per step, reused for every stage). lu_factor overwrites A (row-major n*n) with U and,
+// below the diagonal, the multipliers of each elimination step (left in place when later steps swap
+// rows, so lu_solve replays the swaps and eliminations in gauss_solve's order), and stores in piv[k]
+// the row swapped with row k at step k.
 // Returns an IVar: 0 if a pivot |p| <= 1e-14 (singular; meant for matrices scaled like I - h*g*J).
 template <class B>
 typename B::IVar lu_factor(B& b, int n_, typename B::Arr A, typename B::IArr piv) {
@@ -83,7 +85,7 @@ typename B::IVar lu_factor(B& b, int n_, typename B::Arr A, typename B::IArr piv
           [&] {
             auto pp = p.get();
             b.if_(pp != k, [&] {
-              b.for_(b.ci(0), n, [&](Int j) {
+              b.for_(k, n, [&](Int j) {  // columns < k hold multipliers: they stay with their row
                 typename B::Val tmp = A[k * n + j];
                 A[k * n + j] = A[pp * n + j];
                 A[pp * n + j] = tmp;

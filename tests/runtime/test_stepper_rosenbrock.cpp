@@ -368,3 +368,37 @@ dt_max = 0.05
     CHECK(gap.back() == Approx(-50.0 - sim.state_vector()[0]).margin(1e-12));
   }
 }
+
+TEST_CASE("lu_factor / lu_solve match gauss_solve; pivots out of range are ignored", "[linalg][rosenbrock]") {
+  dynlib::interp::DirectBackend b;
+  const std::vector<double> A0{1e-3, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 10.0}, r{1.0, -2.0, 0.5};
+  std::vector<double> G(A0), x(r);
+  REQUIRE(dynlib::kernels::gauss_solve(b, 3, G.data(), x.data()).v == 1);
+  std::vector<double> F(A0), z1(r), z2{0.0, 1.0, 0.0};
+  std::vector<std::int64_t> piv(3);
+  REQUIRE(dynlib::kernels::lu_factor(b, 3, F.data(), piv.data()).v == 1);
+  CHECK(piv[0] == 2);  // partial pivoting took the largest entry of the first column
+  dynlib::kernels::lu_solve(b, 3, F.data(), piv.data(), z1.data());
+  CHECK(z1 == x);                                                    // the same operations in the same order
+  dynlib::kernels::lu_solve(b, 3, F.data(), piv.data(), z2.data());  // reused for a second right-hand side
+  for (int i = 0; i < 3; ++i) {
+    double s = 0.0;
+    for (int j = 0; j < 3; ++j)
+      s += A0[static_cast<std::size_t>(3 * i + j)] * z2[static_cast<std::size_t>(j)];
+    CHECK(s == Approx(i == 1 ? 1.0 : 0.0).margin(1e-12));
+  }
+  // A corrupt workspace (e.g. from a snapshot file): indices outside [k, n) mean "no swap".
+  for (std::int64_t bad : {std::int64_t{-7}, std::int64_t{3}, std::int64_t{1} << 40}) {
+    std::vector<std::int64_t> p2{bad, bad, bad};
+    std::vector<double> w(r);
+    dynlib::kernels::lu_solve(b, 3, F.data(), p2.data(), w.data());
+    std::vector<std::int64_t> none{0, 1, 2};
+    std::vector<double> w2(r);
+    dynlib::kernels::lu_solve(b, 3, F.data(), none.data(), w2.data());
+    CHECK(w == w2);
+  }
+  // Singular: reported, not divided by.
+  std::vector<double> S{1.0, 2.0, 2.0, 4.0};
+  std::vector<std::int64_t> p3(2);
+  CHECK(dynlib::kernels::lu_factor(b, 2, S.data(), p3.data()).v == 0);
+}
