@@ -190,6 +190,9 @@ void InterpretedModel::compile(const ir::ModelIR& M) {
       for (const auto& e : row) flat.push_back(e);
     jac_e_ = prog_.add_block(flat);
   }
+  // d rhs / dt, evaluated entry by entry (b.eval) by the Rosenbrock steppers.
+  if (M.derived_time_derivative)
+    for (const auto& e : *M.derived_time_derivative) prog_.add_expr(e);
   if (M.inverse) inv_e_ = prog_.add_block(*M.inverse);
   aux_e_ = prog_.add_block(M.aux_exprs);
   for (const auto& e : M.aux_exprs) prog_.add_expr(e);

@@ -9,6 +9,7 @@
 #include "kernels/stepper_radau5.hpp"
 #include "kernels/stepper_rk45.hpp"
 #include "kernels/stepper_tsit5.hpp"
+#include "kernels/stepper_rosenbrock.hpp"
 #include "steppers_catalogue/stepper_registry.hpp"
 
 namespace dynlib::kernels {
@@ -45,6 +46,10 @@ decltype(auto) with_stepper(StepperId id, F&& f) {
       return f(StepDOP853{});
     case StepperId::radau5:
       return f(StepRadau5{});
+    case StepperId::rodas5p:
+      return f(StepRodas5P{});
+    case StepperId::rodas4:
+      return f(StepRodas4{});
   }
   throw std::logic_error("with_stepper: unknown stepper id");
 }

@@ -291,6 +291,43 @@ std::vector<StepperInfo> build() {
   s.iws_size = lin(0, 4);
   add(s);
   add(radau5_info());
+  // Rosenbrock-Wanner (kernels/stepper_rosenbrock.hpp): the exact Jacobian by default, when there is one.
+  auto rosenbrock_fields = [&] {
+    return std::vector<ConfigField>{{"atol", 1e-6, false, {}},
+                                    {"rtol", 1e-3, false, {}},
+                                    {"safety", 0.9, false, {}},
+                                    {"min_factor", 0.2, false, {}},
+                                    {"max_factor", 6.0, false, {}},
+                                    {"max_tries", 10, true, {}},
+                                    {"min_step", 1e-12, false, {}},
+                                    {"dt_max", inf, false, {}},
+                                    {"jacobian_mode", 1, true, {{"internal", 0}, {"external", 1}}},
+                                    {"jac_eps", 1e-8, false, {}}};
+  };
+  // Workspace (kernels/stepper_rosenbrock.hpp): J and E (n*n each), f0, ft, u, the stages and the dense
+  // output terms (n each); ints: three work counters at 0, then n pivots.
+  auto rosenbrock = [&](StepperId id, const char* name, std::vector<std::string> aliases, int order, int emb,
+                        std::int64_t stages, std::int64_t dense_terms) {
+    StepperInfo r;
+    r.id = id;
+    r.name = name;
+    r.aliases = std::move(aliases);
+    r.adaptive = true;
+    r.implicit = true;
+    r.family = "rosenbrock";
+    r.order = order;
+    r.embedded_order = emb;
+    r.stiff = true;
+    r.dense_output = true;
+    r.jacobian = JacobianCap::optional;
+    r.work_counters_at = 0;
+    r.config = rosenbrock_fields();
+    r.ws_size = quad(2, 5 + stages + dense_terms);
+    r.iws_size = lin(1, 3);
+    return r;
+  };
+  add(rosenbrock(StepperId::rodas5p, "rodas5p", {}, 5, 4, 8, 3));
+  add(rosenbrock(StepperId::rodas4, "rodas4", {"rodas"}, 4, 3, 6, 2));
   std::sort(v.begin(), v.end(), [](const StepperInfo& a, const StepperInfo& b) { return a.name < b.name; });
   return v;
 }

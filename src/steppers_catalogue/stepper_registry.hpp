@@ -27,6 +27,8 @@ enum class StepperId : std::uint8_t {
   tsit5,
   dop853,
   radau5,
+  rodas5p,  // Rosenbrock-Wanner
+  rodas4,
 };
 
 enum class JacobianCap : std::uint8_t { none, internal, optional, required };

@@ -406,3 +406,46 @@ jacobian_mode = ")M") + mode + "\"\n");
     check_same(a, b);
   }
 }
+
+TEST_CASE("JIT == interpreter for the Rosenbrock steppers: exact and difference derivatives, events, aux",
+          "[jit][parity][rosenbrock]") {
+  // A forced Van der Pol (symbolic Jacobian and df/dt) with a reset event, a logged aux and lags in the
+  // event condition; once more with finite differences in y and t (jacobian_mode = "internal").
+  const std::string body = R"M(
+[model]
+type = "ode"
+[states]
+x = 2.0
+y = 0.0
+[params]
+mu = 5.0
+[equations.rhs]
+x = "y"
+y = "mu*(1 - x*x)*y - x + 0.5*cos(1.3*t)"
+[aux]
+energy = "x*x + y*y"
+[events.flip]
+cond = "x < 0 and lag_x(1) >= 0"
+action = "y = y - 0.1"
+log = ["t", "x", "aux:energy"]
+[sim]
+dt = 0.01
+)M";
+  for (const char* mode : {"", "jacobian_mode = \"internal\"\n"}) {
+    auto m = dynlib::load_model("inline:" + body + mode);
+    REQUIRE(m->derived_time_derivative);
+    for (const char* sn : {"rodas5p", "rodas4"}) {
+      INFO(sn << " " << mode);
+      const auto& s = dynlib::kernels::get_stepper(sn);
+      auto in = dynlib::interp::make_interpreted(m, s);
+      auto jt = compiled(m, s);
+      RunSpec spec;
+      spec.n_steps = 1500;  // t_end = 15
+      auto a = run_model(*in, spec);
+      auto b = run_model(*jt, spec);
+      CHECK(a.status == static_cast<int>(dynlib::Status::DONE));
+      CHECK(a.n_evt > 0);
+      check_same(a, b);
+    }
+  }
+}

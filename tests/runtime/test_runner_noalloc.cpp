@@ -45,8 +45,8 @@ std::shared_ptr<dynlib::ir::ModelIR> lorenz() {
 
 TEST_CASE("runner hot loop allocates nothing, for every stepper", "[runner][alloc]") {
   auto m = lorenz();
-  for (const char* name :
-       {"euler", "rk2", "rk4", "rk45", "ab2", "ab3", "sdirk2", "bdf2", "bdf2a", "tr-bdf2a"}) {
+  for (const char* name : {"euler", "rk2", "rk4", "rk45", "ab2", "ab3", "sdirk2", "bdf2", "bdf2a", "tr-bdf2a",
+                           "rodas5p", "rodas4"}) {
     const auto& si = dynlib::kernels::get_stepper(name);
     auto cm = dynlib::interp::make_interpreted(m, si);
     const auto& L = cm->layout();
