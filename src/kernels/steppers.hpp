@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "kernels/stepper_ab.hpp"
+#include "kernels/stepper_bdf.hpp"
 #include "kernels/stepper_explicit.hpp"
 #include "kernels/stepper_implicit.hpp"
 #include "kernels/stepper_rk45.hpp"
@@ -36,6 +37,8 @@ decltype(auto) with_stepper(StepperId id, F&& f) {
       return f(StepBDF2A{});
     case StepperId::trbdf2a:
       return f(StepTRBDF2A{});
+    case StepperId::bdf:
+      return f(StepBDF{});
   }
   throw std::logic_error("with_stepper: unknown stepper id");
 }

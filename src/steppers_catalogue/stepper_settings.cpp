@@ -26,6 +26,7 @@ std::optional<Range> range_of(std::string_view name) {
     return Range{1.0, false, inf, true, false};
   if (name == "newton_tol" || name == "jac_eps") return Range{0.0, true, inf, true, false};
   if (name == "dt_max") return Range{0.0, true, inf, true, true};
+  if (name == "max_order") return Range{1.0, false, 5.0, false, false};
   return std::nullopt;
 }
 
