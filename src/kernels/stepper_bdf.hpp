@@ -296,7 +296,8 @@ struct StepBDF {
       auto d2 = rms(b, n_, L.ytmp, b.ci(0), L.scl) / hs;
       Val h1 = b.select(b.land(d1 <= b.c(1e-15), d2 <= b.c(1e-15)), b.fmax(b.c(1e-6), hs * b.c(1e-3)),
                         b.sqrt(b.c(0.01) / b.fmax(d1, d2)));
-      Val h = b.fmin(b.fmin(b.c(100.0) * hs, h1), h_cap);
+      // never below min_step, unless the runner's step (to t_end) is shorter
+      Val h = b.fmin(b.fmax(b.fmin(b.c(100.0) * hs, h1), min_step), h_cap);
       b.for_(b.ci(0), n, [&](Int s) {
         L.D[s] = y[s];
         L.D[n + s] = h * L.f[s];
@@ -403,7 +404,7 @@ struct StepBDF {
                          err <= b.c(1.0),
                          [&] {
                            done = b.ci(1);
-                           accept(b, c, L, t_new, hh, err, safety, k, max_order, dt_max, h, ord, neq, luv);
+                           accept(b, c, L, hh, err, safety, k, max_order, dt_max, min_step, h, ord, neq, luv);
                            b.for_(b.ci(0), n, [&](Int s) { y_prop[s] = L.Y[s]; });
                            o.t_prop = t_new;
                            o.dt_next = h.get();
@@ -434,13 +435,12 @@ struct StepBDF {
   // After an accepted step: update the differences, then (after order+1 equal steps) choose the
   // order and the next step.
   template <class B>
-  static void accept(B& b, const StepCtx<B>& c, const Layout<B>& L, typename B::Val t_new, typename B::Val hh,
-                     typename B::Val err, typename B::Val safety, typename B::Int k,
-                     typename B::Int max_order, typename B::Val dt_max, typename B::Var& h,
+  static void accept(B& b, const StepCtx<B>& c, const Layout<B>& L, typename B::Val hh, typename B::Val err,
+                     typename B::Val safety, typename B::Int k, typename B::Int max_order,
+                     typename B::Val dt_max, typename B::Val min_step, typename B::Var& h,
                      typename B::IVar& ord, typename B::IVar& neq, typename B::IVar& luv) {
     using Val = typename B::Val;
     using Int = typename B::Int;
-    (void)t_new;
     const int n_ = c.n;
     const Int n = b.ci(n_);
     neq = neq.get() + b.ci(1);
@@ -472,7 +472,7 @@ struct StepBDF {
       Int delta = b.iselect(lower, b.ci(-1), b.iselect(higher, b.ci(1), b.ci(0)));
       Val best = b.fmax(fm, b.fmax(f0, fp));
       ord = k + delta;
-      Val factor = b.fmin(b.fmin(b.c(10.0), safety * best), dt_max / hh);
+      Val factor = b.fmax(b.fmin(b.fmin(b.c(10.0), safety * best), dt_max / hh), min_step / hh);
       h = hh * factor;
       change_differences(b, n_, L.D, ord.get(), factor);
       neq = b.ci(0);

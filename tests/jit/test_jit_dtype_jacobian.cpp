@@ -56,7 +56,7 @@ void check_parity(const std::string& uri, BuildOptions bo, const RunOptions& ro)
 
 TEST_CASE("jit parity: jacobian_mode=1 with the symbolic Jacobian", "[jit][parity][jacobian]") {
   const std::string hh = "builtin://ode/hodgkin-huxley";
-  for (const char* st : {"bdf2", "sdirk2", "bdf2a", "tr-bdf2a"}) {
+  for (const char* st : {"bdf2", "sdirk2", "bdf2a", "tr-bdf2a", "bdf"}) {
     INFO(st);
     check_parity(hh, {.stepper = st}, {.T = 10.0, .dt = 0.01, .stepper = {{"jacobian_mode", 1.0}}});
   }
