@@ -74,3 +74,14 @@ TEST_CASE("jit parity: storage dtypes float32 and int64", "[jit][parity][dtype]"
       "[equations.rhs]\nx = \"r*x*(1 - x)\"\n";
   check_parity(logistic, {.dtype = "float32"}, {.N = 200});
 }
+
+TEST_CASE("jit parity: bdf on a stiff problem, exact and finite-difference Jacobians", "[jit][parity][bdf]") {
+  // Van der Pol with mu = 1000: many order and step changes, Newton failures and Jacobian updates.
+  for (double mode : {0.0, 1.0}) {
+    INFO("jacobian_mode " << mode);
+    check_parity("builtin://ode/vanderpol", {.stepper = "bdf"},
+                 {.T = 1500.0,
+                  .params = {{"mu", 1000.0}},
+                  .stepper = {{"jacobian_mode", mode}, {"atol", 1e-8}, {"rtol", 1e-8}}});
+  }
+}
