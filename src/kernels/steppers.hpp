@@ -4,6 +4,7 @@
 
 #include "kernels/stepper_ab.hpp"
 #include "kernels/stepper_dop853.hpp"
+#include "kernels/stepper_bdf.hpp"
 #include "kernels/stepper_explicit.hpp"
 #include "kernels/stepper_implicit.hpp"
 #include "kernels/stepper_radau5.hpp"
@@ -50,6 +51,8 @@ decltype(auto) with_stepper(StepperId id, F&& f) {
       return f(StepRodas5P{});
     case StepperId::rodas4:
       return f(StepRodas4{});
+    case StepperId::bdf:
+      return f(StepBDF{});
   }
   throw std::logic_error("with_stepper: unknown stepper id");
 }

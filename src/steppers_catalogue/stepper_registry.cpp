@@ -328,6 +328,31 @@ std::vector<StepperInfo> build() {
   };
   add(rosenbrock(StepperId::rodas5p, "rodas5p", {}, 5, 4, 8, 3));
   add(rosenbrock(StepperId::rodas4, "rodas4", {"rodas"}, 4, 3, 6, 2));
+  s = {};
+  s.id = StepperId::bdf;
+  s.name = "bdf";
+  s.aliases = {"ndf", "bdf_variable_order"};
+  s.adaptive = true;
+  s.implicit = true;
+  s.family = "bdf";
+  s.order = 5;  // variable order 1..max_order
+  s.stiff = true;
+  s.dense_output = true;
+  s.jacobian = JacobianCap::optional;
+  s.work_counters_at = 1;
+  // jacobian_mode defaults to external: the exact Jacobian when the model has one (else differences).
+  s.config = {{"atol", 1e-6, false, {}},
+              {"rtol", 1e-3, false, {}},
+              {"max_order", 5, true, {}},
+              {"min_step", 1e-12, false, {}},
+              {"dt_max", inf, false, {}},
+              {"max_tries", 20, true, {}},
+              {"newton_max_iter", 4, true, {}},
+              {"jac_eps", 1e-8, false, {}},
+              {"jacobian_mode", 1, true, {{"internal", 0}, {"external", 1}}}};
+  s.ws_size = quad(2, 17, 3);  // kernels/stepper_bdf.hpp
+  s.iws_size = lin(1, 8);
+  add(s);
   std::sort(v.begin(), v.end(), [](const StepperInfo& a, const StepperInfo& b) { return a.name < b.name; });
   return v;
 }

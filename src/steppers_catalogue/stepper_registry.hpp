@@ -29,6 +29,7 @@ enum class StepperId : std::uint8_t {
   radau5,
   rodas5p,  // Rosenbrock-Wanner
   rodas4,
+  bdf,
 };
 
 enum class JacobianCap : std::uint8_t { none, internal, optional, required };

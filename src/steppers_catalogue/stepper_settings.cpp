@@ -31,6 +31,7 @@ std::optional<Range> range_of(std::string_view name) {
   if (name == "jac_reuse_theta") return Range{0.0, false, 1.0, true, false};
   if (name == "step_keep_low") return Range{0.0, true, 1.0, false, false};
   if (name == "step_keep_high") return Range{1.0, false, inf, true, false};
+  if (name == "max_order") return Range{1.0, false, 5.0, false, false};
   return std::nullopt;
 }
 

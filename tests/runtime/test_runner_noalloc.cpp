@@ -46,7 +46,7 @@ std::shared_ptr<dynlib::ir::ModelIR> lorenz() {
 TEST_CASE("runner hot loop allocates nothing, for every stepper", "[runner][alloc]") {
   auto m = lorenz();
   for (const char* name : {"euler", "rk2", "rk4", "rk45", "ab2", "ab3", "sdirk2", "bdf2", "bdf2a", "tr-bdf2a",
-                           "rodas5p", "rodas4"}) {
+                           "rodas5p", "rodas4", "bdf"}) {
     const auto& si = dynlib::kernels::get_stepper(name);
     auto cm = dynlib::interp::make_interpreted(m, si);
     const auto& L = cm->layout();

@@ -59,12 +59,14 @@ TEST_CASE("multistep and BDF steppers restart after an event action: same events
     REQUIRE(ref.run({.T = 20.0, .dt = 0.002}) == Status::DONE);
     const auto t_ref = event_times(ref.results());
     REQUIRE(t_ref.size() >= 7);
-    for (const char* sn : {"ab2", "ab3", "bdf2", "bdf2a", "tr-bdf2a"}) {
+    for (const char* sn : {"ab2", "ab3", "bdf2", "bdf2a", "tr-bdf2a", "bdf"}) {
       INFO("stepper " << sn);
-      const bool adaptive = std::string(sn).back() == 'a';
+      const bool adaptive = std::string(sn).back() == 'a' || std::string(sn) == "bdf";
       auto sim = setup(model, {.stepper = sn});
       RunOptions o{.T = 20.0, .dt = 0.002};
       if (adaptive) o.stepper = {{"atol", 1e-9}, {"rtol", 1e-7}};
+      // bdf takes long high-order steps here; events are seen at step ends, so cap the step.
+      if (std::string(sn) == "bdf") o.stepper = {{"atol", 1e-9}, {"rtol", 1e-7}, {"dt_max", 0.01}};
       REQUIRE(sim.run(o) == Status::DONE);
       const auto& r = sim.results();
       const auto t = event_times(r);
