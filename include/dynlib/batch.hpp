@@ -67,9 +67,9 @@ struct BatchRun {
 struct BatchResults {
   std::vector<std::string> state_names, param_names, record_names;
   std::vector<std::string> event_names;  // the model's events (BatchRun::event_counts)
-  std::vector<BatchRun> runs;  // in item order
-  unsigned threads = 1;        // workers actually used
-  double seconds = 0.0;        // wall time of the batch
+  std::vector<BatchRun> runs;            // in item order
+  unsigned threads = 1;                  // workers actually used
+  double seconds = 0.0;                  // wall time of the batch
   [[nodiscard]] std::size_t size() const noexcept { return runs.size(); }
   [[nodiscard]] const BatchRun& operator[](std::size_t i) const { return runs.at(i); }
 };

@@ -33,7 +33,7 @@ struct Session {
   std::vector<double> ws;
   std::vector<std::int64_t> iws;
   std::vector<std::int64_t> event_counts;  // firings per event since the recording began (logged or not)
-  bool has_workspace = false;  // ws/iws/lag hold a live run's state (resume possible)
+  bool has_workspace = false;              // ws/iws/lag hold a live run's state (resume possible)
   std::vector<double> stepper_config;
   Status status = Status::DONE;
   // fixed-step / map clock (runner_abi.hpp)

@@ -3,14 +3,14 @@
 #include <stdexcept>
 
 #include "kernels/stepper_ab.hpp"
-#include "kernels/stepper_dop853.hpp"
 #include "kernels/stepper_bdf.hpp"
+#include "kernels/stepper_dop853.hpp"
 #include "kernels/stepper_explicit.hpp"
 #include "kernels/stepper_implicit.hpp"
 #include "kernels/stepper_radau5.hpp"
 #include "kernels/stepper_rk45.hpp"
-#include "kernels/stepper_tsit5.hpp"
 #include "kernels/stepper_rosenbrock.hpp"
+#include "kernels/stepper_tsit5.hpp"
 #include "steppers_catalogue/stepper_registry.hpp"
 
 namespace dynlib::kernels {

@@ -284,7 +284,8 @@ TEST_CASE("JIT == interpreter with events, aux, stop and lags through the runner
   m->name = "events";
   m->source = "hand-built IR";
   m->sim.dt = 0.01;
-  for (const char* sn : {"euler", "rk4", "rk45", "ab3", "bdf2", "tr-bdf2a", "tsit5", "dop853", "radau5", "bdf"}) {
+  for (const char* sn :
+       {"euler", "rk4", "rk45", "ab3", "bdf2", "tr-bdf2a", "tsit5", "dop853", "radau5", "bdf"}) {
     INFO("stepper " << sn);
     const auto& s = dynlib::kernels::get_stepper(sn);
     auto in = dynlib::interp::make_interpreted(m, s);
