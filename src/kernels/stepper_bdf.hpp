@@ -26,7 +26,7 @@
 #include <array>
 #include <cmath>
 
-#include "kernels/lu_pivoted.hpp"
+#include "kernels/linalg.hpp"
 #include "kernels/stepper_common.hpp"
 
 namespace dynlib::kernels {
