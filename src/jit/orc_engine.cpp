@@ -70,6 +70,7 @@ class CapturingObjectCache final : public llvm::ObjectCache {
 //  - DYNLIB_JIT_CODEGEN=none|less|default|aggressive (default aggressive).
 //  - DYNLIB_JIT_LOOP_OPT=1: loop unroll/interleave/vectorize also in modules without runtime state loops
 //    (only affects default<On> pipelines).
+//  - DYNLIB_JIT_LARGE_MODULE=<n>: IR instructions above which a module is compiled as large (below).
 int opt_level_from_env() {
   const char* e = JitTuning::c_str_or_null(JitTuning::get().opt);
   if (e != nullptr && (e[0] == 'O' || e[0] == 'o') && e[1] >= '0' && e[1] <= '3' && e[2] == '\0')
