@@ -3,6 +3,7 @@
 #pragma once
 #include <atomic>
 #include <cstdint>
+#include <dynlib/export.hpp>
 #include <dynlib/full_model.hpp>
 #include <dynlib/options.hpp>
 #include <dynlib/results.hpp>
@@ -21,7 +22,7 @@ struct SnapshotInfo {
   std::int64_t step = 0;
 };
 
-class Sim {
+class DYNLIB_API Sim {
  public:
   explicit Sim(FullModelPtr model);
   Sim(Sim&&) noexcept;
@@ -88,7 +89,7 @@ class Sim {
 };
 
 // build() + Sim.
-[[nodiscard]] Sim setup(std::string_view uri, const BuildOptions& options = {});
-[[nodiscard]] Sim setup(ModelPtr model, const BuildOptions& options = {});
+[[nodiscard]] DYNLIB_API Sim setup(std::string_view uri, const BuildOptions& options = {});
+[[nodiscard]] DYNLIB_API Sim setup(ModelPtr model, const BuildOptions& options = {});
 
 }  // namespace dynlib

@@ -22,7 +22,9 @@ run("" ${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${prefix})
 run("" ${CMAKE_COMMAND} -S ${SOURCE_DIR} -B ${WORK_DIR}/build -DCMAKE_CXX_COMPILER=${CXX}
     -DCMAKE_PREFIX_PATH=${prefix} -DCMAKE_BUILD_TYPE=Release)
 run("" ${CMAKE_COMMAND} --build ${WORK_DIR}/build)
-run("downstream: Model OK kind=ode states=2\ndownstream: 101 records, status DONE" ${clean_env} ${WORK_DIR}/build/downstream)
+run("downstream: Model OK kind=ode states=2\ndownstream: 101 records, status DONE\n\
+downstream: caught UnknownStepperError\ndownstream: caught ModelLoadError kind=TomlSyntaxError exact=1\n\
+downstream: caught ArgumentError" ${clean_env} ${WORK_DIR}/build/downstream)
 
 if(NOT EXISTS ${prefix}/bin/dynlib)
   message(FATAL_ERROR "the install has no bin/dynlib")
