@@ -62,11 +62,11 @@ DYNLIB_INTERNAL_API std::optional<std::vector<std::vector<ir::Expr>>> derive_jac
 bool depends_on_state(const ir::Expr& e, int state_index);
 
 // True if e (structurally) refers to the time t.
-bool depends_on_time(const ir::Expr& e);
+DYNLIB_INTERNAL_API bool depends_on_time(const ir::Expr& e);
 
 // d rhs_i / dt for the explicit time dependence (states held fixed; the same rules with Time as the
 // variable), for Rosenbrock steppers on non-autonomous ODEs (ModelIR::derived_time_derivative).
 // nullopt if no rhs refers to t, some entry is not differentiable symbolically, or dtype is int64.
-std::optional<std::vector<ir::Expr>> derive_time_derivative(const ir::ModelIR& m);
+DYNLIB_INTERNAL_API std::optional<std::vector<ir::Expr>> derive_time_derivative(const ir::ModelIR& m);
 
 }  // namespace dynlib::model
