@@ -36,6 +36,9 @@ class DYNLIB_API Sim {
 
   [[nodiscard]] bool has_results() const noexcept;
   [[nodiscard]] const Results& results() const;  // ArgumentError if there is no run yet
+  // The same results, kept alive by the pointer: later runs, reset() and assign() never change or free
+  // what it points to (they work on a copy when a caller still holds it). For bindings and threads.
+  [[nodiscard]] std::shared_ptr<const Results> shared_results() const;
 
   // Sets states and parameters by name (states first, then params). Unknown names -> ArgumentError
   // with a suggestion. clear_history drops results and segments.
