@@ -37,8 +37,8 @@ struct CountedRhs {
   bool expired = false;
   // false once the deadline has passed (the caller stops the solve)
   bool operator()(double t, const double* y, double* dy) {
-    if ((++calls & 63) == 0 && Clock::now() > deadline) {
-      expired = true;
+    if (expired || ((++calls & 63) == 0 && Clock::now() > deadline)) {
+      expired = true;  // stays: a solver that retries after a failed call fails again
       return false;
     }
     p->rhs(t, y, dy);
