@@ -46,6 +46,8 @@ const char* const kUsage = R"(usage: work_precision [options]
   --tols LIST       tolerances (default 1e-4,1e-5,...,1e-10); rtol = tol, atol = tol * the problem's scale
   --reps K          repetitions of a solve, the minimum time is kept (default 3; repeats stop after 2 s)
   --budget S        seconds one solve may take before it is stopped as TIMEOUT (default 5)
+  --setup-budget S  seconds a dynlib setup (with the optimising JIT compile) may take before that stepper
+                    is skipped for the problem (default 60)
   --max-steps N     step limit of one solve (default 10000000)
   --svg PATH        write the work-precision curves as an SVG picture
   --interp          dynlib without the JIT (interpreter), e.g. where the JIT component is absent
@@ -80,6 +82,7 @@ struct Options {
   std::vector<double> tols = {1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-9, 1e-10};
   int reps = 3;
   double budget_s = 5.0;
+  double setup_budget_s = 60.0;
   std::int64_t max_steps = 10000000;
   std::string svg, bruss_ref = DYNLIB_WP_REFERENCE_DIR "/bruss2d.txt", make_reference;
   bool jit = true;
@@ -120,6 +123,8 @@ Options parse_args(int argc, char** argv) {
       o.reps = static_cast<int>(parse_double(a, value()));
     } else if (a == "--budget") {
       o.budget_s = parse_double(a, value());
+    } else if (a == "--setup-budget") {
+      o.setup_budget_s = parse_double(a, value());
     } else if (a == "--max-steps") {
       o.max_steps = static_cast<std::int64_t>(parse_double(a, value()));
     } else if (a == "--svg") {
@@ -241,6 +246,8 @@ void read_work_counters(const dynlib::Sim& sim, int at, SolveStats& s) {
 struct DynlibSolver {
   std::string stepper;
   bool jit = true;
+  double setup_budget_s = 60.0;
+  bool abandoned_compile = false;  // a background compile was left running (see main's exit)
   int counters_at = -1;
   std::optional<dynlib::Sim> sim;
   Watchdog* dog = nullptr;
@@ -250,7 +257,21 @@ struct DynlibSolver {
     const auto t0 = Clock::now();
     try {
       sim.emplace(dynlib::setup(p.model, {.stepper = stepper, .jit = jit, .disk_cache = false}));
-      sim->model().wait_optimized();  // time the optimised code, not tiered compilation's baseline
+      // Time the optimised code, not tiered compilation's baseline; but do not wait for ever: a compile
+      // that takes longer than the setup budget is left running and the stepper skipped.
+      const auto limit =
+          t0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(setup_budget_s));
+      while (sim->model().jit_tier() == "baseline" && Clock::now() < limit)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      if (sim->model().jit_tier() == "baseline") {
+        abandoned_compile = true;
+        char buf[160];
+        std::snprintf(buf, sizeof buf,
+                      "skipped: the optimising JIT compile took more than %g s (--setup-budget)",
+                      setup_budget_s);
+        return buf;
+      }
+      sim->model().wait_optimized();  // returns at once; throws if the optimising compile failed
     } catch (const dynlib::JITUnavailableError& e) {
       return std::string("JIT unavailable (") + e.what() + "); run with --interp to use the interpreter";
     } catch (const std::exception& e) {
@@ -425,7 +446,10 @@ int main(int argc, char** argv) {
 
   Watchdog dog;
   std::vector<std::string> notes;
-  std::vector<Solver> solvers;
+  // Anchors first: a JIT compile that outlives its setup budget keeps a core busy until the process ends,
+  // so the anchors are timed before any dynlib setup of the problem.
+  std::vector<Solver> solvers, dynlib_solvers;
+  std::vector<std::shared_ptr<DynlibSolver>> dynlib_states;
   for (const auto& name : o.steppers) {
     const auto* info = dynlib::kernels::find_stepper(name);
     if (!info) {
@@ -439,13 +463,15 @@ int main(int argc, char** argv) {
     auto d = std::make_shared<DynlibSolver>();
     d->stepper = info->name;
     d->jit = o.jit;
+    d->setup_budget_s = o.setup_budget_s;
     d->counters_at = info->work_counters_at;
     d->dog = &dog;
+    dynlib_states.push_back(d);
     Solver s;
     s.name = "dynlib " + info->name;
     s.prepare = [d](const Problem& p, double& setup_ms) { return d->prepare(p, setup_ms); };
     s.solve = [d](const Problem& p, double r, double a, const wp::Budget& b) { return d->solve(p, r, a, b); };
-    solvers.push_back(std::move(s));
+    dynlib_solvers.push_back(std::move(s));
   }
   auto add_anchor = [&](const std::string& name, bool available, const char* why,
                         std::function<SolveStats(const Problem&, double, double, const wp::Budget&)> f) {
@@ -489,6 +515,7 @@ int main(int argc, char** argv) {
   add_anchor("odeint-bs", oi, no_oi, [](auto& p, double r, double a, auto& b) {
     return wp::odeint_solve(p, OdeintMethod::bulirsch_stoer, r, a, b);
   });
+  for (auto& s : dynlib_solvers) solvers.push_back(std::move(s));
 
   const auto run_start = Clock::now();
   std::printf(
@@ -579,6 +606,12 @@ int main(int argc, char** argv) {
       return 1;
     }
     std::printf("wrote %s\n", o.svg.c_str());
+  }
+  if (std::any_of(dynlib_states.begin(), dynlib_states.end(),
+                  [](const auto& d) { return d->abandoned_compile; })) {
+    // A background compile is still running: leave without static destructors pulling LLVM away under it.
+    std::fflush(nullptr);
+    std::_Exit(0);
   }
   return 0;
 }
