@@ -56,14 +56,20 @@ struct BatchRun {
   std::vector<double> t;                    // recorded times (if recording)
   std::vector<std::vector<double>> series;  // [recorded var][record]
   std::vector<ObserverOutput> observers;
-  [[nodiscard]] bool ok() const noexcept { return error.empty(); }
+  std::vector<std::int64_t> event_counts;  // firings per event, logged or not (BatchResults::event_names)
+  // The point ran to its horizon: status DONE, or EARLY_EXIT (the model's own stop condition), as
+  // Results::ok(). A point that raised (`error`) or stopped short (MAX_STEPS, RECORD_LIMIT, ...) is not ok.
+  [[nodiscard]] bool ok() const noexcept {
+    return error.empty() && (status == Status::DONE || status == Status::EARLY_EXIT);
+  }
 };
 
 struct BatchResults {
   std::vector<std::string> state_names, param_names, record_names;
-  std::vector<BatchRun> runs;  // in item order
-  unsigned threads = 1;        // workers actually used
-  double seconds = 0.0;        // wall time of the batch
+  std::vector<std::string> event_names;  // the model's events (BatchRun::event_counts)
+  std::vector<BatchRun> runs;            // in item order
+  unsigned threads = 1;                  // workers actually used
+  double seconds = 0.0;                  // wall time of the batch
   [[nodiscard]] std::size_t size() const noexcept { return runs.size(); }
   [[nodiscard]] const BatchRun& operator[](std::size_t i) const { return runs.at(i); }
 };
@@ -91,7 +97,7 @@ struct SweepResults {
   }
   // CSV with the axis values first. With recorded series: one row per record
   // (`<p1>[,<p2>],t,<vars>`); otherwise one row per point (`<p1>[,<p2>],status,t,<states>,<observer outputs
-  // as key.name>`).
+  // as key.name>,<event counts as events.name>`).
   void write_csv(const std::filesystem::path& path) const;
 };
 

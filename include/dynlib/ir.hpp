@@ -180,6 +180,12 @@ struct ModelIR {
   // symbolically (a state-dependent prod(...)), or dtype is int64. Not hashed: a pure function of rhs.
   // `jacobian` keeps meaning "the model's own" (jacobian_mode=external and the hash depend on it).
   std::optional<std::vector<std::vector<Expr>>> derived_jacobian;
+  // [i] = d rhs_i / dt (explicit time dependence, states held fixed) derived symbolically for ODEs whose
+  // rhs refers to t (Rosenbrock steppers need it); nullopt if none does or it is not differentiable.
+  // rhs_refers_to_time says which: lowering sets it; hand-built IR keeps the safe default (true: the
+  // steppers then difference in t). Neither is hashed: both are pure functions of rhs.
+  std::optional<std::vector<Expr>> derived_time_derivative;
+  bool rhs_refers_to_time = true;
   std::vector<Expr> aux_exprs;     // one per aux, fully inlined
   std::vector<Event> events;       // declaration order = priority
   Expr stop;                       // may be null; evaluated in the end phase

@@ -5,6 +5,7 @@
 #include <dynlib/observers.hpp>
 #include <dynlib/status.hpp>
 #include <filesystem>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -44,6 +45,13 @@ class EventLog {
   std::vector<EventRecord> records_;
 };
 
+// The work a stepper did (steppers that count it: the implicit ones, `dynlib steppers show`).
+struct WorkStats {
+  std::int64_t rhs_evals = 0;          // right-hand side evaluations (a finite-difference Jacobian adds n)
+  std::int64_t jac_evals = 0;          // Jacobian / iteration-matrix builds (finite differences or exact)
+  std::int64_t lu_factorizations = 0;  // LU factorizations (one per linear solve)
+};
+
 // A stitched chunk (one run() call that kept at least one record).
 struct Segment {
   int id = 0;
@@ -73,6 +81,13 @@ class Results {
   [[nodiscard]] const std::vector<std::string>& state_names() const noexcept { return state_names_; }
   [[nodiscard]] const std::vector<std::string>& aux_names() const noexcept { return aux_names_; }
   [[nodiscard]] const EventLog& events() const noexcept { return events_; }
+  // How often each event fired, logged or not (an event with an empty `log` fires and acts but leaves
+  // no EventRecord), in model declaration order (event_names()). Counted like the log: over the
+  // recorded runs of these results (a transient warm-up does not count).
+  [[nodiscard]] const std::vector<std::int64_t>& event_counts() const noexcept { return event_counts_; }
+  [[nodiscard]] const std::vector<std::string>& event_names() const noexcept { return event_names_; }
+  // One event's count by name. Throws ArgumentError naming the events if the model has no such event.
+  [[nodiscard]] std::int64_t event_count(std::string_view name) const;
   [[nodiscard]] const std::vector<Segment>& segments() const noexcept { return segments_; }
   [[nodiscard]] const Segment& segment(std::string_view name) const;
 
@@ -80,6 +95,9 @@ class Results {
   [[nodiscard]] bool ok() const noexcept { return status_ == Status::DONE || status_ == Status::EARLY_EXIT; }
   [[nodiscard]] bool exited_early() const noexcept { return status_ == Status::EARLY_EXIT; }
   [[nodiscard]] std::int64_t step_count_final() const noexcept { return step_count_final_; }
+  // The stepper's work over the recorded runs of these results (a transient warm-up does not count);
+  // nullopt when the stepper does not count its work.
+  [[nodiscard]] const std::optional<WorkStats>& work_stats() const noexcept { return work_; }
   [[nodiscard]] double t_final() const noexcept { return t_final_; }
 
   // Observer outputs and traces of the last fresh run with observers (RunOptions::observers).
@@ -102,6 +120,12 @@ class Results {
   std::vector<double>& t_mut() noexcept { return t_; }
   std::vector<std::int64_t>& step_mut() noexcept { return step_; }
   EventLog& events_mut() noexcept { return events_; }
+  void set_event_names(std::vector<std::string> names) {  // the model's events; their counts start at 0
+    event_names_ = std::move(names);
+    event_counts_.assign(event_names_.size(), 0);
+  }
+  std::vector<std::int64_t>& event_counts_mut() noexcept { return event_counts_; }
+  std::optional<WorkStats>& work_stats_mut() noexcept { return work_; }
   std::vector<Segment>& segments_mut() noexcept { return segments_; }
   void set_final(Status s, double t_final, std::int64_t step_count) noexcept {
     status_ = s;
@@ -115,6 +139,9 @@ class Results {
   std::vector<std::int64_t> step_;
   std::vector<std::vector<double>> cols_;
   EventLog events_;
+  std::vector<std::string> event_names_;
+  std::vector<std::int64_t> event_counts_;
+  std::optional<WorkStats> work_;
   std::vector<Segment> segments_;
   Status status_ = Status::DONE;
   std::vector<ObserverOutput> observers_;

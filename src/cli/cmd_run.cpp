@@ -219,11 +219,16 @@ int cmd_run(const std::vector<std::string>& args) {
     std::printf(" %s=%s", s.c_str(), util::shortest_double(sim.state(s)).c_str());
   std::printf("\n");
   if (res) std::printf("records: %zu\n", res->size());
-  if (!m.events.empty()) {
+  if (!m.events.empty()) {  // every firing, logged or not
     std::printf("events: ");
     for (const auto& e : m.events)
-      std::printf(" %s=%zu", e.name.c_str(), res ? res->events().count(e.name) : 0);
+      std::printf(" %s=%lld", e.name.c_str(), static_cast<long long>(res ? res->event_count(e.name) : 0));
     std::printf("\n");
+  }
+  if (res && res->work_stats()) {
+    const auto& w = *res->work_stats();
+    std::printf("work:    rhs evals %lld, jac evals %lld, LU %lld\n", static_cast<long long>(w.rhs_evals),
+                static_cast<long long>(w.jac_evals), static_cast<long long>(w.lu_factorizations));
   }
   std::printf("wall:    %.3f ms (build %.3f ms)\n", wall_ms, build_ms);
 

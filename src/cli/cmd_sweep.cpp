@@ -10,6 +10,7 @@
 #include "cli/common_options.hpp"
 #include "cli/output_paths.hpp"
 #include "cli/progress.hpp"
+#include "util/text.hpp"
 
 namespace dynlib::cli {
 namespace {
@@ -20,12 +21,14 @@ const char* kUsage =
     "  --param name=start:stop:count  one axis (1-D sweep) or two (2-D), count >= 1 evenly spaced values;\n"
     "                 name=value (no colon) fixes a parameter for every point\n"
     "  --out FILE     the CSV file (required): one row per point "
-    "<p1>[,<p2>],status,t,<states>[,<exponents>];\n"
-    "                 a failed point has status ERROR and empty cells\n"
+    "<p1>[,<p2>],status,t,<states>[,<exponents>][,events.<name>];\n"
+    "                 a failed point has status ERROR and empty cells; one that stopped short has its\n"
+    "                 own status (MAX_STEPS, ...)\n"
     "  --record-last K  keep the last K records of every point (one CSV row per record), K >= 1\n"
     "  --threads n    worker threads, >= 1 (default: one per core)\n"
     "  --lyapunov K   add Lyapunov exponents (K = 1: the largest) to every point\n"
-    "Fixed-step steppers only. Exits 1 if any point failed (each failure is printed with its parameters).\n";
+    "Fixed-step steppers only. Exits 1 if any point failed or ended with a status other than DONE or\n"
+    "EARLY_EXIT (each is printed with its parameters).\n";
 
 }  // namespace
 
@@ -102,16 +105,29 @@ int cmd_sweep(const std::vector<std::string>& args) {
   std::printf("sweep: %zu points (%zu x %zu) on %u threads in %.3f s -> %s\n", sw.batch.size(), sw.nx(),
               sw.ny(), sw.batch.threads, sw.batch.seconds, p.get("out")->c_str());
   if (failed) {
-    std::fprintf(stderr, "%zu of %zu points failed (status ERROR in the CSV):\n", failed, sw.batch.size());
+    std::fprintf(stderr,
+                 "%zu of %zu points failed (status ERROR, or a status other than DONE, in the CSV):\n",
+                 failed, sw.batch.size());
     std::size_t shown = 0;
-    for (const auto& r : sw.batch.runs) {
-      if (r.ok()) continue;
-      if (shown++ == 5) {
-        std::fprintf(stderr, "  ... and %zu more\n", failed - 5);
-        break;
+    for (std::size_t i = 0; i < sw.nx(); ++i)
+      for (std::size_t j = 0; j < sw.ny(); ++j) {
+        const auto& r = sw.at(i, j);
+        if (r.ok()) continue;
+        if (shown++ == 5) {
+          std::fprintf(stderr, "  ... and %zu more\n", failed - 5);
+          return 1;
+        }
+        if (!r.error.empty()) {
+          std::fprintf(stderr, "  %s\n", r.error.c_str());
+          continue;
+        }
+        // It did not raise but stopped short of the horizon (MAX_STEPS, RECORD_LIMIT, ...).
+        std::string at = "at " + axes[0].param + "=" + util::shortest_double(axes[0].values[i]);
+        if (axes.size() > 1) at += ", " + axes[1].param + "=" + util::shortest_double(axes[1].values[j]);
+        std::fprintf(stderr, "  %s: stopped with status %s at t=%s after %lld steps\n", at.c_str(),
+                     status_name(r.status), util::shortest_double(r.t_final).c_str(),
+                     static_cast<long long>(r.steps));
       }
-      std::fprintf(stderr, "  %s\n", r.error.c_str());
-    }
     return 1;
   }
   return 0;

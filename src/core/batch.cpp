@@ -69,6 +69,7 @@ void run_one(const FullModelPtr& fm, const BatchOptions& o, const BatchItem& ite
       }
     }
     out.observers = R.observers();
+    out.event_counts = R.event_counts();
   } catch (const SimulationError& e) {  // the point failed: its own status (NAN_DETECTED, STEPFAIL)
     out.error = where_point(item) + e.what();
     out.status = e.status();
@@ -91,6 +92,7 @@ BatchResults run_batch(const FullModelPtr& fm, const std::vector<BatchItem>& ite
   BatchResults res;
   res.state_names = m.states;
   res.param_names = m.params;
+  for (const auto& e : m.events) res.event_names.push_back(e.name);
   // Validate names and options once, up front, on a probe (same checks as every run).
   {
     Sim probe(fm);

@@ -21,11 +21,12 @@ void SweepResults::write_csv(const std::filesystem::path& path) const {
   std::ostringstream f;
   const auto num = [](double v) { return util::shortest_double(v); };
   const bool series = !batch.record_names.empty();
-  // Observer columns come from a run that succeeded: a failed run has no outputs, and its row gets
-  // empty cells in their place so every row has every column.
+  // Observer columns come from a run that did not raise: a failed run has no outputs, and its row gets
+  // empty cells in their place so every row has every column. A run that stopped short (MAX_STEPS, ...)
+  // has its values and its own status.
   const BatchRun* named = nullptr;
   for (const auto& r : batch.runs)
-    if (r.ok()) {
+    if (r.error.empty()) {
       named = &r;
       break;
     }
@@ -43,6 +44,7 @@ void SweepResults::write_csv(const std::filesystem::path& path) const {
           f << ',' << o.key << '.' << n;
           ++n_observer_cols;
         }
+    for (const auto& n : batch.event_names) f << ",events." << n;
   }
   f << '\n';
   const auto empty_cells = [&](std::size_t n) {
@@ -54,7 +56,7 @@ void SweepResults::write_csv(const std::filesystem::path& path) const {
       std::string prefix = num(axes[0].values[i]) + ",";
       if (axes.size() > 1) prefix += num(axes[1].values[j]) + ",";
       if (series) {
-        if (!r.ok()) {  // one row with the point's values and empty cells
+        if (!r.error.empty()) {  // one row with the point's values and empty cells
           f << prefix;
           empty_cells(batch.record_names.size());
           f << '\n';
@@ -65,9 +67,9 @@ void SweepResults::write_csv(const std::filesystem::path& path) const {
           for (const auto& c : r.series) f << ',' << num(c[k]);
           f << '\n';
         }
-      } else if (!r.ok()) {
+      } else if (!r.error.empty()) {
         f << prefix << "ERROR,";
-        empty_cells(batch.state_names.size() + n_observer_cols);
+        empty_cells(batch.state_names.size() + n_observer_cols + batch.event_names.size());
         f << '\n';
       } else {
         f << prefix << status_name(r.status) << ',' << num(r.t_final);
@@ -78,6 +80,10 @@ void SweepResults::write_csv(const std::filesystem::path& path) const {
             if (written++ < n_observer_cols) f << ',' << num(v);
           }
         empty_cells(n_observer_cols > written ? n_observer_cols - written : 0);
+        for (std::size_t k = 0; k < batch.event_names.size(); ++k) {
+          f << ',';
+          if (k < r.event_counts.size()) f << r.event_counts[k];
+        }
         f << '\n';
       }
     }

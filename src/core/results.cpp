@@ -81,6 +81,15 @@ bool Results::has(std::string_view name) const noexcept {
   return index_of(aux_names_, name) >= 0;
 }
 
+std::int64_t Results::event_count(std::string_view name) const {
+  const int i = index_of(event_names_, name);
+  if (i >= 0) return event_counts_[static_cast<std::size_t>(i)];
+  const std::string s = suggest(name, event_names_);
+  throw ArgumentError("Unknown event '" + std::string(name) + "'" +
+                      (s.empty() ? "" : " (did you mean '" + s + "'?)") +
+                      ". Events of the model: " + join_names(event_names_));
+}
+
 const Segment& Results::segment(std::string_view name) const {
   for (const auto& s : segments_)
     if (s.name == name) return s;

@@ -32,7 +32,8 @@ struct Session {
   std::vector<double> aux;
   std::vector<double> ws;
   std::vector<std::int64_t> iws;
-  bool has_workspace = false;  // ws/iws/lag hold a live run's state (resume possible)
+  std::vector<std::int64_t> event_counts;  // firings per event since the recording began (logged or not)
+  bool has_workspace = false;              // ws/iws/lag hold a live run's state (resume possible)
   std::vector<double> stepper_config;
   Status status = Status::DONE;
   // fixed-step / map clock (runner_abi.hpp)

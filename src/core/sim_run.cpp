@@ -72,6 +72,7 @@ Status Sim::run(const RunOptions& o) {
     seed.y_prev = seed.y;
     seed.ws = fresh.ws;
     seed.iws = fresh.iws;
+    seed.event_counts = fresh.event_counts;
     seed.aux = fresh.aux;
     cm.seed_lags(seed.y.data(), seed.lag_ring.data(), seed.lag_head.data());
     seed.has_workspace = false;
@@ -130,6 +131,7 @@ Status Sim::run(const RunOptions& o) {
     // The recorded run starts from the warm state with a fresh clock; steps restart at 0.
     seed.time_shift = seed.t - t0;
     seed.step = 0;
+    std::fill(seed.event_counts.begin(), seed.event_counts.end(), 0);
     seed.t_base = seed.t;
     seed.step_base = 0;
     seed.clock_dt = dt;

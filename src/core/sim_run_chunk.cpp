@@ -5,6 +5,7 @@
 #include <string>
 
 #include "core/sim_run_parts.hpp"
+#include "kernels/stepper_common.hpp"
 
 namespace dynlib::run_detail {
 namespace {
@@ -49,6 +50,20 @@ Chunk execute(const kernels::CompiledModel& cm, Session& st, const ChunkSpec& sp
   std::vector<double> y_prop(st.y.size()),
       scratch(static_cast<std::size_t>(std::max<std::int64_t>(1, L.scratch_size)));
   if (st.aux.size() < static_cast<std::size_t>(L.n_aux)) st.aux.resize(static_cast<std::size_t>(L.n_aux));
+  if (st.event_counts.size() != static_cast<std::size_t>(L.n_events))
+    st.event_counts.resize(static_cast<std::size_t>(L.n_events));
+  const std::vector<std::int64_t> counts_before = st.event_counts;
+  // The stepper's work counters (kernels/stepper_common.hpp), if it keeps them.
+  const int work_at = cm.stepper().work_counters_at;
+  const bool counts_work =
+      work_at >= 0 && st.iws.size() >= static_cast<std::size_t>(work_at) + kernels::kWorkCounterCount;
+  const auto work_counter = [&](kernels::WorkCounter w) {
+    return st.iws[static_cast<std::size_t>(work_at + static_cast<int>(w))];
+  };
+  WorkStats work_before;
+  if (counts_work)
+    work_before = {work_counter(kernels::WorkCounter::rhs), work_counter(kernels::WorkCounter::jac),
+                   work_counter(kernels::WorkCounter::lu)};
 
   auto& a = c.a;
   a.t_end = spec.t_end;
@@ -64,6 +79,7 @@ Chunk execute(const kernels::CompiledModel& cm, Session& st, const ChunkSpec& sp
   a.lag_ring = st.lag_ring.data();
   a.lag_head = st.lag_head.data();
   a.aux_values = st.aux.data();
+  a.event_counts = st.event_counts.data();
   a.ws = st.ws.data();
   a.iws = st.iws.data();
   a.stepper_config = st.stepper_config.data();
@@ -144,6 +160,13 @@ Chunk execute(const kernels::CompiledModel& cm, Session& st, const ChunkSpec& sp
   st.dt = adaptive ? a.dt : st.nominal_dt;
   st.status = kernels::runner_status(a);
   st.has_workspace = true;
+  c.event_fires.resize(counts_before.size());
+  for (std::size_t k = 0; k < counts_before.size(); ++k)
+    c.event_fires[k] = st.event_counts[k] - counts_before[k];
+  if (counts_work)
+    c.work = WorkStats{work_counter(kernels::WorkCounter::rhs) - work_before.rhs_evals,
+                       work_counter(kernels::WorkCounter::jac) - work_before.jac_evals,
+                       work_counter(kernels::WorkCounter::lu) - work_before.lu_factorizations};
   return c;
 }
 

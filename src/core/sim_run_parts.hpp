@@ -44,6 +44,8 @@ struct Chunk {
   std::vector<double> T, Y, AUX, EVT_LOG;
   std::vector<std::int64_t> STEP, EVT_CODE, EVT_INDEX, EVT_STEP;
   std::vector<double> EVT_T;
+  std::vector<std::int64_t> event_fires;  // firings per event in this chunk (logged or not)
+  std::optional<WorkStats> work;          // the stepper's work in this chunk, if it counts it
   std::int64_t cap_rec = 0, cap_evt = 0;
   bool event_limit = false;  // RECORD_LIMIT came from the event log (else from the records)
   kernels::RunnerArgs a;

@@ -13,7 +13,12 @@ Results Sim::Impl::new_results(const run_detail::RunPlan& plan) const {
   std::vector<std::string> sn, an;
   for (auto k : plan.rec_states) sn.push_back(m.states[static_cast<std::size_t>(k)]);
   for (auto k : plan.rec_aux) an.push_back(m.aux[static_cast<std::size_t>(k)]);
-  return Results(std::move(sn), std::move(an));
+  Results R(std::move(sn), std::move(an));
+  std::vector<std::string> events;
+  for (const auto& e : m.events) events.push_back(e.name);
+  R.set_event_names(std::move(events));
+  if (cm->stepper().work_counters_at >= 0) R.work_stats_mut() = WorkStats{};
+  return R;
 }
 
 // Appends the chunk's records, events and a segment to R; `s` is the session the chunk ran on (its clock
@@ -41,6 +46,15 @@ void Sim::Impl::stitch_chunk(Results& R, int& next_segment_id, const Session& s,
       as[k] = c.AUX[k * static_cast<std::size_t>(c.cap_rec) + static_cast<std::size_t>(i)];
     R.append_record(c.T[static_cast<std::size_t>(i)] - shift, c.STEP[static_cast<std::size_t>(i)], ys.data(),
                     as.data());
+  }
+  // Every firing counts, logged or not; the log below holds the logged ones.
+  auto& counts = R.event_counts_mut();
+  for (std::size_t k = 0; k < counts.size() && k < c.event_fires.size(); ++k) counts[k] += c.event_fires[k];
+  if (c.work && R.work_stats()) {
+    auto& w = *R.work_stats_mut();
+    w.rhs_evals += c.work->rhs_evals;
+    w.jac_evals += c.work->jac_evals;
+    w.lu_factorizations += c.work->lu_factorizations;
   }
   // Events: name, step and time of each firing.
   const auto LW = static_cast<std::size_t>(cm.layout().log_width);

@@ -6,9 +6,21 @@
 #include <string>
 
 #include "core/sim_impl.hpp"
+#include "kernels/steppers.hpp"
 #include "steppers_catalogue/stepper_settings.hpp"
 
 namespace dynlib {
+
+namespace {
+// States or params assigned between runs: a stepper that keeps a history (multistep, BDF) or reuses its
+// last stage (tsit5, dop853) restarts from the new values on resume, as after an event action.
+void restart_stepper_history(Session& s, kernels::StepperId id) {
+  if (s.iws.empty()) return;
+  kernels::with_stepper(id, [&](auto st) {
+    if constexpr (kernels::has_history<decltype(st)>()) s.iws[0] = 0;
+  });
+}
+}  // namespace
 
 // ---- helpers -------------------------------------------------------------------------------------
 int index_of(const std::vector<std::string>& v, std::string_view name) {
@@ -33,6 +45,7 @@ Session Sim::Impl::fresh_session() const {
   s.aux.assign(static_cast<std::size_t>(L.n_aux), 0.0);
   s.ws.assign(static_cast<std::size_t>(L.ws_size), 0.0);
   s.iws.assign(static_cast<std::size_t>(L.iws_size), 0);
+  s.event_counts.assign(static_cast<std::size_t>(L.n_events), 0);
   s.stepper_config = cm->default_config();
   s.t_base = s.t;
   s.clock_dt = s.nominal_dt;
@@ -134,6 +147,7 @@ void Sim::assign(const Assignments& values, bool clear_history) {
     else
       impl_->s.params[static_cast<std::size_t>(index_of(m.params, k))] = v;
   }
+  restart_stepper_history(impl_->s, impl_->cm->stepper().id);
   if (clear_history) impl_->results.reset();
 }
 
@@ -162,6 +176,7 @@ void Sim::apply_preset(std::string_view name) {
   }
   for (const auto& [i, v] : p->params) impl_->s.params[static_cast<std::size_t>(i)] = v;
   for (const auto& [i, v] : p->states) impl_->s.y[static_cast<std::size_t>(i)] = v;
+  restart_stepper_history(impl_->s, impl_->cm->stepper().id);
 }
 
 void Sim::add_preset(std::string name, Assignments states, Assignments params, bool overwrite) {

@@ -94,6 +94,7 @@ void Sim::save_snapshot(const std::filesystem::path& path, std::string_view snap
   o << vec_line("aux", s->aux) << "\n";
   o << vec_line("ws", s->ws) << "\n";
   o << vec_line("iws", s->iws) << "\n";
+  o << vec_line("event_counts", s->event_counts) << "\n";
   o << vec_line("stepper_config", s->stepper_config) << "\n";
   o << "end\n";
   const std::string text = o.str();

@@ -152,6 +152,7 @@ class Reader {
   }
 
   std::size_t line_of(const char* key) const { return fields_.at(key).number; }
+  bool has(const char* key) const { return fields_.count(key) != 0; }
 
  private:
   void split(std::string_view text) {
@@ -206,6 +207,7 @@ SnapshotExpect snapshot_expect(const Sim::Impl& impl) {
   e.n_aux = static_cast<std::size_t>(L.n_aux);
   e.ws_size = static_cast<std::size_t>(L.ws_size);
   e.iws_size = static_cast<std::size_t>(L.iws_size);
+  e.n_events = static_cast<std::size_t>(L.n_events);
   e.config_size = impl.cm->default_config().size();
   e.config = impl.cm->stepper().config;
   return e;
@@ -290,6 +292,14 @@ Session parse_snapshot(std::string_view text, const std::string& file, const Sna
   {
     const auto toks = r.list("iws", want.iws_size, "values");
     for (const auto& t : toks) s.iws.push_back(r.integer(r.line_of("iws"), "iws", t, 0, kMaxCounter));
+  }
+  // Optional: files written before the event counters existed have none (the counts start at 0).
+  if (r.has("event_counts")) {
+    const auto toks = r.list("event_counts", want.n_events, "values");
+    for (const auto& t : toks)
+      s.event_counts.push_back(r.integer(r.line_of("event_counts"), "event_counts", t, 0, kMaxCounter));
+  } else {
+    s.event_counts.assign(want.n_events, 0);
   }
   s.stepper_config = r.reals("stepper_config", want.config_size);
   for (std::size_t i = 0; i < s.stepper_config.size(); ++i) {

@@ -26,7 +26,7 @@ struct SnapshotExpect {
   std::string model_hash, stepper, dtype;
   std::vector<std::string> state_names, param_names;
   std::vector<std::int32_t> lag_depths;  // one per lag slot; the slot's head must be in [0, depth)
-  std::size_t lag_ring_size = 0, n_aux = 0, ws_size = 0, iws_size = 0, config_size = 0;
+  std::size_t lag_ring_size = 0, n_aux = 0, ws_size = 0, iws_size = 0, config_size = 0, n_events = 0;
   std::vector<kernels::ConfigField> config;  // the stepper's settings (enum codes, integers)
 };
 

@@ -86,6 +86,7 @@ class InterpretedModel final : public CompiledModel {
     v.lag_ring = a.lag_ring;
     v.lag_head = a.lag_head;
     v.aux_values = a.aux_values;
+    v.event_counts = a.event_counts;
     v.ws = a.ws;
     v.iws = a.iws;
     v.cfg = cfg;
@@ -189,6 +190,9 @@ void InterpretedModel::compile(const ir::ModelIR& M) {
       for (const auto& e : row) flat.push_back(e);
     jac_e_ = prog_.add_block(flat);
   }
+  // d rhs / dt, evaluated entry by entry (b.eval) by the Rosenbrock steppers.
+  if (M.derived_time_derivative)
+    for (const auto& e : *M.derived_time_derivative) prog_.add_expr(e);
   if (M.inverse) inv_e_ = prog_.add_block(*M.inverse);
   aux_e_ = prog_.add_block(M.aux_exprs);
   for (const auto& e : M.aux_exprs) prog_.add_expr(e);

@@ -168,6 +168,7 @@ View load_view(B& b, const kernels::StepperInfo& s, const ir::ModelIR& m, llvm::
   v.lag_ring = b.arr(ld_ptr(b, args, DYN_OFF(lag_ring)), sRing);
   v.lag_head = b.iarr(ld_ptr(b, args, DYN_OFF(lag_head)), sHead);
   v.aux_values = b.arr(ld_buffer(b, args, DYN_OFF(aux_values), static_cast<std::int64_t>(m.n_aux())), sAux);
+  v.event_counts = b.iarr(ld_ptr(b, args, DYN_OFF(event_counts)), sEvtCount);
   v.ws = b.arr(ld_ptr(b, args, DYN_OFF(ws)), sWs);
   v.iws = b.iarr(ld_ptr(b, args, DYN_OFF(iws)), sIws);
   v.cfg = b.arr(

@@ -58,6 +58,7 @@ enum BufferScope : int {
   sAnWs,
   sAnOut,
   sAnTrace,
+  sEvtCount,
   kBufferScopeCount
 };
 

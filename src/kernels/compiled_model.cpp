@@ -14,6 +14,7 @@ Layout compute_layout(const ir::ModelIR& m, const StepperInfo& s) {
   L.n_aux = static_cast<std::int64_t>(m.n_aux());
   L.lag_ring_size = m.lag_ring_size;
   L.n_lags = static_cast<std::int64_t>(m.lags.size());
+  L.n_events = static_cast<std::int64_t>(m.events.size());
   L.ws_size = s.ws_size ? s.ws_size(L.n_state) : 0;
   L.iws_size = s.iws_size ? s.iws_size(L.n_state) : 0;
   L.scratch_size = 1;

@@ -20,6 +20,7 @@ namespace dynlib::kernels {
 struct Layout {
   std::int64_t n_state = 0, n_params = 0, n_aux = 0;
   std::int64_t lag_ring_size = 0, n_lags = 0;
+  std::int64_t n_events = 0;               // RunnerArgs::event_counts (one per declared event)
   std::int64_t ws_size = 0, iws_size = 0;  // stepper workspace
   std::int64_t scratch_size = 0;           // RunnerArgs::scratch
   std::int64_t log_width = 1;              // EVT_LOG_DATA row length (max log length, >= 1)

@@ -3,6 +3,7 @@
 //    evaluated on the state as left by the previous events' actions);
 //  * actions run sequentially, in place; each written value is guarded (NaN/Inf -> NAN_DETECTED);
 //  * the log row is evaluated after the actions; EVT_CODE = global declaration index;
+//  * every firing counts in event_counts[k], logged or not (an event without `log` writes no row);
 //  * the event buffer capacity for the whole step was checked by the runner beforehand.
 #pragma once
 #include <algorithm>
@@ -63,6 +64,8 @@ void run_events(B& b, const RunnerView<B>& a, bool post, typename B::Val t, type
     b.if_(st.get() == b.ci(kRunning), [&] {
       auto cond = b.eval(ev.cond, ctx);
       b.if_(cond != b.c(0.0), [&] {
+        const int kk = static_cast<int>(k);
+        a.event_counts[kk] = a.event_counts[kk] + b.ci(1);
         if (acted && !ev.actions.empty()) *acted = b.ci(1);
         for (const auto& act : ev.actions) {
           auto v = b.eval(act.value, ctx);

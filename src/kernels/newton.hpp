@@ -8,6 +8,9 @@
 //  * convergence: max|r| <= tol*max(1, max_scale) and max_i |d_i|/max(1,|Y_i|) <= tol, where r is the
 //    residual before the update, max_scale = max(|Y|, |base|) and d the update.
 //  * modified Newton (M frozen at the initial guess) or full Newton (M rebuilt every iteration).
+//  * work counters (NewtonCfg::work_at >= 0, stepper_common.hpp): every f evaluation is an rhs eval (an
+//    FD iteration matrix adds n), every iteration matrix (FD or exact) a jac eval, every linear solve
+//    (a fresh Gaussian elimination) an LU factorization.
 #pragma once
 #include "kernels/linalg.hpp"
 #include "kernels/stepper_common.hpp"
@@ -33,7 +36,15 @@ struct NewtonWS {
 
 struct NewtonCfg {
   int tol = 0, max_iter = 1, jac_eps = 2, jac_mode = 3;  // indices into the packed config
+  int work_at = -1;  // iws index of the stepper's work counters; -1: not counted
 };
+
+// count_work when the stepper counts its work (k.work_at >= 0).
+template <class B>
+void count_newton_work(B& b, const StepCtx<B>& c, const NewtonCfg& k, WorkCounter which,
+                       std::int64_t amount) {
+  if (k.work_at >= 0) count_work(b, c, k.work_at, which, b.ci(amount));
+}
 
 // Builds M = I - hf*J at (tn, Y) into `M`; f0 = f(tn, Y) must already be in nw.f_val. Returns ok.
 template <class B>
@@ -44,7 +55,9 @@ typename B::IVar build_iteration_matrix(B& b, const StepCtx<B>& c, const NewtonW
   const int n_ = c.n;
   const Int n = b.ci(n_);
   auto ok = b.ivar(b.ci(1));
+  count_newton_work(b, c, k, WorkCounter::jac, 1);
   auto fd = [&] {
+    count_newton_work(b, c, k, WorkCounter::rhs, n_);  // one f per column
     auto jac_eps = c.cfg[k.jac_eps];
     for (int i = 0; i < n_; ++i) nw.y_tmp[i] = Y[i];
     b.for_(b.ci(0), n, [&](Int j) {
@@ -96,6 +109,7 @@ typename B::IVar newton_solve(B& b, const StepCtx<B>& c, const NewtonWS<B>& nw, 
   auto it = b.ivar(b.ci(0));
   if (modified) {
     f_eval(b, c, tn, Y, nw.f_val);
+    count_newton_work(b, c, k, WorkCounter::rhs, 1);
     b.if_(b.lnot(all_finite(b, n_, nw.f_val)), [&] { ok = b.ci(0); });
     b.if_(ok.get() == b.ci(1), [&] {
       auto okm = build_iteration_matrix(b, c, nw, k, tn, hf, Y, nw.M_base);
@@ -106,6 +120,7 @@ typename B::IVar newton_solve(B& b, const StepCtx<B>& c, const NewtonWS<B>& nw, 
            [&] {
              it = it.get() + b.ci(1);
              f_eval(b, c, tn, Y, nw.f_val);
+             count_newton_work(b, c, k, WorkCounter::rhs, 1);
              auto rmax = b.c(0.0);
              auto scale = b.c(0.0);
              auto fin = b.ctrue();
@@ -126,6 +141,7 @@ typename B::IVar newton_solve(B& b, const StepCtx<B>& c, const NewtonWS<B>& nw, 
                }
              });
              b.if_(ok.get() == b.ci(1), [&] {
+               count_newton_work(b, c, k, WorkCounter::lu, 1);
                auto oks = gauss_solve(b, n_, nw.M, nw.x);
                ok = oks.get();
              });

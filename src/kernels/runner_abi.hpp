@@ -15,18 +15,19 @@
 //  * Fixed-step and map time is t_base + (step - step_base) * dt with the true step count (no
 //    drift, no jump after a re-entry); adaptive time accumulates (t = t_prop).
 //  * EVT_CODE holds the GLOBAL declaration index of the event in ModelIR::events, whatever its phase.
-//  * All events whose condition holds in a phase fire, in declaration order, each logged.
+//  * All events whose condition holds in a phase fire, in declaration order; each firing counts in
+//    event_counts, and an event with a log writes a log row.
 //
 // Host protocol (what Sim does):
-//  fresh run   zero ws/iws; seed_lags(); y_curr = y_prev = ic; t = t_base = t0; step = step_base = 0;
-//              i = m = 0; resume_point = kResumeStart; dt = dt_nominal (fixed/map) or
+//  fresh run   zero ws/iws/event_counts; seed_lags(); y_curr = y_prev = ic; t = t_base = t0;
+//              step = step_base = 0; i = m = 0; resume_point = kResumeStart; dt = dt_nominal (fixed/map) or
 //              CompiledModel::initial_step() (adaptive); stepper_config = default_config() + overrides.
 //  re-entry    on GROW_REC grow T/Y/AUX/STEP to >= need_rec (copy the i filled columns, update cap_rec);
 //              on GROW_EVT grow EVT_* to >= need_evt (copy the m filled rows); call run() again.
-//  resume      (continue a session) keep y_curr, params, ws/iws, lag ring/head and the true session
-//              step count; keep t_base/step_base while t is on that clock (rebase both to t/step after
-//              a final partial step); i = m = 0 with fresh buffers, resume_point = kResumeLoop, so
-//              nothing of the run start is repeated (no second record of the current point).
+//  resume      (continue a session) keep y_curr, params, ws/iws, event_counts, lag ring/head and the
+//              true session step count; keep t_base/step_base while t is on that clock (rebase both to
+//              t/step after a final partial step); i = m = 0 with fresh buffers, resume_point = kResumeLoop,
+//              so nothing of the run start is repeated (no second record of the current point).
 //  The fast path is this same runner (events honoured, capacities checked) called with
 //  plan-sized buffers; there is no separate unchecked variant.
 //  dt_nominal is required for fixed-step steppers and maps; adaptive steppers use and update `dt`.
@@ -76,6 +77,9 @@ struct RunnerArgs {
   double* lag_ring = nullptr;        // [ModelIR::lag_ring_size] (seed with CompiledModel::seed_lags)
   std::int64_t* lag_head = nullptr;  // [ModelIR::lags.size()]
   double* aux_values = nullptr;      // [n_aux] last update_aux values
+  // [ModelIR::events.size()] how often each event fired (in place: += 1 per firing, logged or not);
+  // required when the model has events. Zero it on a fresh run; it is session state like y_curr.
+  std::int64_t* event_counts = nullptr;
 
   // ---- stepper (persistent workspace: ab2/ab3/bdf history survives re-entry and resume) -----------
   double* ws = nullptr;                    // [StepperInfo::ws_size(n)]  zero it on a fresh run

@@ -37,6 +37,7 @@ struct RunnerView {
   Arr y_curr{}, y_prev{}, params{}, lag_ring{};
   IArr lag_head{};
   Arr aux_values{};
+  IArr event_counts{};
   Arr ws{};
   IArr iws{};
   Arr cfg{};

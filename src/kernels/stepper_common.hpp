@@ -21,6 +21,10 @@ struct StepCtx {
   typename B::Arr ws{};    // persistent double workspace (layout per stepper header)
   typename B::IArr iws{};  // persistent int64 workspace
   typename B::Arr cfg{};   // packed config, full length (the host pads with defaults)
+  // FSAL steppers (has_fsal): the runner's flag "t, y and the parameters are those at the end of the
+  // stepper's last accepted step", which the stepper sets when it accepts a step and the runner clears
+  // when anything changes them. nullptr: the stepper always evaluates its first stage.
+  typename B::IVar* fsal_valid = nullptr;
 };
 
 template <class B>
@@ -48,6 +52,30 @@ constexpr bool has_history() {
   else
     return false;
 }
+
+// Steppers whose last stage is f(t + h, y_new) for the accepted y_new ("first same as last") declare
+// `static constexpr bool kFsal = true` and reuse it as the next step's first stage while
+// StepCtx::fsal_valid says so: the same bits as evaluating f again.
+template <class S>
+constexpr bool has_fsal() {
+  if constexpr (requires { S::kFsal; })
+    return S::kFsal;
+  else
+    return false;
+}
+
+// The runner's FSAL flag: a variable only for FSAL steppers, so the code of the others does not change.
+template <class B, bool On>
+struct FsalFlag {
+  explicit FsalFlag(B&) {}
+  typename B::IVar* get() { return nullptr; }
+};
+template <class B>
+struct FsalFlag<B, true> {
+  typename B::IVar valid;
+  explicit FsalFlag(B& b) : valid(b.ivar(b.ci(0))) {}
+  typename B::IVar* get() { return &valid; }
+};
 
 // Work counters: a stepper that reports its work keeps three int64 counters in its int workspace at
 // iws[at + WorkCounter::...] and declares the index as StepperInfo::work_counters_at (the registry). The
@@ -126,6 +154,60 @@ void fixed_step_out(B& b, StepOut<B>& o, typename B::Val t, typename B::Val dt) 
   o.dt_next = dt;
   o.err = b.c(0.0);
   o.status = b.ci(kOK);
+}
+
+// The step-size limits of an adaptive stepper's accept/reject loop (its packed config).
+template <class B>
+struct StepSizeLimits {
+  typename B::Val safety, min_factor, max_factor, min_step, dt_max;
+};
+
+// Accept/reject after an attempt of size hh (h holds hh on entry) with error estimate err, shared by the
+// adaptive steppers; `failed` says the attempt could not be evaluated (non-finite stages or error, a
+// failed Newton solve).
+//  * failed: retry with h = max(hh*min_factor, min_step); an attempt already at min_step fails the step.
+//  * err <= 1: accept, t_prop = t + hh, dt_next = min(hh*clamp(safety*err^accept_exp, min_factor,
+//    max_factor), dt_max) (hh*max_factor for err == 0); then on_accept().
+//  * err > 1: retry with h = hh*max(min_factor, safety*err^reject_exp). An error above tolerance is never
+//    accepted: when that h is below min_step the step fails (STEPFAIL, dt_next = h).
+// `done` is set when the step is accepted or failed.
+template <class B, class OnAccept>
+void accept_or_shrink(B& b, StepOut<B>& o, typename B::Var& h, typename B::IVar& done,
+                      typename B::Bool failed, typename B::Val err, typename B::Val t,
+                      const StepSizeLimits<B>& k, double accept_exp, double reject_exp, OnAccept on_accept) {
+  auto hh = h.get();
+  o.err = err;
+  b.if_(
+      failed,
+      [&] {
+        b.if_(
+            hh <= k.min_step,
+            [&] {
+              o.status = b.ci(kSTEPFAIL);
+              done = b.ci(1);
+            },
+            [&] { h = b.fmax(hh * k.min_factor, k.min_step); });
+      },
+      [&] {
+        b.if_(
+            err <= b.c(1.0),
+            [&] {
+              o.t_prop = t + hh;
+              auto fac = b.fmin(b.fmax(k.safety * b.pow(err, b.c(accept_exp)), k.min_factor), k.max_factor);
+              auto dn = b.select(err == b.c(0.0), hh * k.max_factor, hh * fac);
+              o.dt_next = b.fmin(dn, k.dt_max);
+              on_accept();
+              done = b.ci(1);
+            },
+            [&] {
+              h = hh * b.fmax(k.min_factor, k.safety * b.pow(err, b.c(reject_exp)));
+              b.if_(h.get() < k.min_step, [&] {
+                o.dt_next = h.get();
+                o.status = b.ci(kSTEPFAIL);
+                done = b.ci(1);
+              });
+            });
+      });
 }
 
 }  // namespace dynlib::kernels

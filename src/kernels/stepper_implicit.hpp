@@ -1,5 +1,7 @@
 // Implicit steppers: sdirk2, bdf2 (fixed step), bdf2a, tr-bdf2a (adaptive).
 // Workspace layout: the Newton scratch (newton.hpp, 5n + 2n^2) first, then the stepper's vectors.
+// Int workspace: iws[0] = steps in the history (bdf2, bdf2a, tr-bdf2a; unused by sdirk2), iws[1..3] = the
+// work counters (rhs, jac, LU; stepper_common.hpp), counted by every f evaluation here and in newton.hpp.
 #pragma once
 #include <cmath>
 
@@ -10,8 +12,16 @@ namespace dynlib::kernels {
 // Config of sdirk2 / bdf2: newton_tol, newton_max_iter, jac_eps, jacobian_mode.
 // Adaptive (bdf2a, tr-bdf2a): atol, rtol, safety, min_factor, max_factor, max_tries, min_step,
 // newton_tol, newton_max_iter, jac_eps, dt_max, jacobian_mode.
-inline constexpr NewtonCfg kFixedNewton{0, 1, 2, 3};
-inline constexpr NewtonCfg kAdaptiveNewton{7, 8, 9, 11};
+inline constexpr int kImplicitWorkAt = 1;  // iws index of the work counters
+inline constexpr NewtonCfg kFixedNewton{0, 1, 2, 3, kImplicitWorkAt};
+inline constexpr NewtonCfg kAdaptiveNewton{7, 8, 9, 11, kImplicitWorkAt};
+
+// One f evaluation of the stepper itself (outside the Newton solves), counted.
+template <class B>
+void counted_f(B& b, const StepCtx<B>& c, typename B::Val t, typename B::Arr y, typename B::Arr out) {
+  f_eval(b, c, t, y, out);
+  count_work(b, c, kImplicitWorkAt, WorkCounter::rhs, b.ci(1));
+}
 
 // sdirk2 (Alexander, gamma = (2-sqrt 2)/2), modified Newton per stage.
 // Workspace after the Newton scratch: k1, Y (each n).
@@ -34,7 +44,7 @@ struct StepSDIRK2 {
     auto t1 = t + b.c(gamma) * dt;
     auto ok = newton_solve(b, c, nw, kFixedNewton, t1, hf, Y, true);
     b.if_(ok.get() == b.ci(1), [&] {
-      f_eval(b, c, t1, Y, k1);
+      counted_f(b, c, t1, Y, k1);
       // Stage 2
       for (int i = 0; i < n; ++i) {
         nw.base[i] = y[i] + dt * b.c(1.0 - gamma) * k1[i];
@@ -65,7 +75,7 @@ struct StepBDF2 {
     auto y_nm1 = b.offset(c.ws, base), Y = b.offset(c.ws, base + n);
     fixed_step_out(b, o, t, dt);
     auto f0 = nw.f_tmp;
-    f_eval(b, c, t, y, f0);
+    counted_f(b, c, t, y, f0);
     auto hf = b.var(dt);
     b.if_(
         c.iws[0] == b.ci(0),
@@ -96,47 +106,14 @@ struct StepBDF2 {
   }
 };
 
-// Accept/reject control shared by bdf2a and tr-bdf2a (exponent -1/2).
+// Accept/reject control shared by bdf2a and tr-bdf2a (exponent -1/2; stepper_common.hpp).
 template <class B, class OnAccept>
 void adaptive_control(B& b, const StepCtx<B>& c, StepOut<B>& o, typename B::Var& h, typename B::IVar& done,
                       typename B::IVar& newton_ok, typename B::Val err, typename B::Val t,
                       OnAccept on_accept) {
-  auto safety = c.cfg[2], min_factor = c.cfg[3], max_factor = c.cfg[4], min_step = c.cfg[6],
-       dt_max = c.cfg[10];
-  auto hh = h.get();
-  o.err = err;
-  b.if_(
-      b.lor(newton_ok.get() == b.ci(0), b.lnot(b.isfinite(err))),
-      [&] {
-        b.if_(
-            hh <= min_step,
-            [&] {
-              o.status = b.ci(kSTEPFAIL);
-              done = b.ci(1);
-            },
-            [&] { h = b.fmax(hh * min_factor, min_step); });
-      },
-      [&] {
-        // An error above tolerance is never accepted: at min_step the step fails (STEPFAIL).
-        b.if_(
-            err <= b.c(1.0),
-            [&] {
-              o.t_prop = t + hh;
-              auto fac = b.fmin(b.fmax(safety * b.pow(err, b.c(-0.5)), min_factor), max_factor);
-              auto dn = b.select(err == b.c(0.0), hh * max_factor, hh * fac);
-              o.dt_next = b.fmin(dn, dt_max);
-              on_accept();
-              done = b.ci(1);
-            },
-            [&] {
-              h = hh * b.fmax(min_factor, safety * b.pow(err, b.c(-0.5)));
-              b.if_(h.get() < min_step, [&] {
-                o.dt_next = h.get();
-                o.status = b.ci(kSTEPFAIL);
-                done = b.ci(1);
-              });
-            });
-      });
+  const StepSizeLimits<B> k{c.cfg[2], c.cfg[3], c.cfg[4], c.cfg[6], c.cfg[10]};
+  accept_or_shrink(b, o, h, done, b.lor(newton_ok.get() == b.ci(0), b.lnot(b.isfinite(err))), err, t, k, -0.5,
+                   -0.5, on_accept);
 }
 
 // bdf2a: variable-step BDF2 with a BE error estimate; step doubling on step 0. Full Newton.
@@ -158,7 +135,7 @@ struct StepBDF2A {
     o.dt_next = dt;
     o.err = b.c(0.0);
     auto done = b.ivar(b.ci(0));
-    f_eval(b, c, t, y, f_n);
+    counted_f(b, c, t, y, f_n);
     b.if_(b.lnot(all_finite(b, n, f_n)), [&] {
       o.status = b.ci(kSTEPFAIL);
       done = b.ci(1);
@@ -192,7 +169,7 @@ struct StepBDF2A {
                        auto ok1 = newton_solve(b, c, nw, kAdaptiveNewton, t + h2, h2, Y, false);
                        ok = ok1.get();
                        b.if_(ok.get() == b.ci(1), [&] {
-                         f_eval(b, c, t + h2, Y, nw.f_tmp);
+                         counted_f(b, c, t + h2, Y, nw.f_tmp);
                          for (int i = 0; i < n; ++i) {
                            nw.base[i] = Y[i];
                            Y[i] = Y[i] + h2 * nw.f_tmp[i];
@@ -269,7 +246,7 @@ struct StepTRBDF2A {
     o.dt_next = dt;
     o.err = b.c(0.0);
     auto done = b.ivar(b.ci(0));
-    f_eval(b, c, t, y, f_n);
+    counted_f(b, c, t, y, f_n);
     b.if_(b.lnot(all_finite(b, n, f_n)), [&] {
       o.status = b.ci(kSTEPFAIL);
       done = b.ci(1);

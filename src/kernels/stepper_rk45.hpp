@@ -1,4 +1,6 @@
-// rk45: Dormand–Prince 5(4), no FSAL, with the reference's accept/reject loop.
+// rk45: Dormand–Prince 5(4) with the reference's accept/reject loop. FSAL: k7 = f(t + h, y5) of an
+// accepted step is the next step's k1 while the runner's StepCtx::fsal_valid says that nothing changed
+// (kernels/runner.hpp); otherwise k1 is evaluated. Either way k1 has the same bits.
 // Config (packed): atol, rtol, safety, min_factor, max_factor, max_tries, min_step, dt_max.
 // Workspace: y_stage, k1..k7 (each n). y5 is built in y_prop.
 #pragma once
@@ -7,6 +9,8 @@
 namespace dynlib::kernels {
 
 struct StepRK45 {
+  static constexpr bool kFsal = true;
+
   template <class B>
   void operator()(B& b, const StepCtx<B>& c, typename B::Val t, typename B::Val dt, typename B::Arr y,
                   typename B::Arr y5, StepOut<B>& o) const {
@@ -17,6 +21,7 @@ struct StepRK45 {
     auto atol = c.cfg[0], rtol = c.cfg[1], safety = c.cfg[2], min_factor = c.cfg[3], max_factor = c.cfg[4];
     auto max_tries = b.to_int(c.cfg[5]);
     auto min_step = c.cfg[6], dt_max = c.cfg[7];
+    const StepSizeLimits<B> limits{safety, min_factor, max_factor, min_step, dt_max};
 
     constexpr double c2 = 1.0 / 5.0, c3 = 3.0 / 10.0, c4 = 4.0 / 5.0, c5 = 8.0 / 9.0;
     constexpr double a21 = 1.0 / 5.0;
@@ -37,12 +42,20 @@ struct StepRK45 {
     o.t_prop = t;
     o.dt_next = dt;
     auto done = b.ivar(b.ci(0));
-    f_eval(b, c, t, y, k[1]);
-    b.if_(b.lnot(all_finite(b, n, k[1])), [&] {
-      o.err = b.c(1.0) / b.c(0.0);
-      o.status = b.ci(kSTEPFAIL);
-      done = b.ci(1);
-    });
+    auto first_stage = [&] {
+      f_eval(b, c, t, y, k[1]);
+      b.if_(b.lnot(all_finite(b, n, k[1])), [&] {
+        o.err = b.c(1.0) / b.c(0.0);
+        o.status = b.ci(kSTEPFAIL);
+        done = b.ci(1);
+      });
+    };
+    if (c.fsal_valid != nullptr)  // k7 of an accepted step is finite (checked below)
+      b.if_(
+          c.fsal_valid->get() != b.ci(0), [&] { for_states(b, n, [&](auto i) { k[1][i] = k[7][i]; }); },
+          first_stage);
+    else
+      first_stage();
     auto h = b.var(b.fmin(dt, dt_max));
     auto tries = b.ivar(b.ci(0));
     auto ntries = b.iselect(max_tries < b.ci(1), b.ci(1), max_tries);
@@ -86,39 +99,10 @@ struct StepRK45 {
                  acc = acc.get() + q * q;
                });
                auto err = b.sqrt(acc.get() / b.c(static_cast<double>(n > 0 ? n : 1)));
-               o.err = err;
                finite = b.land(finite, b.isfinite(err));
-               b.if_(
-                   b.lnot(finite),
-                   [&] {
-                     b.if_(
-                         hh <= min_step,
-                         [&] {
-                           o.status = b.ci(kSTEPFAIL);
-                           done = b.ci(1);
-                         },
-                         [&] { h = b.fmax(hh * min_factor, min_step); });
-                   },
-                   [&] {
-                     // An error above tolerance is never accepted: at min_step the step fails (STEPFAIL).
-                     b.if_(
-                         err <= b.c(1.0),
-                         [&] {
-                           o.t_prop = t + hh;
-                           auto fac =
-                               b.fmin(b.fmax(safety * b.pow(err, b.c(-1.0 / 5.0)), min_factor), max_factor);
-                           auto dn = b.select(err == b.c(0.0), hh * max_factor, hh * fac);
-                           o.dt_next = b.fmin(dn, dt_max);
-                           done = b.ci(1);
-                         },
-                         [&] {
-                           h = hh * b.fmax(min_factor, safety * b.pow(err, b.c(-1.0 / 4.0)));
-                           b.if_(h.get() < min_step, [&] {
-                             o.status = b.ci(kSTEPFAIL);
-                             done = b.ci(1);
-                           });
-                         });
-                   });
+               accept_or_shrink(b, o, h, done, b.lnot(finite), err, t, limits, -1.0 / 5.0, -1.0 / 4.0, [&] {
+                 if (c.fsal_valid != nullptr) *c.fsal_valid = b.ci(1);
+               });
              });
     b.if_(done.get() == b.ci(0), [&] { o.status = b.ci(kSTEPFAIL); });
   }

@@ -3,9 +3,14 @@
 #include <stdexcept>
 
 #include "kernels/stepper_ab.hpp"
+#include "kernels/stepper_bdf.hpp"
+#include "kernels/stepper_dop853.hpp"
 #include "kernels/stepper_explicit.hpp"
 #include "kernels/stepper_implicit.hpp"
+#include "kernels/stepper_radau5.hpp"
 #include "kernels/stepper_rk45.hpp"
+#include "kernels/stepper_rosenbrock.hpp"
+#include "kernels/stepper_tsit5.hpp"
 #include "steppers_catalogue/stepper_registry.hpp"
 
 namespace dynlib::kernels {
@@ -36,6 +41,18 @@ decltype(auto) with_stepper(StepperId id, F&& f) {
       return f(StepBDF2A{});
     case StepperId::trbdf2a:
       return f(StepTRBDF2A{});
+    case StepperId::tsit5:
+      return f(StepTsit5{});
+    case StepperId::dop853:
+      return f(StepDOP853{});
+    case StepperId::radau5:
+      return f(StepRadau5{});
+    case StepperId::rodas5p:
+      return f(StepRodas5P{});
+    case StepperId::rodas4:
+      return f(StepRodas4{});
+    case StepperId::bdf:
+      return f(StepBDF{});
   }
   throw std::logic_error("with_stepper: unknown stepper id");
 }

@@ -30,11 +30,13 @@ constexpr std::size_t kMaxDerivedMinMaxArgs = 1000;
 
 class Deriver {
  public:
-  explicit Deriver(int j) : j_(j) {}
+  // d/dx_j, or d/dt (explicit dependence on the time; states held fixed) when wrt_time.
+  explicit Deriver(int j, bool wrt_time = false) : j_(j), wrt_time_(wrt_time) {}
 
   bool depends(const Expr& e) {
     if (!e) return false;
-    if (e->op == Op::State) return e->index == j_;
+    if (e->op == Op::State) return !wrt_time_ && e->index == j_;
+    if (e->op == Op::Time) return wrt_time_;
     if (e->args.empty()) return false;
     if (auto it = dep_.find(e.get()); it != dep_.end()) return it->second;
     if (util::stack_low()) return true;  // d() then gives up too: finite differences instead
@@ -52,7 +54,7 @@ class Deriver {
   Expr d(const Expr& e) {
     if (!e) return nullptr;
     if (!depends(e)) return zero();
-    if (e->op == Op::State) return one();
+    if (e->op == Op::State || e->op == Op::Time) return one();  // the variable itself
     if (auto it = memo_.find(e.get()); it != memo_.end()) return it->second;
     if (util::stack_low()) return nullptr;  // too deep to differentiate here
     Expr r = rule(e);
@@ -62,6 +64,7 @@ class Deriver {
 
  private:
   int j_;
+  bool wrt_time_;
   std::unordered_map<const ir::Node*, bool> dep_;
   std::unordered_map<const ir::Node*, Expr> memo_;
 
@@ -287,6 +290,24 @@ class Deriver {
 bool depends_on_state(const ir::Expr& e, int state_index) { return Deriver(state_index).depends(e); }
 
 ir::Expr differentiate(const ir::Expr& e, int state_index) { return Deriver(state_index).d(e); }
+
+bool depends_on_time(const ir::Expr& e) { return Deriver(-1, true).depends(e); }
+
+std::optional<std::vector<ir::Expr>> derive_time_derivative(const ir::ModelIR& m) {
+  if (m.dtype == ir::DType::int64) return std::nullopt;
+  Deriver D(-1, true);  // one memo: shared subtrees across equations cost once
+  bool any = false;
+  for (const auto& e : m.rhs) any = any || D.depends(e);
+  if (!any) return std::nullopt;
+  std::vector<ir::Expr> out;
+  out.reserve(m.rhs.size());
+  for (const auto& e : m.rhs) {
+    ir::Expr d = D.d(e);
+    if (!d) return std::nullopt;
+    out.push_back(std::move(d));
+  }
+  return out;
+}
 
 std::optional<std::vector<std::vector<ir::Expr>>> derive_jacobian(const ir::ModelIR& m) {
   if (m.dtype == ir::DType::int64) return std::nullopt;

@@ -1,9 +1,10 @@
-// Symbolic differentiation of lowered expressions (ir::Expr) with respect to one state, and the
-// derived Jacobian of a model's right-hand sides (ModelIR::derived_jacobian, for models without one).
+// Symbolic differentiation of lowered expressions (ir::Expr) with respect to one state (or the time), the
+// derived Jacobian of a model's right-hand sides (ModelIR::derived_jacobian, for models without one) and
+// their derivative in t (ModelIR::derived_time_derivative).
 //
 // Rules (d = d/dx_j; a' = d a):
 //   Const, Param, Time, Lag, LoopVar -> 0   (Lag: the Jacobian is w.r.t. the current state only)
-//   State(i) -> 1 if i == j else 0
+//   State(i) -> 1 if i == j else 0        (d/dt: Time -> 1, every State -> 0)
 //   Neg, Add, Sub, Mul, Div           -> the usual sum/product/quotient rules
 //   Pow / pow(a, b)                   -> b*a**(b-1)*a' when b does not depend on x_j,
 //                                        a**b*(b'*log(a) + b*a'/a) otherwise
@@ -58,5 +59,13 @@ std::optional<std::vector<std::vector<ir::Expr>>> derive_jacobian(const ir::Mode
 
 // True if e (structurally) refers to State(state_index). Lag nodes do not count.
 bool depends_on_state(const ir::Expr& e, int state_index);
+
+// True if e (structurally) refers to the time t.
+bool depends_on_time(const ir::Expr& e);
+
+// d rhs_i / dt for the explicit time dependence (states held fixed; the same rules with Time as the
+// variable), for Rosenbrock steppers on non-autonomous ODEs (ModelIR::derived_time_derivative).
+// nullopt if no rhs refers to t, some entry is not differentiable symbolically, or dtype is int64.
+std::optional<std::vector<ir::Expr>> derive_time_derivative(const ir::ModelIR& m);
 
 }  // namespace dynlib::model

@@ -24,7 +24,8 @@ class JitCompiledModel;
 namespace dynlib::plugin_abi {
 
 // Bump when anything below, RunnerArgs or the CompiledModel interface changes.
-inline constexpr std::int32_t kPluginAbiVersion = 3;  // 3: JitOptions::tiered, JitCompiledModel::tier()
+// 3: JitOptions::tiered, JitCompiledModel::tier(); 4: RunnerArgs::event_counts
+inline constexpr std::int32_t kPluginAbiVersion = 4;
 inline constexpr const char* kFactorySymbol = "dynlib_jit_create_v1";
 
 enum class PluginStatus : std::int32_t {

@@ -80,6 +80,43 @@ std::vector<ConfigField> adaptive_implicit_fields() {
           {"dt_max", inf, false, {}},        {"jacobian_mode", 0, true, {{"internal", 0}, {"external", 1}}}};
 }
 
+// radau5 (kernels/stepper_radau5.hpp: config order, workspace layout, work counters at iws[1..3]).
+// jacobian_mode defaults to external: the exact Jacobian when the model has one (else finite differences).
+StepperInfo radau5_info() {
+  const double inf = std::numeric_limits<double>::infinity();
+  StepperInfo s;
+  s.id = StepperId::radau5;
+  s.name = "radau5";
+  s.aliases = {"radau", "radau_iia"};
+  s.adaptive = true;
+  s.implicit = true;
+  s.family = "radau-iia";
+  s.order = 5;
+  s.embedded_order = 3;
+  s.stiff = true;
+  s.dense_output = true;
+  s.jacobian = JacobianCap::optional;
+  s.work_counters_at = 1;
+  s.config = {{"atol", 1e-6, false, {}},
+              {"rtol", 1e-3, false, {}},
+              {"safety", 0.9, false, {}},
+              {"min_factor", 0.2, false, {}},
+              {"max_factor", 8.0, false, {}},
+              {"max_tries", 20, true, {}},
+              {"min_step", 1e-12, false, {}},
+              {"dt_max", inf, false, {}},
+              {"newton_max_iter", 7, true, {}},
+              {"newton_stop_tol", 0.0, false, {}},
+              {"jac_eps", 1e-8, false, {}},
+              {"jacobian_mode", 1, true, {{"internal", 0}, {"external", 1}}},
+              {"jac_reuse_theta", 0.001, false, {}},
+              {"step_keep_low", 1.0, false, {}},
+              {"step_keep_high", 1.2, false, {}}};
+  s.ws_size = [](std::int64_t n) { return 4 * n * n + 14 * n + 5; };
+  s.iws_size = lin(2, 6);
+  return s;
+}
+
 std::vector<StepperInfo> build() {
   const double inf = std::numeric_limits<double>::infinity();
   std::vector<StepperInfo> v;
@@ -171,7 +208,8 @@ std::vector<StepperInfo> build() {
   s.jacobian = JacobianCap::optional;
   s.config = newton_fields();
   s.ws_size = quad(2, 8);
-  s.iws_size = lin(1);
+  s.iws_size = lin(1, 4);  // iws[1..3]: work counters
+  s.work_counters_at = 1;
   add(s);
   s = {};
   s.id = StepperId::bdf2;
@@ -184,7 +222,8 @@ std::vector<StepperInfo> build() {
   s.jacobian = JacobianCap::optional;
   s.config = newton_fields();
   s.ws_size = quad(2, 8);
-  s.iws_size = lin(1, 1);
+  s.iws_size = lin(1, 4);  // iws[0]: history, iws[1..3]: work counters
+  s.work_counters_at = 1;
   add(s);
   s = {};
   s.id = StepperId::bdf2a;
@@ -199,7 +238,8 @@ std::vector<StepperInfo> build() {
   s.jacobian = JacobianCap::optional;
   s.config = adaptive_implicit_fields();
   s.ws_size = quad(2, 10, 1);
-  s.iws_size = lin(1, 1);
+  s.iws_size = lin(1, 4);  // iws[0]: history, iws[1..3]: work counters
+  s.work_counters_at = 1;
   add(s);
   s = {};
   s.id = StepperId::trbdf2a;
@@ -214,7 +254,104 @@ std::vector<StepperInfo> build() {
   s.jacobian = JacobianCap::optional;
   s.config = adaptive_implicit_fields();
   s.ws_size = quad(2, 10);
-  s.iws_size = lin(1, 1);
+  s.iws_size = lin(1, 4);  // iws[0]: history, iws[1..3]: work counters
+  s.work_counters_at = 1;
+  add(s);
+  // Explicit high-order pairs with FSAL and dense output (kernels/stepper_tsit5.hpp, stepper_dop853.hpp).
+  s = {};
+  s.id = StepperId::tsit5;
+  s.name = "tsit5";
+  s.aliases = {"tsitouras5"};
+  s.adaptive = true;
+  s.family = "runge-kutta";
+  s.order = 5;
+  s.embedded_order = 4;
+  s.dense_output = true;
+  s.work_counters_at = 1;
+  s.config = {{"atol", 1e-6, false, {}},      {"rtol", 1e-3, false, {}},      {"safety", 0.9, false, {}},
+              {"min_factor", 0.2, false, {}}, {"max_factor", 5.0, false, {}}, {"max_tries", 10, true, {}},
+              {"min_step", 1e-12, false, {}}, {"dt_max", inf, false, {}}};
+  s.ws_size = lin(10, 2);
+  s.iws_size = lin(0, 4);
+  add(s);
+  s = {};
+  s.id = StepperId::dop853;
+  s.name = "dop853";
+  s.aliases = {"dopri853"};
+  s.adaptive = true;
+  s.family = "runge-kutta";
+  s.order = 8;
+  s.embedded_order = 5;
+  s.dense_output = true;
+  s.work_counters_at = 1;
+  s.config = {{"atol", 1e-6, false, {}},        {"rtol", 1e-3, false, {}},      {"safety", 0.9, false, {}},
+              {"min_factor", 0.333, false, {}}, {"max_factor", 6.0, false, {}}, {"beta", 0.0, false, {}},
+              {"max_tries", 10, true, {}},      {"min_step", 1e-12, false, {}}, {"dt_max", inf, false, {}}};
+  s.ws_size = lin(26, 2);
+  s.iws_size = lin(0, 4);
+  add(s);
+  add(radau5_info());
+  // Rosenbrock-Wanner (kernels/stepper_rosenbrock.hpp): the exact Jacobian by default, when there is one.
+  auto rosenbrock_fields = [&] {
+    return std::vector<ConfigField>{{"atol", 1e-6, false, {}},
+                                    {"rtol", 1e-3, false, {}},
+                                    {"safety", 0.9, false, {}},
+                                    {"min_factor", 0.2, false, {}},
+                                    {"max_factor", 6.0, false, {}},
+                                    {"max_tries", 10, true, {}},
+                                    {"min_step", 1e-12, false, {}},
+                                    {"dt_max", inf, false, {}},
+                                    {"jacobian_mode", 1, true, {{"internal", 0}, {"external", 1}}},
+                                    {"jac_eps", 1e-8, false, {}}};
+  };
+  // Workspace (kernels/stepper_rosenbrock.hpp): J and E (n*n each), f0, ft, u, the stages and the dense
+  // output terms (n each); ints: three work counters at 0, then n pivots.
+  auto rosenbrock = [&](StepperId id, const char* name, std::vector<std::string> aliases, int order, int emb,
+                        std::int64_t stages, std::int64_t dense_terms) {
+    StepperInfo r;
+    r.id = id;
+    r.name = name;
+    r.aliases = std::move(aliases);
+    r.adaptive = true;
+    r.implicit = true;
+    r.family = "rosenbrock";
+    r.order = order;
+    r.embedded_order = emb;
+    r.stiff = true;
+    r.dense_output = true;
+    r.jacobian = JacobianCap::optional;
+    r.work_counters_at = 0;
+    r.config = rosenbrock_fields();
+    r.ws_size = quad(2, 5 + stages + dense_terms);
+    r.iws_size = lin(1, 3);
+    return r;
+  };
+  add(rosenbrock(StepperId::rodas5p, "rodas5p", {}, 5, 4, 8, 3));
+  add(rosenbrock(StepperId::rodas4, "rodas4", {"rodas"}, 4, 3, 6, 2));
+  s = {};
+  s.id = StepperId::bdf;
+  s.name = "bdf";
+  s.aliases = {"ndf", "bdf_variable_order"};
+  s.adaptive = true;
+  s.implicit = true;
+  s.family = "bdf";
+  s.order = 5;  // variable order 1..max_order
+  s.stiff = true;
+  s.dense_output = true;
+  s.jacobian = JacobianCap::optional;
+  s.work_counters_at = 1;
+  // jacobian_mode defaults to external: the exact Jacobian when the model has one (else differences).
+  s.config = {{"atol", 1e-6, false, {}},
+              {"rtol", 1e-3, false, {}},
+              {"max_order", 5, true, {}},
+              {"min_step", 1e-12, false, {}},
+              {"dt_max", inf, false, {}},
+              {"max_tries", 20, true, {}},
+              {"newton_max_iter", 4, true, {}},
+              {"jac_eps", 1e-8, false, {}},
+              {"jacobian_mode", 1, true, {{"internal", 0}, {"external", 1}}}};
+  s.ws_size = quad(2, 17, 3);  // kernels/stepper_bdf.hpp
+  s.iws_size = lin(1, 8);
   add(s);
   std::sort(v.begin(), v.end(), [](const StepperInfo& a, const StepperInfo& b) { return a.name < b.name; });
   return v;

@@ -12,7 +12,25 @@
 
 namespace dynlib::kernels {
 
-enum class StepperId : std::uint8_t { map, euler, rk2, rk4, rk45, ab2, ab3, sdirk2, bdf2, bdf2a, trbdf2a };
+enum class StepperId : std::uint8_t {
+  map,
+  euler,
+  rk2,
+  rk4,
+  rk45,
+  ab2,
+  ab3,
+  sdirk2,
+  bdf2,
+  bdf2a,
+  trbdf2a,
+  tsit5,
+  dop853,
+  radau5,
+  rodas5p,  // Rosenbrock-Wanner
+  rodas4,
+  bdf,
+};
 
 enum class JacobianCap : std::uint8_t { none, internal, optional, required };
 const char* jacobian_cap_name(JacobianCap c) noexcept;  // "none", "internal", "optional", "required"

@@ -26,6 +26,12 @@ std::optional<Range> range_of(std::string_view name) {
     return Range{1.0, false, inf, true, false};
   if (name == "newton_tol" || name == "jac_eps") return Range{0.0, true, inf, true, false};
   if (name == "dt_max") return Range{0.0, true, inf, true, true};
+  if (name == "beta") return Range{0.0, false, 0.2, false, false};  // dop853's step-size stabilization
+  if (name == "newton_stop_tol") return Range{0.0, false, inf, true, false};  // 0: automatic
+  if (name == "jac_reuse_theta") return Range{0.0, false, 1.0, true, false};
+  if (name == "step_keep_low") return Range{0.0, true, 1.0, false, false};
+  if (name == "step_keep_high") return Range{1.0, false, inf, true, false};
+  if (name == "max_order") return Range{1.0, false, 5.0, false, false};
   return std::nullopt;
 }
 

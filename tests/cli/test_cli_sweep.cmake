@@ -27,7 +27,8 @@ expect("${csv}" "^r,status,t,x\n0\\.1,DONE,[^\n]*\n0\\.2,DONE,[^\n]*\n0\\.3,DONE
 # 2. a failed point: status ERROR, every column present (empty), message names the parameter values, exit 1
 run_dynlib(o rc sweep blowup.toml --param a=-1:1:3 --T 5 --dt 0.01 --lyapunov 1 --out ${WORK}/fail.csv)
 expect_rc(${rc} 1 "failed point" "${o}")
-expect("${o}" "1 of 3 points failed \\(status ERROR in the CSV\\):\n  at a=1: Simulation failed" "failed message")
+expect("${o}" "1 of 3 points failed \\(status ERROR, or a status other than DONE, in the CSV\\):\n  at a=1: Simulation failed"
+  "failed message")
 file(STRINGS ${WORK}/fail.csv rows)
 list(GET rows 0 header)
 list(GET rows 3 bad)
@@ -71,4 +72,37 @@ expect("${header}" "^t,step,x,double_x$" "--aux header")
 run_dynlib(o rc run blowup.toml --T 0.1 --record-vars x,aux.nope)
 expect_rc(${rc} 1 "record-vars unknown" "${o}")
 expect("${o}" "Unknown record_vars entry 'aux.nope'" "record-vars unknown")
+# 5. a point that stops at --max-steps keeps its values and its own status, and the sweep exits 1
+run_dynlib(o rc sweep decay.toml --param a=1:2:2 --T 1 --dt 0.1 --max-steps 5 --quiet --out ${WORK}/short.csv)
+expect_rc(${rc} 1 "max-steps point" "${o}")
+expect("${o}" "2 of 2 points failed [^\n]*\n  at a=1: stopped with status MAX_STEPS at t=0\\.5 after 5 steps\n"
+  "max-steps message")
+file(STRINGS ${WORK}/short.csv rows)
+list(GET rows 1 first)
+expect("${first}" "^1,MAX_STEPS,0\\.5,[0-9]" "max-steps row")
+# 6. events without a log count in the sweep CSV and the run summary (interpreter and JIT); an implicit
+#    stepper reports its work: bdf2 on a linear model with its exact Jacobian takes 2 Newton iterations a
+#    step (1 f + 2 f, 2 Jacobians, 2 LU), 10 steps
+set(modes "")
+if(HAVE_JIT)
+  set(modes --jit)
+endif()
+foreach(jit "" ${modes})
+  run_dynlib(o rc sweep unlogged_event.toml --param rate=1:2:2 --quiet ${jit} --out ${WORK}/events.csv)
+  expect_rc(${rc} 0 "event counts ${jit}" "${o}")
+  file(READ ${WORK}/events.csv csv)
+  expect("${csv}" "^rate,status,t,x,events\\.tick,events\\.reset\n1,DONE,10,0,10,10\n2,DONE,10,0,20,20\n$"
+    "event counts ${jit}")
+  run_dynlib(o rc run unlogged_event.toml --param rate=2 --quiet ${jit})
+  expect_rc(${rc} 0 "run event counts ${jit}" "${o}")
+  expect("${o}" "\nevents:  tick=20 reset=20\n" "run event counts ${jit}")
+  if(o MATCHES "work:")
+    message(FATAL_ERROR "rk4 counts no work, yet: ${o}")
+  endif()
+  run_dynlib(o rc run decay.toml --stepper bdf2 --param a=1 --T 1 --dt 0.1 --set jacobian_mode=external --quiet
+    ${jit})
+  expect_rc(${rc} 0 "work ${jit}" "${o}")
+  expect("${o}" "\nwork:    rhs evals 30, jac evals 20, LU 20\n" "work ${jit}")
+endforeach()
+
 message(STATUS "test_cli_sweep: all checks passed")

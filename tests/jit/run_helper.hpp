@@ -16,7 +16,7 @@ struct RunOut {
   std::int64_t n_rec = 0, n_evt = 0, steps = 0;
   double t = 0, dt = 0, err_est = 0;
   std::vector<double> T, Y, AUX, EVT_LOG, EVT_T, y_final, y_prev, params, aux_values, ws;
-  std::vector<std::int64_t> STEP, EVT_CODE, EVT_INDEX, EVT_STEP, iws, lag_head;
+  std::vector<std::int64_t> STEP, EVT_CODE, EVT_INDEX, EVT_STEP, iws, lag_head, event_counts;
   std::vector<double> lag_ring;
   std::vector<double> an_ws, an_out, an_trace;
   std::int64_t trace_count = 0;
@@ -44,7 +44,7 @@ inline RunOut run_model(const kernels::CompiledModel& cm, const RunSpec& spec = 
       ws(std::max<std::int64_t>(L.ws_size, 1)), yprop(std::max<std::size_t>(n, 1)),
       scratch(std::max<std::int64_t>(L.scratch_size, 1));
   std::vector<std::int64_t> head(std::max<std::int64_t>(L.n_lags, 1)),
-      iws(std::max<std::int64_t>(L.iws_size, 1));
+      iws(std::max<std::int64_t>(L.iws_size, 1)), event_counts(std::max<std::int64_t>(L.n_events, 1));
   cm.seed_lags(y.data(), ring.data(), head.data());
   auto cfg = cm.default_config();
   const double dt = m.sim.dt > 0 ? m.sim.dt : 0.01;
@@ -73,6 +73,7 @@ inline RunOut run_model(const kernels::CompiledModel& cm, const RunSpec& spec = 
   a.lag_ring = ring.data();
   a.lag_head = head.data();
   a.aux_values = aux.data();
+  a.event_counts = event_counts.data();
   a.ws = ws.data();
   a.iws = iws.data();
   a.stepper_config = cfg.data();
@@ -173,6 +174,7 @@ inline RunOut run_model(const kernels::CompiledModel& cm, const RunSpec& spec = 
   out.aux_values = aux;
   out.ws = ws;
   out.iws = iws;
+  out.event_counts = event_counts;
   out.lag_ring = ring;
   out.lag_head = head;
   out.an_ws = an_ws;

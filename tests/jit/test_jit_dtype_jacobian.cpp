@@ -56,7 +56,7 @@ void check_parity(const std::string& uri, BuildOptions bo, const RunOptions& ro)
 
 TEST_CASE("jit parity: jacobian_mode=1 with the symbolic Jacobian", "[jit][parity][jacobian]") {
   const std::string hh = "builtin://ode/hodgkin-huxley";
-  for (const char* st : {"bdf2", "sdirk2", "bdf2a", "tr-bdf2a"}) {
+  for (const char* st : {"bdf2", "sdirk2", "bdf2a", "tr-bdf2a", "radau5", "bdf"}) {
     INFO(st);
     check_parity(hh, {.stepper = st}, {.T = 10.0, .dt = 0.01, .stepper = {{"jacobian_mode", 1.0}}});
   }
@@ -73,4 +73,15 @@ TEST_CASE("jit parity: storage dtypes float32 and int64", "[jit][parity][dtype]"
       "inline:\n[model]\ntype = \"map\"\n[states]\nx = 0.1\n[params]\nr = 3.9\n"
       "[equations.rhs]\nx = \"r*x*(1 - x)\"\n";
   check_parity(logistic, {.dtype = "float32"}, {.N = 200});
+}
+
+TEST_CASE("jit parity: bdf on a stiff problem, exact and finite-difference Jacobians", "[jit][parity][bdf]") {
+  // Van der Pol with mu = 1000: many order and step changes, Newton failures and Jacobian updates.
+  for (double mode : {0.0, 1.0}) {
+    INFO("jacobian_mode " << mode);
+    check_parity("builtin://ode/vanderpol", {.stepper = "bdf"},
+                 {.T = 1500.0,
+                  .params = {{"mu", 1000.0}},
+                  .stepper = {{"jacobian_mode", mode}, {"atol", 1e-8}, {"rtol", 1e-8}}});
+  }
 }

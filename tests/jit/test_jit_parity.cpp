@@ -1,5 +1,6 @@
 // jit=true changes speed, never results (docs/internals/kernels.md). The JIT and the interpreter run the same
 // kernel templates; every output is compared bit for bit (memcmp on the doubles).
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdlib>
@@ -60,6 +61,7 @@ void check_same(const RunOut& a, const RunOut& b) {
   CHECK(same_bits(a.aux_values, b.aux_values));
   CHECK(same_bits(a.ws, b.ws));
   CHECK(same_bits(a.iws, b.iws));
+  CHECK(same_bits(a.event_counts, b.event_counts));
   CHECK(same_bits(a.lag_ring, b.lag_ring));
   CHECK(same_bits(a.lag_head, b.lag_head));
   CHECK(a.reentries == b.reentries);
@@ -282,7 +284,8 @@ TEST_CASE("JIT == interpreter with events, aux, stop and lags through the runner
   m->name = "events";
   m->source = "hand-built IR";
   m->sim.dt = 0.01;
-  for (const char* sn : {"euler", "rk4", "rk45", "ab3", "bdf2", "tr-bdf2a"}) {
+  for (const char* sn :
+       {"euler", "rk4", "rk45", "ab3", "bdf2", "tr-bdf2a", "tsit5", "dop853", "radau5", "bdf"}) {
     INFO("stepper " << sn);
     const auto& s = dynlib::kernels::get_stepper(sn);
     auto in = dynlib::interp::make_interpreted(m, s);
@@ -295,6 +298,11 @@ TEST_CASE("JIT == interpreter with events, aux, stop and lags through the runner
     auto b = run_model(*jt, spec);
     CHECK(a.n_evt > 3);
     CHECK(a.status == static_cast<int>(dynlib::Status::EARLY_EXIT));
+    // every firing counts; the logged events are exactly the log rows
+    REQUIRE(a.event_counts.size() >= 3);
+    for (std::int64_t code : {0, 1})
+      CHECK(a.event_counts[static_cast<std::size_t>(code)] ==
+            std::count(a.EVT_CODE.begin(), a.EVT_CODE.end(), code));
     check_same(a, b);
   }
 }
@@ -330,5 +338,115 @@ TEST_CASE("JIT ANALYSIS runner (Lyapunov observers) == interpreter, bit for bit"
     auto b = run_model(*jt, rs, aj.get());
     CHECK(a.trace_count > 10);
     check_same(a, b);
+  }
+}
+
+TEST_CASE("JIT == interpreter for tsit5 and dop853 with events and aux (no lags: the FSAL path)",
+          "[jit][parity][events][fsal]") {
+  // x' = -x + sin(y), y' = 1; end event: x < 0.5 -> x = 1.5, log (t, aux0); start event: y > 3 -> y = 0.
+  auto m = ode({"x", "y"}, {1.0, 0.0}, {add(neg(S(0)), call(Fn::sin, {S(1)})), C(1.0)});
+  m->aux = {"e"};
+  m->aux_exprs = {mul(S(0), S(1))};
+  dynlib::ir::Event e1;
+  e1.name = "reset";
+  e1.phase = dynlib::ir::Phase::end;
+  e1.cond = bin(Op::Lt, S(0), C(0.5));
+  e1.actions = {{dynlib::ir::Action::Target::State, 0, C(1.5)}};
+  e1.log = {{dynlib::ir::LogItem::Kind::Time, 0, "t"}, {dynlib::ir::LogItem::Kind::Aux, 0, "aux:e"}};
+  dynlib::ir::Event e2;
+  e2.name = "wrap";
+  e2.phase = dynlib::ir::Phase::start;
+  e2.cond = bin(Op::Gt, S(1), C(3.0));
+  e2.actions = {{dynlib::ir::Action::Target::State, 1, C(0.0)}};
+  m->events = {e1, e2};
+  m->name = "fsal-events";
+  m->source = "hand-built IR";
+  m->sim.dt = 0.05;
+  for (const char* sn : {"tsit5", "dop853"}) {
+    INFO("stepper " << sn);
+    const auto& s = dynlib::kernels::get_stepper(sn);
+    auto in = dynlib::interp::make_interpreted(m, s);
+    auto jt = compiled(m, s);
+    RunSpec spec;
+    spec.n_steps = 400;  // t_end = 20
+    auto a = run_model(*in, spec);
+    auto b = run_model(*jt, spec);
+    CHECK(a.n_evt > 2);
+    check_same(a, b);
+  }
+}
+
+TEST_CASE("JIT == interpreter: radau5 on a stiff problem, exact and finite-difference Jacobians",
+          "[jit][parity][radau5]") {
+  for (const char* mode : {"external", "internal"}) {
+    INFO("jacobian_mode " << mode);
+    auto m = dynlib::load_model(std::string(R"M(inline:
+[model]
+type = "ode"
+[states]
+x = 2.0
+y = 0.0
+[equations.rhs]
+x = "y"
+y = "1000*(1 - x*x)*y - x"
+[sim]
+dt = 1.0
+atol = 1e-7
+rtol = 1e-7
+jacobian_mode = ")M") + mode + "\"\n");
+    const auto& s = dynlib::kernels::get_stepper("radau5");
+    auto in = dynlib::interp::make_interpreted(m, s);
+    auto jt = compiled(m, s);
+    RunSpec spec;
+    spec.n_steps = 1500;  // t_end = 1500: a relaxation cycle and a half
+    spec.record_interval = 5;
+    auto a = run_model(*in, spec);
+    auto b = run_model(*jt, spec);
+    CHECK(a.status == static_cast<int>(dynlib::Status::DONE));
+    CHECK(a.steps > 200);
+    check_same(a, b);
+  }
+}
+
+TEST_CASE("JIT == interpreter for the Rosenbrock steppers: exact and difference derivatives, events, aux",
+          "[jit][parity][rosenbrock]") {
+  // A forced Van der Pol (symbolic Jacobian and df/dt) with a reset event, a logged aux and lags in the
+  // event condition; once more with finite differences in y and t (jacobian_mode = "internal").
+  const std::string body = R"M(
+[model]
+type = "ode"
+[states]
+x = 2.0
+y = 0.0
+[params]
+mu = 5.0
+[equations.rhs]
+x = "y"
+y = "mu*(1 - x*x)*y - x + 0.5*cos(1.3*t)"
+[aux]
+energy = "x*x + y*y"
+[events.flip]
+cond = "x < 0 and lag_x(1) >= 0"
+action = "y = y - 0.1"
+log = ["t", "x", "aux:energy"]
+[sim]
+dt = 0.01
+)M";
+  for (const char* mode : {"", "jacobian_mode = \"internal\"\n"}) {
+    auto m = dynlib::load_model("inline:" + body + mode);
+    REQUIRE(m->derived_time_derivative);
+    for (const char* sn : {"rodas5p", "rodas4"}) {
+      INFO(sn << " " << mode);
+      const auto& s = dynlib::kernels::get_stepper(sn);
+      auto in = dynlib::interp::make_interpreted(m, s);
+      auto jt = compiled(m, s);
+      RunSpec spec;
+      spec.n_steps = 1500;  // t_end = 15
+      auto a = run_model(*in, spec);
+      auto b = run_model(*jt, spec);
+      CHECK(a.status == static_cast<int>(dynlib::Status::DONE));
+      CHECK(a.n_evt > 0);
+      check_same(a, b);
+    }
   }
 }

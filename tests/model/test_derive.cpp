@@ -453,3 +453,30 @@ TEST_CASE("derive: no symbolic Jacobian for models with more than 256 states") {
   auto large = decay_model(257);
   CHECK(large->exact_jacobian() == nullptr);
 }
+
+TEST_CASE("derive: d rhs/dt for non-autonomous models, nothing for autonomous ones", "[derive]") {
+  const auto m = dynlib::test::expr_model("x*sin(a*t) + exp(-t*t)*y + t").lower();
+  REQUIRE(m.rhs_refers_to_time);
+  REQUIRE(m.derived_time_derivative);
+  REQUIRE(m.derived_time_derivative->size() == 2);
+  CHECK(ir::to_string((*m.derived_time_derivative)[1], m) == "0.0");  // y' = 0
+  for (double t : {0.0, 0.7, -1.3}) {
+    EvalEnv env;
+    env.y = {3.0, -2.0};
+    env.p = m.param_vals;
+    env.t = t;
+    const double d = E((*m.derived_time_derivative)[0], env);
+    const double exact = 3.0 * 0.5 * std::cos(0.5 * t) - 2.0 * t * std::exp(-t * t) * -2.0 + 1.0;
+    CHECK(d == Approx(exact).epsilon(1e-14));
+  }
+  // States are held fixed: x*y has no explicit time dependence; lags neither.
+  const auto a = dynlib::test::expr_model("x*y + lag_x(1)").lower();
+  CHECK_FALSE(a.rhs_refers_to_time);
+  CHECK_FALSE(a.derived_time_derivative);
+  CHECK(dynlib::model::depends_on_time(m.rhs[0]));
+  CHECK_FALSE(dynlib::model::depends_on_time(a.rhs[0]));
+  // Not hashed: a pure function of the rhs.
+  ir::ModelIR copy = m;
+  copy.derived_time_derivative.reset();
+  CHECK(ir::compute_hash(copy) == m.hash);
+}

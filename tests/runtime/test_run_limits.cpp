@@ -196,7 +196,7 @@ mu = 1000.0
 x = "y"
 y = "mu*((1 - x*x)*y) - x"
 )";
-  for (const char* sn : {"rk45", "bdf2a", "tr-bdf2a"}) {
+  for (const char* sn : {"rk45", "bdf2a", "tr-bdf2a", "bdf"}) {
     INFO("stepper " << sn);
     auto sim = setup(stiff, {.stepper = sn});
     try {

@@ -86,6 +86,8 @@ struct Run {
   std::vector<double> evt_t;
   std::vector<std::vector<double>> evt_log;
   std::vector<double> y_final, params_final;
+  std::vector<std::int64_t> event_counts;  // firings per event (logged or not)
+  std::vector<std::int64_t> iws;           // the stepper's int workspace at the end
   std::int64_t steps = 0;
   int calls = 0;
   dynlib::kernels::RunnerArgs args;  // final args (buffer pointers dangling)
@@ -103,6 +105,7 @@ inline Run run(const std::shared_ptr<const dynlib::ir::ModelIR>& m, const std::s
   std::vector<double> aux(std::max<std::int64_t>(1, L.n_aux)), ws(std::max<std::int64_t>(1, L.ws_size)),
       yprop(std::max<std::int64_t>(1, n)), scratch(std::max<std::int64_t>(1, L.scratch_size));
   std::vector<std::int64_t> iws(std::max<std::int64_t>(1, L.iws_size));
+  std::vector<std::int64_t> event_counts(std::max<std::int64_t>(1, L.n_events));
   auto cfg = cm->default_config();
   for (auto& [k, v] : o.cfg) cfg.at(si.config_index(k)) = v;
   cm->seed_lags(y.data(), ring.data(), head.data());
@@ -125,6 +128,7 @@ inline Run run(const std::shared_ptr<const dynlib::ir::ModelIR>& m, const std::s
   a.lag_ring = ring.data();
   a.lag_head = head.data();
   a.aux_values = aux.data();
+  a.event_counts = event_counts.data();
   a.ws = ws.data();
   a.iws = iws.data();
   a.stepper_config = cfg.data();
@@ -196,6 +200,8 @@ inline Run run(const std::shared_ptr<const dynlib::ir::ModelIR>& m, const std::s
   }
   r.y_final = y;
   r.params_final = params;
+  r.event_counts.assign(event_counts.begin(), event_counts.begin() + L.n_events);
+  r.iws = iws;
   r.steps = a.step;
   r.args = a;
   return r;

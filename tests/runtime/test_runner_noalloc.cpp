@@ -45,8 +45,8 @@ std::shared_ptr<dynlib::ir::ModelIR> lorenz() {
 
 TEST_CASE("runner hot loop allocates nothing, for every stepper", "[runner][alloc]") {
   auto m = lorenz();
-  for (const char* name :
-       {"euler", "rk2", "rk4", "rk45", "ab2", "ab3", "sdirk2", "bdf2", "bdf2a", "tr-bdf2a"}) {
+  for (const char* name : {"euler", "rk2", "rk4", "rk45", "ab2", "ab3", "sdirk2", "bdf2", "bdf2a", "tr-bdf2a",
+                           "rodas5p", "rodas4", "bdf"}) {
     const auto& si = dynlib::kernels::get_stepper(name);
     auto cm = dynlib::interp::make_interpreted(m, si);
     const auto& L = cm->layout();
@@ -55,7 +55,7 @@ TEST_CASE("runner hot loop allocates nothing, for every stepper", "[runner][allo
     std::vector<std::int64_t> iws(L.iws_size + 1), idx{0, 1, 2};
     const std::int64_t cap = 20000;
     std::vector<double> T(cap), Y(3 * cap), EL(cap), aux(1), ring(1), scratch(1);
-    std::vector<std::int64_t> ST(cap), EC(cap), EI(cap), ES(cap), head(1);
+    std::vector<std::int64_t> ST(cap), EC(cap), EI(cap), ES(cap), head(1), event_counts(L.n_events + 1);
     std::vector<double> ET(cap);
     dynlib::kernels::RunnerArgs a;
     a.t_end = 2.0;
@@ -69,6 +69,7 @@ TEST_CASE("runner hot loop allocates nothing, for every stepper", "[runner][allo
     a.lag_ring = ring.data();
     a.lag_head = head.data();
     a.aux_values = aux.data();
+    a.event_counts = event_counts.data();
     a.ws = ws.data();
     a.iws = iws.data();
     a.stepper_config = cfg.data();

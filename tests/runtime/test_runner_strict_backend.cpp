@@ -197,7 +197,8 @@ TEST_CASE("kernels compile against a strict backend and match DirectBackend bit 
     std::vector<double> yc(m->state_ic), yp(3), yprop(3), params(m->param_vals), ring(Lay.lag_ring_size),
         aux(1), ws(Lay.ws_size), cfg = cm->default_config();
     if (si.implicit) cfg[si.config_index("jacobian_mode")] = 1;
-    std::vector<std::int64_t> head(1), iws(std::max<std::int64_t>(1, Lay.iws_size)), idx{0, 1, 2};
+    std::vector<std::int64_t> head(1), iws(std::max<std::int64_t>(1, Lay.iws_size)), idx{0, 1, 2},
+        event_counts(1);
     cm->seed_lags(yc.data(), ring.data(), head.data());
     const std::int64_t cap = 1 << 16;
     std::vector<double> T(cap), Y(3 * cap), EL(2 * cap), AUXB(cap);
@@ -221,6 +222,7 @@ TEST_CASE("kernels compile against a strict backend and match DirectBackend bit 
     v.lag_ring = {ring.data()};
     v.lag_head = {head.data()};
     v.aux_values = {aux.data()};
+    v.event_counts = {event_counts.data()};
     v.ws = {ws.data()};
     v.iws = {iws.data()};
     v.cfg = {cfg.data()};
@@ -252,6 +254,8 @@ TEST_CASE("kernels compile against a strict backend and match DirectBackend bit 
     CHECK(std::vector<double>(T.begin(), T.begin() + iio[0]) == direct.t);
     CHECK(iio[dynlib::kernels::kI_m] == static_cast<std::int64_t>(direct.evt_code.size()));
     CHECK(iio[dynlib::kernels::kI_m] > 0);
+    CHECK(event_counts == direct.event_counts);
+    CHECK(iws == direct.iws);  // the work counters of the implicit steppers too
     CHECK(AUXB[5] == Approx(Y[5] * Y[5] + Y[cap + 5] * Y[cap + 5]));
   }
 }

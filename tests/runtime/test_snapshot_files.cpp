@@ -102,6 +102,7 @@ const std::vector<Case> kLagMapCases = {
     {"aux", "aux 1 0", "('aux'): has 1 values, this model and stepper need 0"},
     {"ws", "ws 1000000 1", "('ws'): has 1000000 values, this model and stepper need 1"},
     {"iws", "iws 1 0", "('iws'): has 1 values, this model and stepper need 0"},
+    {"event_counts", "event_counts 1 0", "('event_counts'): has 1 values, this model and stepper need 0"},
     {"stepper_config", "stepper_config 1 0", "('stepper_config'): has 1 values"},
     {"state_names", "state_names 1 y", "('state_names'): name 0 is 'y', the model has 'x'"},
     {"param_names", "param_names 1 mu", "('param_names'): name 0 is 'mu', the model has 'r'"},
@@ -190,9 +191,9 @@ TEST_CASE("snapshot workspace and stepper settings are checked against the stepp
   sim.save_snapshot(path);
   const std::string good = read_all(path);
   const auto bad = tmp("bdf2_bad.snap");
-  write_all(bad, with_line(good, "iws", "iws 3 -1 0 0"));
+  write_all(bad, with_line(good, "iws", "iws 6 -1 0 0 0 0 0"));
   CHECK_THROWS_WITH(sim.load_snapshot(bad), Contains("('iws'): value -1 is out of range"));
-  write_all(bad, with_line(good, "iws", "iws 3 9223372036854775807 0 0"));
+  write_all(bad, with_line(good, "iws", "iws 6 9223372036854775807 0 0 0 0 0"));
   CHECK_THROWS_WITH(sim.load_snapshot(bad), Contains("('iws'): value 9223372036854775807 is out of range"));
   write_all(bad, with_line(good, "ws", "ws 2 0 0"));
   CHECK_THROWS_WITH(sim.load_snapshot(bad), Contains("('ws'): has 2 values, this model and stepper need 24"));

@@ -42,3 +42,40 @@ TEST_CASE("sweep: CSV rows of failed points have every column", "[sweep]") {
   CHECK_THAT(r0, Catch::StartsWith("-1,DONE,5,"));
   CHECK(r2 == "1,ERROR,,,,,,");
 }
+
+TEST_CASE("sweep: a point that stops at max_steps is not ok and keeps its own status", "[sweep]") {
+  auto fm = build("builtin://ode/expdecay", {.stepper = "rk4"});
+  BatchOptions o;
+  o.T = 1.0;
+  o.dt = 0.1;
+  o.max_steps = 5;
+  const auto sw = sweep(fm, {SweepAxis::linspace("a", 1.0, 2.0, 2)}, o);
+  REQUIRE(sw.batch.size() == 2);
+  for (const auto& r : sw.batch.runs) {
+    CHECK(r.status == Status::MAX_STEPS);
+    CHECK(r.error.empty());
+    CHECK_FALSE(r.ok());
+    CHECK(r.steps == 5);
+  }
+  const auto path = std::filesystem::temp_directory_path() / "dynlib_test_sweep_max_steps.csv";
+  sw.write_csv(path);
+  std::ifstream f(path);
+  std::string header, r0;
+  std::getline(f, header);
+  std::getline(f, r0);
+  std::filesystem::remove(path);
+  CHECK(header == "a,status,t,x");
+  CHECK_THAT(r0, Catch::StartsWith("1,MAX_STEPS,0.5,"));
+  o.max_steps = 100;
+  const auto done = sweep(fm, {SweepAxis::linspace("a", 1.0, 2.0, 2)}, o);
+  CHECK(done.at(0).status == Status::DONE);
+  CHECK(done.at(0).ok());
+  // the model's own stop condition ends a point early: a finished run, ok like DONE
+  auto stops = build(
+      "inline: [model]\ntype='ode'\n[states]\nx=1.0\n[params]\na=1.0\n"
+      "[equations.rhs]\nx='-a*x'\n[sim]\nstop='x < 0.5'\n",
+      {.stepper = "rk4"});
+  const auto early = sweep(stops, {SweepAxis::linspace("a", 1.0, 2.0, 2)}, {.T = 5.0, .dt = 0.1});
+  CHECK(early.at(0).status == Status::EARLY_EXIT);
+  CHECK(early.at(0).ok());
+}

@@ -1,0 +1,338 @@
+// bdf (variable-order BDF/NDF): accuracy on the classic stiff test problems, far fewer steps than
+// bdf2a, work counters that show the LU and Jacobian reuse, order selection up to 5, failure at
+// min_step, a corrupt workspace (as from a snapshot file) never read out of bounds, and the dense
+// output polynomial.
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <cstdint>
+#include <dynlib/dynlib.hpp>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "interp/direct_backend.hpp"
+#include "interp/interp.hpp"
+#include "kernels/compiled_model.hpp"
+#include "kernels/stepper_bdf.hpp"
+#include "steppers_catalogue/stepper_registry.hpp"
+
+namespace {
+
+using dynlib::Status;
+using dynlib::kernels::RunnerArgs;
+
+const char* kRober = R"M(inline:
+[model]
+type = "ode"
+[states]
+y1 = 1.0
+y2 = 0.0
+y3 = 0.0
+[equations.rhs]
+y1 = "-0.04*y1 + 1e4*y2*y3"
+y2 = "0.04*y1 - 1e4*y2*y3 - 3e7*y2**2"
+y3 = "3e7*y2**2"
+)M";
+
+const char* kHires = R"M(inline:
+[model]
+type = "ode"
+[states]
+y1 = 1.0
+y2 = 0.0
+y3 = 0.0
+y4 = 0.0
+y5 = 0.0
+y6 = 0.0
+y7 = 0.0
+y8 = 0.0057
+[equations.rhs]
+y1 = "-1.71*y1 + 0.43*y2 + 8.32*y3 + 0.0007"
+y2 = "1.71*y1 - 8.75*y2"
+y3 = "-10.03*y3 + 0.43*y4 + 0.035*y5"
+y4 = "8.32*y2 + 1.71*y3 - 1.12*y4"
+y5 = "-1.745*y5 + 0.43*y6 + 0.43*y7"
+y6 = "-280*y6*y8 + 0.69*y4 + 1.71*y5 - 0.43*y6 + 0.69*y7"
+y7 = "280*y6*y8 - 1.81*y7"
+y8 = "-280*y6*y8 + 1.81*y7"
+)M";
+
+const char* kOrego = R"M(inline:
+[model]
+type = "ode"
+[states]
+y1 = 1.0
+y2 = 2.0
+y3 = 3.0
+[equations.rhs]
+y1 = "77.27*(y2 + y1*(1 - 8.375e-6*y1 - y2))"
+y2 = "(y3 - (1 + y1)*y2)/77.27"
+y3 = "0.161*(y1 - y3)"
+)M";
+
+const char* kVdp1000 = R"M(inline:
+[model]
+type = "ode"
+[states]
+x = 2.0
+y = 0.0
+[params]
+mu = 1000.0
+[equations.rhs]
+x = "y"
+y = "mu*(1 - x**2)*y - x"
+)M";
+
+// A minimal host for one run without records or events that keeps the workspace, so that the work
+// counters and the order can be read, and so that a run can go on step by step (step_end).
+struct Host {
+  std::shared_ptr<dynlib::kernels::CompiledModel> cm;
+  const dynlib::kernels::StepperInfo* si = nullptr;
+  std::vector<double> y, yprev, params, ws, yprop, scratch, aux, ring, cfg;
+  std::vector<std::int64_t> iws, head;
+  RunnerArgs a;
+
+  Host(const std::string& uri, const char* stepper, double T,
+       const std::vector<std::pair<std::string, double>>& settings) {
+    auto m = dynlib::load_model(uri);
+    si = &dynlib::kernels::get_stepper(stepper);
+    cm = dynlib::interp::make_interpreted(m, *si);
+    const auto& L = cm->layout();
+    y = m->state_ic;
+    yprev = y;
+    params = m->param_vals;
+    ws.assign(std::max<std::int64_t>(1, L.ws_size), 0.0);
+    iws.assign(std::max<std::int64_t>(1, L.iws_size), 0);
+    yprop.assign(y.size(), 0.0);
+    scratch.assign(std::max<std::int64_t>(1, L.scratch_size), 0.0);
+    aux.assign(std::max<std::int64_t>(1, L.n_aux), 0.0);
+    ring.assign(1, 0.0);
+    head.assign(1, 0);
+    cfg = cm->default_config();
+    for (const auto& [k, v] : settings) cfg.at(static_cast<std::size_t>(si->config_index(k))) = v;
+    a.t_end = T;
+    a.step_end = 100000000;
+    a.record_interval = 0;
+    a.n_state = static_cast<std::int64_t>(y.size());
+    a.y_curr = y.data();
+    a.y_prev = yprev.data();
+    a.params = params.data();
+    a.lag_ring = ring.data();
+    a.lag_head = head.data();
+    a.aux_values = aux.data();
+    a.ws = ws.data();
+    a.iws = iws.data();
+    a.stepper_config = cfg.data();
+    a.n_config = static_cast<std::int64_t>(cfg.size());
+    a.y_prop = yprop.data();
+    a.scratch = scratch.data();
+    a.dt = cm->initial_step(0.0, T, y.data(), params.data(), cfg.data(), a.n_config, T);
+  }
+  Status run() {
+    cm->run(a);
+    return static_cast<Status>(a.status);
+  }
+  std::int64_t counter(dynlib::kernels::WorkCounter w) const {
+    return iws.at(static_cast<std::size_t>(si->work_counters_at + static_cast<int>(w)));
+  }
+};
+
+// max_i |y_i - ref_i| / (atol + rtol |ref_i|)
+double error_in_tolerances(const std::vector<double>& y, const std::vector<double>& ref, double tol) {
+  double e = 0.0;
+  for (std::size_t i = 0; i < ref.size(); ++i)
+    e = std::max(e, std::abs(y[i] - ref[i]) / (tol + tol * std::abs(ref[i])));
+  return e;
+}
+
+struct Problem {
+  const char* name;
+  const char* uri;
+  double T;
+  std::vector<double> ref;
+  double max_error;  // in tolerances
+};
+
+}  // namespace
+
+TEST_CASE("bdf: stiff reference problems at rtol = atol = 1e-8", "[stepper][bdf]") {
+  using dynlib::kernels::WorkCounter;
+  const double tol = 1e-8;
+  // ROBER and HIRES end within 100 tolerances. OREGO and Van der Pol (mu = 1000) go through many fast
+  // transitions whose timing errors add up over the interval: 150-200 tolerances at the end (errors
+  // shrink in proportion to the tolerance).
+  const std::vector<Problem> problems = {
+      {"ROBER", kRober, 40.0, {0.7158270687, 9.185534765e-6, 0.2841637457}, 100.0},
+      {"HIRES",
+       kHires,
+       321.8122,
+       {7.37131257332567e-4, 1.44248572631618e-4, 5.8887297409676e-5, 1.175651343283149e-3,
+        2.38635619883133e-3, 6.238968252742796e-3, 2.849998395185769e-3, 2.850001604814231e-3},
+       100.0},
+      {"OREGO", kOrego, 360.0, {1.000814870318523, 1228.178521549889, 132.0554942846513}, 300.0},
+      {"VDP1000", kVdp1000, 3000.0, {-1.510606936744095, 1.178380000730945e-3}, 300.0},
+  };
+  for (const auto& p : problems) {
+    INFO(p.name);
+    Host h(p.uri, "bdf", p.T, {{"atol", tol}, {"rtol", tol}});
+    REQUIRE(h.run() == Status::DONE);
+    CHECK(h.a.t == p.T);
+    const double e = error_in_tolerances(h.y, p.ref, tol);
+    INFO("error " << e << " tolerances, " << h.a.step << " steps");
+    CHECK(e < p.max_error);
+    // The iteration matrix is reused: far fewer Jacobians and factorizations than steps.
+    const auto steps = h.a.step, rhs = h.counter(WorkCounter::rhs), jac = h.counter(WorkCounter::jac),
+               lu = h.counter(WorkCounter::lu);
+    INFO("rhs " << rhs << " jac " << jac << " lu " << lu);
+    CHECK(rhs >= steps);
+    CHECK(jac >= 1);
+    CHECK(jac * 10 < steps);
+    CHECK(lu < steps);
+    // bdf2a needs at least 100x the steps on OREGO and Van der Pol (and 20x on HIRES): with that many
+    // steps it has not reached T.
+    const double ratio = std::string(p.name) == "HIRES" ? 20.0 : std::string(p.name) == "ROBER" ? 0.0 : 100.0;
+    if (ratio > 0) {
+      Host b(p.uri, "bdf2a", p.T, {{"atol", tol}, {"rtol", tol}});
+      b.a.step_end = static_cast<std::int64_t>(ratio * static_cast<double>(steps));
+      REQUIRE(b.run() == Status::DONE);
+      CHECK(b.a.t < p.T);
+    }
+  }
+}
+
+TEST_CASE("bdf: the order rises to 5 on a smooth problem", "[stepper][bdf]") {
+  const char* osc = R"M(inline:
+[model]
+type = "ode"
+[states]
+x = 1.0
+v = 0.0
+[equations.rhs]
+x = "v"
+v = "-x"
+)M";
+  Host h(osc, "bdf", 20.0, {{"atol", 1e-10}, {"rtol", 1e-10}});
+  std::int64_t max_order = 0;
+  h.a.step_end = 0;
+  for (int k = 0; k < 100000; ++k) {
+    h.a.step_end += 1;
+    REQUIRE(h.run() == Status::DONE);
+    max_order = std::max(max_order, h.iws[4]);
+    if (h.a.t >= 20.0) break;
+  }
+  CHECK(max_order == 5);
+  CHECK(h.y[0] == Approx(std::cos(20.0)).margin(1e-7));
+  // max_order caps it.
+  Host h3(osc, "bdf", 20.0, {{"atol", 1e-10}, {"rtol", 1e-10}, {"max_order", 3}});
+  std::int64_t max3 = 0;
+  h3.a.step_end = 0;
+  for (int k = 0; k < 100000; ++k) {
+    h3.a.step_end += 1;
+    REQUIRE(h3.run() == Status::DONE);
+    max3 = std::max(max3, h3.iws[4]);
+    if (h3.a.t >= 20.0) break;
+  }
+  CHECK(max3 == 3);
+  CHECK(h3.a.step > h.a.step);
+}
+
+TEST_CASE("bdf: a blow-up ends in STEPFAIL at min_step, not a hang", "[stepper][bdf]") {
+  const char* blowup = "inline:\n[model]\ntype = \"ode\"\n[states]\ny = 1.0\n[equations.rhs]\ny = \"y*y\"\n";
+  Host h(blowup, "bdf", 2.0, {{"min_step", 1e-6}});
+  CHECK(h.run() == Status::STEPFAIL);
+  CHECK(h.a.t < 1.0);
+  CHECK(h.a.t > 0.99);
+}
+
+TEST_CASE("bdf: a corrupt workspace restarts or refactors, never indexes out of bounds", "[stepper][bdf]") {
+  // Reference: an undisturbed run to T in two halves.
+  Host ref(kRober, "bdf", 40.0, {{"atol", 1e-8}, {"rtol", 1e-8}});
+  ref.a.t_end = 20.0;
+  REQUIRE(ref.run() == Status::DONE);
+  ref.a.t_end = 40.0;
+  REQUIRE(ref.run() == Status::DONE);
+  const std::vector<double> want{0.7158270687, 9.185534765e-6, 0.2841637457};
+  const std::int64_t n = 3;
+  struct Corruption {
+    const char* what;
+    std::function<void(Host&)> apply;
+  };
+  const std::vector<Corruption> cases = {
+      {"order 99", [](Host& h) { h.iws[4] = 99; }},
+      {"order -7", [](Host& h) { h.iws[4] = -7; }},
+      {"pivots out of range",
+       [&](Host& h) {
+         h.iws[6] = 1;
+         h.iws[8] = 1000000;
+         h.iws[9] = -5;
+         h.iws[8 + n - 1] = n;
+       }},
+      {"history count negative", [](Host& h) { h.iws[0] = -3; }},
+      {"equal-step count negative", [](Host& h) { h.iws[5] = -100; }},
+      {"step size NaN",
+       [&](Host& h) { h.ws[static_cast<std::size_t>(dynlib::kernels::StepBDF::ws_size(n) - 3)] = NAN; }},
+      {"step size negative",
+       [&](Host& h) { h.ws[static_cast<std::size_t>(dynlib::kernels::StepBDF::ws_size(n) - 3)] = -1.0; }},
+  };
+  for (const auto& c : cases) {
+    INFO(c.what);
+    Host h(kRober, "bdf", 40.0, {{"atol", 1e-8}, {"rtol", 1e-8}});
+    h.a.t_end = 20.0;
+    REQUIRE(h.run() == Status::DONE);
+    c.apply(h);
+    h.a.t_end = 40.0;
+    REQUIRE(h.run() == Status::DONE);
+    CHECK(error_in_tolerances(h.y, want, 1e-8) < 100.0);
+  }
+}
+
+TEST_CASE("bdf: dense output is the interpolating polynomial, kept when the step changes", "[stepper][bdf]") {
+  using dynlib::interp::DirectBackend;
+  using dynlib::kernels::StepBDF;
+  const int n = 1;
+  // p(t) = 1 + 2t - t^2 + 0.5t^3 - 0.25t^4 + 0.125t^5: order 5 differences reproduce it exactly.
+  auto p = [](double t) { return 1 + t * (2 + t * (-1 + t * (0.5 + t * (-0.25 + t * 0.125)))); };
+  std::vector<double> ws(static_cast<std::size_t>(StepBDF::ws_size(n)), 0.0);
+  std::vector<std::int64_t> iws(static_cast<std::size_t>(StepBDF::iws_size(n)), 0);
+  DirectBackend b;
+  dynlib::kernels::StepCtx<DirectBackend> c;
+  c.n = n;
+  c.ws = ws.data();
+  c.iws = iws.data();
+  const double t_new = 0.3, h = 0.1;
+  // backward differences of p on the grid t_new, t_new - h, ...
+  for (int j = 0; j < 6; ++j) {
+    double d = 0, binom = 1;
+    for (int i = 0; i <= j; ++i) {
+      d += ((i % 2) ? -1 : 1) * binom * p(t_new - i * h);
+      binom = binom * (j - i) / (i + 1);
+    }
+    ws[j] = d;
+  }
+  StepBDF::Layout<DirectBackend> L(b, c);
+  L.sc[0] = h;
+  iws[4] = 5;
+  StepBDF st;
+  st.dense_prepare(b, c, t_new - 0.04, 0.04, nullptr, nullptr);  // the last step was 0.04 long
+  double out = 0;
+  for (double theta : {0.0, 0.25, 0.5, 1.0}) {
+    st.dense_eval(b, c, theta, &out);
+    CHECK(out == Approx(p(t_new - 0.04 + theta * 0.04)).epsilon(1e-13));
+  }
+  // A new step size re-expresses the same polynomial on the new grid.
+  StepBDF::change_differences(b, n, L.D, 5, 0.37);
+  L.sc[0] = h * 0.37;
+  for (double theta : {0.0, 0.3, 0.9, 1.0}) {
+    st.dense_eval(b, c, theta, &out);
+    CHECK(out == Approx(p(t_new - 0.04 + theta * 0.04)).epsilon(1e-12));
+  }
+  // Past the step too (the polynomial is global).
+  st.dense_prepare(b, c, t_new - 1.0, 1.0, nullptr, nullptr);
+  st.dense_eval(b, c, 0.0, &out);
+  CHECK(out == Approx(p(t_new - 1.0)).epsilon(1e-9));
+  // A corrupt order is clamped, not used as an index.
+  iws[4] = 1000;
+  st.dense_eval(b, c, 0.5, &out);
+  CHECK(std::isfinite(out));
+}
