@@ -2,7 +2,7 @@
 # Installs the Debian 12 packages dynlib needs. Idempotent and quiet when everything is present.
 #   scripts/install-deps.sh            core + LLVM JIT + tests
 #   scripts/install-deps.sh --no-llvm  without the JIT component
-#   scripts/install-deps.sh --bench    also the benchmark peers (Google Benchmark, Boost.Odeint)
+#   scripts/install-deps.sh --bench    also the benchmark peers (Google Benchmark, Boost.Odeint, SUNDIALS CVODE)
 #   scripts/install-deps.sh --llvm22   also llvm-22-dev (bookworm-security), to check the JIT builds on 22
 set -euo pipefail
 want_llvm=1; want_bench=0; want_llvm22=0
@@ -19,7 +19,7 @@ pkgs=(build-essential cmake pkg-config ccache git
       clang-19 libclang-rt-19-dev clang-format-14
       pybind11-dev python3-dev python3-numpy python3-matplotlib python3-pytest)  # the Python package
 [ "$want_llvm" = 1 ] && pkgs+=(llvm-19-dev libzstd-dev)  # libzstd-dev: linking LLVM statically
-[ "$want_bench" = 1 ] && pkgs+=(libbenchmark-dev libboost-dev)
+[ "$want_bench" = 1 ] && pkgs+=(libbenchmark-dev libboost-dev libsundials-dev)
 [ "$want_llvm22" = 1 ] && pkgs+=(llvm-22-dev libzstd-dev)
 missing=()
 for p in "${pkgs[@]}"; do
