@@ -87,7 +87,8 @@ DYNLIB_INTERNAL_API const std::vector<StepperInfo>& all_steppers();
 // Lookup by canonical name or alias; throws dynlib::UnknownStepperError listing the valid names and
 // suggesting the closest match.
 DYNLIB_INTERNAL_API const StepperInfo& get_stepper(std::string_view name_or_alias);
-const StepperInfo* find_stepper(std::string_view name_or_alias) noexcept;  // null if unknown
+DYNLIB_INTERNAL_API const StepperInfo* find_stepper(
+    std::string_view name_or_alias) noexcept;  // null if unknown
 
 // `steppers list` filters (docs/cli.md). Unset fields do not filter.
 struct StepperFilter {
