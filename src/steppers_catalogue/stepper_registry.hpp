@@ -109,7 +109,7 @@ DYNLIB_INTERNAL_API std::vector<const StepperInfo*> list_steppers(
 // Jacobian when jacobian_mode is external and ModelIR::exact_jacobian() exists, else finite differences):
 // "model" (the model's [equations.jacobian]), "symbolic" (derived from the rhs), "finite differences",
 // or "" for a stepper that uses none (it has no jacobian_mode setting).
-const char* jacobian_source(const StepperInfo& s, const ir::ModelIR& model,
-                            const std::vector<double>& config);
+DYNLIB_INTERNAL_API const char* jacobian_source(const StepperInfo& s, const ir::ModelIR& model,
+                                                const std::vector<double>& config);
 
 }  // namespace dynlib::kernels
