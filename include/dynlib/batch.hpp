@@ -1,5 +1,6 @@
-// Batch runs and parameter sweeps on the fixed-step fast path (docs/analysis.md, docs/internals/runner.md):
-// one compiled model over B initial conditions / parameter sets on a thread pool.
+// Batch runs and parameter sweeps (docs/analysis.md, docs/internals/runner.md): one compiled model over
+// B initial conditions / parameter sets on a thread pool, with any stepper (fixed-step runs get record
+// buffers sized from the horizon; adaptive runs grow them as a single run does).
 //   auto fm = dynlib::build("builtin://ode/lorenz", {.stepper = "rk4"});
 //   std::vector<dynlib::BatchItem> items = {{.ic = {{"x", 1.0}}}, {.ic = {{"x", 2.0}}}};
 //   auto out = dynlib::run_batch(fm, items, {.T = 10.0, .dt = 0.01, .threads = 2});
@@ -75,8 +76,8 @@ struct BatchResults {
   [[nodiscard]] const BatchRun& operator[](std::size_t i) const { return runs.at(i); }
 };
 
-// Throws ArgumentError up front for an adaptive stepper (the fast path is fixed-step), unknown
-// names and bad options; a failure inside one run is reported in that run's `error`.
+// Throws ArgumentError up front for observers with an adaptive stepper (observers are fixed-step only),
+// unknown names and bad options; a failure inside one run is reported in that run's `error`.
 [[nodiscard]] DYNLIB_API BatchResults run_batch(const FullModelPtr& model,
                                                 const std::vector<BatchItem>& items,
                                                 const BatchOptions& options = {});

@@ -33,6 +33,12 @@ class DYNLIB_API FullModel {
   [[nodiscard]] const BuildOptions& options() const noexcept { return options_; }
   [[nodiscard]] std::string model_hash() const { return model_->hash.hex(); }
 
+  // The Jacobian the stepper uses on this model with the model's [sim] settings and `settings` (only
+  // jacobian_mode matters): "model" (the model's [equations.jacobian]), "symbolic" (derived from the
+  // rhs), "finite differences" (jacobian_mode=internal, or the model has no exact Jacobian), or "" for a
+  // stepper that uses no Jacobian. A run reports the one it used in Results::work_stats()->jacobian.
+  [[nodiscard]] std::string jacobian_source(const StepperSettings& settings = {}) const;
+
   // Components: "rhs", "events_pre", "events_post", "update_aux", "jacobian", "guards", "stepper", "runner".
   [[nodiscard]] std::vector<std::string> components() const;
   [[nodiscard]] bool is_jitted(std::string_view component) const;  // false for every component when jit=false

@@ -51,6 +51,9 @@ struct WorkStats {
   std::int64_t rhs_evals = 0;          // right-hand side evaluations (a finite-difference Jacobian adds n)
   std::int64_t jac_evals = 0;          // Jacobian / iteration-matrix builds (finite differences or exact)
   std::int64_t lu_factorizations = 0;  // LU factorizations (one per linear solve)
+  // The Jacobian of the latest run (FullModel::jacobian_source): "model", "symbolic", "finite
+  // differences", or "" for a stepper that uses none.
+  std::string jacobian{};
 };
 
 // A stitched chunk (one run() call that kept at least one record).

@@ -1,4 +1,4 @@
-// Batches and parameter sweeps on the fixed-step fast path, on the library's thread pool (GIL released).
+// Batches and parameter sweeps (any stepper), on the library's thread pool (GIL released).
 #include <dynlib/batch.hpp>
 #include <dynlib/errors.hpp>
 
@@ -126,7 +126,7 @@ void bind_batch(py::module_& m) {
         return run_batch(fm.p, its, o);
       },
       py::arg("model"), py::arg("items"),
-      "Independent fixed-step runs of one compiled model, items = [{'ic': {...}, 'params': {...}}, ...]; "
+      "Independent runs of one compiled model (any stepper), items = [{'ic': {...}, 'params': {...}}, ...]; "
       "options as Sim.run (T, N, dt, t0, transient, record, record_interval, record_vars, record_last, "
       "max_steps, observers, threads, stepper settings).");
   m.def(

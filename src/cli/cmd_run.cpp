@@ -229,6 +229,7 @@ int cmd_run(const std::vector<std::string>& args) {
     const auto& w = *res->work_stats();
     std::printf("work:    rhs evals %lld, jac evals %lld, LU %lld\n", static_cast<long long>(w.rhs_evals),
                 static_cast<long long>(w.jac_evals), static_cast<long long>(w.lu_factorizations));
+    if (!w.jacobian.empty()) std::printf("jacobian: %s\n", jacobian_text(w.jacobian, m).c_str());
   }
   std::printf("wall:    %.3f ms (build %.3f ms)\n", wall_ms, build_ms);
 

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <dynlib/errors.hpp>
+#include <dynlib/model.hpp>
 #include <string>
 
 #include "cli/args.hpp"
@@ -18,7 +19,8 @@ const char* kUsage =
     "                            [--variational_stepping] [--jacobian none|internal|optional|required]\n"
     "                            [--time_control fixed|adaptive] [--scheme explicit|implicit] [--stiff]\n"
     "                            [--family F]\n"
-    "       dynlib steppers show NAME   (metadata, aliases and settings with defaults)\n";
+    "       dynlib steppers show NAME [URI]   (metadata, aliases and settings with defaults; with a model\n"
+    "                                        URI, also which Jacobian the stepper uses on it)\n";
 
 const char* tf(bool b) { return b ? "True" : "False"; }
 
@@ -74,8 +76,10 @@ int list(const std::vector<std::string>& args) {
 }
 
 int show(const std::vector<std::string>& args) {
-  if (args.size() != 1) throw UsageError("steppers show expects one stepper name");
+  if (args.empty() || args.size() > 2)
+    throw UsageError("steppers show expects one stepper name and optionally a model URI");
   const auto& s = kernels::get_stepper(args[0]);
+  const ModelPtr model = args.size() > 1 ? load_model(args[1]) : nullptr;
   std::printf("name:         %s\n", s.name.c_str());
   std::printf("aliases:     ");
   for (const auto& a : s.aliases) std::printf(" %s", a.c_str());
@@ -83,6 +87,20 @@ int show(const std::vector<std::string>& args) {
               s.kind_name(), s.time_control(), s.scheme(), s.family.c_str(), s.order);
   if (s.embedded_order) std::printf("embedded:     %d\n", s.embedded_order);
   std::printf("stiff:        %s\njacobian:     %s\n", tf(s.stiff), kernels::jacobian_cap_name(s.jacobian));
+  if (const int k = s.config_index("jacobian_mode"); k >= 0) {
+    const bool external = s.config[static_cast<std::size_t>(k)].default_value == 1.0;
+    std::printf(
+        "jacobian use: jacobian_mode=external: the model's own [equations.jacobian], else the symbolic one\n"
+        "              derived from the rhs, else finite differences; internal: finite differences\n"
+        "              (default: %s)\n",
+        external ? "external" : "internal");
+    if (model)
+      std::printf(
+          "jacobian used on %s: %s\n", args[1].c_str(),
+          jacobian_text(kernels::jacobian_source(s, *model, s.default_config(model->sim)), *model).c_str());
+  } else if (model) {
+    std::printf("jacobian used on %s: none (the stepper uses no Jacobian)\n", args[1].c_str());
+  }
   if (s.config.empty()) {
     std::printf("settings:     none\n");
     return 0;
@@ -102,6 +120,14 @@ int show(const std::vector<std::string>& args) {
 }
 
 }  // namespace
+
+std::string jacobian_text(const std::string& source, const ir::ModelIR& m) {
+  if (source == "model") return "the model's own [equations.jacobian]";
+  if (source == "symbolic") return "symbolic, derived from the model's right-hand sides";
+  if (source.empty()) return "none";
+  return m.exact_jacobian() ? "finite differences (jacobian_mode=internal)"
+                            : "finite differences (the model has no exact Jacobian)";
+}
 
 int cmd_steppers(const std::vector<std::string>& args) {
   if (args.empty() || args[0] == "--help" || args[0] == "-h") {

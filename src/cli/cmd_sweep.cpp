@@ -27,8 +27,8 @@ const char* kUsage =
     "  --record-last K  keep the last K records of every point (one CSV row per record), K >= 1\n"
     "  --threads n    worker threads, >= 1 (default: one per core)\n"
     "  --lyapunov K   add Lyapunov exponents (K = 1: the largest) to every point\n"
-    "Fixed-step steppers only. Exits 1 if any point failed or ended with a status other than DONE or\n"
-    "EARLY_EXIT (each is printed with its parameters).\n";
+    "Any stepper (--lyapunov needs a fixed-step one). Exits 1 if any point failed or ended with a\n"
+    "status other than DONE or EARLY_EXIT (each is printed with its parameters).\n";
 
 }  // namespace
 

@@ -12,6 +12,7 @@
 //   4. Add the file with your own line in src/cli/CMakeLists.txt: target_sources(dynlib_cli PRIVATE
 //   cmd_run.cpp) src/cli/args.hpp has a tiny option parser (parse_args).
 #pragma once
+#include <dynlib/ir.hpp>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,8 @@ int cmd_model_export_sources(const std::vector<std::string>& args);
 int cmd_run(const std::vector<std::string>& args);
 // dynlib steppers list|show ... (src/cli/cmd_steppers.cpp)
 int cmd_steppers(const std::vector<std::string>& args);
+// A Jacobian source (FullModel::jacobian_source) in words for `m`, for `run` and `steppers show`.
+std::string jacobian_text(const std::string& source, const ir::ModelIR& m);
 // dynlib cache path|list|clear|verify (src/cli/cmd_cache.cpp)
 int cmd_cache(const std::vector<std::string>& args);
 // dynlib lyapunov URI ... (src/cli/cmd_lyapunov.cpp)

@@ -9,6 +9,7 @@
 #include <dynlib/errors.hpp>
 #include <dynlib/sim.hpp>
 #include <exception>
+#include <optional>
 #include <thread>
 
 #include "kernels/compiled_model.hpp"
@@ -17,7 +18,7 @@
 namespace dynlib {
 namespace {
 
-RunOptions run_options(const BatchOptions& o, const BatchItem& item, std::int64_t cap_rec) {
+RunOptions run_options(const BatchOptions& o, const BatchItem& item, std::optional<std::int64_t> cap_rec) {
   RunOptions r;
   r.T = o.T;
   r.N = o.N;
@@ -44,8 +45,8 @@ std::string where_point(const BatchItem& item) {
   return at.empty() ? at : at + ": ";
 }
 
-void run_one(const FullModelPtr& fm, const BatchOptions& o, const BatchItem& item, std::int64_t cap_rec,
-             BatchRun& out) {
+void run_one(const FullModelPtr& fm, const BatchOptions& o, const BatchItem& item,
+             std::optional<std::int64_t> cap_rec, BatchRun& out) {
   try {
     Sim sim(fm);
     const Status s = sim.run(run_options(o, item, cap_rec));
@@ -85,8 +86,9 @@ BatchResults run_batch(const FullModelPtr& fm, const std::vector<BatchItem>& ite
   if (!fm) throw ArgumentError("run_batch: null model");
   const auto& m = fm->model();
   const auto& info = fm->compiled().stepper();
-  if (info.adaptive)
-    throw ArgumentError("Batch runs use the fixed-step fast path; stepper '" + info.name + "' is adaptive");
+  if (info.adaptive && !o.observers.empty())
+    throw ArgumentError("Observers need a fixed-step stepper; stepper '" + info.name +
+                        "' is adaptive (run the batch without observers, or pick a fixed-step stepper)");
   if (o.record_interval < 1) throw ArgumentError("record_interval must be >= 1");
   if (o.record_last < 0) throw ArgumentError("record_last must be >= 0");
   BatchResults res;
@@ -115,9 +117,11 @@ BatchResults run_batch(const FullModelPtr& fm, const std::vector<BatchItem>& ite
       res.record_names = m.states;
     }
   }
-  // Plan-sized record buffers (no growth re-entry in the hot loop).
-  std::int64_t cap_rec = 1024;
-  if (o.record || o.record_last > 0) {
+  // Fixed step: plan-sized record buffers (no growth re-entry in the hot loop). Adaptive: the number of
+  // steps is not known ahead, so each run starts with Sim's default capacity and grows like a single run.
+  std::optional<std::int64_t> cap_rec;
+  if (!info.adaptive) cap_rec = 1024;
+  if (!info.adaptive && (o.record || o.record_last > 0)) {
     const double dt = o.dt.value_or(m.sim.dt), t0 = o.t0.value_or(m.sim.t0);
     std::int64_t total = 0;
     if (m.kind == ir::Kind::map)

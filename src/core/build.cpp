@@ -12,7 +12,9 @@
 #include "kernels/compiled_model.hpp"
 #include "model/lower.hpp"
 #include "steppers_catalogue/stepper_registry.hpp"
+#include "steppers_catalogue/stepper_settings.hpp"
 #include "util/output_file.hpp"
+#include "util/text.hpp"
 
 namespace dynlib {
 namespace {
@@ -95,6 +97,25 @@ std::string FullModel::source(std::string_view component) const {
 bool jit_available() noexcept { return core::jit_available(); }
 
 std::string FullModel::cache_origin() const { return detail::jit_cache_origin(*compiled_); }
+
+std::string FullModel::jacobian_source(const StepperSettings& settings) const {
+  const auto& info = compiled_->stepper();
+  std::vector<double> config = compiled_->default_config();
+  const int k = info.config_index("jacobian_mode");
+  for (const auto& [name, value] : settings) {
+    if (name != "jacobian_mode" || k < 0) continue;  // other settings do not change the Jacobian
+    const auto& f = info.config[static_cast<std::size_t>(k)];
+    const auto code =
+        value.is_name() ? kernels::setting_code(f, value.name) : std::optional<double>(value.number);
+    const std::string err =
+        code ? kernels::setting_value_error(f, *code) : "must be one of " + kernels::setting_value_names(f);
+    if (!err.empty())
+      throw ArgumentError("Invalid stepper setting jacobian_mode='" +
+                          (value.is_name() ? value.name : util::shortest_double(value.number)) + "': " + err);
+    config[static_cast<std::size_t>(k)] = *code;
+  }
+  return kernels::jacobian_source(info, *model_, config);
+}
 std::string FullModel::jit_tier() const { return detail::jit_tier(*compiled_); }
 void FullModel::wait_optimized() const { detail::jit_wait_optimized(*compiled_); }
 

@@ -56,6 +56,8 @@ void Sim::Impl::stitch_chunk(Results& R, int& next_segment_id, const Session& s,
     w.jac_evals += c.work->jac_evals;
     w.lu_factorizations += c.work->lu_factorizations;
   }
+  if (R.work_stats())
+    R.work_stats_mut()->jacobian = kernels::jacobian_source(cm.stepper(), m, plan.stepper_cfg);
   // Events: name, step and time of each firing.
   const auto LW = static_cast<std::size_t>(cm.layout().log_width);
   for (std::int64_t j = 0; j < c.a.m; ++j) {

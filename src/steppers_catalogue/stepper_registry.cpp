@@ -412,4 +412,14 @@ std::vector<const StepperInfo*> list_steppers(const StepperFilter& f) {
   return out;
 }
 
+const char* jacobian_source(const StepperInfo& s, const ir::ModelIR& model,
+                            const std::vector<double>& config) {
+  const int k = s.config_index("jacobian_mode");
+  if (k < 0) return "";
+  const bool external =
+      static_cast<std::size_t>(k) < config.size() && config[static_cast<std::size_t>(k)] == 1.0;
+  if (!external || !model.exact_jacobian()) return "finite differences";
+  return model.jacobian ? "model" : "symbolic";
+}
+
 }  // namespace dynlib::kernels

@@ -106,4 +106,11 @@ struct StepperFilter {
 DYNLIB_INTERNAL_API std::vector<const StepperInfo*> list_steppers(
     const StepperFilter& f = {});  // sorted by name
 
+// The Jacobian a stepper uses on `model` with its packed settings `config` (the kernels' rule: the exact
+// Jacobian when jacobian_mode is external and ModelIR::exact_jacobian() exists, else finite differences):
+// "model" (the model's [equations.jacobian]), "symbolic" (derived from the rhs), "finite differences",
+// or "" for a stepper that uses none (it has no jacobian_mode setting).
+DYNLIB_INTERNAL_API const char* jacobian_source(const StepperInfo& s, const ir::ModelIR& model,
+                                                const std::vector<double>& config);
+
 }  // namespace dynlib::kernels

@@ -105,4 +105,23 @@ foreach(jit "" ${modes})
   expect("${o}" "\nwork:    rhs evals 30, jac evals 20, LU 20\n" "work ${jit}")
 endforeach()
 
+# 7. adaptive steppers sweep too: each point ends exactly where `dynlib run` with the same options ends
+#    (interpreter and JIT); observers stay fixed-step only
+foreach(jit "" ${modes})
+  run_dynlib(o rc sweep builtin://ode/vanderpol --stepper tsit5 --param mu=1:2:2 --T 2 --quiet ${jit}
+    --out ${WORK}/adaptive.csv)
+  expect_rc(${rc} 0 "adaptive sweep ${jit}" "${o}")
+  run_dynlib(o rc run builtin://ode/vanderpol --stepper tsit5 --param mu=2 --T 2 --no-record --quiet ${jit})
+  expect_rc(${rc} 0 "adaptive run ${jit}" "${o}")
+  string(REGEX MATCH "state:   x=([^ ]+) y=([^\n]+)\n" _ "${o}")
+  string(REPLACE "." "\\." x "${CMAKE_MATCH_1}")
+  string(REPLACE "." "\\." y "${CMAKE_MATCH_2}")
+  file(READ ${WORK}/adaptive.csv csv)
+  expect("${csv}" "^mu,status,t,x,y\n1,DONE,2,[^\n]*\n2,DONE,2,${x},${y}\n$" "adaptive sweep point ${jit}")
+endforeach()
+run_dynlib(o rc sweep builtin://ode/vanderpol --stepper tsit5 --param mu=1:2:2 --T 2 --lyapunov 1 --quiet
+  --out ${WORK}/x.csv)
+expect_rc(${rc} 1 "adaptive sweep with observers" "${o}")
+expect("${o}" "Observers need a fixed-step stepper; stepper 'tsit5' is adaptive" "adaptive sweep with observers")
+
 message(STATUS "test_cli_sweep: all checks passed")

@@ -58,7 +58,8 @@ TEST_CASE("batch: default thread count and errors", "[batch]") {
   CHECK(out[0].final_state == out[2].final_state);
   CHECK_THROWS_AS(run_batch(fm, {{.ic = {{"q", 1.0}}}}, {.T = 0.1}), ArgumentError);
   auto ad = build("builtin://ode/lorenz", {.stepper = "rk45"});
-  CHECK_THROWS_WITH(run_batch(ad, {{}}, {.T = 0.1}), Contains("fixed-step"));
+  CHECK_THROWS_WITH(run_batch(ad, {{}}, {.T = 0.1, .observers = {lyapunov_mle({.trace_stride = 0})}}),
+                    Contains("Observers need a fixed-step stepper; stepper 'rk45' is adaptive"));
   // a failing run is reported in its own slot, the others complete
   auto blow = build(R"(inline:
 [model]
@@ -76,6 +77,38 @@ x = "a*x*x"
   CHECK(r[0].ok());
   CHECK_FALSE(r[1].ok());
   CHECK_THAT(r[1].error, Contains("NAN_DETECTED"));
+}
+
+TEST_CASE("sweeps with adaptive steppers equal single Sim runs point by point", "[batch][sweep]") {
+  struct Case {
+    const char* uri;
+    const char* stepper;
+    const char* param;
+    double from, to;
+  };
+  for (const Case c : {Case{"builtin://ode/lorenz", "rk45", "rho", 20.0, 30.0},
+                       Case{"builtin://ode/vanderpol", "bdf", "mu", 1.0, 50.0},
+                       Case{"builtin://ode/vanderpol", "tsit5", "mu", 0.5, 2.0}}) {
+    INFO(c.stepper);
+    auto fm = build(c.uri, {.stepper = c.stepper});
+    const StepperSettings settings = {{"rtol", 1e-6}, {"atol", 1e-8}};
+    BatchOptions o{.T = 3.0, .record_last = 5, .stepper = settings, .threads = 2};
+    const auto sw = sweep(fm, {SweepAxis::linspace(c.param, c.from, c.to, 4)}, o);
+    REQUIRE(sw.nx() == 4);
+    for (std::size_t i = 0; i < sw.nx(); ++i) {
+      Sim sim(fm);
+      const Status st = sim.run({.T = 3.0, .params = {{c.param, sw.axes[0].values[i]}}, .stepper = settings});
+      const auto& r = sw.at(i);
+      REQUIRE(r.ok());
+      CHECK(r.status == st);
+      CHECK(r.final_state == sim.state_vector());  // bit for bit
+      CHECK(r.steps == sim.step_count());
+      CHECK(r.t_final == 3.0);
+      const auto& t = sim.results().t();
+      REQUIRE(t.size() >= 5);
+      CHECK(r.t == std::vector<double>(t.end() - 5, t.end()));
+    }
+  }
 }
 
 TEST_CASE("1-D sweep: logistic bifurcation, last K records per point", "[batch][sweep]") {
