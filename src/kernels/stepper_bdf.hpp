@@ -149,6 +149,19 @@ struct StepBDF {
     });
   }
 
+  // Every piv[k] in [k, n)? (lu_solve would treat others as "no swap": refactor instead.)
+  template <class B>
+  static typename B::IVar pivots_valid(B& b, int n_, typename B::IArr piv) {
+    using Int = typename B::Int;
+    auto ok = b.ivar(b.ci(1));
+    const Int n = b.ci(n_);
+    b.for_(b.ci(0), n, [&](Int k) {
+      Int p = piv[k];
+      b.if_(b.lor(p < k, p >= n), [&] { ok = b.ci(0); });
+    });
+    return ok;
+  }
+
   // J = df/dy at (t, y): the exact Jacobian when jacobian_mode is external and the model has one,
   // else forward differences with eps_j = jac_eps * max(1, |y_j|). Counts its work.
   template <class B>
@@ -269,7 +282,7 @@ struct StepBDF {
                                                               b.lnot(b.land(h0 > b.c(0.0), b.isfinite(h0)))));
     b.if_(b.lnot(restart), [&] {
       b.if_(Int(c.iws[lu_valid_i]) == b.ci(1), [&] {
-        auto okp = lu_pivots_valid(b, n_, L.piv);
+        auto okp = pivots_valid(b, n_, L.piv);
         c.iws[lu_valid_i] = okp.get();
       });
       b.if_(Int(c.iws[jac_valid_i]) != b.ci(1), [&] { c.iws[lu_valid_i] = b.ci(0); });
