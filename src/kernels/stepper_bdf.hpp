@@ -53,6 +53,14 @@ struct StepBDF {
   static std::int64_t ws_size(std::int64_t n) { return (kRows + 9) * n + 2 * n * n + 3; }
   static std::int64_t iws_size(std::int64_t n) { return piv_i + n; }
 
+  // The next step aims at a local error of 1/6 of the tolerance (1/10 for a raised order, whose
+  // estimate from the highest difference is the least reliable), as CVODE does, and not at 0.9^(k+1)
+  // (SciPy). Why: the estimate is asymptotic and the fast transitions of relaxation oscillators
+  // (Oregonator, Van der Pol) exceed it; their global error is the sum of many such local errors
+  // and was 144 and 175 tolerances at rtol = 1e-8. With the bias it is 56 and 88, for 17-19% more steps.
+  // A plain BDF (kappa = 0) or a tighter Newton tolerance changed the error by less than 10-30%.
+  static constexpr double kBiasLower = 6.0, kBiasSame = 6.0, kBiasHigher = 10.0;
+
   // NDF coefficients: kappa_k, gamma_k = sum_{j<=k} 1/j, alpha_k = (1 - kappa_k) gamma_k,
   // error_const_k = kappa_k gamma_k + 1/(k+1). Index 0 unused.
   static constexpr std::array<double, 7> kKappa{0.0, -0.1850, -1.0 / 9.0, -0.0823, -0.0415, 0.0, 0.0};
@@ -396,7 +404,8 @@ struct StepBDF {
                    },
                    [&] {
                      auto two_it = b.c(2.0) * b.to_val(max_iter);
-                     Val safety = b.c(0.9) * (two_it + b.c(1.0)) / (two_it + b.to_val(iters.get()));
+                     // fewer steps when Newton needed many iterations (the step size bias is below)
+                     Val safety = (two_it + b.c(1.0)) / (two_it + b.to_val(iters.get()));
                      b.for_(b.ci(0), n, [&](Int s) { L.scl[s] = atol + rtol * b.fabs(L.Y[s]); });
                      Val err = pick(b, k, error_const) * rms(b, n_, L.d, b.ci(0), L.scl);
                      o.err = err;
@@ -418,8 +427,9 @@ struct StepBDF {
                                  done = b.ci(1);
                                },
                                [&] {
-                                 Val fac =
-                                     b.fmax(b.c(0.2), safety * b.pow(err, b.c(-1.0) / b.to_val(k + b.ci(1))));
+                                 Val fac = b.fmax(
+                                     b.c(0.2),
+                                     safety * b.pow(b.c(kBiasSame) * err, b.c(-1.0) / b.to_val(k + b.ci(1))));
                                  shrink(hh, b.fmax(fac, min_step / hh));  // keeps the LU (see above)
                                });
                          });
@@ -463,9 +473,9 @@ struct StepBDF {
             [&] { err_p = pick(b, k + b.ci(1), error_const) * rms(b, n_, L.D, (k + b.ci(2)) * n, L.scl); });
       auto nonneg = [&](Val v) { return b.select(v >= b.c(0.0), v, b.c(0.0)); };  // NaN -> 0
       Val km = b.to_val(k);
-      Val fm = nonneg(b.pow(err_m.get(), b.c(-1.0) / km));
-      Val f0 = nonneg(b.pow(err, b.c(-1.0) / (km + b.c(1.0))));
-      Val fp = nonneg(b.pow(err_p.get(), b.c(-1.0) / (km + b.c(2.0))));
+      Val fm = nonneg(b.pow(b.c(kBiasLower) * err_m.get(), b.c(-1.0) / km));
+      Val f0 = nonneg(b.pow(b.c(kBiasSame) * err, b.c(-1.0) / (km + b.c(1.0))));
+      Val fp = nonneg(b.pow(b.c(kBiasHigher) * err_p.get(), b.c(-1.0) / (km + b.c(2.0))));
       // the first of the largest (lower order on ties)
       auto lower = b.land(fm >= f0, fm >= fp);
       auto higher = b.land(b.lnot(lower), fp > f0);
