@@ -9,7 +9,7 @@ namespace dynlib::kernels {
 // Factors A = P*L*U in place (L unit lower, U upper, both in A). piv[k] is the row exchanged with row k
 // at elimination step k (piv[k] in [k, n)). Returns 0 in an IVar if a pivot is zero or not finite.
 template <class B>
-typename B::IVar lu_factor(B& b, int n_, typename B::Arr A, typename B::IArr piv) {
+typename B::IVar lu_pivoted_factor(B& b, int n_, typename B::Arr A, typename B::IArr piv) {
   using Int = typename B::Int;
   auto ok = b.ivar(b.ci(1));
   const Int n = b.ci(n_);
@@ -44,10 +44,10 @@ typename B::IVar lu_factor(B& b, int n_, typename B::Arr A, typename B::IArr piv
   return ok;
 }
 
-// Solves A x = r with the factors of lu_factor; x holds r on entry, the solution on exit. The pivots
+// Solves A x = r with the factors of lu_pivoted_factor; x holds r on entry, the solution on exit. The pivots
 // must be valid (lu_pivots_valid) when they may come from outside.
 template <class B>
-void lu_solve(B& b, int n_, typename B::Arr A, typename B::IArr piv, typename B::Arr x) {
+void lu_pivoted_solve(B& b, int n_, typename B::Arr A, typename B::IArr piv, typename B::Arr x) {
   using Int = typename B::Int;
   const Int n = b.ci(n_);
   b.for_(b.ci(0), n, [&](Int k) {
