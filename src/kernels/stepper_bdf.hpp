@@ -23,9 +23,9 @@
 // from a snapshot file): an invalid order or step restarts the method, invalid pivots refactor.
 // Band mode (large models whose Jacobian is banded, kernels/band_lu.hpp use_band; chosen at code
 // generation): J holds the band only, row i at J[i*(ml+mu+1) + (j - i + ml)], and LU the band factors
-// (band_lu.hpp storage); both fit in the n^2 slots of the dense layout. Finite differences then perturb
-// every (ml+mu+1)-th column together (columns in one group share no row), ml+mu+2 rhs evaluations per J.
-// Config: atol, rtol, max_order, min_step, dt_max, max_tries, newton_max_iter, jac_eps, jacobian_mode.
+// (band_lu.hpp storage, band_lu_size); both fit in the n^2 slots of the dense layout. Finite differences then
+// perturb every (ml+mu+1)-th column together (columns in one group share no row), ml+mu+2 rhs evaluations per
+// J. Config: atol, rtol, max_order, min_step, dt_max, max_tries, newton_max_iter, jac_eps, jacobian_mode.
 #pragma once
 #include <array>
 #include <cmath>

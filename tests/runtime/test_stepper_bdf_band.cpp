@@ -132,7 +132,7 @@ TEST_CASE("band LU: solves like a dense elimination, pivoting inside the band", 
   for (int i = 0; i < n; ++i)
     for (int j = std::max(0, i - bw.ml); j <= std::min(n - 1, i + bw.mu); ++j)
       A[i][j] = i == j ? 0.01 * u(rng) : u(rng);
-  std::vector<double> band(static_cast<std::size_t>(n * w), 0.0), x(n), r(n);
+  std::vector<double> band(static_cast<std::size_t>(dynlib::kernels::band_lu_size(n, bw)), 0.0), x(n), r(n);
   for (int i = 0; i < n; ++i)
     for (int j = std::max(0, i - bw.ml); j <= std::min(n - 1, i + bw.mu); ++j)
       band[static_cast<std::size_t>(i * w + (j - i + bw.ml))] = A[i][j];
@@ -157,7 +157,7 @@ TEST_CASE("band LU: solves like a dense elimination, pivoting inside the band", 
   piv[5] = 4;
   CHECK(dynlib::kernels::lu_band_pivots_valid(b, n, bw, piv.data()).get() == 0);
   // A singular band matrix is reported.
-  std::vector<double> zero(static_cast<std::size_t>(n * w), 0.0);
+  std::vector<double> zero(band.size(), 0.0);
   CHECK(dynlib::kernels::lu_band_factor(b, n, bw, zero.data(), piv.data()).get() == 0);
 }
 
@@ -214,4 +214,17 @@ TEST_CASE("bdf: corrupt band pivots refactor, never index out of bounds", "[step
   REQUIRE(h.run() == Status::DONE);
   CHECK(h.counter(WorkCounter::lu) > lu_before);
   CHECK(max_rel_diff(h.y, ref.y) < 1e-5);
+
+  // Row ends of U (after the band factors) that are not numbers or lie outside the band are clamped.
+  Host g(m, 4.0, set);
+  g.a.t_end = 2.0;
+  REQUIRE(g.run() == Status::DONE);
+  const std::size_t n = 60, row_ends = 8 * n + n * n + n * static_cast<std::size_t>(2 * 2 + 2 + 1);
+  g.ws[row_ends + 0] = NAN;
+  g.ws[row_ends + 10] = 1e300;
+  g.ws[row_ends + 20] = -5.0;
+  g.ws[row_ends + n - 1] = 1e9;
+  g.a.t_end = 4.0;
+  REQUIRE(g.run() == Status::DONE);
+  CHECK(max_rel_diff(g.y, ref.y) < 1e-5);
 }
