@@ -7,10 +7,13 @@
 //     compile without the first-use costs of the process), and reports the JIT's own timing breakdown.
 //  2. growth with model size: Lorenz-96 (rk4) with 10, 100 and 1000 states, same method.
 // Also, for reference, cold setup() with jit=false in a fresh process.
+//  3. (--large only) very large generated models: many events, many lagged states, a 2-D Brusselator.
 //
 // Usage: jit_compile_latency [runs_per_model=3] [max_states=1000]
+//        jit_compile_latency --large [events:1000,events:10000,lagged:1000,lagged:10000,bruss:32]
 //   (internal) jit_compile_latency --child jit|interp URI      -> one line "ok cold_ms warm_ms build opt cg"
 //   (internal) jit_compile_latency --child-l96 jit|interp N [nowarm]
+//   (internal) jit_compile_latency --child-large jit|interp KIND N
 //   (profiling) jit_compile_latency --loop URI N   -> N full compiles in one process (new cache_token each)
 #include <unistd.h>
 
@@ -114,6 +117,20 @@ int child(bool jit, const std::string& uri, bool warm_too) {
   return 0;
 }
 
+// Child: one setup() with jit_tiered = false (returns with the optimised code), same output line as child().
+int child_untiered(const std::string& uri) {
+  try {
+    const double c0 = cpu_ms();
+    const auto t0 = Clock::now();
+    auto sim = dynlib::setup(uri, {.jit = true, .disk_cache = false, .jit_tiered = false});
+    const double ms = ms_since(t0), cpu = cpu_ms() - c0;
+    std::printf("OK %.3f %.3f -1 -1 %.3f %s\n", ms, cpu, ms, jit_breakdown(sim.model()).c_str());
+  } catch (const std::exception& e) {
+    std::printf("ERR %s\n", one_line(e.what()).c_str());
+  }
+  return 0;
+}
+
 struct Sample {
   bool ok = false;
   double cold = 0, cold_cpu = 0, warm = 0, recomp = 0, optimized = 0;
@@ -209,7 +226,52 @@ int child_loop(const std::string& uri, int n) {
   return 0;
 }
 
+std::string large_model(const std::string& kind, int n) {
+  if (kind == "events") return bench::many_events_toml(n);
+  if (kind == "lagged") return bench::lagged_states_toml(n);
+  if (kind == "bruss") return bench::brusselator2d_toml(n, 0.002);
+  return {};
+}
+
+// --large: cold setup() (baseline code), optimised code in use, and setup() with jit_tiered = false
+// (--child-large-untiered), each in a fresh process.
+int large_main(const std::string& list) {
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
+  std::printf("jit_compile_latency --large: fresh child process per figure, disk_cache = false.\n");
+  std::printf("Load average at start: %s\n", loadavg().c_str());
+  std::printf("  %-14s %10s %10s %10s %12s %12s   %s\n", "model", "interp", "cold", "optim", "untiered",
+              "untiered cpu", "JIT breakdown of the untiered run (ms)");
+  std::istringstream items(list);
+  std::string item;
+  while (std::getline(items, item, ',')) {
+    const auto colon = item.find(':');
+    if (colon == std::string::npos) continue;
+    const std::string kind = item.substr(0, colon), n = item.substr(colon + 1);
+    if (large_model(kind, std::atoi(n.c_str())).empty()) {
+      std::printf("  %-14s unknown kind (events, lagged, bruss)\n", item.c_str());
+      continue;
+    }
+    Agg in = measure("--child-large interp " + kind + " " + n, 1);
+    Agg a = measure("--child-large jit " + kind + " " + n, 1);
+    Agg u = measure("--child-large untiered " + kind + " " + n, 1);
+    auto first = [](const std::vector<double>& v) { return v.empty() ? -1.0 : v[0]; };
+    std::printf("  %-14s %10.1f %10.1f %10.1f %12.1f %12.1f   %s%s%s\n", item.c_str(), first(in.cold),
+                first(a.cold), first(a.optimized), first(u.cold), first(u.cold_cpu), u.breakdown.c_str(),
+                a.error.empty() ? "" : (" JIT FAILED: " + a.error).c_str(),
+                u.error.empty() ? "" : (" UNTIERED FAILED: " + u.error).c_str());
+  }
+  return 0;
+}
+
 int main(int argc, char** argv) {
+  if (argc >= 2 && std::string(argv[1]) == "--large")
+    return large_main(argc >= 3 ? argv[2] : "events:1000,events:10000,lagged:1000,lagged:10000,bruss:32");
+  if (argc >= 5 && std::string(argv[1]) == "--child-large") {
+    const std::string mode = argv[2];
+    const std::string uri = large_model(argv[3], std::atoi(argv[4]));
+    if (mode == "untiered") return child_untiered(uri);
+    return child(mode == "jit", uri, false);
+  }
   if (argc >= 4 && std::string(argv[1]) == "--loop") return child_loop(argv[2], std::atoi(argv[3]));
   if (argc >= 4 && std::string(argv[1]) == "--child")
     return child(std::string(argv[2]) == "jit", argv[3], true);

@@ -209,16 +209,21 @@ std::int64_t vdp_rk45(double* yio, double mu, double t0, double t_end, const dou
   double t = t0;
   double dt = initial_step(f, t0, t_end, y, atol, rtol, dt_max);
   std::int64_t steps = 0;
+  bool fsal = false;
   while (t < t_end) {
     const double left = t_end - t;
     const double dtu = (dt > left && left > 0.0) ? left : dt;
     // ---- StepRK45 ----
     bool ok = true, done = false;
     double t_prop = t, dt_next = dtu;
-    f(t, y, k1);
-    if (!finite_all(k1)) {
-      ok = false;
-      done = true;
+    if (fsal) {  // k7 of the last accepted step is f(t, y) (FSAL, as the kernel)
+      for (int i = 0; i < n; ++i) k1[i] = k7[i];
+    } else {
+      f(t, y, k1);
+      if (!finite_all(k1)) {
+        ok = false;
+        done = true;
+      }
     }
     double h = std::fmin(dtu, dt_max);
     std::int64_t tries = 0;
@@ -264,6 +269,7 @@ std::int64_t vdp_rk45(double* yio, double mu, double t0, double t_end, const dou
         const double dn = err == 0.0 ? hh * max_factor : hh * fac;
         dt_next = std::fmin(dn, dt_max);
         done = true;
+        fsal = true;
       } else {
         h = hh * std::fmax(min_factor, safety * std::pow(err, -1.0 / 4.0));
         if (h < min_step) {

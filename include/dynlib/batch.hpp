@@ -11,6 +11,7 @@
 #pragma once
 #include <atomic>
 #include <cstdint>
+#include <dynlib/export.hpp>
 #include <dynlib/full_model.hpp>
 #include <dynlib/observers.hpp>
 #include <dynlib/options.hpp>
@@ -76,18 +77,19 @@ struct BatchResults {
 
 // Throws ArgumentError up front for an adaptive stepper (the fast path is fixed-step), unknown
 // names and bad options; a failure inside one run is reported in that run's `error`.
-[[nodiscard]] BatchResults run_batch(const FullModelPtr& model, const std::vector<BatchItem>& items,
-                                     const BatchOptions& options = {});
+[[nodiscard]] DYNLIB_API BatchResults run_batch(const FullModelPtr& model,
+                                                const std::vector<BatchItem>& items,
+                                                const BatchOptions& options = {});
 
 // A sweep axis: one parameter over a list of values.
-struct SweepAxis {
+struct DYNLIB_API SweepAxis {
   std::string param;
   std::vector<double> values;
   // count evenly spaced values from start to stop inclusive (count >= 1; count 1 -> {start}).
   [[nodiscard]] static SweepAxis linspace(std::string param, double start, double stop, std::int64_t count);
 };
 
-struct SweepResults {
+struct DYNLIB_API SweepResults {
   std::vector<SweepAxis> axes;  // 1 or 2
   BatchResults batch;           // point (i, j) is batch.runs[i * ny + j] (ny = 1 for 1-D)
   [[nodiscard]] std::size_t nx() const noexcept { return axes.empty() ? 0 : axes[0].values.size(); }
@@ -102,7 +104,7 @@ struct SweepResults {
 };
 
 // 1-D (one axis) or 2-D (two axes) sweep; `base` ic/params apply to every point before the axis values.
-[[nodiscard]] SweepResults sweep(const FullModelPtr& model, const std::vector<SweepAxis>& axes,
-                                 const BatchOptions& options = {}, const BatchItem& base = {});
+[[nodiscard]] DYNLIB_API SweepResults sweep(const FullModelPtr& model, const std::vector<SweepAxis>& axes,
+                                            const BatchOptions& options = {}, const BatchItem& base = {});
 
 }  // namespace dynlib

@@ -2,6 +2,7 @@
 // and shows the offending text; runtime failures name the time, step and state.
 #pragma once
 #include <cstdint>
+#include <dynlib/export.hpp>
 #include <dynlib/status.hpp>
 #include <memory>
 #include <stdexcept>
@@ -22,14 +23,14 @@ struct SourceLocation {
   bool known() const { return line > 0 || !toml_path.empty() || !file.empty(); }
 };
 
-class DynlibError : public std::runtime_error {
+class DYNLIB_API DynlibError : public std::runtime_error {
  public:
   explicit DynlibError(const std::string& msg) : std::runtime_error(msg) {}
 };
 
 // Base of every problem in a model file (parse, schema, names, expressions, mods).
 // what() is the full formatted text (message + location + caret); message() is the bare message.
-class ModelLoadError : public DynlibError {
+class DYNLIB_API ModelLoadError : public DynlibError {
  public:
   ModelLoadError(std::string message, SourceLocation where = {});
   const std::string& message() const noexcept { return message_; }
@@ -43,7 +44,7 @@ class ModelLoadError : public DynlibError {
 };
 
 #define DYNLIB_MODEL_ERROR(Name)                                 \
-  class Name : public ModelLoadError {                           \
+  class DYNLIB_API Name : public ModelLoadError {                \
    public:                                                       \
     using ModelLoadError::ModelLoadError;                        \
     const char* kind() const noexcept override { return #Name; } \
@@ -60,60 +61,60 @@ DYNLIB_MODEL_ERROR(EventError)              // bad event cond/action/log
 DYNLIB_MODEL_ERROR(ModError)                // bad mods
 #undef DYNLIB_MODEL_ERROR
 
-class ModelNotFoundError : public DynlibError {
+class DYNLIB_API ModelNotFoundError : public DynlibError {
  public:
   ModelNotFoundError(std::string uri, std::vector<std::string> candidates);
   std::string uri;
   std::vector<std::string> candidates;
 };
 
-class ConfigError : public DynlibError {
+class DYNLIB_API ConfigError : public DynlibError {
  public:
   using DynlibError::DynlibError;
 };
 
-class PathTraversalError : public DynlibError {
+class DYNLIB_API PathTraversalError : public DynlibError {
  public:
   PathTraversalError(std::string uri, std::string attempted, std::string root);
   std::string uri, attempted, root;
 };
 
-class AmbiguousModelError : public DynlibError {
+class DYNLIB_API AmbiguousModelError : public DynlibError {
  public:
   AmbiguousModelError(std::string uri, std::vector<std::string> matches);
   std::string uri;
   std::vector<std::string> matches;
 };
 
-class UnknownStepperError : public DynlibError {
+class DYNLIB_API UnknownStepperError : public DynlibError {
  public:
   using DynlibError::DynlibError;
 };
 
-class StepperKindMismatchError : public DynlibError {
+class DYNLIB_API StepperKindMismatchError : public DynlibError {
  public:
   StepperKindMismatchError(std::string stepper, std::string stepper_kind, std::string model_kind);
 };
 
-class StepperJitCapabilityError : public DynlibError {
+class DYNLIB_API StepperJitCapabilityError : public DynlibError {
  public:
   using DynlibError::DynlibError;
 };
 
 // jit=true but the JIT component is not built or cannot be loaded.
-class JITUnavailableError : public DynlibError {
+class DYNLIB_API JITUnavailableError : public DynlibError {
  public:
   using DynlibError::DynlibError;
 };
 
 // Code generation or JIT compilation failed (names the component and the model). Never a silent fallback.
-class JitError : public DynlibError {
+class DYNLIB_API JitError : public DynlibError {
  public:
   using DynlibError::DynlibError;
 };
 
 // Bad arguments to run()/assign()/config() etc.
-class ArgumentError : public DynlibError {
+class DYNLIB_API ArgumentError : public DynlibError {
  public:
   using DynlibError::DynlibError;
 };
@@ -121,7 +122,7 @@ class ArgumentError : public DynlibError {
 // A run ended with a failure status (NaN detected, step failure). Names time, step and state.
 // status(), t() and step() say where it failed; partial_results() holds what the run recorded up to
 // the failure (records and events; earlier segments too when the run resumed a session).
-class SimulationError : public DynlibError {
+class DYNLIB_API SimulationError : public DynlibError {
  public:
   using DynlibError::DynlibError;
   SimulationError(const std::string& msg, Status status, double t, std::int64_t step,
@@ -139,7 +140,7 @@ class SimulationError : public DynlibError {
   std::shared_ptr<const Results> partial_;
 };
 
-class CacheError : public DynlibError {
+class DYNLIB_API CacheError : public DynlibError {
  public:
   using DynlibError::DynlibError;
 };

@@ -1,5 +1,6 @@
 // FullModel: a model bound to a stepper and a backend, with every compiled component inspectable.
 #pragma once
+#include <dynlib/export.hpp>
 #include <dynlib/model.hpp>
 #include <dynlib/options.hpp>
 #include <filesystem>
@@ -14,7 +15,7 @@ namespace kernels {
 class CompiledModel;
 }
 
-class FullModel {
+class DYNLIB_API FullModel {
  public:
   FullModel(ModelPtr model, std::string stepper_name, std::string stepper_canonical, ir::DType dtype,
             BuildOptions options, std::shared_ptr<kernels::CompiledModel> compiled);
@@ -67,9 +68,9 @@ using FullModelPtr = std::shared_ptr<const FullModel>;
 
 // Load (URI/path/"inline: ...") and compile. Throws ModelLoadError..., UnknownStepperError (naming the
 // valid steppers), StepperKindMismatchError, JITUnavailableError.
-[[nodiscard]] FullModelPtr build(std::string_view uri, const BuildOptions& options = {});
+[[nodiscard]] DYNLIB_API FullModelPtr build(std::string_view uri, const BuildOptions& options = {});
 // True if the JIT component can be loaded (this loads it, and with it libLLVM). Never throws.
-[[nodiscard]] bool jit_available() noexcept;
-[[nodiscard]] FullModelPtr build(ModelPtr model, const BuildOptions& options = {});
+[[nodiscard]] DYNLIB_API bool jit_available() noexcept;
+[[nodiscard]] DYNLIB_API FullModelPtr build(ModelPtr model, const BuildOptions& options = {});
 
 }  // namespace dynlib

@@ -6,6 +6,7 @@
 #pragma once
 #include <array>
 #include <cstdint>
+#include <dynlib/export.hpp>
 #include <memory>
 #include <optional>
 #include <string>
@@ -81,13 +82,13 @@ enum class Fn : std::uint8_t {
   to_float,  // float(x): identity
   to_bool,   // bool(x): x != 0
 };
-[[nodiscard]] const char* fn_name(Fn f) noexcept;
-int fn_arity(Fn f) noexcept;  // -1 = variadic (min, max take >= 2)
+[[nodiscard]] DYNLIB_API const char* fn_name(Fn f) noexcept;
+DYNLIB_API int fn_arity(Fn f) noexcept;  // -1 = variadic (min, max take >= 2)
 
 struct Node;
 using Expr = std::shared_ptr<const Node>;
 
-struct Node {
+struct DYNLIB_API Node {
   Op op = Op::Const;
   Fn fn = Fn::abs;         // for Call
   double value = 0.0;      // for Const
@@ -154,9 +155,9 @@ struct SimDefaults {
 
 enum class Kind : std::uint8_t { ode, map };
 enum class DType : std::uint8_t { float64, float32, int64 };
-[[nodiscard]] const char* dtype_name(DType d) noexcept;
+[[nodiscard]] DYNLIB_API const char* dtype_name(DType d) noexcept;
 
-struct Hash128 {
+struct DYNLIB_API Hash128 {
   std::uint64_t hi = 0, lo = 0;
   std::string hex() const;  // 32 lower-case hex characters
   friend bool operator==(const Hash128&, const Hash128&) = default;
@@ -214,6 +215,6 @@ struct ModelIR {
 };
 
 // Readable form of an expression (Python-like, fully parenthesised where needed).
-[[nodiscard]] std::string to_string(const Expr& e, const ModelIR& m);
+[[nodiscard]] DYNLIB_API std::string to_string(const Expr& e, const ModelIR& m);
 
 }  // namespace dynlib::ir

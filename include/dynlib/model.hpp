@@ -1,6 +1,7 @@
 // Loading models: URI / path / inline text -> checked, lowered ModelIR.
 #pragma once
 #include <dynlib/errors.hpp>
+#include <dynlib/export.hpp>
 #include <dynlib/ir.hpp>
 #include <memory>
 #include <string>
@@ -17,9 +18,9 @@ struct LoadOptions {
 
 // Accepts "builtin://ode/vanderpol", "TAG://rel/path", a file path, "path#mod=NAME", or model text
 // starting with "inline:". Throws ModelLoadError (and subclasses), ModelNotFoundError, ConfigError, ...
-[[nodiscard]] ModelPtr load_model(std::string_view uri, const LoadOptions& options = {});
+[[nodiscard]] DYNLIB_API ModelPtr load_model(std::string_view uri, const LoadOptions& options = {});
 
 // Names of the builtin models, e.g. "ode/vanderpol", "map/logistic".
-[[nodiscard]] std::vector<std::string> builtin_model_names();
+[[nodiscard]] DYNLIB_API std::vector<std::string> builtin_model_names();
 
 }  // namespace dynlib

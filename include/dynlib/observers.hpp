@@ -5,6 +5,7 @@
 // map (maps); anything else -> ArgumentError. See docs/analysis.md.
 #pragma once
 #include <cstdint>
+#include <dynlib/export.hpp>
 #include <span>
 #include <string>
 #include <string_view>
@@ -20,7 +21,7 @@ struct LyapunovOptions {
   std::int64_t trace_stride = 1;  // trace row every this many steps (0 = no trace)
 };
 
-class Observer {
+class DYNLIB_API Observer {
  public:
   enum class Kind : std::uint8_t { lyapunov_mle, lyapunov_spectrum };
   Observer(Kind kind, LyapunovOptions options) : kind_(kind), opt_(options) {}
@@ -36,18 +37,19 @@ class Observer {
 
 // Largest Lyapunov exponent (Benettin, one tangent vector). Outputs: log_growth, denom, steps, mle.
 // Trace column: mle (the running estimate).
-[[nodiscard]] Observer lyapunov_mle(const LyapunovOptions& options = {});
+[[nodiscard]] DYNLIB_API Observer lyapunov_mle(const LyapunovOptions& options = {});
 // The k leading Lyapunov exponents (Benettin with modified Gram-Schmidt). Outputs: log_r0.., denom,
 // steps, lyap0..; trace columns lyap0...
-[[nodiscard]] Observer lyapunov_spectrum(const LyapunovOptions& options = {});
+[[nodiscard]] DYNLIB_API Observer lyapunov_spectrum(const LyapunovOptions& options = {});
 
 // The canonical analysis signature of an observer list on a model (part of every runner cache key),
 // e.g. "lyapunov_mle(k=1,renorm_every=1)|trace_stride=1"; "" for no observers. Throws ArgumentError
 // if the list does not fit the model (k out of range, duplicate observers, different trace strides).
-[[nodiscard]] std::string analysis_signature(const std::vector<Observer>& observers, const FullModel& model);
+[[nodiscard]] DYNLIB_API std::string analysis_signature(const std::vector<Observer>& observers,
+                                                        const FullModel& model);
 
 // One observer's outputs and trace after a run (Results::observer).
-struct ObserverOutput {
+struct DYNLIB_API ObserverOutput {
   std::string key;
   std::vector<std::string> output_names;
   std::vector<double> outputs;

@@ -2,6 +2,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <dynlib/export.hpp>
 #include <dynlib/observers.hpp>
 #include <dynlib/status.hpp>
 #include <filesystem>
@@ -16,7 +17,7 @@ namespace dynlib {
 
 // One event firing. `step` is the session step count at which it fired (the step whose end
 // triggered an end-phase event; the step about to be taken for a start-phase event).
-struct EventRecord {
+struct DYNLIB_API EventRecord {
   std::string name;              // event name as declared in the model
   std::int32_t event_index = 0;  // declaration index in the model
   double t = 0.0;                // time of the firing (relative to the recording's t0)
@@ -29,7 +30,7 @@ struct EventRecord {
   [[nodiscard]] bool has(std::string_view field) const noexcept;
 };
 
-class EventLog {
+class DYNLIB_API EventLog {
  public:
   [[nodiscard]] std::size_t size() const noexcept { return records_.size(); }
   [[nodiscard]] bool empty() const noexcept { return records_.empty(); }
@@ -63,7 +64,7 @@ struct Segment {
   bool resume = false;
 };
 
-class Results {
+class DYNLIB_API Results {
  public:
   Results() = default;
   Results(std::vector<std::string> state_names, std::vector<std::string> aux_names);

@@ -3,6 +3,7 @@
 #pragma once
 #include <atomic>
 #include <cstdint>
+#include <dynlib/export.hpp>
 #include <dynlib/full_model.hpp>
 #include <dynlib/options.hpp>
 #include <dynlib/results.hpp>
@@ -21,7 +22,7 @@ struct SnapshotInfo {
   std::int64_t step = 0;
 };
 
-class Sim {
+class DYNLIB_API Sim {
  public:
   explicit Sim(FullModelPtr model);
   Sim(Sim&&) noexcept;
@@ -35,6 +36,9 @@ class Sim {
 
   [[nodiscard]] bool has_results() const noexcept;
   [[nodiscard]] const Results& results() const;  // ArgumentError if there is no run yet
+  // The same results, kept alive by the pointer: later runs, reset() and assign() never change or free
+  // what it points to (they work on a copy when a caller still holds it). For bindings and threads.
+  [[nodiscard]] std::shared_ptr<const Results> shared_results() const;
 
   // Sets states and parameters by name (states first, then params). Unknown names -> ArgumentError
   // with a suggestion. clear_history drops results and segments.
@@ -88,7 +92,7 @@ class Sim {
 };
 
 // build() + Sim.
-[[nodiscard]] Sim setup(std::string_view uri, const BuildOptions& options = {});
-[[nodiscard]] Sim setup(ModelPtr model, const BuildOptions& options = {});
+[[nodiscard]] DYNLIB_API Sim setup(std::string_view uri, const BuildOptions& options = {});
+[[nodiscard]] DYNLIB_API Sim setup(ModelPtr model, const BuildOptions& options = {});
 
 }  // namespace dynlib

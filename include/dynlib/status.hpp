@@ -1,6 +1,7 @@
 // Runner/stepper status codes (values match the reference library's Status enum).
 #pragma once
 #include <cstdint>
+#include <dynlib/export.hpp>
 
 namespace dynlib {
 
@@ -18,6 +19,6 @@ enum class Status : std::int32_t {
   RECORD_LIMIT = 15,  // the records would exceed max_record_bytes, or the event log max_events
 };
 
-[[nodiscard]] const char* status_name(Status s) noexcept;
+[[nodiscard]] DYNLIB_API const char* status_name(Status s) noexcept;
 
 }  // namespace dynlib

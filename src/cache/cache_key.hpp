@@ -6,6 +6,7 @@
 // a change in any one field -> a new digest. No LLVM here: the JIT adapter copies the LLVM facts
 // (version, triple, CPU, features) in as strings.
 #pragma once
+#include <dynlib/export.hpp>
 #include <filesystem>
 #include <map>
 #include <string>
@@ -18,15 +19,15 @@ namespace dynlib::cache {
 enum class Family { Triplets, Steppers, Runners };
 std::string_view family_name(Family f) noexcept;  // "triplets", "steppers", "runners"
 // Parses a family name; returns false if unknown.
-bool parse_family(std::string_view name, Family& out) noexcept;
+DYNLIB_INTERNAL_API bool parse_family(std::string_view name, Family& out) noexcept;
 
 // Version of the key text and of the entry file layout (bumped on incompatible changes).
 inline constexpr int kKeyFormatVersion = 1;
 
 // The library version compiled into libdynlib (DYNLIB_VERSION_STRING).
-std::string library_version();
+DYNLIB_INTERNAL_API std::string library_version();
 
-struct CacheKey {
+struct DYNLIB_INTERNAL_API CacheKey {
   Family family = Family::Runners;
   std::string model_hash;         // IR hash, hex
   std::string stepper;            // stepper name ("rk4")
@@ -60,15 +61,15 @@ std::string xxh3_128_hex(std::string_view bytes);
 unsigned long long xxh3_64(std::string_view bytes, unsigned long long seed = 0) noexcept;
 
 // Path tokens: lowercase, [^a-z0-9_-] -> '-', '-' stripped at the ends, "default" if empty.
-std::string sanitize_token(std::string_view name);
+DYNLIB_INTERNAL_API std::string sanitize_token(std::string_view name);
 // "f64" -> "float64", "f32" -> "float32"; anything else lowercased as is.
-std::string canonical_dtype(std::string_view dtype);
+DYNLIB_INTERNAL_API std::string canonical_dtype(std::string_view dtype);
 // "float64" -> "f64", "float32" -> "f32", else the canonical name sanitised.
-std::string dtype_token(std::string_view dtype);
+DYNLIB_INTERNAL_API std::string dtype_token(std::string_view dtype);
 
 // <root>/jit/<family>/<stepper>/<dtype>/<triple>/<2 hex>/<digest>
-std::filesystem::path entry_dir(const std::filesystem::path& root, const CacheKey& key);
-std::filesystem::path entry_dir(const std::filesystem::path& root, const CacheKey& key,
-                                const std::string& digest);
+DYNLIB_INTERNAL_API std::filesystem::path entry_dir(const std::filesystem::path& root, const CacheKey& key);
+DYNLIB_INTERNAL_API std::filesystem::path entry_dir(const std::filesystem::path& root, const CacheKey& key,
+                                                    const std::string& digest);
 
 }  // namespace dynlib::cache

@@ -15,6 +15,7 @@
 #include <atomic>
 #include <chrono>
 #include <dynlib/errors.hpp>
+#include <dynlib/export.hpp>
 #include <filesystem>
 
 #include "cache/cache_root.hpp"
@@ -24,19 +25,19 @@ namespace dynlib::cache {
 inline constexpr std::chrono::seconds kLockReportAfter{5};
 
 // Thrown by a wait that abandon_lock_waits() ended: the caller no longer needs the lock.
-class LockAbandoned : public CacheError {
+class DYNLIB_INTERNAL_API LockAbandoned : public CacheError {
  public:
   using CacheError::CacheError;
 };
 
 // From now on, every lock wait in this process (current and future) gives up with LockAbandoned. Called
 // when the process exits: background work still waiting for a lock is no longer needed.
-void abandon_lock_waits() noexcept;
+DYNLIB_INTERNAL_API void abandon_lock_waits() noexcept;
 bool lock_waits_abandoned() noexcept;
 
 // While alive, lock waits on the current thread also give up with LockAbandoned once *flag is true
 // (a background job whose result nobody waits for any more).
-class LockWaitCancelScope {
+class DYNLIB_INTERNAL_API LockWaitCancelScope {
  public:
   explicit LockWaitCancelScope(const std::atomic<bool>* flag) noexcept;
   ~LockWaitCancelScope();
@@ -47,7 +48,7 @@ class LockWaitCancelScope {
   const std::atomic<bool>* previous_;
 };
 
-class CacheLock {
+class DYNLIB_INTERNAL_API CacheLock {
  public:
   // Blocks until the lock is held. Throws CacheError if the lock file cannot be opened/created or
   // the lock is not obtained within `timeout` (a live holder taking that long). A long wait is reported

@@ -15,6 +15,7 @@
 // that fails the checks is not used: one warning naming the path and the reason, then memory only.
 // Warnings go to RootOptions::warn, once per process per message.
 #pragma once
+#include <dynlib/export.hpp>
 #include <filesystem>
 #include <functional>
 #include <optional>
@@ -24,7 +25,7 @@
 namespace dynlib::cache {
 
 // ${TMPDIR:-/tmp}/dynlib-cache-<uid>: one fallback root per user, never shared.
-std::filesystem::path default_fallback_root();
+DYNLIB_INTERNAL_API std::filesystem::path default_fallback_root();
 
 // Where the cache's warnings go (the library passes dynlib::warn). Empty: they are dropped.
 using WarningSink = std::function<void(std::string_view)>;
@@ -46,10 +47,10 @@ struct ResolvedRoot {
 };
 
 // The primary root without any probing (configured -> config_root -> default).
-std::filesystem::path primary_cache_root(const RootOptions& options = {});
+DYNLIB_INTERNAL_API std::filesystem::path primary_cache_root(const RootOptions& options = {});
 
 // Full resolution with probing and fallbacks (may create directories; warns).
-ResolvedRoot resolve_cache_root(const RootOptions& options);
+DYNLIB_INTERNAL_API ResolvedRoot resolve_cache_root(const RootOptions& options);
 
 // Creates `dir` (and parents) and a probe file in it. "" if writable, else the reason. Never throws.
 std::string probe_writable(const std::filesystem::path& dir);
@@ -59,6 +60,6 @@ std::string probe_writable(const std::filesystem::path& dir);
 std::string root_trust_problem(const std::filesystem::path& dir);
 
 // sink(message) unless the same message was already emitted by this process (nothing if sink is empty).
-void warn_once(const WarningSink& sink, const std::string& message);
+DYNLIB_INTERNAL_API void warn_once(const WarningSink& sink, const std::string& message);
 
 }  // namespace dynlib::cache

@@ -16,6 +16,7 @@
 #pragma once
 #include <chrono>
 #include <cstdint>
+#include <dynlib/export.hpp>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -45,7 +46,7 @@ struct CacheSettings {
 };
 
 enum class Origin { Memory, Disk, Built };
-const char* origin_name(Origin o) noexcept;  // "memory", "disk", "built"
+DYNLIB_INTERNAL_API const char* origin_name(Origin o) noexcept;  // "memory", "disk", "built"
 
 struct LookupOptions {
   bool disk_cache = true;               // false: in-process map only; nothing is read or written on disk
@@ -63,7 +64,7 @@ struct CacheStats {
   std::uint64_t memory_hits = 0, disk_hits = 0, builds = 0, corrupt_recovered = 0, store_failures = 0;
 };
 
-class CodeCache {
+class DYNLIB_INTERNAL_API CodeCache {
  public:
   using Builder = std::function<std::string()>;
 

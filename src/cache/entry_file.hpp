@@ -16,6 +16,7 @@
 #pragma once
 #include <chrono>
 #include <cstdint>
+#include <dynlib/export.hpp>
 #include <filesystem>
 #include <map>
 #include <string>
@@ -39,14 +40,14 @@ inline constexpr std::size_t kMaxMetaFileBytes = std::size_t{1} << 20;
 // milliseconds.
 inline constexpr std::chrono::minutes kLeftoverGracePeriod{10};
 
-std::string encode_entry(std::string_view key_text, std::string_view payload);
+DYNLIB_INTERNAL_API std::string encode_entry(std::string_view key_text, std::string_view payload);
 
 struct DecodedEntry {
   std::string key_text;
   std::string payload;
 };
 // "" if valid, else the reason ("wrong magic", "checksum mismatch", ...).
-std::string decode_entry(std::string_view bytes, DecodedEntry& out);
+DYNLIB_INTERNAL_API std::string decode_entry(std::string_view bytes, DecodedEntry& out);
 
 struct EntryMeta {
   long long format_version = 0;
@@ -59,7 +60,7 @@ struct EntryMeta {
 std::string make_meta_text(const CacheKey& key, const std::string& digest, std::uint64_t payload_size,
                            std::uint64_t entry_size, const std::vector<std::string>& components);
 // "" if valid TOML with the required fields, else the reason.
-std::string parse_meta_text(std::string_view text, EntryMeta& out);
+DYNLIB_INTERNAL_API std::string parse_meta_text(std::string_view text, EntryMeta& out);
 
 enum class EntryState { Ok, Missing, Corrupt };
 struct EntryCheck {
@@ -70,11 +71,13 @@ struct EntryCheck {
 };
 // Reads and validates <dir>. If expected_key_text is given, the entry's key text must equal it; otherwise
 // the XXH3-128 of the stored key text must equal the directory name. Never throws.
-EntryCheck check_entry_dir(const std::filesystem::path& dir, const std::string* expected_key_text);
+DYNLIB_INTERNAL_API EntryCheck check_entry_dir(const std::filesystem::path& dir,
+                                               const std::string* expected_key_text);
 
 // Reads a whole regular file of at most max_bytes (no symlinks, FIFOs, devices; never blocks) with
 // util::read_regular_file(); "" on success, else the reason. Never throws.
-std::string read_whole_file(const std::filesystem::path& p, std::string& out, std::size_t max_bytes);
+DYNLIB_INTERNAL_API std::string read_whole_file(const std::filesystem::path& p, std::string& out,
+                                                std::size_t max_bytes);
 
 // Names the cache itself creates (so maintenance never touches anything else):
 bool is_digest_name(std::string_view name);    // 32 lowercase hex: an entry directory
@@ -92,6 +95,6 @@ std::string random_hex(int n);
 
 // Removes an entry directory safely: renames it to `.<name>.corrupt-<hex>` first (so no reader ever sees a
 // half-deleted entry), then removes that. "" on success, else the reason. Never throws.
-std::string remove_entry_dir(const std::filesystem::path& dir);
+DYNLIB_INTERNAL_API std::string remove_entry_dir(const std::filesystem::path& dir);
 
 }  // namespace dynlib::cache

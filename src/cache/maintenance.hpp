@@ -1,6 +1,7 @@
 // Inspection and cleanup of a cache root (used by `dynlib cache list|clear|verify`).
 #pragma once
 #include <cstdint>
+#include <dynlib/export.hpp>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -22,9 +23,9 @@ std::vector<std::filesystem::path> entry_dirs(const std::filesystem::path& root)
 
 // Entries whose metadata is readable (others are skipped; `verify` reports them), sorted by
 // (family, stepper, dtype, digest). stepper/dtype from the metadata inputs; dtype canonical ("float64").
-std::vector<EntryInfo> list_entries(const std::filesystem::path& root);
+DYNLIB_INTERNAL_API std::vector<EntryInfo> list_entries(const std::filesystem::path& root);
 
-struct EntryFilter {
+struct DYNLIB_INTERNAL_API EntryFilter {
   std::string stepper, dtype, hash_prefix;  // empty = any; case-insensitive; dtype f64 == float64
   bool matches(const EntryInfo& e) const;
 };
@@ -38,7 +39,7 @@ struct VerifyItem {
 // plus leftovers (`.<digest>.tmp-*` / `.corrupt-*` directories older than a minute) reported as not ok.
 // Only names the cache makes are looked at (see ClearReport); entry files are read with size limits and
 // never followed through symlinks, so a FIFO, a device or a huge file is reported, not hung on.
-std::vector<VerifyItem> verify_entries(const std::filesystem::path& root);
+DYNLIB_INTERNAL_API std::vector<VerifyItem> verify_entries(const std::filesystem::path& root);
 
 // What `clear --all` did. The cache deletes only what it created, recognised by name: entry directories
 // (<shard>/<32 hex>), leftovers (.<digest>.tmp-* / .corrupt-*), lock files (.<digest>.lock), probe files
@@ -50,12 +51,12 @@ struct ClearReport {
   std::vector<std::string> failures;           // "<path>: <reason>"
   std::vector<std::filesystem::path> foreign;  // not made by the cache: left alone
 };
-ClearReport clear_all(const std::filesystem::path& root, bool dry_run);
+DYNLIB_INTERNAL_API ClearReport clear_all(const std::filesystem::path& root, bool dry_run);
 
 // Files and directories under `root` the cache did not make (walking only the cache's own tree), sorted.
-std::vector<std::filesystem::path> foreign_items(const std::filesystem::path& root);
+DYNLIB_INTERNAL_API std::vector<std::filesystem::path> foreign_items(const std::filesystem::path& root);
 
 // "1.5KB"-style sizes: 123B, 1.5KB, 2.0MB, 3.1GB.
-std::string human_size(std::uintmax_t bytes);
+DYNLIB_INTERNAL_API std::string human_size(std::uintmax_t bytes);
 
 }  // namespace dynlib::cache

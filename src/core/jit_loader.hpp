@@ -3,6 +3,7 @@
 // it to compile a (model, stepper, dtype) triple. No LLVM type appears here.
 #pragma once
 #include <cstdint>
+#include <dynlib/export.hpp>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -48,7 +49,7 @@ struct JitTimings {
 
 // What the JIT component returns: a CompiledModel whose every component is native code, plus the
 // inspection hooks that FullModel (include/dynlib/full_model.hpp) forwards to.
-class __attribute__((visibility("default"))) JitCompiledModel : public kernels::CompiledModel {
+class DYNLIB_INTERNAL_API JitCompiledModel : public kernels::CompiledModel {
  public:
   // Compiled components, in this order: "rhs", "events_pre", "events_post", "update_aux",
   // "jacobian" (only if the model has one), "inverse" (maps with [equations.inverse]), "guards",
@@ -89,14 +90,15 @@ class __attribute__((visibility("default"))) JitCompiledModel : public kernels::
 //  * StepperKindMismatchError if the stepper does not fit the model kind;
 //  * JitError naming the component and the model if code generation or compilation fails.
 // Thread-safe: several threads may compile at once.
-std::unique_ptr<JitCompiledModel> jit_compile(std::shared_ptr<const ir::ModelIR> model,
-                                              const kernels::StepperInfo& stepper, ir::DType dtype,
-                                              const JitOptions& options = {});
+DYNLIB_INTERNAL_API std::unique_ptr<JitCompiledModel> jit_compile(std::shared_ptr<const ir::ModelIR> model,
+                                                                  const kernels::StepperInfo& stepper,
+                                                                  ir::DType dtype,
+                                                                  const JitOptions& options = {});
 
 // True if the JIT component can be loaded (loads it). Never throws.
-bool jit_available() noexcept;
+DYNLIB_INTERNAL_API bool jit_available() noexcept;
 
 // The path the loader would dlopen(): $DYNLIB_JIT_LIBRARY if set, else libdynlib_jit.so beside libdynlib.so.
-std::string jit_library_path();
+DYNLIB_INTERNAL_API std::string jit_library_path();
 
 }  // namespace dynlib::core

@@ -57,7 +57,9 @@ struct Sim::Impl {
   SimConfig cfg;
   std::map<std::string, StoredSnapshot, std::less<>> snapshots;
   std::vector<ir::Preset> extra_presets;  // added at runtime (by name; replace inline ones)
-  std::optional<Results> results;
+  // Shared so that callers can keep a run's results (Sim::shared_results) while the session goes on:
+  // a run that would change results someone else holds works on a copy instead (copy on write).
+  std::shared_ptr<Results> results;
   std::vector<std::int64_t> rec_states, rec_aux;  // recording selection of the current results
   int next_segment_id = 0;
   bool ran = false;

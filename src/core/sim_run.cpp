@@ -206,11 +206,12 @@ Status Sim::run(const RunOptions& o) {
   I.s = std::move(next);
   I.ran = true;
   if (!resume || !I.results) {
-    I.results.emplace(I.new_results(plan));
+    I.results = std::make_shared<Results>(I.new_results(plan));
     I.rec_states = rec_states;
     I.rec_aux = rec_aux;
     I.next_segment_id = 0;
   }
+  if (I.results.use_count() > 1) I.results = std::make_shared<Results>(*I.results);  // held elsewhere
   Results& R = *I.results;
   I.stitch_chunk(R, I.next_segment_id, I.s, o, plan, spec, c);
   const double shift = I.s.time_shift;

@@ -117,11 +117,16 @@ Sim::Sim(Sim&&) noexcept = default;
 Sim& Sim::operator=(Sim&&) noexcept = default;
 Sim::~Sim() = default;
 
-bool Sim::has_results() const noexcept { return impl_->results.has_value(); }
+bool Sim::has_results() const noexcept { return impl_->results != nullptr; }
 const Results& Sim::results() const {
   if (!impl_->results)
     throw ArgumentError("No simulation results available; call run() first (reset() clears history).");
   return *impl_->results;
+}
+std::shared_ptr<const Results> Sim::shared_results() const {
+  if (!impl_->results)
+    throw ArgumentError("No simulation results available; call run() first (reset() clears history).");
+  return impl_->results;
 }
 
 void Sim::assign(const Assignments& values, bool clear_history) {

@@ -5,6 +5,7 @@
 // per-thread buffer grown once).
 #pragma once
 #include <cstdint>
+#include <dynlib/export.hpp>
 #include <unordered_map>
 #include <vector>
 
@@ -70,7 +71,7 @@ struct Env {
   double* out = nullptr;  // for blocks (StoreOut)
 };
 
-class Program {
+class DYNLIB_INTERNAL_API Program {
  public:
   explicit Program(const ir::ModelIR& m);
   // Compile an expression; returns its entry. Compiling the same node twice returns the same entry.

@@ -24,6 +24,7 @@ const JitTuning& JitTuning::get() {
     r.inline_max = env("DYNLIB_JIT_INLINE_MAX");
     r.local_state_max = env("DYNLIB_JIT_LOCAL_STATE_MAX");
     r.slp_min_states = env("DYNLIB_JIT_SLP_MIN_STATES");
+    r.large_module = env("DYNLIB_JIT_LARGE_MODULE");
     r.time_passes = std::getenv("DYNLIB_JIT_TIME_PASSES") != nullptr;
     return r;
   }();
@@ -50,6 +51,7 @@ std::string JitTuning::canonical_text() const {
   add("inline_max", inline_max);
   add("local_state_max", local_state_max);
   add("slp_min_states", slp_min_states);
+  add("large_module", large_module);
   add("time_passes", time_passes ? "1" : "0");
   return out;
 }

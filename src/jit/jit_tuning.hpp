@@ -19,6 +19,7 @@ struct JitTuning {
   std::string inline_max;       // DYNLIB_JIT_INLINE_MAX (ModuleGen::inline_max_nodes)
   std::string local_state_max;  // DYNLIB_JIT_LOCAL_STATE_MAX (ModuleGen::local_state_max)
   std::string slp_min_states;   // DYNLIB_JIT_SLP_MIN_STATES (ModuleGen::slp_min_states)
+  std::string large_module;     // DYNLIB_JIT_LARGE_MODULE: IR instructions of a large module (orc_engine.cpp)
   bool time_passes = false;     // DYNLIB_JIT_TIME_PASSES set: LLVM pass timings on stderr
 
   // The values of this process (read on first use, never again).

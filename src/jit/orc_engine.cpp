@@ -70,6 +70,7 @@ class CapturingObjectCache final : public llvm::ObjectCache {
 //  - DYNLIB_JIT_CODEGEN=none|less|default|aggressive (default aggressive).
 //  - DYNLIB_JIT_LOOP_OPT=1: loop unroll/interleave/vectorize also in modules without runtime state loops
 //    (only affects default<On> pipelines).
+//  - DYNLIB_JIT_LARGE_MODULE=<n>: IR instructions above which a module is compiled as large (below).
 int opt_level_from_env() {
   const char* e = JitTuning::c_str_or_null(JitTuning::get().opt);
   if (e != nullptr && (e[0] == 'O' || e[0] == 'o') && e[1] >= '0' && e[1] <= '3' && e[2] == '\0')
@@ -98,6 +99,33 @@ const char* const kLeanPipeline =
     "memcpyopt,simplifycfg,instcombine<no-verify-fixpoint>,slp-vectorizer,vector-combine,instcombine<no-"
     "verify-fixpoint>,"
     "simplifycfg),globaldce";
+// Large modules (more IR instructions than kLargeModuleInstructions before optimisation;
+// DYNLIB_JIT_LARGE_MODULE overrides) are generated models with thousands of states or events: huge
+// straight-line functions (one equation, lag ring or event after the other). There the time of the
+// optimising compile went into passes that grow faster than linearly with the size of a function or
+// of a basic block: the SLP vectorizer, GVN, correlated value propagation and dead store elimination
+// in the IR pipeline, and the machine scheduler (dependency graph of a whole block) and the greedy
+// register allocator in code generation. 1000 lagged states took 10 s of CPU, 1000 events 8 s, and
+// 10000 of either minutes. So they get a short IR pipeline (inlining, SROA, early CSE, InstCombine,
+// SimplifyCFG, LICM) and CodeGenOptLevel::None (fast instruction selection, the fast register
+// allocator, no machine scheduler), all roughly linear. Strict IEEE as everywhere: same bits, only
+// slower code. Every builtin model and Lorenz-96 with 1000 states stay below the threshold, so their
+// code does not change.
+constexpr unsigned kLargeModuleInstructions = 24000;
+const char* const kLargePipeline =
+    "inferattrs,always-inline,"
+    "function(sroa<modify-cfg>,early-cse<memssa>,simplifycfg,instcombine<no-verify-fixpoint>,loop-mssa(loop-"
+    "rotate,licm<allowspeculation>),simplifycfg),globaldce";
+unsigned large_module_from_env() {
+  const std::string& v = JitTuning::get().large_module;
+  if (v.empty()) return kLargeModuleInstructions;
+  char* end = nullptr;
+  const unsigned long n = std::strtoul(v.c_str(), &end, 10);
+  return end != v.c_str() && *end == '\0' && n > 0 && n < 0xffffffffUL ? static_cast<unsigned>(n)
+                                                                       : kLargeModuleInstructions;
+}
+bool is_large(const llvm::Module& m) { return m.getModuleFlag(kLargeFlag) != nullptr; }
+
 llvm::CodeGenOptLevel codegen_level_from_env(std::string& name) {
   const char* e = JitTuning::c_str_or_null(JitTuning::get().codegen);
   const std::string v = e != nullptr ? e : "";
@@ -122,8 +150,8 @@ llvm::CodeGenOptLevel codegen_level_from_env(std::string& name) {
 // fast register allocator. Strict IEEE either way, so baseline and optimised code give the same bits.
 bool is_baseline(const llvm::Module& m) { return m.getModuleFlag(kBaselineFlag) != nullptr; }
 
-// Code generation per module: CodeGenOptLevel::None for baseline modules, the configured level for
-// the rest. Each is a ConcurrentIRCompiler (a TargetMachine per compile), so this is thread-safe.
+// Code generation per module: CodeGenOptLevel::None for baseline and large modules, the configured
+// level for the rest. Each is a ConcurrentIRCompiler (a TargetMachine per compile), so this is thread-safe.
 class TieredIRCompiler final : public llvm::orc::IRCompileLayer::IRCompiler {
  public:
   TieredIRCompiler(llvm::orc::JITTargetMachineBuilder b, llvm::ObjectCache* cache)
@@ -131,7 +159,7 @@ class TieredIRCompiler final : public llvm::orc::IRCompileLayer::IRCompiler {
         optimized_(b, cache),
         baseline_(with_level(b, llvm::CodeGenOptLevel::None), cache) {}
   llvm::Expected<std::unique_ptr<llvm::MemoryBuffer>> operator()(llvm::Module& m) override {
-    return is_baseline(m) ? baseline_(m) : optimized_(m);
+    return is_baseline(m) || is_large(m) ? baseline_(m) : optimized_(m);
   }
 
  private:
@@ -188,6 +216,7 @@ OrcEngine::OrcEngine() : impl_(std::make_unique<Impl>()) {
   if (!tuning.pipeline.empty()) pipeline_ = tuning.pipeline;
   if (!tuning.pipeline_loops.empty()) pipeline_runtime_loops_ = tuning.pipeline_loops;
   if (!tuning.loop_opt.empty()) loop_opts_forced_ = tuning.loop_opt[0] == '1';
+  large_module_ = large_module_from_env();
   // DYNLIB_JIT_TIME_PASSES=1 (measurement): LLVM's pass timing report on stderr, per module for the IR
   // pipeline (optimize()) and summed over the process for the code generator (printed at exit).
   if (tuning.time_passes) {
@@ -262,7 +291,8 @@ OrcEngine::OrcEngine() : impl_(std::make_unique<Impl>()) {
       "pipeline=" + pipeline_ + ";pipeline_runtime_loops=" + pipeline_runtime_loops_ + ";codegen=" + cg_name +
       ";fp_fusion=strict;unsafe_fp=0;no_infs=0;no_nans=0;vectorize=" +
       std::string(loop_opts_forced_ ? "loop+slp" : "slp;loop_opts=runtime_state_loops") +
-      ";linker=jitlink;code_model=" +
+      ";large_module=" + std::to_string(large_module_) + ":pipeline=" + kLargePipeline +
+      ",codegen=None;linker=jitlink;code_model=" +
       std::to_string(static_cast<int>(impl_->jtmb->getCodeModel().value_or(llvm::CodeModel::Small))) +
       ";reloc=" +
       std::to_string(static_cast<int>(impl_->jtmb->getRelocationModel().value_or(llvm::Reloc::Static)));
@@ -283,13 +313,16 @@ void OrcEngine::optimize(llvm::Module& m) const {
   auto tm = impl_->jtmb->createTargetMachine();
   if (!tm) throw JitError("LLVM JIT: cannot create a target machine: " + to_string(tm.takeError()));
   const bool runtime_loops = m.getModuleFlag("dynlib.runtime_state_loops") != nullptr;
-  const bool loop_opts = runtime_loops || loop_opts_forced_;
+  // Counted before any pass runs, so the decision depends on the generated IR alone (cache key).
+  const bool large = !is_baseline(m) && m.getInstructionCount() > large_module_;
+  if (large) m.addModuleFlag(llvm::Module::Warning, kLargeFlag, 1);  // read by TieredIRCompiler
+  const bool loop_opts = (runtime_loops || loop_opts_forced_) && !large;
   llvm::PipelineTuningOptions pto;
   pto.LoopUnrolling = loop_opts;
   pto.LoopInterleaving = loop_opts;
   pto.LoopVectorization = loop_opts;
   // Off where codegen says it does not pay (flag set by codegen.cpp set_vectorize_policy, which says why).
-  pto.SLPVectorization = m.getModuleFlag("dynlib.no_slp") == nullptr;
+  pto.SLPVectorization = m.getModuleFlag("dynlib.no_slp") == nullptr && !large;
   llvm::LoopAnalysisManager lam;
   llvm::FunctionAnalysisManager fam;
   llvm::CGSCCAnalysisManager cgam;
@@ -308,7 +341,13 @@ void OrcEngine::optimize(llvm::Module& m) const {
   pb.registerLoopAnalyses(lam);
   pb.crossRegisterProxies(lam, fam, cgam, mam);
   llvm::ModulePassManager mpm;
-  std::string text = is_baseline(m) ? "default<O0>" : runtime_loops ? pipeline_runtime_loops_ : pipeline_;
+  std::string text = is_baseline(m)  ? "default<O0>"
+                     : large         ? kLargePipeline
+                     : runtime_loops ? pipeline_runtime_loops_
+                                     : pipeline_;
+  if (time_passes)
+    std::fprintf(stderr, "dynlib JIT: module %s: %u IR instructions%s\n", m.getModuleIdentifier().c_str(),
+                 m.getInstructionCount(), large ? " (large module)" : "");
   // No SLP vectorizer where codegen says it does not pay (ModuleGen / set_vectorize_policy).
   if (m.getModuleFlag("dynlib.no_slp") != nullptr)
     for (auto p = text.find("slp-vectorizer,"); p != std::string::npos; p = text.find("slp-vectorizer,"))

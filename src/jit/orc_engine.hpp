@@ -32,6 +32,9 @@ class OrcEngine;
 // Module flag of a baseline module (tiered compilation, docs/jit.md): the IR pipeline is default<O0>
 // (always-inline only) and code generation uses CodeGenOptLevel::None. Never stored in the disk cache.
 inline constexpr const char* kBaselineFlag = "dynlib.baseline";
+// Module flag set by the IR transform on optimised modules above the large-module size (orc_engine.cpp):
+// they get the large-module pipeline and CodeGenOptLevel::None.
+inline constexpr const char* kLargeFlag = "dynlib.large";
 
 // One JITDylib holding one compiled unit. Destroying it removes the code: no thread may still run it.
 class Unit {
@@ -115,6 +118,7 @@ class OrcEngine {
   std::string pipeline_;                // IR pipeline of modules without runtime state loops
   std::string pipeline_runtime_loops_;  // IR pipeline of modules flagged dynlib.runtime_state_loops
   bool loop_opts_forced_ = false;       // DYNLIB_JIT_LOOP_OPT=1: loop unroll/vectorize in every module
+  unsigned large_module_ = 0;           // IR instructions above which a module counts as large
 };
 
 }  // namespace dynlib::jit

@@ -5,6 +5,7 @@
 // lives in the caller-owned RunnerArgs buffers.
 #pragma once
 #include <cstdint>
+#include <dynlib/export.hpp>
 #include <memory>
 #include <string_view>
 #include <vector>
@@ -31,7 +32,7 @@ struct Layout {
 // The ANALYSIS runner variant (kernels/observer.hpp) for one AnalysisSpec: the same runner with the
 // observers' PRE/POST hooks compiled in. const and thread-safe like CompiledModel::run; it must not
 // outlive the CompiledModel that made it.
-class AnalysisRunner {
+class DYNLIB_INTERNAL_API AnalysisRunner {
  public:
   virtual ~AnalysisRunner() = default;
   virtual const AnalysisLayout& layout() const = 0;
@@ -40,7 +41,7 @@ class AnalysisRunner {
   virtual bool is_jitted() const = 0;
 };
 
-class CompiledModel {
+class DYNLIB_INTERNAL_API CompiledModel {
  public:
   virtual ~CompiledModel() = default;
 
@@ -90,6 +91,6 @@ class CompiledModel {
 };
 
 // Layout for a model/stepper pair (shared by the backends).
-Layout compute_layout(const ir::ModelIR& m, const StepperInfo& s);
+DYNLIB_INTERNAL_API Layout compute_layout(const ir::ModelIR& m, const StepperInfo& s);
 
 }  // namespace dynlib::kernels

@@ -127,4 +127,18 @@ void lu_solve(B& b, int n_, typename B::Arr A, typename B::IArr piv, typename B:
   });
 }
 
+// Every piv[k] in [k, n)? Pivots stored in a workspace may come from a snapshot file: a stepper that
+// keeps a factorization across steps checks them and refactors instead of trusting them.
+template <class B>
+typename B::IVar lu_pivots_valid(B& b, int n_, typename B::IArr piv) {
+  using Int = typename B::Int;
+  auto ok = b.ivar(b.ci(1));
+  const Int n = b.ci(n_);
+  b.for_(b.ci(0), n, [&](Int k) {
+    Int p = piv[k];
+    b.if_(b.lor(p < k, p >= n), [&] { ok = b.ci(0); });
+  });
+  return ok;
+}
+
 }  // namespace dynlib::kernels

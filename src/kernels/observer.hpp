@@ -22,6 +22,7 @@
 // never overflows; a caller who passes a smaller trace_cap gets TRACE_OVERFLOW and the rows so far.
 #pragma once
 #include <cstdint>
+#include <dynlib/export.hpp>
 #include <string>
 #include <vector>
 
@@ -43,7 +44,7 @@ struct ObserverConfig {
   std::int64_t renorm_every = 1;  // re-orthonormalise every this many steps (>= 1)
 };
 
-struct AnalysisSpec {
+struct DYNLIB_INTERNAL_API AnalysisSpec {
   std::vector<ObserverConfig> observers;  // in order; keys must be unique
   std::int64_t trace_stride = 1;          // 0 = no trace
   // Canonical text: "lyapunov_mle(k=1,renorm_every=1);lyapunov_spectrum(k=3,renorm_every=1)|trace_stride=1".
@@ -73,8 +74,8 @@ struct AnalysisLayout {
 // Checks the spec against the model and stepper and lays it out. Throws dynlib::ArgumentError for an
 // adaptive or otherwise unsupported stepper, k outside 1..n, renorm_every < 1, duplicate keys,
 // trace_stride < 0, an empty observer list.
-AnalysisLayout analysis_layout(const AnalysisSpec& spec, const ir::ModelIR& model,
-                               const StepperInfo& stepper);
+DYNLIB_INTERNAL_API AnalysisLayout analysis_layout(const AnalysisSpec& spec, const ir::ModelIR& model,
+                                                   const StepperInfo& stepper);
 
 // Trace rows needed for `total_steps` committed steps (steps s with s % stride == 0, s = 1..total).
 inline std::int64_t trace_capacity(std::int64_t total_steps, std::int64_t stride) {

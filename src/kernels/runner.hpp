@@ -124,7 +124,26 @@ void runner(B& b, const RunnerView<B>& a, const Stepper& stepper, const RunnerTr
   // Multistep / BDF steppers keep a history (iws[0] = steps in it): an event action that changes the
   // state or a parameter invalidates it, and the stepper restarts with its one-step start.
   constexpr bool restarts = has_history<Stepper>();
+  // FSAL steppers (rk45) reuse the last stage of an accepted step as the first stage of the next one:
+  // f at the same (t, y, params), the same bits, as long as nothing between the steps changes what the
+  // rhs reads. An event action changes the state or a parameter (the flag is cleared); lag rings move
+  // after every commit and a storage dtype rounds the committed state (no reuse in such models). The
+  // flag lives in this call only, so every entry (fresh run, resume, re-entry, restored snapshot)
+  // starts by evaluating f.
+  FsalFlag<B, has_fsal<Stepper>()> fsal_flag(b);
+  const bool fsal = has_fsal<Stepper>() && model.lags.empty() && model.dtype == ir::DType::float64;
+  if (fsal) sc.fsal_valid = fsal_flag.get();
+  const bool track_acted = restarts || fsal;
   auto acted = b.ivar(b.ci(0));
+  // After events: an action changed the committed state or a parameter.
+  auto after_actions = [&] {
+    if (!track_acted) return;
+    b.if_(acted.get() != b.ci(0), [&] {
+      if (restarts) sc.iws[0] = b.ci(0);
+      if (fsal) *sc.fsal_valid = b.ci(0);
+      acted = b.ci(0);
+    });
+  };
   auto aux_dirty = b.ivar(b.ci(0));
   auto flush_aux = [&](typename B::Bool when) {
     if (!lazy_aux) return;
@@ -166,14 +185,9 @@ void runner(B& b, const RunnerView<B>& a, const Stepper& stepper, const RunnerTr
                 if (has_pre) {
                   flush_aux(b.ctrue());
                   run_events(b, a, false, t.get(), a.y_curr, st, m, i.get(), step.get(),
-                             restarts ? &acted : nullptr);
-                  if (restarts) {
-                    // An action changed the committed state: restart the history from it.
-                    b.if_(acted.get() != b.ci(0), [&] {
-                      sc.iws[0] = b.ci(0);
-                      acted = b.ci(0);
-                    });
-                  }
+                             track_acted ? &acted : nullptr);
+                  // An action changed the committed state: restart the history / first stage from it.
+                  after_actions();
                 }
                 b.if_(st.get() == RUN, [&] {
                   if constexpr (Hooks::enabled) {
@@ -236,7 +250,7 @@ void runner(B& b, const RunnerView<B>& a, const Stepper& stepper, const RunnerTr
                         if (has_post) {
                           b.if_(st.get() == RUN, [&] {
                             run_events(b, a, true, t_new, a.y_prop, st, m, i.get(), step.get() + b.ci(1),
-                                       restarts ? &acted : nullptr);
+                                       track_acted ? &acted : nullptr);
                           });
                         }
                         b.if_(st.get() == RUN, [&] {
@@ -290,14 +304,9 @@ void runner(B& b, const RunnerView<B>& a, const Stepper& stepper, const RunnerTr
                             dt = out.dt_next.get();
                           else
                             dt = a.dt_nominal;
-                          if (restarts) {
-                            // An event action changed the proposal: the history of this step no longer
-                            // matches the committed state, so the next step starts the stepper afresh.
-                            b.if_(acted.get() != b.ci(0), [&] {
-                              sc.iws[0] = b.ci(0);
-                              acted = b.ci(0);
-                            });
-                          }
+                          // An event action changed the proposal: the history of this step no longer
+                          // matches the committed state, so the next step starts the stepper afresh.
+                          after_actions();
                           b.if_(records, [&] {
                             flush_aux(a.n_rec_aux > b.ci(0));
                             guard_recorded_aux(b, a, st, t.get());

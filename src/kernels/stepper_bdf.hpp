@@ -23,15 +23,16 @@
 // from a snapshot file): an invalid order or step restarts the method, invalid pivots refactor.
 // Band mode (large models whose Jacobian is banded, kernels/band_lu.hpp use_band; chosen at code
 // generation): J holds the band only, row i at J[i*(ml+mu+1) + (j - i + ml)], and LU the band factors
-// (band_lu.hpp storage, band_lu_size); both fit in the n^2 slots of the dense layout. Finite differences then
-// perturb every (ml+mu+1)-th column together (columns in one group share no row), ml+mu+2 rhs evaluations per
-// J. Config: atol, rtol, max_order, min_step, dt_max, max_tries, newton_max_iter, jac_eps, jacobian_mode.
+// (band_lu.hpp storage, band_lu_size); both fit in the n^2 slots of the dense layout. Finite
+// differences then perturb every (ml+mu+1)-th column together (columns in one group share no row):
+// ml+mu+2 rhs evaluations per J.
+// Config: atol, rtol, max_order, min_step, dt_max, max_tries, newton_max_iter, jac_eps, jacobian_mode.
 #pragma once
 #include <array>
 #include <cmath>
 
 #include "kernels/band_lu.hpp"
-#include "kernels/lu_pivoted.hpp"
+#include "kernels/linalg.hpp"
 #include "kernels/stepper_common.hpp"
 
 namespace dynlib::kernels {
@@ -261,7 +262,7 @@ struct StepBDF {
           L.LU[i * n + j] = b.select(i == j, b.c(1.0) - cj, -cj);
         });
       });
-      return lu_pivoted_factor(b, n_, L.LU, L.piv);
+      return lu_factor(b, n_, L.LU, L.piv);
     }
     const Int ml = b.ci(bw.ml), w = b.ci(bw.ml + bw.mu + 1), wl = b.ci(band_width_lu(bw));
     b.for_(b.ci(0), n, [&](Int i) {
@@ -281,7 +282,7 @@ struct StepBDF {
   static void solve_iteration_matrix(B& b, const StepCtx<B>& c, const Layout<B>& L, typename B::Arr x) {
     const Bandwidth bw = band_of(b, c.n);
     if (bw.ml < 0)
-      lu_pivoted_solve(b, c.n, L.LU, L.piv, x);
+      lu_solve(b, c.n, L.LU, L.piv, x);
     else
       lu_band_solve(b, c.n, bw, L.LU, L.piv, x);
   }

@@ -21,6 +21,10 @@ struct StepCtx {
   typename B::Arr ws{};    // persistent double workspace (layout per stepper header)
   typename B::IArr iws{};  // persistent int64 workspace
   typename B::Arr cfg{};   // packed config, full length (the host pads with defaults)
+  // FSAL steppers (has_fsal): the runner's flag "t, y and the parameters are those at the end of the
+  // stepper's last accepted step", which the stepper sets when it accepts a step and the runner clears
+  // when anything changes them. nullptr: the stepper always evaluates its first stage.
+  typename B::IVar* fsal_valid = nullptr;
 };
 
 template <class B>
@@ -48,6 +52,30 @@ constexpr bool has_history() {
   else
     return false;
 }
+
+// Steppers whose last stage is f(t + h, y_new) for the accepted y_new ("first same as last") declare
+// `static constexpr bool kFsal = true` and reuse it as the next step's first stage while
+// StepCtx::fsal_valid says so: the same bits as evaluating f again.
+template <class S>
+constexpr bool has_fsal() {
+  if constexpr (requires { S::kFsal; })
+    return S::kFsal;
+  else
+    return false;
+}
+
+// The runner's FSAL flag: a variable only for FSAL steppers, so the code of the others does not change.
+template <class B, bool On>
+struct FsalFlag {
+  explicit FsalFlag(B&) {}
+  typename B::IVar* get() { return nullptr; }
+};
+template <class B>
+struct FsalFlag<B, true> {
+  typename B::IVar valid;
+  explicit FsalFlag(B& b) : valid(b.ivar(b.ci(0))) {}
+  typename B::IVar* get() { return &valid; }
+};
 
 // Work counters: a stepper that reports its work keeps three int64 counters in its int workspace at
 // iws[at + WorkCounter::...] and declares the index as StepperInfo::work_counters_at (the registry). The

@@ -1,4 +1,6 @@
-// rk45: Dormand–Prince 5(4), no FSAL, with the reference's accept/reject loop.
+// rk45: Dormand–Prince 5(4) with the reference's accept/reject loop. FSAL: k7 = f(t + h, y5) of an
+// accepted step is the next step's k1 while the runner's StepCtx::fsal_valid says that nothing changed
+// (kernels/runner.hpp); otherwise k1 is evaluated. Either way k1 has the same bits.
 // Config (packed): atol, rtol, safety, min_factor, max_factor, max_tries, min_step, dt_max.
 // Workspace: y_stage, k1..k7 (each n). y5 is built in y_prop.
 #pragma once
@@ -7,6 +9,8 @@
 namespace dynlib::kernels {
 
 struct StepRK45 {
+  static constexpr bool kFsal = true;
+
   template <class B>
   void operator()(B& b, const StepCtx<B>& c, typename B::Val t, typename B::Val dt, typename B::Arr y,
                   typename B::Arr y5, StepOut<B>& o) const {
@@ -38,12 +42,20 @@ struct StepRK45 {
     o.t_prop = t;
     o.dt_next = dt;
     auto done = b.ivar(b.ci(0));
-    f_eval(b, c, t, y, k[1]);
-    b.if_(b.lnot(all_finite(b, n, k[1])), [&] {
-      o.err = b.c(1.0) / b.c(0.0);
-      o.status = b.ci(kSTEPFAIL);
-      done = b.ci(1);
-    });
+    auto first_stage = [&] {
+      f_eval(b, c, t, y, k[1]);
+      b.if_(b.lnot(all_finite(b, n, k[1])), [&] {
+        o.err = b.c(1.0) / b.c(0.0);
+        o.status = b.ci(kSTEPFAIL);
+        done = b.ci(1);
+      });
+    };
+    if (c.fsal_valid != nullptr)  // k7 of an accepted step is finite (checked below)
+      b.if_(
+          c.fsal_valid->get() != b.ci(0), [&] { for_states(b, n, [&](auto i) { k[1][i] = k[7][i]; }); },
+          first_stage);
+    else
+      first_stage();
     auto h = b.var(b.fmin(dt, dt_max));
     auto tries = b.ivar(b.ci(0));
     auto ntries = b.iselect(max_tries < b.ci(1), b.ci(1), max_tries);
@@ -88,7 +100,9 @@ struct StepRK45 {
                });
                auto err = b.sqrt(acc.get() / b.c(static_cast<double>(n > 0 ? n : 1)));
                finite = b.land(finite, b.isfinite(err));
-               accept_or_shrink(b, o, h, done, b.lnot(finite), err, t, limits, -1.0 / 5.0, -1.0 / 4.0, [] {});
+               accept_or_shrink(b, o, h, done, b.lnot(finite), err, t, limits, -1.0 / 5.0, -1.0 / 4.0, [&] {
+                 if (c.fsal_valid != nullptr) *c.fsal_valid = b.ci(1);
+               });
              });
     b.if_(done.get() == b.ci(0), [&] { o.status = b.ci(kSTEPFAIL); });
   }

@@ -2,6 +2,7 @@
 // builtin:// lookups read this text; no install path is ever consulted.
 #pragma once
 #include <cstddef>
+#include <dynlib/export.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -23,6 +24,6 @@ extern const std::size_t kBuiltinModelCount;
 std::vector<BuiltinModelFile> builtin_model_files();
 
 // Look up "ode/vanderpol" or "ode/vanderpol.toml". nullptr when absent.
-const BuiltinModelFile* find_builtin_model(std::string_view name);
+DYNLIB_INTERNAL_API const BuiltinModelFile* find_builtin_model(std::string_view name);
 
 }  // namespace dynlib::model

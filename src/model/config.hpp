@@ -6,6 +6,7 @@
 //   DYN_MODEL_PATH: TAG1=/a,/b:TAG2=/c  (entries are prepended to that tag's roots)
 #pragma once
 #include <cstddef>
+#include <dynlib/export.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -18,7 +19,7 @@ namespace dynlib::model {
 // models are a few hundred KiB; a device or a huge file must not exhaust memory).
 inline constexpr std::size_t kMaxModelFileBytes = std::size_t{64} << 20;
 
-struct Config {
+struct DYNLIB_INTERNAL_API Config {
   std::string file;  // the config file that was consulted (may not exist)
   bool file_loaded = false;
   // tag -> roots, in order of first appearance; roots are kept as written (expanded when used).
@@ -31,19 +32,19 @@ struct Config {
 };
 
 // Path of the config file to consult (does not check existence). Throws ConfigError.
-std::string config_file_path();
+DYNLIB_INTERNAL_API std::string config_file_path();
 
 // Read the config file and DYN_MODEL_PATH from the current environment. Throws ConfigError.
-Config load_config();
+DYNLIB_INTERNAL_API Config load_config();
 
 // Parse config text (for tests); `file` names the source in messages.
-Config parse_config_text(std::string_view text, const std::string& file);
+DYNLIB_INTERNAL_API Config parse_config_text(std::string_view text, const std::string& file);
 
 // Apply a DYN_MODEL_PATH value to `cfg` (prepends roots). Throws ConfigError.
-void apply_model_path_env(Config& cfg, std::string_view value);
+DYNLIB_INTERNAL_API void apply_model_path_env(Config& cfg, std::string_view value);
 
 // $VAR / ${VAR} expansion (unset variables are left as written, like os.path.expandvars) and
 // a leading ~ / ~/ expanded to $HOME.
-std::string expand_user_vars(std::string_view path);
+DYNLIB_INTERNAL_API std::string expand_user_vars(std::string_view path);
 
 }  // namespace dynlib::model

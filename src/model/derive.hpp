@@ -41,6 +41,7 @@
 // inf or NaN; we accept that for derivatives — a term whose derivative is structurally zero contributes
 // exactly zero, which is the mathematically right answer and what a hand-written Jacobian would say.
 #pragma once
+#include <dynlib/export.hpp>
 #include <dynlib/ir.hpp>
 #include <optional>
 #include <utility>
@@ -49,14 +50,14 @@
 namespace dynlib::model {
 
 // d e / d x_{state_index}, simplified. nullptr if e is not symbolically differentiable (see Prod above).
-ir::Expr differentiate(const ir::Expr& e, int state_index);
+DYNLIB_INTERNAL_API ir::Expr differentiate(const ir::Expr& e, int state_index);
 
 // The Jacobian J[i][j] = d rhs_i / d x_j of m.rhs, or nullopt if some entry is not differentiable
 // symbolically, the model's dtype is int64 (integer models have no meaningful Jacobian), or the model
 // is too large (more than 256 states: the dense n x n Jacobian would cost more than it saves; or
 // distinct rhs nodes x states > 5e7; each column walks the rhs DAG once).
 // Ignores m.jacobian (the model's own); shares memoised derivatives across rows.
-std::optional<std::vector<std::vector<ir::Expr>>> derive_jacobian(const ir::ModelIR& m);
+DYNLIB_INTERNAL_API std::optional<std::vector<std::vector<ir::Expr>>> derive_jacobian(const ir::ModelIR& m);
 
 // Lower and upper bandwidths (ml, mu) of d rhs / d x: entry (i, j) may be nonzero only for
 // -mu <= i - j <= ml: from the states each rhs refers to (directly, not through lags), widened by the
@@ -67,11 +68,11 @@ std::pair<int, int> jacobian_bandwidth(const ir::ModelIR& m);
 bool depends_on_state(const ir::Expr& e, int state_index);
 
 // True if e (structurally) refers to the time t.
-bool depends_on_time(const ir::Expr& e);
+DYNLIB_INTERNAL_API bool depends_on_time(const ir::Expr& e);
 
 // d rhs_i / dt for the explicit time dependence (states held fixed; the same rules with Time as the
 // variable), for Rosenbrock steppers on non-autonomous ODEs (ModelIR::derived_time_derivative).
 // nullopt if no rhs refers to t, some entry is not differentiable symbolically, or dtype is int64.
-std::optional<std::vector<ir::Expr>> derive_time_derivative(const ir::ModelIR& m);
+DYNLIB_INTERNAL_API std::optional<std::vector<ir::Expr>> derive_time_derivative(const ir::ModelIR& m);
 
 }  // namespace dynlib::model

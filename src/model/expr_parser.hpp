@@ -4,6 +4,7 @@
 // sum/prod generators over range(...).
 #pragma once
 #include <dynlib/errors.hpp>
+#include <dynlib/export.hpp>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -25,7 +26,7 @@ enum class K : unsigned char {
   Gen,      // name = "sum"/"prod"; var; kids = {elt, range args (n_range of them), conds...}
 };
 
-struct Node {
+struct DYNLIB_INTERNAL_API Node {
   K kind = K::Num;
   int pos = 0;          // byte offset in the expression text
   double value = 0.0;   // Num/Bool
@@ -57,6 +58,6 @@ struct ParsedExpr {
 // Parses one expression; throws ExpressionSyntaxError also when it is nested more than kMaxExprNesting
 // levels deep. Throws ExpressionSyntaxError ("Invalid expression syntax: ...") with the
 // file line/column of the offending token (loc.line/column are those of text[0]).
-ParsedExpr parse_expression(std::string_view text, const SourceLocation& loc);
+DYNLIB_INTERNAL_API ParsedExpr parse_expression(std::string_view text, const SourceLocation& loc);
 
 }  // namespace dynlib::model

@@ -1,5 +1,6 @@
 // URI -> text -> ModelSpec (+ mods). load_model() (include/dynlib/model.hpp) adds lower_model().
 #pragma once
+#include <dynlib/export.hpp>
 #include <dynlib/model.hpp>
 #include <string>
 #include <string_view>
@@ -24,7 +25,7 @@ struct ResolvedText {
 ResolvedText resolve_and_read(std::string_view uri, const Config* cfg, const std::string& inline_name);
 
 // Everything up to (not including) lowering: resolve, read, shebang check, parse, "#mod=NAME", options.mods.
-ModelSpec load_model_spec(std::string_view uri, const LoadOptions& options = {});
+DYNLIB_INTERNAL_API ModelSpec load_model_spec(std::string_view uri, const LoadOptions& options = {});
 
 // A mod from a URI: "inline: [mod] ...", "file.toml" ([mod]), "file.toml#mod=NAME" ([mods.NAME]).
 ModSpec load_mod(std::string_view uri, const Config* cfg);

@@ -2,6 +2,7 @@
 // order per mod, mods in caller order, after the group-exclusivity check. Unlike the reference, mods keep
 // the model's presets and event tags (docs/internals/differences.md).
 #pragma once
+#include <dynlib/export.hpp>
 #include <functional>
 #include <optional>
 #include <string>
@@ -53,6 +54,6 @@ struct ModSpec {
 };
 
 // Apply `mods` to `spec` (ModError on any problem). Group exclusivity is checked across all of `mods`.
-void apply_mods(ModelSpec& spec, const std::vector<ModSpec>& mods);
+DYNLIB_INTERNAL_API void apply_mods(ModelSpec& spec, const std::vector<ModSpec>& mods);
 
 }  // namespace dynlib::model

@@ -6,6 +6,7 @@
 // calls/comparisons/bools, unsupported operators, division by zero, overflow).
 #pragma once
 #include <dynlib/errors.hpp>
+#include <dynlib/export.hpp>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -18,13 +19,13 @@ struct NumericResult {
   bool is_int = false;  // Python int result (e.g. "7//2"), else float
 };
 
-NumericResult eval_numeric_expr_ex(std::string_view text,
-                                   const std::vector<std::pair<std::string, double>>& allowed_constants,
-                                   const SourceLocation& where);
+DYNLIB_INTERNAL_API NumericResult eval_numeric_expr_ex(
+    std::string_view text, const std::vector<std::pair<std::string, double>>& allowed_constants,
+    const SourceLocation& where);
 
-double eval_numeric_expr(std::string_view text,
-                         const std::vector<std::pair<std::string, double>>& allowed_constants,
-                         const SourceLocation& where);
+DYNLIB_INTERNAL_API double eval_numeric_expr(
+    std::string_view text, const std::vector<std::pair<std::string, double>>& allowed_constants,
+    const SourceLocation& where);
 
 // Python float semantics shared with the lowering and tests.
 double py_floor_mod(double a, double b);  // a % b, b != 0

@@ -1,6 +1,7 @@
 // TOML text -> ModelSpec / ModSpec (docs/model-language.md). Every error is located:
 // file, line, column and TOML path, with the offending line (see ModelLoadError::what()).
 #pragma once
+#include <dynlib/export.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -18,7 +19,7 @@ struct TextSource {
 };
 
 // Parse a model document. Throws TomlSyntaxError / SchemaError / ModelLoadError.
-ModelSpec parse_model_text(std::string_view text, const TextSource& src);
+DYNLIB_INTERNAL_API ModelSpec parse_model_text(std::string_view text, const TextSource& src);
 
 // Parse a model document and its embedded mod [mods.NAME] (for "file.toml#mod=NAME").
 // `uri` is used in "Mod 'x' not found in <uri>. Available mods: [...]".
@@ -30,7 +31,7 @@ ModelWithMod parse_model_text_with_mod(std::string_view text, const TextSource& 
                                        const std::string& mod_name, const std::string& uri);
 
 // Parse a mod document: `mod_name` selects [mods.NAME]; empty selects the single [mod] table.
-ModSpec parse_mod_text(std::string_view text, const TextSource& src, const std::string& mod_name,
-                       const std::string& uri);
+DYNLIB_INTERNAL_API ModSpec parse_mod_text(std::string_view text, const TextSource& src,
+                                           const std::string& mod_name, const std::string& uri);
 
 }  // namespace dynlib::model

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <dynlib/errors.hpp>
+#include <dynlib/export.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -64,7 +65,7 @@ void warn_unknown_keys(const TomlCtx& c, const toml::table& t, const std::string
 const char* py_type(const toml::node& n);
 
 // Python repr of a double (shortest round trip, "1.0" for integral values, "inf", "nan").
-std::string py_float(double v);
+DYNLIB_INTERNAL_API std::string py_float(double v);
 
 // Python float(s) / int(s) on a string ([sim] values given as strings); nullopt when Python would refuse.
 std::optional<double> py_parse_float(std::string_view s);

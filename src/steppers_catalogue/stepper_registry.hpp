@@ -2,6 +2,7 @@
 // The algorithms themselves are the kernel templates in src/kernels/stepper_*.hpp.
 #pragma once
 #include <cstdint>
+#include <dynlib/export.hpp>
 #include <functional>
 #include <optional>
 #include <string>
@@ -33,7 +34,8 @@ enum class StepperId : std::uint8_t {
 };
 
 enum class JacobianCap : std::uint8_t { none, internal, optional, required };
-const char* jacobian_cap_name(JacobianCap c) noexcept;  // "none", "internal", "optional", "required"
+DYNLIB_INTERNAL_API const char* jacobian_cap_name(
+    JacobianCap c) noexcept;  // "none", "internal", "optional", "required"
 
 struct ConfigField {
   std::string name;
@@ -42,7 +44,7 @@ struct ConfigField {
   std::vector<std::pair<std::string, int>> enum_values;  // e.g. jacobian_mode {internal:0, external:1}
 };
 
-struct StepperInfo {
+struct DYNLIB_INTERNAL_API StepperInfo {
   StepperId id{};
   std::string name;  // canonical
   std::vector<std::string> aliases;
@@ -80,11 +82,11 @@ struct StepperInfo {
 };
 
 // All registered steppers, sorted by canonical name.
-const std::vector<StepperInfo>& all_steppers();
+DYNLIB_INTERNAL_API const std::vector<StepperInfo>& all_steppers();
 
 // Lookup by canonical name or alias; throws dynlib::UnknownStepperError listing the valid names and
 // suggesting the closest match.
-const StepperInfo& get_stepper(std::string_view name_or_alias);
+DYNLIB_INTERNAL_API const StepperInfo& get_stepper(std::string_view name_or_alias);
 const StepperInfo* find_stepper(std::string_view name_or_alias) noexcept;  // null if unknown
 
 // `steppers list` filters (docs/cli.md). Unset fields do not filter.
@@ -100,6 +102,7 @@ struct StepperFilter {
   std::optional<JacobianCap> jacobian;
   std::optional<std::string> family;
 };
-std::vector<const StepperInfo*> list_steppers(const StepperFilter& f = {});  // sorted by name
+DYNLIB_INTERNAL_API std::vector<const StepperInfo*> list_steppers(
+    const StepperFilter& f = {});  // sorted by name
 
 }  // namespace dynlib::kernels

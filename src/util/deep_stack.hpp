@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstddef>
+#include <dynlib/export.hpp>
 #include <functional>
 
 namespace dynlib::util {
@@ -17,7 +18,7 @@ inline constexpr std::size_t kLargeStackBytes = std::size_t{1} << 30;
 inline constexpr std::size_t kStackReserveBytes = std::size_t{256} << 10;
 
 // Bytes left on the current thread's stack (an estimate from the current frame; very large if unknown).
-std::size_t stack_left() noexcept;
+DYNLIB_INTERNAL_API std::size_t stack_left() noexcept;
 
 // True when a recursive walk should stop (less than kStackReserveBytes left).
 inline bool stack_low() noexcept { return stack_left() < kStackReserveBytes; }
@@ -25,6 +26,6 @@ inline bool stack_low() noexcept { return stack_left() < kStackReserveBytes; }
 // Runs `fn` here if this thread already runs on a large stack, else on a new thread with a
 // kLargeStackBytes stack, waiting for it; rethrows what `fn` throws. Falls back to running `fn` here
 // if no thread can be started.
-void run_with_large_stack(const std::function<void()>& fn);
+DYNLIB_INTERNAL_API void run_with_large_stack(const std::function<void()>& fn);
 
 }  // namespace dynlib::util

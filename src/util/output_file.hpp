@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstddef>
+#include <dynlib/export.hpp>
 #include <filesystem>
 #include <stdexcept>
 #include <string>
@@ -17,7 +18,7 @@
 namespace dynlib::util {
 
 // Why an output could not be written. what() is "<path>: <reason>"; reason() is the part after the path.
-class FileWriteError : public std::runtime_error {
+class DYNLIB_INTERNAL_API FileWriteError : public std::runtime_error {
  public:
   FileWriteError(const std::filesystem::path& path, std::string reason);
   const std::string& reason() const noexcept { return reason_; }
@@ -30,14 +31,14 @@ class FileWriteError : public std::runtime_error {
 
 // Throws FileWriteError unless `path` could be written now: it names a regular file or nothing, and its
 // directory exists and is writable. Used before a long run so a typo does not cost the run.
-void check_output_path(const std::filesystem::path& path);
+DYNLIB_INTERNAL_API void check_output_path(const std::filesystem::path& path);
 
 // Whether two output paths name the same file (the same path, or the same existing file by another name).
-bool same_output_path(const std::filesystem::path& a, const std::filesystem::path& b);
+DYNLIB_INTERNAL_API bool same_output_path(const std::filesystem::path& a, const std::filesystem::path& b);
 
 // An output file being written. write() buffers and checks; commit() makes the content visible under the
 // target name. Destroying an uncommitted OutputFile removes the temporary file.
-class OutputFile {
+class DYNLIB_INTERNAL_API OutputFile {
  public:
   explicit OutputFile(std::filesystem::path target);  // checks the target, creates the temporary file
   OutputFile(const OutputFile&) = delete;
@@ -60,6 +61,6 @@ class OutputFile {
 };
 
 // The whole of `content` as the new content of `path` (an OutputFile written once and committed).
-void write_output_file(const std::filesystem::path& path, std::string_view content);
+DYNLIB_INTERNAL_API void write_output_file(const std::filesystem::path& path, std::string_view content);
 
 }  // namespace dynlib::util

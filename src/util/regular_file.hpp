@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstddef>
+#include <dynlib/export.hpp>
 #include <filesystem>
 #include <stdexcept>
 #include <string>
@@ -14,7 +15,7 @@
 namespace dynlib::util {
 
 // Why a file could not be read. what() is "<path>: <reason>"; reason() is the part after the path.
-class FileReadError : public std::runtime_error {
+class DYNLIB_INTERNAL_API FileReadError : public std::runtime_error {
  public:
   FileReadError(const std::filesystem::path& path, std::string reason);
   const std::string& reason() const noexcept { return reason_; }
@@ -30,8 +31,8 @@ enum class Symlinks { follow, refuse };
 // The whole content of the regular file at `path`, at most `max_bytes` long. Throws FileReadError when
 // the path cannot be opened, is not a regular file (FIFO, device, socket, directory), is a symlink and
 // `symlinks` is refuse, or is longer than `max_bytes`.
-std::string read_regular_file(const std::filesystem::path& path, std::size_t max_bytes,
-                              Symlinks symlinks = Symlinks::follow);
+DYNLIB_INTERNAL_API std::string read_regular_file(const std::filesystem::path& path, std::size_t max_bytes,
+                                                  Symlinks symlinks = Symlinks::follow);
 
 // What a file that is not a regular file is, from its st_mode, for messages: "a FIFO (named pipe)".
 const char* describe_file_type(unsigned int st_mode) noexcept;

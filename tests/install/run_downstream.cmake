@@ -22,7 +22,9 @@ run("" ${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${prefix})
 run("" ${CMAKE_COMMAND} -S ${SOURCE_DIR} -B ${WORK_DIR}/build -DCMAKE_CXX_COMPILER=${CXX}
     -DCMAKE_PREFIX_PATH=${prefix} -DCMAKE_BUILD_TYPE=Release)
 run("" ${CMAKE_COMMAND} --build ${WORK_DIR}/build)
-run("downstream: Model OK kind=ode states=2\ndownstream: 101 records, status DONE" ${clean_env} ${WORK_DIR}/build/downstream)
+run("downstream: Model OK kind=ode states=2\ndownstream: 101 records, status DONE\n\
+downstream: caught UnknownStepperError\ndownstream: caught ModelLoadError kind=TomlSyntaxError exact=1\n\
+downstream: caught ArgumentError" ${clean_env} ${WORK_DIR}/build/downstream)
 
 if(NOT EXISTS ${prefix}/bin/dynlib)
   message(FATAL_ERROR "the install has no bin/dynlib")
@@ -41,5 +43,15 @@ if(WITH_JIT)
   endif()
 else()
   run("status: +DONE" ${clean_env} ${prefix}/bin/dynlib run builtin://ode/vanderpol --T 1)
+endif()
+if(PYTHON)
+  # The installed Python package finds the installed libdynlib (and the JIT component) by itself.
+  if(WITH_JIT)
+    set(py_jit True)
+  else()
+    set(py_jit False)
+  endif()
+  run("python: 101 records, status DONE, jit ${py_jit}" ${clean_env} PYTHONPATH=${prefix}/${PYTHON_DIR} ${PYTHON} -c
+      "import dynlib; s = dynlib.setup('builtin://ode/vanderpol', jit=${py_jit}); s.run(T=1.0); r = s.results(); print(f'python: {len(r)} records, status {r.status.name}, jit {s.model.jit}')")
 endif()
 message("install: every step passed")

@@ -340,3 +340,19 @@ TEST_CASE("Interpreter export_sources writes model_info.txt and reports a target
   }
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("shared_results: a held run stays as it was while the session goes on", "[sim][results]") {
+  Sim sim = setup("builtin://ode/vanderpol", {.stepper = "rk4"});
+  sim.run({.T = 1.0, .dt = 0.01});
+  auto held = sim.shared_results();
+  const auto n = held->size();
+  const double x_last = (*held)["x"].back();
+  sim.run({.T = 2.0, .resume = true});  // appends: works on a copy because `held` is still there
+  CHECK(held->size() == n);
+  CHECK((*held)["x"].back() == x_last);
+  CHECK(sim.results().size() == 2 * n - 1);
+  CHECK(sim.shared_results().get() != held.get());
+  sim.reset();
+  CHECK(held->size() == n);  // reset drops the session's results, not the caller's
+  CHECK_THROWS_AS(sim.shared_results(), ArgumentError);
+}

@@ -89,3 +89,43 @@ TEST_CASE("multistep and BDF steppers restart after an event action: same events
     }
   }
 }
+
+// rk45 takes the last stage of an accepted step as the next first stage (FSAL) only while nothing
+// changed in between. The same pendulum with an extra event that reads a lag (lags switch the reuse
+// off, so every step evaluates its first stage) is the reference: the same bits. A reuse after a
+// wrap (state) or a torque change (parameter) would differ.
+TEST_CASE("rk45 reuses its last stage only while no event action changed anything", "[runner][events]") {
+  const std::string torque_event = R"(
+[events.kick]
+phase = "start"
+cond = "t > 3 and torque < 2"
+action.torque = "2.25"
+)";
+  const std::string lag_reader = R"(
+[events.never]
+cond = "lag_theta(1) > 1e300"
+)";
+  for (const char* phase : {"end", "start"}) {
+    INFO("phase " << phase);
+    const std::string model = pendulum(phase) + torque_event;
+    for (const bool jit : {false, true}) {
+      if (jit && !jit_available()) continue;
+      INFO("jit " << jit);
+      const RunOptions o{.T = 20.0, .stepper = {{"atol", 1e-9}, {"rtol", 1e-7}}};
+      auto sim = setup(model, {.stepper = "rk45", .jit = jit});
+      auto ref = setup(model + lag_reader, {.stepper = "rk45", .jit = jit});
+      REQUIRE(sim.run(o) == Status::DONE);
+      REQUIRE(ref.run(o) == Status::DONE);
+      const auto& r = sim.results();
+      const auto& rr = ref.results();
+      REQUIRE(event_times(r).size() >= 7);
+      CHECK(sim.param("torque") == 2.25);
+      CHECK(same_bits(r.t(), rr.t()));
+      CHECK(same_bits(std::vector<double>(r["theta"].begin(), r["theta"].end()),
+                      std::vector<double>(rr["theta"].begin(), rr["theta"].end())));
+      CHECK(same_bits(std::vector<double>(r["omega"].begin(), r["omega"].end()),
+                      std::vector<double>(rr["omega"].begin(), rr["omega"].end())));
+      CHECK(same_bits(event_times(r), event_times(rr)));
+    }
+  }
+}

@@ -1,0 +1,88 @@
+"""dynlib: dynamical systems (ODEs and maps) described in TOML, run by a C++ engine.
+
+    import dynlib
+    sim = dynlib.setup("builtin://ode/lorenz", stepper="rk4", jit=True)
+    sim.run(T=50.0, dt=0.01)
+    res = sim.results()
+    res.t, res["x"]          # NumPy arrays (read-only views of the engine's results, no copy)
+
+Models are interpreted (jit=False, instant start) or compiled to native code by the LLVM JIT
+(jit=True; disk_cache=True keeps the code across processes). See docs/python.md.
+"""
+
+from ._dynlib import (  # noqa: F401  (re-exported API)
+    AmbiguousModelError,
+    ArgumentError,
+    ArityError,
+    BatchResults,
+    BatchRun,
+    CacheError,
+    ConfigError,
+    CyclicDependencyError,
+    DynlibError,
+    Event,
+    EventError,
+    ExpressionSyntaxError,
+    FullModel,
+    JitError,
+    JITUnavailableError,
+    LagError,
+    ModelLoadError,
+    ModelNotFoundError,
+    ModError,
+    NameConflictError,
+    Observer,
+    ObserverResult,
+    PathTraversalError,
+    Results,
+    SchemaError,
+    Segment,
+    Sim,
+    SimulationError,
+    Status,
+    StepperJitCapabilityError,
+    StepperKindMismatchError,
+    SweepResults,
+    TomlSyntaxError,
+    UnknownIdentifierError,
+    UnknownStepperError,
+    build,
+    builtin_models,
+    jit_available,
+    list_steppers,
+    lyapunov_mle,
+    lyapunov_spectrum,
+    run_batch,
+    setup,
+    stepper_info,
+    sweep,
+)
+from ._views import EventView, SegmentView
+from . import analysis, plot  # noqa: E402,F401  (plot imports matplotlib only when a function is called)
+
+__version__ = "0.1.0"
+
+# UnknownStepperError is also a KeyError for scripts that catch that, but prints like other errors.
+UnknownStepperError.__str__ = Exception.__str__
+
+
+def _event(self, name):
+    """The firings of one event: .t, ['field'], .count, .fields, .table()."""
+    return EventView(name, self._event_columns(name))
+
+
+def _segment(self, key):
+    """One run() call's part of the results, by index (-1: the last) or name."""
+    segs = self.segments
+    if isinstance(key, str):
+        for s in segs:
+            if s.name == key:
+                return SegmentView(self, s)
+        raise KeyError(f"Unknown segment {key!r}. Segments: {[s.name for s in segs]}")
+    return SegmentView(self, segs[key])
+
+
+Results.event = _event
+Results.segment = _segment
+
+__all__ = [name for name in dir() if not name.startswith("_")]
