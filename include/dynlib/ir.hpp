@@ -181,6 +181,10 @@ struct ModelIR {
   // symbolically (a state-dependent prod(...)), or dtype is int64. Not hashed: a pure function of rhs.
   // `jacobian` keeps meaning "the model's own" (jacobian_mode=external and the hash depend on it).
   std::optional<std::vector<std::vector<Expr>>> derived_jacobian;
+  // Bandwidths of d rhs / d x set by lowering (src/model/derive.hpp jacobian_bandwidth): (i, j) may be
+  // nonzero only for -jacobian_mu <= i - j <= jacobian_ml. -1: unknown (hand-built IR; taken as dense).
+  // Not hashed: a pure function of rhs and jacobian. bdf factors in band storage when the band is narrow.
+  std::int32_t jacobian_ml = -1, jacobian_mu = -1;
   // [i] = d rhs_i / dt (explicit time dependence, states held fixed) derived symbolically for ODEs whose
   // rhs refers to t (Rosenbrock steppers need it); nullopt if none does or it is not differentiable.
   // rhs_refers_to_time says which: lowering sets it; hand-built IR keeps the safe default (true: the

@@ -21,11 +21,17 @@
 // (rhs, jac, lu), [4] order, [5] steps taken with the current h and order, [6] LU valid, [7] J valid,
 // [8..8+n) LU pivots. Everything read back from the workspace is range-checked first (it may come
 // from a snapshot file): an invalid order or step restarts the method, invalid pivots refactor.
+// Band mode (large models whose Jacobian is banded, kernels/band_lu.hpp use_band; chosen at code
+// generation): J holds the band only, row i at J[i*(ml+mu+1) + (j - i + ml)], and LU the band factors
+// (band_lu.hpp storage, band_lu_size); both fit in the n^2 slots of the dense layout. Finite
+// differences then perturb every (ml+mu+1)-th column together (columns in one group share no row):
+// ml+mu+2 rhs evaluations per J.
 // Config: atol, rtol, max_order, min_step, dt_max, max_tries, newton_max_iter, jac_eps, jacobian_mode.
 #pragma once
 #include <array>
 #include <cmath>
 
+#include "kernels/band_lu.hpp"
 #include "kernels/linalg.hpp"
 #include "kernels/stepper_common.hpp"
 
@@ -157,6 +163,13 @@ struct StepBDF {
     });
   }
 
+  // The Jacobian's bandwidths when the band path is used, else {-1, -1} (dense). Code-generation time.
+  template <class B>
+  static Bandwidth band_of(B& b, int n) {
+    Bandwidth bw = model_bandwidth(b.model());
+    return use_band(n, bw) ? bw : Bandwidth{};
+  }
+
   // J = df/dy at (t, y): the exact Jacobian when jacobian_mode is external and the model has one,
   // else forward differences with eps_j = jac_eps * max(1, |y_j|). Counts its work.
   template <class B>
@@ -178,6 +191,11 @@ struct StepBDF {
       });
       count_work(b, c, kCounters, WorkCounter::rhs, b.ci(n_ + 1));
     };
+    const Bandwidth bw = band_of(b, n_);
+    if (bw.ml >= 0) {
+      jacobian_band(b, c, L, bw, t, y);
+      return;
+    }
     if (b.has_model_jacobian()) {
       b.if_(
           c.cfg[jac_mode_i] == b.c(1.0), [&] { b.jacobian(t, y, L.J, c.params, c.lag_ring, c.lag_head); },
@@ -186,6 +204,102 @@ struct StepBDF {
       fd();
     }
     count_work(b, c, kCounters, WorkCounter::jac, b.ci(1));
+  }
+
+  // The band of J (band mode). The exact Jacobian is evaluated whole into LU (free until the next
+  // factorization) and its band copied; differences perturb the columns j = g, g + w, g + 2w, ...
+  // together (w = ml+mu+1): column j changes only rows j-mu..j+ml, so the groups do not mix.
+  template <class B>
+  static void jacobian_band(B& b, const StepCtx<B>& c, const Layout<B>& L, Bandwidth bw, typename B::Val t,
+                            typename B::Arr y) {
+    using Int = typename B::Int;
+    const int n_ = c.n;
+    const Int n = b.ci(n_), ml = b.ci(bw.ml), mu = b.ci(bw.mu), w = b.ci(bw.ml + bw.mu + 1);
+    auto imin = [&](Int a, Int d) { return b.iselect(a < d, a, d); };
+    auto imax = [&](Int a, Int d) { return b.iselect(a > d, a, d); };
+    auto fd = [&] {
+      auto jac_eps = c.cfg[jac_eps_i];
+      f_eval(b, c, t, y, L.f);
+      b.for_(b.ci(0), n, [&](Int s) { L.ytmp[s] = y[s]; });
+      b.for_(b.ci(0), w, [&](Int g) {
+        Int cols = (n - g + w - b.ci(1)) / w;  // g < w <= n: non-negative
+        b.for_(b.ci(0), cols, [&](Int q) {
+          Int j = g + q * w;
+          typename B::Val yj = y[j];
+          L.ytmp[j] = yj + jac_eps * b.fmax(b.c(1.0), b.fabs(yj));
+        });
+        f_eval(b, c, t, L.ytmp, L.ftmp);
+        b.for_(b.ci(0), cols, [&](Int q) {
+          Int j = g + q * w;
+          typename B::Val yj = y[j];
+          auto eps = jac_eps * b.fmax(b.c(1.0), b.fabs(yj));
+          L.ytmp[j] = yj;
+          b.for_(imax(b.ci(0), j - mu), imin(n, j + ml + b.ci(1)),
+                 [&](Int i) { L.J[i * w + (j - i + ml)] = (L.ftmp[i] - L.f[i]) / eps; });
+        });
+      });
+      count_work(b, c, kCounters, WorkCounter::rhs, b.ci(bw.ml + bw.mu + 2));
+    };
+    auto exact = [&] {
+      b.jacobian(t, y, L.LU, c.params, c.lag_ring, c.lag_head);
+      b.for_(b.ci(0), n, [&](Int i) {
+        b.for_(imax(b.ci(0), i - ml), imin(n, i + mu + b.ci(1)),
+               [&](Int j) { L.J[i * w + (j - i + ml)] = L.LU[i * n + j]; });
+      });
+    };
+    if (b.has_model_jacobian()) {
+      b.if_(c.cfg[jac_mode_i] == b.c(1.0), exact, fd);
+    } else {
+      fd();
+    }
+    count_work(b, c, kCounters, WorkCounter::jac, b.ci(1));
+  }
+
+  // M = I - cc J into LU and its factorization (dense or band, as band_of says).
+  template <class B>
+  static typename B::IVar factor_iteration_matrix(B& b, const StepCtx<B>& c, const Layout<B>& L,
+                                                  typename B::Val cc) {
+    using Int = typename B::Int;
+    const int n_ = c.n;
+    const Int n = b.ci(n_);
+    const Bandwidth bw = band_of(b, n_);
+    if (bw.ml < 0) {
+      b.for_(b.ci(0), n, [&](Int i) {
+        b.for_(b.ci(0), n, [&](Int j) {
+          auto cj = cc * L.J[i * n + j];
+          L.LU[i * n + j] = b.select(i == j, b.c(1.0) - cj, -cj);
+        });
+      });
+      return lu_factor(b, n_, L.LU, L.piv);
+    }
+    const Int ml = b.ci(bw.ml), w = b.ci(bw.ml + bw.mu + 1), wl = b.ci(band_width_lu(bw));
+    b.for_(b.ci(0), n, [&](Int i) {
+      b.for_(b.ci(0), w, [&](Int q) {
+        Int j = i - ml + q;
+        auto cj = cc * L.J[i * w + q];
+        auto in = b.land(j >= b.ci(0), j < n);
+        L.LU[i * wl + q] = b.select(in, b.select(q == ml, b.c(1.0) - cj, -cj), b.c(0.0));
+      });
+      b.for_(w, wl, [&](Int q) { L.LU[i * wl + q] = b.c(0.0); });  // room for the fill-in
+    });
+    return lu_band_factor(b, n_, bw, L.LU, L.piv);
+  }
+
+  // Solves M x = r with the factors of factor_iteration_matrix (r in x on entry).
+  template <class B>
+  static void solve_iteration_matrix(B& b, const StepCtx<B>& c, const Layout<B>& L, typename B::Arr x) {
+    const Bandwidth bw = band_of(b, c.n);
+    if (bw.ml < 0)
+      lu_solve(b, c.n, L.LU, L.piv, x);
+    else
+      lu_band_solve(b, c.n, bw, L.LU, L.piv, x);
+  }
+
+  // Stored pivots (maybe from a snapshot file) in range for the factorization in use?
+  template <class B>
+  static typename B::IVar iteration_pivots_valid(B& b, const StepCtx<B>& c, const Layout<B>& L) {
+    const Bandwidth bw = band_of(b, c.n);
+    return bw.ml < 0 ? lu_pivots_valid(b, c.n, L.piv) : lu_band_pivots_valid(b, c.n, bw, L.piv);
   }
 
   // Modified Newton for (y - y_p) + psi = c f(t_new, y) from y = y_p with the stored LU; y -> L.Y,
@@ -216,7 +330,7 @@ struct StepBDF {
               b.lnot(all_finite(b, n_, L.f)), [&] { stop = b.ci(1); },
               [&] {
                 b.for_(b.ci(0), n, [&](Int s) { L.dy[s] = cc * L.f[s] - L.psi[s] - L.d[s]; });
-                lu_solve(b, n_, L.LU, L.piv, L.dy);
+                solve_iteration_matrix(b, ctx, L, L.dy);
                 auto dyn = rms(b, n_, L.dy, b.ci(0), L.scl);
                 auto rate = dyn / norm_old.get();
                 auto old = have_old.get() == b.ci(1);
@@ -277,7 +391,7 @@ struct StepBDF {
                                                               b.lnot(b.land(h0 > b.c(0.0), b.isfinite(h0)))));
     b.if_(b.lnot(restart), [&] {
       b.if_(Int(c.iws[lu_valid_i]) == b.ci(1), [&] {
-        auto okp = lu_pivots_valid(b, n_, L.piv);
+        auto okp = iteration_pivots_valid(b, c, L);
         c.iws[lu_valid_i] = okp.get();
       });
       b.if_(Int(c.iws[jac_valid_i]) != b.ci(1), [&] { c.iws[lu_valid_i] = b.ci(0); });
@@ -366,13 +480,7 @@ struct StepBDF {
                b.while_([&] { return b.land(conv.get() == b.ci(0), give_up.get() == b.ci(0)); },
                         [&] {
                           b.if_(luv.get() != b.ci(1), [&] {
-                            b.for_(b.ci(0), n, [&](Int i) {
-                              b.for_(b.ci(0), n, [&](Int j) {
-                                auto cj = cc * L.J[i * n + j];
-                                L.LU[i * n + j] = b.select(i == j, b.c(1.0) - cj, -cj);
-                              });
-                            });
-                            auto okf = lu_factor(b, n_, L.LU, L.piv);
+                            auto okf = factor_iteration_matrix(b, c, L, cc);
                             count_work(b, c, kCounters, WorkCounter::lu, b.ci(1));
                             luv = okf.get();
                           });

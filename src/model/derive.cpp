@@ -1,6 +1,7 @@
 // Symbolic differentiation of lowered expressions; rules and decisions in derive.hpp.
 #include "model/derive.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 #include <unordered_map>
@@ -337,6 +338,60 @@ std::optional<std::vector<std::vector<ir::Expr>>> derive_jacobian(const ir::Mode
     }
   }
   return J;
+}
+
+// Bandwidths of df/dy from the states each rhs refers to: a superset of the nonzeros of the derived
+// Jacobian and of finite differences.
+std::pair<int, int> jacobian_bandwidth(const ir::ModelIR& m) {
+  const int n = static_cast<int>(m.rhs.size());
+  int ml = 0, mu = 0;
+  auto note = [&](int i, int j) {
+    ml = std::max(ml, i - j);
+    mu = std::max(mu, j - i);
+  };
+  // The model's own Jacobian (entries that are not a literal zero) widens the band if it claims more.
+  if (m.jacobian)
+    for (int i = 0; i < n && i < static_cast<int>(m.jacobian->size()); ++i)
+      for (int j = 0; j < n && j < static_cast<int>((*m.jacobian)[i].size()); ++j) {
+        const auto& e = (*m.jacobian)[i][j];
+        if (!e || e->op != ir::Op::Const || e->value != 0.0) note(i, j);
+      }
+  // States referred to by each shared subexpression (the rhs is a DAG), lowest and highest index.
+  struct Span {
+    int lo = 1 << 30, hi = -1;
+  };
+  std::unordered_map<const ir::Node*, Span> memo;
+  std::vector<std::pair<const ir::Node*, bool>> stack;
+  for (int i = 0; i < n; ++i) {
+    if (!m.rhs[i]) continue;
+    stack.emplace_back(m.rhs[i].get(), false);
+    while (!stack.empty()) {
+      auto [x, children_done] = stack.back();
+      stack.pop_back();
+      if (memo.count(x)) continue;
+      if (!children_done) {
+        stack.emplace_back(x, true);
+        for (const auto& a : x->args)
+          if (a && !memo.count(a.get())) stack.emplace_back(a.get(), false);
+        continue;
+      }
+      Span s;
+      if (x->op == ir::Op::State) s.lo = s.hi = x->index;
+      for (const auto& a : x->args)
+        if (a) {
+          const Span& c = memo.at(a.get());
+          s.lo = std::min(s.lo, c.lo);
+          s.hi = std::max(s.hi, c.hi);
+        }
+      memo.emplace(x, s);
+    }
+    const Span& s = memo.at(m.rhs[i].get());
+    if (s.hi >= 0) {
+      note(i, s.lo);
+      note(i, s.hi);
+    }
+  }
+  return {ml, mu};
 }
 
 }  // namespace dynlib::model

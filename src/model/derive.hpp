@@ -44,6 +44,7 @@
 #include <dynlib/export.hpp>
 #include <dynlib/ir.hpp>
 #include <optional>
+#include <utility>
 #include <vector>
 
 namespace dynlib::model {
@@ -57,6 +58,11 @@ DYNLIB_INTERNAL_API ir::Expr differentiate(const ir::Expr& e, int state_index);
 // distinct rhs nodes x states > 5e7; each column walks the rhs DAG once).
 // Ignores m.jacobian (the model's own); shares memoised derivatives across rows.
 DYNLIB_INTERNAL_API std::optional<std::vector<std::vector<ir::Expr>>> derive_jacobian(const ir::ModelIR& m);
+
+// Lower and upper bandwidths (ml, mu) of d rhs / d x: entry (i, j) may be nonzero only for
+// -mu <= i - j <= ml: from the states each rhs refers to (directly, not through lags), widened by the
+// model's own [equations.jacobian] (entries that are not a literal zero).
+std::pair<int, int> jacobian_bandwidth(const ir::ModelIR& m);
 
 // True if e (structurally) refers to State(state_index). Lag nodes do not count.
 bool depends_on_state(const ir::Expr& e, int state_index);

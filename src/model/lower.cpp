@@ -179,6 +179,9 @@ ir::ModelIR lower_model_here(const ModelSpec& spec) {
   out.hash = ir::compute_hash(out);
   // Symbolic Jacobian when the model has none; after the hash on purpose: it derives from hashed content.
   if (!out.jacobian) out.derived_jacobian = derive_jacobian(out);
+  const auto [ml, mu] = jacobian_bandwidth(out);
+  out.jacobian_ml = ml;
+  out.jacobian_mu = mu;
   if (out.kind == ir::Kind::ode) {
     out.rhs_refers_to_time = false;
     for (const auto& e : out.rhs) out.rhs_refers_to_time = out.rhs_refers_to_time || depends_on_time(e);

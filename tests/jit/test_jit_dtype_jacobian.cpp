@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 #include <cstring>
 #include <dynlib/dynlib.hpp>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -83,5 +84,34 @@ TEST_CASE("jit parity: bdf on a stiff problem, exact and finite-difference Jacob
                  {.T = 1500.0,
                   .params = {{"mu", 1000.0}},
                   .stepper = {{"jacobian_mode", mode}, {"atol", 1e-8}, {"rtol", 1e-8}}});
+  }
+}
+
+TEST_CASE("jit parity: bdf in band storage (a 1-D reaction-diffusion problem)", "[jit][parity][bdf][band]") {
+  // Brusselator on 30 grid points, u and v of a point next to each other: 60 states, half-bandwidth 2,
+  // so bdf factors in band storage; both Jacobian modes (exact, and differences by column groups).
+  const int N = 30;
+  std::ostringstream m;
+  m << "inline:\n[model]\ntype = \"ode\"\n[params]\nc = 19.22\n[states]\n";
+  for (int i = 0; i < N; ++i) m << "u" << i << " = " << 1.0 + 0.5 * (i % 7) / 7.0 << "\nv" << i << " = 3.0\n";
+  m << "[equations.rhs]\n";
+  auto nb = [&](char v, int i, const char* edge) {
+    std::ostringstream o;
+    if (i < 0 || i >= N)
+      o << edge;
+    else
+      o << v << i;
+    return o.str();
+  };
+  for (int i = 0; i < N; ++i) {
+    m << "u" << i << " = \"1 + u" << i << "**2*v" << i << " - 4*u" << i << " + c*(" << nb('u', i - 1, "1.0")
+      << " - 2*u" << i << " + " << nb('u', i + 1, "1.0") << ")\"\n";
+    m << "v" << i << " = \"3*u" << i << " - u" << i << "**2*v" << i << " + c*(" << nb('v', i - 1, "3.0")
+      << " - 2*v" << i << " + " << nb('v', i + 1, "3.0") << ")\"\n";
+  }
+  for (double mode : {0.0, 1.0}) {
+    INFO("jacobian_mode " << mode);
+    check_parity(m.str(), {.stepper = "bdf"},
+                 {.T = 10.0, .stepper = {{"jacobian_mode", mode}, {"atol", 1e-6}, {"rtol", 1e-6}}});
   }
 }
