@@ -51,7 +51,14 @@ if(PYTHON)
   else()
     set(py_jit False)
   endif()
-  run("python: 101 records, status DONE, jit ${py_jit}" ${clean_env} PYTHONPATH=${prefix}/${PYTHON_DIR} ${PYTHON} -c
-      "import dynlib; s = dynlib.setup('builtin://ode/vanderpol', jit=${py_jit}); s.run(T=1.0); r = s.results(); print(f'python: {len(r)} records, status {r.status.name}, jit {s.model.jit}')")
+  # (A script file: the statements' semicolons would split a CMake argument.)
+  file(WRITE ${WORK_DIR}/installed_python.py "import dynlib\n"
+       "s = dynlib.setup('builtin://ode/vanderpol', jit=${py_jit})\n"
+       "s.run(T=1.0)\n"
+       "r = s.results()\n"
+       "print(f'python: {len(r)} records, status {r.status.name}, jit {s.model.jit}')\n"
+       "print('python: from', dynlib.__file__)\n")
+  run("python: 101 records, status DONE, jit ${py_jit}\npython: from ${prefix}/"
+      ${clean_env} PYTHONPATH=${prefix}/${PYTHON_DIR} ${PYTHON} ${WORK_DIR}/installed_python.py)
 endif()
 message("install: every step passed")
