@@ -65,7 +65,8 @@ TEST_CASE("rk45 uses the [sim] atol/rtol as effective defaults", "[stepper]") {
   CHECK(std::isinf(cfg[7]));
   CHECK_THROWS_WITH(dynlib::kernels::get_stepper("rk44"), Catch::Contains("Did you mean 'rk4'"));
   CHECK(dynlib::kernels::list_steppers({.kind = dynlib::ir::Kind::map}).size() == 1);
-  CHECK(dynlib::kernels::list_steppers({.stiff = true}).size() == 8);  // sdirk2, bdf2, bdf2a, tr-bdf2a, rodas5p, rodas4, radau5, bdf
+  CHECK(dynlib::kernels::list_steppers({.stiff = true}).size() ==
+        8);  // sdirk2, bdf2, bdf2a, tr-bdf2a, rodas5p, rodas4, radau5, bdf
 }
 
 TEST_CASE("model Jacobian (jacobian_mode=1) and finite differences agree", "[stepper]") {
