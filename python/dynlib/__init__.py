@@ -82,7 +82,28 @@ def _segment(self, key):
     return SegmentView(self, segs[key])
 
 
+def _to_pandas(self):
+    """The records as a pandas DataFrame: columns t, step, flag (always 0), the recorded states and
+    aux.<name> for recorded aux variables. Needs pandas (Debian: python3-pandas)."""
+    try:
+        import pandas as pd
+    except ImportError as e:
+        raise ImportError(
+            "Results.to_pandas() needs pandas, which is not installed for this Python "
+            "(Debian: apt install python3-pandas; otherwise pip install pandas)"
+        ) from e
+    import numpy as np
+
+    cols = {"t": np.array(self.t), "step": np.array(self.step), "flag": np.zeros(len(self), dtype=np.int32)}
+    for name in self.state_names:
+        cols[name] = np.array(self[name])
+    for name in self.aux_names:
+        cols[f"aux.{name}"] = np.array(self[f"aux.{name}"])
+    return pd.DataFrame(cols)
+
+
 Results.event = _event
 Results.segment = _segment
+Results.to_pandas = _to_pandas
 
 __all__ = [name for name in dir() if not name.startswith("_")]
