@@ -77,6 +77,11 @@ class DYNLIB_API Sim {
   // stepper, dtype, sizes) -> ArgumentError on mismatch; replaces the session and clears results.
   void save_snapshot(const std::filesystem::path& path, std::string_view snapshot = {}) const;
   void load_snapshot(const std::filesystem::path& path);
+  // The same text format in memory, for other containers (the Python package's .npz files): the text
+  // save_snapshot would write, and a load from such text (`origin` names it in messages), with the same
+  // checks as load_snapshot.
+  [[nodiscard]] std::string snapshot_text(std::string_view snapshot = {}) const;
+  void load_snapshot_text(std::string_view text, std::string_view origin);
 
   // Session.
   [[nodiscard]] double t() const noexcept;

@@ -296,6 +296,16 @@ void bind_sim(py::module_& m) {
           "import_snapshot", [](PySim& s, const std::string& path) { s.get().load_snapshot(path); },
           py::arg("path"),
           "Replace the session by a snapshot file's (checked against the model and stepper).")
+      .def(
+          "_snapshot_text",
+          [](PySim& s, const std::string& name) { return py::bytes(s.get().snapshot_text(name)); },
+          py::arg("name") = "", "The text snapshot format of the session or a named snapshot (for .npz).")
+      .def(
+          "_load_snapshot_text",
+          [](PySim& s, const std::string& text, const std::string& origin) {
+            s.get().load_snapshot_text(text, origin);
+          },
+          py::arg("text"), py::arg("origin"), "Load the text snapshot format (from an .npz), fully checked.")
       .def_property_readonly("t", [](PySim& s) { return s.get().t(); })
       .def_property_readonly("step_count", [](PySim& s) { return s.get().step_count(); })
       .def_property_readonly("dt", [](PySim& s) { return s.get().dt(); })
