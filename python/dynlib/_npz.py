@@ -11,6 +11,7 @@ members must be the known names with their dtypes and sizes, and arrays are read
 import datetime
 import json
 import os
+import re
 import stat
 import tempfile
 import zipfile
@@ -23,6 +24,9 @@ SCHEMA = "dynlib-snapshot-v1"
 ENGINE = "dynlib C++"
 MAX_FILE_BYTES = 256 << 20
 MAX_MEMBER_BYTES = 64 << 20
+# Workspace members of any engine (the reference library names its stepper's arrays): readable by
+# inspect_snapshot; import_snapshot accepts only ours.
+_WORKSPACE_MEMBER = re.compile(r"workspace/(stepper|runtime)/[A-Za-z_][A-Za-z0-9_]{0,63}")
 
 # Text-format vector fields -> (.npz entry, dtype). Order is the text format's.
 _VECTORS = [
@@ -142,7 +146,7 @@ def export_snapshot(sim, path, *, source="current", name=None):
         raise
 
 
-def _open(path):
+def _open(path):  # noqa: C901  (one check after the other)
     """The checked archive: (zip members -> arrays loader, meta dict)."""
     path = os.fspath(path)
     fail = lambda why: ArgumentError(f"Cannot read snapshot file '{path}': {why}")  # noqa: E731
@@ -163,7 +167,7 @@ def _open(path):
     seen = set()
     for info in infos:
         entry = info.filename[:-4] if info.filename.endswith(".npy") else None
-        if entry not in allowed:
+        if entry not in allowed and not (entry and _WORKSPACE_MEMBER.fullmatch(entry)):
             raise fail(f"unexpected member '{info.filename}'")
         if entry in seen:
             raise fail(f"member '{info.filename}' appears twice")
@@ -215,6 +219,9 @@ def import_snapshot(sim, path):
                 "layout are not dynlib's, so it cannot be resumed exactly here; set its states and parameters "
                 "with sim.assign() instead"
             )
+        known = {"meta.json"} | {entry for _, entry, _ in _VECTORS}
+        if seen - known:
+            raise fail(f"unexpected member '{sorted(seen - known)[0]}.npy'")
         pins = meta.get("pins")
         if not isinstance(pins, dict):
             raise fail("meta.json has no 'pins' object")

@@ -121,3 +121,23 @@ def test_text_snapshots_still_work(tmp_path):
     other = dynlib.setup("builtin://ode/izhikevich", stepper="rk4")
     other.import_snapshot(tmp_path / "s.snap")
     assert other.t == 5.0
+
+
+def test_archive_of_another_engine_can_be_inspected_not_imported(tmp_path):
+    # The reference library's layout: its own workspace member names, no "engine" in meta.json.
+    meta = {"schema": "dynlib-snapshot-v1", "name": "current", "state_names": ["v", "u"],
+            "pins": {"spec_hash": "abc", "stepper_name": "rk4"}, "t_curr": 1.0}
+    path = tmp_path / "ref.npz"
+    np.savez(path, **{"meta.json": np.frombuffer(json.dumps(meta).encode(), np.uint8), "y": np.zeros(2),
+                      "params": np.zeros(6), "workspace/stepper/k1": np.zeros(2)})
+    sim = dynlib.setup("builtin://ode/izhikevich", stepper="rk4")
+    assert sim.inspect_snapshot(path) == meta
+    with pytest.raises(dynlib.ArgumentError, match="written by another engine"):
+        sim.import_snapshot(path)
+    ours = tmp_path / "ours.npz"
+    sim.export_snapshot(ours)
+    _rewrite(ours, tmp_path / "odd.npz", lambda n, d: d)
+    with zipfile.ZipFile(tmp_path / "odd.npz", "a") as z:
+        z.writestr("workspace/stepper/k1.npy", _npy(np.zeros(2)))
+    with pytest.raises(dynlib.ArgumentError, match="unexpected member 'workspace/stepper/k1.npy'"):
+        sim.import_snapshot(tmp_path / "odd.npz")
