@@ -8,7 +8,6 @@ import struct
 import subprocess
 import sys
 
-import numpy as np
 import pytest
 
 CLI = os.environ.get("DYNLIB_CLI")
