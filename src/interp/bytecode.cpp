@@ -232,6 +232,7 @@ class Program::Compiler {
       if (f & 8) in.c = reloc(in.c);
     }
     for (auto& s : slots) s = reloc(s);
+    E_.frame = static_cast<std::int32_t>(frame);
     P_.max_frame_ = std::max(P_.max_frame_, static_cast<int>(frame));
   }
 
@@ -652,14 +653,14 @@ op_Halt:
 double Program::eval(std::int32_t entry, const Env& env) const {
   const Entry& e = entry_info_[static_cast<std::size_t>(entry)];
   constexpr int kFrame = 512, kLoops = 8;
-  if (max_frame_ <= kFrame && n_loop_ <= kLoops) {
+  if (e.frame <= kFrame && n_loop_ <= kLoops) {
     double frame[kFrame];
     std::int64_t ls[3 * kLoops];
     return run(e, env, frame, ls);
   }
   thread_local std::vector<double> frame;
   thread_local std::vector<std::int64_t> ls;
-  if (frame.size() < static_cast<std::size_t>(max_frame_)) frame.resize(static_cast<std::size_t>(max_frame_));
+  if (frame.size() < static_cast<std::size_t>(e.frame)) frame.resize(static_cast<std::size_t>(e.frame));
   if (ls.size() < static_cast<std::size_t>(3 * n_loop_)) ls.resize(static_cast<std::size_t>(3 * n_loop_));
   // Nested use of the thread buffers does not happen: evaluation never calls back into eval().
   return run(e, env, frame.data(), ls.data());

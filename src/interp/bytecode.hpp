@@ -106,11 +106,14 @@ class DYNLIB_INTERNAL_API Program {
     std::int32_t k_off = 0, n_k = 0, k_base = 0;  // consts_[k_off...] -> frame[k_base...]
     std::int32_t out_off = 0, n_out = 0;          // blocks: out[k] = frame[out_src_[out_off + k]]
     std::int32_t result = 0;                      // expressions: the value's slot
+    std::int32_t frame = 1;                       // frame size (doubles)
     bool block = false;
   };
   class Compiler;
 
-  double run(const Entry& e, const Env& env, double* frame, std::int64_t* loops) const;
+  // Hidden: called only from eval(), directly rather than through the PLT.
+  __attribute__((visibility("hidden"))) double run(const Entry& e, const Env& env, double* frame,
+                                                   std::int64_t* loops) const;
 
   std::vector<Instr> code_;
   std::vector<Entry> entry_info_;
