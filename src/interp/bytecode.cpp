@@ -1,6 +1,7 @@
 #include "interp/bytecode.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstring>
 #include <stdexcept>
@@ -243,6 +244,7 @@ class Program::Compiler {
   std::int32_t nt_ = 0, max_nt_ = 0;  // temporaries in use / most ever in use
   std::int32_t y_lo_ = 0, y_hi_ = 0, p_lo_ = 0, p_hi_ = 0;
   std::vector<double> consts_;
+  std::unordered_map<std::uint64_t, std::size_t> const_index_;  // by bit pattern: 0.0 and -0.0 differ
 
   static const ir::Node& arg(const ir::Node& n, std::size_t i) {
     if (i >= n.args.size() || !n.args[i]) throw std::logic_error("bytecode: malformed expression node");
@@ -280,10 +282,9 @@ class Program::Compiler {
     }
   }
   std::int32_t const_slot(double v) {
-    for (std::size_t k = 0; k < consts_.size(); ++k)
-      if (std::memcmp(&consts_[k], &v, sizeof v) == 0) return sym(kConst, static_cast<std::int64_t>(k));
-    consts_.push_back(v);
-    return sym(kConst, static_cast<std::int64_t>(consts_.size() - 1));
+    const auto [it, added] = const_index_.try_emplace(std::bit_cast<std::uint64_t>(v), consts_.size());
+    if (added) consts_.push_back(v);
+    return sym(kConst, static_cast<std::int64_t>(it->second));
   }
   // Both operands; a node used twice (x*x from x**2) is computed once.
   std::pair<std::int32_t, std::int32_t> operands(const ir::Node& n) {
