@@ -226,6 +226,7 @@ class Program::Compiler {
     };
     for (std::size_t pc = static_cast<std::size_t>(first_); pc < P_.code_.size(); ++pc) {
       Instr& in = P_.code_[pc];
+      in.handler = P_.labels_[static_cast<int>(in.op)];
       const unsigned f = slot_fields(in.op);
       if (f & 1) in.d = reloc(in.d);
       if (f & 2) in.a = reloc(in.a);
@@ -233,6 +234,7 @@ class Program::Compiler {
       if (f & 8) in.c = reloc(in.c);
     }
     for (auto& s : slots) s = reloc(s);
+    E_.r_base = static_cast<std::int32_t>(r_base);
     E_.frame = static_cast<std::int32_t>(frame);
     P_.max_frame_ = std::max(P_.max_frame_, static_cast<int>(frame));
   }
@@ -253,7 +255,14 @@ class Program::Compiler {
   std::int32_t here() const { return static_cast<std::int32_t>(P_.code_.size()); }
   void emit(BC op, std::int32_t d = 0, std::int32_t a = 0, std::int32_t b = 0, std::int32_t c = 0,
             ir::Fn fn = ir::Fn::abs) {
-    P_.code_.push_back({op, fn, d, a, b, c});
+    Instr in;
+    in.op = op;
+    in.fn = fn;
+    in.d = d;
+    in.a = a;
+    in.b = b;
+    in.c = c;
+    P_.code_.push_back(in);
   }
   std::int32_t alloc() {
     const auto s = sym(kTemp, nt_++);
@@ -400,6 +409,7 @@ Program::Program(const ir::ModelIR& m) {
     lag_depth_.push_back(L.depth);
   }
   n_loop_ = m.n_loop_slots;
+  run(nullptr, Env{}, nullptr, nullptr);
 }
 
 std::int32_t Program::add_expr(const ir::Expr& e) {
@@ -429,6 +439,9 @@ std::int32_t Program::add_block(const std::vector<ir::Expr>& es) {
   c.finish(static_cast<int>(es.size()), slots);
   E.out_off = static_cast<std::int32_t>(out_src_.size());
   E.n_out = static_cast<std::int32_t>(slots.size());
+  E.out_contiguous = true;
+  for (std::size_t k = 0; k < slots.size(); ++k)
+    if (slots[k] != E.r_base + static_cast<std::int32_t>(k)) E.out_contiguous = false;
   out_src_.insert(out_src_.end(), slots.begin(), slots.end());
   const auto id = static_cast<std::int32_t>(entry_info_.size());
   entry_info_.push_back(E);
@@ -501,10 +514,10 @@ inline double call2(ir::Fn f, double x, double y) {
       return std::nan("");
   }
 }
-// Copies the few inputs of an entry into its frame. Plain moves: a memcpy call costs more than the
-// copy itself for the handful of doubles of a small model (the empty asm keeps GCC from turning the
-// loop back into a call).
-inline void copy_in(double* dst, const double* src, std::int32_t n) {
+// Copies the few inputs of an entry into its frame (and a block's results out). Plain moves: a memcpy call
+// costs more than the copy itself for the handful of doubles of a small model (the empty asm keeps GCC from
+// turning the loop back into a call).
+inline void copy_doubles(double* dst, const double* src, std::int32_t n) {
   std::int32_t k = 0;
   for (; k + 2 <= n; k += 2) {
     const double a = src[k], b = src[k + 1];
@@ -516,43 +529,43 @@ inline void copy_in(double* dst, const double* src, std::int32_t n) {
 }
 }  // namespace
 
-// Threaded dispatch: every handler ends with its own indirect jump to the next one (GNU computed goto),
-// which the branch predictor learns per handler, instead of one shared switch jump.
+// Threaded dispatch: every handler ends with its own indirect jump to the next instruction's handler,
+// whose address the instruction holds (GNU computed goto). The branch predictor learns the sequence
+// handler by handler, and no opcode-to-address table lookup sits between two instructions.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wpedantic"
-double Program::run(const Entry& e, const Env& env, double* F, std::int64_t* ls) const {
+double Program::run(const Entry* ep, const Env& env, double* F, std::int64_t* ls) const {
 #define DYN_LABEL2(N, S) &&op_##N,
 #define DYN_LABEL_L(I, IS, O, OS) &&op_L_##I##_##O,
 #define DYN_LABEL_R(I, IS, O, OS) &&op_R_##O##_##I,
+  // clang-format off
   static const void* const kLabels[] = {
-      &&op_Mov,      &&op_Neg,
-      &&op_Not,      DYNLIB_BC_ARITH(DYN_LABEL2) && op_FloorDiv,
-      &&op_Mod,      &&op_Pow,
-      &&op_Lt,       &&op_Le,
-      &&op_Gt,       &&op_Ge,
-      &&op_Eq,       &&op_Ne,
-      &&op_Min2,     &&op_Max2,
-      &&op_Call1,    &&op_Call2,
-      &&op_Lag,      &&op_JmpZ,
-      &&op_JmpNZ,    &&op_Jmp,
-      &&op_LoopInit, &&op_LoopTest,
-      &&op_LoopInc,  DYNLIB_BC_PAIRS(DYN_LABEL_L) DYNLIB_BC_PAIRS(DYN_LABEL_R) && op_Halt};
+      &&op_Mov, &&op_Neg, &&op_Not, DYNLIB_BC_ARITH(DYN_LABEL2) &&op_FloorDiv, &&op_Mod, &&op_Pow, &&op_Lt,
+      &&op_Le, &&op_Gt, &&op_Ge, &&op_Eq, &&op_Ne, &&op_Min2, &&op_Max2, &&op_Call1, &&op_Call2, &&op_Lag,
+      &&op_JmpZ, &&op_JmpNZ, &&op_Jmp, &&op_LoopInit, &&op_LoopTest, &&op_LoopInc,
+      DYNLIB_BC_PAIRS(DYN_LABEL_L) DYNLIB_BC_PAIRS(DYN_LABEL_R) &&op_Halt};
+  // clang-format on
 #undef DYN_LABEL2
 #undef DYN_LABEL_L
 #undef DYN_LABEL_R
   static_assert(sizeof kLabels / sizeof kLabels[0] == static_cast<std::size_t>(BC::Halt) + 1);
+  if (!ep) {
+    const_cast<Program*>(this)->labels_ = kLabels;  // from the constructor, before any entry exists
+    return 0.0;
+  }
+  const Entry& e = *ep;
 
   F[0] = env.t;
-  copy_in(F + e.y_base, env.y + e.y_lo, e.n_y);
-  copy_in(F + e.p_base, env.p + e.p_lo, e.n_p);
-  copy_in(F + e.k_base, consts_.data() + e.k_off, e.n_k);
+  copy_doubles(F + e.y_base, env.y + e.y_lo, e.n_y);
+  copy_doubles(F + e.p_base, env.p + e.p_lo, e.n_p);
+  copy_doubles(F + e.k_base, consts_.data() + e.k_off, e.n_k);
   const Instr* const code = code_.data();
   const Instr* ip = code + e.pc;
   const Instr* in;
-#define DYN_NEXT                             \
-  do {                                       \
-    in = ip++;                               \
-    goto* kLabels[static_cast<int>(in->op)]; \
+#define DYN_NEXT                          \
+  do {                                    \
+    in = ip++;                            \
+    goto* const_cast<void*>(in->handler); \
   } while (0)
   DYN_NEXT;
 op_Mov:
@@ -644,6 +657,10 @@ op_LoopInc:
   DYN_NEXT;
 op_Halt:
   if (!e.block) return F[e.result];
+  if (e.out_contiguous) {
+    copy_doubles(env.out, F + e.r_base, e.n_out);
+    return 0.0;
+  }
   for (std::int32_t k = 0; k < e.n_out; ++k)
     env.out[k] = F[out_src_[static_cast<std::size_t>(e.out_off + k)]];
   return 0.0;
@@ -657,14 +674,14 @@ double Program::eval(std::int32_t entry, const Env& env) const {
   if (e.frame <= kFrame && n_loop_ <= kLoops) {
     double frame[kFrame];
     std::int64_t ls[3 * kLoops];
-    return run(e, env, frame, ls);
+    return run(&e, env, frame, ls);
   }
   thread_local std::vector<double> frame;
   thread_local std::vector<std::int64_t> ls;
   if (frame.size() < static_cast<std::size_t>(e.frame)) frame.resize(static_cast<std::size_t>(e.frame));
   if (ls.size() < static_cast<std::size_t>(3 * n_loop_)) ls.resize(static_cast<std::size_t>(3 * n_loop_));
   // Nested use of the thread buffers does not happen: evaluation never calls back into eval().
-  return run(e, env, frame.data(), ls.data());
+  return run(&e, env, frame.data(), ls.data());
 }
 
 }  // namespace dynlib::interp

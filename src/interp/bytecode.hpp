@@ -64,6 +64,7 @@ enum class BC : std::uint8_t {
 };
 
 struct Instr {
+  const void* handler = nullptr;  // where run() executes op (set when the entry is complete)
   BC op = BC::Halt;
   ir::Fn fn = ir::Fn::abs;
   std::int32_t d = 0, a = 0, b = 0, c = 0;
@@ -105,17 +106,23 @@ class DYNLIB_INTERNAL_API Program {
     std::int32_t p_lo = 0, n_p = 0, p_base = 0;   // params likewise
     std::int32_t k_off = 0, n_k = 0, k_base = 0;  // consts_[k_off...] -> frame[k_base...]
     std::int32_t out_off = 0, n_out = 0;          // blocks: out[k] = frame[out_src_[out_off + k]]
+    std::int32_t r_base = 0;                      // blocks: the first result slot
+    bool out_contiguous = false;                  // blocks: out[k] = frame[r_base + k] for every k
     std::int32_t result = 0;                      // expressions: the value's slot
     std::int32_t frame = 1;                       // frame size (doubles)
     bool block = false;
   };
   class Compiler;
 
-  // Hidden: called only from eval(), directly rather than through the PLT.
-  __attribute__((visibility("hidden"))) double run(const Entry& e, const Env& env, double* frame,
-                                                   std::int64_t* loops) const;
+  // Runs entry e; with e == nullptr, only stores the addresses of its handlers into labels_. Hidden:
+  // called only from eval(), directly rather than through the PLT. Never inlined or cloned, so that the
+  // handler addresses stored in the instructions stay those of the one copy that runs them.
+  __attribute__((visibility("hidden"), noinline, noclone)) double run(const Entry* e, const Env& env,
+                                                                      double* frame,
+                                                                      std::int64_t* loops) const;
 
   std::vector<Instr> code_;
+  const void* const* labels_ = nullptr;  // handler address of each opcode, from run()
   std::vector<Entry> entry_info_;
   std::vector<double> consts_;
   std::vector<std::int32_t> out_src_;
