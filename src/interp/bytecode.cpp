@@ -18,7 +18,7 @@ namespace {
 // While an entry is compiled, operands name a slot by kind and index; the entry's frame layout is
 // known only at its end (how many states, params, constants and temporaries it uses), when every
 // operand is relocated to its frame index.
-enum SlotKind : std::uint32_t { kTime = 0, kState, kParam, kLoopVar, kConst, kResult, kTemp };
+enum SlotKind : std::uint32_t { kTime = 0, kState, kParam, kLoopVar, kConst, kResult, kTemp, kOut };
 constexpr int kKindShift = 28;
 constexpr std::int32_t kIndexMask = (std::int32_t{1} << kKindShift) - 1;
 
@@ -53,8 +53,18 @@ unsigned slot_fields(BC op) {
     case BC::LoopInit:
       return 2 | 4 | 8;
     default:
-      return op >= BC::L_Add_Add && op < BC::Halt ? 1 | 2 | 4 | 8 : 1 | 2 | 4;
+      return (op >= BC::L_Add_Add && op < BC::O_Add) || op >= BC::O_L_Add_Add ? 1 | 2 | 4 | 8 : 1 | 2 | 4;
   }
+}
+
+// The variant of an arithmetic opcode that writes out[d].
+BC out_variant(BC op) {
+  const int k = static_cast<int>(op);
+  if (op >= BC::Add && op <= BC::Div)
+    return static_cast<BC>(static_cast<int>(BC::O_Add) + k - static_cast<int>(BC::Add));
+  if (op >= BC::L_Add_Add && op < BC::O_Add)
+    return static_cast<BC>(static_cast<int>(BC::O_L_Add_Add) + k - static_cast<int>(BC::L_Add_Add));
+  throw std::logic_error("bytecode: no output variant");
 }
 
 int arith_index(ir::Op op) {
@@ -180,9 +190,12 @@ class Program::Compiler {
     throw std::logic_error("bytecode: unknown op");
   }
 
-  // The value of a block's equation k goes to result slot k (or stays in a leaf's own slot).
+  // The value of a block's equation k: written straight to out[k] by the last instruction when that is
+  // an arithmetic one, else left in result slot k (or in a leaf's own slot) and copied at the end.
   std::int32_t gen_result(const ir::Node& n, std::int32_t k) {
-    return is_leaf(n) ? gen(n, -1) : gen(n, sym(kResult, k));
+    if (is_leaf(n)) return gen(n, -1);
+    if (is_arith(n)) return gen(n, sym(kOut, k));  // arith() ends with one instruction writing `want`
+    return gen(n, sym(kResult, k));
   }
 
   // Ends the entry: lays out its frame and relocates every operand.
@@ -221,20 +234,26 @@ class Program::Compiler {
           return static_cast<std::int32_t>(r_base + i);
         case kTemp:
           return static_cast<std::int32_t>(t_base + i);
+        case kOut:
+          return -1;  // written by the instruction itself
       }
       throw std::logic_error("bytecode: bad slot kind");
     };
     for (std::size_t pc = static_cast<std::size_t>(first_); pc < P_.code_.size(); ++pc) {
       Instr& in = P_.code_[pc];
-      in.handler = P_.labels_[static_cast<int>(in.op)];
       const unsigned f = slot_fields(in.op);
-      if (f & 1) in.d = reloc(in.d);
+      if ((f & 1) && kind_of(in.d) == kOut) {
+        in.op = out_variant(in.op);
+        in.d = index_of(in.d);
+      } else if (f & 1) {
+        in.d = reloc(in.d);
+      }
       if (f & 2) in.a = reloc(in.a);
       if (f & 4) in.b = reloc(in.b);
       if (f & 8) in.c = reloc(in.c);
+      in.handler = P_.labels_[static_cast<int>(in.op)];
     }
     for (auto& s : slots) s = reloc(s);
-    E_.r_base = static_cast<std::int32_t>(r_base);
     E_.frame = static_cast<std::int32_t>(frame);
     P_.max_frame_ = std::max(P_.max_frame_, static_cast<int>(frame));
   }
@@ -437,12 +456,13 @@ std::int32_t Program::add_block(const std::vector<ir::Expr>& es) {
     slots.push_back(c.gen_result(*es[k], static_cast<std::int32_t>(k)));
   }
   c.finish(static_cast<int>(es.size()), slots);
-  E.out_off = static_cast<std::int32_t>(out_src_.size());
-  E.n_out = static_cast<std::int32_t>(slots.size());
-  E.out_contiguous = true;
+  E.late_off = static_cast<std::int32_t>(late_.size());
   for (std::size_t k = 0; k < slots.size(); ++k)
-    if (slots[k] != E.r_base + static_cast<std::int32_t>(k)) E.out_contiguous = false;
-  out_src_.insert(out_src_.end(), slots.begin(), slots.end());
+    if (slots[k] >= 0) {
+      late_.push_back(static_cast<std::int32_t>(k));
+      late_.push_back(slots[k]);
+      ++E.n_late;
+    }
   const auto id = static_cast<std::int32_t>(entry_info_.size());
   entry_info_.push_back(E);
   return id;
@@ -514,18 +534,16 @@ inline double call2(ir::Fn f, double x, double y) {
       return std::nan("");
   }
 }
-// Copies the few inputs of an entry into its frame (and a block's results out). Plain moves: a memcpy call
-// costs more than the copy itself for the handful of doubles of a small model (the empty asm keeps GCC from
-// turning the loop back into a call).
+// Copies the few inputs of an entry into its frame (and a block's results out), one double at a time.
+// The values were just written by scalar stores (the stepper's stage vector, the handlers' results): a
+// 16-byte load over two of them would miss store forwarding and stall, and a memcpy call costs more than
+// the copy for the handful of doubles of a small model. The empty asm keeps GCC from vectorising the
+// loop or turning it back into a call.
 inline void copy_doubles(double* dst, const double* src, std::int32_t n) {
-  std::int32_t k = 0;
-  for (; k + 2 <= n; k += 2) {
-    const double a = src[k], b = src[k + 1];
-    dst[k] = a;
-    dst[k + 1] = b;
-    __asm__ __volatile__("");
+  for (std::int32_t k = 0; k < n; ++k) {
+    dst[k] = src[k];
+    __asm__ __volatile__("" ::: "memory");
   }
-  if (k < n) dst[k] = src[k];
 }
 }  // namespace
 
@@ -538,16 +556,23 @@ double Program::run(const Entry* ep, const Env& env, double* F, std::int64_t* ls
 #define DYN_LABEL2(N, S) &&op_##N,
 #define DYN_LABEL_L(I, IS, O, OS) &&op_L_##I##_##O,
 #define DYN_LABEL_R(I, IS, O, OS) &&op_R_##O##_##I,
+#define DYN_LABEL_O2(N, S) &&op_O_##N,
+#define DYN_LABEL_OL(I, IS, O, OS) &&op_O_L_##I##_##O,
+#define DYN_LABEL_OR(I, IS, O, OS) &&op_O_R_##O##_##I,
   // clang-format off
   static const void* const kLabels[] = {
       &&op_Mov, &&op_Neg, &&op_Not, DYNLIB_BC_ARITH(DYN_LABEL2) &&op_FloorDiv, &&op_Mod, &&op_Pow, &&op_Lt,
       &&op_Le, &&op_Gt, &&op_Ge, &&op_Eq, &&op_Ne, &&op_Min2, &&op_Max2, &&op_Call1, &&op_Call2, &&op_Lag,
       &&op_JmpZ, &&op_JmpNZ, &&op_Jmp, &&op_LoopInit, &&op_LoopTest, &&op_LoopInc,
-      DYNLIB_BC_PAIRS(DYN_LABEL_L) DYNLIB_BC_PAIRS(DYN_LABEL_R) &&op_Halt};
+      DYNLIB_BC_PAIRS(DYN_LABEL_L) DYNLIB_BC_PAIRS(DYN_LABEL_R)
+      DYNLIB_BC_ARITH(DYN_LABEL_O2) DYNLIB_BC_PAIRS(DYN_LABEL_OL) DYNLIB_BC_PAIRS(DYN_LABEL_OR) &&op_Halt};
   // clang-format on
 #undef DYN_LABEL2
 #undef DYN_LABEL_L
 #undef DYN_LABEL_R
+#undef DYN_LABEL_O2
+#undef DYN_LABEL_OL
+#undef DYN_LABEL_OR
   static_assert(sizeof kLabels / sizeof kLabels[0] == static_cast<std::size_t>(BC::Halt) + 1);
   if (!ep) {
     const_cast<Program*>(this)->labels_ = kLabels;  // from the constructor, before any entry exists
@@ -559,6 +584,7 @@ double Program::run(const Entry* ep, const Env& env, double* F, std::int64_t* ls
   copy_doubles(F + e.y_base, env.y + e.y_lo, e.n_y);
   copy_doubles(F + e.p_base, env.p + e.p_lo, e.n_p);
   copy_doubles(F + e.k_base, consts_.data() + e.k_off, e.n_k);
+  double* const out = env.out;
   const Instr* const code = code_.data();
   const Instr* ip = code + e.pc;
   const Instr* in;
@@ -617,6 +643,30 @@ op_Not:
   }
   DYNLIB_BC_PAIRS(DYN_FUSED_R)
 #undef DYN_FUSED_R
+#define DYN_OUT2(N, S)         \
+  op_O_##N : {                 \
+    const double a = F[in->a]; \
+    out[in->d] = a S F[in->b]; \
+    DYN_NEXT;                  \
+  }
+  DYNLIB_BC_ARITH(DYN_OUT2)
+#undef DYN_OUT2
+#define DYN_OUT_L(I, IS, O, OS)            \
+  op_O_L_##I##_##O : {                     \
+    const double t = F[in->a] IS F[in->b]; \
+    out[in->d] = t OS F[in->c];            \
+    DYN_NEXT;                              \
+  }
+  DYNLIB_BC_PAIRS(DYN_OUT_L)
+#undef DYN_OUT_L
+#define DYN_OUT_R(I, IS, O, OS)            \
+  op_O_R_##O##_##I : {                     \
+    const double t = F[in->b] IS F[in->c]; \
+    out[in->d] = F[in->a] OS t;            \
+    DYN_NEXT;                              \
+  }
+  DYNLIB_BC_PAIRS(DYN_OUT_R)
+#undef DYN_OUT_R
 op_Call1:
   F[in->d] = kFn1.f[static_cast<int>(in->fn)](F[in->a]);
   DYN_NEXT;
@@ -657,12 +707,10 @@ op_LoopInc:
   DYN_NEXT;
 op_Halt:
   if (!e.block) return F[e.result];
-  if (e.out_contiguous) {
-    copy_doubles(env.out, F + e.r_base, e.n_out);
-    return 0.0;
+  for (std::int32_t k = 0; k < e.n_late; ++k) {
+    const std::int32_t* l = late_.data() + e.late_off + 2 * k;
+    out[l[0]] = F[l[1]];
   }
-  for (std::int32_t k = 0; k < e.n_out; ++k)
-    env.out[k] = F[out_src_[static_cast<std::size_t>(e.out_off + k)]];
   return 0.0;
 #undef DYN_NEXT
 }

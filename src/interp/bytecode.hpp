@@ -60,7 +60,18 @@ enum class BC : std::uint8_t {
 #define DYNLIB_BC_ENUM_R(I, IS, O, OS) R_##O##_##I,
   DYNLIB_BC_PAIRS(DYNLIB_BC_ENUM_R)  // d = a O (b I c)
 #undef DYNLIB_BC_ENUM_R
-  Halt,
+// The same 36 arithmetic opcodes writing a block's output out[d] instead of a frame slot (the last
+// instruction of an equation), in the same order.
+#define DYNLIB_BC_ENUM2(N, S) O_##N,
+  DYNLIB_BC_ARITH(DYNLIB_BC_ENUM2)
+#undef DYNLIB_BC_ENUM2
+#define DYNLIB_BC_ENUM_L(I, IS, O, OS) O_L_##I##_##O,
+      DYNLIB_BC_PAIRS(DYNLIB_BC_ENUM_L)
+#undef DYNLIB_BC_ENUM_L
+#define DYNLIB_BC_ENUM_R(I, IS, O, OS) O_R_##O##_##I,
+          DYNLIB_BC_PAIRS(DYNLIB_BC_ENUM_R)
+#undef DYNLIB_BC_ENUM_R
+              Halt,
 };
 
 struct Instr {
@@ -105,9 +116,9 @@ class DYNLIB_INTERNAL_API Program {
     std::int32_t y_lo = 0, n_y = 0, y_base = 0;   // states y[y_lo, y_lo + n_y) -> frame[y_base...]
     std::int32_t p_lo = 0, n_p = 0, p_base = 0;   // params likewise
     std::int32_t k_off = 0, n_k = 0, k_base = 0;  // consts_[k_off...] -> frame[k_base...]
-    std::int32_t out_off = 0, n_out = 0;          // blocks: out[k] = frame[out_src_[out_off + k]]
-    std::int32_t r_base = 0;                      // blocks: the first result slot
-    bool out_contiguous = false;                  // blocks: out[k] = frame[r_base + k] for every k
+    // Blocks: outputs not written by their equation's last instruction (a leaf such as x' = y, or an
+    // equation ending in a call, select, ...): out[late_[2i]] = frame[late_[2i + 1]] at the end.
+    std::int32_t late_off = 0, n_late = 0;
     std::int32_t result = 0;                      // expressions: the value's slot
     std::int32_t frame = 1;                       // frame size (doubles)
     bool block = false;
@@ -125,7 +136,7 @@ class DYNLIB_INTERNAL_API Program {
   const void* const* labels_ = nullptr;  // handler address of each opcode, from run()
   std::vector<Entry> entry_info_;
   std::vector<double> consts_;
-  std::vector<std::int32_t> out_src_;
+  std::vector<std::int32_t> late_;
   std::unordered_map<const ir::Node*, std::int32_t> entries_;
   std::vector<ir::Expr> keep_;  // keeps keyed nodes alive (pointer keys must not be reused)
   std::vector<std::int32_t> lag_off_, lag_depth_;
