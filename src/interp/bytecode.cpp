@@ -540,10 +540,16 @@ inline double call2(ir::Fn f, double x, double y) {
 // the copy for the handful of doubles of a small model. The empty asm keeps GCC from vectorising the
 // loop or turning it back into a call.
 inline void copy_doubles(double* dst, const double* src, std::int32_t n) {
-  for (std::int32_t k = 0; k < n; ++k) {
-    dst[k] = src[k];
+  std::int32_t k = 0;
+  for (; k + 2 <= n; k += 2) {
+    const double a = src[k];
     __asm__ __volatile__("" ::: "memory");
+    const double b = src[k + 1];
+    dst[k] = a;
+    __asm__ __volatile__("" ::: "memory");
+    dst[k + 1] = b;
   }
+  if (k < n) dst[k] = src[k];
 }
 }  // namespace
 
