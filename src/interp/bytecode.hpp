@@ -2,10 +2,10 @@
 // One Program per model holds every expression of the model; each expression or block of equations
 // has an entry point. An instruction reads and writes slots of a flat frame of doubles: the time, the
 // states and params the entry reads (copied in when it starts), its constants (copied from the entry's
-// pool), loop variables, temporaries and, for blocks, one result slot per equation (copied out at the
-// end). Common two-operation trees such as (a - b) * c run as one instruction that still rounds after
-// each operation. Evaluation is double precision, Python semantics (ir.hpp), and allocates nothing
-// (the frame lives on the C++ stack for usual sizes, else in a per-thread buffer grown once).
+// pool), loop variables and temporaries. A block's equation ending in + - * / writes out[k] with its
+// last instruction. Common two-operation trees such as (a - b) * c run as one instruction that still
+// rounds after each operation. Evaluation is double precision, Python semantics (ir.hpp), and allocates
+// nothing (the frame lives on the C++ stack for usual sizes, else in a per-thread buffer grown once).
 // docs/internals/interpreter.md describes the design.
 #pragma once
 #include <cstdint>
@@ -17,14 +17,15 @@
 
 namespace dynlib::interp {
 
+// clang-format off
 // The four arithmetic operations in the order the fused opcodes enumerate them.
 #define DYNLIB_BC_ARITH(M) M(Add, +) M(Sub, -) M(Mul, *) M(Div, /)
 // Every (inner, outer) pair of them, inner-major.
-#define DYNLIB_BC_PAIRS(M)                                                                      \
-  M(Add, +, Add, +)                                                                             \
-  M(Add, +, Sub, -) M(Add, +, Mul, *) M(Add, +, Div, /) M(Sub, -, Add, +) M(Sub, -, Sub, -)     \
-      M(Sub, -, Mul, *) M(Sub, -, Div, /) M(Mul, *, Add, +) M(Mul, *, Sub, -) M(Mul, *, Mul, *) \
-          M(Mul, *, Div, /) M(Div, /, Add, +) M(Div, /, Sub, -) M(Div, /, Mul, *) M(Div, /, Div, /)
+#define DYNLIB_BC_PAIRS(M)                                                              \
+  M(Add, +, Add, +) M(Add, +, Sub, -) M(Add, +, Mul, *) M(Add, +, Div, /)               \
+  M(Sub, -, Add, +) M(Sub, -, Sub, -) M(Sub, -, Mul, *) M(Sub, -, Div, /)               \
+  M(Mul, *, Add, +) M(Mul, *, Sub, -) M(Mul, *, Mul, *) M(Mul, *, Div, /)               \
+  M(Div, /, Add, +) M(Div, /, Sub, -) M(Div, /, Mul, *) M(Div, /, Div, /)
 
 // Operands d (destination), a, b, c are frame slots unless noted.
 enum class BC : std::uint8_t {
@@ -60,19 +61,20 @@ enum class BC : std::uint8_t {
 #define DYNLIB_BC_ENUM_R(I, IS, O, OS) R_##O##_##I,
   DYNLIB_BC_PAIRS(DYNLIB_BC_ENUM_R)  // d = a O (b I c)
 #undef DYNLIB_BC_ENUM_R
-// The same 36 arithmetic opcodes writing a block's output out[d] instead of a frame slot (the last
-// instruction of an equation), in the same order.
+  // The same 36 arithmetic opcodes writing a block's output out[d] instead of a frame slot (the last
+  // instruction of an equation), in the same order.
 #define DYNLIB_BC_ENUM2(N, S) O_##N,
   DYNLIB_BC_ARITH(DYNLIB_BC_ENUM2)
 #undef DYNLIB_BC_ENUM2
 #define DYNLIB_BC_ENUM_L(I, IS, O, OS) O_L_##I##_##O,
-      DYNLIB_BC_PAIRS(DYNLIB_BC_ENUM_L)
+  DYNLIB_BC_PAIRS(DYNLIB_BC_ENUM_L)
 #undef DYNLIB_BC_ENUM_L
 #define DYNLIB_BC_ENUM_R(I, IS, O, OS) O_R_##O##_##I,
-          DYNLIB_BC_PAIRS(DYNLIB_BC_ENUM_R)
+  DYNLIB_BC_PAIRS(DYNLIB_BC_ENUM_R)
 #undef DYNLIB_BC_ENUM_R
-              Halt,
+  Halt,
 };
+// clang-format on
 
 struct Instr {
   const void* handler = nullptr;  // where run() executes op (set when the entry is complete)
@@ -91,6 +93,12 @@ struct Env {
   int shift = 0;
   double* out = nullptr;  // for blocks
 };
+
+#if defined(__clang__)
+#define DYNLIB_BC_RUN_ATTRS __attribute__((visibility("hidden"), noinline))
+#else
+#define DYNLIB_BC_RUN_ATTRS __attribute__((visibility("hidden"), noinline, noclone))
+#endif
 
 class DYNLIB_INTERNAL_API Program {
  public:
@@ -128,9 +136,7 @@ class DYNLIB_INTERNAL_API Program {
   // Runs entry e; with e == nullptr, only stores the addresses of its handlers into labels_. Hidden:
   // called only from eval(), directly rather than through the PLT. Never inlined or cloned, so that the
   // handler addresses stored in the instructions stay those of the one copy that runs them.
-  __attribute__((visibility("hidden"), noinline, noclone)) double run(const Entry* e, const Env& env,
-                                                                      double* frame,
-                                                                      std::int64_t* loops) const;
+  DYNLIB_BC_RUN_ATTRS double run(const Entry* e, const Env& env, double* frame, std::int64_t* loops) const;
 
   std::vector<Instr> code_;
   const void* const* labels_ = nullptr;  // handler address of each opcode, from run()
