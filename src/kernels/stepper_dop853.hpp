@@ -238,9 +238,12 @@ struct StepDOP853 {
                      b.if_(
                          err <= b.c(1.0),
                          [&] {
-                           auto q =
-                               b.fmax(b.c(1.0) / max_factor,
-                                      b.fmin(b.c(1.0) / min_factor, fac11 / b.pow(facold, beta) / safety));
+                           // facold^beta: 1 for the default beta = 0 (pow(x, 0) = 1 for every x), so
+                           // the call is skipped there; the same bits either way.
+                           auto facold_beta = b.var(b.c(1.0));
+                           b.if_(beta != b.c(0.0), [&] { facold_beta = b.pow(facold, beta); });
+                           auto q = b.fmax(b.c(1.0) / max_factor,
+                                           b.fmin(b.c(1.0) / min_factor, fac11 / facold_beta.get() / safety));
                            auto hnew = hh / q;
                            hnew = b.select(rejected.get() != b.ci(0), b.fmin(hnew, hh), hnew);
                            o.t_prop = t + hh;
