@@ -460,6 +460,11 @@ int make_references(const Options& o, const std::vector<Problem>& problems) {
 int main(int argc, char** argv) {
   const Options o = parse_args(argc, argv);
   wp::use_thread_cpu_time(o.cpu_time);
+  // dop853 warns when a problem looks stiff (Van der Pol, ROBER, ...): expected here, so not printed.
+  dynlib::set_warning_handler([](std::string_view m) {
+    if (m.find("looks stiff") == std::string_view::npos)
+      std::fprintf(stderr, "dynlib: warning: %.*s\n", static_cast<int>(m.size()), m.data());
+  });
   std::vector<Problem> problems = wp::all_problems(o.bruss_ref);
   for (const auto& k : o.problems)
     if (std::none_of(problems.begin(), problems.end(), [&](const Problem& p) { return p.key == k; }))
