@@ -23,8 +23,9 @@
 // Workspace (doubles): k1..k16 (16n; k13 = f(t + h, y1), k14..k16 the dense-output stages), y_stage (n),
 // fsal_y (n), cont (8n, the dense-output coefficients), then fsal_t, facold, the time the stiffness flag
 // was set. The stages of the last accepted step stay in place until the next step starts. Int workspace:
-// iws[0] = FSAL flag, iws[1..3] = work counters, iws[4] = accepted steps, iws[5] = successive stiff tests,
-// iws[6] = successive non-stiff tests, iws[7] = stiffness flag.
+// iws[0] = FSAL flag, iws[1..3] = work counters, iws[4] = accepted steps since the last scheduled
+// stiffness test, iws[5] = successive stiff tests, iws[6] = successive non-stiff tests, iws[7] = stiffness
+// flag.
 #pragma once
 #include "kernels/stepper_fsal.hpp"
 
@@ -279,15 +280,17 @@ struct StepDOP853 {
     using Int = typename B::Int;
     const int n = c.n;
     auto in_range = [&](Int v, std::int64_t hi) { return b.land(v >= b.ci(0), v < b.ci(hi)); };
-    Int acc_old = c.iws[dop853::kAccepted];
-    Int accepted = b.iselect(in_range(acc_old, std::int64_t{1} << 62), acc_old + b.ci(1), b.ci(1));
-    c.iws[dop853::kAccepted] = accepted;
     b.if_(nstiff >= b.c(1.0), [&] {
+      // every nstiff-th accepted step: a countdown (no integer division per step)
       Int every = b.to_int(b.fmin(nstiff, b.c(1e15)));
+      Int since0 = c.iws[dop853::kAccepted];
+      Int since = b.iselect(in_range(since0, std::int64_t{1} << 62), since0 + b.ci(1), b.ci(1));
+      auto scheduled = since >= every;
+      c.iws[dop853::kAccepted] = b.iselect(scheduled, b.ci(0), since);
       Int stiff0 = c.iws[dop853::kStiffTests], calm0 = c.iws[dop853::kNonStiffTests];
       Int stiff = b.iselect(in_range(stiff0, 1000), stiff0, b.ci(0));
       Int calm = b.iselect(in_range(calm0, 1000), calm0, b.ci(0));
-      b.if_(b.lor(accepted % every == b.ci(0), stiff > b.ci(0)), [&] {
+      b.if_(b.lor(scheduled, stiff > b.ci(0)), [&] {
         // y1 - y12 = h * sum_j (b_j - a12_j) k_j (row 12 of a holds b, row 11 the 12th stage).
         auto num = b.var(b.c(0.0)), den = b.var(b.c(0.0));
         for_states(b, n, [&](auto i) {
