@@ -177,19 +177,7 @@ struct StepDOP853 {
     o.dt_next = dt;
     auto done = b.ivar(b.ci(0));
     auto rejected = b.ivar(b.ci(0));
-    b.if_(
-        fsal_ready(b, c, t, y, fsal_y, Val(scal[0])),
-        [&] { for_states(b, n, [&](auto i) { k[0][i] = k[12][i]; }); },
-        [&] {
-          f_eval(b, c, t, y, k[0]);
-          count_work(b, c, dop853::kCounters, WorkCounter::rhs, b.ci(1));
-        });
-    c.iws[0] = b.ci(0);  // set again only by an accepted step
-    b.if_(b.lnot(all_finite(b, n, k[0])), [&] {
-      o.err = b.c(1.0) / b.c(0.0);
-      o.status = b.ci(kSTEPFAIL);
-      done = b.ci(1);
-    });
+    fsal_first_stage(b, c, t, y, k[0], k[12], fsal_y, Val(scal[0]), dop853::kCounters, o, done);
     // facold: a zero (fresh workspace) or NaN reads as the initial 1e-4.
     auto facold = b.fmax(Val(scal[1]), b.c(1e-4));
     auto expo1 = b.c(1.0 / 8.0) - beta * b.c(0.2);
@@ -233,13 +221,7 @@ struct StepDOP853 {
                finite = b.land(finite, b.isfinite(err));
                auto retry_with = [&](Val h_new) {
                  rejected = b.ci(1);
-                 b.if_(
-                     hh <= min_step,
-                     [&] {
-                       o.status = b.ci(kSTEPFAIL);
-                       done = b.ci(1);
-                     },
-                     [&] { h = b.fmax(h_new, min_step); });
+                 retry_or_fail(b, o, h, done, hh, h_new, min_step);
                };
                b.if_(
                    b.lnot(finite), [&] { retry_with(hh * min_factor); },
