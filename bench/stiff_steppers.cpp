@@ -1,7 +1,8 @@
 // Stiff test problems (ROBER, HIRES, Van der Pol mu = 1000, OREGO) with the stiff adaptive steppers: steps,
 // work counters (rhs / Jacobian / LU, where the stepper keeps them), the error against reference values
 // (max over components of |y - ref| / (atol + rtol*|ref|)) and the run time of the compiled runner after
-// setup (best of `reps`). The reference values are the usual test-set values at the end times below.
+// setup (best of `reps`). The problems and reference values are the tests'
+// (tests/problems/stiff_problems.hpp).
 //
 // Usage: stiff_steppers [tol=1e-8] [reps=3] [steppers=rodas5p,rodas4,bdf2a] [jit=1]
 #include <algorithm>
@@ -15,78 +16,14 @@
 #include <vector>
 
 #include "kernels/compiled_model.hpp"
+#include "problems/stiff_problems.hpp"
 
 namespace {
 
-struct Problem {
-  const char* name;
-  const char* body;
-  double t_end;
-  std::vector<double> ref;
-};
-
-const std::vector<Problem>& problems() {
-  static const std::vector<Problem> p = {
-      {"ROBER",
-       R"M([states]
-y1 = 1.0
-y2 = 0.0
-y3 = 0.0
-[equations.rhs]
-y1 = "-0.04*y1 + 1e4*y2*y3"
-y2 = "0.04*y1 - 1e4*y2*y3 - 3e7*y2*y2"
-y3 = "3e7*y2*y2"
-)M",
-       40.0,
-       {0.7158270687, 9.185534765e-6, 0.2841637457}},
-      {"HIRES",
-       R"M([states]
-y1 = 1.0
-y2 = 0.0
-y3 = 0.0
-y4 = 0.0
-y5 = 0.0
-y6 = 0.0
-y7 = 0.0
-y8 = 0.0057
-[equations.rhs]
-y1 = "-1.71*y1 + 0.43*y2 + 8.32*y3 + 0.0007"
-y2 = "1.71*y1 - 8.75*y2"
-y3 = "-10.03*y3 + 0.43*y4 + 0.035*y5"
-y4 = "8.32*y2 + 1.71*y3 - 1.12*y4"
-y5 = "-1.745*y5 + 0.43*y6 + 0.43*y7"
-y6 = "-280.0*y6*y8 + 0.69*y4 + 1.71*y5 - 0.43*y6 + 0.69*y7"
-y7 = "280.0*y6*y8 - 1.81*y7"
-y8 = "-(280.0*y6*y8 - 1.81*y7)"
-)M",
-       321.8122,
-       {7.37131257332567e-4, 1.44248572631618e-4, 5.8887297409676e-5, 1.175651343283149e-3,
-        2.38635619883133e-3, 6.238968252742796e-3, 2.849998395185769e-3, 2.850001604814231e-3}},
-      {"VDP1000",
-       R"M([states]
-y1 = 2.0
-y2 = 0.0
-[params]
-mu = 1000.0
-[equations.rhs]
-y1 = "y2"
-y2 = "mu*(1 - y1*y1)*y2 - y1"
-)M",
-       3000.0,
-       {-1.510606936744095, 1.178380000730945e-3}},
-      {"OREGO",
-       R"M([states]
-y1 = 1.0
-y2 = 2.0
-y3 = 3.0
-[equations.rhs]
-y1 = "77.27*(y2 + y1*(1 - 8.375e-6*y1 - y2))"
-y2 = "(y3 - (1 + y1)*y2)/77.27"
-y3 = "0.161*(y1 - y3)"
-)M",
-       360.0,
-       {1.000814870318523, 1228.178521549889, 132.0554942846513}},
-  };
+// The four problems with their reference values: tests/problems/stiff_problems.hpp.
+const std::vector<dynlib::test_problems::StiffProblem>& problems() {
+  namespace tp = dynlib::test_problems;
+  static const std::vector<tp::StiffProblem> p = {tp::kRober, tp::kHires, tp::kVdp1000, tp::kOrego};
   return p;
 }
 
@@ -165,7 +102,7 @@ int main(int argc, char** argv) {
   std::printf("%-8s %-8s %-8s %8s %9s %8s %8s %10s %10s\n", "problem", "stepper", "status", "steps", "rhs",
               "jac", "lu", "err/tol", "ms");
   for (const auto& pr : problems()) {
-    const std::string uri = std::string("inline:\n[model]\ntype = \"ode\"\n") + pr.body + "[sim]\n" + tols;
+    const std::string uri = std::string(pr.uri) + "[sim]\n" + tols;
     for (const auto& st : steppers) {
       auto fm = dynlib::build(uri, {.stepper = st, .jit = jit, .jit_tiered = false});
       const auto& cm = fm->compiled();

@@ -12,6 +12,12 @@ namespace wp {
 
 using Clock = std::chrono::steady_clock;
 
+// The clock of the timed solves ("time ms"): wall time by default; with --cpu-time the CPU time of the
+// calling thread, which a busy machine changes much less (time waiting for a core is not counted).
+// Every solver is timed around its solve call in the calling thread, so both measure the same work.
+void use_thread_cpu_time(bool on);
+double solve_clock_seconds();
+
 struct SolveStats {
   std::string status;       // "" = reached the end time; else e.g. "TIMEOUT", "MAX_STEPS", "STEPFAIL"
   std::string detail;       // the solver's message, if any
@@ -20,7 +26,7 @@ struct SolveStats {
   std::int64_t rhs = -1;    // right-hand side evaluations, including those for difference Jacobians
   std::int64_t jac = -1;    // Jacobian evaluations
   std::int64_t lu = -1;     // LU factorizations (linear solver setups)
-  double seconds = -1.0;    // wall time of the solve proper, if the solver measures it (else the caller does)
+  double seconds = -1.0;    // time of the solve proper (solve_clock_seconds), if the solver measures it
 };
 
 struct Budget {

@@ -81,9 +81,10 @@ SolveStats cvode_solve(const Problem& p, CvodeMethod m, double rtol, double atol
       r.mem, [](int, const char*, const char*, char*, void*) {}, nullptr);  // the status says it
 
   realtype t = 0.0;
-  const auto t0 = Clock::now();  // the solve proper: CVODE's setup above costs about as much as a small solve
+  const double t0 =
+      solve_clock_seconds();  // the solve proper: CVODE's setup costs about as much as a small solve
   const int flag = CVode(r.mem, p.t_end, r.y, &t, CV_NORMAL);
-  s.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  s.seconds = solve_clock_seconds() - t0;
   if (flag < 0) {
     s.status = f.expired ? "TIMEOUT" : flag == CV_TOO_MUCH_WORK ? "MAX_STEPS" : "STEPFAIL";
     char* name = CVodeGetReturnFlagName(flag);  // malloc'd by SUNDIALS

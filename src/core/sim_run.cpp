@@ -201,6 +201,10 @@ Status Sim::run(const RunOptions& o) {
          " (status MAX_STEPS). Raise max_steps to go further, or resume the run.");
   }
   if (status == Status::RECORD_LIMIT) warn(run_detail::record_limit_message(c, spec, next.time_shift));
+  if (c.stiff_at)
+    warn(cm.stepper().name + ": the problem looks stiff from t=" + fmt_g(*c.stiff_at - next.time_shift) +
+         " on (the step size was limited by stability, not accuracy, in 15 successive tests): an implicit "
+         "stepper (bdf, radau5, rodas5p) needs far fewer steps. The setting nstiff = 0 turns this test off.");
 
   // ---- commit: session, then stitch the chunk into the results ----
   I.s = std::move(next);

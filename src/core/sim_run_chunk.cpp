@@ -60,6 +60,14 @@ Chunk execute(const kernels::CompiledModel& cm, Session& st, const ChunkSpec& sp
   const auto work_counter = [&](kernels::WorkCounter w) {
     return st.iws[static_cast<std::size_t>(work_at + static_cast<int>(w))];
   };
+  // Its stiffness flag (StepperInfo::stiff_flag_at), if it has one: set during this chunk?
+  const int stiff_at = cm.stepper().stiff_flag_at;
+  const auto stiff_time_at = stiff_at >= 0 && cm.stepper().stiff_time_at
+                                 ? cm.stepper().stiff_time_at(static_cast<std::int64_t>(st.y.size()))
+                                 : std::int64_t{-1};
+  const bool watches_stiffness = stiff_time_at >= 0 && st.iws.size() > static_cast<std::size_t>(stiff_at) &&
+                                 st.ws.size() > static_cast<std::size_t>(stiff_time_at);
+  const bool stiff_before = watches_stiffness && st.iws[static_cast<std::size_t>(stiff_at)] == 1;
   WorkStats work_before;
   if (counts_work)
     work_before = {work_counter(kernels::WorkCounter::rhs), work_counter(kernels::WorkCounter::jac),
@@ -163,6 +171,8 @@ Chunk execute(const kernels::CompiledModel& cm, Session& st, const ChunkSpec& sp
   c.event_fires.resize(counts_before.size());
   for (std::size_t k = 0; k < counts_before.size(); ++k)
     c.event_fires[k] = st.event_counts[k] - counts_before[k];
+  if (watches_stiffness && !stiff_before && st.iws[static_cast<std::size_t>(stiff_at)] == 1)
+    c.stiff_at = st.ws[static_cast<std::size_t>(stiff_time_at)];
   if (counts_work)
     c.work = WorkStats{work_counter(kernels::WorkCounter::rhs) - work_before.rhs_evals,
                        work_counter(kernels::WorkCounter::jac) - work_before.jac_evals,

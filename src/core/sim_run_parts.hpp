@@ -46,6 +46,7 @@ struct Chunk {
   std::vector<double> EVT_T;
   std::vector<std::int64_t> event_fires;  // firings per event in this chunk (logged or not)
   std::optional<WorkStats> work;          // the stepper's work in this chunk, if it counts it
+  std::optional<double> stiff_at;         // the stepper found the problem stiff in this chunk, at this t
   std::int64_t cap_rec = 0, cap_evt = 0;
   bool event_limit = false;  // RECORD_LIMIT came from the event log (else from the records)
   kernels::RunnerArgs a;

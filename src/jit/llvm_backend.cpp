@@ -176,7 +176,9 @@ llvm::Function* ModuleGen::block_fn(const char* name, const std::vector<ir::Expr
   LlvmBackend::Ctx c{b.val(f->getArg(0)), b.arr(f->getArg(1)),  b.arr(params),
                      b.arr(f->getArg(4)), b.iarr(f->getArg(5)), lag_shift};
   auto o = b.arr(out);
+  b.begin_load_cache(c.y, c.params);
   for (std::size_t k = 0; k < es.size(); ++k) o[static_cast<std::int64_t>(k)] = b.eval(es[k], c);
+  b.end_load_cache();
   b.ir().CreateRetVoid();
   return f;
 }
@@ -384,8 +386,40 @@ void LlvmBackend::emit_block(ModelFn which, LVal t, LArr y, LArr out, LArr param
   // The outputs carry only the call scope, not their buffer's: tagged with sWs as well, Lorenz-96
   // (40 states) rk4 ran 1.19x instead of 1.0x hand-written C++ (bench/jit_vs_native, side by side).
   LArr o{this, out.base, kCallOutput};
+  begin_load_cache(y, params);
   for (std::size_t k = 0; k < es.size(); ++k) o[static_cast<std::int64_t>(k)] = eval(es[k], c);
+  end_load_cache();
   call_scope_ = nullptr;
+}
+
+void LlvmBackend::begin_load_cache(LArr y, LArr params) {
+  // Small models only: in the long straight-line code of a large one the reused values would stay
+  // live across many equations (register pressure, spills). Parameters too: with them cached, rk45 on
+  // the 2048-state Brusselator (bench/work_precision) ran about 20% slower.
+  const auto small = [&](std::size_t count) { return count <= static_cast<std::size_t>(g_.unroll_max); };
+  state_cache_ = {};
+  param_cache_ = {};
+  if (small(g_.model.n_states()))
+    state_cache_ = {y.base, std::vector<std::pair<llvm::Value*, llvm::BasicBlock*>>(g_.model.n_states())};
+  if (small(g_.model.n_params()) && small(g_.model.n_states()))
+    param_cache_ = {params.base,
+                    std::vector<std::pair<llvm::Value*, llvm::BasicBlock*>>(g_.model.n_params())};
+}
+void LlvmBackend::end_load_cache() {
+  state_cache_ = {};
+  param_cache_ = {};
+}
+llvm::Value* LlvmBackend::cached_load(LoadCache& cache, LArr a, std::int64_t k) {
+  // A value loaded in another block may not dominate this use (expressions with loops make blocks).
+  const bool use = cache.base != nullptr && cache.base == a.base && k >= 0 &&
+                   k < static_cast<std::int64_t>(cache.at.size());
+  auto* block = ir_.GetInsertBlock();
+  if (use && cache.at[static_cast<std::size_t>(k)].first != nullptr &&
+      cache.at[static_cast<std::size_t>(k)].second == block)
+    return cache.at[static_cast<std::size_t>(k)].first;
+  llvm::Value* v = LVal(a[k]).v;
+  if (use) cache.at[static_cast<std::size_t>(k)] = {v, block};
+  return v;
 }
 void LlvmBackend::rhs(LVal t, LArr y, LArr out, LArr params, LArr ring, LIArr head) {
   emit_block(ModelFn::rhs, t, y, out, params, ring, head);
@@ -459,9 +493,9 @@ llvm::Value* LlvmBackend::emit(const ir::Node& n, const Ctx& ctx) {
     case Op::Const:
       return llvm::ConstantFP::get(F, n.value);
     case Op::State:
-      return LVal(ctx.y[static_cast<std::int64_t>(n.index)]).v;
+      return cached_load(state_cache_, ctx.y, static_cast<std::int64_t>(n.index));
     case Op::Param:
-      return LVal(ctx.params[static_cast<std::int64_t>(n.index)]).v;
+      return cached_load(param_cache_, ctx.params, static_cast<std::int64_t>(n.index));
     case Op::Time:
       return ctx.t.v;
     case Op::Lag: {

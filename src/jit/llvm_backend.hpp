@@ -395,6 +395,7 @@ class LlvmBackend {
   IArr null_iarr() { return IArr{this, null_ptr()}; }
 
  private:
+  friend class ModuleGen;               // block_fn emits equations with the load cache
   llvm::Value* truthy(llvm::Value* x);  // x != 0 (NaN is truthy, as in Python)
   llvm::Value* emit(const ir::Node& n, const Ctx& ctx);
   llvm::Value* emit_call(const ir::Node& n, const Ctx& ctx);
@@ -410,6 +411,20 @@ class LlvmBackend {
   llvm::Value* user_break_ptr_ = nullptr;  // const int32_t* (may be null at run time)
   // While a model function is emitted in place: !{its call scope} (see emit_block), else null.
   llvm::MDNode* call_scope_ = nullptr;
+  // While a model function's equations are emitted (emit_block, ModuleGen::block_fn): the state and
+  // parameter values loaded so far, reused by later equations in the same basic block. Its outputs are
+  // stored between the equations, and in a long block LLVM no longer proves that a later load of the
+  // same input sees the same value (its memory-dependence scans are limited), so without this the
+  // expressions the equations share (Pleiades: every distance appears in two equations) and their libm
+  // calls were computed twice. Same values, same operations: the results do not change.
+  struct LoadCache {
+    llvm::Value* base = nullptr;  // the array the values come from
+    std::vector<std::pair<llvm::Value*, llvm::BasicBlock*>> at;
+  };
+  LoadCache state_cache_, param_cache_;
+  void begin_load_cache(LArr y, LArr params);
+  void end_load_cache();
+  llvm::Value* cached_load(LoadCache& cache, LArr a, std::int64_t k);
   static constexpr int kCallOutput = -2;  // the "scope" of an in-place call's output array
 };
 

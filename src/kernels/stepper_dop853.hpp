@@ -4,7 +4,7 @@
 // stage (FSAL, kernels/stepper_fsal.hpp); the dense output needs 3 more stages, evaluated only by
 // dense_prepare.
 //
-// Config (packed): atol, rtol, safety, min_factor, max_factor, beta, max_tries, min_step, dt_max.
+// Config (packed): atol, rtol, safety, min_factor, max_factor, beta, max_tries, min_step, dt_max, nstiff.
 // Error: err = |h| * e5^2 / sqrt(n * (e5^2 + 0.01 * e3^2)), e5, e3 the sums of squares of the scaled
 // 5th- and 3rd-order estimates (scale atol + rtol*max(|y0|, |y1|)). Step size (with facold = the error of
 // the last accepted step, at least 1e-4; beta = 0 makes it a plain controller):
@@ -13,10 +13,19 @@
 //   rejected: hnew = h / min(1/min_factor, fac11/safety).
 // An error above the tolerance is never accepted: a step of min_step that still fails is STEPFAIL.
 //
+// Stiffness detection (config nstiff, 0 = off), as in Hairer's DOP853: on every nstiff-th accepted step,
+// and on every accepted step while the last test found stiffness, h*lambda is estimated from the last
+// two evaluations at t + h, h*|f(y1) - f(y12)| / |y1 - y12| (y12 the 12th stage's point). Above 6.1
+// (near the border of the method's stability region: the step is limited by stability, not accuracy)
+// in 15 successive tests, the stiffness flag is set with the time of that step, once per run; the host
+// warns (StepperInfo::stiff_flag_at). Six tests below 6.1 in a row start the count again.
+//
 // Workspace (doubles): k1..k16 (16n; k13 = f(t + h, y1), k14..k16 the dense-output stages), y_stage (n),
-// fsal_y (n), cont (8n, the dense-output coefficients), then fsal_t, facold. The stages of the last
-// accepted step stay in place until the next step starts. Int workspace: iws[0] = FSAL flag,
-// iws[1..3] = work counters.
+// fsal_y (n), cont (8n, the dense-output coefficients), then fsal_t, facold, the time the stiffness flag
+// was set. The stages of the last accepted step stay in place until the next step starts. Int workspace:
+// iws[0] = FSAL flag, iws[1..3] = work counters, iws[4] = accepted steps since the last scheduled
+// stiffness test, iws[5] = successive stiff tests, iws[6] = successive non-stiff tests, iws[7] = stiffness
+// flag.
 #pragma once
 #include "kernels/stepper_fsal.hpp"
 
@@ -128,6 +137,7 @@ constexpr double d[4][16] = {
 constexpr double bhh1 = 0.244094488188976377952755905512, bhh2 = 0.733846688281611857341361741547,
                  bhh3 = 0.220588235294117647058823529412e-1;
 constexpr int kCounters = 1;                                         // work counters at iws[1..3]
+constexpr int kAccepted = 4, kStiffTests = 5, kNonStiffTests = 6, kStiffFlag = 7;  // iws slots
 constexpr int kYStage = 16, kFsalY = 17, kCont = 18, kScalars = 26;  // slots of n doubles
 }  // namespace dop853
 
@@ -159,7 +169,7 @@ struct StepDOP853 {
     auto atol = c.cfg[0], rtol = c.cfg[1], safety = c.cfg[2], min_factor = c.cfg[3], max_factor = c.cfg[4],
          beta = c.cfg[5];
     auto max_tries = b.to_int(c.cfg[6]);
-    auto min_step = c.cfg[7], dt_max = c.cfg[8];
+    auto min_step = c.cfg[7], dt_max = c.cfg[8], nstiff = c.cfg[9];
 
     o.status = b.ci(kOK);
     o.err = b.c(0.0);
@@ -167,19 +177,7 @@ struct StepDOP853 {
     o.dt_next = dt;
     auto done = b.ivar(b.ci(0));
     auto rejected = b.ivar(b.ci(0));
-    b.if_(
-        fsal_ready(b, c, t, y, fsal_y, Val(scal[0])),
-        [&] { for_states(b, n, [&](auto i) { k[0][i] = k[12][i]; }); },
-        [&] {
-          f_eval(b, c, t, y, k[0]);
-          count_work(b, c, dop853::kCounters, WorkCounter::rhs, b.ci(1));
-        });
-    c.iws[0] = b.ci(0);  // set again only by an accepted step
-    b.if_(b.lnot(all_finite(b, n, k[0])), [&] {
-      o.err = b.c(1.0) / b.c(0.0);
-      o.status = b.ci(kSTEPFAIL);
-      done = b.ci(1);
-    });
+    fsal_first_stage(b, c, t, y, k[0], k[12], fsal_y, Val(scal[0]), dop853::kCounters, o, done);
     // facold: a zero (fresh workspace) or NaN reads as the initial 1e-4.
     auto facold = b.fmax(Val(scal[1]), b.c(1e-4));
     auto expo1 = b.c(1.0 / 8.0) - beta * b.c(0.2);
@@ -223,13 +221,7 @@ struct StepDOP853 {
                finite = b.land(finite, b.isfinite(err));
                auto retry_with = [&](Val h_new) {
                  rejected = b.ci(1);
-                 b.if_(
-                     hh <= min_step,
-                     [&] {
-                       o.status = b.ci(kSTEPFAIL);
-                       done = b.ci(1);
-                     },
-                     [&] { h = b.fmax(h_new, min_step); });
+                 retry_or_fail(b, o, h, done, hh, h_new, min_step);
                };
                b.if_(
                    b.lnot(finite), [&] { retry_with(hh * min_factor); },
@@ -238,9 +230,12 @@ struct StepDOP853 {
                      b.if_(
                          err <= b.c(1.0),
                          [&] {
-                           auto q =
-                               b.fmax(b.c(1.0) / max_factor,
-                                      b.fmin(b.c(1.0) / min_factor, fac11 / b.pow(facold, beta) / safety));
+                           // facold^beta: 1 for the default beta = 0 (pow(x, 0) = 1 for every x), so
+                           // the call is skipped there; the same bits either way.
+                           auto facold_beta = b.var(b.c(1.0));
+                           b.if_(beta != b.c(0.0), [&] { facold_beta = b.pow(facold, beta); });
+                           auto q = b.fmax(b.c(1.0) / max_factor,
+                                           b.fmin(b.c(1.0) / min_factor, fac11 / facold_beta.get() / safety));
                            auto hnew = hh / q;
                            hnew = b.select(rejected.get() != b.ci(0), b.fmin(hnew, hh), hnew);
                            o.t_prop = t + hh;
@@ -248,6 +243,7 @@ struct StepDOP853 {
                            scal[1] = b.fmax(err, b.c(1e-4));
                            f_eval(b, c, t + hh, y1, k[12]);
                            count_work(b, c, dop853::kCounters, WorkCounter::rhs, b.ci(1));
+                           stiffness_test(b, c, k, t, hh, nstiff, scal);
                            fsal_remember(b, c, t + hh, y1, fsal_y, scal);
                            done = b.ci(1);
                          },
@@ -255,6 +251,57 @@ struct StepDOP853 {
                    });
              });
     b.if_(done.get() == b.ci(0), [&] { o.status = b.ci(kSTEPFAIL); });
+  }
+
+  // The stiffness test after an accepted step of size h from t (k[11] = f(t + h, y12), k[12] = f(t + h, y1)).
+  // The counters may come from a snapshot file: out-of-range values start them again.
+  template <class B>
+  static void stiffness_test(B& b, const StepCtx<B>& c, const typename B::Arr* k, typename B::Val t,
+                             typename B::Val h, typename B::Val nstiff, typename B::Arr scal) {
+    using Val = typename B::Val;
+    using Int = typename B::Int;
+    const int n = c.n;
+    auto in_range = [&](Int v, std::int64_t hi) { return b.land(v >= b.ci(0), v < b.ci(hi)); };
+    b.if_(nstiff >= b.c(1.0), [&] {
+      // every nstiff-th accepted step: a countdown (no integer division per step)
+      Int every = b.to_int(b.fmin(nstiff, b.c(1e15)));
+      Int since0 = c.iws[dop853::kAccepted];
+      Int since = b.iselect(in_range(since0, std::int64_t{1} << 62), since0 + b.ci(1), b.ci(1));
+      auto scheduled = since >= every;
+      c.iws[dop853::kAccepted] = b.iselect(scheduled, b.ci(0), since);
+      Int stiff0 = c.iws[dop853::kStiffTests], calm0 = c.iws[dop853::kNonStiffTests];
+      Int stiff = b.iselect(in_range(stiff0, 1000), stiff0, b.ci(0));
+      Int calm = b.iselect(in_range(calm0, 1000), calm0, b.ci(0));
+      b.if_(b.lor(scheduled, stiff > b.ci(0)), [&] {
+        // y1 - y12 = h * sum_j (b_j - a12_j) k_j (row 12 of a holds b, row 11 the 12th stage).
+        auto num = b.var(b.c(0.0)), den = b.var(b.c(0.0));
+        for_states(b, n, [&](auto i) {
+          Val df = Val(k[12][i]) - Val(k[11][i]);
+          Val dy = b.c(dop853::a[12][0] - dop853::a[11][0]) * k[0][i];
+          for (int j = 1; j < 12; ++j)
+            if (dop853::a[12][j] != dop853::a[11][j])
+              dy = dy + b.c(dop853::a[12][j] - dop853::a[11][j]) * k[j][i];
+          dy = h * dy;
+          num = num.get() + df * df;
+          den = den.get() + dy * dy;
+        });
+        Val hlamb = b.select(den.get() > b.c(0.0), b.fabs(h) * b.sqrt(num.get() / den.get()), b.c(0.0));
+        b.if_(
+            hlamb > b.c(6.1),
+            [&] {
+              c.iws[dop853::kNonStiffTests] = b.ci(0);
+              c.iws[dop853::kStiffTests] = stiff + b.ci(1);
+              b.if_(b.land(stiff + b.ci(1) == b.ci(15), Int(c.iws[dop853::kStiffFlag]) != b.ci(1)), [&] {
+                c.iws[dop853::kStiffFlag] = b.ci(1);
+                scal[2] = t;
+              });
+            },
+            [&] {
+              c.iws[dop853::kNonStiffTests] = calm + b.ci(1);
+              c.iws[dop853::kStiffTests] = b.iselect(calm + b.ci(1) == b.ci(6), b.ci(0), stiff);
+            });
+      });
+    });
   }
 
   // Dense output of the last accepted step (t, y0) -> (t + h, y1): the stages 14..16 and the

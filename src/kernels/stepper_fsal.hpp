@@ -38,4 +38,40 @@ void fsal_remember(B& b, const StepCtx<B>& c, typename B::Val t1, typename B::Ar
   c.iws[0] = b.ci(1);
 }
 
+// The first stage k1 of a step from (t, y) of tsit5 and dop853: the stored last stage k_last when
+// fsal_ready says so, else f(t, y) (counted in the work counters at counters_at). Clears the FSAL flag
+// (an accepted step sets it again); a non-finite k1 fails the step (status, err = inf, done).
+template <class B>
+void fsal_first_stage(B& b, const StepCtx<B>& c, typename B::Val t, typename B::Arr y, typename B::Arr k1,
+                      typename B::Arr k_last, typename B::Arr y_saved, typename B::Val t_saved,
+                      int counters_at, StepOut<B>& o, typename B::IVar& done) {
+  const int n = c.n;
+  b.if_(
+      fsal_ready(b, c, t, y, y_saved, t_saved), [&] { for_states(b, n, [&](auto i) { k1[i] = k_last[i]; }); },
+      [&] {
+        f_eval(b, c, t, y, k1);
+        count_work(b, c, counters_at, WorkCounter::rhs, b.ci(1));
+      });
+  c.iws[0] = b.ci(0);  // set again only by an accepted step
+  b.if_(b.lnot(all_finite(b, n, k1)), [&] {
+    o.err = b.c(1.0) / b.c(0.0);
+    o.status = b.ci(kSTEPFAIL);
+    done = b.ci(1);
+  });
+}
+
+// After a try of size hh that failed (non-finite) or was rejected: a try at min_step fails the step,
+// else the next try has max(h_new, min_step).
+template <class B>
+void retry_or_fail(B& b, StepOut<B>& o, typename B::Var& h, typename B::IVar& done, typename B::Val hh,
+                   typename B::Val h_new, typename B::Val min_step) {
+  b.if_(
+      hh <= min_step,
+      [&] {
+        o.status = b.ci(kSTEPFAIL);
+        done = b.ci(1);
+      },
+      [&] { h = b.fmax(h_new, min_step); });
+}
+
 }  // namespace dynlib::kernels

@@ -67,19 +67,7 @@ struct StepTsit5 {
     o.t_prop = t;
     o.dt_next = dt;
     auto done = b.ivar(b.ci(0));
-    b.if_(
-        fsal_ready(b, c, t, y, fsal_y, Val(scal[0])),
-        [&] { for_states(b, n, [&](auto i) { k[1][i] = k[7][i]; }); },
-        [&] {
-          f_eval(b, c, t, y, k[1]);
-          count_work(b, c, tsit5::kCounters, WorkCounter::rhs, b.ci(1));
-        });
-    c.iws[0] = b.ci(0);  // set again only by an accepted step
-    b.if_(b.lnot(all_finite(b, n, k[1])), [&] {
-      o.err = b.c(1.0) / b.c(0.0);
-      o.status = b.ci(kSTEPFAIL);
-      done = b.ci(1);
-    });
+    fsal_first_stage(b, c, t, y, k[1], k[7], fsal_y, Val(scal[0]), tsit5::kCounters, o, done);
     auto h = b.var(b.fmin(dt, dt_max));
     auto tries = b.ivar(b.ci(0));
     auto ntries = b.iselect(max_tries < b.ci(1), b.ci(1), max_tries);
@@ -111,15 +99,7 @@ struct StepTsit5 {
                auto err = b.sqrt(acc.get() / b.c(static_cast<double>(n > 0 ? n : 1)));
                o.err = err;
                finite = b.land(finite, b.isfinite(err));
-               auto retry_with = [&](Val h_new) {
-                 b.if_(
-                     hh <= min_step,
-                     [&] {
-                       o.status = b.ci(kSTEPFAIL);
-                       done = b.ci(1);
-                     },
-                     [&] { h = b.fmax(h_new, min_step); });
-               };
+               auto retry_with = [&](Val h_new) { retry_or_fail(b, o, h, done, hh, h_new, min_step); };
                b.if_(
                    b.lnot(finite), [&] { retry_with(hh * min_factor); },
                    [&] {

@@ -286,9 +286,12 @@ std::vector<StepperInfo> build() {
   s.work_counters_at = 1;
   s.config = {{"atol", 1e-6, false, {}},        {"rtol", 1e-3, false, {}},      {"safety", 0.9, false, {}},
               {"min_factor", 0.333, false, {}}, {"max_factor", 6.0, false, {}}, {"beta", 0.0, false, {}},
-              {"max_tries", 10, true, {}},      {"min_step", 1e-12, false, {}}, {"dt_max", inf, false, {}}};
-  s.ws_size = lin(26, 2);
-  s.iws_size = lin(0, 4);
+              {"max_tries", 10, true, {}},      {"min_step", 1e-12, false, {}}, {"dt_max", inf, false, {}},
+              {"nstiff", 1000, true, {}}};
+  s.ws_size = lin(26, 3);
+  s.iws_size = lin(0, 8);
+  s.stiff_flag_at = 7;  // kernels/stepper_dop853.hpp
+  s.stiff_time_at = lin(26, 2);
   add(s);
   add(radau5_info());
   // Rosenbrock-Wanner (kernels/stepper_rosenbrock.hpp): the exact Jacobian by default, when there is one.

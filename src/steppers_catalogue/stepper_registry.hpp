@@ -65,6 +65,10 @@ struct DYNLIB_INTERNAL_API StepperInfo {
   // side evaluations, Jacobian evaluations, LU factorizations (kernels/stepper_common.hpp, WorkCounter).
   // -1: the stepper does not count its work.
   int work_counters_at = -1;
+  // Stiffness detection (dop853): iws[stiff_flag_at] becomes 1 when the stepper finds that the problem
+  // looks stiff, ws[stiff_time_at(n)] is the time of that step; the host warns once per run. -1: none.
+  int stiff_flag_at = -1;
+  std::function<std::int64_t(std::int64_t n)> stiff_time_at;
   // config, packed in this order into RunnerArgs::stepper_config
   std::vector<ConfigField> config;
   // persistent workspace sizes for n states

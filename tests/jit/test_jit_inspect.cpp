@@ -127,3 +127,55 @@ TEST_CASE("Compiling and running from several threads at once", "[jit][threads]"
     CHECK(dynlib::test::same_bits(ref.T, r1.T));
   }
 }
+
+// Pleiades (7 bodies in the plane): the distance term of bodies i and j appears in the x and in the y
+// equation of body i, the same expression with the same libm call. The outputs are stored between the
+// equations; the generated code still computes each of the 42 terms once.
+TEST_CASE("JIT: equations sharing a subexpression compute it once, libm calls included", "[jit][inspect]") {
+  // Built with += only (GCC 12 warns falsely about chained std::string operator+).
+  std::string text = "inline:\n[model]\ntype = \"ode\"\n[states]\n";
+  auto add = [&](std::initializer_list<std::string> parts) {
+    for (const auto& p : parts) text += p;
+  };
+  const char* groups[] = {"x", "y", "vx", "vy"};
+  for (const char* g : groups)
+    for (int i = 1; i <= 7; ++i) add({g, std::to_string(i), " = ", std::to_string(i % 3), ".0\n"});
+  text += "[equations.rhs]\n";
+  for (const char* g : {"x", "y"})
+    for (int i = 1; i <= 7; ++i) add({g, std::to_string(i), " = \"v", g, std::to_string(i), "\"\n"});
+  for (const char* axis : {"x", "y"})
+    for (int i = 1; i <= 7; ++i) {
+      add({"v", axis, std::to_string(i), " = \""});
+      for (int j = 1, first = 1; j <= 7; ++j) {
+        if (j == i) continue;
+        std::string dx = "(x", dy = "(y";
+        for (auto* d : {&dx, &dy}) {
+          *d += std::to_string(j);
+          *d += d == &dx ? " - x" : " - y";
+          *d += std::to_string(i);
+          *d += ")";
+        }
+        add({first ? "" : " + ", std::to_string(j), ".0*", axis[0] == 'x' ? dx : dy, "/(", dx, "*", dx, " + ",
+             dy, "*", dy, ")**1.5"});
+        first = 0;
+      }
+      text += "\"\n";
+    }
+  auto model = dynlib::load_model(text);
+  dynlib::core::JitOptions opts;
+  opts.keep_optimized_ir = true;
+  opts.tiered = false;
+  auto jt = dynlib::core::jit_compile(model, dynlib::kernels::get_stepper("rk4"), model->dtype, opts);
+  const std::string ir = jt->optimized_ir();
+  const auto begin = ir.find("define void @rhs(");
+  REQUIRE(begin != std::string::npos);
+  const auto end = ir.find("\n}\n", begin);
+  REQUIRE(end != std::string::npos);
+  const std::string rhs = ir.substr(begin, end - begin);
+  std::size_t pows = 0;
+  for (auto at = rhs.find("@pow("); at != std::string::npos; at = rhs.find("@pow(", at + 1)) ++pows;
+  CHECK(pows == 42);
+  // and the interpreter's numbers
+  auto in = dynlib::interp::make_interpreted(model, jt->stepper());
+  CHECK(dynlib::test::same_bits(dynlib::test::run_model(*in).Y, dynlib::test::run_model(*jt).Y));
+}

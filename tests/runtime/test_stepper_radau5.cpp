@@ -20,6 +20,7 @@
 #include "interp/interp.hpp"
 #include "jit/run_helper.hpp"
 #include "kernels/stepper_radau5.hpp"
+#include "problems/stiff_problems.hpp"
 #include "steppers_catalogue/stepper_registry.hpp"
 
 using dynlib::test::run_model;
@@ -39,65 +40,8 @@ std::string sim_block(double t_end, double dt, double tol, const std::string& ex
          "\nrtol = " + num(tol) + "\n" + extra;
 }
 
-const char* kRober = R"M(inline:
-[model]
-type = "ode"
-[states]
-y1 = 1.0
-y2 = 0.0
-y3 = 0.0
-[equations.rhs]
-y1 = "-0.04*y1 + 1e4*y2*y3"
-y2 = "0.04*y1 - 1e4*y2*y3 - 3e7*y2*y2"
-y3 = "3e7*y2*y2"
-)M";
-
-const char* kHires = R"M(inline:
-[model]
-type = "ode"
-[states]
-y1 = 1.0
-y2 = 0.0
-y3 = 0.0
-y4 = 0.0
-y5 = 0.0
-y6 = 0.0
-y7 = 0.0
-y8 = 0.0057
-[equations.rhs]
-y1 = "-1.71*y1 + 0.43*y2 + 8.32*y3 + 0.0007"
-y2 = "1.71*y1 - 8.75*y2"
-y3 = "-10.03*y3 + 0.43*y4 + 0.035*y5"
-y4 = "8.32*y2 + 1.71*y3 - 1.12*y4"
-y5 = "-1.745*y5 + 0.43*y6 + 0.43*y7"
-y6 = "-280.0*y6*y8 + 0.69*y4 + 1.71*y5 - 0.43*y6 + 0.69*y7"
-y7 = "280.0*y6*y8 - 1.81*y7"
-y8 = "-(280.0*y6*y8 - 1.81*y7)"
-)M";
-
-const char* kVdp1000 = R"M(inline:
-[model]
-type = "ode"
-[states]
-x = 2.0
-y = 0.0
-[equations.rhs]
-x = "y"
-y = "1000*(1 - x*x)*y - x"
-)M";
-
-const char* kOrego = R"M(inline:
-[model]
-type = "ode"
-[states]
-y1 = 1.0
-y2 = 2.0
-y3 = 3.0
-[equations.rhs]
-y1 = "77.27*(y2 + y1*(1 - 8.375e-6*y1 - y2))"
-y2 = "(y3 - (1 + y1)*y2)/77.27"
-y3 = "0.161*(y1 - y3)"
-)M";
+namespace stiff = dynlib::test_problems;
+const char* const kOrego = stiff::kOrego.uri;
 
 // y' = y cos t, x' = v, v' = -x: y = exp(sin t), x = cos t, v = -sin t.
 const char* kSmooth = R"M(inline:
@@ -150,26 +94,13 @@ TEST_CASE("radau5 is registered with its settings, dense output and work counter
 }
 
 TEST_CASE("radau5 meets stiff reference solutions at rtol = atol = 1e-8", "[stepper][radau5]") {
-  struct Case {
-    const char* name;
-    const char* model;
-    double t_end;
-    std::vector<double> ref;
-  };
-  const std::vector<Case> cases = {
-      {"ROBER", kRober, 40.0, {0.7158270687, 9.185534765e-6, 0.2841637457}},
-      {"HIRES",
-       kHires,
-       321.8122,
-       {7.37131257332567e-4, 1.44248572631618e-4, 5.8887297409676e-5, 1.175651343283149e-3,
-        2.38635619883133e-3, 6.238968252742796e-3, 2.849998395185769e-3, 2.850001604814231e-3}},
-      {"VDP1000", kVdp1000, 3000.0, {-1.510606936744095, 1.178380000730945e-3}},
-      {"OREGO", kOrego, 360.0, {1.000814870318523, 1228.178521549889, 132.0554942846513}},
-  };
+  // (ROBER, HIRES, VDP1000, OREGO: tests/problems/stiff_problems.hpp)
+  const std::vector<stiff::StiffProblem> cases = {stiff::kRober, stiff::kHires, stiff::kVdp1000,
+                                                  stiff::kOrego};
   const double tol = 1e-8;
   for (const auto& c : cases) {
     INFO(c.name);
-    auto m = load(c.model, sim_block(c.t_end, c.t_end, tol));
+    auto m = load(c.uri, sim_block(c.t_end, c.t_end, tol));
     auto r = run(m, 1);
     REQUIRE(r.status == static_cast<int>(dynlib::Status::DONE));
     CHECK(r.t == c.t_end);

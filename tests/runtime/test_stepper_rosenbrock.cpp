@@ -12,6 +12,7 @@
 #include "interp/interp.hpp"
 #include "jit/run_helper.hpp"
 #include "kernels/stepper_rosenbrock.hpp"
+#include "problems/stiff_problems.hpp"
 #include "runtime/test_runner_helpers.hpp"
 #include "steppers_catalogue/stepper_registry.hpp"
 
@@ -48,55 +49,11 @@ struct Work {
 Work work(const RunOut& r) { return {r.iws.at(0), r.iws.at(1), r.iws.at(2)}; }
 int stages(const std::string& s) { return s == "rodas5p" ? 8 : 6; }
 
-const char* kRober = R"M([states]
-y1 = 1.0
-y2 = 0.0
-y3 = 0.0
-[equations.rhs]
-y1 = "-0.04*y1 + 1e4*y2*y3"
-y2 = "0.04*y1 - 1e4*y2*y3 - 3e7*y2*y2"
-y3 = "3e7*y2*y2"
-)M";
-
-const char* kHires = R"M([states]
-y1 = 1.0
-y2 = 0.0
-y3 = 0.0
-y4 = 0.0
-y5 = 0.0
-y6 = 0.0
-y7 = 0.0
-y8 = 0.0057
-[equations.rhs]
-y1 = "-1.71*y1 + 0.43*y2 + 8.32*y3 + 0.0007"
-y2 = "1.71*y1 - 8.75*y2"
-y3 = "-10.03*y3 + 0.43*y4 + 0.035*y5"
-y4 = "8.32*y2 + 1.71*y3 - 1.12*y4"
-y5 = "-1.745*y5 + 0.43*y6 + 0.43*y7"
-y6 = "-280.0*y6*y8 + 0.69*y4 + 1.71*y5 - 0.43*y6 + 0.69*y7"
-y7 = "280.0*y6*y8 - 1.81*y7"
-y8 = "-(280.0*y6*y8 - 1.81*y7)"
-)M";
-
-const char* kVdp1000 = R"M([states]
-y1 = 2.0
-y2 = 0.0
-[params]
-mu = 1000.0
-[equations.rhs]
-y1 = "y2"
-y2 = "mu*(1 - y1*y1)*y2 - y1"
-)M";
-
-const char* kOrego = R"M([states]
-y1 = 1.0
-y2 = 2.0
-y3 = 3.0
-[equations.rhs]
-y1 = "77.27*(y2 + y1*(1 - 8.375e-6*y1 - y2))"
-y2 = "(y3 - (1 + y1)*y2)/77.27"
-y3 = "0.161*(y1 - y3)"
-)M";
+namespace stiff = dynlib::test_problems;
+const char* const kRober = stiff::model_body(stiff::kRober.uri);
+const char* const kHires = stiff::model_body(stiff::kHires.uri);
+const char* const kVdp1000 = stiff::model_body(stiff::kVdp1000.uri);
+const char* const kOrego = stiff::model_body(stiff::kOrego.uri);
 
 // y' = -50 (y - cos t) from its smooth solution y = (2500 cos t + 50 sin t)/2501: non-autonomous and stiff.
 const char* kForced = R"M([states]

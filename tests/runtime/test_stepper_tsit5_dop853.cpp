@@ -332,3 +332,40 @@ TEST_CASE("tsit5 and dop853 never accept an error above the tolerance: STEPFAIL 
     CHECK(!(r.args.err_est <= 1.0));  // the failed step's estimate: above tolerance (or not finite)
   }
 }
+
+// dop853's stiffness detection: Van der Pol with mu = 1000 is stiff once it leaves its start (the step is
+// limited by stability): one warning per run, naming the time; none with nstiff = 0, none for Lorenz.
+TEST_CASE("dop853 warns once when the problem looks stiff, and only then", "[stepper][dop853]") {
+  std::vector<std::string> seen;
+  dynlib::set_warning_handler([&](std::string_view m) { seen.emplace_back(m); });
+  const char* vdp =
+      "inline:\n[model]\ntype = \"ode\"\n[states]\ny1 = 2.0\ny2 = 0.0\n[params]\nmu = 1000.0\n"
+      "[equations.rhs]\ny1 = \"y2\"\ny2 = \"mu*(1 - y1*y1)*y2 - y1\"\n";
+  auto stiff_warnings = [&] {
+    std::size_t k = 0;
+    for (const auto& m : seen) k += m.find("dop853: the problem looks stiff from t=") != std::string::npos;
+    return k;
+  };
+  {
+    auto sim = dynlib::setup(vdp, {.stepper = "dop853"});
+    sim.run({.T = 100.0, .record = false});
+    CHECK(stiff_warnings() == 1);
+    INFO(seen.front());
+    CHECK(seen.front().find("t=2.15") != std::string::npos);  // about where the slow phase begins
+    sim.run({.T = 150.0, .record = false, .resume = true});   // still stiff: no second warning
+    CHECK(stiff_warnings() == 1);
+  }
+  seen.clear();
+  {
+    auto sim = dynlib::setup(vdp, {.stepper = "dop853"});
+    sim.run({.T = 100.0, .record = false, .stepper = {{"nstiff", 0}}});
+    CHECK(stiff_warnings() == 0);
+  }
+  {
+    auto sim = dynlib::setup("builtin://ode/lorenz", {.stepper = "dop853"});
+    sim.run({.T = 100.0, .record = false, .stepper = {{"atol", 1e-10}, {"rtol", 1e-10}}});
+    CHECK(sim.step_count() > 1000);  // so the test ran more than once
+    CHECK(stiff_warnings() == 0);
+  }
+  dynlib::set_warning_handler(nullptr);
+}
