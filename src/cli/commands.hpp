@@ -43,5 +43,7 @@ int cmd_cache(const std::vector<std::string>& args);
 int cmd_lyapunov(const std::vector<std::string>& args);
 // dynlib sweep URI --param ... --out file.csv (src/cli/cmd_sweep.cpp)
 int cmd_sweep(const std::vector<std::string>& args);
+// dynlib sweep-merge --out FILE SHARD... (src/cli/cmd_sweep_merge.cpp)
+int cmd_sweep_merge(const std::vector<std::string>& args);
 
 }  // namespace dynlib::cli
