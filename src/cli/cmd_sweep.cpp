@@ -115,22 +115,27 @@ int cmd_sweep(const std::vector<std::string>& args) {
   const auto executor = sweep_executor();
   o.executor = executor.get();
   const bool root = !executor || executor->is_root();
-  auto fm = build(p.positional[0], co.build);
-  if (co.preset) expand_preset(*co.preset, fm->model(), base.ic, base.params);
-  std::atomic<std::size_t> done{0};
-  fo.done = &done;
-  std::size_t total = 1;
-  for (const auto& a : axes) total *= a.values.size();
-  if (fo.shard_count)
-    total = shard_start(total, fo.shard_index + 1, fo.shard_count) -
-            shard_start(total, fo.shard_index, fo.shard_count);
   SweepFileSummary sw;
-  {
-    ProgressLine progress(!co.quiet && root, [&](double s) {
-      return "sweep: " + std::to_string(done.load()) + "/" + std::to_string(total) + " points, " +
-             std::to_string(static_cast<int>(s)) + " s";
-    });
-    sw = sweep_to_csv(fm, axes, o, base, *p.get("out"), fo);
+  try {
+    auto fm = build(p.positional[0], co.build);
+    if (co.preset) expand_preset(*co.preset, fm->model(), base.ic, base.params);
+    std::atomic<std::size_t> done{0};
+    fo.done = &done;
+    std::size_t total = 1;
+    for (const auto& a : axes) total *= a.values.size();
+    if (fo.shard_count)
+      total = shard_start(total, fo.shard_index + 1, fo.shard_count) -
+              shard_start(total, fo.shard_index, fo.shard_count);
+    {
+      ProgressLine progress(!co.quiet && root, [&](double s) {
+        return "sweep: " + std::to_string(done.load()) + "/" + std::to_string(total) + " points, " +
+               std::to_string(static_cast<int>(s)) + " s";
+      });
+      sw = sweep_to_csv(fm, axes, o, base, *p.get("out"), fo);
+    }
+  } catch (const std::exception& e) {
+    end_job_if_stranded(e, executor.get());  // a rank that others wait for must not just exit
+    throw;
   }
   if (!sw.root) return 0;
   std::string where = std::to_string(sw.threads) + " threads";

@@ -15,4 +15,6 @@ std::unique_ptr<BatchExecutor> sweep_executor() {
   return nullptr;
 }
 
+void end_job_if_stranded(const std::exception&, BatchExecutor*) {}
+
 }  // namespace dynlib::cli
