@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A 2-D Lyapunov map (Lorenz, rho x sigma, JIT) over 1, 2 and 4 MPI ranks against the threads-only run of
 # one process, checking that every run writes the same bytes (bench/README.md, "Distributed sweeps").
-#   bench/mpi_sweep.sh [DYNLIB [NX NY T]]   defaults: build/bin/dynlib, 316 x 317 points (10^5), T = 30
+#   bench/mpi_sweep.sh [DYNLIB [NX NY T]]   defaults: build/bin/dynlib, 316 x 317 points (10^5), T = 80 (about 1 ms a point)
 # Each rank runs one thread, so 2 ranks use the same 2 cores as the 2-thread run of one process; 4 ranks
 # on a 2-core machine are oversubscribed (their efficiency is bounded by the cores, not the distribution).
 # Every configuration is also timed on a 4-point sweep; "net" is the difference, i.e. the time of the
@@ -9,7 +9,7 @@
 # per point is net(2 ranks x 1 thread) - net(1 process x 2 threads), over the points, in wall and CPU time.
 set -euo pipefail
 dynlib=$(realpath "${1:-build/bin/dynlib}")
-nx=${2:-316}; ny=${3:-317}; T=${4:-30}
+nx=${2:-316}; ny=${3:-317}; T=${4:-80}
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 cd "$work"
 echo "cache_root = \"$work/cache\"" > config.toml

@@ -1,4 +1,5 @@
 // dynlib::mpi::Session and Executor (include/dynlib/mpi.hpp).
+#include <algorithm>
 #include <chrono>
 #include <climits>
 #include <cstdint>
@@ -38,10 +39,25 @@ void check(int rc, const char* what) {
   if (rc != MPI_SUCCESS) throw DynlibError(std::string("MPI: ") + what + " failed");
 }
 
+// Waits for a request by testing it with growing pauses (20 us to 1 ms) instead of MPI's blocking calls,
+// which spin: a rank waiting for rank 0 must not take a core from the ranks that compute.
+void wait_politely(MPI_Request& req, MPI_Status* st) {
+  auto pause = std::chrono::microseconds(20);
+  for (;;) {
+    int done = 0;
+    check(MPI_Test(&req, &done, st), "MPI_Test");
+    if (done) return;
+    std::this_thread::sleep_for(pause);
+    pause = std::min(2 * pause, std::chrono::microseconds(1000));
+  }
+}
+
 void send(MPI_Comm comm, int to, Tag tag, const std::string& bytes) {
   if (bytes.size() > static_cast<std::size_t>(INT_MAX))
     throw DynlibError("MPI: a block's results are larger than 2 GiB (use smaller blocks)");
-  check(MPI_Send(bytes.data(), static_cast<int>(bytes.size()), MPI_BYTE, to, tag, comm), "MPI_Send");
+  MPI_Request req;
+  check(MPI_Isend(bytes.data(), static_cast<int>(bytes.size()), MPI_BYTE, to, tag, comm, &req), "MPI_Isend");
+  wait_politely(req, MPI_STATUS_IGNORE);
 }
 
 std::string receive(MPI_Comm comm, const MPI_Status& st) {
@@ -105,11 +121,14 @@ void Executor::run(const std::vector<PointBlock>& blocks, const Compute& compute
 void Executor::run_worker(const Compute& compute) {
   send(comm_, 0, kAsk, {});
   for (;;) {
+    // Rank 0 only sends kWork (a range, 16 bytes) or kStop (empty).
+    std::uint64_t r[2] = {0, 0};
+    MPI_Request req;
     MPI_Status st;
-    check(MPI_Probe(0, MPI_ANY_TAG, comm_, &st), "MPI_Probe");
-    const std::string msg = receive(comm_, st);
+    check(MPI_Irecv(r, 16, MPI_BYTE, 0, MPI_ANY_TAG, comm_, &req), "MPI_Irecv");
+    wait_politely(req, &st);
     if (st.MPI_TAG == kStop) return;
-    const PointBlock b = range_of(msg);
+    const PointBlock b{static_cast<std::size_t>(r[0]), static_cast<std::size_t>(r[1])};
     std::string reply;
     Tag tag = kResult;
     try {
@@ -183,6 +202,7 @@ void Executor::run_root(const std::vector<PointBlock>& blocks, const Compute& co
       fail(std::string("writing the results of ") + points_text(b) + " failed: " + e.what());
     }
   };
+  auto idle_wait = std::chrono::microseconds(20);
   try {
     for (;;) {
       bool busy = false;
@@ -219,8 +239,14 @@ void Executor::run_root(const std::vector<PointBlock>& blocks, const Compute& co
           hand_out(st.MPI_SOURCE);
         }
       }
-      // Nothing arrived: wait a little rather than spin (a block takes far longer than this).
-      if (!busy) std::this_thread::sleep_for(std::chrono::microseconds(100));
+      // Nothing arrived: wait rather than spin, longer the longer it stays quiet (up to 1 ms, far less
+      // than a block takes), so polling costs next to nothing while every rank computes.
+      if (busy) {
+        idle_wait = std::chrono::microseconds(20);
+      } else {
+        std::this_thread::sleep_for(idle_wait);
+        idle_wait = std::min(2 * idle_wait, std::chrono::microseconds(1000));
+      }
     }
   } catch (...) {
     // MPI itself failed on rank 0: nothing can stop the others cleanly any more.
