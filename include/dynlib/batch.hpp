@@ -125,6 +125,9 @@ struct SweepFileOptions {
   // that merge_sweep_shards joins with the others. {0, 0}: the whole sweep.
   std::size_t shard_index = 0, shard_count = 0;
   std::size_t block = 0;  // points per block (0: about 1% of the points, at least 4 per thread)
+  // Finished blocks are saved to disk together, at most this often (each save syncs twice): a kill
+  // loses at most about this much work. 0: after every block.
+  double checkpoint_seconds = 1.0;
   std::string command{};  // how the sweep was asked for, shown when a journal of another sweep is found
   std::atomic<std::size_t>* done = nullptr;  // if set: points finished so far (on the root)
 };

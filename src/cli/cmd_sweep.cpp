@@ -17,8 +17,8 @@ namespace {
 
 const char* kUsage =
     "usage: dynlib sweep URI --param name=start:stop:count [--param name=start:stop:count] --out file.csv\n"
-    "                        [--record-last K] [--threads n] [--lyapunov K] [--shard K/N] [--block B] "
-    "[common options]\n"
+    "                        [--record-last K] [--threads n] [--lyapunov K] [--shard K/N] [--block B]\n"
+    "                        [--checkpoint S] [common options]\n"
     "  --param name=start:stop:count  one axis (1-D sweep) or two (2-D), count >= 1 evenly spaced values;\n"
     "                 name=value (no colon) fixes a parameter for every point\n"
     "  --out FILE     the CSV file (required): one row per point "
@@ -33,6 +33,7 @@ const char* kUsage =
     "                 file for 'dynlib sweep-merge' (cluster job arrays)\n"
     "  --block B      points per block, the unit of work that is saved and handed out (default: about 1% of\n"
     "                 the points, at least 4 per thread)\n"
+    "  --checkpoint S  save finished blocks at most every S seconds (default 1; 0: after every block)\n"
     "The file is written block by block: if the run is killed, the same command continues where it stopped\n"
     "(its progress is kept in FILE.partial and FILE.partial.idx). Under mpirun the points are shared by\n"
     "the ranks and rank 0 writes the file (docs/distributed.md).\n"
@@ -48,9 +49,9 @@ int cmd_sweep(const std::vector<std::string>& args) {
       std::fputs(kCommonOptionsHelp, stdout);
       return 0;
     }
-  const auto p =
-      parse_args(args, with_common_values({"record_last", "threads", "lyapunov", "out", "shard", "block"}),
-                 with_common_flags({}));
+  const auto p = parse_args(
+      args, with_common_values({"record_last", "threads", "lyapunov", "out", "shard", "block", "checkpoint"}),
+      with_common_flags({}));
   if (p.positional.size() != 1) throw UsageError(std::string("expected one model URI\n") + kUsage);
   if (!p.get("out")) throw UsageError("--out file.csv is required");
   check_output_paths({{"--out", *p.get("out")}});
@@ -68,6 +69,8 @@ int cmd_sweep(const std::vector<std::string>& args) {
   }
   if (p.get("block"))
     fo.block = static_cast<std::size_t>(parse_integer_at_least(*p.get("block"), "--block", 1));
+  if (p.get("checkpoint"))
+    fo.checkpoint_seconds = parse_number_above(*p.get("checkpoint"), "--checkpoint", 0.0, /*inclusive=*/true);
   fo.command = "dynlib sweep";
   for (const auto& a : args) fo.command += " " + a;
   std::vector<SweepAxis> axes;

@@ -245,18 +245,38 @@ SweepFileSummary sweep_to_csv(const FullModelPtr& fm, const std::vector<SweepAxi
   std::vector<PointBlock> blocks;
   for (std::size_t a = journal->next_point(); a < last; a += block)
     blocks.push_back({a, std::min(last, a + block)});
-  // Blocks arrive in any order; they are written in point order, so the file is always a prefix.
+  // Blocks arrive in any order; they are written in point order, so the file is always a prefix. Contiguous
+  // blocks are gathered and saved together at most every checkpoint_seconds (each save costs two syncs).
   std::map<std::size_t, std::pair<std::size_t, BlockText>> waiting;
+  BlockText gathered;
+  std::size_t gathered_first = journal->next_point(), gathered_last = gathered_first;
+  auto last_save = std::chrono::steady_clock::now();
+  const auto save = [&] {
+    if (gathered_last == gathered_first) return;
+    journal->append(gathered_first, gathered_last, gathered.rows, gathered.failed, gathered.messages);
+    gathered = BlockText();
+    gathered_first = gathered_last;
+    last_save = std::chrono::steady_clock::now();
+  };
   ex->run(blocks, compute, [&](PointBlock b, std::string&& bytes) {
     waiting.emplace(b.first, std::make_pair(b.last, decode(bytes)));
-    for (auto it = waiting.find(journal->next_point()); it != waiting.end();
-         it = waiting.find(journal->next_point())) {
-      const auto& [end, t] = it->second;
-      journal->append(it->first, end, t.rows, t.failed, t.messages);
-      if (fo.done) fo.done->fetch_add(end - it->first);
+    for (auto it = waiting.find(gathered_last); it != waiting.end(); it = waiting.find(gathered_last)) {
+      auto& [end, t] = it->second;
+      gathered.rows += t.rows;
+      gathered.failed += t.failed;
+      for (auto& m : t.messages)
+        if (gathered.messages.size() < core::SweepJournal::kKeptMessages)
+          gathered.messages.push_back(std::move(m));
+      if (fo.done) fo.done->fetch_add(end - gathered_last);
+      gathered_last = end;
       waiting.erase(it);
     }
+    if (std::chrono::duration<double>(std::chrono::steady_clock::now() - last_save).count() >=
+            fo.checkpoint_seconds ||
+        gathered.rows.size() >= (std::size_t{64} << 20))
+      save();
   });
+  save();
   const std::string trailer =
       fo.shard_count > 0 ? shard_trailer(journal->hashed_size(), journal->data_hash()) : std::string();
   journal->finish(trailer);

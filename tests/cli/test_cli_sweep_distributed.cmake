@@ -80,7 +80,7 @@ expect_rc(${rc} 2 "shard 3/3" "${o}")
 expect("${o}" "--shard K/N needs K < N \\(shards are numbered 0 to N-1\\), got '3/3'" "shard 3/3")
 
 # 3. SIGKILL halfway, the same command again: the file of an uninterrupted run; a changed command is refused
-set(slow builtin://map/logistic --param r=3:4:120 --N 100000 --threads 1 --block 3 --quiet --out slow.csv)
+set(slow builtin://map/logistic --param r=3:4:120 --N 100000 --threads 1 --block 3 --checkpoint 0 --quiet --out slow.csv)
 run_dynlib(o rc sweep ${slow} --out slow-ref.csv)
 expect_rc(${rc} 0 "uninterrupted" "${o}")
 string(REPLACE ";" " " slow_args "${slow}")

@@ -53,3 +53,19 @@ if(rc EQUAL 0 OR rc MATCHES "timeout")
   message(FATAL_ERROR "failing rank: exit ${rc}, expected a failure\n${o}")
 endif()
 expect("${o}" "dynlib sweep: rank 3 of 4: Model not found: no_such_model\\.toml" "failing rank")
+
+# 4. a sweep killed (SIGKILL) in one process continues under mpirun: the bytes of an uninterrupted run
+set(slow builtin://map/logistic --param r=3:4:90 --N 100000 --block 3 --checkpoint 0 --quiet --out ${WORK}/slow.csv)
+string(REPLACE ";" " " slow_args "${slow}")
+run(o rc ${DYNLIB} sweep ${slow} --out ${WORK}/slow-ref.csv)
+execute_process(COMMAND sh -c "'${DYNLIB}' sweep ${slow_args} --threads 1 & pid=$!
+  while [ \"$(wc -l < '${WORK}/slow.csv.partial.idx' 2>/dev/null || echo 0)\" -lt 3 ]; do
+    kill -0 $pid 2>/dev/null || exit 3; sleep 0.02; done
+  kill -KILL $pid; wait $pid; echo killed=$?" WORKING_DIRECTORY ${DATA} OUTPUT_VARIABLE o TIMEOUT 40)
+expect("${o}" "killed=137" "the sweep was killed")
+run(o rc ${MPIRUN} ${DYNLIB} sweep ${slow})
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "resumed under mpirun: exit ${rc}\n${o}")
+endif()
+expect("${o}" "90 points \\(90 x 1\\), [1-9][0-9]* done before on 3 processes" "resumed summary")
+expect_same(slow.csv slow-ref.csv "resumed under mpirun")
