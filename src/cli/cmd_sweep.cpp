@@ -54,7 +54,9 @@ int cmd_sweep(const std::vector<std::string>& args) {
       with_common_flags({}));
   if (p.positional.size() != 1) throw UsageError(std::string("expected one model URI\n") + kUsage);
   if (!p.get("out")) throw UsageError("--out file.csv is required");
-  check_output_paths({{"--out", *p.get("out")}});
+  // Under mpirun only rank 0 writes the file (the others may run where its directory does not exist); it
+  // checks the path once MPI is up, so that its failure ends every rank.
+  if (launcher_world_size() <= 1) check_output_paths({{"--out", *p.get("out")}});
   const CommonOptions co = read_common(p, /*params_are_values=*/false);
   SweepFileOptions fo;
   if (const auto sh = p.get("shard")) {
@@ -120,6 +122,7 @@ int cmd_sweep(const std::vector<std::string>& args) {
   const bool root = !executor || executor->is_root();
   SweepFileSummary sw;
   try {
+    if (executor && executor->is_root()) check_output_paths({{"--out", *p.get("out")}});
     auto fm = build(p.positional[0], co.build);
     if (co.preset) expand_preset(*co.preset, fm->model(), base.ic, base.params);
     std::atomic<std::size_t> done{0};

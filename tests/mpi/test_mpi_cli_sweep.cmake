@@ -69,3 +69,11 @@ if(NOT rc EQUAL 0)
 endif()
 expect("${o}" "90 points \\(90 x 1\\), [1-9][0-9]* done before on 3 processes" "resumed summary")
 expect_same(slow.csv slow-ref.csv "resumed under mpirun")
+
+# 5. an output rank 0 cannot write: every rank ends, with rank 0's reason
+run(o rc ${MPIRUN} ${DYNLIB} sweep builtin://map/logistic --param r=1:2:5 --N 10 --out ${WORK}/no/such/dir/x.csv)
+if(rc EQUAL 0 OR rc MATCHES "timeout")
+  message(FATAL_ERROR "unwritable output: exit ${rc}, expected a failure\n${o}")
+endif()
+expect("${o}" "rank 0 of 3: --out '[^']*/no/such/dir/x\\.csv': directory '[^']*/no/such/dir': No such file or directory"
+  "unwritable output")
