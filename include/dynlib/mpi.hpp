@@ -55,6 +55,7 @@ class DYNLIB_API Executor final : public BatchExecutor {
 
   MPI_Comm comm_;
   int rank_ = 0, size_ = 1;
+  int runs_ = 0;          // run() calls so far, the same on every rank (they make the same calls)
   bool settled_ = false;  // until a run() has told every rank to stop
 };
 

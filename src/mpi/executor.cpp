@@ -16,9 +16,14 @@
 namespace dynlib::mpi {
 namespace {
 
-// Message tags. Worker -> rank 0: kAsk (ready for work), kResult (first, last, bytes), kFail (first,
-// last, why). Rank 0 -> worker: kWork (first, last), kStop.
+// Message kinds. Worker -> rank 0: kAsk (ready for work), kResult (first, last, bytes), kFail (first,
+// last, why). Rank 0 -> worker: kWork (first, last), kStop. The tag is kind + 8 * (run number mod 4000):
+// a worker that was told to stop may already ask for work of the next run() while rank 0 still waits for
+// the others in this one, and rank 0 must not take that message for this run.
 enum Tag : int { kAsk = 1, kResult = 2, kFail = 3, kWork = 4, kStop = 5 };
+constexpr int kTagStride = 8;
+int tag_of(Tag kind, int run) { return kind + kTagStride * (run % 4000); }
+Tag kind_of(int tag) { return static_cast<Tag>(tag % kTagStride); }
 
 std::string with_range(PointBlock b, std::string_view rest) {
   std::string s(16, '\0');
@@ -52,7 +57,7 @@ void wait_politely(MPI_Request& req, MPI_Status* st) {
   }
 }
 
-void send(MPI_Comm comm, int to, Tag tag, const std::string& bytes) {
+void send(MPI_Comm comm, int to, int tag, const std::string& bytes) {
   if (bytes.size() > static_cast<std::size_t>(INT_MAX))
     throw DynlibError("MPI: a block's results are larger than 2 GiB (use smaller blocks)");
   MPI_Request req;
@@ -108,6 +113,7 @@ Executor::Executor(MPI_Comm comm) : comm_(comm) {
 
 void Executor::run(const std::vector<PointBlock>& blocks, const Compute& compute, const Deliver& deliver) {
   settled_ = false;
+  ++runs_;
   if (size_ == 1) {
     for (const auto& b : blocks) deliver(b, compute(b));
   } else if (rank_ == 0) {
@@ -119,7 +125,7 @@ void Executor::run(const std::vector<PointBlock>& blocks, const Compute& compute
 }
 
 void Executor::run_worker(const Compute& compute) {
-  send(comm_, 0, kAsk, {});
+  send(comm_, 0, tag_of(kAsk, runs_), {});
   for (;;) {
     // Rank 0 only sends kWork (a range, 16 bytes) or kStop (empty).
     std::uint64_t r[2] = {0, 0};
@@ -127,7 +133,7 @@ void Executor::run_worker(const Compute& compute) {
     MPI_Status st;
     check(MPI_Irecv(r, 16, MPI_BYTE, 0, MPI_ANY_TAG, comm_, &req), "MPI_Irecv");
     wait_politely(req, &st);
-    if (st.MPI_TAG == kStop) return;
+    if (kind_of(st.MPI_TAG) == kStop) return;
     const PointBlock b{static_cast<std::size_t>(r[0]), static_cast<std::size_t>(r[1])};
     std::string reply;
     Tag tag = kResult;
@@ -139,7 +145,7 @@ void Executor::run_worker(const Compute& compute) {
       reply = with_range(b, e.what());
       tag = kFail;
     }
-    send(comm_, 0, tag, reply);  // a failure is answered with kStop
+    send(comm_, 0, tag_of(tag, runs_), reply);  // a failure is answered with kStop
   }
 }
 
@@ -184,9 +190,9 @@ void Executor::run_root(const std::vector<PointBlock>& blocks, const Compute& co
       if (!stopping && next < blocks.size()) b = blocks[next++];
     }
     if (b) {
-      send(comm_, to, kWork, with_range(*b, {}));
+      send(comm_, to, tag_of(kWork, runs_), with_range(*b, {}));
     } else {
-      send(comm_, to, kStop, {});
+      send(comm_, to, tag_of(kStop, runs_), {});
       --active;
     }
   };
@@ -223,14 +229,17 @@ void Executor::run_root(const std::vector<PointBlock>& blocks, const Compute& co
       if (active > 0) {
         int flag = 0;
         MPI_Status st;
-        check(MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, comm_, &flag, &st), "MPI_Iprobe");
+        for (Tag kind : {kResult, kFail, kAsk}) {
+          check(MPI_Iprobe(MPI_ANY_SOURCE, tag_of(kind, runs_), comm_, &flag, &st), "MPI_Iprobe");
+          if (flag) break;
+        }
         if (flag) {
           busy = true;
           std::string msg = receive(comm_, st);
-          if (st.MPI_TAG == kResult) {
+          if (kind_of(st.MPI_TAG) == kResult) {
             const PointBlock b = range_of(msg);
             deliver_safely(b, msg.substr(16));
-          } else if (st.MPI_TAG == kFail) {
+          } else if (kind_of(st.MPI_TAG) == kFail) {
             const PointBlock b = range_of(msg);
             std::lock_guard<std::mutex> lk(mu);
             fail("rank " + std::to_string(st.MPI_SOURCE) + " failed on " + points_text(b) + ": " +
