@@ -5,7 +5,8 @@
 //   runge_kutta_dopri5 against rk45), same flags as native
 // on Lorenz rk4, Lorenz-96 (40 states, F = 8) rk4, Hodgkin-Huxley rk4 and Van der Pol rk45.
 // Repetitions are interleaved (the variant order rotates each repetition); min and median are printed.
-// Also checks whether the final states of JIT and interpreter equal the hand-written one bit for bit.
+// Also checks whether the final states of JIT and interpreter equal the hand-written one bit for bit, and
+// prints the ratio interpreter / JIT of the fixed-step cases.
 //
 // Usage: jit_vs_native [reps=15] [scale=1.0] [lorenz,l96,hh,vdp]   (scale multiplies every step count /
 // horizon; the third argument runs a subset)
@@ -216,6 +217,9 @@ void run_fixed(const FixedCase& c, int reps) {
   }
   run_interleaved(vs, reps);
   print_table(vs);
+  if (vs[1].available)  // the interpreter's speed target is stated against the JIT
+    std::printf("  interpreter / JIT: %.2fx (min to min), %.2fx (median to median)\n",
+                vmin(vs[2].samples) / vmin(vs[1].samples), vmedian(vs[2].samples) / vmedian(vs[1].samples));
   if (!c.extra_note.empty()) std::printf("  note: %s\n", c.extra_note.c_str());
 
   // Bit checks over interp_steps steps (same count for every variant).

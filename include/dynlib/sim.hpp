@@ -16,6 +16,9 @@
 
 namespace dynlib {
 
+// What Sim::load_preset does with a preset whose name is already in the session.
+enum class PresetConflict { error, keep, replace };
+
 struct SnapshotInfo {
   std::string name, description;
   double t = 0.0;
@@ -49,6 +52,14 @@ class DYNLIB_API Sim {
   [[nodiscard]] std::vector<std::string> list_presets() const;
   void apply_preset(std::string_view name);  // ArgumentError naming the presets if unknown
   void add_preset(std::string name, Assignments states, Assignments params, bool overwrite = false);
+  // Preset files (docs/simulation.md): loads the presets whose names match the glob `pattern` (checked
+  // against the model; ArgumentError naming the file, line and key otherwise) and returns how many were
+  // added. A name already in the session: error (nothing is loaded), keep the session's, or replace it.
+  std::size_t load_preset(std::string_view pattern, const std::filesystem::path& path,
+                          PresetConflict on_conflict = PresetConflict::error);
+  // Writes the preset `name` into a preset file (created if missing, other presets kept), atomically.
+  // ArgumentError if the file already has that name and !overwrite.
+  void save_preset(std::string_view name, const std::filesystem::path& path, bool overwrite = false) const;
 
   // Persistent run defaults (explicit run() argument > config > model [sim] > built-in).
   void config(const SimConfig& cfg);
@@ -66,6 +77,11 @@ class DYNLIB_API Sim {
   // stepper, dtype, sizes) -> ArgumentError on mismatch; replaces the session and clears results.
   void save_snapshot(const std::filesystem::path& path, std::string_view snapshot = {}) const;
   void load_snapshot(const std::filesystem::path& path);
+  // The same text format in memory, for other containers (the Python package's .npz files): the text
+  // save_snapshot would write, and a load from such text (`origin` names it in messages), with the same
+  // checks as load_snapshot.
+  [[nodiscard]] std::string snapshot_text(std::string_view snapshot = {}) const;
+  void load_snapshot_text(std::string_view text, std::string_view origin);
 
   // Session.
   [[nodiscard]] double t() const noexcept;

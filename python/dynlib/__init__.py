@@ -57,6 +57,9 @@ from ._dynlib import (  # noqa: F401  (re-exported API)
     stepper_info,
     sweep,
 )
+import os
+
+from . import _npz
 from ._views import EventView, SegmentView
 from . import analysis, plot  # noqa: E402,F401  (plot imports matplotlib only when a function is called)
 
@@ -82,7 +85,60 @@ def _segment(self, key):
     return SegmentView(self, segs[key])
 
 
+def _to_pandas(self):
+    """The records as a pandas DataFrame: columns t, step, flag (always 0), the recorded states and
+    aux.<name> for recorded aux variables. Needs pandas (Debian: python3-pandas)."""
+    try:
+        import pandas as pd
+    except ImportError as e:
+        raise ImportError(
+            "Results.to_pandas() needs pandas, which is not installed for this Python "
+            "(Debian: apt install python3-pandas; otherwise pip install pandas)"
+        ) from e
+    import numpy as np
+
+    cols = {"t": np.array(self.t), "step": np.array(self.step), "flag": np.zeros(len(self), dtype=np.int32)}
+    for name in self.state_names:
+        cols[name] = np.array(self[name])
+    for name in self.aux_names:
+        cols[f"aux.{name}"] = np.array(self[f"aux.{name}"])
+    return pd.DataFrame(cols)
+
+
+_export_text_snapshot = Sim.export_snapshot
+_import_text_snapshot = Sim.import_snapshot
+
+
+def _is_npz(path):
+    return os.fspath(path).lower().endswith(".npz")
+
+
+def _export_snapshot(self, path, *, source="current", name=None):
+    """Write the session (source="current") or a named in-memory snapshot (source="snapshot", name=...)
+    to a file, atomically: an .npz archive in the reference library's layout for a path ending in .npz,
+    otherwise dynlib's text snapshot format."""
+    if _is_npz(path):
+        return _npz.export_snapshot(self, path, source=source, name=name)
+    return _export_text_snapshot(self, os.fspath(path), source=source, name=name)
+
+
+def _import_snapshot(self, path):
+    """Replace the session by a snapshot file's (.npz or text), checked against the model and stepper."""
+    if _is_npz(path):
+        return _npz.import_snapshot(self, path)
+    return _import_text_snapshot(self, os.fspath(path))
+
+
+def _inspect_snapshot(self, path):
+    """The meta.json of an .npz snapshot as a dict."""
+    return _npz.inspect_snapshot(path)
+
+
+Sim.export_snapshot = _export_snapshot
+Sim.import_snapshot = _import_snapshot
+Sim.inspect_snapshot = _inspect_snapshot
 Results.event = _event
 Results.segment = _segment
+Results.to_pandas = _to_pandas
 
 __all__ = [name for name in dir() if not name.startswith("_")]

@@ -125,6 +125,11 @@ py::dict as_dict(const Assignments& a) {
   return d;
 }
 
+// A path given as str or os.PathLike (pathlib.Path).
+std::string fs_path(const py::object& p) {
+  return py::str(py::module_::import("os").attr("fspath")(p)).cast<std::string>();
+}
+
 py::dict name_values(const std::vector<std::string>& names, const std::vector<double>& values) {
   py::dict d;
   for (std::size_t i = 0; i < names.size() && i < values.size(); ++i) d[py::str(names[i])] = values[i];
@@ -223,6 +228,29 @@ void bind_sim(py::module_& m) {
           },
           py::arg("name"), py::kw_only(), py::arg("states") = py::none(), py::arg("params") = py::none(),
           py::arg("overwrite") = false)
+      .def(
+          "load_preset",
+          [](PySim& s, const std::string& name_or_glob, const py::object& path,
+             const std::string& on_conflict) {
+            PresetConflict c = PresetConflict::error;
+            if (on_conflict == "keep")
+              c = PresetConflict::keep;
+            else if (on_conflict == "replace")
+              c = PresetConflict::replace;
+            else if (on_conflict != "error")
+              throw ArgumentError("on_conflict must be 'error', 'keep' or 'replace', not '" + on_conflict +
+                                  "'");
+            return s.get().load_preset(name_or_glob, fs_path(path), c);
+          },
+          py::arg("name_or_glob"), py::arg("path"), py::kw_only(), py::arg("on_conflict") = "error",
+          "Load the presets of a preset file whose names match the glob; returns how many were added.")
+      .def(
+          "save_preset",
+          [](PySim& s, const std::string& name, const py::object& path, bool overwrite) {
+            s.get().save_preset(name, fs_path(path), overwrite);
+          },
+          py::arg("name"), py::arg("path"), py::kw_only(), py::arg("overwrite") = false,
+          "Write one preset into a preset file (created if missing, its other presets kept), atomically.")
       .def("config", &config,
            "Persistent run defaults: dt, max_steps, record, record_interval, cap_rec, cap_evt, "
            "and stepper settings by name.")
@@ -268,6 +296,16 @@ void bind_sim(py::module_& m) {
           "import_snapshot", [](PySim& s, const std::string& path) { s.get().load_snapshot(path); },
           py::arg("path"),
           "Replace the session by a snapshot file's (checked against the model and stepper).")
+      .def(
+          "_snapshot_text",
+          [](PySim& s, const std::string& name) { return py::bytes(s.get().snapshot_text(name)); },
+          py::arg("name") = "", "The text snapshot format of the session or a named snapshot (for .npz).")
+      .def(
+          "_load_snapshot_text",
+          [](PySim& s, const std::string& text, const std::string& origin) {
+            s.get().load_snapshot_text(text, origin);
+          },
+          py::arg("text"), py::arg("origin"), "Load the text snapshot format (from an .npz), fully checked.")
       .def_property_readonly("t", [](PySim& s) { return s.get().t(); })
       .def_property_readonly("step_count", [](PySim& s) { return s.get().step_count(); })
       .def_property_readonly("dt", [](PySim& s) { return s.get().dt(); })

@@ -22,6 +22,7 @@ const Command kCommands[] = {
     {"cache", "show, list, clear or verify the compiled-code cache", &cmd_cache},
     {"lyapunov", "Lyapunov exponents of a model (largest or spectrum)", &cmd_lyapunov},
     {"model", "validate, show, list models or export their JIT sources", &cmd_model},
+    {"plot", "PNG or SVG pictures from what run and sweep wrote (needs the Python package)", &cmd_plot},
     {"run", "simulate a model and print a summary", &cmd_run},
     {"steppers", "list steppers or show one with its settings", &cmd_steppers},
     {"sweep", "parameter sweep (1-D or 2-D) on a thread pool or MPI ranks, written to CSV", &cmd_sweep},

@@ -54,6 +54,15 @@ std::string one_line(std::string v) {
 }  // namespace
 
 void Sim::save_snapshot(const std::filesystem::path& path, std::string_view snapshot) const {
+  const std::string text = snapshot_text(snapshot);
+  try {
+    util::write_output_file(path, text);
+  } catch (const util::FileWriteError& e) {
+    throw ArgumentError("Cannot write snapshot '" + path.string() + "': " + e.reason());
+  }
+}
+
+std::string Sim::snapshot_text(std::string_view snapshot) const {
   const auto& I = *impl_;
   const Session* s = &I.s;
   std::string name = "current", description;
@@ -97,25 +106,26 @@ void Sim::save_snapshot(const std::filesystem::path& path, std::string_view snap
   o << vec_line("event_counts", s->event_counts) << "\n";
   o << vec_line("stepper_config", s->stepper_config) << "\n";
   o << "end\n";
-  const std::string text = o.str();
-
-  try {
-    util::write_output_file(path, text);
-  } catch (const util::FileWriteError& e) {
-    throw ArgumentError("Cannot write snapshot '" + path.string() + "': " + e.reason());
-  }
+  return o.str();
 }
 
 void Sim::load_snapshot(const std::filesystem::path& path) {
-  auto& I = *impl_;
   std::string text;
   try {
     text = util::read_regular_file(path, kMaxSnapshotBytes);
   } catch (const util::FileReadError& e) {
     throw ArgumentError("Cannot read snapshot file '" + path.string() + "': " + e.reason());
   }
+  load_snapshot_text(text, path.string());
+}
+
+void Sim::load_snapshot_text(std::string_view text, std::string_view origin) {
+  auto& I = *impl_;
+  if (text.size() > kMaxSnapshotBytes)
+    throw ArgumentError("Cannot read snapshot '" + std::string(origin) + "': " + std::to_string(text.size()) +
+                        " bytes, more than the limit of " + std::to_string(kMaxSnapshotBytes));
   // Every field is checked before the session is replaced: a failed load leaves the Sim as it was.
-  Session s = parse_snapshot(text, path.string(), snapshot_expect(I));
+  Session s = parse_snapshot(text, std::string(origin), snapshot_expect(I));
   I.s = std::move(s);
   I.results.reset();
   I.rec_states.clear();

@@ -1,7 +1,7 @@
 # Runs every `dynlib ...` command line shown in the given Markdown files (see dynlib_extract_commands in
 # extract_snippets.cmake) in a fresh work directory with a private configuration and cache root, and
 # fails on the first non-zero exit code. -DDYNLIB=<the dynlib binary> -DSOURCE_DIR=... -DWORK=<dir>
-# -DMD_FILES=<|-separated .md files>
+# -DMD_FILES=<|-separated .md files> [-DPLOT=OFF: skip `dynlib plot` lines]
 cmake_minimum_required(VERSION 3.25)
 include(${CMAKE_CURRENT_LIST_DIR}/extract_snippets.cmake)
 set(PROJECT_SOURCE_DIR ${SOURCE_DIR})
@@ -31,6 +31,10 @@ if(n EQUAL 0)
   message(FATAL_ERROR "docs: no dynlib command lines found in ${MD_FILES}")
 endif()
 foreach(cmd IN LISTS commands)
+  if(cmd MATCHES "^dynlib plot" AND NOT PLOT)
+    message(STATUS "skipped (built without the Python package): ${cmd}")
+    continue()
+  endif()
   separate_arguments(argv UNIX_COMMAND "${cmd}")
   list(POP_FRONT argv)   # "dynlib"
   execute_process(COMMAND ${DYNLIB} ${argv} WORKING_DIRECTORY ${WORK}

@@ -60,5 +60,12 @@ if(PYTHON)
        "print('python: from', dynlib.__file__)\n")
   run("python: 101 records, status DONE, jit ${py_jit}\npython: from ${prefix}/"
       ${clean_env} PYTHONPATH=${prefix}/${PYTHON_DIR} ${PYTHON} ${WORK_DIR}/installed_python.py)
+  # The installed `dynlib plot` draws with the installed package (no PYTHONPATH needed).
+  run("" ${clean_env} ${prefix}/bin/dynlib run builtin://ode/vanderpol --T 5 --quiet --out ${WORK_DIR}/vdp.csv)
+  run("" ${clean_env} ${prefix}/bin/dynlib plot ${WORK_DIR}/vdp.csv --phase x,y --out ${WORK_DIR}/vdp.png)
+  file(SIZE ${WORK_DIR}/vdp.png png_size)
+  if(png_size LESS 1000)
+    message(FATAL_ERROR "the installed dynlib plot wrote ${png_size} bytes to ${WORK_DIR}/vdp.png")
+  endif()
 endif()
 message("install: every step passed")

@@ -239,3 +239,21 @@ TEST_CASE("snapshot text fields are written on one line", "[snapshot]") {
   sim.load_snapshot(path);
   fs::remove(path);
 }
+
+TEST_CASE("snapshot text in memory: the file's content, loaded with the same checks", "[snapshot]") {
+  auto sim = setup(kLagMap);
+  sim.run({.N = 4});
+  const auto path = tmp("mem.snap");
+  sim.save_snapshot(path);
+  const std::string text = sim.snapshot_text();
+  CHECK(text == read_all(path));
+  fs::remove(path);
+  sim.run({.N = 8, .resume = true});
+  sim.load_snapshot_text(text, "archive.npz");
+  CHECK(sim.step_count() == 4);
+  std::string broken = text;
+  broken.replace(broken.find("step 4"), 6, "step x");
+  CHECK_THROWS_WITH(sim.load_snapshot_text(broken, "archive.npz"), Contains("archive.npz"));
+  CHECK_THROWS_WITH(sim.load_snapshot_text(std::string((std::size_t{64} << 20) + 1, ' '), "big.npz"),
+                    Contains("'big.npz': 67108865 bytes, more than the limit"));
+}
