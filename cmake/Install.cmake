@@ -17,6 +17,12 @@ install(TARGETS dynlib_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 if(TARGET dynlib_jit)
   install(TARGETS dynlib_jit LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
 endif()
+# The MPI component, which the CLI links when it is built (not in the CMake package: link it with
+# -ldynlib_mpi and MPI's own flags).
+if(TARGET dynlib_mpi)
+  set_target_properties(dynlib_mpi PROPERTIES INSTALL_RPATH "$ORIGIN")
+  install(TARGETS dynlib_mpi LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
+endif()
 install(EXPORT dynlibTargets NAMESPACE dynlib:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/dynlib)
 configure_package_config_file(cmake/dynlibConfig.cmake.in ${PROJECT_BINARY_DIR}/dynlibConfig.cmake
   INSTALL_DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/dynlib)

@@ -18,7 +18,8 @@ pkgs=(build-essential cmake pkg-config ccache git
       libtomlplusplus-dev libfmt-dev libxxhash-dev catch2 valgrind
       clang-19 libclang-rt-19-dev clang-format-14
       pybind11-dev python3-dev python3-numpy python3-matplotlib python3-pytest
-      python3-pandas)  # the Python package (pandas: Results.to_pandas() and its test)
+      python3-pandas  # the Python package (pandas: Results.to_pandas() and its test)
+      libopenmpi-dev openmpi-bin)  # the MPI component (mpirun dynlib sweep)
 [ "$want_llvm" = 1 ] && pkgs+=(llvm-19-dev libzstd-dev)  # libzstd-dev: linking LLVM statically
 [ "$want_bench" = 1 ] && pkgs+=(libbenchmark-dev libboost-dev libsundials-dev)
 [ "$want_llvm22" = 1 ] && pkgs+=(llvm-22-dev libzstd-dev)

@@ -12,6 +12,7 @@
 #pragma once
 #include <atomic>
 #include <cstdint>
+#include <dynlib/executor.hpp>
 #include <dynlib/export.hpp>
 #include <dynlib/full_model.hpp>
 #include <dynlib/observers.hpp>
@@ -44,6 +45,10 @@ struct BatchOptions {
   std::vector<Observer> observers{};             // per-run observer outputs (Lyapunov, ...)
   unsigned threads = 0;                          // 0 = std::thread::hardware_concurrency()
   std::atomic<std::size_t>* finished = nullptr;  // if set, incremented after each run (for progress displays)
+  // null: this process's thread pool. Else the executor's processes share the points (each uses its own
+  // thread pool of `threads`); every process makes the same call and the results are on the root only
+  // (elsewhere BatchResults::runs is empty). See include/dynlib/executor.hpp.
+  BatchExecutor* executor = nullptr;
 };
 
 // One run of a batch.
@@ -107,5 +112,57 @@ struct DYNLIB_API SweepResults {
 // 1-D (one axis) or 2-D (two axes) sweep; `base` ic/params apply to every point before the axis values.
 [[nodiscard]] DYNLIB_API SweepResults sweep(const FullModelPtr& model, const std::vector<SweepAxis>& axes,
                                             const BatchOptions& options = {}, const BatchItem& base = {});
+
+// A sweep streamed to a CSV file in blocks of points (docs/distributed.md): the file ends up with the
+// same bytes as SweepResults::write_csv (observer columns are known up front, so they are there even if
+// every point failed), but the results are never all held in memory, finished blocks are recorded on
+// disk as they complete, and a run that was killed continues where it stopped when called again with the
+// same sweep. Work in progress lives next to the output, in "<path>.partial" (the rows so far) and
+// "<path>.partial.idx" (which blocks are done, with checksums); both are removed when the file is
+// complete. A journal of a different sweep is refused (DynlibError naming both commands).
+struct SweepFileOptions {
+  // Shard k of n (0 <= k < n): only the points [k*P/n, (k+1)*P/n) of the P points, into a shard file
+  // that merge_sweep_shards joins with the others. {0, 0}: the whole sweep.
+  std::size_t shard_index = 0, shard_count = 0;
+  std::size_t block = 0;  // points per block (0: about 1% of the points, at least 4 per thread)
+  // Finished blocks are saved to disk together, at most this often (each save syncs twice): a kill
+  // loses at most about this much work. 0: after every block.
+  double checkpoint_seconds = 1.0;
+  std::string command{};  // how the sweep was asked for, shown when a journal of another sweep is found
+  std::atomic<std::size_t>* done = nullptr;  // if set: points finished so far (on the root)
+};
+
+// The first point of shard k of n over `points` points: floor(points * k / n) without overflow.
+[[nodiscard]] constexpr std::size_t shard_start(std::size_t points, std::size_t k, std::size_t n) noexcept {
+  return points / n * k + points % n * k / n;
+}
+
+struct SweepFileSummary {
+  bool root = true;                   // false on processes that only computed (no file, no counts)
+  std::size_t points = 0;             // points in the file (the shard's, for a shard)
+  std::size_t resumed = 0;            // of those, already done by an earlier run
+  std::size_t failed = 0;             // points that are not ok() (BatchRun::ok)
+  std::vector<std::string> failures;  // why, for the first few failed points ("at r=4: ...")
+  std::size_t nx = 0, ny = 1;         // axis sizes of the whole sweep
+  unsigned threads = 1;               // workers per process
+  int processes = 1;                  // processes of the executor
+  double seconds = 0.0;               // wall time of this call
+};
+
+// Writes the sweep (or one shard of it) to `path`. Same arguments as sweep(); options.executor (if any)
+// spreads the blocks over its processes and only the root touches the file. Throws ArgumentError for bad
+// arguments, DynlibError for a file that cannot be written or a journal of another sweep; a failed point
+// is a row with status ERROR and an entry in `failures`.
+[[nodiscard]] DYNLIB_API SweepFileSummary sweep_to_csv(const FullModelPtr& model,
+                                                       const std::vector<SweepAxis>& axes,
+                                                       const BatchOptions& options, const BatchItem& base,
+                                                       const std::filesystem::path& path,
+                                                       const SweepFileOptions& file_options = {});
+
+// Joins the shard files of one sweep (any order) into `out`, byte for byte the file a single
+// sweep_to_csv call writes. Throws DynlibError naming the file for shards of different sweeps, a missing
+// or repeated shard, a shard that is incomplete or was changed, or a file that is not a shard.
+DYNLIB_API void merge_sweep_shards(const std::vector<std::filesystem::path>& shards,
+                                   const std::filesystem::path& out);
 
 }  // namespace dynlib

@@ -10,14 +10,15 @@
 #include "cli/common_options.hpp"
 #include "cli/output_paths.hpp"
 #include "cli/progress.hpp"
-#include "util/text.hpp"
+#include "cli/sweep_executor.hpp"
 
 namespace dynlib::cli {
 namespace {
 
 const char* kUsage =
     "usage: dynlib sweep URI --param name=start:stop:count [--param name=start:stop:count] --out file.csv\n"
-    "                        [--record-last K] [--threads n] [--lyapunov K] [common options]\n"
+    "                        [--record-last K] [--threads n] [--lyapunov K] [--shard K/N] [--block B]\n"
+    "                        [--checkpoint S] [common options]\n"
     "  --param name=start:stop:count  one axis (1-D sweep) or two (2-D), count >= 1 evenly spaced values;\n"
     "                 name=value (no colon) fixes a parameter for every point\n"
     "  --out FILE     the CSV file (required): one row per point "
@@ -27,6 +28,15 @@ const char* kUsage =
     "  --record-last K  keep the last K records of every point (one CSV row per record), K >= 1\n"
     "  --threads n    worker threads, >= 1 (default: one per core)\n"
     "  --lyapunov K   add Lyapunov exponents (K = 1: the largest) to every point\n"
+    "  --shard K/N    compute only shard K of N (0 <= K < N, contiguous ranges of points) into --out, a "
+    "shard\n"
+    "                 file for 'dynlib sweep-merge' (cluster job arrays)\n"
+    "  --block B      points per block, the unit of work that is saved and handed out (default: about 1% of\n"
+    "                 the points, at least 4 per thread)\n"
+    "  --checkpoint S  save finished blocks at most every S seconds (default 1; 0: after every block)\n"
+    "The file is written block by block: if the run is killed, the same command continues where it stopped\n"
+    "(its progress is kept in FILE.partial and FILE.partial.idx). Under mpirun the points are shared by\n"
+    "the ranks and rank 0 writes the file (docs/distributed.md).\n"
     "Any stepper (--lyapunov needs a fixed-step one). Exits 1 if any point failed or ended with a\n"
     "status other than DONE or EARLY_EXIT (each is printed with its parameters).\n";
 
@@ -39,12 +49,32 @@ int cmd_sweep(const std::vector<std::string>& args) {
       std::fputs(kCommonOptionsHelp, stdout);
       return 0;
     }
-  const auto p = parse_args(args, with_common_values({"record_last", "threads", "lyapunov", "out"}),
-                            with_common_flags({}));
+  const auto p = parse_args(
+      args, with_common_values({"record_last", "threads", "lyapunov", "out", "shard", "block", "checkpoint"}),
+      with_common_flags({}));
   if (p.positional.size() != 1) throw UsageError(std::string("expected one model URI\n") + kUsage);
   if (!p.get("out")) throw UsageError("--out file.csv is required");
-  check_output_paths({{"--out", *p.get("out")}});
+  // Under mpirun only rank 0 writes the file (the others may run where its directory does not exist); it
+  // checks the path once MPI is up, so that its failure ends every rank.
+  if (launcher_world_size() <= 1) check_output_paths({{"--out", *p.get("out")}});
   const CommonOptions co = read_common(p, /*params_are_values=*/false);
+  SweepFileOptions fo;
+  if (const auto sh = p.get("shard")) {
+    const auto slash = sh->find('/');
+    if (slash == std::string::npos)
+      throw UsageError("--shard expects K/N (shard K of N, 0-based), got '" + *sh + "'");
+    const auto n = parse_integer_at_least(sh->substr(slash + 1), "--shard N", 1);
+    const auto k = parse_integer_at_least(sh->substr(0, slash), "--shard K", 0);
+    if (k >= n) throw UsageError("--shard K/N needs K < N (shards are numbered 0 to N-1), got '" + *sh + "'");
+    fo.shard_index = static_cast<std::size_t>(k);
+    fo.shard_count = static_cast<std::size_t>(n);
+  }
+  if (p.get("block"))
+    fo.block = static_cast<std::size_t>(parse_integer_at_least(*p.get("block"), "--block", 1));
+  if (p.get("checkpoint"))
+    fo.checkpoint_seconds = parse_number_above(*p.get("checkpoint"), "--checkpoint", 0.0, /*inclusive=*/true);
+  fo.command = "dynlib sweep";
+  for (const auto& a : args) fo.command += " " + a;
   std::vector<SweepAxis> axes;
   BatchItem base;
   for (const auto& it : p.all("param")) {
@@ -85,49 +115,52 @@ int cmd_sweep(const std::vector<std::string>& args) {
     lo.trace_stride = 0;
     o.observers = {k == 1 ? lyapunov_mle(lo) : lyapunov_spectrum(lo)};
   }
-  auto fm = build(p.positional[0], co.build);
-  if (co.preset) expand_preset(*co.preset, fm->model(), base.ic, base.params);
-  std::atomic<std::size_t> finished{0};
-  o.finished = &finished;
-  std::size_t total = 1;
-  for (const auto& a : axes) total *= a.values.size();
-  SweepResults sw;
-  {
-    ProgressLine progress(!co.quiet, [&](double s) {
-      return "sweep: " + std::to_string(finished.load()) + "/" + std::to_string(total) + " points, " +
-             std::to_string(static_cast<int>(s)) + " s";
-    });
-    sw = sweep(fm, axes, o, base);
+  // Under mpirun: one executor over the ranks (made before the model is built, so a failure to build on
+  // one rank ends the job instead of leaving the others waiting).
+  const auto executor = sweep_executor();
+  o.executor = executor.get();
+  const bool root = !executor || executor->is_root();
+  SweepFileSummary sw;
+  try {
+    if (executor && executor->is_root()) check_output_paths({{"--out", *p.get("out")}});
+    auto fm = build(p.positional[0], co.build);
+    if (co.preset) expand_preset(*co.preset, fm->model(), base.ic, base.params);
+    std::atomic<std::size_t> done{0};
+    fo.done = &done;
+    std::size_t total = 1;
+    for (const auto& a : axes) total *= a.values.size();
+    if (fo.shard_count)
+      total = shard_start(total, fo.shard_index + 1, fo.shard_count) -
+              shard_start(total, fo.shard_index, fo.shard_count);
+    {
+      ProgressLine progress(!co.quiet && root, [&](double s) {
+        return "sweep: " + std::to_string(done.load()) + "/" + std::to_string(total) + " points, " +
+               std::to_string(static_cast<int>(s)) + " s";
+      });
+      sw = sweep_to_csv(fm, axes, o, base, *p.get("out"), fo);
+    }
+  } catch (const std::exception& e) {
+    end_job_if_stranded(e, executor.get());  // a rank that others wait for must not just exit
+    throw;
   }
-  sw.write_csv(*p.get("out"));
-  std::size_t failed = 0;
-  for (const auto& r : sw.batch.runs) failed += r.ok() ? 0 : 1;
-  std::printf("sweep: %zu points (%zu x %zu) on %u threads in %.3f s -> %s\n", sw.batch.size(), sw.nx(),
-              sw.ny(), sw.batch.threads, sw.batch.seconds, p.get("out")->c_str());
-  if (failed) {
+  if (!sw.root) return 0;
+  std::string where = std::to_string(sw.threads) + " threads";
+  if (sw.processes > 1) where = std::to_string(sw.processes) + " processes x " + where;
+  std::string what =
+      std::to_string(sw.points) + " points (" + std::to_string(sw.nx) + " x " + std::to_string(sw.ny) + ")";
+  if (fo.shard_count)
+    what = "shard " + std::to_string(fo.shard_index) + "/" + std::to_string(fo.shard_count) + ", " +
+           std::to_string(sw.points) + " of " + std::to_string(sw.nx * sw.ny) + " points";
+  if (sw.resumed) what += ", " + std::to_string(sw.resumed) + " done before";
+  std::printf("sweep: %s on %s in %.3f s -> %s\n", what.c_str(), where.c_str(), sw.seconds,
+              p.get("out")->c_str());
+  if (sw.failed) {
     std::fprintf(stderr,
                  "%zu of %zu points failed (status ERROR, or a status other than DONE, in the CSV):\n",
-                 failed, sw.batch.size());
-    std::size_t shown = 0;
-    for (std::size_t i = 0; i < sw.nx(); ++i)
-      for (std::size_t j = 0; j < sw.ny(); ++j) {
-        const auto& r = sw.at(i, j);
-        if (r.ok()) continue;
-        if (shown++ == 5) {
-          std::fprintf(stderr, "  ... and %zu more\n", failed - 5);
-          return 1;
-        }
-        if (!r.error.empty()) {
-          std::fprintf(stderr, "  %s\n", r.error.c_str());
-          continue;
-        }
-        // It did not raise but stopped short of the horizon (MAX_STEPS, RECORD_LIMIT, ...).
-        std::string at = "at " + axes[0].param + "=" + util::shortest_double(axes[0].values[i]);
-        if (axes.size() > 1) at += ", " + axes[1].param + "=" + util::shortest_double(axes[1].values[j]);
-        std::fprintf(stderr, "  %s: stopped with status %s at t=%s after %lld steps\n", at.c_str(),
-                     status_name(r.status), util::shortest_double(r.t_final).c_str(),
-                     static_cast<long long>(r.steps));
-      }
+                 sw.failed, sw.points);
+    for (const auto& m : sw.failures) std::fprintf(stderr, "  %s\n", m.c_str());
+    if (sw.failed > sw.failures.size())
+      std::fprintf(stderr, "  ... and %zu more\n", sw.failed - sw.failures.size());
     return 1;
   }
   return 0;

@@ -45,5 +45,7 @@ int cmd_lyapunov(const std::vector<std::string>& args);
 int cmd_sweep(const std::vector<std::string>& args);
 // dynlib plot CSV --out file.png|.svg ... (src/cli/cmd_plot.cpp): runs the Python package's plot command.
 int cmd_plot(const std::vector<std::string>& args);
+// dynlib sweep-merge --out FILE SHARD... (src/cli/cmd_sweep_merge.cpp)
+int cmd_sweep_merge(const std::vector<std::string>& args);
 
 }  // namespace dynlib::cli

@@ -25,7 +25,8 @@ const Command kCommands[] = {
     {"plot", "PNG or SVG pictures from what run and sweep wrote (needs the Python package)", &cmd_plot},
     {"run", "simulate a model and print a summary", &cmd_run},
     {"steppers", "list steppers or show one with its settings", &cmd_steppers},
-    {"sweep", "parameter sweep (1-D or 2-D) on a thread pool, written to CSV", &cmd_sweep},
+    {"sweep", "parameter sweep (1-D or 2-D) on a thread pool or MPI ranks, written to CSV", &cmd_sweep},
+    {"sweep-merge", "join the shard files of a sweep into its CSV", &cmd_sweep_merge},
 };
 
 void print_usage(std::FILE* out) {

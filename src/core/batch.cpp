@@ -12,6 +12,7 @@
 #include <optional>
 #include <thread>
 
+#include "core/batch_internal.hpp"
 #include "kernels/compiled_model.hpp"
 #include "util/text.hpp"
 
@@ -82,7 +83,9 @@ void run_one(const FullModelPtr& fm, const BatchOptions& o, const BatchItem& ite
 
 }  // namespace
 
-BatchResults run_batch(const FullModelPtr& fm, const std::vector<BatchItem>& items, const BatchOptions& o) {
+namespace core {
+
+BatchResults batch_columns(const FullModelPtr& fm, const BatchOptions& o) {
   if (!fm) throw ArgumentError("run_batch: null model");
   const auto& m = fm->model();
   const auto& info = fm->compiled().stepper();
@@ -95,14 +98,6 @@ BatchResults run_batch(const FullModelPtr& fm, const std::vector<BatchItem>& ite
   res.state_names = m.states;
   res.param_names = m.params;
   for (const auto& e : m.events) res.event_names.push_back(e.name);
-  // Validate names and options once, up front, on a probe (same checks as every run).
-  {
-    Sim probe(fm);
-    for (const auto& it : items) {
-      for (const auto& [k, v] : it.ic) (void)probe.state(k), (void)v;
-      for (const auto& [k, v] : it.params) (void)probe.param(k), (void)v;
-    }
-  }
   if (o.record || o.record_last > 0) {
     if (o.record_vars) {  // the Results column order: states, then aux
       std::vector<std::string> aux;
@@ -117,6 +112,27 @@ BatchResults run_batch(const FullModelPtr& fm, const std::vector<BatchItem>& ite
       res.record_names = m.states;
     }
   }
+  return res;
+}
+
+void check_item_names(const FullModelPtr& fm, const std::vector<BatchItem>& items) {
+  // Validate names once, up front, on a probe (same checks as every run).
+  Sim probe(fm);
+  for (const auto& it : items) {
+    for (const auto& [k, v] : it.ic) (void)probe.state(k), (void)v;
+    for (const auto& [k, v] : it.params) (void)probe.param(k), (void)v;
+  }
+}
+
+unsigned batch_threads(const BatchOptions& o, std::size_t n) {
+  const unsigned threads = o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency());
+  return static_cast<unsigned>(std::min<std::size_t>(threads, std::max<std::size_t>(1, n)));
+}
+
+std::vector<BatchRun> run_items(const FullModelPtr& fm, const BatchOptions& o,
+                                const std::vector<BatchItem>& items) {
+  const auto& m = fm->model();
+  const auto& info = fm->compiled().stepper();
   // Fixed step: plan-sized record buffers (no growth re-entry in the hot loop). Adaptive: the number of
   // steps is not known ahead, so each run starts with Sim's default capacity and grows like a single run.
   std::optional<std::int64_t> cap_rec;
@@ -130,17 +146,14 @@ BatchResults run_batch(const FullModelPtr& fm, const std::vector<BatchItem>& ite
       total = static_cast<std::int64_t>(std::ceil((o.T.value_or(m.sim.t_end) - t0) / dt)) + 1;
     cap_rec = std::clamp<std::int64_t>(total / o.record_interval + 2, 1, std::int64_t{1} << 24);
   }
-  unsigned threads = o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency());
-  threads = static_cast<unsigned>(std::min<std::size_t>(threads, std::max<std::size_t>(1, items.size())));
-  res.threads = threads;
-  res.runs.resize(items.size());
-  const auto t_start = std::chrono::steady_clock::now();
+  const unsigned threads = batch_threads(o, items.size());
+  std::vector<BatchRun> runs(items.size());
   std::atomic<std::size_t> next{0};
   auto worker = [&] {
     for (;;) {
       const std::size_t i = next.fetch_add(1, std::memory_order_relaxed);
       if (i >= items.size()) break;
-      run_one(fm, o, items[i], cap_rec, res.runs[i]);
+      run_one(fm, o, items[i], cap_rec, runs[i]);
       if (o.finished) o.finished->fetch_add(1, std::memory_order_relaxed);
     }
   };
@@ -151,6 +164,41 @@ BatchResults run_batch(const FullModelPtr& fm, const std::vector<BatchItem>& ite
     pool.reserve(threads);
     for (unsigned k = 0; k < threads; ++k) pool.emplace_back(worker);
     for (auto& t : pool) t.join();
+  }
+  return runs;
+}
+
+}  // namespace core
+
+BatchResults run_batch(const FullModelPtr& fm, const std::vector<BatchItem>& items, const BatchOptions& o) {
+  BatchResults res = core::batch_columns(fm, o);
+  core::check_item_names(fm, items);
+  res.threads = core::batch_threads(o, items.size());
+  const auto t_start = std::chrono::steady_clock::now();
+  if (o.executor && o.executor->processes() > 1) {
+    // Blocks of about 1% of the items (at least 4 per thread), handed out to the executor's processes.
+    const std::size_t block = std::max<std::size_t>(4 * res.threads, (items.size() + 99) / 100);
+    std::vector<PointBlock> blocks;
+    for (std::size_t a = 0; a < items.size(); a += block)
+      blocks.push_back({a, std::min(items.size(), a + block)});
+    if (o.executor->is_root()) res.runs.resize(items.size());
+    o.executor->run(
+        blocks,
+        [&](PointBlock b) {
+          const std::vector<BatchItem> part(items.begin() + static_cast<std::ptrdiff_t>(b.first),
+                                            items.begin() + static_cast<std::ptrdiff_t>(b.last));
+          std::string bytes;
+          core::encode_runs(bytes, core::run_items(fm, o, part));
+          return bytes;
+        },
+        [&](PointBlock b, std::string&& bytes) {
+          auto runs = core::decode_runs(bytes);
+          if (runs.size() != b.last - b.first || b.last > res.runs.size())
+            throw DynlibError("batch results from another process do not match their block");
+          std::move(runs.begin(), runs.end(), res.runs.begin() + static_cast<std::ptrdiff_t>(b.first));
+        });
+  } else {
+    res.runs = core::run_items(fm, o, items);
   }
   res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
   return res;

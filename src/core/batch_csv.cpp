@@ -1,11 +1,10 @@
 // SweepResults::write_csv (include/dynlib/batch.hpp), written atomically (util/output_file.hpp).
 #include <dynlib/batch.hpp>
 #include <dynlib/errors.hpp>
-#include <sstream>
 #include <string>
 
+#include "core/sweep_rows.hpp"
 #include "util/output_file.hpp"
-#include "util/text.hpp"
 
 namespace dynlib {
 
@@ -18,77 +17,26 @@ void SweepResults::write_csv(const std::filesystem::path& path) const {
   } catch (const util::FileWriteError& e) {
     throw failed(e);
   }
-  std::ostringstream f;
-  const auto num = [](double v) { return util::shortest_double(v); };
-  const bool series = !batch.record_names.empty();
   // Observer columns come from a run that did not raise: a failed run has no outputs, and its row gets
   // empty cells in their place so every row has every column. A run that stopped short (MAX_STEPS, ...)
   // has its values and its own status.
-  const BatchRun* named = nullptr;
+  core::SweepColumns c;
+  for (const auto& a : axes) c.axis_names.push_back(a.param);
+  c.state_names = batch.state_names;
+  c.record_names = batch.record_names;
+  c.event_names = batch.event_names;
   for (const auto& r : batch.runs)
     if (r.error.empty()) {
-      named = &r;
+      for (const auto& o : r.observers)
+        for (const auto& n : o.output_names) c.observer_cols.push_back(o.key + '.' + n);
       break;
     }
-  std::size_t n_observer_cols = 0;
-  for (const auto& a : axes) f << a.param << ',';
-  if (series) {
-    f << "t";
-    for (const auto& n : batch.record_names) f << ',' << n;
-  } else {
-    f << "status,t";
-    for (const auto& n : batch.state_names) f << ',' << n;
-    if (named)
-      for (const auto& o : named->observers)
-        for (const auto& n : o.output_names) {
-          f << ',' << o.key << '.' << n;
-          ++n_observer_cols;
-        }
-    for (const auto& n : batch.event_names) f << ",events." << n;
-  }
-  f << '\n';
-  const auto empty_cells = [&](std::size_t n) {
-    for (std::size_t k = 0; k < n; ++k) f << ',';
-  };
+  std::string f = core::sweep_csv_header(c);
   for (std::size_t i = 0; i < nx(); ++i)
-    for (std::size_t j = 0; j < ny(); ++j) {
-      const auto& r = at(i, j);
-      std::string prefix = num(axes[0].values[i]) + ",";
-      if (axes.size() > 1) prefix += num(axes[1].values[j]) + ",";
-      if (series) {
-        if (!r.error.empty()) {  // one row with the point's values and empty cells
-          f << prefix;
-          empty_cells(batch.record_names.size());
-          f << '\n';
-          continue;
-        }
-        for (std::size_t k = 0; k < r.t.size(); ++k) {
-          f << prefix << num(r.t[k]);
-          for (const auto& c : r.series) f << ',' << num(c[k]);
-          f << '\n';
-        }
-      } else if (!r.error.empty()) {
-        f << prefix << "ERROR,";
-        empty_cells(batch.state_names.size() + n_observer_cols + batch.event_names.size());
-        f << '\n';
-      } else {
-        f << prefix << status_name(r.status) << ',' << num(r.t_final);
-        for (double v : r.final_state) f << ',' << num(v);
-        std::size_t written = 0;
-        for (const auto& o : r.observers)
-          for (double v : o.outputs) {
-            if (written++ < n_observer_cols) f << ',' << num(v);
-          }
-        empty_cells(n_observer_cols > written ? n_observer_cols - written : 0);
-        for (std::size_t k = 0; k < batch.event_names.size(); ++k) {
-          f << ',';
-          if (k < r.event_counts.size()) f << r.event_counts[k];
-        }
-        f << '\n';
-      }
-    }
+    for (std::size_t j = 0; j < ny(); ++j)
+      core::append_point_rows(f, c, core::sweep_row_prefix(axes, i, j), at(i, j));
   try {
-    util::write_output_file(path, f.view());
+    util::write_output_file(path, f);
   } catch (const util::FileWriteError& e) {
     throw failed(e);
   }
