@@ -91,6 +91,11 @@ struct RunPlan {
   std::optional<std::vector<double>> save_at, tstops;
 };
 
+// save_at / tstops rules (ArgumentError naming the entry): finite, non-decreasing and, with
+// `in_horizon`, within [lo, hi] (`resume` explains a lower end that is the current time).
+void check_run_times(const std::vector<double>& v, const char* what, double lo, double hi, bool resume,
+                     bool in_horizon = true);
+
 // Runs the compiled runner on `st` (mutated in place: pass a copy) until it returns a final status.
 Chunk execute(const kernels::CompiledModel& cm, Session& st, const ChunkSpec& spec, const std::int32_t* brk,
               const kernels::AnalysisRunner* ar = nullptr, core::AnalysisBuffers* ab = nullptr);
