@@ -214,3 +214,26 @@ TEST_CASE("save_at and tstops: argument errors", "[save_at][errors]") {
   CHECK_THAT(message_of<ArgumentError>([&] { map.run({.N = 10, .save_at = std::vector<double>{1.0}}); }),
              Contains("save_at is for ODEs"));
 }
+
+TEST_CASE("save_at: batch runs record every point at the same times as a single run", "[save_at][batch]") {
+  auto fm = build(kOsc, {.stepper = "rk45"});
+  const auto times = linspace(0.5, 5.0, 10);
+  std::vector<BatchItem> items = {{.ic = {{"x", 1.0}}}, {.ic = {{"x", 2.0}}}};
+  BatchOptions bo;
+  bo.T = 5.0;
+  bo.save_at = times;
+  bo.threads = 2;
+  const auto out = run_batch(fm, items, bo);
+  REQUIRE(out.size() == 2);
+  for (std::size_t k = 0; k < 2; ++k) {
+    INFO(k);
+    REQUIRE(out[k].error.empty());
+    CHECK(out[k].t == times);
+    Sim sim(fm);
+    sim.run({.T = 5.0, .ic = items[k].ic, .save_at = times});
+    CHECK(out[k].series[0] == std::vector<double>(sim.results()["x"].begin(), sim.results()["x"].end()));
+  }
+  bo.save_at = std::vector<double>{1.0, 6.0};
+  CHECK_THROWS_WITH(run_batch(fm, items, bo),
+                    Contains("save_at[1] = 6 is outside the run's time span [0, 5]"));
+}
