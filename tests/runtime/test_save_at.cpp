@@ -237,3 +237,15 @@ TEST_CASE("save_at: batch runs record every point at the same times as a single 
   CHECK_THROWS_WITH(run_batch(fm, items, bo),
                     Contains("save_at[1] = 6 is outside the run's time span [0, 5]"));
 }
+
+TEST_CASE("save_at: a float32 model records stored (rounded) values", "[save_at][dtype]") {
+  Sim sim = setup(kOsc, {.stepper = "rk4", .dtype = "float32"});
+  sim.run({.T = 2.0, .dt = 0.1, .save_at = linspace(0.05, 1.95, 7)});
+  const auto& r = sim.results();
+  REQUIRE(r.size() == 7);
+  for (std::size_t k = 0; k < r.size(); ++k) {
+    const double x = r["x"][k];
+    CHECK(static_cast<double>(static_cast<float>(x)) == x);
+    CHECK(x == Approx(std::cos(r.t()[k])).margin(1e-4));
+  }
+}
