@@ -65,6 +65,7 @@ struct ChunkSpec {
   // Output at chosen times and tstops on the session clock (null: none); the runner records save_at
   // from index 0 (Chunk::a.save_at_next says how far it got).
   const std::vector<double>* save_at = nullptr;
+  const std::vector<double>* save_at_user = nullptr;  // the same times in run time: the records' t
   const std::vector<double>* tstops = nullptr;
 };
 

@@ -249,3 +249,15 @@ TEST_CASE("save_at: a float32 model records stored (rounded) values", "[save_at]
     CHECK(x == Approx(std::cos(r.t()[k])).margin(1e-4));
   }
 }
+
+TEST_CASE("save_at: after a transient the records carry the requested times exactly", "[save_at]") {
+  Sim sim = setup(kOsc, {.stepper = "rk45"});
+  const std::vector<double> times = {0.0, 0.1, 0.7, 1.3, 2.0};
+  sim.run({.T = 2.0, .transient = 0.37, .save_at = times});
+  const auto& r = sim.results();
+  REQUIRE(r.size() == times.size());
+  for (std::size_t k = 0; k < times.size(); ++k) {
+    CHECK(r.t()[k] == times[k]);
+    CHECK(r["x"][k] == Approx(std::cos(times[k] + 0.37)).margin(1e-3));
+  }
+}
