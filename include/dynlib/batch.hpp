@@ -49,6 +49,10 @@ struct BatchOptions {
   // thread pool of `threads`); every process makes the same call and the results are on the root only
   // (elsewhere BatchResults::runs is empty). See include/dynlib/executor.hpp.
   BatchExecutor* executor = nullptr;
+  // ODEs: record every run exactly at these times (RunOptions::save_at; implies record, replaces
+  // record_interval) and let adaptive steps land on tstops (RunOptions::tstops).
+  std::optional<std::vector<double>> save_at{};
+  std::optional<std::vector<double>> tstops{};
 };
 
 // One run of a batch.

@@ -17,7 +17,8 @@ namespace {
 
 const char* kUsage =
     "usage: dynlib sweep URI --param name=start:stop:count [--param name=start:stop:count] --out file.csv\n"
-    "                        [--record-last K] [--threads n] [--lyapunov K] [--shard K/N] [--block B]\n"
+    "                        [--record-last K] [--save-at START:STOP:COUNT | --save-at-file FILE]\n"
+    "                        [--tstops a,b] [--threads n] [--lyapunov K] [--shard K/N] [--block B]\n"
     "                        [--checkpoint S] [common options]\n"
     "  --param name=start:stop:count  one axis (1-D sweep) or two (2-D), count >= 1 evenly spaced values;\n"
     "                 name=value (no colon) fixes a parameter for every point\n"
@@ -26,6 +27,10 @@ const char* kUsage =
     "                 a failed point has status ERROR and empty cells; one that stopped short has its\n"
     "                 own status (MAX_STEPS, ...)\n"
     "  --record-last K  keep the last K records of every point (one CSV row per record), K >= 1\n"
+    "  --save-at START:STOP:COUNT  record every point exactly at COUNT evenly spaced times (ODEs; one CSV\n"
+    "                 row per time, values from the stepper's dense output)\n"
+    "  --save-at-file FILE  the same with the times in FILE (one per line, non-decreasing)\n"
+    "  --tstops a,b,c times the steps land on exactly (adaptive steppers)\n"
     "  --threads n    worker threads, >= 1 (default: one per core)\n"
     "  --lyapunov K   add Lyapunov exponents (K = 1: the largest) to every point\n"
     "  --shard K/N    compute only shard K of N (0 <= K < N, contiguous ranges of points) into --out, a "
@@ -50,7 +55,9 @@ int cmd_sweep(const std::vector<std::string>& args) {
       return 0;
     }
   const auto p = parse_args(
-      args, with_common_values({"record_last", "threads", "lyapunov", "out", "shard", "block", "checkpoint"}),
+      args,
+      with_common_values({"record_last", "threads", "lyapunov", "out", "shard", "block", "checkpoint", "save_at",
+                          "save_at_file", "tstops"}),
       with_common_flags({}));
   if (p.positional.size() != 1) throw UsageError(std::string("expected one model URI\n") + kUsage);
   if (!p.get("out")) throw UsageError("--out file.csv is required");
@@ -104,6 +111,8 @@ int cmd_sweep(const std::vector<std::string>& args) {
   if (co.transient) o.transient = *co.transient;
   o.max_steps = co.max_steps;
   o.stepper = co.settings;
+  o.save_at = read_save_at(p);
+  o.tstops = read_tstops(p);
   if (p.get("record_last")) o.record_last = parse_integer_at_least(*p.get("record_last"), "--record-last", 1);
   if (p.get("threads")) {
     o.threads = static_cast<unsigned>(parse_integer_at_least(*p.get("threads"), "--threads", 1));

@@ -63,6 +63,11 @@ struct ChunkSpec {
   std::int64_t max_events = std::numeric_limits<std::int64_t>::max();
   const std::vector<std::int64_t>* rec_states = nullptr;
   const std::vector<std::int64_t>* rec_aux = nullptr;
+  // Output at chosen times and tstops on the session clock (null: none); the runner records save_at
+  // from index 0 (Chunk::a.save_at_next says how far it got).
+  const std::vector<double>* save_at = nullptr;
+  const std::vector<double>* save_at_user = nullptr;  // the same times in run time: the records' t
+  const std::vector<double>* tstops = nullptr;
 };
 
 // Everything Sim::run resolved from RunOptions, Sim::config and the model's [sim] before running.
@@ -83,7 +88,15 @@ struct RunPlan {
   std::optional<core::AnalysisHandle> analysis;
   std::vector<double> stepper_cfg;
   std::vector<std::int64_t> rec_states, rec_aux;
+  // Validated RunOptions::save_at / tstops in run time (not yet shifted by a transient); nullopt: none
+  // given (a resume continues the session's).
+  std::optional<std::vector<double>> save_at, tstops;
 };
+
+// save_at / tstops rules (ArgumentError naming the entry): finite, non-decreasing and, with
+// `in_horizon`, within [lo, hi] (`resume` explains a lower end that is the current time).
+void check_run_times(const std::vector<double>& v, const char* what, double lo, double hi, bool resume,
+                     bool in_horizon = true);
 
 // Runs the compiled runner on `st` (mutated in place: pass a copy) until it returns a final status.
 Chunk execute(const kernels::CompiledModel& cm, Session& st, const ChunkSpec& spec, const std::int32_t* brk,

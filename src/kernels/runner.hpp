@@ -30,6 +30,7 @@
 #pragma once
 #include "kernels/events.hpp"
 #include "kernels/observer.hpp"
+#include "kernels/save_at.hpp"
 
 namespace dynlib::kernels {
 
@@ -37,6 +38,7 @@ struct RunnerTraits {
   bool is_map = false;
   bool adaptive = false;
   std::int64_t max_events_per_step = 0;
+  int work_counters_at = -1;  // StepperInfo::work_counters_at (dense output counts its f evaluations there)
 };
 
 constexpr double kFixedStepTol = 1e-9;
@@ -81,6 +83,13 @@ void runner(B& b, const RunnerView<B>& a, const Stepper& stepper, const RunnerTr
   sc.ws = a.ws;
   sc.iws = a.iws;
   sc.cfg = a.cfg;
+  // Output at chosen times and tstops (kernels/save_at.hpp): ODE runners only, each behind one test of
+  // n_save_at / n_tstops per step, so runs without them compute the same bits as before.
+  const bool ode = !tr.is_map;
+  auto sn = b.ivar(Int(a.iio[kI_save_next]));
+  DenseStep<B, Stepper> dense(b, a, stepper, sc, tr.work_counters_at);
+  TstopClip<B> tstop(b, a);
+  auto save_on = a.n_save_at > b.ci(0);
 
   // Fixed-step plan (unused for maps and adaptive steppers).
   auto dt_pos = b.select(a.dt_nominal > b.c(0.0), a.dt_nominal, b.c(1.0));
@@ -90,6 +99,10 @@ void runner(B& b, const RunnerView<B>& a, const Stepper& stepper, const RunnerTr
   auto n_full = b.iselect(rem >= b.c(1.0 - kFixedStepTol), nf + b.ci(1), nf);
   auto has_partial = b.land(rem > b.c(kFixedStepTol), rem < b.c(1.0 - kFixedStepTol));
   auto n_total = n_full + b.iselect(has_partial, b.ci(1), b.ci(0));
+
+  // save_at: room for every remaining record, checked once per entry (the buffers do not change during a
+  // call), so the step loop has no extra capacity test.
+  if (ode) b.if_(save_on, [&] { save_capacity(b, a, st, i.get(), sn.get()); });
 
   // ---- run start ----
   b.if_(Int(a.iio[kI_resume]) == b.ci(kResumeStart), [&] {
@@ -117,6 +130,8 @@ void runner(B& b, const RunnerView<B>& a, const Stepper& stepper, const RunnerTr
               });
             });
       });
+      if (ode)  // save_at times at the start time: the state itself
+        b.if_(b.land(st.get() == RUN, save_on), [&] { save_at_start(b, a, st, i, sn, t.get(), step.get()); });
       b.if_(st.get() == RUN, [&] { a.iio[kI_resume] = b.ci(kResumeLoop); });
     });
   });
@@ -124,6 +139,9 @@ void runner(B& b, const RunnerView<B>& a, const Stepper& stepper, const RunnerTr
   // Multistep / BDF steppers keep a history (iws[0] = steps in it): an event action that changes the
   // state or a parameter invalidates it, and the stepper restarts with its one-step start.
   constexpr bool restarts = has_history<Stepper>();
+  // Hermite dense output reuses its last f1 as the next f0 only while no event action changed anything
+  // (dense_forget).
+  const bool hermite = ode && !has_dense<Stepper>() && !model.events.empty();
   // FSAL steppers (rk45) reuse the last stage of an accepted step as the first stage of the next one:
   // f at the same (t, y, params), the same bits, as long as nothing between the steps changes what the
   // rhs reads. An event action changes the state or a parameter (the flag is cleared); lag rings move
@@ -133,7 +151,7 @@ void runner(B& b, const RunnerView<B>& a, const Stepper& stepper, const RunnerTr
   FsalFlag<B, has_fsal<Stepper>()> fsal_flag(b);
   const bool fsal = has_fsal<Stepper>() && model.lags.empty() && model.dtype == ir::DType::float64;
   if (fsal) sc.fsal_valid = fsal_flag.get();
-  const bool track_acted = restarts || fsal;
+  const bool track_acted = restarts || fsal || hermite;
   auto acted = b.ivar(b.ci(0));
   // After events: an action changed the committed state or a parameter.
   auto after_actions = [&] {
@@ -141,6 +159,7 @@ void runner(B& b, const RunnerView<B>& a, const Stepper& stepper, const RunnerTr
     b.if_(acted.get() != b.ci(0), [&] {
       if (restarts) sc.iws[0] = b.ci(0);
       if (fsal) *sc.fsal_valid = b.ci(0);
+      if (hermite) b.if_(save_on, [&] { dense_forget(b, a.dense_ws); });  // dense_ws: only with save_at
       acted = b.ci(0);
     });
   };
@@ -204,9 +223,11 @@ void runner(B& b, const RunnerView<B>& a, const Stepper& stepper, const RunnerTr
                   auto tc = t.get();
                   auto last = b.land(has_partial, step.get() - a.step_base + b.ci(1) == n_total);
                   Val dt_use = a.dt_nominal;
+                  // Adaptive steps end at t_end or at the next tstop (t_end without tstops).
+                  Val lim = (ode && tr.adaptive) ? tstop.limit(tc) : Val(a.t_end);
+                  Val left = lim - tc;
                   if (!tr.is_map) {
                     if (tr.adaptive) {
-                      auto left = a.t_end - tc;
                       dt_use = b.select(b.land(dt.get() > left, left > b.c(0.0)), left, dt.get());
                     } else {
                       dt_use = b.select(last, a.t_end - tc, a.dt_nominal);
@@ -226,6 +247,8 @@ void runner(B& b, const RunnerView<B>& a, const Stepper& stepper, const RunnerTr
                         if (tr.is_map || !tr.adaptive) {
                           t_new = a.t_base + b.to_val(step.get() + b.ci(1) - a.step_base) * a.dt_nominal;
                           if (!tr.is_map) t_new = b.select(last, a.t_end, t_new);
+                        } else {
+                          t_new = tstop.land(tc, left, lim, t_new);
                         }
                         // Storage dtype (docs/simulation.md "dtype"): the proposal is stored rounded; NaN/Inf
                         // survive the rounding for the guards below. float64: nothing is emitted / executed.
@@ -247,6 +270,15 @@ void runner(B& b, const RunnerView<B>& a, const Stepper& stepper, const RunnerTr
                           b.if_(b.land(st.get() == RUN, b.lnot(b.isfinite(out.dt_next.get()))),
                                 [&] { set_nan(b, a, st, NanWhere::next_dt, -1, -1, tc); });
                         });
+                        // save_at times in (tc, t_new]: from the interpolant of this step, before
+                        // end-phase actions change y_prop.
+                        if (ode) {
+                          dense.reset();
+                          b.if_(save_on, [&] {
+                            save_at_step(b, a, dense, st, i, sn, tc, t_new, step.get() + b.ci(1));
+                            if (lazy_aux) aux_dirty = b.ci(1);  // aux_values may hold a recorded point's
+                          });
+                        }
                         if (has_post) {
                           b.if_(st.get() == RUN, [&] {
                             run_events(b, a, true, t_new, a.y_prop, st, m, i.get(), step.get() + b.ci(1),
@@ -343,6 +375,7 @@ void runner(B& b, const RunnerView<B>& a, const Stepper& stepper, const RunnerTr
   a.iio[kI_i] = i.get();
   a.iio[kI_step] = step.get();
   a.iio[kI_m] = m.get();
+  a.iio[kI_save_next] = sn.get();
   a.iio[kI_status] = st.get();
 }
 
