@@ -7,10 +7,11 @@
 //    in different sub-intervals of one step are both seen (the first fires, the step is cut there and
 //    the next step finds the second);
 //  * a sign change from the last nonzero sample to a sample that is zero or of the other sign, in the
-//    event's direction, brackets a root; a left end that is exactly zero, or an event that fired at the
-//    left end (its cooldown flag), gives no reference sign: the event can fire only after its function
-//    was seen nonzero at a later sample ("must leave zero first"), so an action that leaves the state on
-//    the surface does not fire the same event again and again;
+//    event's direction, brackets a root. A left end where the function is exactly zero, or where the
+//    event fired (its cooldown flag), takes its reference sign from a probe just after the left end
+//    (100 ulps of |t| + |h| later; zero there too: from the first nonzero sample): the event fires only
+//    after its function left zero ("must leave zero first"), so a zero at t0 does not fire, and an
+//    action that leaves the state on the surface does not fire the same event again and again;
 //  * the bracket is solved with the Illinois variant of regula falsi (bisection after kRootIllinoisIters
 //    iterations as a guarantee) until it is a few ulps of t wide; the event time is the bracket end on
 //    the far side of the crossing (where g is zero or has already changed sign), the event state is the
@@ -140,11 +141,29 @@ void locate_root_events(B& b, const RunnerView<B>& a, const Stepper& stepper, co
   // Scan the samples for the first bracket of each event.
   std::vector<Var> ref, prev_g, prev_th, lo, hi, glo, ghi;
   std::vector<IVar> found;
+  // The probe just after the left end: delta = 100 ulps of (|t| + |h|), at most an eighth of the
+  // sub-interval.
+  const double eps = std::numeric_limits<double>::epsilon();
+  Val th_probe = b.fmin(b.c(100.0 * eps) * (b.fabs(tc) + b.fabs(h)) / b.fabs(h),
+                        b.c(0.125 / static_cast<double>(kRootSamples)));
+  auto probed = b.ivar(b.ci(0));
   for (int r = 0; r < nr; ++r) {
     Val g0 = g_at(r, tc, y0);
-    ref.push_back(b.var(b.select(Val(cool[r]) != b.c(0.0), b.c(0.0), sign(g0))));
+    ref.push_back(b.var(sign(g0)));
     prev_g.push_back(b.var(g0));
     prev_th.push_back(b.var(b.c(0.0)));
+    // Zero at the left end, or fired there: the reference sign is the one the function takes right
+    // after it (zero again: none yet, the first nonzero sample sets it).
+    b.if_(b.lor(Val(cool[r]) != b.c(0.0), g0 == b.c(0.0)), [&] {
+      b.if_(probed.get() == b.ci(0), [&] {
+        ip.eval(b, th_probe, ys);
+        probed = b.ci(1);
+      });
+      Val gp = g_at(r, time_at(th_probe), ys);
+      ref.back() = sign(gp);
+      prev_g.back() = gp;
+      prev_th.back() = th_probe;
+    });
     lo.push_back(b.var(b.c(0.0)));
     hi.push_back(b.var(b.c(1.0)));
     glo.push_back(b.var(b.c(0.0)));
@@ -182,7 +201,6 @@ void locate_root_events(B& b, const RunnerView<B>& a, const Stepper& stepper, co
   });
 
   // Solve each bracket: [lo, hi] with g(lo) on the reference side, g(hi) zero or across.
-  const double eps = std::numeric_limits<double>::epsilon();
   auto tol_t = b.c(4.0 * eps) * b.fmax(b.fabs(tc), b.fabs(t_new));
   auto theta_min = b.var(b.c(2.0));
   for (int r = 0; r < nr; ++r) {

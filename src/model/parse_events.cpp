@@ -174,9 +174,7 @@ EventSpec parse_event(const TomlCtx& c, const std::string& name, const toml::nod
             prefix + "." + key + " applies only to 'root' events (add root = \"expr\" instead of cond)",
             c.at(k, prefix + "." + key));
     if (!cond || !cond->is_string()) {
-      schema_error(prefix +
-                       ".cond must be a string expression (or give root = \"expr\" for a located zero "
-                       "crossing)",
+      schema_error(prefix + ".cond must be a string expression",
                    cond ? c.at(cond, prefix + ".cond") : c.at(&n, prefix));
     }
     ev.cond = c.located(*cond, prefix + ".cond");
