@@ -75,6 +75,14 @@ struct RunOptions {
   std::string tag{};                      // segment name ("" = auto "run#<id>")
   std::vector<Observer> observers{};      // analyses run with the recorded run (not the transient);
                                           // fixed-step steppers only; not with resume (docs/analysis.md)
+  // ODEs: record exactly at these times (finite, non-decreasing, within [t0, T]; resume: [t, T]) from
+  // the stepper's dense output instead of at step boundaries (record_interval cannot be combined with
+  // it). A resume without save_at continues the previous schedule. docs/simulation.md "Output at
+  // chosen times".
+  std::optional<std::vector<double>> save_at{};
+  // ODEs with an adaptive stepper: times the steps land on exactly (finite, non-decreasing), e.g. jumps
+  // of a forcing. A resume without tstops keeps the previous ones.
+  std::optional<std::vector<double>> tstops{};
 };
 
 // Persistent run defaults (Sim::config).

@@ -138,10 +138,28 @@ Status Sim::run(const RunOptions& o) {
     seed.y_prev = seed.y;
   }
 
+  // ---- output at chosen times and tstops, on the session clock ----
+  // A resume without its own save_at / tstops continues the session's; this chunk gets the save_at
+  // times up to its horizon, later ones wait in the session for a resume.
+  const bool saving = plan.save_at ? true : (resume && seed.save_at_mode);
+  std::vector<double> save_now, save_later, tstops;
+  if (plan.save_at) {
+    for (double v : *plan.save_at) save_now.push_back(v + seed.time_shift);
+  } else if (saving) {
+    for (double v : seed.save_at_left) (v <= target_T + seed.time_shift ? save_now : save_later).push_back(v);
+  }
+  if (plan.tstops) {
+    for (double v : *plan.tstops) tstops.push_back(v + seed.time_shift);
+  } else if (resume) {
+    tstops = seed.tstops;
+  }
+
   // ---- recorded run ----
   ChunkSpec spec;
   spec.start = !resume;
-  spec.record_interval = record ? ri : 0;
+  spec.record_interval = record && !saving ? ri : 0;
+  if (!save_now.empty()) spec.save_at = &save_now;
+  if (!tstops.empty()) spec.tstops = &tstops;
   spec.rec_states = &rec_states;
   spec.rec_aux = &rec_aux;
   spec.cap_rec = cap_rec;
@@ -203,6 +221,13 @@ Status Sim::run(const RunOptions& o) {
   if (status == Status::RECORD_LIMIT) warn(run_detail::record_limit_message(c, spec, next.time_shift));
 
   // ---- commit: session, then stitch the chunk into the results ----
+  next.save_at_mode = saving;
+  next.save_at_left.clear();
+  const auto done_saves = static_cast<std::size_t>(
+      std::clamp<std::int64_t>(c.a.save_at_next, 0, static_cast<std::int64_t>(save_now.size())));
+  next.save_at_left.assign(save_now.begin() + static_cast<std::ptrdiff_t>(done_saves), save_now.end());
+  next.save_at_left.insert(next.save_at_left.end(), save_later.begin(), save_later.end());
+  next.tstops = tstops;
   I.s = std::move(next);
   I.ran = true;
   if (!resume || !I.results) {

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "core/sim_run_parts.hpp"
+#include "kernels/dense_output.hpp"
 #include "kernels/stepper_common.hpp"
 
 namespace dynlib::run_detail {
@@ -49,6 +50,9 @@ Chunk execute(const kernels::CompiledModel& cm, Session& st, const ChunkSpec& sp
   c.EVT_LOG.resize(static_cast<std::size_t>(c.cap_evt * L.log_width));
   std::vector<double> y_prop(st.y.size()),
       scratch(static_cast<std::size_t>(std::max<std::int64_t>(1, L.scratch_size)));
+  // Dense output workspace (kernels/dense_output.hpp): recomputed by the runner, zero on every chunk.
+  std::vector<double> dense_ws(static_cast<std::size_t>(std::max<std::int64_t>(
+      1, kernels::dense_ws_size(cm.stepper(), static_cast<std::int64_t>(st.y.size())))));
   if (st.aux.size() < static_cast<std::size_t>(L.n_aux)) st.aux.resize(static_cast<std::size_t>(L.n_aux));
   if (st.event_counts.size() != static_cast<std::size_t>(L.n_events))
     st.event_counts.resize(static_cast<std::size_t>(L.n_events));
@@ -97,6 +101,16 @@ Chunk execute(const kernels::CompiledModel& cm, Session& st, const ChunkSpec& sp
   a.m = 0;
   a.resume_point = spec.start ? kernels::kResumeStart : kernels::kResumeLoop;
   a.user_break_flag = brk;
+  a.dense_ws = dense_ws.data();
+  if (spec.save_at && !spec.save_at->empty()) {
+    a.save_at = spec.save_at->data();
+    a.n_save_at = static_cast<std::int64_t>(spec.save_at->size());
+  }
+  a.save_at_next = 0;
+  if (spec.tstops && !spec.tstops->empty()) {
+    a.tstops = spec.tstops->data();
+    a.n_tstops = static_cast<std::int64_t>(spec.tstops->size());
+  }
 
   auto bind = [&] {
     a.T = c.T.data();

@@ -62,6 +62,10 @@ struct ChunkSpec {
   std::int64_t max_events = std::numeric_limits<std::int64_t>::max();
   const std::vector<std::int64_t>* rec_states = nullptr;
   const std::vector<std::int64_t>* rec_aux = nullptr;
+  // Output at chosen times and tstops on the session clock (null: none); the runner records save_at
+  // from index 0 (Chunk::a.save_at_next says how far it got).
+  const std::vector<double>* save_at = nullptr;
+  const std::vector<double>* tstops = nullptr;
 };
 
 // Everything Sim::run resolved from RunOptions, Sim::config and the model's [sim] before running.
@@ -82,6 +86,9 @@ struct RunPlan {
   std::optional<core::AnalysisHandle> analysis;
   std::vector<double> stepper_cfg;
   std::vector<std::int64_t> rec_states, rec_aux;
+  // Validated RunOptions::save_at / tstops in run time (not yet shifted by a transient); nullopt: none
+  // given (a resume continues the session's).
+  std::optional<std::vector<double>> save_at, tstops;
 };
 
 // Runs the compiled runner on `st` (mutated in place: pass a copy) until it returns a final status.

@@ -80,6 +80,38 @@ run_detail::RunPlan Sim::Impl::plan_run(const RunOptions& o) const {
                           fmt_g(std::nextafter(span, INFINITY) - span) +
                           "), so steps would not advance time. Use a larger dt, or a t0 closer to 0");
   }
+  // Output at chosen times and tstops (docs/simulation.md "Output at chosen times").
+  auto check_times = [&](const std::vector<double>& v, const char* what, bool in_horizon) {
+    const double lo = resume ? I.s.t - I.s.time_shift : t0;
+    for (std::size_t k = 0; k < v.size(); ++k) {
+      const std::string at = std::string(what) + "[" + std::to_string(k) + "] = " + fmt_g(v[k]);
+      if (!std::isfinite(v[k])) throw ArgumentError(at + " is not finite");
+      if (k > 0 && v[k] < v[k - 1])
+        throw ArgumentError(at + " is smaller than the time before it (" + fmt_g(v[k - 1]) + "): " + what +
+                            " must be non-decreasing");
+      if (in_horizon && (v[k] < lo || v[k] > target_T))
+        throw ArgumentError(at + " is outside the run's time span [" + fmt_g(lo) + ", " + fmt_g(target_T) +
+                            "]" + (resume ? " (a resume starts at the current time)" : ""));
+    }
+  };
+  if (o.save_at) {
+    if (is_map)
+      throw ArgumentError("save_at is for ODEs: a map records its iterations (use record_interval)");
+    if (o.record_interval)
+      throw ArgumentError(
+          "record_interval cannot be combined with save_at: save_at replaces the records at "
+          "step boundaries");
+    if (o.record && !*o.record) throw ArgumentError("record=false cannot be combined with save_at");
+    check_times(*o.save_at, "save_at", true);
+  }
+  if (o.tstops) {
+    if (is_map) throw ArgumentError("tstops are for ODEs: a map has no steps in time to clip");
+    if (!adaptive && !o.tstops->empty())
+      throw ArgumentError("tstops need an adaptive stepper: '" + info.name +
+                          "' steps on the grid t0 + k*dt (choose dt so that the tstops are on it, or an "
+                          "adaptive stepper such as rk45)");
+    check_times(*o.tstops, "tstops", false);
+  }
   const std::int64_t max_record_bytes = o.max_record_bytes.value_or(std::int64_t{4} << 30);
   if (max_record_bytes <= 0)
     throw ArgumentError("max_record_bytes must be > 0 (got " + std::to_string(max_record_bytes) + ")");
@@ -146,6 +178,8 @@ run_detail::RunPlan Sim::Impl::plan_run(const RunOptions& o) const {
   p.stepper_cfg = stepper_cfg;
   p.rec_states = std::move(rec_states);
   p.rec_aux = std::move(rec_aux);
+  p.save_at = o.save_at;
+  p.tstops = o.tstops;
   return p;
 }
 

@@ -71,8 +71,9 @@ class InterpretedModel final : public CompiledModel {
     DirectBackend b = backend();
     b.user_break_flag = a.user_break_flag;
     double dio[kD_count] = {a.t, a.dt, a.err_est, a.t_fail};
-    std::int64_t iio[kI_count] = {a.i,        a.step,     a.m,         a.resume_point, a.status,
-                                  a.need_rec, a.need_evt, a.nan_where, a.nan_index,    a.nan_event};
+    std::int64_t iio[kI_count] = {a.i,         a.step,      a.m,           a.resume_point,
+                                  a.status,    a.need_rec,  a.need_evt,    a.nan_where,
+                                  a.nan_index, a.nan_event, a.save_at_next};
     RunnerView<DirectBackend> v;
     v.t_end = a.t_end;
     v.step_end = a.step_end;
@@ -115,6 +116,11 @@ class InterpretedModel final : public CompiledModel {
     v.an_count = &a.trace_count;
     v.trace_cap = a.trace_cap;
     v.trace_stride = a.trace_stride;
+    v.dense_ws = a.dense_ws;
+    v.save_at = const_cast<double*>(a.save_at);
+    v.n_save_at = a.n_save_at;
+    v.tstops = const_cast<double*>(a.tstops);
+    v.n_tstops = a.n_tstops;
     runner(b, v, S{}, traits_, hooks);
     a.t = dio[kD_t];
     a.dt = dio[kD_dt];
@@ -130,6 +136,7 @@ class InterpretedModel final : public CompiledModel {
     a.nan_where = static_cast<std::int32_t>(iio[kI_nan_where]);
     a.nan_index = iio[kI_nan_index];
     a.nan_event = iio[kI_nan_event];
+    a.save_at_next = iio[kI_save_next];
   }
 
   void rhs(double t, const double* y, double* dy, const double* params, const double* ring,
@@ -212,6 +219,7 @@ InterpretedModel::InterpretedModel(std::shared_ptr<const ir::ModelIR> m, const S
   traits_.is_map = s.kind == ir::Kind::map;
   traits_.adaptive = s.adaptive;
   traits_.max_events_per_step = L_.max_events_per_step;
+  traits_.work_counters_at = s.work_counters_at;
   run_ = with_stepper(s.id, [](auto st) -> RunFn {
     using S = decltype(st);
     return [](const InterpretedModel& self, RunnerArgs& a) { self.run_with<S>(a, NoHooks{}); };

@@ -204,6 +204,11 @@ View load_view(B& b, const kernels::StepperInfo& s, const ir::ModelIR& m, llvm::
   v.trace_cap = ld_i64(b, args, DYN_OFF(trace_cap));
   v.trace_stride = ld_i64(b, args, DYN_OFF(trace_stride));
   b.set_user_break_ptr(ld_ptr(b, args, DYN_OFF(user_break_flag)));
+  v.dense_ws = b.arr(ld_ptr(b, args, DYN_OFF(dense_ws)), sDense);
+  v.save_at = b.arr(ld_ptr(b, args, DYN_OFF(save_at)), sSaveAt);
+  v.n_save_at = ld_i64(b, args, DYN_OFF(n_save_at));
+  v.tstops = b.arr(ld_ptr(b, args, DYN_OFF(tstops)), sTstops);
+  v.n_tstops = ld_i64(b, args, DYN_OFF(n_tstops));
 
   v.dio = b.arr(b.entry_alloca(llvm::ArrayType::get(b.gen().f64(), kernels::kD_count), "dio"));
   v.iio = b.iarr(b.entry_alloca(llvm::ArrayType::get(b.gen().i64(), kernels::kI_count), "iio"));
@@ -221,6 +226,7 @@ View load_view(B& b, const kernels::StepperInfo& s, const ir::ModelIR& m, llvm::
   v.iio[kernels::kI_nan_where] = ld_i32(b, args, DYN_OFF(nan_where));
   v.iio[kernels::kI_nan_index] = ld_i64(b, args, DYN_OFF(nan_index));
   v.iio[kernels::kI_nan_event] = ld_i64(b, args, DYN_OFF(nan_event));
+  v.iio[kernels::kI_save_next] = ld_i64(b, args, DYN_OFF(save_at_next));
   return w;
 }
 
@@ -244,6 +250,7 @@ void store_view(B& b, const View& w) {
   st_i32(b, a, DYN_OFF(nan_where), B::Int(v.iio[kernels::kI_nan_where]).v);
   st_i64(b, a, DYN_OFF(nan_index), B::Int(v.iio[kernels::kI_nan_index]).v);
   st_i64(b, a, DYN_OFF(nan_event), B::Int(v.iio[kernels::kI_nan_event]).v);
+  st_i64(b, a, DYN_OFF(save_at_next), B::Int(v.iio[kernels::kI_save_next]).v);
 }
 #undef DYN_OFF
 
@@ -313,6 +320,7 @@ void emit_runner(ModuleGen& g, const kernels::StepperInfo& s, const kernels::Lay
   tr.is_map = s.kind == ir::Kind::map;
   tr.adaptive = s.adaptive;
   tr.max_events_per_step = L.max_events_per_step;
+  tr.work_counters_at = s.work_counters_at;
   if (analysis != nullptr) {
     kernels::AnalysisHooks hooks;
     hooks.L = analysis;

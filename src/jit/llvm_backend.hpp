@@ -59,6 +59,9 @@ enum BufferScope : int {
   sAnOut,
   sAnTrace,
   sEvtCount,
+  sDense,
+  sSaveAt,
+  sTstops,
   kBufferScopeCount
 };
 

@@ -31,6 +31,7 @@
 #include "kernels/events.hpp"
 #include "kernels/observer.hpp"
 #include "kernels/root_events.hpp"
+#include "kernels/save_at.hpp"
 
 namespace dynlib::kernels {
 
@@ -38,6 +39,7 @@ struct RunnerTraits {
   bool is_map = false;
   bool adaptive = false;
   std::int64_t max_events_per_step = 0;
+  int work_counters_at = -1;  // StepperInfo::work_counters_at (dense output counts its f evaluations there)
 };
 
 constexpr double kFixedStepTol = 1e-9;
@@ -86,6 +88,14 @@ void runner(B& b, const RunnerView<B>& a, const Stepper& stepper, const RunnerTr
   sc.ws = a.ws;
   sc.iws = a.iws;
   sc.cfg = a.cfg;
+  // Output at chosen times and tstops (kernels/save_at.hpp): ODE runners only, each behind one test of
+  // n_save_at / n_tstops per step, so runs without them compute the same bits as before.
+  const bool ode = !tr.is_map;
+  auto sn = b.ivar(Int(a.iio[kI_save_next]));
+  DenseStep<B, Stepper> dense(b, a, stepper, sc, tr.work_counters_at);
+  RootEvents<B, Stepper> roots(b, a, dense, sc, has_root);
+  TstopClip<B> tstop(b, a);
+  auto save_on = a.n_save_at > b.ci(0);
 
   // Fixed-step plan (unused for maps and adaptive steppers).
   auto dt_pos = b.select(a.dt_nominal > b.c(0.0), a.dt_nominal, b.c(1.0));
@@ -98,6 +108,7 @@ void runner(B& b, const RunnerView<B>& a, const Stepper& stepper, const RunnerTr
 
   // ---- run start ----
   b.if_(Int(a.iio[kI_resume]) == b.ci(kResumeStart), [&] {
+    if (ode) b.if_(save_on, [&] { save_capacity(b, a, st, i.get(), sn.get()); });
     for_states(b, n, [&](auto k) {
       b.if_(b.land(st.get() == RUN, b.lnot(b.isfinite(a.y_curr[k]))),
             [&] { set_nan(b, a, st, NanWhere::initial_state, k, -1, t.get()); });
@@ -122,6 +133,12 @@ void runner(B& b, const RunnerView<B>& a, const Stepper& stepper, const RunnerTr
               });
             });
       });
+      if (ode)  // save_at times at the start time: the state itself
+        b.if_(b.land(st.get() == RUN, save_on), [&] {
+          record_save_at(
+              b, a, st, i, sn, t.get(), step.get(), dense_out(b, a.dense_ws, n),
+              [&](Val, typename B::Arr out) { for_states(b, n, [&](auto k) { out[k] = a.y_curr[k]; }); });
+        });
       b.if_(st.get() == RUN, [&] { a.iio[kI_resume] = b.ci(kResumeLoop); });
     });
   });
@@ -129,6 +146,8 @@ void runner(B& b, const RunnerView<B>& a, const Stepper& stepper, const RunnerTr
   // Multistep / BDF steppers keep a history (iws[0] = steps in it): an event action that changes the
   // state or a parameter invalidates it, and the stepper restarts with its one-step start.
   constexpr bool restarts = has_history<Stepper>();
+  // Hermite dense output reuses its last f1 as the next f0 only while nothing changed (dense_forget).
+  const bool hermite = ode && !has_dense<Stepper>();
   // FSAL steppers (rk45) reuse the last stage of an accepted step as the first stage of the next one:
   // f at the same (t, y, params), the same bits, as long as nothing between the steps changes what the
   // rhs reads. An event action changes the state or a parameter (the flag is cleared); lag rings move
@@ -138,7 +157,7 @@ void runner(B& b, const RunnerView<B>& a, const Stepper& stepper, const RunnerTr
   FsalFlag<B, has_fsal<Stepper>()> fsal_flag(b);
   const bool fsal = has_fsal<Stepper>() && model.lags.empty() && model.dtype == ir::DType::float64;
   if (fsal) sc.fsal_valid = fsal_flag.get();
-  const bool track_acted = restarts || fsal;
+  const bool track_acted = restarts || fsal || hermite;
   auto acted = b.ivar(b.ci(0));
   // After events: an action changed the committed state or a parameter.
   auto after_actions = [&] {
@@ -146,6 +165,12 @@ void runner(B& b, const RunnerView<B>& a, const Stepper& stepper, const RunnerTr
     b.if_(acted.get() != b.ci(0), [&] {
       if (restarts) sc.iws[0] = b.ci(0);
       if (fsal) *sc.fsal_valid = b.ci(0);
+      if (hermite) {  // dense_ws is used with save_at or root events only
+        if (has_root)
+          dense_forget(b, a.dense_ws);
+        else
+          b.if_(save_on, [&] { dense_forget(b, a.dense_ws); });
+      }
       acted = b.ci(0);
     });
   };
@@ -180,6 +205,7 @@ void runner(B& b, const RunnerView<B>& a, const Stepper& stepper, const RunnerTr
                 st = S(Status::GROW_REC);
                 a.iio[kI_need_rec] = i.get() + b.ci(1);
               });
+              if (ode) b.if_(save_on, [&] { save_capacity(b, a, st, i.get(), sn.get()); });
               if (tr.max_events_per_step > 0) {
                 b.if_(b.land(st.get() == RUN, m.get() + b.ci(tr.max_events_per_step) > a.cap_evt), [&] {
                   st = S(Status::GROW_EVT);
@@ -209,9 +235,11 @@ void runner(B& b, const RunnerView<B>& a, const Stepper& stepper, const RunnerTr
                   auto tc = t.get();
                   auto last = b.land(has_partial, step.get() - a.step_base + b.ci(1) == n_total);
                   Val dt_use = a.dt_nominal;
+                  // Adaptive steps end at t_end or at the next tstop (t_end without tstops).
+                  Val lim = (ode && tr.adaptive) ? tstop.limit(tc) : Val(a.t_end);
+                  Val left = lim - tc;
                   if (!tr.is_map) {
                     if (tr.adaptive) {
-                      auto left = a.t_end - tc;
                       dt_use = b.select(b.land(dt.get() > left, left > b.c(0.0)), left, dt.get());
                     } else {
                       dt_use = b.select(last, a.t_end - tc, a.dt_nominal);
@@ -239,6 +267,8 @@ void runner(B& b, const RunnerView<B>& a, const Stepper& stepper, const RunnerTr
                         if (tr.is_map || !tr.adaptive) {
                           t_new = a.t_base + b.to_val(step.get() + b.ci(1) - a.step_base) * a.dt_nominal;
                           if (!tr.is_map) t_new = b.select(last, a.t_end, t_new);
+                        } else {
+                          t_new = tstop.land(tc, left, lim, t_new);
                         }
                         // Storage dtype (docs/simulation.md "dtype"): the proposal is stored rounded; NaN/Inf
                         // survive the rounding for the guards below. float64: nothing is emitted / executed.
@@ -260,16 +290,36 @@ void runner(B& b, const RunnerView<B>& a, const Stepper& stepper, const RunnerTr
                           b.if_(b.land(st.get() == RUN, b.lnot(b.isfinite(out.dt_next.get()))),
                                 [&] { set_nan(b, a, st, NanWhere::next_dt, -1, -1, tc); });
                         });
+                        // Root events (kernels/root_events.hpp): located on this step's dense output; a
+                        // firing cuts the step at the event time (t_new), after the save_at records up to it.
                         auto cut = b.ivar(b.ci(0));
                         auto terminal = b.ivar(b.ci(0));
+                        if (ode) dense.reset();
+                        const Val t_uncut = t_new;
                         if (has_root) {
                           auto t_cut = b.var(t_new);
-                          b.if_(st.get() == RUN, [&] {
-                            locate_root_events(b, a, stepper, sc, tc, t_new, a.y_curr, a.y_prop, st, m,
-                                               i.get(), step.get() + b.ci(1), track_acted ? &acted : nullptr,
-                                               t_cut, cut, terminal);
-                          });
+                          b.if_(st.get() == RUN,
+                                [&] { roots.locate(tc, t_new, a.y_curr, a.y_prop, t_cut, cut); });
                           t_new = t_cut.get();
+                        }
+                        // save_at times in (tc, t_new]: from the interpolant of this step, before
+                        // end-phase actions change y_prop.
+                        if (ode) {
+                          b.if_(b.land(st.get() == RUN, save_on), [&] {
+                            b.if_(save_due(b, a, sn.get(), t_new), [&] {
+                              dense.prepare_once(tc, t_new, a.y_curr, a.y_prop);
+                              record_save_at(b, a, st, i, sn, t_new, step.get() + b.ci(1),
+                                             dense_out(b, a.dense_ws, n),
+                                             [&](Val ts, typename B::Arr out) { dense.eval_at(ts, out); });
+                              if (lazy_aux) aux_dirty = b.ci(1);
+                            });
+                          });
+                        }
+                        if (has_root) {
+                          b.if_(b.land(st.get() == RUN, cut.get() != b.ci(0)), [&] {
+                            roots.fire(t_new, a.y_prop, st, m, i.get(), step.get() + b.ci(1),
+                                       track_acted ? &acted : nullptr, terminal);
+                          });
                         }
                         if (has_post) {
                           b.if_(st.get() == RUN, [&] {
@@ -282,9 +332,11 @@ void runner(B& b, const RunnerView<B>& a, const Stepper& stepper, const RunnerTr
                             a.y_prev[k] = a.y_curr[k];
                             a.y_curr[k] = a.y_prop[k];
                           });
-                          // A cut fixed step: the event point is committed, the step count stays.
+                          // A cut fixed step: the event point is committed, the step count stays (an
+                          // event on the grid point itself ends the step as usual).
                           const bool fixed_cut = has_root && !tr.adaptive;
-                          auto counted = fixed_cut ? cut.get() == b.ci(0) : b.ctrue();
+                          auto counted =
+                              fixed_cut ? b.lor(cut.get() == b.ci(0), t_new == t_uncut) : b.ctrue();
                           auto records_here = fixed_cut ? b.land(records, counted) : records;
                           auto rp1 = rphase.get() + b.ci(1);
                           if (fixed_cut) {
@@ -378,6 +430,7 @@ void runner(B& b, const RunnerView<B>& a, const Stepper& stepper, const RunnerTr
   a.iio[kI_i] = i.get();
   a.iio[kI_step] = step.get();
   a.iio[kI_m] = m.get();
+  a.iio[kI_save_next] = sn.get();
   a.iio[kI_status] = st.get();
 }
 

@@ -131,6 +131,17 @@ struct RunnerArgs {
   double t_fail = 0.0;          // out on NAN_DETECTED / STEPFAIL: start time of the failing step
                                 //   (event_state/event_param: the time of the event that wrote the value)
 
+  // ---- dense output, output at chosen times, tstops (kernels/dense_output.hpp, kernels/save_at.hpp) -----
+  // ODE runners only (maps ignore these). None of it is session state: dense_ws is recomputed after every
+  // step that needs it, save_at/tstops are the host's schedule with the cursor save_at_next.
+  double* dense_ws = nullptr;       // [dense_ws_size(stepper, n_state)] zero it before a runner call sequence
+  const double* save_at = nullptr;  // [n_save_at] sorted times recorded from the interpolant (record_interval
+                                    //   must be 0 then: the host replaces step records by these)
+  std::int64_t n_save_at = 0;       // 0: no output at chosen times (nothing of it runs)
+  std::int64_t save_at_next = 0;    // IN/OUT: index of the first save_at time not recorded yet
+  const double* tstops = nullptr;   // [n_tstops] sorted times adaptive steppers land on exactly
+  std::int64_t n_tstops = 0;        // 0: none (fixed-step steppers: the host refuses them)
+
   // ---- analysis (observers; only the ANALYSIS runner variant reads these, see kernels/observer.hpp) --
   // Sizes come from AnalysisLayout. Fresh run: zero analysis_ws and analysis_out, trace_count = 0.
   double* analysis_ws = nullptr;     // [AnalysisLayout::ws_size] persistent observer workspace

@@ -20,6 +20,7 @@ enum IIO : int {
   kI_nan_where,
   kI_nan_index,
   kI_nan_event,
+  kI_save_next,
   kI_count
 };
 
@@ -60,6 +61,9 @@ struct RunnerView {
   Arr an_ws{}, an_out{}, an_trace{};
   IArr an_count{};  // [1] -> RunnerArgs::trace_count
   Int trace_cap{}, trace_stride{};
+  // Dense output / save_at / tstops (ODE runners; kernels/save_at.hpp). Cursor: iio[kI_save_next].
+  Arr dense_ws{}, save_at{}, tstops{};
+  Int n_save_at{}, n_tstops{};
 };
 
 }  // namespace dynlib::kernels

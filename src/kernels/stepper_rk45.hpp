@@ -2,7 +2,11 @@
 // accepted step is the next step's k1 while the runner's StepCtx::fsal_valid says that nothing changed
 // (kernels/runner.hpp); otherwise k1 is evaluated. Either way k1 has the same bits.
 // Config (packed): atol, rtol, safety, min_factor, max_factor, max_tries, min_step, dt_max.
-// Workspace: y_stage, k1..k7 (each n). y5 is built in y_prop.
+// Workspace: y_stage, k1..k7, spare (each n). y5 is built in y_prop.
+// Dense output (Shampine's 4th-order interpolant, as in Hairer's DOPRI5): dense_prepare turns the stages
+// of the accepted step into r1..r5 in slots the next step does not read before writing them:
+// r1 = y0 (spare, 8n), r2 = y1 - y0 (k3), r3 = h*k1 - r2 (y_stage), r4 = r2 - h*k7 - r3 (k4),
+// r5 = h*(d1*k1 + d3*k3 + d4*k4 + d5*k5 + d6*k6 + d7*k7) (k2); k1 and k7 (FSAL) stay.
 #pragma once
 #include "kernels/stepper_common.hpp"
 
@@ -10,6 +14,7 @@ namespace dynlib::kernels {
 
 struct StepRK45 {
   static constexpr bool kFsal = true;
+  static constexpr bool kDense = true;
 
   template <class B>
   void operator()(B& b, const StepCtx<B>& c, typename B::Val t, typename B::Val dt, typename B::Arr y,
@@ -105,6 +110,46 @@ struct StepRK45 {
                });
              });
     b.if_(done.get() == b.ci(0), [&] { o.status = b.ci(kSTEPFAIL); });
+  }
+
+  template <class B>
+  void dense_prepare(B& b, const StepCtx<B>& c, typename B::Val t, typename B::Val h, typename B::Arr y0,
+                     typename B::Arr y1) const {
+    using Val = typename B::Val;
+    (void)t;
+    const int n = c.n;
+    constexpr double d1 = -12715105075.0 / 11282082432.0, d3 = 87487479700.0 / 32700410799.0,
+                     d4 = -10690763975.0 / 1880347072.0, d5 = 701980252875.0 / 199316789632.0,
+                     d6 = -1453857185.0 / 822651844.0, d7 = 69997945.0 / 29380423.0;
+    typename B::Arr k[8];
+    for (int j = 1; j <= 7; ++j) k[j] = b.offset(c.ws, j * n);
+    auto r1 = b.offset(c.ws, 8 * n), r2 = k[3], r3 = c.ws, r4 = k[4], r5 = k[2];
+    for_states(b, n, [&](auto i) {
+      Val k1 = k[1][i], k7 = k[7][i];
+      Val s5 = h * (b.c(d1) * k1 + b.c(d3) * Val(k[3][i]) + b.c(d4) * Val(k[4][i]) + b.c(d5) * Val(k[5][i]) +
+                    b.c(d6) * Val(k[6][i]) + b.c(d7) * k7);
+      Val ydiff = Val(y1[i]) - Val(y0[i]);
+      Val bspl = h * k1 - ydiff;
+      r1[i] = y0[i];
+      r2[i] = ydiff;
+      r3[i] = bspl;
+      r4[i] = ydiff - h * k7 - bspl;
+      r5[i] = s5;
+    });
+  }
+
+  // y0 + theta*(r2 + (1-theta)*(r3 + theta*(r4 + (1-theta)*r5))).
+  template <class B>
+  void dense_eval(B& b, const StepCtx<B>& c, typename B::Val theta, typename B::Arr out) const {
+    using Val = typename B::Val;
+    const int n = c.n;
+    auto r1 = b.offset(c.ws, 8 * n), r2 = b.offset(c.ws, 3 * n), r3 = c.ws, r4 = b.offset(c.ws, 4 * n),
+         r5 = b.offset(c.ws, 2 * n);
+    Val th1 = b.c(1.0) - theta;
+    for_states(b, n, [&](auto i) {
+      out[i] =
+          Val(r1[i]) + theta * (Val(r2[i]) + th1 * (Val(r3[i]) + theta * (Val(r4[i]) + th1 * Val(r5[i]))));
+    });
   }
 };
 

@@ -24,8 +24,9 @@ class JitCompiledModel;
 namespace dynlib::plugin_abi {
 
 // Bump when anything below, RunnerArgs or the CompiledModel interface changes.
-// 3: JitOptions::tiered, JitCompiledModel::tier(); 4: RunnerArgs::event_counts
-inline constexpr std::int32_t kPluginAbiVersion = 4;
+// 3: JitOptions::tiered, JitCompiledModel::tier(); 4: RunnerArgs::event_counts; 5: RunnerArgs dense_ws,
+// save_at, tstops
+inline constexpr std::int32_t kPluginAbiVersion = 5;
 inline constexpr const char* kFactorySymbol = "dynlib_jit_create_v1";
 
 enum class PluginStatus : std::int32_t {

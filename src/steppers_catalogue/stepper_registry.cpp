@@ -171,6 +171,7 @@ std::vector<StepperInfo> build() {
   s.family = "runge-kutta";
   s.order = 5;
   s.embedded_order = 4;
+  s.dense_output = true;
   s.config = {{"atol", 1e-6, false, {}},      {"rtol", 1e-3, false, {}},      {"safety", 0.9, false, {}},
               {"min_factor", 0.2, false, {}}, {"max_factor", 5.0, false, {}}, {"max_tries", 10, true, {}},
               {"min_step", 1e-12, false, {}}, {"dt_max", inf, false, {}}};

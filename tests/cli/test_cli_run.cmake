@@ -84,7 +84,7 @@ endif()
 
 # 5. steppers list
 run_dynlib(o rc steppers list)
-expect("${o}" "rk45         kind=ode  scheme=explicit order=5  stiff=False dense_output=False jacobian=none" "list")
+expect("${o}" "rk45         kind=ode  scheme=explicit order=5  stiff=False dense_output=True jacobian=none" "list")
 run_dynlib(o rc steppers list --kind map)
 string(STRIP "${o}" o)
 expect("${o}" "^map  [^\n]*$" "list --kind map")

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "kernels/compiled_model.hpp"
+#include "kernels/dense_output.hpp"
 
 namespace dynlib::test {
 
@@ -30,6 +31,7 @@ struct RunSpec {
   std::int64_t cap_rec = 7;  // small on purpose: exercises GROW_REC re-entry
   std::int64_t cap_evt = 1;
   double t_span_scale = 1.0;
+  std::vector<double> save_at, tstops;  // ODE: output at chosen times, adaptive steps landing on tstops
 };
 
 // With `ar`, runs the ANALYSIS runner variant (observers) instead of the BASE runner.
@@ -84,6 +86,14 @@ inline RunOut run_model(const kernels::CompiledModel& cm, const RunSpec& spec = 
   a.n_rec_states = static_cast<std::int64_t>(n);
   a.aux_rec_idx = arec.data();
   a.n_rec_aux = static_cast<std::int64_t>(arec.size());
+  std::vector<double> dense_ws(
+      static_cast<std::size_t>(std::max<std::int64_t>(1, kernels::dense_ws_size(s, L.n_state))));
+  a.dense_ws = dense_ws.data();
+  a.save_at = spec.save_at.data();
+  a.n_save_at = static_cast<std::int64_t>(spec.save_at.size());
+  a.tstops = spec.tstops.data();
+  a.n_tstops = static_cast<std::int64_t>(spec.tstops.size());
+  if (!spec.save_at.empty()) a.record_interval = 0;
   a.t = t0;
   a.dt = dt;
   if (s.adaptive)

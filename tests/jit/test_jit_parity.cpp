@@ -307,6 +307,47 @@ TEST_CASE("JIT == interpreter with events, aux, stop and lags through the runner
   }
 }
 
+TEST_CASE("JIT == interpreter: records at save_at times from every ODE stepper's dense output, tstops",
+          "[jit][parity][dense]") {
+  // x' = -a*x + 1 + sin(3t), y' = x - y, aux E = x*x + y; end-phase event x > 0.8 -> x = x - 0.5 (the
+  // Hermite steppers must not reuse f1 across the action).
+  auto m = ode({"x", "y"}, {0.1, 0.05},
+               {add(add(mul(neg(P(0)), S(0)), C(1.0)), call(Fn::sin, {mul(C(3.0), T())})), sub(S(0), S(1))});
+  m->params = {"a"};
+  m->param_vals = {0.9};
+  m->aux = {"E"};
+  m->aux_exprs = {add(mul(S(0), S(0)), S(1))};
+  dynlib::ir::Event e1;
+  e1.name = "reset";
+  e1.phase = dynlib::ir::Phase::end;
+  e1.cond = bin(Op::Gt, S(0), C(0.8));
+  e1.actions = {{dynlib::ir::Action::Target::State, 0, sub(S(0), C(0.5))}};
+  e1.log = {{dynlib::ir::LogItem::Kind::Time, 0, "t"}, {dynlib::ir::LogItem::Kind::State, 0, "x"}};
+  m->events = {e1};
+  m->name = "dense";
+  m->source = "hand-built IR";
+  m->sim.dt = 0.01;
+  std::vector<double> save_at;
+  for (int k = 0; k <= 60; ++k) save_at.push_back(0.0 + 0.0613 * k);  // off the step grid, t0 included
+  for (const auto& s : dynlib::kernels::all_steppers()) {
+    if (s.kind != dynlib::ir::Kind::ode) continue;
+    INFO("stepper " << s.name);
+    auto in = dynlib::interp::make_interpreted(m, s);
+    auto jt = compiled(m, s);
+    RunSpec spec;
+    spec.n_steps = 400;  // t_end = 4
+    spec.cap_rec = 5;    // grows by re-entry
+    spec.save_at = save_at;
+    if (s.adaptive) spec.tstops = {0.5, 1.25, 1.25, 2.0};
+    auto a = run_model(*in, spec);
+    auto b = run_model(*jt, spec);
+    CHECK(a.status == static_cast<int>(dynlib::Status::DONE));
+    CHECK(a.n_rec == static_cast<std::int64_t>(save_at.size()));
+    CHECK(a.n_evt > 0);
+    check_same(a, b);
+  }
+}
+
 TEST_CASE("JIT ANALYSIS runner (Lyapunov observers) == interpreter, bit for bit", "[jit][parity][analysis]") {
   using dynlib::kernels::ObserverKind;
   struct Case {
@@ -454,8 +495,7 @@ dt = 0.01
 TEST_CASE("JIT == interpreter with root events, every ODE stepper", "[jit][parity][events][root]") {
   // A bouncing ball: impacts located and cut (with an action), apexes logged (no action), both
   // directions; a small record buffer exercises re-entry after cut steps.
-  auto model =
-      dynlib::load_model(R"(inline:
+  auto model = dynlib::load_model(R"M(inline:
 [model]
 type = "ode"
 [states]
@@ -466,9 +506,19 @@ g = 9.81
 r = 0.8
 [equations.rhs]
 y = "v"
-v = "-g + 0.1*sin(3*t)"[events.impact] root = "y" direction = "down" action = "v = -r*v" log =
-                             [ "t", "v" ][events.apex] root = "v" log = [ "t", "y" ][sim] dt = 0.01) ");
-      int steppers = 0;
+v = "-g + 0.1*sin(3*t)"
+[events.impact]
+root = "y"
+direction = "down"
+action = "v = -r*v"
+log = ["t", "v"]
+[events.apex]
+root = "v"
+log = ["t", "y"]
+[sim]
+dt = 0.01
+)M");
+  int steppers = 0;
   for (const auto& s : dynlib::kernels::all_steppers()) {
     if (s.kind != dynlib::ir::Kind::ode) continue;
     INFO("stepper " << s.name);
