@@ -44,6 +44,10 @@ struct BatchOptions {
   std::vector<Observer> observers{};             // per-run observer outputs (Lyapunov, ...)
   unsigned threads = 0;                          // 0 = std::thread::hardware_concurrency()
   std::atomic<std::size_t>* finished = nullptr;  // if set, incremented after each run (for progress displays)
+  // ODEs: record every run exactly at these times (RunOptions::save_at; implies record, replaces
+  // record_interval) and let adaptive steps land on tstops (RunOptions::tstops).
+  std::optional<std::vector<double>> save_at{};
+  std::optional<std::vector<double>> tstops{};
 };
 
 // One run of a batch.

@@ -27,7 +27,8 @@ const char* kRunUsage =
     "[--aux]\n"
     "                      [--out file.csv] [--events-out file.csv] [--snapshot-in file] [--snapshot-out "
     "file]\n"
-    "                      [--max-record-bytes b]\n"
+    "                      [--max-record-bytes b] [--save-at START:STOP:COUNT | --save-at-file FILE] "
+    "[--tstops a,b]\n"
     "  --record-interval k  record every k-th step, >= 1\n"
     "  --no-record          record nothing (the summary still shows the final state)\n"
     "  --record-vars LIST   record these states and aux (aux.NAME or NAME), comma-separated\n"
@@ -36,7 +37,11 @@ const char* kRunUsage =
     "  --events-out FILE    write the logged events as CSV\n"
     "  --snapshot-in FILE   load a snapshot file and resume from it (T/N are then the new absolute horizon)\n"
     "  --snapshot-out FILE  save the final session to a snapshot file\n"
-    "  --max-record-bytes B stop (exit 1) before the records exceed B bytes (default 4294967296)\n";
+    "  --max-record-bytes B stop (exit 1) before the records exceed B bytes (default 4294967296)\n"
+    "  --save-at START:STOP:COUNT  record exactly at COUNT evenly spaced times from START to STOP (ODEs;\n"
+    "                       values from the stepper's dense output) instead of at the steps\n"
+    "  --save-at-file FILE  record exactly at the times in FILE (one per line, non-decreasing)\n"
+    "  --tstops a,b,c       times the steps land on exactly (adaptive steppers), e.g. jumps of a forcing\n";
 
 Sim* g_sim = nullptr;
 extern "C" void on_sigint(int) {
@@ -78,13 +83,18 @@ int cmd_run(const std::vector<std::string>& args) {
       std::fputs(kCommonOptionsHelp, stdout);
       return 0;
     }
-  const auto p = parse_args(args,
-                            with_common_values({"record_interval", "record_vars", "out", "events_out",
-                                                "snapshot_in", "snapshot_out", "max_record_bytes"}),
-                            with_common_flags({"no_record", "aux"}));
+  const auto p = parse_args(
+      args,
+      with_common_values({"record_interval", "record_vars", "out", "events_out", "snapshot_in",
+                          "snapshot_out", "max_record_bytes", "save_at", "save_at_file", "tstops"}),
+      with_common_flags({"no_record", "aux"}));
   if (p.positional.size() != 1) throw UsageError("expected exactly one model URI\n" + std::string(kRunUsage));
   if (p.flag("no_record") && p.get("record_interval"))
     throw UsageError("pass either --record-interval or --no-record");
+  const auto save_at = read_save_at(p);
+  if (save_at && (p.flag("no_record") || p.get("record_interval")))
+    throw UsageError("--save-at replaces the records at steps: it cannot be combined with " +
+                     std::string(p.flag("no_record") ? "--no-record" : "--record-interval"));
   const CommonOptions co = read_common(p);
   const bool quiet = co.quiet;
   std::vector<std::pair<std::string, std::string>> outputs;
@@ -107,6 +117,8 @@ int cmd_run(const std::vector<std::string>& args) {
   ro.t0 = co.t0;
   ro.transient = co.transient;
   ro.record_vars = read_record_vars(p, m);
+  ro.save_at = save_at;
+  ro.tstops = read_tstops(p);
   if (auto v = p.get("max_record_bytes"))
     ro.max_record_bytes = parse_integer_at_least(*v, "--max-record-bytes", 1);
   SimConfig cfg;

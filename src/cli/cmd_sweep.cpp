@@ -17,7 +17,8 @@ namespace {
 
 const char* kUsage =
     "usage: dynlib sweep URI --param name=start:stop:count [--param name=start:stop:count] --out file.csv\n"
-    "                        [--record-last K] [--threads n] [--lyapunov K] [common options]\n"
+    "                        [--record-last K] [--save-at START:STOP:COUNT | --save-at-file FILE]\n"
+    "                        [--tstops a,b] [--threads n] [--lyapunov K] [common options]\n"
     "  --param name=start:stop:count  one axis (1-D sweep) or two (2-D), count >= 1 evenly spaced values;\n"
     "                 name=value (no colon) fixes a parameter for every point\n"
     "  --out FILE     the CSV file (required): one row per point "
@@ -25,6 +26,10 @@ const char* kUsage =
     "                 a failed point has status ERROR and empty cells; one that stopped short has its\n"
     "                 own status (MAX_STEPS, ...)\n"
     "  --record-last K  keep the last K records of every point (one CSV row per record), K >= 1\n"
+    "  --save-at START:STOP:COUNT  record every point exactly at COUNT evenly spaced times (ODEs; one CSV\n"
+    "                 row per time, values from the stepper's dense output)\n"
+    "  --save-at-file FILE  the same with the times in FILE (one per line, non-decreasing)\n"
+    "  --tstops a,b,c times the steps land on exactly (adaptive steppers)\n"
     "  --threads n    worker threads, >= 1 (default: one per core)\n"
     "  --lyapunov K   add Lyapunov exponents (K = 1: the largest) to every point\n"
     "Any stepper (--lyapunov needs a fixed-step one). Exits 1 if any point failed or ended with a\n"
@@ -39,8 +44,10 @@ int cmd_sweep(const std::vector<std::string>& args) {
       std::fputs(kCommonOptionsHelp, stdout);
       return 0;
     }
-  const auto p = parse_args(args, with_common_values({"record_last", "threads", "lyapunov", "out"}),
-                            with_common_flags({}));
+  const auto p = parse_args(
+      args,
+      with_common_values({"record_last", "threads", "lyapunov", "out", "save_at", "save_at_file", "tstops"}),
+      with_common_flags({}));
   if (p.positional.size() != 1) throw UsageError(std::string("expected one model URI\n") + kUsage);
   if (!p.get("out")) throw UsageError("--out file.csv is required");
   check_output_paths({{"--out", *p.get("out")}});
@@ -74,6 +81,8 @@ int cmd_sweep(const std::vector<std::string>& args) {
   if (co.transient) o.transient = *co.transient;
   o.max_steps = co.max_steps;
   o.stepper = co.settings;
+  o.save_at = read_save_at(p);
+  o.tstops = read_tstops(p);
   if (p.get("record_last")) o.record_last = parse_integer_at_least(*p.get("record_last"), "--record-last", 1);
   if (p.get("threads")) {
     o.threads = static_cast<unsigned>(parse_integer_at_least(*p.get("threads"), "--threads", 1));

@@ -4,6 +4,7 @@
 #include <dynlib/errors.hpp>
 #include <dynlib/ir.hpp>
 
+#include "util/regular_file.hpp"
 #include "util/suggest.hpp"
 #include "util/text.hpp"
 
@@ -105,6 +106,75 @@ std::optional<std::vector<std::string>> read_record_vars(const ParsedArgs& p, co
     }
   }
   return vars;
+}
+
+namespace {
+// "a:b:c" -> {"a", "b", "c"} (empty pieces kept, so that the number parser names them).
+std::vector<std::string> split_on(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  std::size_t pos = 0;
+  for (;;) {
+    const auto at = s.find(sep, pos);
+    out.push_back(
+        util::trim(std::string_view(s).substr(pos, at == std::string::npos ? std::string::npos : at - pos)));
+    if (at == std::string::npos) return out;
+    pos = at + 1;
+  }
+}
+}  // namespace
+
+std::optional<std::vector<double>> read_save_at(const ParsedArgs& p) {
+  const auto spec = p.get("save_at");
+  const auto file = p.get("save_at_file");
+  if (spec && file) throw UsageError("pass either --save-at or --save-at-file, not both");
+  if (spec) {
+    const auto parts = split_on(*spec, ':');
+    if (parts.size() != 3)
+      throw UsageError("--save-at must be START:STOP:COUNT (e.g. 0:10:101), got '" + *spec + "'");
+    const double a = parse_number(parts[0], "--save-at START");
+    const double b = parse_number(parts[1], "--save-at STOP");
+    const std::int64_t n = parse_integer_at_least(parts[2], "--save-at COUNT", 1);
+    if (b < a) throw UsageError("--save-at STOP (" + parts[1] + ") must be >= START (" + parts[0] + ")");
+    if (n > 100'000'000) throw UsageError("--save-at COUNT must be <= 100000000, got " + parts[2]);
+    std::vector<double> v(static_cast<std::size_t>(n));
+    for (std::int64_t k = 0; k < n; ++k)
+      v[static_cast<std::size_t>(k)] =
+          n == 1 ? a : a + (b - a) * static_cast<double>(k) / static_cast<double>(n - 1);
+    if (n > 1) v.back() = b;  // exactly STOP
+    return v;
+  }
+  if (!file) return std::nullopt;
+  std::string text;
+  try {
+    text = util::read_regular_file(*file, std::size_t{1} << 30);
+  } catch (const util::FileReadError& e) {
+    throw UsageError(std::string("--save-at-file: ") + e.what());
+  }
+  std::vector<double> v;
+  std::size_t line_no = 0, pos = 0;
+  while (pos < text.size()) {
+    std::size_t end = text.find('\n', pos);
+    if (end == std::string::npos) end = text.size();
+    std::string line = text.substr(pos, end - pos);
+    pos = end + 1;
+    ++line_no;
+    const auto hash = line.find('#');
+    if (hash != std::string::npos) line.erase(hash);
+    const auto first = line.find_first_not_of(" \t\r");
+    if (first == std::string::npos) continue;
+    line = line.substr(first, line.find_last_not_of(" \t\r") + 1 - first);
+    v.push_back(parse_number(line, "--save-at-file " + *file + " line " + std::to_string(line_no)));
+  }
+  if (v.empty()) throw UsageError("--save-at-file " + *file + " has no times (one time per line)");
+  return v;
+}
+
+std::optional<std::vector<double>> read_tstops(const ParsedArgs& p) {
+  const auto s = p.get("tstops");
+  if (!s) return std::nullopt;
+  std::vector<double> v;
+  for (const auto& item : split_on(*s, ',')) v.push_back(parse_number(item, "--tstops"));
+  return v;
 }
 
 }  // namespace dynlib::cli

@@ -42,4 +42,12 @@ void expand_preset(const std::string& preset, const ir::ModelIR& m, Assignments&
 // (all states, no aux).
 std::optional<std::vector<std::string>> read_record_vars(const ParsedArgs& p, const ir::ModelIR& m);
 
+// Output at chosen times (run, sweep): --save-at START:STOP:COUNT (COUNT evenly spaced times, both ends
+// included) or --save-at-file FILE (one time per line; blank lines and #-comments skipped); nullopt when
+// neither is given. UsageError naming the option (and the file and line) for a bad value. Sim::run checks
+// the times against the run (non-decreasing, within [t0, T]).
+std::optional<std::vector<double>> read_save_at(const ParsedArgs& p);
+// --tstops a,b,c (times adaptive steppers land on exactly); nullopt when not given.
+std::optional<std::vector<double>> read_tstops(const ParsedArgs& p);
+
 }  // namespace dynlib::cli

@@ -12,6 +12,7 @@
 #include <optional>
 #include <thread>
 
+#include "core/sim_run_parts.hpp"
 #include "kernels/compiled_model.hpp"
 #include "util/text.hpp"
 
@@ -24,8 +25,10 @@ RunOptions run_options(const BatchOptions& o, const BatchItem& item, std::option
   r.N = o.N;
   r.dt = o.dt;
   r.t0 = o.t0;
-  r.record = o.record || o.record_last > 0;
-  r.record_interval = o.record_interval;
+  r.record = o.record || o.record_last > 0 || o.save_at.has_value();
+  if (!o.save_at) r.record_interval = o.record_interval;
+  r.save_at = o.save_at;
+  r.tstops = o.tstops;
   r.record_vars = o.record_vars;
   r.max_steps = o.max_steps;
   if (o.transient > 0) r.transient = o.transient;
@@ -56,7 +59,7 @@ void run_one(const FullModelPtr& fm, const BatchOptions& o, const BatchItem& ite
     out.steps = R.step_count_final();
     out.final_state = sim.state_vector();
     out.params = sim.param_vector();
-    if (o.record || o.record_last > 0) {
+    if (o.record || o.record_last > 0 || o.save_at) {
       const std::size_t n = R.size();
       const std::size_t first = o.record_last > 0 && static_cast<std::size_t>(o.record_last) < n
                                     ? n - static_cast<std::size_t>(o.record_last)
@@ -91,6 +94,12 @@ BatchResults run_batch(const FullModelPtr& fm, const std::vector<BatchItem>& ite
                         "' is adaptive (run the batch without observers, or pick a fixed-step stepper)");
   if (o.record_interval < 1) throw ArgumentError("record_interval must be >= 1");
   if (o.record_last < 0) throw ArgumentError("record_last must be >= 0");
+  if (o.save_at && m.kind == ir::Kind::map)
+    throw ArgumentError("save_at is for ODEs: a map records its iterations (use record_interval)");
+  if (o.save_at && o.record_interval != 1)
+    throw ArgumentError(
+        "record_interval cannot be combined with save_at: save_at replaces the records at "
+        "step boundaries");
   BatchResults res;
   res.state_names = m.states;
   res.param_names = m.params;
@@ -98,12 +107,23 @@ BatchResults run_batch(const FullModelPtr& fm, const std::vector<BatchItem>& ite
   // Validate names and options once, up front, on a probe (same checks as every run).
   {
     Sim probe(fm);
+    // save_at / tstops: the rules of Sim::run, checked once here rather than failing every point.
+    if (o.save_at)
+      run_detail::check_run_times(*o.save_at, "save_at", o.t0.value_or(m.sim.t0), o.T.value_or(m.sim.t_end),
+                                  false);
+    if (o.tstops) {
+      if (!info.adaptive && !o.tstops->empty())
+        throw ArgumentError("tstops need an adaptive stepper: '" + info.name +
+                            "' steps on the grid t0 + k*dt (choose dt so that the tstops are on it, or an "
+                            "adaptive stepper such as rk45)");
+      run_detail::check_run_times(*o.tstops, "tstops", 0, 0, false, false);
+    }
     for (const auto& it : items) {
       for (const auto& [k, v] : it.ic) (void)probe.state(k), (void)v;
       for (const auto& [k, v] : it.params) (void)probe.param(k), (void)v;
     }
   }
-  if (o.record || o.record_last > 0) {
+  if (o.record || o.record_last > 0 || o.save_at) {
     if (o.record_vars) {  // the Results column order: states, then aux
       std::vector<std::string> aux;
       for (const auto& v : *o.record_vars) {
@@ -121,7 +141,10 @@ BatchResults run_batch(const FullModelPtr& fm, const std::vector<BatchItem>& ite
   // steps is not known ahead, so each run starts with Sim's default capacity and grows like a single run.
   std::optional<std::int64_t> cap_rec;
   if (!info.adaptive) cap_rec = 1024;
-  if (!info.adaptive && (o.record || o.record_last > 0)) {
+  if (o.save_at)
+    cap_rec =
+        std::clamp<std::int64_t>(static_cast<std::int64_t>(o.save_at->size()) + 1, 1, std::int64_t{1} << 24);
+  if (!info.adaptive && !o.save_at && (o.record || o.record_last > 0)) {
     const double dt = o.dt.value_or(m.sim.dt), t0 = o.t0.value_or(m.sim.t0);
     std::int64_t total = 0;
     if (m.kind == ir::Kind::map)

@@ -43,8 +43,8 @@ struct Session {
   // Sim-level
   double time_shift = 0.0;
   double nominal_dt = 0.0;
-  // save_at times not recorded yet and the tstops, on the session clock (t + time_shift); a resume
-  // continues them. Not kept in snapshots.
+  // save_at times not recorded yet and the tstops, in run time (the session clock minus time_shift); a
+  // resume continues them. Not kept in snapshots.
   std::vector<double> save_at_left, tstops;
   bool save_at_mode = false;  // the last run recorded at save_at times (a resume continues so)
 };

@@ -141,24 +141,27 @@ Status Sim::run(const RunOptions& o) {
   // ---- output at chosen times and tstops, on the session clock ----
   // A resume without its own save_at / tstops continues the session's; this chunk gets the save_at
   // times up to its horizon, later ones wait in the session for a resume.
+  // The session keeps them in run time (the user's clock); the runner gets them shifted, the records
+  // get the user's times exactly.
   const bool saving = plan.save_at ? true : (resume && seed.save_at_mode);
-  std::vector<double> save_now, save_later, tstops;
+  std::vector<double> save_user, save_later, save_now, tstops_user, tstops;
   if (plan.save_at) {
-    for (double v : *plan.save_at) save_now.push_back(v + seed.time_shift);
+    save_user = *plan.save_at;
   } else if (saving) {
-    for (double v : seed.save_at_left) (v <= target_T + seed.time_shift ? save_now : save_later).push_back(v);
+    for (double v : seed.save_at_left) (v <= target_T ? save_user : save_later).push_back(v);
   }
-  if (plan.tstops) {
-    for (double v : *plan.tstops) tstops.push_back(v + seed.time_shift);
-  } else if (resume) {
-    tstops = seed.tstops;
-  }
+  for (double v : save_user) save_now.push_back(v + seed.time_shift);
+  tstops_user = plan.tstops ? *plan.tstops : (resume ? seed.tstops : std::vector<double>{});
+  for (double v : tstops_user) tstops.push_back(v + seed.time_shift);
 
   // ---- recorded run ----
   ChunkSpec spec;
   spec.start = !resume;
   spec.record_interval = record && !saving ? ri : 0;
-  if (!save_now.empty()) spec.save_at = &save_now;
+  if (!save_now.empty()) {
+    spec.save_at = &save_now;
+    spec.save_at_user = &save_user;
+  }
   if (!tstops.empty()) spec.tstops = &tstops;
   spec.rec_states = &rec_states;
   spec.rec_aux = &rec_aux;
@@ -225,9 +228,9 @@ Status Sim::run(const RunOptions& o) {
   next.save_at_left.clear();
   const auto done_saves = static_cast<std::size_t>(
       std::clamp<std::int64_t>(c.a.save_at_next, 0, static_cast<std::int64_t>(save_now.size())));
-  next.save_at_left.assign(save_now.begin() + static_cast<std::ptrdiff_t>(done_saves), save_now.end());
+  next.save_at_left.assign(save_user.begin() + static_cast<std::ptrdiff_t>(done_saves), save_user.end());
   next.save_at_left.insert(next.save_at_left.end(), save_later.begin(), save_later.end());
-  next.tstops = tstops;
+  next.tstops = tstops_user;
   I.s = std::move(next);
   I.ran = true;
   if (!resume || !I.results) {

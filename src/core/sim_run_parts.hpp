@@ -65,6 +65,7 @@ struct ChunkSpec {
   // Output at chosen times and tstops on the session clock (null: none); the runner records save_at
   // from index 0 (Chunk::a.save_at_next says how far it got).
   const std::vector<double>* save_at = nullptr;
+  const std::vector<double>* save_at_user = nullptr;  // the same times in run time: the records' t
   const std::vector<double>* tstops = nullptr;
 };
 
@@ -90,6 +91,11 @@ struct RunPlan {
   // given (a resume continues the session's).
   std::optional<std::vector<double>> save_at, tstops;
 };
+
+// save_at / tstops rules (ArgumentError naming the entry): finite, non-decreasing and, with
+// `in_horizon`, within [lo, hi] (`resume` explains a lower end that is the current time).
+void check_run_times(const std::vector<double>& v, const char* what, double lo, double hi, bool resume,
+                     bool in_horizon = true);
 
 // Runs the compiled runner on `st` (mutated in place: pass a copy) until it returns a final status.
 Chunk execute(const kernels::CompiledModel& cm, Session& st, const ChunkSpec& spec, const std::int32_t* brk,

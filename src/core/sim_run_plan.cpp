@@ -8,6 +8,20 @@
 
 namespace dynlib {
 
+void run_detail::check_run_times(const std::vector<double>& v, const char* what, double lo, double hi,
+                                 bool resume, bool in_horizon) {
+  for (std::size_t k = 0; k < v.size(); ++k) {
+    const std::string at = std::string(what) + "[" + std::to_string(k) + "] = " + fmt_g(v[k]);
+    if (!std::isfinite(v[k])) throw ArgumentError(at + " is not finite");
+    if (k > 0 && v[k] < v[k - 1])
+      throw ArgumentError(at + " is smaller than the time before it (" + fmt_g(v[k - 1]) + "): " + what +
+                          " must be non-decreasing");
+    if (in_horizon && (v[k] < lo || v[k] > hi))
+      throw ArgumentError(at + " is outside the run's time span [" + fmt_g(lo) + ", " + fmt_g(hi) + "]" +
+                          (resume ? " (a resume starts at the current time)" : ""));
+  }
+}
+
 // Validates `o` and resolves it (explicit > config > [sim] > built-in); throws ArgumentError.
 run_detail::RunPlan Sim::Impl::plan_run(const RunOptions& o) const {
   using run_detail::fmt_g;
@@ -81,18 +95,9 @@ run_detail::RunPlan Sim::Impl::plan_run(const RunOptions& o) const {
                           "), so steps would not advance time. Use a larger dt, or a t0 closer to 0");
   }
   // Output at chosen times and tstops (docs/simulation.md "Output at chosen times").
+  const double t_now = resume ? I.s.t - I.s.time_shift : t0;
   auto check_times = [&](const std::vector<double>& v, const char* what, bool in_horizon) {
-    const double lo = resume ? I.s.t - I.s.time_shift : t0;
-    for (std::size_t k = 0; k < v.size(); ++k) {
-      const std::string at = std::string(what) + "[" + std::to_string(k) + "] = " + fmt_g(v[k]);
-      if (!std::isfinite(v[k])) throw ArgumentError(at + " is not finite");
-      if (k > 0 && v[k] < v[k - 1])
-        throw ArgumentError(at + " is smaller than the time before it (" + fmt_g(v[k - 1]) + "): " + what +
-                            " must be non-decreasing");
-      if (in_horizon && (v[k] < lo || v[k] > target_T))
-        throw ArgumentError(at + " is outside the run's time span [" + fmt_g(lo) + ", " + fmt_g(target_T) +
-                            "]" + (resume ? " (a resume starts at the current time)" : ""));
-    }
+    run_detail::check_run_times(v, what, t_now, target_T, resume, in_horizon);
   };
   if (o.save_at) {
     if (is_map)

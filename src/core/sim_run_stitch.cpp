@@ -44,8 +44,11 @@ void Sim::Impl::stitch_chunk(Results& R, int& next_segment_id, const Session& s,
       ys[k] = c.Y[k * static_cast<std::size_t>(c.cap_rec) + static_cast<std::size_t>(i)];
     for (std::size_t k = 0; k < nra; ++k)
       as[k] = c.AUX[k * static_cast<std::size_t>(c.cap_rec) + static_cast<std::size_t>(i)];
-    R.append_record(c.T[static_cast<std::size_t>(i)] - shift, c.STEP[static_cast<std::size_t>(i)], ys.data(),
-                    as.data());
+    // save_at records (the only records then, in schedule order) carry the requested times exactly.
+    const bool saved = spec.save_at_user && static_cast<std::size_t>(i) < spec.save_at_user->size();
+    const double t =
+        saved ? (*spec.save_at_user)[static_cast<std::size_t>(i)] : c.T[static_cast<std::size_t>(i)] - shift;
+    R.append_record(t, c.STEP[static_cast<std::size_t>(i)], ys.data(), as.data());
   }
   // Every firing counts, logged or not; the log below holds the logged ones.
   auto& counts = R.event_counts_mut();

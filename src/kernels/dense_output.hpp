@@ -33,6 +33,16 @@
 //                                       restarts multistep histories).
 //   dense_out(b, dws, n)                an n-double scratch array inside dws for the caller's `out`.
 //
+// How the runner calls it (kernels/runner.hpp, kernels/save_at.hpp): the runner owns one
+// `DenseStep<B, Stepper> dense(b, a, stepper, sc, tr.work_counters_at)`; after the stepper accepted a
+// step and the NaN guards passed (t_new known, y_prop the proposal, end-phase events not yet run) it calls
+// `dense.reset()`, then every user of the step's dense output calls
+// `dense.prepare_once(tc, t_new, a.y_curr, a.y_prop)` (prepares at most once per step) and
+// `dense.eval_at(t, out)` for times t in [tc, t_new], with `out` e.g. dense_out(b, a.dense_ws, n).
+// The host allocates RunnerArgs::dense_ws for every ODE runner call (Sim: run_detail::execute); other
+// callers of CompiledModel::run may leave it null as long as nothing asks for dense output (no save_at
+// and no root events: the runner then touches dense_ws only behind n_save_at > 0).
+//
 // The dense workspace (doubles), dws:
 //   [0] t0, [1] t1, [2] 1.0 if f1 may be reused as the next f0 (checked again against t0 and y0: a value
 //   that is not exactly 1.0 just means "evaluate"), [3] unused,

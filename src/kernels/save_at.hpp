@@ -76,6 +76,10 @@ void record_save_at(B& b, const RunnerView<B>& a, typename B::IVar& st, typename
            [&] {
              auto ts = save_time(b, a, sn.get());
              eval(ts, out);
+             // Storage dtype (docs/simulation.md "dtype"): recorded states are stored values, rounded.
+             if (b.model().dtype != ir::DType::float64)
+               for_states(b, static_cast<int>(b.model().n_states()),
+                          [&](auto k) { out[k] = b.to_storage(typename B::Val(out[k])); });
              b.if_(a.n_rec_aux > b.ci(0), [&] {
                update_aux_values(b, a, ts, out);
                guard_recorded_aux(b, a, st, ts);

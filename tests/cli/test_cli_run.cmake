@@ -97,7 +97,7 @@ expect("${o}" "beta +0" "show dop853")
 run_dynlib(o rc steppers show tsit5)
 expect("${o}" "embedded: +4\n.*min_factor +0.2\n" "show tsit5")
 run_dynlib(o rc steppers list --dense_output)
-expect("${o}" "^bdf +kind=ode[^\n]*\ndop853 +kind=ode[^\n]*\nradau5 +kind=ode[^\n]*\nrodas4 +kind=ode[^\n]*\nrodas5p +kind=ode[^\n]*\ntsit5 +kind=ode[^\n]*\n$"
+expect("${o}" "^bdf +kind=ode[^\n]*\ndop853 +kind=ode[^\n]*\nradau5 +kind=ode[^\n]*\nrk45 +kind=ode[^\n]*\nrodas4 +kind=ode[^\n]*\nrodas5p +kind=ode[^\n]*\ntsit5 +kind=ode[^\n]*\n$"
   "list --dense_output")
 
 # 6. which Jacobian a run used: the model's own, the symbolic one, or finite differences (summary and

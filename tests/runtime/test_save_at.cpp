@@ -214,3 +214,50 @@ TEST_CASE("save_at and tstops: argument errors", "[save_at][errors]") {
   CHECK_THAT(message_of<ArgumentError>([&] { map.run({.N = 10, .save_at = std::vector<double>{1.0}}); }),
              Contains("save_at is for ODEs"));
 }
+
+TEST_CASE("save_at: batch runs record every point at the same times as a single run", "[save_at][batch]") {
+  auto fm = build(kOsc, {.stepper = "rk45"});
+  const auto times = linspace(0.5, 5.0, 10);
+  std::vector<BatchItem> items = {{.ic = {{"x", 1.0}}}, {.ic = {{"x", 2.0}}}};
+  BatchOptions bo;
+  bo.T = 5.0;
+  bo.save_at = times;
+  bo.threads = 2;
+  const auto out = run_batch(fm, items, bo);
+  REQUIRE(out.size() == 2);
+  for (std::size_t k = 0; k < 2; ++k) {
+    INFO(k);
+    REQUIRE(out[k].error.empty());
+    CHECK(out[k].t == times);
+    Sim sim(fm);
+    sim.run({.T = 5.0, .ic = items[k].ic, .save_at = times});
+    CHECK(out[k].series[0] == std::vector<double>(sim.results()["x"].begin(), sim.results()["x"].end()));
+  }
+  bo.save_at = std::vector<double>{1.0, 6.0};
+  CHECK_THROWS_WITH(run_batch(fm, items, bo),
+                    Contains("save_at[1] = 6 is outside the run's time span [0, 5]"));
+}
+
+TEST_CASE("save_at: a float32 model records stored (rounded) values", "[save_at][dtype]") {
+  Sim sim = setup(kOsc, {.stepper = "rk4", .dtype = "float32"});
+  sim.run({.T = 2.0, .dt = 0.1, .save_at = linspace(0.05, 1.95, 7)});
+  const auto& r = sim.results();
+  REQUIRE(r.size() == 7);
+  for (std::size_t k = 0; k < r.size(); ++k) {
+    const double x = r["x"][k];
+    CHECK(static_cast<double>(static_cast<float>(x)) == x);
+    CHECK(x == Approx(std::cos(r.t()[k])).margin(1e-4));
+  }
+}
+
+TEST_CASE("save_at: after a transient the records carry the requested times exactly", "[save_at]") {
+  Sim sim = setup(kOsc, {.stepper = "rk45"});
+  const std::vector<double> times = {0.0, 0.1, 0.7, 1.3, 2.0};
+  sim.run({.T = 2.0, .transient = 0.37, .save_at = times});
+  const auto& r = sim.results();
+  REQUIRE(r.size() == times.size());
+  for (std::size_t k = 0; k < times.size(); ++k) {
+    CHECK(r.t()[k] == times[k]);
+    CHECK(r["x"][k] == Approx(std::cos(times[k] + 0.37)).margin(1e-3));
+  }
+}
