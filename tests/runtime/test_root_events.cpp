@@ -445,3 +445,43 @@ stepper = "rk4"
   CHECK(sim.step_count() == 4);
   CHECK(sim.results().t() == std::vector<double>{0.0, 0.25, 0.5, 0.75, 1.0});
 }
+
+TEST_CASE("root events: after a bounce the next impact is found even inside one large step",
+          "[events][root]") {
+  // The solution is a parabola: rk45's error estimate is ~0 and its steps grow large. Right after an
+  // impact h is zero; the side h leaves to (up) must come from just after the impact, else the next
+  // impact, inside the first eighth of a big step, is missed and the ball falls through the floor.
+  const std::string model = R"(inline:
+[model]
+type = "ode"
+[states]
+h = 10.0
+v = 0.0
+[params]
+g = 9.81
+restitution = 0.8
+[equations.rhs]
+h = "v"
+v = "-g"
+[events.impact]
+root = "h"
+direction = "down"
+terminal = 10
+action = "v = -restitution*v"
+[sim]
+t_end = 30.0
+stepper = "rk45"
+atol = 1e-10
+rtol = 1e-10
+)";
+  auto sim = run_both(model, {.record = false}, Status::EARLY_EXIT);
+  const double g = 9.81, r = 0.8, v0 = std::sqrt(2.0 * g * 10.0);
+  double t10 = v0 / g, v = v0;
+  for (int k = 1; k < 10; ++k) {
+    v *= r;
+    t10 += 2.0 * v / g;
+  }
+  CHECK(sim.results().event_count("impact") == 10);
+  CHECK(sim.t() == Approx(t10).margin(1e-9));
+  CHECK(std::fabs(sim.state("h")) < 1e-9);
+}
