@@ -106,9 +106,12 @@ void runner(B& b, const RunnerView<B>& a, const Stepper& stepper, const RunnerTr
   auto has_partial = b.land(rem > b.c(kFixedStepTol), rem < b.c(1.0 - kFixedStepTol));
   auto n_total = n_full + b.iselect(has_partial, b.ci(1), b.ci(0));
 
+  // save_at: room for every remaining record, checked once per entry (the buffers do not change during a
+  // call), so the step loop has no extra capacity test.
+  if (ode) b.if_(save_on, [&] { save_capacity(b, a, st, i.get(), sn.get()); });
+
   // ---- run start ----
   b.if_(Int(a.iio[kI_resume]) == b.ci(kResumeStart), [&] {
-    if (ode) b.if_(save_on, [&] { save_capacity(b, a, st, i.get(), sn.get()); });
     for_states(b, n, [&](auto k) {
       b.if_(b.land(st.get() == RUN, b.lnot(b.isfinite(a.y_curr[k]))),
             [&] { set_nan(b, a, st, NanWhere::initial_state, k, -1, t.get()); });
@@ -134,11 +137,7 @@ void runner(B& b, const RunnerView<B>& a, const Stepper& stepper, const RunnerTr
             });
       });
       if (ode)  // save_at times at the start time: the state itself
-        b.if_(b.land(st.get() == RUN, save_on), [&] {
-          record_save_at(
-              b, a, st, i, sn, t.get(), step.get(), dense_out(b, a.dense_ws, n),
-              [&](Val, typename B::Arr out) { for_states(b, n, [&](auto k) { out[k] = a.y_curr[k]; }); });
-        });
+        b.if_(b.land(st.get() == RUN, save_on), [&] { save_at_start(b, a, st, i, sn, t.get(), step.get()); });
       b.if_(st.get() == RUN, [&] { a.iio[kI_resume] = b.ci(kResumeLoop); });
     });
   });
@@ -146,8 +145,9 @@ void runner(B& b, const RunnerView<B>& a, const Stepper& stepper, const RunnerTr
   // Multistep / BDF steppers keep a history (iws[0] = steps in it): an event action that changes the
   // state or a parameter invalidates it, and the stepper restarts with its one-step start.
   constexpr bool restarts = has_history<Stepper>();
-  // Hermite dense output reuses its last f1 as the next f0 only while nothing changed (dense_forget).
-  const bool hermite = ode && !has_dense<Stepper>();
+  // Hermite dense output reuses its last f1 as the next f0 only while no event action changed anything
+  // (dense_forget).
+  const bool hermite = ode && !has_dense<Stepper>() && !model.events.empty();
   // FSAL steppers (rk45) reuse the last stage of an accepted step as the first stage of the next one:
   // f at the same (t, y, params), the same bits, as long as nothing between the steps changes what the
   // rhs reads. An event action changes the state or a parameter (the flag is cleared); lag rings move
@@ -205,7 +205,6 @@ void runner(B& b, const RunnerView<B>& a, const Stepper& stepper, const RunnerTr
                 st = S(Status::GROW_REC);
                 a.iio[kI_need_rec] = i.get() + b.ci(1);
               });
-              if (ode) b.if_(save_on, [&] { save_capacity(b, a, st, i.get(), sn.get()); });
               if (tr.max_events_per_step > 0) {
                 b.if_(b.land(st.get() == RUN, m.get() + b.ci(tr.max_events_per_step) > a.cap_evt), [&] {
                   st = S(Status::GROW_EVT);
@@ -305,14 +304,9 @@ void runner(B& b, const RunnerView<B>& a, const Stepper& stepper, const RunnerTr
                         // save_at times in (tc, t_new]: from the interpolant of this step, before
                         // end-phase actions change y_prop.
                         if (ode) {
-                          b.if_(b.land(st.get() == RUN, save_on), [&] {
-                            b.if_(save_due(b, a, sn.get(), t_new), [&] {
-                              dense.prepare_once(tc, t_new, a.y_curr, a.y_prop);
-                              record_save_at(b, a, st, i, sn, t_new, step.get() + b.ci(1),
-                                             dense_out(b, a.dense_ws, n),
-                                             [&](Val ts, typename B::Arr out) { dense.eval_at(ts, out); });
-                              if (lazy_aux) aux_dirty = b.ci(1);
-                            });
+                          b.if_(save_on, [&] {
+                            save_at_step(b, a, dense, st, i, sn, tc, t_new, step.get() + b.ci(1));
+                            if (lazy_aux) aux_dirty = b.ci(1);  // aux_values may hold a recorded point's
                           });
                         }
                         if (has_root) {

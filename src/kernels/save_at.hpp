@@ -55,8 +55,8 @@ typename B::Bool save_due(B& b, const RunnerView<B>& a, typename B::Int sn, type
 }
 
 template <class B>
-void save_capacity(B& b, const RunnerView<B>& a, typename B::IVar& st, typename B::Int i,
-                   typename B::Int sn) {
+[[gnu::noinline]] void save_capacity(B& b, const RunnerView<B>& a, typename B::IVar& st, typename B::Int i,
+                                     typename B::Int sn) {
   auto left = a.n_save_at - sn;
   auto need = i + b.iselect(left > b.ci(0), left, b.ci(0));
   b.if_(b.land(st.get() == b.ci(kRunning), need > a.cap_rec), [&] {
@@ -92,33 +92,64 @@ void record_save_at(B& b, const RunnerView<B>& a, typename B::IVar& st, typename
            });
 }
 
+// The pieces the runner calls behind `n_save_at > 0`, kept out of line so that the step loop of a run
+// without save_at stays as compact as before (the interpreter's compiler inlines less around them).
+
+// Run start: the save_at times at the start time record the current state itself.
+template <class B>
+[[gnu::noinline]] void save_at_start(B& b, const RunnerView<B>& a, typename B::IVar& st, typename B::IVar& i,
+                                     typename B::IVar& sn, typename B::Val t, typename B::Int step) {
+  const int n = static_cast<int>(b.model().n_states());
+  record_save_at(
+      b, a, st, i, sn, t, step, dense_out(b, a.dense_ws, n),
+      [&](typename B::Val, typename B::Arr out) { for_states(b, n, [&](auto k) { out[k] = a.y_curr[k]; }); });
+}
+
+// After an accepted step (tc, y_curr) -> (t_new, y_prop): the save_at times in it, from its dense output.
+template <class B, class Stepper>
+[[gnu::noinline]] void save_at_step(B& b, const RunnerView<B>& a, DenseStep<B, Stepper>& dense,
+                                    typename B::IVar& st, typename B::IVar& i, typename B::IVar& sn,
+                                    typename B::Val tc, typename B::Val t_new, typename B::Int step_rec) {
+  b.if_(b.land(st.get() == b.ci(kRunning), save_due(b, a, sn.get(), t_new)), [&] {
+    dense.prepare_once(tc, t_new, a.y_curr, a.y_prop);
+    record_save_at(b, a, st, i, sn, t_new, step_rec,
+                   dense_out(b, a.dense_ws, static_cast<int>(b.model().n_states())),
+                   [&](typename B::Val ts, typename B::Arr out) { dense.eval_at(ts, out); });
+  });
+}
+
 // tstops for adaptive steppers: the next tstop strictly after the current time.
 template <class B>
 struct TstopClip {
   B& b;
   const RunnerView<B>& a;
-  typename B::IVar k;  // first tstop not passed yet
-  TstopClip(B& b_, const RunnerView<B>& a_) : b(b_), a(a_), k(b_.ivar(b_.ci(0))) {}
+  typename B::IVar k;        // first tstop not passed yet
+  typename B::IVar on_stop;  // this step's limit is a tstop (not t_end)
+  TstopClip(B& b_, const RunnerView<B>& a_)
+      : b(b_), a(a_), k(b_.ivar(b_.ci(0))), on_stop(b_.ivar(b_.ci(0))) {}
   // The end the step from tc may reach: min(next tstop > tc, t_end); t_end without tstops.
-  typename B::Val limit(typename B::Val tc) {
+  [[gnu::noinline]] typename B::Val limit(typename B::Val tc) {
     auto lim = b.var(a.t_end);
-    b.if_(a.n_tstops > b.ci(0), [&] {
-      b.while_(
-          [&] {
-            return b.land(k.get() < a.n_tstops,
-                          typename B::Val(a.tstops[b.iselect(k.get() < a.n_tstops, k.get(), b.ci(0))]) <= tc);
-          },
-          [&] { k = k.get() + b.ci(1); });
-      b.if_(k.get() < a.n_tstops, [&] { lim = b.fmin(typename B::Val(a.tstops[k.get()]), a.t_end); });
-    });
+    b.if_(a.n_tstops > b.ci(0), [&] { next_stop(tc, lim); });
     return lim.get();
   }
-  // The step's end: exactly the tstop when the stepper took the whole clipped step (t_prop = tc + left).
-  typename B::Val land(typename B::Val tc, typename B::Val left, typename B::Val lim,
-                       typename B::Val t_prop) {
-    auto t_new = b.var(t_prop);
-    b.if_(a.n_tstops > b.ci(0), [&] { t_new = b.select(t_prop == tc + left, lim, t_prop); });
-    return t_new.get();
+  // lim = min(first tstop > tc, t_end), moving the cursor past the tstops <= tc.
+  void next_stop(typename B::Val tc, typename B::Var& lim) {
+    auto at = [&](typename B::Int j) {
+      return typename B::Val(a.tstops[b.iselect(j < a.n_tstops, j, b.ci(0))]);
+    };
+    b.while_([&] { return b.land(k.get() < a.n_tstops, at(k.get()) <= tc); }, [&] { k = k.get() + b.ci(1); });
+    on_stop = b.ci(0);
+    b.if_(k.get() < a.n_tstops, [&] {
+      lim = b.fmin(at(k.get()), a.t_end);
+      on_stop = b.ci(1);
+    });
+  }
+  // The step's end: exactly the tstop when the stepper took the whole clipped step (t_prop == tc + left);
+  // t_prop itself otherwise and without tstops (a select, no branch).
+  [[gnu::noinline]] typename B::Val land(typename B::Val tc, typename B::Val left, typename B::Val lim,
+                                         typename B::Val t_prop) {
+    return b.select(b.land(on_stop.get() != b.ci(0), t_prop == tc + left), lim, t_prop);
   }
 };
 
