@@ -124,10 +124,18 @@ struct LogItem {
   std::string name;  // as written in the model ("t", "x", "aux:E", ...)
 };
 
+// Which sign changes of a root event's expression fire it: up = from negative to positive.
+enum class Direction : std::uint8_t { either = 0, up = 1, down = 2 };
+
 struct Event {
   std::string name;
   Phase phase = Phase::end;
-  Expr cond;
+  Expr cond;  // condition events: checked at step boundaries (null for root events)
+  // Root events (ODEs only): fire where `root` crosses zero, located on the stepper's dense output
+  // (src/kernels/root_events.hpp). null for condition events.
+  Expr root;
+  Direction direction = Direction::either;
+  std::int64_t terminal = 0;      // 0: not terminal; n >= 1: the run ends at the n-th firing
   std::vector<Action> actions;    // run in order, in place
   std::vector<LogItem> log;       // evaluated after the actions; empty log = never recorded
   std::vector<std::string> tags;  // sorted, unique

@@ -98,6 +98,9 @@ class DYNLIB_API Results {
   [[nodiscard]] Status status() const noexcept { return status_; }
   [[nodiscard]] bool ok() const noexcept { return status_ == Status::DONE || status_ == Status::EARLY_EXIT; }
   [[nodiscard]] bool exited_early() const noexcept { return status_ == Status::EARLY_EXIT; }
+  // The terminal root event that ended the run (status EARLY_EXIT), or "" (the run did not end on a
+  // terminal event: [sim].stop, the horizon, ...).
+  [[nodiscard]] const std::string& stopped_by() const noexcept { return stopped_by_; }
   [[nodiscard]] std::int64_t step_count_final() const noexcept { return step_count_final_; }
   // The stepper's work over the recorded runs of these results (a transient warm-up does not count);
   // nullopt when the stepper does not count its work.
@@ -131,6 +134,7 @@ class DYNLIB_API Results {
   std::vector<std::int64_t>& event_counts_mut() noexcept { return event_counts_; }
   std::optional<WorkStats>& work_stats_mut() noexcept { return work_; }
   std::vector<Segment>& segments_mut() noexcept { return segments_; }
+  void set_stopped_by(std::string event_name) { stopped_by_ = std::move(event_name); }
   void set_final(Status s, double t_final, std::int64_t step_count) noexcept {
     status_ = s;
     t_final_ = t_final;
@@ -139,6 +143,7 @@ class DYNLIB_API Results {
 
  private:
   std::vector<std::string> state_names_, aux_names_;
+  std::string stopped_by_;
   std::vector<double> t_;
   std::vector<std::int64_t> step_;
   std::vector<std::vector<double>> cols_;

@@ -118,8 +118,19 @@ int show(const std::vector<std::string>& args) {
   if (!m.events.empty()) {
     o += fmt::format("\nEvents ({}):\n", m.events.size());
     for (const auto& ev : m.events) {
-      o += fmt::format("  {} [phase={}]\n", ev.name, phase_name(ev.phase));
-      o += fmt::format("    cond: {}\n", ir::to_string(ev.cond, m));
+      if (ev.root) {
+        const char* dir = ev.direction == ir::Direction::up     ? "up"
+                          : ev.direction == ir::Direction::down ? "down"
+                                                                : "either";
+        std::string term = ev.terminal == 0   ? "false"
+                           : ev.terminal == 1 ? "true"
+                                              : std::to_string(ev.terminal);
+        o += fmt::format("  {} [root, direction={}, terminal={}]\n", ev.name, dir, term);
+        o += fmt::format("    root: {}\n", ir::to_string(ev.root, m));
+      } else {
+        o += fmt::format("  {} [phase={}]\n", ev.name, phase_name(ev.phase));
+        o += fmt::format("    cond: {}\n", ir::to_string(ev.cond, m));
+      }
       for (const auto& act : ev.actions) {
         const std::string target = act.target == ir::Action::Target::State
                                        ? m.states.at(static_cast<std::size_t>(act.index))

@@ -223,7 +223,11 @@ int cmd_run(const std::vector<std::string>& args) {
               m.kind == ir::Kind::ode ? "ode" : "map", m.n_states(), m.n_params());
   std::printf("stepper: %s (%s)\n", sim.model().stepper_name().c_str(),
               sim.model().jit() ? "jit" : "interpreter");
-  std::printf("status:  %s%s\n", status_name(st), st == Status::USER_BREAK ? " (interrupted)" : "");
+  const std::string why = st == Status::USER_BREAK ? " (interrupted)"
+                          : res && !res->stopped_by().empty()
+                              ? " (terminal event '" + res->stopped_by() + "')"
+                              : "";
+  std::printf("status:  %s%s\n", status_name(st), why.c_str());
   std::printf("steps:   %lld\n", static_cast<long long>(sim.step_count()));
   std::printf("t:       %s\n", util::shortest_double(res ? res->t_final() : sim.t()).c_str());
   std::printf("state:  ");

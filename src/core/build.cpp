@@ -161,7 +161,10 @@ std::map<std::string, std::filesystem::path> FullModel::export_sources(
   f << "\nEvents (" << m.events.size() << "):\n";
   for (std::size_t i = 0; i < m.events.size(); ++i) {
     const auto& e = m.events[i];
-    f << "  [" << i << "] " << e.name << ": cond=" << ir::to_string(e.cond, m) << "\n";
+    if (e.root)
+      f << "  [" << i << "] " << e.name << ": root=" << ir::to_string(e.root, m) << "\n";
+    else
+      f << "  [" << i << "] " << e.name << ": cond=" << ir::to_string(e.cond, m) << "\n";
   }
   write_export(info, f.str());
   out["info"] = info;

@@ -253,6 +253,10 @@ Status Sim::run(const RunOptions& o) {
   if (status == Status::TRACE_OVERFLOW)
     warn("The observer trace overflowed at t=" + fmt_g(I.s.t - shift) + "; the run stopped there");
   R.set_final(status, I.s.t - shift, I.s.step);
+  // A terminal root event leaves its index in nan_event (kernels/root_events.hpp).
+  const bool by_event = status == Status::EARLY_EXIT && c.a.nan_event >= 0 &&
+                        c.a.nan_event < static_cast<std::int64_t>(m.events.size());
+  R.set_stopped_by(by_event ? m.events[static_cast<std::size_t>(c.a.nan_event)].name : std::string());
   return status;
 }
 

@@ -204,7 +204,8 @@ void InterpretedModel::compile(const ir::ModelIR& M) {
   aux_e_ = prog_.add_block(M.aux_exprs);
   for (const auto& e : M.aux_exprs) prog_.add_expr(e);
   for (const auto& ev : M.events) {
-    prog_.add_expr(ev.cond);
+    if (ev.cond) prog_.add_expr(ev.cond);
+    if (ev.root) prog_.add_expr(ev.root);
     for (const auto& a : ev.actions) prog_.add_expr(a.value);
   }
   if (M.stop) prog_.add_expr(M.stop);

@@ -5,6 +5,8 @@
 #include <limits>
 #include <vector>
 
+#include "kernels/root_events.hpp"
+
 namespace dynlib::kernels {
 
 Layout compute_layout(const ir::ModelIR& m, const StepperInfo& s) {
@@ -17,7 +19,7 @@ Layout compute_layout(const ir::ModelIR& m, const StepperInfo& s) {
   L.n_events = static_cast<std::int64_t>(m.events.size());
   L.ws_size = s.ws_size ? s.ws_size(L.n_state) : 0;
   L.iws_size = s.iws_size ? s.iws_size(L.n_state) : 0;
-  L.scratch_size = 1;
+  L.scratch_size = 1 + root_scratch_size(m);
   std::int64_t w = 1, per = 0;
   for (const auto& e : m.events) {
     w = std::max<std::int64_t>(w, static_cast<std::int64_t>(e.log.size()));

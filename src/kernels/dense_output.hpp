@@ -40,8 +40,8 @@
 // `dense.prepare_once(tc, t_new, a.y_curr, a.y_prop)` (prepares at most once per step) and
 // `dense.eval_at(t, out)` for times t in [tc, t_new], with `out` e.g. dense_out(b, a.dense_ws, n).
 // The host allocates RunnerArgs::dense_ws for every ODE runner call (Sim: run_detail::execute); other
-// callers of CompiledModel::run may leave it null as long as nothing asks for dense output (today: no
-// save_at, so the runner touches dense_ws only behind n_save_at > 0).
+// callers of CompiledModel::run may leave it null as long as nothing asks for dense output (no save_at
+// and no root events: the runner then touches dense_ws only behind n_save_at > 0).
 //
 // The dense workspace (doubles), dws:
 //   [0] t0, [1] t1, [2] 1.0 if f1 may be reused as the next f0 (checked again against t0 and y0: a value

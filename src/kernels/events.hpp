@@ -42,10 +42,66 @@ void set_nan(B& b, const RunnerView<B>& a, typename B::IVar& st, NanWhere where,
   a.dio[kD_t_fail] = t;
 }
 
-// Runs the events of one phase. pre: DSL start/both on (t, y=y_curr), lag_shift 0.
-// post: end/both on (t_new, y=y_prop), lag_shift 1. `m` is the event cursor var, `i_rec` the record
-// cursor, `step_seen` the step number of the state the events see (pre: n, post: n+1). `acted`, if
-// given, is set to 1 when an event with actions fires (the stepper's history is then stale).
+// Fires event k on (t, y) in the context `ctx` (st == running): counts it, runs its actions in place
+// (guarded), writes its log row. `acted`, if given, is set to 1 when the event has actions.
+template <class B>
+void fire_event(B& b, const RunnerView<B>& a, int k, const EvalCtx<B>& ctx, typename B::Val t,
+                typename B::Arr y, typename B::IVar& st, typename B::IVar& m, typename B::Int i_rec,
+                typename B::Int step_seen, typename B::IVar* acted) {
+  const auto& model = b.model();
+  const auto& ev = model.events[static_cast<std::size_t>(k)];
+  std::int64_t w = 1;
+  for (const auto& e : model.events) w = std::max<std::int64_t>(w, static_cast<std::int64_t>(e.log.size()));
+  const auto W = b.ci(w);
+  a.event_counts[k] = a.event_counts[k] + b.ci(1);
+  if (acted && !ev.actions.empty()) *acted = b.ci(1);
+  for (const auto& act : ev.actions) {
+    auto v = b.eval(act.value, ctx);
+    if (model.dtype != ir::DType::float64) v = b.to_storage(v);  // stored in the model dtype
+    if (act.target == ir::Action::Target::State)
+      y[act.index] = v;
+    else
+      a.params[act.index] = v;
+    b.if_(b.lnot(b.isfinite(v)), [&] {
+      set_nan(b, a, st,
+              act.target == ir::Action::Target::State ? NanWhere::event_state : NanWhere::event_param,
+              act.index, k, t);
+    });
+  }
+  if (!ev.log.empty()) {
+    auto row = m.get() * W;
+    for (std::size_t j = 0; j < ev.log.size(); ++j) {
+      const auto& item = ev.log[j];
+      typename B::Val v = b.c(0.0);
+      switch (item.kind) {
+        case ir::LogItem::Kind::Time:
+          v = t;
+          break;
+        case ir::LogItem::Kind::State:
+          v = y[item.index];
+          break;
+        case ir::LogItem::Kind::Param:
+          v = a.params[item.index];
+          break;
+        case ir::LogItem::Kind::Aux:
+          v = b.eval(model.aux_exprs.at(item.index), ctx);
+          break;
+      }
+      a.EVT_LOG_DATA[row + b.ci(static_cast<std::int64_t>(j))] = v;
+    }
+    a.EVT_CODE[m.get()] = b.ci(static_cast<std::int64_t>(k));
+    a.EVT_INDEX[m.get()] = i_rec - b.ci(1);
+    a.EVT_T[m.get()] = t;
+    a.EVT_STEP[m.get()] = step_seen;
+    m = m.get() + b.ci(1);
+  }
+}
+
+// Runs the condition events of one phase (root events: kernels/root_events.hpp). pre: DSL start/both
+// on (t, y=y_curr), lag_shift 0. post: end/both on (t_new, y=y_prop), lag_shift 1. `m` is the event
+// cursor var, `i_rec` the record cursor, `step_seen` the step number of the state the events see (pre:
+// n, post: n+1). `acted`, if given, is set to 1 when an event with actions fires (the stepper's history
+// is then stale).
 template <class B>
 void run_events(B& b, const RunnerView<B>& a, bool post, typename B::Val t, typename B::Arr y,
                 typename B::IVar& st, typename B::IVar& m, typename B::Int i_rec, typename B::Int step_seen,
@@ -53,61 +109,16 @@ void run_events(B& b, const RunnerView<B>& a, bool post, typename B::Val t, type
   const auto& model = b.model();
   const int shift = post ? 1 : 0;
   auto ctx = make_ctx(a, t, y, shift);
-  std::int64_t w = 1;
-  for (const auto& e : model.events) w = std::max<std::int64_t>(w, static_cast<std::int64_t>(e.log.size()));
-  const auto W = b.ci(w);
   for (std::size_t k = 0; k < model.events.size(); ++k) {
     const auto& ev = model.events[k];
+    if (ev.root) continue;
     const bool in_phase = post ? (ev.phase == ir::Phase::end || ev.phase == ir::Phase::both)
                                : (ev.phase == ir::Phase::start || ev.phase == ir::Phase::both);
     if (!in_phase) continue;
     b.if_(st.get() == b.ci(kRunning), [&] {
       auto cond = b.eval(ev.cond, ctx);
-      b.if_(cond != b.c(0.0), [&] {
-        const int kk = static_cast<int>(k);
-        a.event_counts[kk] = a.event_counts[kk] + b.ci(1);
-        if (acted && !ev.actions.empty()) *acted = b.ci(1);
-        for (const auto& act : ev.actions) {
-          auto v = b.eval(act.value, ctx);
-          if (model.dtype != ir::DType::float64) v = b.to_storage(v);  // stored in the model dtype
-          if (act.target == ir::Action::Target::State)
-            y[act.index] = v;
-          else
-            a.params[act.index] = v;
-          b.if_(b.lnot(b.isfinite(v)), [&] {
-            set_nan(b, a, st,
-                    act.target == ir::Action::Target::State ? NanWhere::event_state : NanWhere::event_param,
-                    act.index, static_cast<int>(k), t);
-          });
-        }
-        if (!ev.log.empty()) {
-          auto row = m.get() * W;
-          for (std::size_t j = 0; j < ev.log.size(); ++j) {
-            const auto& item = ev.log[j];
-            typename B::Val v = b.c(0.0);
-            switch (item.kind) {
-              case ir::LogItem::Kind::Time:
-                v = t;
-                break;
-              case ir::LogItem::Kind::State:
-                v = y[item.index];
-                break;
-              case ir::LogItem::Kind::Param:
-                v = a.params[item.index];
-                break;
-              case ir::LogItem::Kind::Aux:
-                v = b.eval(model.aux_exprs.at(item.index), ctx);
-                break;
-            }
-            a.EVT_LOG_DATA[row + b.ci(static_cast<std::int64_t>(j))] = v;
-          }
-          a.EVT_CODE[m.get()] = b.ci(static_cast<std::int64_t>(k));
-          a.EVT_INDEX[m.get()] = i_rec - b.ci(1);
-          a.EVT_T[m.get()] = t;
-          a.EVT_STEP[m.get()] = step_seen;
-          m = m.get() + b.ci(1);
-        }
-      });
+      b.if_(cond != b.c(0.0),
+            [&] { fire_event(b, a, static_cast<int>(k), ctx, t, y, st, m, i_rec, step_seen, acted); });
     });
   }
 }

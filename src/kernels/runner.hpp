@@ -30,6 +30,7 @@
 #pragma once
 #include "kernels/events.hpp"
 #include "kernels/observer.hpp"
+#include "kernels/root_events.hpp"
 #include "kernels/save_at.hpp"
 
 namespace dynlib::kernels {
@@ -61,9 +62,13 @@ void runner(B& b, const RunnerView<B>& a, const Stepper& stepper, const RunnerTr
   const bool lazy_aux = !Hooks::enabled && model.lags.empty() && !model.aux_exprs.empty();
   bool has_pre = false, has_post = false;
   for (const auto& e : model.events) {
+    if (e.root) continue;  // located after the step (kernels/root_events.hpp)
     if (e.phase == ir::Phase::start || e.phase == ir::Phase::both) has_pre = true;
     if (e.phase == ir::Phase::end || e.phase == ir::Phase::both) has_post = true;
   }
+  // Root events cut the step at the located event (kernels/root_events.hpp). A cut fixed step keeps the
+  // grid: the committed event point is not a step of the count, and the next step ends on the grid.
+  const bool has_root = !tr.is_map && !root_event_indices(model).empty();
   const auto RUN = b.ci(kRunning);
   auto S = [&](Status s) { return b.ci(static_cast<std::int64_t>(s)); };
 
@@ -88,6 +93,7 @@ void runner(B& b, const RunnerView<B>& a, const Stepper& stepper, const RunnerTr
   const bool ode = !tr.is_map;
   auto sn = b.ivar(Int(a.iio[kI_save_next]));
   DenseStep<B, Stepper> dense(b, a, stepper, sc, tr.work_counters_at);
+  RootEvents<B, Stepper> roots(b, a, dense, sc, has_root);
   TstopClip<B> tstop(b, a);
   auto save_on = a.n_save_at > b.ci(0);
 
@@ -159,7 +165,12 @@ void runner(B& b, const RunnerView<B>& a, const Stepper& stepper, const RunnerTr
     b.if_(acted.get() != b.ci(0), [&] {
       if (restarts) sc.iws[0] = b.ci(0);
       if (fsal) *sc.fsal_valid = b.ci(0);
-      if (hermite) b.if_(save_on, [&] { dense_forget(b, a.dense_ws); });  // dense_ws: only with save_at
+      if (hermite) {  // dense_ws is used with save_at or root events only
+        if (has_root)
+          dense_forget(b, a.dense_ws);
+        else
+          b.if_(save_on, [&] { dense_forget(b, a.dense_ws); });
+      }
       acted = b.ci(0);
     });
   };
@@ -231,6 +242,14 @@ void runner(B& b, const RunnerView<B>& a, const Stepper& stepper, const RunnerTr
                       dt_use = b.select(b.land(dt.get() > left, left > b.c(0.0)), left, dt.get());
                     } else {
                       dt_use = b.select(last, a.t_end - tc, a.dt_nominal);
+                      if (has_root) {  // after a cut: the rest of the grid step
+                        auto on_grid = tc == a.t_base + b.to_val(step.get() - a.step_base) * a.dt_nominal;
+                        Val next =
+                            b.select(last, a.t_end,
+                                     a.t_base + b.to_val(step.get() + b.ci(1) - a.step_base) * a.dt_nominal);
+                        dt_use = b.select(on_grid, dt_use, next - tc);
+                        if (restarts) b.if_(b.lnot(on_grid), [&] { acted = b.ci(1); });
+                      }
                     }
                   }
                   auto out = make_step_out(b);
@@ -270,13 +289,30 @@ void runner(B& b, const RunnerView<B>& a, const Stepper& stepper, const RunnerTr
                           b.if_(b.land(st.get() == RUN, b.lnot(b.isfinite(out.dt_next.get()))),
                                 [&] { set_nan(b, a, st, NanWhere::next_dt, -1, -1, tc); });
                         });
+                        // Root events (kernels/root_events.hpp): located on this step's dense output; a
+                        // firing cuts the step at the event time (t_new), after the save_at records up to it.
+                        auto cut = b.ivar(b.ci(0));
+                        auto terminal = b.ivar(b.ci(0));
+                        if (ode) dense.reset();
+                        const Val t_uncut = t_new;
+                        if (has_root) {
+                          auto t_cut = b.var(t_new);
+                          b.if_(st.get() == RUN,
+                                [&] { roots.locate(tc, t_new, a.y_curr, a.y_prop, t_cut, cut); });
+                          t_new = t_cut.get();
+                        }
                         // save_at times in (tc, t_new]: from the interpolant of this step, before
                         // end-phase actions change y_prop.
                         if (ode) {
-                          dense.reset();
                           b.if_(save_on, [&] {
                             save_at_step(b, a, dense, st, i, sn, tc, t_new, step.get() + b.ci(1));
                             if (lazy_aux) aux_dirty = b.ci(1);  // aux_values may hold a recorded point's
+                          });
+                        }
+                        if (has_root) {
+                          b.if_(b.land(st.get() == RUN, cut.get() != b.ci(0)), [&] {
+                            roots.fire(t_new, a.y_prop, st, m, i.get(), step.get() + b.ci(1),
+                                       track_acted ? &acted : nullptr, terminal);
                           });
                         }
                         if (has_post) {
@@ -290,9 +326,21 @@ void runner(B& b, const RunnerView<B>& a, const Stepper& stepper, const RunnerTr
                             a.y_prev[k] = a.y_curr[k];
                             a.y_curr[k] = a.y_prop[k];
                           });
-                          step = step.get() + b.ci(1);
+                          // A cut fixed step: the event point is committed, the step count stays (an
+                          // event on the grid point itself ends the step as usual).
+                          const bool fixed_cut = has_root && !tr.adaptive;
+                          auto counted =
+                              fixed_cut ? b.lor(cut.get() == b.ci(0), t_new == t_uncut) : b.ctrue();
+                          auto records_here = fixed_cut ? b.land(records, counted) : records;
                           auto rp1 = rphase.get() + b.ci(1);
-                          rphase = b.iselect(rp1 == ri_safe, b.ci(0), rp1);
+                          if (fixed_cut) {
+                            step = step.get() + b.iselect(counted, b.ci(1), b.ci(0));
+                            rphase =
+                                b.iselect(counted, b.iselect(rp1 == ri_safe, b.ci(0), rp1), rphase.get());
+                          } else {
+                            step = step.get() + b.ci(1);
+                            rphase = b.iselect(rp1 == ri_safe, b.ci(0), rp1);
+                          }
                           auto stop = b.ivar(b.ci(0));
                           if (lazy_aux) {
                             aux_dirty = b.ci(1);
@@ -301,6 +349,7 @@ void runner(B& b, const RunnerView<B>& a, const Stepper& stepper, const RunnerTr
                             auto s2 = update_aux(b, a, t_new, a.y_curr);
                             stop = s2.get();
                           }
+                          if (has_root) stop = b.iselect(terminal.get() != b.ci(0), b.ci(1), stop.get());
                           advance_lags(b, a, a.y_curr);
                           [[maybe_unused]] auto overflow = b.ivar(b.ci(0));
                           if constexpr (Hooks::enabled) {
@@ -339,7 +388,7 @@ void runner(B& b, const RunnerView<B>& a, const Stepper& stepper, const RunnerTr
                           // An event action changed the proposal: the history of this step no longer
                           // matches the committed state, so the next step starts the stepper afresh.
                           after_actions();
-                          b.if_(records, [&] {
+                          b.if_(records_here, [&] {
                             flush_aux(a.n_rec_aux > b.ci(0));
                             guard_recorded_aux(b, a, st, t.get());
                             b.if_(st.get() == RUN, [&] {

@@ -126,7 +126,8 @@ struct RunnerArgs {
   double err_est = 0.0;         // out: last stepper error estimate
   std::int32_t nan_where = 0;   // out on NAN_DETECTED: a NanWhere
   std::int64_t nan_index = -1;  //   state / param index
-  std::int64_t nan_event = -1;  //   event index for event_state / event_param
+  std::int64_t nan_event = -1;  //   event index for event_state / event_param; on EARLY_EXIT the
+                                //   terminal root event that ended the run (-1: [sim].stop)
   double t_fail = 0.0;          // out on NAN_DETECTED / STEPFAIL: start time of the failing step
                                 //   (event_state/event_param: the time of the event that wrote the value)
 

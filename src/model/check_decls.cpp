@@ -226,6 +226,15 @@ void check_declarations(const ModelSpec& spec) {
     }
   }
 
+  // (6) root events locate a zero crossing inside a step of a continuous flow: maps have no such steps
+  if (spec.kind == ir::Kind::map)
+    for (const auto& ev : spec.events)
+      if (ev.root_form)
+        throw EventError("[events." + ev.name +
+                             "].root is only supported for ODE models (a map has no continuous path between "
+                             "iterates to locate a crossing on); use cond for map events",
+                         ev.cond.loc);
+
   // (8) equation targets (unknown, derivative notation for maps, duplicates, missing)
   check_equation_lines(spec, spec.equations, false);
   if (spec.inverse) {

@@ -3,9 +3,9 @@
 // Canonical form (all integers little-endian, strings length-prefixed, doubles by bit pattern):
 //   "dynlib-ir/1", kind, dtype, name, states (name, ic), params (name, value), constants (name, value),
 //   aux (name, expr) in declaration order (it defines the recording order), rhs[], inverse?, jacobian?,
-//   events in order (name, phase, cond, actions in order (target, index, expr), log (kind, index, name),
-//   tags), stop?, lags (state, depth, offset), lag_ring_size, n_loop_slots, sim defaults (incl. extras
-//   in file order), presets in order.
+//   events in order (name, phase, cond, [root events: root, direction, terminal], actions in order (target,
+//   index, expr), log (kind, index, name), tags), stop?, lags (state, depth, offset), lag_ring_size,
+//   n_loop_slots, sim defaults (incl. extras in file order), presets in order.
 // Expressions are hashed structurally (Merkle style: a node's digest covers op, payload and its
 // children's digests), so shared subtrees (inlined aux, x*x) cost once and the digest depends only
 // on the tree, never on how it is shared. The source path is not hashed: same model => same hash.
@@ -140,6 +140,11 @@ Hash128 compute_hash(const ModelIR& m) {
     w.str(ev.name);
     w.u8(static_cast<std::uint8_t>(ev.phase));
     expr(ev.cond);
+    if (ev.root) {  // a condition event has a cond, so this never collides with one
+      expr(ev.root);
+      w.u8(static_cast<std::uint8_t>(ev.direction));
+      w.i64(ev.terminal);
+    }
     w.u64(ev.actions.size());
     for (const auto& a : ev.actions) {
       w.u8(static_cast<std::uint8_t>(a.target));

@@ -147,7 +147,13 @@ ir::ModelIR lower_model_here(const ModelSpec& spec) {
     ir::Event ev;
     ev.name = es.name;
     ev.phase = es.phase;
-    ev.cond = detail::lower_site(m, m.ev_cond[i]);
+    if (es.root_form) {
+      ev.root = detail::lower_site(m, m.ev_cond[i]);
+      ev.direction = es.direction;
+      ev.terminal = es.terminal;
+    } else {
+      ev.cond = detail::lower_site(m, m.ev_cond[i]);
+    }
     for (std::size_t j = 0; j < es.actions.size(); ++j) {
       ir::Action a;
       const std::string& tgt = es.actions[j].target;

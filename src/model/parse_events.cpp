@@ -89,7 +89,8 @@ EventSpec parse_event(const TomlCtx& c, const std::string& name, const toml::nod
   ev.name = name;
   ev.loc = c.at(&n, prefix);
   {
-    std::vector<std::string> valid = {"phase", "cond", "action", "log", "tags", "record"};
+    std::vector<std::string> valid = {"phase",  "cond", "root", "direction", "terminal",
+                                      "action", "log",  "tags", "record"};
     if (!t->get("action")) {
       for (const auto& [k, v] : *t) {
         if (k.str().rfind("action.", 0) == 0) valid.emplace_back(k.str());
@@ -123,11 +124,61 @@ EventSpec parse_event(const TomlCtx& c, const std::string& name, const toml::nod
     }
   }
   const toml::node* cond = t->get("cond");
-  if (!cond || !cond->is_string()) {
-    schema_error(prefix + ".cond must be a string expression",
-                 cond ? c.at(cond, prefix + ".cond") : c.at(&n, prefix));
+  const toml::node* root = t->get("root");
+  if (root) {
+    const std::string where = prefix + ".root";
+    if (cond)
+      throw EventError(prefix +
+                           " has both 'cond' and 'root': use 'cond' for a condition checked at step "
+                           "boundaries or 'root' for a located zero crossing, not both",
+                       c.at(root, where));
+    if (const toml::node* ph = t->get("phase"))
+      throw EventError(prefix +
+                           ".phase applies only to 'cond' events; a 'root' event fires where its "
+                           "expression crosses zero",
+                       c.at(ph, prefix + ".phase"));
+    if (!root->is_string() || util::trim(root->as_string()->get()).empty())
+      schema_error(where + " must be a non-empty string expression (fires where it crosses zero), got " +
+                       (root->is_string() ? std::string("an empty string") : std::string(py_type(*root))),
+                   c.at(root, where));
+    ev.cond = c.located(*root, where);
+    ev.root_form = true;
+    ev.phase = ir::Phase::end;
+    if (const toml::node* dir = t->get("direction")) {
+      const std::string wd = prefix + ".direction";
+      const auto d = dir->value<std::string>();
+      if (!dir->is_string() || !(*d == "up" || *d == "down" || *d == "either"))
+        throw EventError(wd + " must be 'up', 'down' or 'either', got " +
+                             (dir->is_string() ? "'" + *d + "'" : std::string(py_type(*dir))),
+                         c.at(dir, wd));
+      ev.direction = *d == "up"     ? ir::Direction::up
+                     : *d == "down" ? ir::Direction::down
+                                    : ir::Direction::either;
+    }
+    if (const toml::node* term = t->get("terminal")) {
+      const std::string wt = prefix + ".terminal";
+      if (const auto* bv = term->as_boolean()) {
+        ev.terminal = bv->get() ? 1 : 0;
+      } else if (const auto* iv = term->as_integer(); iv && iv->get() >= 1) {
+        ev.terminal = iv->get();
+      } else {
+        throw EventError(wt + " must be true, false or a positive integer n (stop at the n-th firing), got " +
+                             (iv ? std::to_string(iv->get()) : std::string(py_type(*term))),
+                         c.at(term, wt));
+      }
+    }
+  } else {
+    for (const char* key : {"direction", "terminal"})
+      if (const toml::node* k = t->get(key))
+        throw EventError(
+            prefix + "." + key + " applies only to 'root' events (add root = \"expr\" instead of cond)",
+            c.at(k, prefix + "." + key));
+    if (!cond || !cond->is_string()) {
+      schema_error(prefix + ".cond must be a string expression",
+                   cond ? c.at(cond, prefix + ".cond") : c.at(&n, prefix));
+    }
+    ev.cond = c.located(*cond, prefix + ".cond");
   }
-  ev.cond = c.located(*cond, prefix + ".cond");
 
   if (const toml::node* act = t->get("action")) {
     const std::string where = prefix + ".action";

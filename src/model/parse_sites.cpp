@@ -73,7 +73,8 @@ void parse_all(Model& m) {
                                                                "][" + std::to_string(j) + "]")});
   for (std::size_t i = 0; i < m.ev_cond.size(); ++i) {
     const auto& ev = s.events[i];
-    m.sites.push_back({&m.ev_cond[i], where_of(ev.cond.loc, "[events." + ev.name + "].cond")});
+    m.sites.push_back(
+        {&m.ev_cond[i], where_of(ev.cond.loc, "[events." + ev.name + (ev.root_form ? "].root" : "].cond"))});
     for (std::size_t j = 0; j < m.ev_action[i].size(); ++j)
       m.sites.push_back(
           {&m.ev_action[i][j],

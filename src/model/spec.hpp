@@ -40,7 +40,10 @@ struct FunctionSpec {
 struct EventSpec {
   std::string name;
   ir::Phase phase = ir::Phase::end;
-  Located cond;
+  Located cond;  // the condition, or for a root event (root_form) the root expression
+  bool root_form = false;
+  ir::Direction direction = ir::Direction::either;
+  std::int64_t terminal = 0;          // root events: 0 = not terminal, n = stop at the n-th firing
   std::vector<EquationLine> actions;  // keyed (action.x = "...") and block forms, in order; target unchecked
   std::vector<Located> log;           // "t", "x", "state:x", "param:a", "aux:E"
   std::vector<std::string> tags;      // sorted, unique
