@@ -30,6 +30,7 @@
 #pragma once
 #include "kernels/events.hpp"
 #include "kernels/observer.hpp"
+#include "kernels/runner_map_fast.hpp"
 
 namespace dynlib::kernels {
 
@@ -335,6 +336,9 @@ void runner(B& b, const RunnerView<B>& a, const Stepper& stepper, const RunnerTr
                 });
               });
             });
+        // Simple maps: the steps up to the next boundary in a tight loop (runner_map_fast.hpp).
+        if (map_fast_path<B, Hooks>(b, tr.is_map))
+          map_fast_chunk(b, a, stepper, sc, st, t, dt, step, rphase, aux_dirty, lazy_aux);
       });
 
   flush_aux(b.ctrue());  // t is the time of the last commit here
