@@ -3,12 +3,13 @@
 //   -ffp-contract=off) JIT     : dynlib::setup(uri, {.stepper = ..., .jit = true}) then Sim::run with record
 //   = false interp  : the same with jit = false odeint  : Boost.Odeint (runge_kutta4; controlled
 //   runge_kutta_dopri5 against rk45), same flags as native
-// on Lorenz rk4, Lorenz-96 (40 states, F = 8) rk4, Hodgkin-Huxley rk4 and Van der Pol rk45.
+// on Lorenz rk4, Lorenz-96 (40 states, F = 8) rk4, Hodgkin-Huxley rk4 and Van der Pol rk45, and of the
+// logistic, Henon and standard maps against a plain C++ loop.
 // Repetitions are interleaved (the variant order rotates each repetition); min and median are printed.
 // Also checks whether the final states of JIT and interpreter equal the hand-written one bit for bit, and
 // prints the ratio interpreter / JIT of the fixed-step cases.
 //
-// Usage: jit_vs_native [reps=15] [scale=1.0] [lorenz,l96,hh,vdp]   (scale multiplies every step count /
+// Usage: jit_vs_native [reps=15] [scale=1.0] [lorenz,l96,hh,vdp,maps]   (scale multiplies every step count /
 // horizon; the third argument runs a subset)
 #include <algorithm>
 #include <bit>
@@ -17,6 +18,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <dynlib/dynlib.hpp>
 #include <fstream>
 #include <functional>
@@ -33,8 +35,30 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using Vec = std::vector<double>;
 
-double since_ns(Clock::time_point t0) {
-  return std::chrono::duration<double, std::nano>(Clock::now() - t0).count();
+// DYNLIB_BENCH_CLOCK=cpu: the CPU time of this thread instead of wall time (every variant runs on the
+// calling thread), so a machine shared with other jobs slows the figures less.
+bool use_cpu_clock() {
+  static const bool cpu = [] {
+    const char* e = std::getenv("DYNLIB_BENCH_CLOCK");
+    return e != nullptr && std::string(e) == "cpu";
+  }();
+  return cpu;
+}
+double thread_cpu_ns() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) * 1e9 + static_cast<double>(ts.tv_nsec);
+}
+struct Stamp {
+  Clock::time_point wall;
+  double cpu;
+};
+struct StampClock {
+  static Stamp now() { return {Clock::now(), use_cpu_clock() ? thread_cpu_ns() : 0.0}; }
+};
+double since_ns(const Stamp& t0) {
+  if (use_cpu_clock()) return thread_cpu_ns() - t0.cpu;
+  return std::chrono::duration<double, std::nano>(Clock::now() - t0.wall).count();
 }
 
 // One timed variant: run() performs one repetition and returns ns/step (NaN = unavailable).
@@ -120,7 +144,7 @@ SimRunner make_sim(const std::string& uri, const std::string& stepper, bool jit)
 // Fixed-step run of `steps` steps of dt from the initial state (record off). Returns ns/step.
 double sim_fixed(dynlib::Sim& sim, double dt, std::int64_t steps, Vec* final_state = nullptr) {
   sim.reset();
-  const auto t0 = Clock::now();
+  const auto t0 = StampClock::now();
   sim.run({.T = static_cast<double>(steps) * dt, .dt = dt, .record = false, .max_steps = steps + 10});
   const double ns = since_ns(t0);
   if (sim.step_count() != steps) {
@@ -135,7 +159,7 @@ double sim_fixed(dynlib::Sim& sim, double dt, std::int64_t steps, Vec* final_sta
 double sim_adaptive(dynlib::Sim& sim, double T, const dynlib::Assignments& cfg, std::int64_t* steps_out,
                     Vec* final_state = nullptr) {
   sim.reset();
-  const auto t0 = Clock::now();
+  const auto t0 = StampClock::now();
   sim.run({.T = T, .record = false, .max_steps = 1000000000, .stepper = cfg});
   const double ns = since_ns(t0);
   if (steps_out) *steps_out = sim.step_count();
@@ -175,7 +199,7 @@ void run_fixed(const FixedCase& c, int reps) {
   vs.push_back({c.native_name,
                 [&] {
                   Vec y = y0;
-                  const auto t0 = Clock::now();
+                  const auto t0 = StampClock::now();
                   c.native(y.data(), c.steps);
                   return since_ns(t0) / static_cast<double>(c.steps);
                 },
@@ -196,7 +220,7 @@ void run_fixed(const FixedCase& c, int reps) {
   vs.push_back({"Boost.Odeint runge_kutta4",
                 [&] {
                   Vec y = y0;
-                  const auto t0 = Clock::now();
+                  const auto t0 = StampClock::now();
                   c.odeint(y.data(), c.steps);
                   return since_ns(t0) / static_cast<double>(c.steps);
                 },
@@ -207,7 +231,7 @@ void run_fixed(const FixedCase& c, int reps) {
     vs.push_back({c.native2_name,
                   [&] {
                     Vec y = y0;
-                    const auto t0 = Clock::now();
+                    const auto t0 = StampClock::now();
                     c.native2(y.data(), c.steps);
                     return since_ns(t0) / static_cast<double>(c.steps);
                   },
@@ -235,6 +259,73 @@ void run_fixed(const FixedCase& c, int reps) {
   std::printf("  final state after %lld steps vs hand-written C++: JIT %s; interpreter %s; odeint %s\n",
               static_cast<long long>(c.interp_steps), jr.c_str(), compare(yi, yn).c_str(),
               compare(yo, yn).c_str());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Maps: `steps` iterations, record off, against the plain C++ loop (state in locals).
+double sim_map(dynlib::Sim& sim, std::int64_t steps, Vec* final_state = nullptr) {
+  sim.reset();
+  const auto t0 = StampClock::now();
+  sim.run({.N = steps, .record = false, .max_steps = steps + 10});
+  const double ns = since_ns(t0);
+  if (sim.step_count() != steps) {
+    std::fprintf(stderr, "unexpected iteration count %lld != %lld\n",
+                 static_cast<long long>(sim.step_count()), static_cast<long long>(steps));
+    std::exit(2);
+  }
+  if (final_state) *final_state = sim.state_vector();
+  return ns / static_cast<double>(steps);
+}
+
+struct MapCase {
+  std::string title, uri;
+  std::int64_t steps, interp_steps;
+  std::function<void(double*, std::int64_t)> native;
+};
+
+void run_map(const MapCase& c, int reps) {
+  std::printf("\n== %s ==\n", c.title.c_str());
+  std::printf(
+      "  %lld iterations per repetition (interpreter: %lld), record off, %d interleaved repetitions\n",
+      static_cast<long long>(c.steps), static_cast<long long>(c.interp_steps), reps);
+  auto interp = make_sim(c.uri, "map", false);
+  if (!interp.sim) {
+    std::printf("  cannot set up the model: %s\n", interp.error.c_str());
+    return;
+  }
+  auto jit = make_sim(c.uri, "map", true);
+  const Vec y0 = interp.sim->state_vector();
+  std::vector<Variant> vs;
+  vs.push_back({"plain C++ loop (g++ -O3 -march=native)",
+                [&] {
+                  Vec y = y0;
+                  const auto t0 = StampClock::now();
+                  c.native(y.data(), c.steps);
+                  return since_ns(t0) / static_cast<double>(c.steps);
+                },
+                "",
+                {},
+                true});
+  Variant vj{"JIT runner (jit=true)", {}, "", {}, static_cast<bool>(jit.sim)};
+  if (jit.sim)
+    vj.run = [&] { return sim_map(*jit.sim, c.steps); };
+  else
+    vj.note = jit.error;
+  vs.push_back(vj);
+  vs.push_back(
+      {"interpreter (jit=false)", [&] { return sim_map(*interp.sim, c.interp_steps); }, "", {}, true});
+  run_interleaved(vs, reps);
+  print_table(vs);
+  Vec yn = y0, yi, yj;
+  c.native(yn.data(), c.interp_steps);
+  sim_map(*interp.sim, c.interp_steps, &yi);
+  std::string jr = "n/a (no JIT)";
+  if (jit.sim) {
+    sim_map(*jit.sim, c.interp_steps, &yj);
+    jr = compare(yj, yn);
+  }
+  std::printf("  final state after %lld iterations vs the plain loop: JIT %s; interpreter %s\n",
+              static_cast<long long>(c.interp_steps), jr.c_str(), compare(yi, yn).c_str());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -269,7 +360,7 @@ void run_vdp(int reps, double scale) {
   vs.push_back({"native C++ rk45 (g++ -O3 -march=native)",
                 [&] {
                   Vec y = y0;
-                  const auto t0 = Clock::now();
+                  const auto t0 = StampClock::now();
                   n_native = nk::vdp_rk45(y.data(), mu, 0.0, T, kcfg.data());
                   return since_ns(t0) / static_cast<double>(n_native);
                 },
@@ -290,7 +381,7 @@ void run_vdp(int reps, double scale) {
   vs.push_back({"Boost.Odeint controlled runge_kutta_dopri5",
                 [&] {
                   Vec y = y0;
-                  const auto t0 = Clock::now();
+                  const auto t0 = StampClock::now();
                   n_odeint = ok::vdp_dopri5(y.data(), mu, 0.0, T, 1e-3, atol, rtol);
                   return since_ns(t0) / static_cast<double>(n_odeint);
                 },
@@ -326,7 +417,7 @@ int main(int argc, char** argv) {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);  // progress is visible when redirected to a file
   const double scale = argc > 2 ? std::max(1e-3, std::atof(argv[2])) : 1.0;
   auto S = [&](double n) { return std::max<std::int64_t>(10, static_cast<std::int64_t>(n * scale)); };
-  // Optional third argument: a comma-separated subset of lorenz,l96,hh,vdp (default: all four).
+  // Optional third argument: a comma-separated subset of lorenz,l96,hh,vdp,maps (default: all).
   const std::string only = argc > 3 ? std::string(",") + argv[3] + "," : std::string();
   auto want = [&](const char* key) {
     return only.empty() || only.find(std::string(",") + key + ",") != std::string::npos;
@@ -347,6 +438,8 @@ int main(int argc, char** argv) {
     std::printf(
         "Load average at start: %s %s %s (shared machine: compare min columns; medians absorb noise).\n",
         l1.c_str(), l5.c_str(), l15.c_str());
+    std::printf("Clock: %s\n", use_cpu_clock() ? "CPU time of the calling thread (DYNLIB_BENCH_CLOCK=cpu)"
+                                               : "wall time (DYNLIB_BENCH_CLOCK=cpu: thread CPU time)");
     auto probe = make_sim("builtin://ode/lorenz", "rk4", true);
     std::printf("JIT component: %s\n", probe.sim ? "available" : probe.error.c_str());
   }
@@ -404,5 +497,22 @@ int main(int argc, char** argv) {
     run_fixed(c, reps);
   }
   if (want("vdp")) run_vdp(reps, scale);
+  if (want("maps")) {
+    auto sim = dynlib::setup("builtin://map/logistic");
+    const double r = sim.param("r");
+    run_map({"logistic map, builtin://map/logistic", "builtin://map/logistic", S(2e7), S(2e6),
+             [r](double* y, std::int64_t n) { nk::logistic(y, r, n); }},
+            reps);
+    auto henon = dynlib::setup("builtin://map/henon");
+    const double a = henon.param("a"), b = henon.param("b");
+    run_map({"Henon map, builtin://map/henon", "builtin://map/henon", S(2e7), S(2e6),
+             [a, b](double* y, std::int64_t n) { nk::henon(y, a, b, n); }},
+            reps);
+    auto std_map = dynlib::setup("builtin://map/standard");
+    const double K = std_map.param("K");
+    run_map({"standard map, builtin://map/standard", "builtin://map/standard", S(5e6), S(5e5),
+             [K](double* y, std::int64_t n) { nk::standard(y, K, n); }},
+            reps);
+  }
   return 0;
 }

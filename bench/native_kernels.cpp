@@ -290,4 +290,45 @@ std::int64_t vdp_rk45(double* yio, double mu, double t0, double t_end, const dou
   return steps;
 }
 
+void logistic(double* y, double r, std::int64_t steps) {
+  double x = y[0];
+  for (std::int64_t s = 0; s < steps; ++s) x = r * x * (1.0 - x);
+  y[0] = x;
+}
+
+void henon(double* y, double a, double b, std::int64_t steps) {
+  double x = y[0], v = y[1];
+  for (std::int64_t s = 0; s < steps; ++s) {
+    const double xn = 1.0 - a * (x * x) + v;
+    v = b * x;
+    x = xn;
+  }
+  y[0] = x;
+  y[1] = v;
+}
+
+// CPython's float %: the result has the sign of the divisor (as kernels/pymath.hpp).
+inline double py_mod(double v, double w) {
+  double m = std::fmod(v, w);
+  if (m != 0.0) {
+    if ((w < 0) != (m < 0)) m += w;
+  } else {
+    m = std::copysign(0.0, w);
+  }
+  return m;
+}
+
+void standard(double* y, double K, std::int64_t steps) {
+  const double pi = 3.141592653589793, two_pi = 2.0 * 3.141592653589793;
+  double p = y[0], th = y[1];
+  for (std::int64_t s = 0; s < steps; ++s) {
+    const double pn = py_mod((p + K * std::sin(th)) + pi, two_pi) - pi;
+    const double tn = py_mod(th + p + K * std::sin(th), two_pi);
+    p = pn;
+    th = tn;
+  }
+  y[0] = p;
+  y[1] = th;
+}
+
 }  // namespace nk

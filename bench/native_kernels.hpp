@@ -26,4 +26,11 @@ void hh_rk4(double* y, const double* p, double dt, std::int64_t steps, double* a
 // Returns the number of accepted steps (-1 on step failure).
 std::int64_t vdp_rk45(double* y, double mu, double t0, double t_end, const double* cfg);
 
+// Maps, the plain loop a C++ programmer would write (state in locals, parameters runtime values), in
+// the operation order of the model files: logistic x' = (r*x)*(1 - x); Henon x' = (1 - a*(x*x)) + y,
+// y' = b*x; standard map (models/map/standard.toml, Python's floored %). y advanced in place by `steps`.
+void logistic(double* y, double r, std::int64_t steps);
+void henon(double* y, double a, double b, std::int64_t steps);
+void standard(double* y, double K, std::int64_t steps);
+
 }  // namespace nk

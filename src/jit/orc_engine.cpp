@@ -458,6 +458,34 @@ void* Unit::lookup(const std::string& symbol) {
   return addr->toPtr<void*>();
 }
 
+std::vector<void*> Unit::lookup_all(const std::vector<std::string>& symbols) {
+  auto* jd = static_cast<llvm::orc::JITDylib*>(jd_);
+  auto& jit = *engine_.impl().jit;
+  llvm::orc::SymbolLookupSet set;
+  std::vector<llvm::orc::SymbolStringPtr> names;
+  for (const auto& s : symbols) {
+    names.push_back(jit.mangleAndIntern(s));
+    set.add(names.back());
+  }
+  auto found = jit.getExecutionSession().lookup(
+      llvm::orc::makeJITDylibSearchOrder(jd, llvm::orc::JITDylibLookupFlags::MatchAllSymbols),
+      std::move(set));
+  if (!found) {
+    std::string all;
+    for (const auto& s : symbols) all += (all.empty() ? "'" : ", '") + s + "'";
+    throw JitError("LLVM JIT: cannot compile/link " + all + " of " + name_ + ": " +
+                   to_string(found.takeError()));
+  }
+  std::vector<void*> out;
+  for (const auto& n : names) {
+    auto it = found->find(n);
+    if (it == found->end())
+      throw JitError("LLVM JIT: symbol " + std::string(*n) + " of " + name_ + " not found");
+    out.push_back(it->second.getAddress().toPtr<void*>());
+  }
+  return out;
+}
+
 void Unit::add_object(std::unique_ptr<llvm::MemoryBuffer> object) {
   auto* jd = static_cast<llvm::orc::JITDylib*>(jd_);
   if (auto err = engine_.impl().jit->addObjectFile(*jd, std::move(object)))

@@ -44,6 +44,9 @@ class Unit {
   Unit& operator=(const Unit&) = delete;
   // Address of a symbol of this unit (materialises the unit on first use). Throws JitError.
   void* lookup(const std::string& symbol);
+  // Addresses of several symbols in one lookup of the session (each lookup has a fixed cost of a
+  // query and a wait; a cache hit looks up four or five). Throws JitError.
+  std::vector<void*> lookup_all(const std::vector<std::string>& symbols);
   // Adds an already compiled object file (the disk cache). Linked on the first lookup of one of its
   // symbols. Throws JitError.
   void add_object(std::unique_ptr<llvm::MemoryBuffer> object);

@@ -60,13 +60,17 @@ Generated load_unit(const std::string& payload, const ir::ModelIR& model, const 
   g.unit = OrcEngine::instance().create_unit(g.unit_name);
   g.unit->add_object_bytes(part(p, "hot.o"), g.unit_name + ":hot.o");
   g.unit->add_object_bytes(part(p, "cold.o"), g.unit_name + ":cold.o");
-  auto& u = *g.unit;
+  std::vector<std::string> names = {"rhs", "update_aux", "runner"};
+  if (model.exact_jacobian()) names.push_back("jacobian");
+  if (model.inverse) names.push_back("inverse");
+  const std::vector<void*> at = g.unit->lookup_all(names);  // one lookup: links the hot object
   auto& F = g.fns;
-  F.rhs = reinterpret_cast<NativeFns::BlockFn>(u.lookup("rhs"));
-  F.update_aux = reinterpret_cast<NativeFns::AuxFn>(u.lookup("update_aux"));
-  if (model.exact_jacobian()) F.jacobian = reinterpret_cast<NativeFns::BlockFn>(u.lookup("jacobian"));
-  if (model.inverse) F.inverse = reinterpret_cast<NativeFns::BlockFn>(u.lookup("inverse"));
-  F.runner = reinterpret_cast<NativeFns::RunnerFn>(u.lookup("runner"));
+  F.rhs = reinterpret_cast<NativeFns::BlockFn>(at[0]);
+  F.update_aux = reinterpret_cast<NativeFns::AuxFn>(at[1]);
+  F.runner = reinterpret_cast<NativeFns::RunnerFn>(at[2]);
+  std::size_t k = 3;
+  if (model.exact_jacobian()) F.jacobian = reinterpret_cast<NativeFns::BlockFn>(at[k++]);
+  if (model.inverse) F.inverse = reinterpret_cast<NativeFns::BlockFn>(at[k++]);
   g.timings.codegen_link_ms = g.timings.total_ms = ms_since(t0);
   return g;
 }

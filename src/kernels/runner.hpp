@@ -32,6 +32,7 @@
 #include "kernels/observer.hpp"
 #include "kernels/root_events.hpp"
 #include "kernels/save_at.hpp"
+#include "kernels/runner_map_fast.hpp"
 
 namespace dynlib::kernels {
 
@@ -185,6 +186,7 @@ void runner(B& b, const RunnerView<B>& a, const Stepper& stepper, const RunnerTr
 
   // Record phase: rphase == (step + 1) % ri_safe, kept incrementally (no integer division per step).
   auto rphase = b.ivar((step.get() + b.ci(1)) % ri_safe);
+  const bool map_fast = map_fast_path<B, Hooks>(b, tr.is_map);  // runner_map_fast.hpp
 
   // ---- the loop ----
   b.while_(
@@ -416,6 +418,8 @@ void runner(B& b, const RunnerView<B>& a, const Stepper& stepper, const RunnerTr
                 });
               });
             });
+        // Simple maps: the steps up to the next boundary in a tight loop.
+        if (map_fast) map_fast_chunk(b, a, stepper, sc, st, t, dt, step, rphase, aux_dirty, lazy_aux);
       });
 
   flush_aux(b.ctrue());  // t is the time of the last commit here
