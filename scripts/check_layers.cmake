@@ -3,10 +3,10 @@
 # Layers, lowest first: util < steppers_catalogue < model < kernels < interp < cache < core < cli. The JIT
 # component (jit) sits on top of core and may include every layer but cli. plugin_abi is the neutral table
 # the loader (core) and the JIT agree on: it includes nothing of ours but util, and only core and jit
-# include it.
+# include it. The MPI component (mpi) sits on top of core like jit and uses the public headers only.
 # The persistent cache (cache) is stricter than its rank: it includes only util (its callers hand it the
 # configured root and the warning sink).
-# Nobody includes cli or jit but themselves. Includes of the public headers (<dynlib/...>, "dynlib/...")
+# Nobody includes cli, jit or mpi but themselves. Includes of the public headers (<dynlib/...>, "dynlib/...")
 # are allowed everywhere.
 cmake_minimum_required(VERSION 3.16)
 if(NOT SOURCE_DIR)
@@ -18,7 +18,7 @@ set(_order util steppers_catalogue model kernels interp cache core cli)
 # Rank of a layer (-1: not a layer of ours).
 function(_layer_rank layer out)
   list(FIND _order ${layer} r)
-  if(layer STREQUAL "jit")
+  if(layer STREQUAL "jit" OR layer STREQUAL "mpi")
     set(r 100)
   endif()
   set(${out} ${r} PARENT_SCOPE)
@@ -37,7 +37,7 @@ function(_allowed from to out)
     if(to STREQUAL "util")
       set(ok TRUE)
     endif()
-  elseif(to STREQUAL "cli" OR to STREQUAL "jit")
+  elseif(to STREQUAL "cli" OR to STREQUAL "jit" OR to STREQUAL "mpi")
     set(ok FALSE)
   else()
     _layer_rank(${from} rf)
@@ -49,7 +49,7 @@ function(_allowed from to out)
   set(${out} ${ok} PARENT_SCOPE)
 endfunction()
 
-set(_known ${_order} jit plugin_abi)
+set(_known ${_order} jit mpi plugin_abi)
 set(_violations "")
 set(_checked 0)
 file(GLOB_RECURSE _files RELATIVE ${SOURCE_DIR}/src ${SOURCE_DIR}/src/*.hpp ${SOURCE_DIR}/src/*.cpp
