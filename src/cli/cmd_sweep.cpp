@@ -54,11 +54,10 @@ int cmd_sweep(const std::vector<std::string>& args) {
       std::fputs(kCommonOptionsHelp, stdout);
       return 0;
     }
-  const auto p = parse_args(
-      args,
-      with_common_values({"record_last", "threads", "lyapunov", "out", "shard", "block", "checkpoint", "save_at",
-                          "save_at_file", "tstops"}),
-      with_common_flags({}));
+  const auto p = parse_args(args,
+                            with_common_values({"record_last", "threads", "lyapunov", "out", "shard", "block",
+                                                "checkpoint", "save_at", "save_at_file", "tstops"}),
+                            with_common_flags({}));
   if (p.positional.size() != 1) throw UsageError(std::string("expected one model URI\n") + kUsage);
   if (!p.get("out")) throw UsageError("--out file.csv is required");
   // Under mpirun only rank 0 writes the file (the others may run where its directory does not exist); it

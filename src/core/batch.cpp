@@ -105,7 +105,8 @@ BatchResults batch_columns(const FullModelPtr& fm, const BatchOptions& o) {
         "step boundaries");
   // save_at / tstops: the rules of Sim::run, checked once here rather than failing every point.
   if (o.save_at)
-    run_detail::check_run_times(*o.save_at, "save_at", o.t0.value_or(m.sim.t0), o.T.value_or(m.sim.t_end), false);
+    run_detail::check_run_times(*o.save_at, "save_at", o.t0.value_or(m.sim.t0), o.T.value_or(m.sim.t_end),
+                                false);
   if (o.tstops) {
     if (!info.adaptive && !o.tstops->empty())
       throw ArgumentError("tstops need an adaptive stepper: '" + info.name +

@@ -127,8 +127,8 @@ class DYNLIB_INTERNAL_API Program {
     // Blocks: outputs not written by their equation's last instruction (a leaf such as x' = y, or an
     // equation ending in a call, select, ...): out[late_[2i]] = frame[late_[2i + 1]] at the end.
     std::int32_t late_off = 0, n_late = 0;
-    std::int32_t result = 0;                      // expressions: the value's slot
-    std::int32_t frame = 1;                       // frame size (doubles)
+    std::int32_t result = 0;  // expressions: the value's slot
+    std::int32_t frame = 1;   // frame size (doubles)
     bool block = false;
   };
   class Compiler;

@@ -31,8 +31,8 @@
 #include "kernels/events.hpp"
 #include "kernels/observer.hpp"
 #include "kernels/root_events.hpp"
-#include "kernels/save_at.hpp"
 #include "kernels/runner_map_fast.hpp"
+#include "kernels/save_at.hpp"
 
 namespace dynlib::kernels {
 

@@ -136,9 +136,9 @@ constexpr double d[4][16] = {
 // Coefficients of the 3rd-order embedded weights (for stages 1, 9 and 12).
 constexpr double bhh1 = 0.244094488188976377952755905512, bhh2 = 0.733846688281611857341361741547,
                  bhh3 = 0.220588235294117647058823529412e-1;
-constexpr int kCounters = 1;                                         // work counters at iws[1..3]
+constexpr int kCounters = 1;  // work counters at iws[1..3]
 constexpr int kAccepted = 4, kStiffTests = 5, kNonStiffTests = 6, kStiffFlag = 7;  // iws slots
-constexpr int kYStage = 16, kFsalY = 17, kCont = 18, kScalars = 26;  // slots of n doubles
+constexpr int kYStage = 16, kFsalY = 17, kCont = 18, kScalars = 26;                // slots of n doubles
 }  // namespace dop853
 
 struct StepDOP853 {
