@@ -167,6 +167,7 @@ void bind_results(py::module_& m) {
       .def_property_readonly("status", [](const PyResults& p) { return p.r->status(); })
       .def_property_readonly("ok", [](const PyResults& p) { return p.r->ok(); })
       .def_property_readonly("exited_early", [](const PyResults& p) { return p.r->exited_early(); })
+      .def_property_readonly("stopped_by", [](const PyResults& p) { return p.r->stopped_by(); })
       .def_property_readonly("step_count_final", [](const PyResults& p) { return p.r->step_count_final(); })
       .def_property_readonly("t_final", [](const PyResults& p) { return p.r->t_final(); })
       .def_property_readonly("events",
