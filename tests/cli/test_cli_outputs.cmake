@@ -4,12 +4,9 @@
 # that broken snapshot files are refused with the file, line and field.
 file(REMOVE_RECURSE ${WORK})
 file(MAKE_DIRECTORY ${WORK})
-function(run_dynlib out_var rc_var)
-  execute_process(COMMAND ${DYNLIB} ${ARGN} OUTPUT_VARIABLE _o ERROR_VARIABLE _e RESULT_VARIABLE _rc
-    WORKING_DIRECTORY ${WORK} TIMEOUT 20)
-  set(${out_var} "${_o}${_e}" PARENT_SCOPE)
-  set(${rc_var} "${_rc}" PARENT_SCOPE)
-endfunction()
+set(CLI_TEST_CWD ${WORK})
+set(CLI_TEST_TIMEOUT 20)
+include(${CMAKE_CURRENT_LIST_DIR}/cli_test_helpers.cmake)
 # Runs `dynlib ARGN`, expects exit code `rc` and output matching `regex`, and, for rc 2, that the run did
 # not start (no summary printed).
 function(expect_fail rc regex)

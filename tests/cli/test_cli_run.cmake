@@ -1,16 +1,7 @@
 # CTest driver for `dynlib run` / `dynlib steppers` (run with -DDYNLIB=<path to dynlib> -DWORK=<dir>).
 # Checks output, exit codes, CSV files, and a snapshot saved by one process and resumed by another.
 file(MAKE_DIRECTORY ${WORK})
-function(run_dynlib out_var rc_var)
-  execute_process(COMMAND ${DYNLIB} ${ARGN} OUTPUT_VARIABLE _o ERROR_VARIABLE _e RESULT_VARIABLE _rc)
-  set(${out_var} "${_o}${_e}" PARENT_SCOPE)
-  set(${rc_var} ${_rc} PARENT_SCOPE)
-endfunction()
-function(expect text regex what)
-  if(NOT text MATCHES "${regex}")
-    message(FATAL_ERROR "${what}: output does not match '${regex}':\n${text}")
-  endif()
-endfunction()
+include(${CMAKE_CURRENT_LIST_DIR}/cli_test_helpers.cmake)
 
 # 1. a plain run with CSV output
 run_dynlib(o rc run builtin://ode/lorenz --T 2 --dt 0.01 --out ${WORK}/lorenz.csv)

@@ -3,21 +3,7 @@
 # its partial records and events and exits 1.
 file(REMOVE_RECURSE ${WORK})
 file(MAKE_DIRECTORY ${WORK})
-function(run_dynlib out_var rc_var)
-  execute_process(COMMAND ${DYNLIB} ${ARGN} OUTPUT_VARIABLE _o ERROR_VARIABLE _e RESULT_VARIABLE _rc)
-  set(${out_var} "${_o}${_e}" PARENT_SCOPE)
-  set(${rc_var} ${_rc} PARENT_SCOPE)
-endfunction()
-function(expect text regex what)
-  if(NOT text MATCHES "${regex}")
-    message(FATAL_ERROR "${what}: output does not match '${regex}':\n${text}")
-  endif()
-endfunction()
-function(expect_rc rc want what)
-  if(NOT rc EQUAL want)
-    message(FATAL_ERROR "${what}: exit code ${rc}, expected ${want}")
-  endif()
-endfunction()
+include(${CMAKE_CURRENT_LIST_DIR}/cli_test_helpers.cmake)
 
 # 1. max_steps before T: status MAX_STEPS, exit 1, names --max-steps; the records are still written
 run_dynlib(o rc run builtin://ode/expdecay --T 1 --dt 0.01 --max-steps 40 --out ${WORK}/ms.csv)

@@ -1,22 +1,8 @@
 # CTest driver for `dynlib sweep` / `dynlib lyapunov` / `run --record-vars` (-DDYNLIB=<dynlib> -DDATA=<dir> -DWORK=<dir>):
 # CSV columns and number format, failed points, shared options, statuses.
 file(MAKE_DIRECTORY ${WORK})
-function(run_dynlib out_var rc_var)
-  execute_process(COMMAND ${DYNLIB} ${ARGN} WORKING_DIRECTORY ${DATA} OUTPUT_VARIABLE _o ERROR_VARIABLE _e
-    RESULT_VARIABLE _rc)
-  set(${out_var} "${_o}${_e}" PARENT_SCOPE)
-  set(${rc_var} ${_rc} PARENT_SCOPE)
-endfunction()
-function(expect text regex what)
-  if(NOT text MATCHES "${regex}")
-    message(FATAL_ERROR "${what}: output does not match '${regex}':\n${text}")
-  endif()
-endfunction()
-function(expect_rc rc want what out)
-  if(NOT rc EQUAL want)
-    message(FATAL_ERROR "${what}: exit ${rc}, expected ${want}:\n${out}")
-  endif()
-endfunction()
+set(CLI_TEST_CWD ${DATA})
+include(${CMAKE_CURRENT_LIST_DIR}/cli_test_helpers.cmake)
 
 # 1. axis values as the shortest decimal that reads back (0.3, not 0.30000000000000004)
 run_dynlib(o rc sweep builtin://map/logistic --param r=0.1:0.5:5 --N 10 --out ${WORK}/axis.csv)
