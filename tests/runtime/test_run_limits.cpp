@@ -7,8 +7,11 @@
 #include <limits>
 #include <string>
 
+#include "support/message_of.hpp"
+
 using namespace dynlib;
 using Catch::Matchers::Contains;
+using test_support::message_of;
 
 namespace {
 
@@ -48,17 +51,6 @@ x = "1"
 cond = "x > -1"
 log = ["t"]
 )";
-
-template <class E, class F>
-std::string message_of(F&& f) {
-  try {
-    f();
-  } catch (const E& e) {
-    return e.what();
-  }
-  FAIL("expected exception not thrown");
-  return {};
-}
 
 // Collects warnings for one scope.
 struct WarningCapture {

@@ -8,8 +8,11 @@
 #include <string>
 #include <vector>
 
+#include "support/message_of.hpp"
+
 using namespace dynlib;
 using Catch::Matchers::Contains;
+using test_support::message_of;
 
 namespace {
 
@@ -44,17 +47,6 @@ double save_error(Sim& sim, const RunOptions& o) {
     e = std::max({e, std::fabs(r["x"][k] - std::cos(r.t()[k])), std::fabs(r["v"][k] + std::sin(r.t()[k]))});
   }
   return e;
-}
-
-template <class E, class F>
-std::string message_of(F&& f) {
-  try {
-    f();
-  } catch (const E& e) {
-    return e.what();
-  }
-  FAIL("expected exception not thrown");
-  return {};
 }
 
 }  // namespace

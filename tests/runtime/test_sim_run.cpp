@@ -9,8 +9,11 @@
 #include <set>
 #include <string>
 
+#include "support/message_of.hpp"
+
 using namespace dynlib;
 using Catch::Matchers::Contains;
+using test_support::message_of;
 
 namespace {
 
@@ -24,17 +27,6 @@ a = 1.0
 [equations.rhs]
 x = "a*x*x"
 )";
-
-template <class E, class F>
-std::string message_of(F&& f) {
-  try {
-    f();
-  } catch (const E& e) {
-    return e.what();
-  }
-  FAIL("expected exception not thrown");
-  return {};
-}
 
 }  // namespace
 

@@ -6,21 +6,13 @@
 #include <limits>
 #include <string>
 
+#include "support/message_of.hpp"
+
 using namespace dynlib;
 using Catch::Matchers::Contains;
+using test_support::message_of;
 
 namespace {
-
-template <class E, class F>
-std::string message_of(F&& f) {
-  try {
-    f();
-  } catch (const E& e) {
-    return e.what();
-  }
-  FAIL("no exception thrown");
-  return {};
-}
 
 double setting(const Sim& sim, const std::string& name) {
   for (const auto& [k, v] : sim.stepper_config())
