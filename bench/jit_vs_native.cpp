@@ -141,11 +141,13 @@ SimRunner make_sim(const std::string& uri, const std::string& stepper, bool jit)
   return r;
 }
 
-// Fixed-step run of `steps` steps of dt from the initial state (record off). Returns ns/step.
-double sim_fixed(dynlib::Sim& sim, double dt, std::int64_t steps, Vec* final_state = nullptr) {
+// Runs `steps` steps with options `o` (record off) from the initial state. Returns ns/step.
+double sim_steps(dynlib::Sim& sim, dynlib::RunOptions o, std::int64_t steps, Vec* final_state = nullptr) {
   sim.reset();
+  o.record = false;
+  o.max_steps = steps + 10;
   const auto t0 = StampClock::now();
-  sim.run({.T = static_cast<double>(steps) * dt, .dt = dt, .record = false, .max_steps = steps + 10});
+  sim.run(o);
   const double ns = since_ns(t0);
   if (sim.step_count() != steps) {
     std::fprintf(stderr, "unexpected step count %lld != %lld\n", static_cast<long long>(sim.step_count()),
@@ -154,6 +156,36 @@ double sim_fixed(dynlib::Sim& sim, double dt, std::int64_t steps, Vec* final_sta
   }
   if (final_state) *final_state = sim.state_vector();
   return ns / static_cast<double>(steps);
+}
+
+// Fixed-step run of `steps` steps of dt.
+double sim_fixed(dynlib::Sim& sim, double dt, std::int64_t steps, Vec* final_state = nullptr) {
+  return sim_steps(sim, {.T = static_cast<double>(steps) * dt, .dt = dt}, steps, final_state);
+}
+
+// A variant timing a hand-written kernel that advances y in place by `steps` steps: ns/step.
+Variant native_variant(std::string name, const std::function<void(double*, std::int64_t)>& kernel,
+                       const Vec& y0, std::int64_t steps) {
+  return {std::move(name),
+          [kernel, &y0, steps] {
+            Vec y = y0;
+            const auto t0 = StampClock::now();
+            kernel(y.data(), steps);
+            return since_ns(t0) / static_cast<double>(steps);
+          },
+          "",
+          {},
+          true};
+}
+
+// The JIT variant timed by `run`, or, if the JIT could not set the model up, the reason as a note.
+Variant jit_variant(const SimRunner& jit, std::function<double()> run) {
+  Variant v{"JIT runner (jit=true)", {}, "", {}, static_cast<bool>(jit.sim)};
+  if (jit.sim)
+    v.run = std::move(run);
+  else
+    v.note = jit.error;
+  return v;
 }
 
 double sim_adaptive(dynlib::Sim& sim, double T, const dynlib::Assignments& cfg, std::int64_t* steps_out,
@@ -196,49 +228,15 @@ void run_fixed(const FixedCase& c, int reps) {
   const Vec y0 = interp.sim->state_vector();
 
   std::vector<Variant> vs;
-  vs.push_back({c.native_name,
-                [&] {
-                  Vec y = y0;
-                  const auto t0 = StampClock::now();
-                  c.native(y.data(), c.steps);
-                  return since_ns(t0) / static_cast<double>(c.steps);
-                },
-                "",
-                {},
-                true});
-  Variant vj{"JIT runner (jit=true)", {}, "", {}, static_cast<bool>(jit.sim)};
-  if (jit.sim)
-    vj.run = [&] { return sim_fixed(*jit.sim, c.dt, c.steps); };
-  else
-    vj.note = jit.error;
-  vs.push_back(vj);
+  vs.push_back(native_variant(c.native_name, c.native, y0, c.steps));
+  vs.push_back(jit_variant(jit, [&] { return sim_fixed(*jit.sim, c.dt, c.steps); }));
   vs.push_back({"interpreter (jit=false)",
                 [&] { return sim_fixed(*interp.sim, c.dt, c.interp_steps); },
                 "",
                 {},
                 true});
-  vs.push_back({"Boost.Odeint runge_kutta4",
-                [&] {
-                  Vec y = y0;
-                  const auto t0 = StampClock::now();
-                  c.odeint(y.data(), c.steps);
-                  return since_ns(t0) / static_cast<double>(c.steps);
-                },
-                "",
-                {},
-                true});
-  if (c.native2) {
-    vs.push_back({c.native2_name,
-                  [&] {
-                    Vec y = y0;
-                    const auto t0 = StampClock::now();
-                    c.native2(y.data(), c.steps);
-                    return since_ns(t0) / static_cast<double>(c.steps);
-                  },
-                  "",
-                  {},
-                  true});
-  }
+  vs.push_back(native_variant("Boost.Odeint runge_kutta4", c.odeint, y0, c.steps));
+  if (c.native2) vs.push_back(native_variant(c.native2_name, c.native2, y0, c.steps));
   run_interleaved(vs, reps);
   print_table(vs);
   if (vs[1].available)  // the interpreter's speed target is stated against the JIT
@@ -264,17 +262,7 @@ void run_fixed(const FixedCase& c, int reps) {
 // ---------------------------------------------------------------------------------------------
 // Maps: `steps` iterations, record off, against the plain C++ loop (state in locals).
 double sim_map(dynlib::Sim& sim, std::int64_t steps, Vec* final_state = nullptr) {
-  sim.reset();
-  const auto t0 = StampClock::now();
-  sim.run({.N = steps, .record = false, .max_steps = steps + 10});
-  const double ns = since_ns(t0);
-  if (sim.step_count() != steps) {
-    std::fprintf(stderr, "unexpected iteration count %lld != %lld\n",
-                 static_cast<long long>(sim.step_count()), static_cast<long long>(steps));
-    std::exit(2);
-  }
-  if (final_state) *final_state = sim.state_vector();
-  return ns / static_cast<double>(steps);
+  return sim_steps(sim, {.N = steps}, steps, final_state);
 }
 
 struct MapCase {
@@ -296,22 +284,8 @@ void run_map(const MapCase& c, int reps) {
   auto jit = make_sim(c.uri, "map", true);
   const Vec y0 = interp.sim->state_vector();
   std::vector<Variant> vs;
-  vs.push_back({"plain C++ loop (g++ -O3 -march=native)",
-                [&] {
-                  Vec y = y0;
-                  const auto t0 = StampClock::now();
-                  c.native(y.data(), c.steps);
-                  return since_ns(t0) / static_cast<double>(c.steps);
-                },
-                "",
-                {},
-                true});
-  Variant vj{"JIT runner (jit=true)", {}, "", {}, static_cast<bool>(jit.sim)};
-  if (jit.sim)
-    vj.run = [&] { return sim_map(*jit.sim, c.steps); };
-  else
-    vj.note = jit.error;
-  vs.push_back(vj);
+  vs.push_back(native_variant("plain C++ loop (g++ -O3 -march=native)", c.native, y0, c.steps));
+  vs.push_back(jit_variant(jit, [&] { return sim_map(*jit.sim, c.steps); }));
   vs.push_back(
       {"interpreter (jit=false)", [&] { return sim_map(*interp.sim, c.interp_steps); }, "", {}, true});
   run_interleaved(vs, reps);
@@ -367,12 +341,7 @@ void run_vdp(int reps, double scale) {
                 "",
                 {},
                 true});
-  Variant vj{"JIT runner (jit=true)", {}, "", {}, static_cast<bool>(jit.sim)};
-  if (jit.sim)
-    vj.run = [&] { return sim_adaptive(*jit.sim, T, cfg, &n_jit); };
-  else
-    vj.note = jit.error;
-  vs.push_back(vj);
+  vs.push_back(jit_variant(jit, [&] { return sim_adaptive(*jit.sim, T, cfg, &n_jit); }));
   vs.push_back({"interpreter (jit=false)",
                 [&] { return sim_adaptive(*interp.sim, T / 10, cfg, &n_interp); },
                 "",
