@@ -195,6 +195,9 @@ class ModuleGen {
   // of line, so O3 and codegen see each equation once and compile time stays about linear in model size
   // (Lorenz-96 with 1000 states). DYNLIB_JIT_INLINE_MAX overrides it (for measurements).
   std::size_t inline_max_nodes = 2000;
+  // Out-of-line model functions longer than this many expression nodes are split into parts of about
+  // this size, one function each (ModuleGen::block_fn).
+  std::size_t part_max_nodes = 2000;
   static std::size_t count_nodes(const std::vector<ir::Expr>& es);
   bool inlined(ModelFn which) const;
   // The equations of a model function (the Jacobian flattened row-major into `flat`).
