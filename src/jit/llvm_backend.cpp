@@ -187,15 +187,17 @@ llvm::Function* ModuleGen::block_fn(const char* name, const std::vector<ir::Expr
     b.end_load_cache();
     b.ir().CreateRetVoid();
   };
-  // Long blocks (generated models with thousands of equations) are split into parts of about
-  // part_max_nodes expression nodes, each its own function that is never inlined, called in equation
-  // order (the same operations, the same bits). Without the split the one huge function made the
-  // module "large" (orc_engine.cpp: short pipeline, unoptimised code generation), and the 2048-state
-  // Brusselator's rhs ran 3-4x slower than Odeint's compiled C++; with it every part gets the full
-  // pipeline at a compile time linear in the number of parts.
+  // Long blocks (generated models with thousands of equations, more than split_min_nodes expression
+  // nodes) are split into parts of about part_max_nodes nodes, each its own function that is never
+  // inlined, called in equation order (the same operations, the same bits). Without the split the one
+  // huge function made the module "large" (orc_engine.cpp: short pipeline, unoptimised code
+  // generation), and the 2048-state Brusselator's rhs ran 3-4x slower than Odeint's compiled C++; with
+  // it every part gets the full pipeline at a compile time linear in the number of parts. Shorter blocks
+  // stay whole: a subexpression that several equations share is computed once only within a part.
   std::vector<std::size_t> cuts{0};
   std::size_t nodes = 0;
-  for (std::size_t k = 0; k < es.size(); ++k) {
+  const bool split = count_nodes(es) > split_min_nodes;
+  for (std::size_t k = 0; split && k < es.size(); ++k) {
     const std::size_t nk = es[k] ? jit::count_nodes(*es[k]) : 0;
     if (nodes > 0 && nodes + nk > part_max_nodes) {
       cuts.push_back(k);
