@@ -61,6 +61,8 @@ const char* const kUsage = R"(usage: work_precision [options]
   --problems LIST   arenstorf,pleiades,lorenz,vdp,rober,hires,orego,bruss2d (default: all)
   --tols LIST       tolerances (default 1e-4,1e-5,...,1e-10); rtol = tol, atol = tol * the problem's scale
   --reps K          repetitions of a solve, the minimum time is kept (default 3; repeats stop after 2 s)
+  --median          keep the median time of the repetitions instead of the minimum (steadier ratios on a
+                    busy machine, with --cpu-time and --reps 7 or more)
   --budget S        seconds one solve may take before it is stopped as TIMEOUT (default 5)
   --setup-budget S  seconds a dynlib setup (with the optimising JIT compile) may take before that stepper
                     is skipped for the problem (default 60)
@@ -99,6 +101,7 @@ struct Options {
   std::vector<std::string> problems;  // empty: all
   std::vector<double> tols = {1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-9, 1e-10};
   int reps = 3;
+  bool median = false;  // median of the repetitions instead of the minimum
   double budget_s = 5.0;
   double setup_budget_s = 60.0;
   std::int64_t max_steps = 10000000;
@@ -138,6 +141,8 @@ Options parse_args(int argc, char** argv) {
     } else if (a == "--tols") {
       o.tols.clear();
       for (const auto& t : split(value())) o.tols.push_back(parse_double(a, t));
+    } else if (a == "--median") {
+      o.median = true;
     } else if (a == "--reps") {
       o.reps = static_cast<int>(parse_double(a, value()));
     } else if (a == "--budget") {
@@ -546,9 +551,9 @@ int main(int argc, char** argv) {
 
   const auto run_start = Clock::now();
   std::printf(
-      "work_precision: %zu solvers, %zu tolerances, min of %d runs, budget %g s per solve, dynlib %s, %s\n",
-      solvers.size(), o.tols.size(), o.reps, o.budget_s, o.jit ? "JIT" : "interpreter",
-      o.cpu_time ? "thread CPU time" : "wall time");
+      "work_precision: %zu solvers, %zu tolerances, %s of %d runs, budget %g s per solve, dynlib %s, %s\n",
+      solvers.size(), o.tols.size(), o.median ? "median" : "min", o.reps, o.budget_s,
+      o.jit ? "JIT" : "interpreter", o.cpu_time ? "thread CPU time" : "wall time");
   for (const auto& n : notes) std::printf("note: %s\n", n.c_str());
   double load[3] = {0, 0, 0};
   if (getloadavg(load, 3) > 0) std::printf("load average %.2f %.2f %.2f\n", load[0], load[1], load[2]);
@@ -589,6 +594,7 @@ int main(int argc, char** argv) {
         Point pt;
         pt.tol = tol;
         double total = 0.0;
+        std::vector<double> times;
         for (int r = 0; r < std::max(1, o.reps); ++r) {
           const wp::Budget b{Clock::now() + std::chrono::duration_cast<Clock::duration>(
                                                 std::chrono::duration<double>(o.budget_s)),
@@ -597,9 +603,14 @@ int main(int argc, char** argv) {
           SolveStats st = s.solve(p, rtol, atol, b);
           const double secs = st.seconds >= 0 ? st.seconds : wp::solve_clock_seconds() - t0;
           total += secs;
+          times.push_back(secs);
           if (!(pt.time_s <= secs)) pt.time_s = secs;
           pt.stats = std::move(st);
           if (!pt.stats.status.empty() || total > 2.0) break;
+        }
+        if (o.median && !times.empty()) {  // the upper median for an even count
+          std::sort(times.begin(), times.end());
+          pt.time_s = times[times.size() / 2];
         }
         pt.error = wp::mixed_error(p, pt.stats.y);
         if (!pt.stats.status.empty()) {

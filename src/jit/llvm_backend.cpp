@@ -164,22 +164,64 @@ llvm::FunctionCallee ModuleGen::libm(const char* name, int arity) {
   return mod.getOrInsertFunction(name, llvm::FunctionType::get(f64(), params, false));
 }
 
+namespace {
+std::size_t count_nodes(const ir::Node& n);
+}  // namespace
+
 llvm::Function* ModuleGen::block_fn(const char* name, const std::vector<ir::Expr>& es, int lag_shift,
                                     bool aux_order) {
   auto* p = ptr();
   // rhs-like: (t, y, out, params, ring, head); aux: (t, y, params, out, ring, head)
   auto* ty = llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), {f64(), p, p, p, p, p}, false);
   auto* f = new_function(name, ty);
-  LlvmBackend b(*this, f);
-  llvm::Value* out = aux_order ? f->getArg(3) : f->getArg(2);
-  llvm::Value* params = aux_order ? f->getArg(2) : f->getArg(3);
-  LlvmBackend::Ctx c{b.val(f->getArg(0)), b.arr(f->getArg(1)),  b.arr(params),
-                     b.arr(f->getArg(4)), b.iarr(f->getArg(5)), lag_shift};
-  auto o = b.arr(out);
-  b.begin_load_cache(c.y, c.params);
-  for (std::size_t k = 0; k < es.size(); ++k) o[static_cast<std::int64_t>(k)] = b.eval(es[k], c);
-  b.end_load_cache();
-  b.ir().CreateRetVoid();
+  // Equations [from, to) into fn, in order.
+  auto emit = [&](llvm::Function* fn, std::size_t from, std::size_t to) {
+    LlvmBackend b(*this, fn);
+    llvm::Value* out = aux_order ? fn->getArg(3) : fn->getArg(2);
+    llvm::Value* params = aux_order ? fn->getArg(2) : fn->getArg(3);
+    LlvmBackend::Ctx c{b.val(fn->getArg(0)), b.arr(fn->getArg(1)),  b.arr(params),
+                       b.arr(fn->getArg(4)), b.iarr(fn->getArg(5)), lag_shift};
+    auto o = b.arr(out);
+    b.begin_load_cache(c.y, c.params);
+    for (std::size_t k = from; k < to; ++k) o[static_cast<std::int64_t>(k)] = b.eval(es[k], c);
+    b.end_load_cache();
+    b.ir().CreateRetVoid();
+  };
+  // Long blocks (generated models with thousands of equations, more than split_min_nodes expression
+  // nodes) are split into parts of about part_max_nodes nodes, each its own function that is never
+  // inlined, called in equation order (the same operations, the same bits). Without the split the one
+  // huge function made the module "large" (orc_engine.cpp: short pipeline, unoptimised code
+  // generation), and the 2048-state Brusselator's rhs ran 3-4x slower than Odeint's compiled C++; with
+  // it every part gets the full pipeline at a compile time linear in the number of parts. Shorter blocks
+  // stay whole: a subexpression that several equations share is computed once only within a part.
+  std::vector<std::size_t> cuts{0};
+  std::size_t nodes = 0;
+  const bool split = count_nodes(es) > split_min_nodes;
+  for (std::size_t k = 0; split && k < es.size(); ++k) {
+    const std::size_t nk = es[k] ? jit::count_nodes(*es[k]) : 0;
+    if (nodes > 0 && nodes + nk > part_max_nodes) {
+      cuts.push_back(k);
+      nodes = 0;
+    }
+    nodes += nk;
+  }
+  cuts.push_back(es.size());
+  if (cuts.size() <= 2) {
+    emit(f, 0, es.size());
+    return f;
+  }
+  llvm::IRBuilder<> call(ctx);
+  call.SetInsertPoint(&f->getEntryBlock());
+  std::vector<llvm::Value*> args;
+  for (auto& a : f->args()) args.push_back(&a);
+  for (std::size_t p = 0; p + 1 < cuts.size(); ++p) {
+    auto* part = new_function(std::string(name) + ".part" + std::to_string(p), ty);
+    part->setLinkage(llvm::Function::InternalLinkage);
+    part->addFnAttr(llvm::Attribute::NoInline);
+    emit(part, cuts[p], cuts[p + 1]);
+    call.CreateCall(part, args);
+  }
+  call.CreateRetVoid();
   return f;
 }
 

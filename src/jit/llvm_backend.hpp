@@ -195,6 +195,11 @@ class ModuleGen {
   // of line, so O3 and codegen see each equation once and compile time stays about linear in model size
   // (Lorenz-96 with 1000 states). DYNLIB_JIT_INLINE_MAX overrides it (for measurements).
   std::size_t inline_max_nodes = 2000;
+  // Out-of-line model functions with more than split_min_nodes expression nodes are split into parts of
+  // about part_max_nodes nodes, one function each (ModuleGen::block_fn). Below split_min_nodes (Lorenz-96
+  // with 1000 states has about 8000) the module stays below the large-module threshold anyway.
+  std::size_t split_min_nodes = 12000;
+  std::size_t part_max_nodes = 2000;
   static std::size_t count_nodes(const std::vector<ir::Expr>& es);
   bool inlined(ModelFn which) const;
   // The equations of a model function (the Jacobian flattened row-major into `flat`).

@@ -22,6 +22,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
@@ -99,18 +100,17 @@ const char* const kLeanPipeline =
     "memcpyopt,simplifycfg,instcombine<no-verify-fixpoint>,slp-vectorizer,vector-combine,instcombine<no-"
     "verify-fixpoint>,"
     "simplifycfg),globaldce";
-// Large modules (more IR instructions than kLargeModuleInstructions before optimisation;
-// DYNLIB_JIT_LARGE_MODULE overrides) are generated models with thousands of states or events: huge
-// straight-line functions (one equation, lag ring or event after the other). There the time of the
-// optimising compile went into passes that grow faster than linearly with the size of a function or
-// of a basic block: the SLP vectorizer, GVN, correlated value propagation and dead store elimination
-// in the IR pipeline, and the machine scheduler (dependency graph of a whole block) and the greedy
-// register allocator in code generation. 1000 lagged states took 10 s of CPU, 1000 events 8 s, and
+// Large modules (more IR instructions than kLargeModuleInstructions before optimisation, in a long
+// function; DYNLIB_JIT_LARGE_MODULE overrides the number; see is_large_ir) are generated models with
+// thousands of states or events: huge straight-line functions (one equation, lag ring or event after the
+// other). There the time of the optimising compile went into passes that grow faster than linearly with the
+// size of a function or of a basic block: the SLP vectorizer, GVN, correlated value propagation and dead
+// store elimination in the IR pipeline, and the machine scheduler (dependency graph of a whole block) and the
+// greedy register allocator in code generation. 1000 lagged states took 10 s of CPU, 1000 events 8 s, and
 // 10000 of either minutes. So they get a short IR pipeline (inlining, SROA, early CSE, InstCombine,
-// SimplifyCFG, LICM) and CodeGenOptLevel::None (fast instruction selection, the fast register
-// allocator, no machine scheduler), all roughly linear. Strict IEEE as everywhere: same bits, only
-// slower code. Every builtin model and Lorenz-96 with 1000 states stay below the threshold, so their
-// code does not change.
+// SimplifyCFG, LICM) and CodeGenOptLevel::None (fast instruction selection, the fast register allocator, no
+// machine scheduler), all roughly linear. Strict IEEE as everywhere: same bits, only slower code. Every
+// builtin model and Lorenz-96 with 1000 states stay below the threshold, so their code does not change.
 constexpr unsigned kLargeModuleInstructions = 24000;
 const char* const kLargePipeline =
     "inferattrs,always-inline,"
@@ -125,6 +125,24 @@ unsigned large_module_from_env() {
                                                                        : kLargeModuleInstructions;
 }
 bool is_large(const llvm::Module& m) { return m.getModuleFlag(kLargeFlag) != nullptr; }
+// Large: more instructions than the threshold, unless every function is short (at most a quarter of
+// it) and the whole module below kLargeModuleFactor times it. The passes above grow faster than linearly
+// with the size of a function or block (1000 lagged states: one runner function of 14,000 instructions
+// took 8 s in code generation), while many short functions compile in about linear time. Long model
+// functions are split into parts (ModuleGen::block_fn), so a generated model with thousands of equations
+// (the 2048-state Brusselator: about 70,000 instructions, none of its functions longer than 3,000) gets
+// the full pipeline; modules below the threshold compile as before.
+constexpr unsigned kLargeModuleFactor = 10;
+unsigned largest_function(const llvm::Module& m) {
+  unsigned largest = 0;
+  for (const auto& f : m) largest = std::max(largest, f.getInstructionCount());
+  return largest;
+}
+bool is_large_ir(const llvm::Module& m, unsigned threshold) {
+  const std::uint64_t total = m.getInstructionCount();
+  return total > threshold &&
+         (largest_function(m) > threshold / 4 || total > kLargeModuleFactor * std::uint64_t{threshold});
+}
 
 llvm::CodeGenOptLevel codegen_level_from_env(std::string& name) {
   const char* e = JitTuning::c_str_or_null(JitTuning::get().codegen);
@@ -291,7 +309,9 @@ OrcEngine::OrcEngine() : impl_(std::make_unique<Impl>()) {
       "pipeline=" + pipeline_ + ";pipeline_runtime_loops=" + pipeline_runtime_loops_ + ";codegen=" + cg_name +
       ";fp_fusion=strict;unsafe_fp=0;no_infs=0;no_nans=0;vectorize=" +
       std::string(loop_opts_forced_ ? "loop+slp" : "slp;loop_opts=runtime_state_loops") +
-      ";large_module=" + std::to_string(large_module_) + ":pipeline=" + kLargePipeline +
+      ";large_module=" + std::to_string(large_module_) + "_unless_functions_below_" +
+      std::to_string(large_module_ / 4) + "_and_module_below_" +
+      std::to_string(kLargeModuleFactor * std::uint64_t{large_module_}) + ":pipeline=" + kLargePipeline +
       ",codegen=None;linker=jitlink;code_model=" +
       std::to_string(static_cast<int>(impl_->jtmb->getCodeModel().value_or(llvm::CodeModel::Small))) +
       ";reloc=" +
@@ -314,7 +334,7 @@ void OrcEngine::optimize(llvm::Module& m) const {
   if (!tm) throw JitError("LLVM JIT: cannot create a target machine: " + to_string(tm.takeError()));
   const bool runtime_loops = m.getModuleFlag("dynlib.runtime_state_loops") != nullptr;
   // Counted before any pass runs, so the decision depends on the generated IR alone (cache key).
-  const bool large = !is_baseline(m) && m.getInstructionCount() > large_module_;
+  const bool large = !is_baseline(m) && is_large_ir(m, large_module_);
   if (large) m.addModuleFlag(llvm::Module::Warning, kLargeFlag, 1);  // read by TieredIRCompiler
   const bool loop_opts = (runtime_loops || loop_opts_forced_) && !large;
   llvm::PipelineTuningOptions pto;
@@ -346,8 +366,9 @@ void OrcEngine::optimize(llvm::Module& m) const {
                      : runtime_loops ? pipeline_runtime_loops_
                                      : pipeline_;
   if (time_passes)
-    std::fprintf(stderr, "dynlib JIT: module %s: %u IR instructions%s\n", m.getModuleIdentifier().c_str(),
-                 m.getInstructionCount(), large ? " (large module)" : "");
+    std::fprintf(stderr, "dynlib JIT: module %s: %u IR instructions, %u in the longest function%s\n",
+                 m.getModuleIdentifier().c_str(), m.getInstructionCount(), largest_function(m),
+                 large ? " (large module)" : "");
   // No SLP vectorizer where codegen says it does not pay (ModuleGen / set_vectorize_policy).
   if (m.getModuleFlag("dynlib.no_slp") != nullptr)
     for (auto p = text.find("slp-vectorizer,"); p != std::string::npos; p = text.find("slp-vectorizer,"))

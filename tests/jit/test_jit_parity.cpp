@@ -417,6 +417,33 @@ TEST_CASE("JIT == interpreter for tsit5 and dop853 with events and aux (no lags:
   }
 }
 
+TEST_CASE("JIT == interpreter for tsit5 and dop853 stepping through a jump of the right-hand side",
+          "[jit][parity][fsal]") {
+  // x' = 1 + (5 if t >= 1.1 else 0), y' = -y, z' = -sin t, to t = 2 at rtol = atol = 1e-8: the step
+  // across the jump needs more than 10 tries (the run failed with STEPFAIL when 10 were allowed).
+  auto m =
+      ode({"x", "y", "z"}, {0.0, 1.0, 1.0},
+          {add(C(1.0), sel(bin(Op::Ge, T(), C(1.1)), C(5.0), C(0.0))), neg(S(1)), neg(call(Fn::sin, {T()}))});
+  m->name = "jump";
+  m->source = "hand-built IR";
+  m->sim.dt = 0.1;
+  m->sim.atol = 1e-8;
+  m->sim.rtol = 1e-8;
+  for (const char* sn : {"tsit5", "dop853"}) {
+    INFO("stepper " << sn);
+    const auto& s = dynlib::kernels::get_stepper(sn);
+    auto in = dynlib::interp::make_interpreted(m, s);
+    auto jt = compiled(m, s);
+    RunSpec spec;
+    spec.n_steps = 20;  // t_end = 2
+    auto a = run_model(*in, spec);
+    auto b = run_model(*jt, spec);
+    CHECK(a.status == static_cast<std::int32_t>(dynlib::Status::DONE));
+    CHECK(std::fabs(a.y_final[0] - 6.5) < 1e-6);
+    check_same(a, b);
+  }
+}
+
 TEST_CASE("JIT == interpreter: radau5 on a stiff problem, exact and finite-difference Jacobians",
           "[jit][parity][radau5]") {
   for (const char* mode : {"external", "internal"}) {

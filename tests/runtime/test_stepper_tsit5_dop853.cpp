@@ -369,3 +369,26 @@ TEST_CASE("dop853 warns once when the problem looks stiff, and only then", "[ste
   }
   dynlib::set_warning_handler(nullptr);
 }
+
+// A forcing switched on at t = 1.1 (a jump of the right-hand side): a step across the jump has an error
+// that shrinks only like h, so the controller needs more than 10 tries to find a step ending just before
+// it. Both steppers get through at every tolerance with their default settings, to the tolerance.
+TEST_CASE("tsit5 and dop853 step through a jump of the right-hand side", "[stepper][tsit5][dop853]") {
+  // x' = 1 + (5 if t >= 1.1 else 0), y' = -y, z' = -sin t: x(2) = 6.5, y(2) = exp(-2), z(2) = cos 2.
+  auto m =
+      ode({"x", "y", "z"}, {0.0, 1.0, 1.0},
+          {add(C(1.0), sel(bin(Op::Ge, T(), C(1.1)), C(5.0), C(0.0))), neg(S(1)), neg(call(Fn::sin, {T()}))});
+  for (const char* name : {"tsit5", "dop853"})
+    for (double tol : {1e-6, 1e-8, 1e-10, 1e-12}) {
+      INFO(name << " at tol " << tol);
+      auto r = run(m, name,
+                   {.t_end = 2.0, .dt = 0.1, .record_interval = 0, .cfg = {{"atol", tol}, {"rtol", tol}}});
+      REQUIRE(r.status == dynlib::Status::DONE);
+      const double e =
+          std::max({std::fabs(r.y_final[0] - 6.5) / 6.5, std::fabs(r.y_final[1] - std::exp(-2.0)),
+                    std::fabs(r.y_final[2] - std::cos(2.0))});
+      std::printf("%s at tol %g across the jump: %lld steps, error %.2e\n", name, tol,
+                  static_cast<long long>(r.steps), e);
+      CHECK(e < 50 * tol);  // the global error: a few tens of the local tolerance
+    }
+}
