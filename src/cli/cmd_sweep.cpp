@@ -40,8 +40,9 @@ const char* kUsage =
     "                 the points, at least 4 per thread)\n"
     "  --checkpoint S  save finished blocks at most every S seconds (default 1; 0: after every block)\n"
     "The file is written block by block: if the run is killed, the same command continues where it stopped\n"
-    "(its progress is kept in FILE.partial and FILE.partial.idx). Under mpirun the points are shared by\n"
-    "the ranks and rank 0 writes the file (docs/distributed.md).\n"
+    "(its progress is kept in FILE.partial and FILE.partial.idx). A second sweep on FILE while one writes\n"
+    "it is refused (lock: FILE.partial.lock). Under mpirun the points are shared by the ranks and rank 0\n"
+    "writes the file (docs/distributed.md).\n"
     "Any stepper (--lyapunov needs a fixed-step one). Exits 1 if any point failed or ended with a\n"
     "status other than DONE or EARLY_EXIT (each is printed with its parameters).\n";
 

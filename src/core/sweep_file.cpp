@@ -12,6 +12,7 @@
 #include "core/analysis.hpp"
 #include "core/batch_internal.hpp"
 #include "core/sweep_journal.hpp"
+#include "core/sweep_lock.hpp"
 #include "core/sweep_rows.hpp"
 #include "kernels/observer.hpp"
 #include "util/output_file.hpp"
@@ -216,6 +217,7 @@ SweepFileSummary sweep_to_csv(const FullModelPtr& fm, const std::vector<SweepAxi
     return sum;
   }
 
+  std::unique_ptr<core::SweepLock> lock;  // held until the file is finished: one writer per file
   std::unique_ptr<core::SweepJournal> journal;
   try {
     try {
@@ -223,6 +225,7 @@ SweepFileSummary sweep_to_csv(const FullModelPtr& fm, const std::vector<SweepAxi
     } catch (const util::FileWriteError& e) {
       throw DynlibError("Cannot write '" + path.string() + "': " + e.reason());
     }
+    lock = std::make_unique<core::SweepLock>(path);
     const std::string key = sweep_key(*fm, axes, o, base);
     std::string preamble;
     if (fo.shard_count > 0)

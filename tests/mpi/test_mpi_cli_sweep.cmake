@@ -55,6 +55,7 @@ endif()
 expect("${o}" "dynlib sweep: rank 3 of 4: Model not found: no_such_model\\.toml" "failing rank")
 
 # 4. a sweep killed (SIGKILL) in one process continues under mpirun: the bytes of an uninterrupted run
+string(REPLACE ";" " " MPIRUN_SH "${MPIRUN}")
 set(slow builtin://map/logistic --param r=3:4:90 --N 100000 --block 3 --checkpoint 0 --quiet --out ${WORK}/slow.csv)
 string(REPLACE ";" " " slow_args "${slow}")
 run(o rc ${DYNLIB} sweep ${slow} --out ${WORK}/slow-ref.csv)
@@ -77,3 +78,19 @@ if(rc EQUAL 0 OR rc MATCHES "timeout")
 endif()
 expect("${o}" "rank 0 of 3: --out '[^']*/no/such/dir/x\\.csv': directory '[^']*/no/such/dir': No such file or directory"
   "unwritable output")
+
+# 6. a file another sweep is writing (held with SIGSTOP meanwhile): rank 0 refuses it, every rank ends, and
+#    the other sweep's file comes out as if nothing had happened
+file(REMOVE ${WORK}/slow.csv)
+execute_process(COMMAND sh -c "'${DYNLIB}' sweep ${slow_args} --threads 1 & pid=$!
+  while [ \"$(wc -l < '${WORK}/slow.csv.partial.idx' 2>/dev/null || echo 0)\" -lt 3 ]; do
+    kill -0 $pid 2>/dev/null || exit 3; sleep 0.02; done
+  kill -STOP $pid; echo first=$pid
+  timeout 40 ${MPIRUN_SH} '${DYNLIB}' sweep ${slow_args} 2>&1; echo mpirun=$?
+  kill -CONT $pid; wait $pid; echo first_rc=$?" WORKING_DIRECTORY ${DATA} OUTPUT_VARIABLE o TIMEOUT 80)
+string(REGEX MATCH "first=([0-9]+)" _ "${o}")
+expect("${o}" "'[^']*/slow\\.csv' is being written by another sweep \\(process ${CMAKE_MATCH_1} on [^,]+, which holds '[^']*/slow\\.csv\\.partial\\.lock'\\)"
+  "second sweep under mpirun")
+expect("${o}" "mpirun=[1-9][0-9]*\n" "mpirun of a file in use: a non-zero exit")
+expect("${o}" "first_rc=0" "the first sweep completed")
+expect_same(slow.csv slow-ref.csv "the first sweep, after an mpirun tried its file")
