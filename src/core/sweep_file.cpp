@@ -186,6 +186,7 @@ SweepFileSummary sweep_to_csv(const FullModelPtr& fm, const std::vector<SweepAxi
   cols.state_names = names.state_names;
   cols.record_names = names.record_names;
   cols.event_names = names.event_names;
+  cols.stopped_by = names.terminal_events;
   if (!o.observers.empty() && !cols.series()) {
     const auto layout = kernels::analysis_layout(core::analysis_spec(o.observers, fm->model()), fm->model(),
                                                  fm->compiled().stepper());

@@ -1,5 +1,6 @@
 # CTest driver for sweeps split into shards, merged, and resumed after a kill
-# (-DDYNLIB=<dynlib> -DWORK=<dir>): every way of computing a sweep gives the bytes of one plain run.
+# (-DDYNLIB=<dynlib> -DDATA=<tests/cli/data> -DWORK=<dir>): every way of computing a sweep gives the bytes
+# of one plain run.
 file(REMOVE_RECURSE ${WORK})
 file(MAKE_DIRECTORY ${WORK})
 set(CLI_TEST_CWD ${WORK})
@@ -37,6 +38,20 @@ foreach(k 0 1 2)
 endforeach()
 run_dynlib(o rc sweep-merge --out lmap-merged.csv lmap-0.csv lmap-1.csv lmap-2.csv)
 expect_same(lmap.csv lmap-merged.csv "merged Lyapunov map")
+
+# A terminal root event: the points it ended name it in the last column (stopped_by), in shards too.
+set(ball ${DATA}/root_ball.toml --param g=5:15:7 --T 1 --quiet)
+run_dynlib(o rc sweep ${ball} --out ball.csv)
+expect_rc(${rc} 0 "terminal events" "${o}")
+file(READ ${WORK}/ball.csv text)
+expect("${text}" "^g,status,t,h,v,events\\.impact,stopped_by\n5,DONE,1,[^\n]*,1,\n" "stopped_by column, a point that ran to T")
+expect("${text}" "\n15,EARLY_EXIT,0\\.912[0-9]*,[^\n]*,3,impact\n$" "stopped_by column, a point its third impact ended")
+foreach(k 0 1 2)
+  run_dynlib(o rc sweep ${ball} --shard ${k}/3 --out ball-${k}.csv)
+  expect_rc(${rc} 0 "terminal events, shard ${k}" "${o}")
+endforeach()
+run_dynlib(o rc sweep-merge --out ball-merged.csv ball-1.csv ball-0.csv ball-2.csv)
+expect_same(ball.csv ball-merged.csv "merged shards with terminal events")
 
 # 2. merge refuses a missing or repeated shard, a shard of another sweep, a cut or changed shard
 run_dynlib(o rc sweep-merge --out x.csv bif-0.csv bif-2.csv)

@@ -19,10 +19,12 @@ function(expect_same a b what)
   endif()
 endfunction()
 
-# 1. a logistic-map bifurcation diagram and a 2-D Lorenz Lyapunov map: 3 ranks write the one-process bytes
+# 1. a logistic-map bifurcation diagram, a 2-D Lorenz Lyapunov map, and a ball whose terminal root event
+#    ends some points (the stopped_by column): 3 ranks write the one-process bytes
 set(bif builtin://map/logistic --param r=2.5:4:151 --N 400 --record-last 5 --quiet --threads 1)
 set(lmap builtin://ode/lorenz --param rho=10:40:9 --param sigma=8:12:4 --T 3 --dt 0.01 --lyapunov 1 --quiet)
-foreach(case bif lmap)
+set(ball root_ball.toml --param g=5:15:21 --T 1 --quiet)
+foreach(case bif lmap ball)
   run(o rc ${DYNLIB} sweep ${${case}} --out ${WORK}/${case}-1.csv)
   if(NOT rc EQUAL 0)
     message(FATAL_ERROR "${case}, one process: exit ${rc}\n${o}")
@@ -34,6 +36,9 @@ foreach(case bif lmap)
   expect("${o}" "on 3 processes x [0-9]+ threads" "${case} summary")
   expect_same(${case}-1.csv ${case}-3.csv "${case}: 3 ranks")
 endforeach()
+file(READ ${WORK}/ball-3.csv text)
+expect("${text}" "^g,status,t,h,v,events\\.impact,stopped_by\n[^\n]*,DONE,1,[^\n]*,\n.*,EARLY_EXIT,[^\n]*,3,impact\n"
+  "the terminal event's name under mpirun")
 
 # 2. points that fail (NaN for a > 0): listed with their parameters, exit 1, no hang
 run(o rc ${MPIRUN} ${DYNLIB} sweep blowup.toml --param a=-1:1:9 --T 5 --dt 0.01 --lyapunov 1 --block 2
