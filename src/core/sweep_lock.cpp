@@ -51,8 +51,13 @@ SweepLock::SweepLock(const std::filesystem::path& out) : path_(lock_path(out)) {
   const std::string delete_it = " (delete it if no sweep is writing '" + out.string() + "')";
   // A few rounds at most: a round is repeated only when the holder removed the file we opened.
   for (int round = 0; round < 100 && fd_ < 0; ++round) {
-    const int fd =
-        ::open(path_.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0600);
+    constexpr int kFlags = O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
+    int fd = ::open(path_.c_str(), kFlags | O_CREAT | O_EXCL, 0600);
+    const bool created = fd >= 0;
+    if (!created && errno == EEXIST) {
+      fd = ::open(path_.c_str(), kFlags);
+      if (fd < 0 && errno == ENOENT) continue;  // removed between the two opens
+    }
     if (fd < 0) {
       const int e = errno;
       if (e == ELOOP) throw DynlibError(unusable + "it is a symbolic link" + delete_it);
@@ -76,6 +81,9 @@ SweepLock::SweepLock(const std::filesystem::path& out) : path_(lock_path(out)) {
     if (rc != 0) {
       const int e = errno;
       const std::string holder = holder_of(fd);
+      // A file made just now and not lockable (a file system without locks) is not left behind; one
+      // that another sweep locked in the meantime is that sweep's.
+      if (created && e != EWOULDBLOCK && same_file(fd, path_)) ::unlink(path_.c_str());
       ::close(fd);
       if (e == EWOULDBLOCK)
         throw DynlibError("'" + out.string() + "' is being written by another sweep (" +
