@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 #include <dynlib/errors.hpp>
+#include <dynlib/warnings.hpp>
 #include <string>
 
 namespace dynlib::core {
@@ -85,6 +86,13 @@ SweepLock::SweepLock(const std::filesystem::path& out) : path_(lock_path(out)) {
       // that another sweep locked in the meantime is that sweep's.
       if (created && e != EWOULDBLOCK && same_file(fd, path_)) ::unlink(path_.c_str());
       ::close(fd);
+      if (e == ENOSYS || e == ENOLCK || e == EOPNOTSUPP || e == EINVAL) {
+        // Some cluster file systems have no locks unless mounted for them (Lustre without -o flock): the
+        // sweep still runs, as it did before there was a lock, but unguarded, and says so.
+        warn("'" + out.string() + "': its folder's file system does not support locks (" + std::strerror(e) +
+             "), so nothing stops a second sweep on the same file while this one runs");
+        return;
+      }
       if (e == EWOULDBLOCK)
         throw DynlibError("'" + out.string() + "' is being written by another sweep (" +
                           (holder.empty() ? std::string("its lock") : holder + ", which holds") + " '" +
@@ -116,6 +124,7 @@ SweepLock::SweepLock(const std::filesystem::path& out) : path_(lock_path(out)) {
 }
 
 SweepLock::~SweepLock() {
+  if (fd_ < 0) return;  // not locked: a file system without locks
   // Removed while held, so no other sweep can have locked this file in between.
   if (same_file(fd_, path_)) ::unlink(path_.c_str());
   ::close(fd_);

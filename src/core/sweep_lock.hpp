@@ -10,7 +10,8 @@
 // a regular file owned by the current user holding nothing but a lock record (an empty file, or one
 // starting with our marker); anything else is refused and left alone. It is removed when the lock is
 // released, while still held, and only if it is still the file that was locked; a process that opened
-// the removed file meanwhile notices (inode check) and locks the new one instead.
+// the removed file meanwhile notices (inode check) and locks the new one instead. On a file system
+// without locks (flock fails with ENOSYS, ENOLCK, ...) the sweep runs unguarded, with a warning.
 #pragma once
 #include <dynlib/export.hpp>
 #include <filesystem>
@@ -20,6 +21,7 @@ namespace dynlib::core {
 class DYNLIB_INTERNAL_API SweepLock {
  public:
   // Takes the lock of `out` or throws DynlibError (another sweep holds it; the lock file is unusable).
+  // Warns and holds nothing where the file system has no locks.
   explicit SweepLock(const std::filesystem::path& out);
   SweepLock(const SweepLock&) = delete;
   SweepLock& operator=(const SweepLock&) = delete;
