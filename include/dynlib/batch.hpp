@@ -68,6 +68,7 @@ struct BatchRun {
   std::vector<std::vector<double>> series;  // [recorded var][record]
   std::vector<ObserverOutput> observers;
   std::vector<std::int64_t> event_counts;  // firings per event, logged or not (BatchResults::event_names)
+  std::string stopped_by;  // the terminal root event that ended the run, or "" (as Results::stopped_by)
   // The point ran to its horizon: status DONE, or EARLY_EXIT (the model's own stop condition), as
   // Results::ok(). A point that raised (`error`) or stopped short (MAX_STEPS, RECORD_LIMIT, ...) is not ok.
   [[nodiscard]] bool ok() const noexcept {
@@ -78,6 +79,7 @@ struct BatchRun {
 struct BatchResults {
   std::vector<std::string> state_names, param_names, record_names;
   std::vector<std::string> event_names;  // the model's events (BatchRun::event_counts)
+  bool terminal_events = false;          // the model has terminal root events (BatchRun::stopped_by)
   std::vector<BatchRun> runs;            // in item order
   unsigned threads = 1;                  // workers actually used
   double seconds = 0.0;                  // wall time of the batch
@@ -109,7 +111,8 @@ struct DYNLIB_API SweepResults {
   }
   // CSV with the axis values first. With recorded series: one row per record
   // (`<p1>[,<p2>],t,<vars>`); otherwise one row per point (`<p1>[,<p2>],status,t,<states>,<observer outputs
-  // as key.name>,<event counts as events.name>`).
+  // as key.name>,<event counts as events.name>`), and, if the model has terminal root events, a last
+  // column `stopped_by`: the event that ended the point (status EARLY_EXIT), else empty.
   void write_csv(const std::filesystem::path& path) const;
 };
 

@@ -75,6 +75,7 @@ void run_one(const FullModelPtr& fm, const BatchOptions& o, const BatchItem& ite
     }
     out.observers = R.observers();
     out.event_counts = R.event_counts();
+    out.stopped_by = R.stopped_by();
   } catch (const SimulationError& e) {  // the point failed: its own status (NAN_DETECTED, STEPFAIL)
     out.error = where_point(item) + e.what();
     out.status = e.status();
@@ -117,7 +118,10 @@ BatchResults batch_columns(const FullModelPtr& fm, const BatchOptions& o) {
   BatchResults res;
   res.state_names = m.states;
   res.param_names = m.params;
-  for (const auto& e : m.events) res.event_names.push_back(e.name);
+  for (const auto& e : m.events) {
+    res.event_names.push_back(e.name);
+    if (e.root && e.terminal > 0) res.terminal_events = true;
+  }
   if (o.record || o.record_last > 0 || o.save_at) {
     if (o.record_vars) {  // the Results column order: states, then aux
       std::vector<std::string> aux;

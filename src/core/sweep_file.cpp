@@ -12,6 +12,7 @@
 #include "core/analysis.hpp"
 #include "core/batch_internal.hpp"
 #include "core/sweep_journal.hpp"
+#include "core/sweep_lock.hpp"
 #include "core/sweep_rows.hpp"
 #include "kernels/observer.hpp"
 #include "util/output_file.hpp"
@@ -185,6 +186,7 @@ SweepFileSummary sweep_to_csv(const FullModelPtr& fm, const std::vector<SweepAxi
   cols.state_names = names.state_names;
   cols.record_names = names.record_names;
   cols.event_names = names.event_names;
+  cols.stopped_by = names.terminal_events;
   if (!o.observers.empty() && !cols.series()) {
     const auto layout = kernels::analysis_layout(core::analysis_spec(o.observers, fm->model()), fm->model(),
                                                  fm->compiled().stepper());
@@ -216,6 +218,7 @@ SweepFileSummary sweep_to_csv(const FullModelPtr& fm, const std::vector<SweepAxi
     return sum;
   }
 
+  std::unique_ptr<core::SweepLock> lock;  // held until the file is finished: one writer per file
   std::unique_ptr<core::SweepJournal> journal;
   try {
     try {
@@ -223,6 +226,7 @@ SweepFileSummary sweep_to_csv(const FullModelPtr& fm, const std::vector<SweepAxi
     } catch (const util::FileWriteError& e) {
       throw DynlibError("Cannot write '" + path.string() + "': " + e.reason());
     }
+    lock = std::make_unique<core::SweepLock>(path);
     const std::string key = sweep_key(*fm, axes, o, base);
     std::string preamble;
     if (fo.shard_count > 0)

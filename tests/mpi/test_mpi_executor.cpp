@@ -68,6 +68,26 @@ int main(int argc, char** argv) {
       check(slurp(work / "file-3.csv") == slurp(work / "mem-1.csv"), "sweep_to_csv: same as write_csv");
     }
 
+    // A terminal root event's name travels with the runs (BatchRun::stopped_by, the stopped_by column).
+    auto ball = dynlib::build(
+        "inline: [model]\ntype='ode'\n[states]\nh=1.0\nv=0.0\n[params]\ng=9.81\n"
+        "[equations.rhs]\nh='v'\nv='-g'\n[events.ground]\nroot='h'\ndirection='down'\nterminal=true\n",
+        {.stepper = "rk45"});
+    const std::vector<dynlib::SweepAxis> gs = {dynlib::SweepAxis::linspace("g", 1, 4, 12)};
+    const auto fall = dynlib::sweep(ball, gs, {.T = 1.0, .executor = &ex});
+    if (ex.is_root()) {
+      const auto ref = dynlib::sweep(ball, gs, {.T = 1.0});
+      std::size_t stopped = 0;
+      for (std::size_t i = 0; i < ref.batch.runs.size() && i < fall.batch.runs.size(); ++i) {
+        check(fall.batch.runs[i].stopped_by == ref.batch.runs[i].stopped_by, "sweep: stopped_by over ranks");
+        stopped += ref.batch.runs[i].stopped_by == "ground";
+      }
+      check(stopped > 0 && stopped < gs[0].values.size(), "sweep: some points end on the ground event");
+      fall.write_csv(work / "ball-3.csv");
+      ref.write_csv(work / "ball-1.csv");
+      check(slurp(work / "ball-3.csv") == slurp(work / "ball-1.csv"), "sweep: CSV bytes with stopped_by");
+    }
+
     // A block that throws wherever it runs: rank 0 reports it, every rank gets out of run().
     std::vector<dynlib::PointBlock> blocks;
     for (std::size_t a = 0; a < 40; a += 2) blocks.push_back({a, a + 2});
