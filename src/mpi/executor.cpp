@@ -12,14 +12,16 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace dynlib::mpi {
 namespace {
 
-// Message kinds. Worker -> rank 0: kAsk (ready for work), kResult (first, last, bytes), kFail (first,
-// last, why). Rank 0 -> worker: kWork (first, last), kStop. The tag is kind + 8 * (run number mod 4000):
-// a worker that was told to stop may already ask for work of the next run() while rank 0 still waits for
-// the others in this one, and rank 0 must not take that message for this run.
+// Message kinds. Worker -> rank 0: kAsk (send me a block), kResult (first, last, bytes), kFail (first,
+// last, why). Rank 0 -> worker: kWork (first, last) or kStop, one answer to each kAsk. A worker asks for its
+// next block before it computes the current one, so it holds at most one block in reserve. The tag is kind +
+// 8 * (run number mod 4000): a worker that was told to stop may already ask for work of the next run() while
+// rank 0 still waits for the others in this one, and rank 0 must not take that message for this run.
 enum Tag : int { kAsk = 1, kResult = 2, kFail = 3, kWork = 4, kStop = 5 };
 constexpr int kTagStride = 8;
 int tag_of(Tag kind, int run) { return kind + kTagStride * (run % 4000); }
@@ -127,6 +129,7 @@ void Executor::run(const std::vector<PointBlock>& blocks, const Compute& compute
 void Executor::run_worker(const Compute& compute) {
   send(comm_, 0, tag_of(kAsk, runs_), {});
   for (;;) {
+    // The answer to the last kAsk: usually already here, as it was asked for while the block before ran.
     // Rank 0 only sends kWork (a range, 16 bytes) or kStop (empty).
     std::uint64_t r[2] = {0, 0};
     MPI_Request req;
@@ -135,6 +138,9 @@ void Executor::run_worker(const Compute& compute) {
     wait_politely(req, &st);
     if (kind_of(st.MPI_TAG) == kStop) return;
     const PointBlock b{static_cast<std::size_t>(r[0]), static_cast<std::size_t>(r[1])};
+    // Ask for the next block now: rank 0 may be pausing between its probes, and its answer should not
+    // keep this rank waiting once b is done.
+    send(comm_, 0, tag_of(kAsk, runs_), {});
     std::string reply;
     Tag tag = kResult;
     try {
@@ -145,7 +151,7 @@ void Executor::run_worker(const Compute& compute) {
       reply = with_range(b, e.what());
       tag = kFail;
     }
-    send(comm_, 0, tag_of(tag, runs_), reply);  // a failure is answered with kStop
+    send(comm_, 0, tag_of(tag, runs_), reply);  // after a failure, the pending kAsk is answered with kStop
   }
 }
 
@@ -157,6 +163,8 @@ void Executor::run_root(const std::vector<PointBlock>& blocks, const Compute& co
   bool stopping = false, local_done = false;
   std::deque<std::pair<PointBlock, std::string>> local_results;
   std::optional<std::string> failure;       // the first failure, as reported
+  using Clock = std::chrono::steady_clock;
+  Clock::duration shortest_block = Clock::duration::max();  // seen so far, on any rank
   const auto fail = [&](std::string why) {  // with mu held
     if (!failure) failure = std::move(why);
     stopping = true;
@@ -170,9 +178,12 @@ void Executor::run_root(const std::vector<PointBlock>& blocks, const Compute& co
         b = blocks[next++];
       }
       try {
+        const auto start = Clock::now();
         std::string bytes = compute(b);
+        const auto took = Clock::now() - start;
         std::lock_guard<std::mutex> lk(mu);
         local_results.emplace_back(b, std::move(bytes));
+        shortest_block = std::min(shortest_block, took);
       } catch (const std::exception& e) {
         std::lock_guard<std::mutex> lk(mu);
         fail("rank 0 failed on " + points_text(b) + ": " + e.what());
@@ -183,6 +194,8 @@ void Executor::run_root(const std::vector<PointBlock>& blocks, const Compute& co
     local_done = true;
   });
   int active = size_ - 1;              // workers not yet told to stop
+  std::size_t outstanding = 0;         // blocks handed out whose result has not come back
+  std::vector<std::optional<Clock::time_point>> last_result(static_cast<std::size_t>(size_));
   const auto hand_out = [&](int to) {  // the next block, or stop
     std::optional<PointBlock> b;
     {
@@ -191,6 +204,7 @@ void Executor::run_root(const std::vector<PointBlock>& blocks, const Compute& co
     }
     if (b) {
       send(comm_, to, tag_of(kWork, runs_), with_range(*b, {}));
+      ++outstanding;
     } else {
       send(comm_, to, tag_of(kStop, runs_), {});
       --active;
@@ -208,25 +222,36 @@ void Executor::run_root(const std::vector<PointBlock>& blocks, const Compute& co
       fail(std::string("writing the results of ") + points_text(b) + " failed: " + e.what());
     }
   };
-  auto idle_wait = std::chrono::microseconds(20);
+  // Rank 0 pauses while nothing arrives, longer the longer it stays quiet: from 20 us up to half the
+  // shortest block seen (a worker asks for its next block as it starts one, so an answer within that
+  // time never keeps it waiting), at least 1 ms and at most 8 ms. Each wake-up costs some 30 us of CPU.
+  constexpr auto kFirstPause = std::chrono::microseconds(20);
+  constexpr auto kMinLongestPause = std::chrono::microseconds(1000);
+  constexpr auto kMaxLongestPause = std::chrono::microseconds(8000);
+  auto idle_wait = std::chrono::microseconds(kFirstPause);
   try {
     for (;;) {
       bool busy = false;
       std::optional<std::pair<PointBlock, std::string>> mine;
+      auto longest_pause = kMinLongestPause;
       {
         std::lock_guard<std::mutex> lk(mu);
         if (!local_results.empty()) {
           mine = std::move(local_results.front());
           local_results.pop_front();
-        } else if (local_done && active == 0) {
+        } else if (local_done && active == 0 && outstanding == 0) {
           break;
         }
+        if (shortest_block != Clock::duration::max())
+          longest_pause =
+              std::clamp(std::chrono::duration_cast<std::chrono::microseconds>(shortest_block / 2),
+                         kMinLongestPause, kMaxLongestPause);
       }
       if (mine) {
         deliver_safely(mine->first, std::move(mine->second));
         busy = true;
       }
-      if (active > 0) {
+      if (active > 0 || outstanding > 0) {
         int flag = 0;
         MPI_Status st;
         for (Tag kind : {kResult, kFail, kAsk}) {
@@ -236,25 +261,35 @@ void Executor::run_root(const std::vector<PointBlock>& blocks, const Compute& co
         if (flag) {
           busy = true;
           std::string msg = receive(comm_, st);
-          if (kind_of(st.MPI_TAG) == kResult) {
+          const Tag kind = kind_of(st.MPI_TAG);
+          if (kind == kAsk) {
+            hand_out(st.MPI_SOURCE);
+          } else {
             const PointBlock b = range_of(msg);
-            deliver_safely(b, msg.substr(16));
-          } else if (kind_of(st.MPI_TAG) == kFail) {
-            const PointBlock b = range_of(msg);
-            std::lock_guard<std::mutex> lk(mu);
-            fail("rank " + std::to_string(st.MPI_SOURCE) + " failed on " + points_text(b) + ": " +
-                 msg.substr(16));
+            if (outstanding == 0) throw DynlibError("MPI: a result for a block that was not handed out");
+            --outstanding;
+            const auto now = Clock::now();  // the time between a worker's results: about a block's
+            auto& last = last_result[static_cast<std::size_t>(st.MPI_SOURCE)];
+            if (last) {
+              std::lock_guard<std::mutex> lk(mu);
+              shortest_block = std::min(shortest_block, now - *last);
+            }
+            last = now;
+            if (kind == kResult) {
+              deliver_safely(b, msg.substr(16));
+            } else {
+              std::lock_guard<std::mutex> lk(mu);
+              fail("rank " + std::to_string(st.MPI_SOURCE) + " failed on " + points_text(b) + ": " +
+                   msg.substr(16));
+            }
           }
-          hand_out(st.MPI_SOURCE);
         }
       }
-      // Nothing arrived: wait rather than spin, longer the longer it stays quiet (up to 1 ms, far less
-      // than a block takes), so polling costs next to nothing while every rank computes.
       if (busy) {
-        idle_wait = std::chrono::microseconds(20);
+        idle_wait = kFirstPause;
       } else {
         std::this_thread::sleep_for(idle_wait);
-        idle_wait = std::min(2 * idle_wait, std::chrono::microseconds(1000));
+        idle_wait = std::min(2 * idle_wait, longest_pause);
       }
     }
   } catch (...) {
