@@ -4,12 +4,13 @@
 #   1. per block handed out (messages, encoding, putting blocks in order): a sweep of nearly free points
 #      (logistic map, N = 1) with one point per block, as one process and as 2 ranks; the difference in
 #      CPU time (net of a 2-point run of each, i.e. of start-up), divided by the blocks.
-#   2. rank 0 waiting for messages: while nothing arrives it wakes every 1 ms and probes, which costs
-#      CPU in proportion to the time, not to the work; mpi_wait_cost.cpp times that loop on its own (which
-#      rank gets a block is a race, so a sweep cannot be made to keep rank 0 only waiting).
+#   2. rank 0 waiting for messages: while nothing arrives it wakes every 1-8 ms (half the shortest block,
+#      within those bounds) and probes, which costs CPU in proportion to the time, not to the work;
+#      mpi_wait_cost.cpp times that loop on its own at both bounds (which rank gets a block is a race, so a
+#      sweep cannot be made to keep rank 0 only waiting). With one rank there is no such loop.
 # The overhead for points of P ms in blocks of B points on R ranks is then about
 #   part1 / (B * P)  +  part2 / (R * threads per rank),   as a fraction of the computing time
-# (part 2 as a fraction of a core: rank 0 polls all along, the workers only between their blocks).
+# (part 2 as a fraction of a core: rank 0 polls all along, the workers only between their blocks; R >= 2).
 #   bench/mpi_overhead.sh [DYNLIB [BLOCKS]]   defaults: build/bin/dynlib, 500000 blocks
 set -euo pipefail
 dynlib=$(realpath "${1:-build/bin/dynlib}")
@@ -42,10 +43,10 @@ awk -v b="$blocks" -v ot="$one_tiny" -v of="$one_full" -v mt="$mpi_tiny" -v mf="
   printf "1. %d blocks of 1 free point: cpu net one process %.2f s, 2 ranks %.2f s -> %.1f us of CPU per block (2 ranks: %.0f us wall per block)\n",
     b, one, mpi, (mpi - one) * 1e6 / b, mw * 1e6 / b }'
 
-# 2. rank 0 waiting: its loop (sleep 1 ms, probe) reproduced by mpi_wait_cost.cpp while rank 1 sleeps
+# 2. rank 0 waiting: its loop (pause, 3 probes) reproduced by mpi_wait_cost.cpp while rank 1 sleeps
 if command -v mpicxx >/dev/null; then
   mpicxx -O2 -std=c++20 "$here/mpi_wait_cost.cpp" -o wait_cost
-  for probes in 0 3; do echo "2. $("${mpirun[@]}" -np 2 ./wait_cost 5 "$probes")"; done
+  for pause in 1000 8000; do echo "2. $("${mpirun[@]}" -np 2 ./wait_cost 5 3 "$pause")"; done
 else
   echo "2. skipped: no mpicxx"
 fi
