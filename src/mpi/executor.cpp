@@ -195,7 +195,11 @@ void Executor::run_root(const std::vector<PointBlock>& blocks, const Compute& co
   });
   int active = size_ - 1;              // workers not yet told to stop
   std::size_t outstanding = 0;         // blocks handed out whose result has not come back
-  std::vector<std::optional<Clock::time_point>> last_result(static_cast<std::size_t>(size_));
+  const auto workers = static_cast<std::size_t>(size_);
+  std::vector<std::optional<Clock::time_point>> last_result(workers);
+  std::vector<int> held(workers, 0);      // per worker: blocks handed out, result not back
+  std::vector<char> stopped(workers, 0);  // per worker: told to stop
+  std::vector<Clock::time_point> due(workers, Clock::now());  // per worker: its next message, earliest
   const auto hand_out = [&](int to) {  // the next block, or stop
     std::optional<PointBlock> b;
     {
@@ -205,9 +209,11 @@ void Executor::run_root(const std::vector<PointBlock>& blocks, const Compute& co
     if (b) {
       send(comm_, to, tag_of(kWork, runs_), with_range(*b, {}));
       ++outstanding;
+      ++held[static_cast<std::size_t>(to)];
     } else {
       send(comm_, to, tag_of(kStop, runs_), {});
       --active;
+      stopped[static_cast<std::size_t>(to)] = 1;
     }
   };
   const auto deliver_safely = [&](PointBlock b, std::string&& bytes) {
@@ -222,19 +228,21 @@ void Executor::run_root(const std::vector<PointBlock>& blocks, const Compute& co
       fail(std::string("writing the results of ") + points_text(b) + " failed: " + e.what());
     }
   };
-  // Rank 0 pauses while no message arrives, longer the longer it stays quiet: from 20 us (4x at each
-  // wake-up) up to half the shortest block seen (a worker asks for its next block as it starts one, so an
-  // answer within that time never keeps it waiting), at least 1 ms and at most 8 ms. Each wake-up costs
-  // some 30 us of CPU. Its own thread's results are delivered without resetting the pauses.
+  // Rank 0 pauses while no message arrives, longer the longer it stays quiet: from 20 us, 4x at each
+  // wake-up, up to 1 ms while a worker's message may be due, up to 8 ms while none can be. A worker's
+  // next result cannot come before the shortest block seen so far has passed since its last one, and a
+  // large result waits in the worker's send until rank 0 receives it, so it must be taken within about
+  // 1 ms; the worker's requests for work need no hurry (it holds a block in reserve). Each wake-up costs
+  // some 30 us of CPU. Rank 0's own results are delivered without resetting the pauses.
   constexpr auto kFirstPause = std::chrono::microseconds(20);
-  constexpr auto kMinLongestPause = std::chrono::microseconds(1000);
-  constexpr auto kMaxLongestPause = std::chrono::microseconds(8000);
+  constexpr auto kPauseWhileDue = std::chrono::microseconds(1000);
+  constexpr auto kLongestPause = std::chrono::microseconds(8000);
   auto idle_wait = std::chrono::microseconds(kFirstPause);
   try {
     for (;;) {
       bool busy = false, messaged = false;
       std::optional<std::pair<PointBlock, std::string>> mine;
-      auto longest_pause = kMinLongestPause;
+      auto shortest = Clock::duration::max();
       {
         std::lock_guard<std::mutex> lk(mu);
         if (!local_results.empty()) {
@@ -243,10 +251,7 @@ void Executor::run_root(const std::vector<PointBlock>& blocks, const Compute& co
         } else if (local_done && active == 0 && outstanding == 0) {
           break;
         }
-        if (shortest_block != Clock::duration::max())
-          longest_pause =
-              std::clamp(std::chrono::duration_cast<std::chrono::microseconds>(shortest_block / 2),
-                         kMinLongestPause, kMaxLongestPause);
+        shortest = shortest_block;
       }
       if (mine) {
         deliver_safely(mine->first, std::move(mine->second));
@@ -263,17 +268,20 @@ void Executor::run_root(const std::vector<PointBlock>& blocks, const Compute& co
           busy = messaged = true;
           std::string msg = receive(comm_, st);
           const Tag kind = kind_of(st.MPI_TAG);
+          const auto from = static_cast<std::size_t>(st.MPI_SOURCE);
           if (kind == kAsk) {
             hand_out(st.MPI_SOURCE);
           } else {
+            if (held[from] > 0) --held[from];
             const PointBlock b = range_of(msg);
             if (outstanding == 0) throw DynlibError("MPI: a result for a block that was not handed out");
             --outstanding;
             const auto now = Clock::now();  // the time between a worker's results: about a block's
-            auto& last = last_result[static_cast<std::size_t>(st.MPI_SOURCE)];
+            auto& last = last_result[from];
             if (last) {
               std::lock_guard<std::mutex> lk(mu);
               shortest_block = std::min(shortest_block, now - *last);
+              shortest = shortest_block;
             }
             last = now;
             if (kind == kResult) {
@@ -284,13 +292,26 @@ void Executor::run_root(const std::vector<PointBlock>& blocks, const Compute& co
                    msg.substr(16));
             }
           }
+          const auto now = Clock::now();
+          if (stopped[from] && held[from] == 0)
+            due[from] = Clock::time_point::max();  // nothing more from it in this run
+          else
+            due[from] = shortest == Clock::duration::max() ? now : now + shortest;
         }
       }
       if (messaged) {
         idle_wait = kFirstPause;
       } else if (!busy) {
         std::this_thread::sleep_for(idle_wait);
-        idle_wait = std::min(4 * idle_wait, longest_pause);
+        const auto now = Clock::now();
+        const auto earliest = *std::min_element(due.begin() + 1, due.end());
+        auto cap = kPauseWhileDue;
+        if (earliest == Clock::time_point::max())
+          cap = kLongestPause;
+        else if (earliest > now + kPauseWhileDue)
+          cap =
+              std::min(kLongestPause, std::chrono::duration_cast<std::chrono::microseconds>(earliest - now));
+        idle_wait = std::min(4 * idle_wait, cap);
       }
     }
   } catch (...) {
