@@ -4,10 +4,10 @@
 #   1. per block handed out (messages, encoding, putting blocks in order): a sweep of nearly free points
 #      (logistic map, N = 1) with one point per block, as one process and as 2 ranks; the difference in
 #      CPU time (net of a 2-point run of each, i.e. of start-up), divided by the blocks.
-#   2. rank 0 waiting for messages: while nothing arrives it wakes every 1-8 ms (half the shortest block,
-#      within those bounds) and probes, which costs CPU in proportion to the time, not to the work;
-#      mpi_wait_cost.cpp times that loop on its own at both bounds (which rank gets a block is a race, so a
-#      sweep cannot be made to keep rank 0 only waiting). With one rank there is no such loop.
+#   2. rank 0 waiting for messages: while nothing arrives it wakes every 1 ms (while a worker's result
+#      may be due) to 8 ms (while none can be) and probes, which costs CPU in proportion to the time, not
+#      to the work; mpi_wait_cost.cpp times that loop on its own at both bounds (which rank gets a block
+#      is a race, so a sweep cannot be made to keep rank 0 only waiting). One rank has no such loop.
 # The overhead for points of P ms in blocks of B points on R ranks is then about
 #   part1 / (B * P)  +  part2 / (R * threads per rank),   as a fraction of the computing time
 # (part 2 as a fraction of a core: rank 0 polls all along, the workers only between their blocks; R >= 2).

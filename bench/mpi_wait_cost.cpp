@@ -1,8 +1,8 @@
 // What rank 0 of dynlib::mpi::Executor spends while it waits for messages (bench/mpi_overhead.sh): when
-// nothing arrives it pauses (up to 1-8 ms, half the shortest block) and probes for the three kinds of
-// message, over and over. Here rank 0 does exactly that for S seconds (PROBES probes per wake-up, pauses
-// of PAUSE us) while rank 1 sleeps, and prints the CPU time of rank 0's thread per wake-up.
-// Build: mpicxx -O2 -std=c++20 mpi_wait_cost.cpp.
+// nothing arrives it pauses (up to 1 ms while a result may be due, 8 ms while none can be) and probes
+// for the three kinds of message, over and over. Here rank 0 does exactly that for S seconds (PROBES probes
+// per wake-up, pauses of PAUSE us) while rank 1 sleeps, and prints the CPU time of rank 0's thread per
+// wake-up. Build: mpicxx -O2 -std=c++20 mpi_wait_cost.cpp.
 //   mpirun -np 2 ./mpi_wait_cost [S [PROBES [PAUSE]]]   defaults: 3 s, 1 probe, 1000 us
 #include <mpi.h>
 #include <sys/resource.h>
