@@ -239,7 +239,11 @@ CacheResult CodeCache::get_or_build(const CacheKey& key, const Builder& build, c
 }
 
 std::optional<CacheResult> CodeCache::lookup(const CacheKey& key, const LookupOptions& options) {
-  const std::string key_text = key.canonical_text();
+  return lookup(key, key.canonical_text(), options);
+}
+
+std::optional<CacheResult> CodeCache::lookup(const CacheKey& key, const std::string& key_text,
+                                             const LookupOptions& options) {
   CacheResult r;
   r.digest = xxh3_128_hex(key_text);
   if (take_from_memory(r)) return r;

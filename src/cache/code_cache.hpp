@@ -78,6 +78,9 @@ class DYNLIB_INTERNAL_API CodeCache {
   // Memory, then disk (validated; a corrupt entry is warned about and deleted), never builds and never
   // waits for a lock. nullopt on a miss. For an llvm::ObjectCache-style adapter (getObject).
   std::optional<CacheResult> lookup(const CacheKey& key, const LookupOptions& options = {});
+  // Same, with key_text == key.canonical_text() already computed by the caller.
+  std::optional<CacheResult> lookup(const CacheKey& key, const std::string& key_text,
+                                    const LookupOptions& options);
   // Stores bytes compiled elsewhere (memory, and disk under the entry lock unless disk_cache=false).
   // For notifyObjectCompiled. Returns the entry directory if it is on disk.
   std::optional<std::filesystem::path> put(const CacheKey& key, std::string object,
