@@ -252,6 +252,14 @@ TEST_CASE("lanes: models and steppers that run scalar have no lane runner", "[ji
   CHECK_FALSE(dynlib::kernels::lanes_supported(*lorenz, dynlib::kernels::get_stepper("ab2"), &why));
   CHECK(why == "the stepper is not one of map, euler, rk2, rk4");
   CHECK(dynlib::kernels::lanes_supported(*lorenz, dynlib::kernels::get_stepper("rk4")));
+  // The lane runner is its own unit with its own cache key (runner variant LANES4).
+  auto rk4 = dynlib::core::jit_compile(lorenz, dynlib::kernels::get_stepper("rk4"), lorenz->dtype);
+  REQUIRE(rk4->lane_runner());
+  const auto recs = rk4->cache_records();
+  REQUIRE(recs.size() == 2);
+  CHECK(recs[0].variant == "BASE");
+  CHECK(recs[1].variant == "LANES4");
+  CHECK(recs[1].digest != recs[0].digest);
 }
 
 namespace {
