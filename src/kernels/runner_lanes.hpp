@@ -20,6 +20,7 @@
 // lane not finite" per step, and the frozen states are put back at the end.
 #pragma once
 #include <type_traits>
+#include <vector>
 
 #include "kernels/lane_abi.hpp"
 #include "kernels/runner.hpp"
@@ -130,6 +131,83 @@ void lane_runner(S& s, L& l, const LaneView<S, L>& a, const Stepper& stepper, bo
 
   // ---- the loop ----
   auto rphase = s.ivar((step.get() + s.ci(1)) % ri_safe);
+
+  // The inner loop (as runner_map_fast.hpp, for maps and ODEs without a stop condition): after a step of
+  // the general loop, the full steps before the next record step, the last step of the run or kMapChunk
+  // steps, with the state in variables and nothing per step but the stepper, the guard and the commit. A
+  // step whose guard fails in a running lane is not committed here: the chunk ends before it and the
+  // general loop takes it again (same bits, same reports). The user-break flag is read once per chunk.
+  const bool chunked = !model.stop && unroll_states(l, n);
+  auto chunk = [&] {
+    s.if_(st.get() == s.ci(kRunning), [&] {
+      Int to_record = s.iselect(ri > s.ci(0), (ri - rphase.get()) % ri_safe, s.ci(kMapChunk));
+      Int left = a.step_end - step.get();
+      if (ode) {  // the last step (maybe partial) is the general loop's
+        Int left_ode = plan.n_total - s.ci(1) - (step.get() - a.step_base);
+        left = s.iselect(left_ode < left, left_ode, left);
+      }
+      Int len = s.iselect(left < to_record, left, to_record);
+      len = s.iselect(len < s.ci(kMapChunk), len, s.ci(kMapChunk));
+      s.if_(len > s.ci(0), [&] {
+        std::vector<typename L::Var> x, x_prev;
+        x.reserve(static_cast<std::size_t>(n));
+        x_prev.reserve(static_cast<std::size_t>(n));
+        for (int k = 0; k < n; ++k) {
+          x.push_back(l.var(LVal(a.y_curr[k])));
+          x_prev.push_back(l.var(LVal(a.y_prev[k])));
+        }
+        auto running = l.bits_mask(alive.get());
+        auto sk = s.ivar(step.get());
+        auto tc = s.var(t.get());
+        auto t_new = s.var(t.get());
+        auto end = step.get() + len;
+        auto out = make_step_out(l);
+        auto ok = s.ivar(s.ci(0));
+        auto dt_ok = s.isfinite(a.dt_nominal);
+        s.while_(
+            [&] {
+              s.if_(
+                  sk.get() < end,
+                  [&] {
+                    for (int k = 0; k < n; ++k) a.y_curr[k] = x[static_cast<std::size_t>(k)].get();
+                    stepper(l, sc, l.splat(tc.get()), l.splat(a.dt_nominal), a.y_curr, a.y_prop, out);
+                    t_new = a.t_base + s.to_val(sk.get() + s.ci(1) - a.step_base) * a.dt_nominal;
+                    if (model.dtype != ir::DType::float64)
+                      for (int k = 0; k < n; ++k) a.y_prop[k] = l.to_storage(LVal(a.y_prop[k]));
+                    auto z = l.var(l.c(0.0));
+                    for (int k = 0; k < n; ++k) {
+                      LVal v = a.y_prop[k];
+                      z = z.get() + (v - v);
+                    }
+                    Int bad = l.lane_bits(l.land(running, l.lnot(l.isfinite(z.get()))));
+                    auto good = s.land(s.land(bad == s.ci(0), s.isfinite(t_new.get())), dt_ok);
+                    ok = s.iselect(good, s.ci(1), s.ci(0));
+                  },
+                  [&] { ok = s.ci(0); });
+              return ok.get() != s.ci(0);
+            },
+            [&] {
+              for (int k = 0; k < n; ++k) {
+                const auto kk = static_cast<std::size_t>(k);
+                x_prev[kk] = x[kk].get();
+                x[kk] = LVal(a.y_prop[k]);
+              }
+              tc = t_new.get();
+              sk = sk.get() + s.ci(1);
+            });
+        auto done = sk.get() - step.get();
+        for (int k = 0; k < n; ++k) a.y_curr[k] = x[static_cast<std::size_t>(k)].get();
+        s.if_(done > s.ci(0), [&] {
+          for (int k = 0; k < n; ++k) a.y_prev[k] = x_prev[static_cast<std::size_t>(k)].get();
+          step = sk.get();
+          t = tc.get();
+          auto rp = rphase.get() + done;
+          rphase = s.iselect(ri > s.ci(0), s.iselect(rp == ri, s.ci(0), rp), rphase.get());
+          s.if_(s.user_break(), [&] { st = S_(Status::USER_BREAK); });
+        });
+      });
+    });
+  };
   s.while_([&] { return st.get() == s.ci(kRunning); },
            [&] {
              auto more = step.get() < a.step_end;
@@ -197,6 +275,7 @@ void lane_runner(S& s, L& l, const LaneView<S, L>& a, const Stepper& stepper, bo
                      });
                    });
                  });
+             if (chunked) chunk();
            });
 
   // ---- the lanes still running end with the pack; frozen lanes get their states back ----

@@ -195,6 +195,7 @@ TEST_CASE("lanes: fixed-step ODEs (Lorenz, Duffing with cos) x euler, rk2, rk4",
   for (const char* st : {"euler", "rk2", "rk4"}) {
     // t_span_scale: the horizon is not a multiple of dt, so the last step is a partial one.
     check_points("builtin://ode/lorenz", st, lorenz, spec_for(700, 7, 1.00037));
+    check_points("builtin://ode/lorenz", st, lorenz, spec_for(3000, 0, 1.00037));  // the inner loop only
     check_points("builtin://ode/duffing", st, duffing, spec_for(500, 1));
   }
 }
@@ -206,6 +207,13 @@ TEST_CASE("lanes: a lane hitting NaN/Inf mid-run is frozen, the others go on", "
   CHECK(statuses(lg) == std::vector<int>{kDone, kNan, kDone, kNan});
   CHECK(lg[1].steps != lg[3].steps);
   CHECK(lg[0].steps == 500);
+  // The same without records and with sparse ones: the failing steps fall inside the inner loop.
+  for (std::int64_t ri : {0, 50}) {
+    auto lr =
+        check_points("builtin://map/logistic", "map",
+                     {{{0.2}, {3.5}}, {{0.3}, {4.5}}, {{0.4}, {3.9}}, {{0.3}, {6.0}}}, spec_for(3000, ri));
+    CHECK(statuses(lr) == std::vector<int>{kDone, kNan, kDone, kNan});
+  }
   // x' = p*x^2 blows up at t = 1/(p*x0): lanes 0 and 2 fail at different steps, 1 and 3 run to the end.
   const char* blowup =
       "inline:\n[model]\ntype = \"ode\"\nname = \"blowup\"\n[states]\nx = 1.0\n[params]\np = 1.0\n"
@@ -215,6 +223,9 @@ TEST_CASE("lanes: a lane hitting NaN/Inf mid-run is frozen, the others go on", "
         check_points(blowup, st, {{{}, {1.0}}, {{}, {-1.0}}, {{}, {0.5}}, {{0.5}, {0.1}}}, spec_for(400, 2));
     CHECK(statuses(bu) == std::vector<int>{kNan, kDone, kNan, kDone});
     CHECK(bu[0].steps < bu[2].steps);
+    auto sparse = check_points(blowup, st, {{{}, {1.0}}, {{}, {-1.0}}, {{}, {0.5}}, {{0.5}, {0.1}}},
+                               spec_for(400, 0, 1.00037));
+    CHECK(statuses(sparse) == std::vector<int>{kNan, kDone, kNan, kDone});
   }
   // A non-finite initial state or parameter: that lane stops before its first step.
   auto hn =
