@@ -53,6 +53,11 @@ struct BatchOptions {
   // record_interval) and let adaptive steps land on tstops (RunOptions::tstops).
   std::optional<std::vector<double>> save_at{};
   std::optional<std::vector<double>> tstops{};
+  // SIMD lanes (docs/sweeps.md): 0 = automatic: with the JIT, a CPU with AVX2 and a model/stepper that
+  // run in lanes (map, euler, rk2, rk4; no events, lags, observers, transient, save_at, aux records),
+  // 4 points share one core, each with the bits of its scalar run; 1 = never; 4 = whenever the
+  // model/stepper allow it, whatever the CPU.
+  unsigned lanes = 0;
 };
 
 // One run of a batch.
@@ -82,6 +87,7 @@ struct BatchResults {
   bool terminal_events = false;          // the model has terminal root events (BatchRun::stopped_by)
   std::vector<BatchRun> runs;            // in item order
   unsigned threads = 1;                  // workers actually used
+  unsigned lanes = 1;                    // points per core at once: 4 in SIMD lanes (BatchOptions::lanes)
   double seconds = 0.0;                  // wall time of the batch
   [[nodiscard]] std::size_t size() const noexcept { return runs.size(); }
   [[nodiscard]] const BatchRun& operator[](std::size_t i) const { return runs.at(i); }
@@ -152,6 +158,7 @@ struct SweepFileSummary {
   std::vector<std::string> failures;  // why, for the first few failed points ("at r=4: ...")
   std::size_t nx = 0, ny = 1;         // axis sizes of the whole sweep
   unsigned threads = 1;               // workers per process
+  unsigned lanes = 1;                 // points per worker at once: 4 in SIMD lanes (BatchOptions::lanes)
   int processes = 1;                  // processes of the executor
   double seconds = 0.0;               // wall time of this call
 };

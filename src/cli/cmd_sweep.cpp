@@ -19,7 +19,7 @@ const char* kUsage =
     "usage: dynlib sweep URI --param name=start:stop:count [--param name=start:stop:count] --out file.csv\n"
     "                        [--record-last K] [--save-at START:STOP:COUNT | --save-at-file FILE]\n"
     "                        [--tstops a,b] [--threads n] [--lyapunov K] [--shard K/N] [--block B]\n"
-    "                        [--checkpoint S] [common options]\n"
+    "                        [--checkpoint S] [--lanes 1|4] [common options]\n"
     "  --param name=start:stop:count  one axis (1-D sweep) or two (2-D), count >= 1 evenly spaced values;\n"
     "                 name=value (no colon) fixes a parameter for every point\n"
     "  --out FILE     the CSV file (required): one row per point "
@@ -33,6 +33,10 @@ const char* kUsage =
     "  --save-at-file FILE  the same with the times in FILE (one per line, non-decreasing)\n"
     "  --tstops a,b,c times the steps land on exactly (adaptive steppers)\n"
     "  --threads n    worker threads, >= 1 (default: one per core)\n"
+    "  --lanes 1|4    points per thread at once in SIMD lanes (default: 4 with --jit on a CPU with AVX2, "
+    "for\n"
+    "                 maps and euler/rk2/rk4 without events or lags; same numbers either way); 1 turns it "
+    "off\n"
     "  --lyapunov K   add Lyapunov exponents (K = 1: the largest) to every point\n"
     "  --shard K/N    compute only shard K of N (0 <= K < N, contiguous ranges of points) into --out, a "
     "shard\n"
@@ -58,7 +62,7 @@ int cmd_sweep(const std::vector<std::string>& args) {
     }
   const auto p = parse_args(args,
                             with_common_values({"record_last", "threads", "lyapunov", "out", "shard", "block",
-                                                "checkpoint", "save_at", "save_at_file", "tstops"}),
+                                                "checkpoint", "save_at", "save_at_file", "tstops", "lanes"}),
                             with_common_flags({}));
   if (p.positional.size() != 1) throw UsageError(std::string("expected one model URI\n") + kUsage);
   if (!p.get("out")) throw UsageError("--out file.csv is required");
@@ -118,6 +122,11 @@ int cmd_sweep(const std::vector<std::string>& args) {
   if (p.get("threads")) {
     o.threads = static_cast<unsigned>(parse_integer_at_least(*p.get("threads"), "--threads", 1));
   }
+  if (p.get("lanes")) {
+    const std::string& v = *p.get("lanes");
+    if (v != "1" && v != "4") throw UsageError("--lanes expects 1 (no SIMD lanes) or 4, got '" + v + "'");
+    o.lanes = v == "1" ? 1u : 4u;
+  }
   if (p.get("lyapunov")) {
     const auto k = parse_integer_at_least(*p.get("lyapunov"), "--lyapunov", 1);
     LyapunovOptions lo;
@@ -155,6 +164,7 @@ int cmd_sweep(const std::vector<std::string>& args) {
   }
   if (!sw.root) return 0;
   std::string where = std::to_string(sw.threads) + " threads";
+  if (sw.lanes > 1) where += " x " + std::to_string(sw.lanes) + " SIMD lanes";
   if (sw.processes > 1) where = std::to_string(sw.processes) + " processes x " + where;
   std::string what =
       std::to_string(sw.points) + " points (" + std::to_string(sw.nx) + " x " + std::to_string(sw.ny) + ")";

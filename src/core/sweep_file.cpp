@@ -174,7 +174,8 @@ SweepFileSummary sweep_to_csv(const FullModelPtr& fm, const std::vector<SweepAxi
     last = shard_start(total, fo.shard_index + 1, fo.shard_count);
   }
   sum.points = last - first;
-  sum.threads = core::batch_threads(o, sum.points);
+  if (core::batch_lane_runner(fm, o)) sum.lanes = static_cast<unsigned>(kernels::kLanes);
+  sum.threads = core::batch_threads(o, (sum.points + sum.lanes - 1) / sum.lanes);
   BatchExecutor* ex = o.executor;
   LocalExecutor local;
   if (!ex) ex = &local;
@@ -245,7 +246,10 @@ SweepFileSummary sweep_to_csv(const FullModelPtr& fm, const std::vector<SweepAxi
   if (fo.done) fo.done->store(sum.resumed);
 
   std::size_t block = fo.block;
-  if (block == 0) block = std::max<std::size_t>(4 * sum.threads, (sum.points + 99) / 100);
+  if (block == 0) {  // whole packs of SIMD lanes, at least 4 per thread
+    block = std::max<std::size_t>(4 * sum.threads * sum.lanes, (sum.points + 99) / 100);
+    block = (block + sum.lanes - 1) / sum.lanes * sum.lanes;
+  }
   std::vector<PointBlock> blocks;
   for (std::size_t a = journal->next_point(); a < last; a += block)
     blocks.push_back({a, std::min(last, a + block)});

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string_view>
@@ -262,36 +263,57 @@ Registry<TieredUnit>::Got obtain_unit(const std::shared_ptr<const ir::ModelIR>& 
   return got;
 }
 
-Registry<AnalysisGenerated>::Got obtain_analysis(const ir::ModelIR& model,
-                                                 const kernels::StepperInfo& stepper, ir::DType dtype,
-                                                 const kernels::AnalysisLayout& L,
-                                                 const core::JitOptions& opts) {
-  const std::string sig = L.signature();
-  const auto keyed = unit_key(model, stepper, dtype, "ANALYSIS", sig, opts.cache_token);
-  const cache::CacheKey& key = keyed->key;
-  const std::string& digest = keyed->digest;
+namespace {
+
+// A unit of one runner function (the ANALYSIS variant, the lane runner): memory registry, then disk (with
+// disk_cache), else an optimised compile (no tiering: it is made once per model and kept).
+Registry<AnalysisGenerated>::Got obtain_runner_unit(const ir::ModelIR& model,
+                                                    const kernels::StepperInfo& stepper,
+                                                    const cache::CacheKey& key, const std::string& digest,
+                                                    const std::string& variant, const std::string& sig,
+                                                    const std::string& tag, const char* symbol,
+                                                    const core::JitOptions& opts,
+                                                    const std::function<AnalysisGenerated()>& generate) {
   return analysis_registry().get(digest, [&]() -> Registry<AnalysisGenerated>::Got {
     if (!opts.disk_cache) {
       Registry<AnalysisGenerated>::Got g;
-      g.unit = std::make_shared<AnalysisGenerated>(generate_analysis_unit(model, stepper, L));
-      g.rec = {"ANALYSIS", sig, digest, "built", ""};
+      g.unit = std::make_shared<AnalysisGenerated>(generate());
+      g.rec = {variant, sig, digest, "built", ""};
       return g;
     }
     auto build = [&](std::optional<AnalysisGenerated>& out) -> std::string {
-      // Every module with this prefix is compiled from the same inputs (model hash, stepper, signature).
-      const std::string prefix =
-          "dynlib:" + model.hash.hex() + ":" + stepper.name + ":analysis[" + sig + "]#";
+      // Every module with this prefix is compiled from the same inputs (model hash, stepper, tag).
+      const std::string prefix = "dynlib:" + model.hash.hex() + ":" + stepper.name + ":" + tag + "#";
       CaptureScope scope(prefix);
-      out.emplace(generate_analysis_unit(model, stepper, L));
+      out.emplace(generate());
       UnitPayload p;
       if (!OrcEngine::take_object_prefix(prefix, p.parts["runner.o"])) throw CaptureFailed{};
       p.parts["bitcode"] = out->bitcode;
       return p.encode();
     };
     return via_disk<AnalysisGenerated>(
-        key, digest, "ANALYSIS", sig, {"runner_analysis"}, build,
-        [&](const std::string& payload) { return load_analysis(payload, model, stepper, digest); });
+        key, digest, variant, sig, {symbol}, build,
+        [&](const std::string& payload) { return load_analysis(payload, model, stepper, digest, symbol); });
   });
+}
+
+}  // namespace
+
+Registry<AnalysisGenerated>::Got obtain_analysis(const ir::ModelIR& model,
+                                                 const kernels::StepperInfo& stepper, ir::DType dtype,
+                                                 const kernels::AnalysisLayout& L,
+                                                 const core::JitOptions& opts) {
+  const std::string sig = L.signature();
+  const auto keyed = unit_key(model, stepper, dtype, "ANALYSIS", sig, opts.cache_token);
+  return obtain_runner_unit(model, stepper, keyed->key, keyed->digest, "ANALYSIS", sig, "analysis[" + sig + "]",
+                            "runner_analysis", opts, [&] { return generate_analysis_unit(model, stepper, L); });
+}
+
+Registry<AnalysisGenerated>::Got obtain_lanes(const ir::ModelIR& model, const kernels::StepperInfo& stepper,
+                                              ir::DType dtype, const core::JitOptions& opts) {
+  const auto keyed = unit_key(model, stepper, dtype, "LANES4", "", opts.cache_token);
+  return obtain_runner_unit(model, stepper, keyed->key, keyed->digest, "LANES4", "", "lanes4", "runner_lanes",
+                            opts, [&] { return generate_lane_unit(model, stepper); });
 }
 
 }  // namespace dynlib::jit
