@@ -346,8 +346,10 @@ std::string fmt_sig(const char* pattern, const std::string& name) {
 // The component text: a clone of the module where only the component's functions keep their bodies.
 std::string component_ir(const llvm::Module& mod, const std::set<std::string>& defs) {
   llvm::ValueToValueMapTy vmap;
-  auto clone = llvm::CloneModule(
-      mod, vmap, [&](const llvm::GlobalValue* gv) { return defs.count(std::string(gv->getName())) != 0; });
+  auto clone = llvm::CloneModule(mod, vmap, [&](const llvm::GlobalValue* gv) {
+    return (llvm::isa<llvm::GlobalVariable>(gv) && gv->hasLocalLinkage()) ||
+           defs.count(std::string(gv->getName())) != 0;
+  });
   std::string s;
   llvm::raw_string_ostream os(s);
   clone->print(os, nullptr);
@@ -626,6 +628,9 @@ static Generated generate_unit_here(const ir::ModelIR& model, const kernels::Ste
   auto split = [&](bool cold) {
     llvm::ValueToValueMapTy vmap;
     return llvm::CloneModule(*mod, vmap, [&](const llvm::GlobalValue* gv) {
+      // Module-private constants (kernel index tables) are copied into both halves: a private
+      // definition cannot be shared between modules.
+      if (llvm::isa<llvm::GlobalVariable>(gv) && gv->hasLocalLinkage()) return true;
       const std::string gname(gv->getName());
       const bool is_cold_fn = llvm::isa<llvm::Function>(gv) &&
                               (is_cold_symbol(gname) || (out.jacobian_cold && gname == "jacobian"));
