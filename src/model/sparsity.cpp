@@ -158,7 +158,7 @@ std::shared_ptr<const ir::SparseLu> jacobian_sparse_plan(const ir::ModelIR& m) {
   if (m.jacobian_ml >= 0 && m.jacobian_mu >= 0 && (m.jacobian_ml + m.jacobian_mu + 1) * 4 < n) return nullptr;
   const auto rows = rhs_dependencies(m, 5e7);
   if (!rows) return nullptr;
-  return analyse_sparse(n, *rows, n * n / 10);
+  return analyse_sparse(n, *rows, n * n / 4);
 }
 
 }  // namespace dynlib::model

@@ -115,3 +115,29 @@ TEST_CASE("jit parity: bdf in band storage (a 1-D reaction-diffusion problem)", 
                  {.T = 10.0, .stepper = {{"jacobian_mode", mode}, {"atol", 1e-6}, {"rtol", 1e-6}}});
   }
 }
+
+TEST_CASE("jit parity: bdf with the sparse LU (a 2-D periodic reaction-diffusion problem)",
+          "[jit][parity][bdf][sparse]") {
+  // Brusselator on a 12 x 12 periodic grid: 288 states, no band and no symbolic Jacobian, so bdf takes
+  // the sparse path (differences by column groups, sparse LU over constant index tables).
+  const int N = 12;
+  std::ostringstream m;
+  m.precision(17);
+  m << "inline:\n[model]\ntype = \"ode\"\n[params]\nc = " << 0.1 * N * N << "\n[states]\n";
+  auto id = [&](int i, int j) { return std::to_string((i + N) % N) + "_" + std::to_string((j + N) % N); };
+  for (int i = 0; i < N; ++i)
+    for (int j = 0; j < N; ++j)
+      m << "u" << id(i, j) << " = " << 1.0 + 0.3 * ((i * 7 + j) % 5) << "\nv" << id(i, j) << " = 3.0\n";
+  m << "[equations.rhs]\n";
+  for (int i = 0; i < N; ++i)
+    for (int j = 0; j < N; ++j)
+      for (char f : {'u', 'v'}) {
+        const std::string me = f + id(i, j), u = "u" + id(i, j), v = "v" + id(i, j);
+        m << me << " = \""
+          << (f == 'u' ? "1 + " + u + "**2*" + v + " - 4.4*" + u : "3.4*" + u + " - " + u + "**2*" + v)
+          << " + c*(" << f << id(i - 1, j) << " + " << f << id(i + 1, j) << " + " << f << id(i, j - 1)
+          << " + " << f << id(i, j + 1) << " - 4*" << me << ")\"\n";
+      }
+  REQUIRE(dynlib::load_model(m.str())->jacobian_sparse);
+  check_parity(m.str(), {.stepper = "bdf"}, {.T = 2.0, .stepper = {{"atol", 1e-6}, {"rtol", 1e-6}}});
+}
