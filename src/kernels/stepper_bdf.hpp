@@ -28,7 +28,8 @@
 // ml+mu+2 rhs evaluations per J.
 // Sparse mode (large models whose Jacobian is sparse but not banded, ModelIR::jacobian_sparse; chosen
 // at code generation, kernels/sparse_lu.hpp): J holds the nonzeros (SparseLu::jrow order), LU the
-// factors (SparseLu::col order) followed by a work vector of n; finite differences perturb the groups of
+// factors (SparseLu::col order) followed by a work vector of n, each region only that long (the
+// workspace then takes ws_size_for(model) doubles, not n^2); finite differences perturb the groups of
 // columns that share no row together (n_groups + 1 rhs evaluations per J); no pivots are stored.
 // Config: atol, rtol, max_order, min_step, dt_max, max_tries, newton_max_iter, jac_eps, jacobian_mode.
 #pragma once
@@ -93,6 +94,7 @@ struct StepBDF {
     typename B::IArr piv;
     Layout(B& b, const StepCtx<B>& c) {
       const int n = c.n;
+      const ir::SparseLu* sp = sparse_plan(b.model(), n);
       int at = 0;
       auto next = [&](int len) {
         auto a = b.offset(c.ws, at);
@@ -100,8 +102,8 @@ struct StepBDF {
         return a;
       };
       D = next(kRows * n);
-      J = next(n * n);
-      LU = next(n * n);
+      J = next(sp ? static_cast<int>(sp->nnz_jacobian()) : n * n);
+      LU = next(sp ? static_cast<int>(sp->nnz_factors()) + n : n * n);
       yp = next(n), psi = next(n), Y = next(n), d = next(n), f = next(n), dy = next(n), scl = next(n);
       ytmp = next(n), ftmp = next(n), sc = next(3);
       piv = b.offset(c.iws, piv_i);
@@ -181,11 +183,21 @@ struct StepBDF {
 
   // The sparse structure when the sparse path is used (model/sparsity.hpp decides; never with a band
   // or an exact Jacobian), else null. Code-generation time.
+  static const ir::SparseLu* sparse_plan(const ir::ModelIR& m, int n) {
+    const auto& sp = m.jacobian_sparse;
+    if (!sp || sp->n != n || use_band(n, model_bandwidth(m)) || m.exact_jacobian()) return nullptr;
+    return sp.get();
+  }
   template <class B>
   static const ir::SparseLu* sparse_of(B& b, int n) {
-    const auto& sp = b.model().jacobian_sparse;
-    if (!sp || sp->n != n || band_of(b, n).ml >= 0 || b.has_model_jacobian()) return nullptr;
-    return sp.get();
+    return sparse_plan(b.model(), n);
+  }
+
+  // Doubles of the workspace for model m: the sparse path keeps J and LU at the size of their patterns.
+  static std::int64_t ws_size_for(const ir::ModelIR& m) {
+    const auto n = static_cast<std::int64_t>(m.n_states());
+    const ir::SparseLu* sp = sparse_plan(m, static_cast<int>(n));
+    return sp ? (kRows + 9) * n + sp->nnz_jacobian() + sp->nnz_factors() + n + 3 : ws_size(n);
   }
 
   // Sparse mode: J's nonzeros by finite differences, one rhs evaluation per group of columns that
