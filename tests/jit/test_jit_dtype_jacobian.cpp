@@ -124,19 +124,25 @@ TEST_CASE("jit parity: bdf with the sparse LU (a 2-D periodic reaction-diffusion
   std::ostringstream m;
   m.precision(17);
   m << "inline:\n[model]\ntype = \"ode\"\n[params]\nc = " << 0.1 * N * N << "\n[states]\n";
-  auto id = [&](int i, int j) { return std::to_string((i + N) % N) + "_" + std::to_string((j + N) % N); };
+  auto id = [&](char f, int i, int j) {  // appended piece by piece (GCC 12 warns on "x" + string&&)
+    std::string name(1, f);
+    name += std::to_string((i + N) % N);
+    name += '_';
+    name += std::to_string((j + N) % N);
+    return name;
+  };
   for (int i = 0; i < N; ++i)
     for (int j = 0; j < N; ++j)
-      m << "u" << id(i, j) << " = " << 1.0 + 0.3 * ((i * 7 + j) % 5) << "\nv" << id(i, j) << " = 3.0\n";
+      m << id('u', i, j) << " = " << 1.0 + 0.3 * ((i * 7 + j) % 5) << "\n" << id('v', i, j) << " = 3.0\n";
   m << "[equations.rhs]\n";
   for (int i = 0; i < N; ++i)
     for (int j = 0; j < N; ++j)
       for (char f : {'u', 'v'}) {
-        const std::string me = f + id(i, j), u = "u" + id(i, j), v = "v" + id(i, j);
-        m << me << " = \""
-          << (f == 'u' ? "1 + " + u + "**2*" + v + " - 4.4*" + u : "3.4*" + u + " - " + u + "**2*" + v)
-          << " + c*(" << f << id(i - 1, j) << " + " << f << id(i + 1, j) << " + " << f << id(i, j - 1)
-          << " + " << f << id(i, j + 1) << " - 4*" << me << ")\"\n";
+        const std::string me = id(f, i, j), u = id('u', i, j), v = id('v', i, j);
+        m << me << " = \"" << (f == 'u' ? "1 + " : "3.4*") << u << (f == 'u' ? "**2*" : " - ")
+          << (f == 'u' ? v : u) << (f == 'u' ? " - 4.4*" : "**2*") << (f == 'u' ? u : v) << " + c*("
+          << id(f, i - 1, j) << " + " << id(f, i + 1, j) << " + " << id(f, i, j - 1) << " + "
+          << id(f, i, j + 1) << " - 4*" << me << ")\"\n";
       }
   REQUIRE(dynlib::load_model(m.str())->jacobian_sparse);
   check_parity(m.str(), {.stepper = "bdf"}, {.T = 2.0, .stepper = {{"atol", 1e-6}, {"rtol", 1e-6}}});

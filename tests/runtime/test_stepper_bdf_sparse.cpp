@@ -34,23 +34,29 @@ std::string brusselator_2d_periodic(int N, double alpha = 0.1) {
   std::ostringstream s;
   s.precision(17);
   s << "inline:\n[model]\ntype = \"ode\"\n[params]\nc = " << alpha * N * N << "\n[states]\n";
-  auto id = [&](int i, int j) { return std::to_string((i + N) % N) + "_" + std::to_string((j + N) % N); };
+  auto id = [&](char f, int i, int j) {  // appended piece by piece (GCC 12 warns on "x" + string&&)
+    std::string name(1, f);
+    name += std::to_string((i + N) % N);
+    name += '_';
+    name += std::to_string((j + N) % N);
+    return name;
+  };
   for (int i = 0; i < N; ++i)
     for (int j = 0; j < N; ++j) {
       const double x = double(i) / N, y = double(j) / N;
-      s << "u" << id(i, j) << " = " << 22.0 * y * std::pow(1.0 - y, 1.5) << "\n";
-      s << "v" << id(i, j) << " = " << 27.0 * x * std::pow(1.0 - x, 1.5) << "\n";
+      s << id('u', i, j) << " = " << 22.0 * y * std::pow(1.0 - y, 1.5) << "\n";
+      s << id('v', i, j) << " = " << 27.0 * x * std::pow(1.0 - x, 1.5) << "\n";
     }
   s << "[equations.rhs]\n";
   for (int i = 0; i < N; ++i)
     for (int j = 0; j < N; ++j)
       for (char f : {'u', 'v'}) {
-        auto me = f + id(i, j);
-        const std::string u = "u" + id(i, j), v = "v" + id(i, j);
-        s << me << " = \""
-          << (f == 'u' ? "1 + " + u + "**2*" + v + " - 4.4*" + u : "3.4*" + u + " - " + u + "**2*" + v)
-          << " + c*(" << f << id(i - 1, j) << " + " << f << id(i + 1, j) << " + " << f << id(i, j - 1)
-          << " + " << f << id(i, j + 1) << " - 4*" << me << ")\"\n";
+        const std::string me = id(f, i, j);
+        const std::string u = id('u', i, j), v = id('v', i, j);
+        s << me << " = \"" << (f == 'u' ? "1 + " : "3.4*") << u << (f == 'u' ? "**2*" : " - ")
+          << (f == 'u' ? v : u) << (f == 'u' ? " - 4.4*" : "**2*") << (f == 'u' ? u : v) << " + c*("
+          << id(f, i - 1, j) << " + " << id(f, i + 1, j) << " + " << id(f, i, j - 1) << " + "
+          << id(f, i, j + 1) << " - 4*" << me << ")\"\n";
       }
   return s.str();
 }
