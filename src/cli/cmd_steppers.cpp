@@ -136,10 +136,11 @@ std::string linear_solver_text(const std::string& stepper, const ir::ModelIR& m)
   const auto& s = kernels::get_stepper(stepper);
   if (s.jacobian == kernels::JacobianCap::none) return "";
   const int n = static_cast<int>(m.n_states());
-  // bdf's choice (kernels/stepper_bdf.hpp band_of, sparse_of); the other steppers factor densely.
-  if (s.id == kernels::StepperId::bdf) {
+  // bdf's choice (kernels/stepper_bdf.hpp band_of, sparse_of) and radau5's (sparse or dense); the other
+  // steppers factor densely.
+  if (s.id == kernels::StepperId::bdf || s.id == kernels::StepperId::radau5) {
     const auto bw = kernels::model_bandwidth(m);
-    if (kernels::use_band(n, bw))
+    if (s.id == kernels::StepperId::bdf && kernels::use_band(n, bw))
       return "band LU (lower bandwidth " + std::to_string(bw.ml) + ", upper " + std::to_string(bw.mu) + ")";
     if (m.jacobian_sparse && m.jacobian_sparse->n == n && !m.exact_jacobian()) {
       const auto& sp = *m.jacobian_sparse;

@@ -103,4 +103,133 @@ void lu_sparse_solve(B& b, const ir::SparseLu& s, const SparseArrays<B>& a, type
   b.for_(b.ci(0), n, [&](Int k) { x[Int(a.perm[k])] = z[k]; });
 }
 
+// radau5's matrices on the same pattern: E = shift I - J (real), and its complex form
+// (shift_r + i shift_i) I - J as real and imaginary value arrays.
+template <class B>
+void sparse_shifted_matrix(B& b, const ir::SparseLu& s, const SparseArrays<B>& a, typename B::Val shift,
+                           typename B::Arr J, typename B::Arr E) {
+  using Int = typename B::Int;
+  b.for_(b.ci(0), b.ci(s.nnz_factors()), [&](Int p) { E[p] = b.c(0.0); });
+  b.for_(b.ci(0), b.ci(s.n), [&](Int k) { E[Int(a.diag[k])] = shift; });
+  b.for_(b.ci(0), b.ci(s.nnz_jacobian()), [&](Int e) {
+    Int p = a.jslot[e];
+    E[p] = E[p] - J[e];
+  });
+}
+
+// Complex form of lu_sparse_factor (values Er + i Ei, work vectors wr, wi of n): the same order and
+// pivot rule, with |re| + |im| as the magnitude.
+template <class B>
+typename B::IVar lu_sparse_factor_complex(B& b, const ir::SparseLu& s, const SparseArrays<B>& a,
+                                          typename B::Arr Er, typename B::Arr Ei, typename B::Arr wr,
+                                          typename B::Arr wi) {
+  using Int = typename B::Int;
+  using Val = typename B::Val;
+  auto ok = b.ivar(b.ci(1));
+  b.for_(b.ci(0), b.ci(s.n), [&](Int k) {
+    Int lo = a.row_start[k], hi = a.row_start[k + b.ci(1)], dk = a.diag[k];
+    auto big = b.var(b.c(0.0));
+    b.for_(lo, hi, [&](Int p) {
+      Val vr = Er[p];
+      Val vi = Ei[p];
+      Int c = a.col[p];
+      wr[c] = vr;
+      wi[c] = vi;
+      big = b.fmax(big.get(), b.fabs(vr) + b.fabs(vi));
+    });
+    b.for_(lo, dk, [&](Int p) {
+      Int j = a.col[p];
+      Int dj = a.diag[j];
+      Val qr = Er[dj];
+      Val qi = Ei[dj];
+      auto den = qr * qr + qi * qi;
+      Val ar = wr[j];
+      Val ai = wi[j];
+      auto lr = (ar * qr + ai * qi) / den;
+      auto li = (ai * qr - ar * qi) / den;
+      wr[j] = lr;
+      wi[j] = li;
+      b.for_(dj + b.ci(1), Int(a.row_start[j + b.ci(1)]), [&](Int q) {
+        Int c = a.col[q];
+        Val ur = Er[q];
+        Val ui = Ei[q];
+        wr[c] = wr[c] - (lr * ur - li * ui);
+        wi[c] = wi[c] - (lr * ui + li * ur);
+      });
+    });
+    b.for_(lo, hi, [&](Int p) {
+      Int c = a.col[p];
+      Er[p] = wr[c];
+      Ei[p] = wi[c];
+    });
+    auto piv = b.fabs(Er[dk]) + b.fabs(Ei[dk]);
+    b.if_(b.lor(b.lnot(b.isfinite(piv)), piv <= b.c(kSparsePivotTiny) * big.get()), [&] { ok = b.ci(0); });
+  });
+  return ok;
+}
+
+// Solves with the factors of lu_sparse_factor_complex; (xr, xi) hold the rhs on entry; zr, zi are work
+// vectors of n.
+template <class B>
+void lu_sparse_solve_complex(B& b, const ir::SparseLu& s, const SparseArrays<B>& a, typename B::Arr Er,
+                             typename B::Arr Ei, typename B::Arr xr, typename B::Arr xi, typename B::Arr zr,
+                             typename B::Arr zi) {
+  using Int = typename B::Int;
+  using Val = typename B::Val;
+  const Int n = b.ci(s.n);
+  b.for_(b.ci(0), n, [&](Int k) {
+    Int p = a.perm[k];
+    zr[k] = xr[p];
+    zi[k] = xi[p];
+  });
+  b.for_(b.ci(0), n, [&](Int k) {
+    auto sr = b.var(Val(zr[k]));
+    auto si = b.var(Val(zi[k]));
+    b.for_(Int(a.row_start[k]), Int(a.diag[k]), [&](Int p) {
+      Int c = a.col[p];
+      Val lr = Er[p];
+      Val li = Ei[p];
+      Val vr = zr[c];
+      Val vi = zi[c];
+      sr = sr.get() - (lr * vr - li * vi);
+      si = si.get() - (lr * vi + li * vr);
+    });
+    zr[k] = sr.get();
+    zi[k] = si.get();
+  });
+  b.for_(b.ci(0), n, [&](Int kk) {
+    Int k = n - b.ci(1) - kk;
+    Int dk = a.diag[k];
+    auto sr = b.var(Val(zr[k]));
+    auto si = b.var(Val(zi[k]));
+    b.for_(dk + b.ci(1), Int(a.row_start[k + b.ci(1)]), [&](Int p) {
+      Int c = a.col[p];
+      Val ur = Er[p];
+      Val ui = Ei[p];
+      Val vr = zr[c];
+      Val vi = zi[c];
+      sr = sr.get() - (ur * vr - ui * vi);
+      si = si.get() - (ur * vi + ui * vr);
+    });
+    Val qr = Er[dk];
+    Val qi = Ei[dk];
+    auto den = qr * qr + qi * qi;
+    zr[k] = (sr.get() * qr + si.get() * qi) / den;
+    zi[k] = (si.get() * qr - sr.get() * qi) / den;
+  });
+  b.for_(b.ci(0), n, [&](Int k) {
+    Int p = a.perm[k];
+    xr[p] = zr[k];
+    xi[p] = zi[k];
+  });
+}
+
+// The model's sparse structure for a stepper with a sparse path, or null (dense): never with an exact
+// Jacobian (the sparse path differences by column groups) or for another state count.
+inline const ir::SparseLu* sparse_plan_of(const ir::ModelIR& m, int n) {
+  const auto& sp = m.jacobian_sparse;
+  if (!sp || sp->n != n || m.exact_jacobian()) return nullptr;
+  return sp.get();
+}
+
 }  // namespace dynlib::kernels

@@ -116,10 +116,10 @@ TEST_CASE("jit parity: bdf in band storage (a 1-D reaction-diffusion problem)", 
   }
 }
 
-TEST_CASE("jit parity: bdf with the sparse LU (a 2-D periodic reaction-diffusion problem)",
+TEST_CASE("jit parity: bdf and radau5 with the sparse LU (a 2-D periodic reaction-diffusion problem)",
           "[jit][parity][bdf][sparse]") {
-  // Brusselator on a 12 x 12 periodic grid: 288 states, no band and no symbolic Jacobian, so bdf takes
-  // the sparse path (differences by column groups, sparse LU over constant index tables).
+  // Brusselator on a 12 x 12 periodic grid: 288 states, no band and no symbolic Jacobian, so bdf and
+  // radau5 take the sparse path (differences by column groups, sparse LU over constant index tables).
   const int N = 12;
   std::ostringstream m;
   m.precision(17);
@@ -145,5 +145,8 @@ TEST_CASE("jit parity: bdf with the sparse LU (a 2-D periodic reaction-diffusion
           << id(f, i, j + 1) << " - 4*" << me << ")\"\n";
       }
   REQUIRE(dynlib::load_model(m.str())->jacobian_sparse);
-  check_parity(m.str(), {.stepper = "bdf"}, {.T = 2.0, .stepper = {{"atol", 1e-6}, {"rtol", 1e-6}}});
+  for (const char* stepper : {"bdf", "radau5"}) {
+    INFO(stepper);
+    check_parity(m.str(), {.stepper = stepper}, {.T = 2.0, .stepper = {{"atol", 1e-6}, {"rtol", 1e-6}}});
+  }
 }
