@@ -172,7 +172,7 @@ struct DYNLIB_API Hash128 {
 };
 
 // Structure of a sparse Jacobian and of its LU factors, fixed when the model is lowered
-// (src/model/sparsity.hpp; docs/internals/sparse_lu.md): bdf factors I - c J with it when the system is
+// (src/model/sparsity.hpp; docs/internals/sparse_lu.md): bdf and radau5 factor with it when the system is
 // large and the Jacobian sparse but not banded. All index arrays are int64 (the kernels' integer type).
 struct SparseLu {
   std::int64_t n = 0;

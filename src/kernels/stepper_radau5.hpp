@@ -39,6 +39,9 @@
 // Int workspace: [0] accepted steps since the (re)start (0: start afresh), [1..3] work counters (rhs, jac,
 //   lu), [4] Jacobian must be recomputed (!= 0), [5] LUs valid for h = lu_h (== 1), [6, 6+n) real pivots,
 //   [6+n, 6+2n) complex pivots. Pivots are range-checked before use (the workspace may come from a file).
+// Sparse mode (large models with ModelIR::jacobian_sparse; chosen at code generation, kernels/sparse_lu.hpp):
+//   J holds the nonzeros (SparseLu::jrow order) and E1, E2r, E2i the factor values (SparseLu::col order),
+//   each followed by a work vector of n (ws_size_for); J by differences over column groups; no pivots.
 #pragma once
 #include <cmath>
 

@@ -27,9 +27,9 @@ DYNLIB_INTERNAL_API std::optional<std::vector<std::vector<std::int64_t>>> rhs_de
 DYNLIB_INTERNAL_API std::shared_ptr<const ir::SparseLu> analyse_sparse(
     std::int64_t n, const std::vector<std::vector<std::int64_t>>& rows, std::int64_t max_factor_nnz);
 
-// The sparse structure bdf uses for the model, or null (dense or band). The rule: an ODE with at least
-// kSparseMinStates states, no exact Jacobian (neither the model's own nor a derived one: the sparse path
-// evaluates J by finite differences), a Jacobian that is not narrow-banded (the band path is cheaper
+// The sparse structure bdf and radau5 use for the model, or null (dense or band). The rule: an ODE with at
+// least kSparseMinStates states, no exact Jacobian (neither the model's own nor a derived one: the sparse
+// path evaluates J by finite differences), a Jacobian that is not narrow-banded (the band path is cheaper
 // then), and LU factors with at most n^2/4 entries (the factors and a work vector of n then fit in the
 // n^2 doubles the dense path takes).
 DYNLIB_INTERNAL_API std::shared_ptr<const ir::SparseLu> jacobian_sparse_plan(const ir::ModelIR& m);
