@@ -171,6 +171,31 @@ struct DYNLIB_API Hash128 {
   friend bool operator==(const Hash128&, const Hash128&) = default;
 };
 
+// Structure of a sparse Jacobian and of its LU factors, fixed when the model is lowered
+// (src/model/sparsity.hpp; docs/internals/sparse_lu.md): bdf and radau5 factor with it when the system is
+// large and the Jacobian sparse but not banded. All index arrays are int64 (the kernels' integer type).
+struct SparseLu {
+  std::int64_t n = 0;
+  // Pattern of J (column-compressed, rows ascending within a column; original state numbering):
+  // column j holds rows jrow[jcol_start[j] .. jcol_start[j+1]).
+  std::vector<std::int64_t> jcol_start, jrow;
+  // Where each J entry goes in the factor's value array (same order as jrow).
+  std::vector<std::int64_t> jslot;
+  // Columns that share no row, perturbed together by finite differences: group g holds the columns
+  // group_cols[group_start[g] .. group_start[g+1]).
+  std::vector<std::int64_t> group_start, group_cols;
+  // Fill-reducing order: row/column k of the factored matrix is state perm[k].
+  std::vector<std::int64_t> perm;
+  // Pattern of L+U of the permuted matrix (row-compressed, columns ascending, the diagonal included):
+  // row k holds columns col[row_start[k] .. row_start[k+1]); its diagonal is at diag[k].
+  std::vector<std::int64_t> row_start, col, diag;
+  [[nodiscard]] std::int64_t nnz_jacobian() const { return static_cast<std::int64_t>(jrow.size()); }
+  [[nodiscard]] std::int64_t nnz_factors() const { return static_cast<std::int64_t>(col.size()); }
+  [[nodiscard]] std::int64_t n_groups() const {
+    return group_start.empty() ? 0 : static_cast<std::int64_t>(group_start.size()) - 1;
+  }
+};
+
 struct ModelIR {
   Kind kind = Kind::ode;
   std::string name;  // [model].name (may be empty)
@@ -193,6 +218,10 @@ struct ModelIR {
   // nonzero only for -jacobian_mu <= i - j <= jacobian_ml. -1: unknown (hand-built IR; taken as dense).
   // Not hashed: a pure function of rhs and jacobian. bdf factors in band storage when the band is narrow.
   std::int32_t jacobian_ml = -1, jacobian_mu = -1;
+  // Sparse structure of d rhs / d x and its LU factors, set by lowering (src/model/sparsity.hpp) for large
+  // ODEs whose Jacobian is sparse, not banded, and has no exact form; null otherwise (dense or band).
+  // Not hashed: a pure function of rhs.
+  std::shared_ptr<const SparseLu> jacobian_sparse;
   // [i] = d rhs_i / dt (explicit time dependence, states held fixed) derived symbolically for ODEs whose
   // rhs refers to t (Rosenbrock steppers need it); nullopt if none does or it is not differentiable.
   // rhs_refers_to_time says which: lowering sets it; hand-built IR keeps the safe default (true: the

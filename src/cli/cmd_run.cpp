@@ -246,6 +246,8 @@ int cmd_run(const std::vector<std::string>& args) {
     std::printf("work:    rhs evals %lld, jac evals %lld, LU %lld\n", static_cast<long long>(w.rhs_evals),
                 static_cast<long long>(w.jac_evals), static_cast<long long>(w.lu_factorizations));
     if (!w.jacobian.empty()) std::printf("jacobian: %s\n", jacobian_text(w.jacobian, m).c_str());
+    if (const auto ls = linear_solver_text(sim.model().stepper_name(), m); !ls.empty())
+      std::printf("linear solver: %s\n", ls.c_str());
   }
   std::printf("wall:    %.3f ms (build %.3f ms)\n", wall_ms, build_ms);
 

@@ -8,6 +8,7 @@
 
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
+#include "kernels/band_lu.hpp"
 #include "steppers_catalogue/stepper_registry.hpp"
 #include "util/text.hpp"
 
@@ -94,10 +95,12 @@ int show(const std::vector<std::string>& args) {
         "              derived from the rhs, else finite differences; internal: finite differences\n"
         "              (default: %s)\n",
         external ? "external" : "internal");
-    if (model)
+    if (model) {
       std::printf(
           "jacobian used on %s: %s\n", args[1].c_str(),
           jacobian_text(kernels::jacobian_source(s, *model, s.default_config(model->sim)), *model).c_str());
+      std::printf("linear solver on %s: %s\n", args[1].c_str(), linear_solver_text(s.name, *model).c_str());
+    }
   } else if (model) {
     std::printf("jacobian used on %s: none (the stepper uses no Jacobian)\n", args[1].c_str());
   }
@@ -127,6 +130,26 @@ std::string jacobian_text(const std::string& source, const ir::ModelIR& m) {
   if (source.empty()) return "none";
   return m.exact_jacobian() ? "finite differences (jacobian_mode=internal)"
                             : "finite differences (the model has no exact Jacobian)";
+}
+
+std::string linear_solver_text(const std::string& stepper, const ir::ModelIR& m) {
+  const auto& s = kernels::get_stepper(stepper);
+  if (s.jacobian == kernels::JacobianCap::none) return "";
+  const int n = static_cast<int>(m.n_states());
+  // bdf's choice (kernels/stepper_bdf.hpp band_of, sparse_of) and radau5's (sparse or dense); the other
+  // steppers factor densely.
+  if (s.id == kernels::StepperId::bdf || s.id == kernels::StepperId::radau5) {
+    const auto bw = kernels::model_bandwidth(m);
+    if (s.id == kernels::StepperId::bdf && kernels::use_band(n, bw))
+      return "band LU (lower bandwidth " + std::to_string(bw.ml) + ", upper " + std::to_string(bw.mu) + ")";
+    if (m.jacobian_sparse && m.jacobian_sparse->n == n && !m.exact_jacobian()) {
+      const auto& sp = *m.jacobian_sparse;
+      return "sparse LU (" + std::to_string(sp.nnz_jacobian()) + " nonzeros in J, " +
+             std::to_string(sp.nnz_factors()) + " in L+U; differences in " + std::to_string(sp.n_groups()) +
+             " column groups)";
+    }
+  }
+  return "dense LU";
 }
 
 int cmd_steppers(const std::vector<std::string>& args) {

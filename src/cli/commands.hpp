@@ -37,6 +37,9 @@ int cmd_run(const std::vector<std::string>& args);
 int cmd_steppers(const std::vector<std::string>& args);
 // A Jacobian source (FullModel::jacobian_source) in words for `m`, for `run` and `steppers show`.
 std::string jacobian_text(const std::string& source, const ir::ModelIR& m);
+// How stepper `stepper` solves its linear systems on `m` ("dense LU", "band LU (...)", "sparse LU (...)"),
+// "" for a stepper without a Jacobian; for `run` and `steppers show`.
+std::string linear_solver_text(const std::string& stepper, const ir::ModelIR& m);
 // dynlib cache path|list|clear|verify (src/cli/cmd_cache.cpp)
 int cmd_cache(const std::vector<std::string>& args);
 // dynlib lyapunov URI ... (src/cli/cmd_lyapunov.cpp)

@@ -85,6 +85,8 @@ struct DirectBackend {
   }
 
   const ir::ModelIR& model() const { return *m; }
+  // Code-generation-time integer tables (they live as long as the model); the kernels only read them.
+  IArr const_iarr(const std::vector<std::int64_t>& v) const { return const_cast<std::int64_t*>(v.data()); }
   double to_storage(double x) const { return kernels::storage_round(m->dtype, x); }
   double eval(const ir::Expr& e, const kernels::EvalCtx<DirectBackend>& c) const {
     Env env{c.t, c.y, c.params, c.lag_ring, c.lag_head, c.lag_shift, nullptr};

@@ -347,8 +347,10 @@ std::string fmt_sig(const char* pattern, const std::string& name) {
 // The component text: a clone of the module where only the component's functions keep their bodies.
 std::string component_ir(const llvm::Module& mod, const std::set<std::string>& defs) {
   llvm::ValueToValueMapTy vmap;
-  auto clone = llvm::CloneModule(
-      mod, vmap, [&](const llvm::GlobalValue* gv) { return defs.count(std::string(gv->getName())) != 0; });
+  auto clone = llvm::CloneModule(mod, vmap, [&](const llvm::GlobalValue* gv) {
+    return (llvm::isa<llvm::GlobalVariable>(gv) && gv->hasLocalLinkage()) ||
+           defs.count(std::string(gv->getName())) != 0;
+  });
   std::string s;
   llvm::raw_string_ostream os(s);
   clone->print(os, nullptr);
@@ -624,12 +626,27 @@ static Generated generate_unit_here(const ir::ModelIR& model, const kernels::Ste
   // The standalone jacobian (the symbolic one has n^2 entries) goes to the cold module too when
   // nothing calls it (explicit steppers; implicit ones call it from the runner).
   if (auto* jf = mod->getFunction("jacobian"); jf != nullptr && jf->use_empty()) out.jacobian_cold = true;
+  // A module that would count as large (a model with thousands of states) keeps its out-of-line model
+  // functions (rhs, aux, ...: the huge straight-line part) in the cold module, so the hot module with
+  // the runner's loops (a sparse LU, say) stays small and gets the full pipeline and code generation
+  // instead of the fast one.
+  const bool model_fns_cold = mod->getInstructionCount() > engine.large_module_instructions();
+  auto out_of_line_model_fn = [&](const std::string& name) {
+    if (!model_fns_cold || (name != "rhs" && name != "update_aux" && name != "inverse" && name != "jacobian"))
+      return false;
+    const auto* f = mod->getFunction(name);
+    return f != nullptr && f->hasFnAttribute(llvm::Attribute::NoInline);
+  };
   auto split = [&](bool cold) {
     llvm::ValueToValueMapTy vmap;
     return llvm::CloneModule(*mod, vmap, [&](const llvm::GlobalValue* gv) {
+      // Module-private constants (kernel index tables) are copied into both halves: a private
+      // definition cannot be shared between modules.
+      if (llvm::isa<llvm::GlobalVariable>(gv) && gv->hasLocalLinkage()) return true;
       const std::string gname(gv->getName());
       const bool is_cold_fn = llvm::isa<llvm::Function>(gv) &&
-                              (is_cold_symbol(gname) || (out.jacobian_cold && gname == "jacobian"));
+                              (is_cold_symbol(gname) || (out.jacobian_cold && gname == "jacobian") ||
+                               out_of_line_model_fn(gname));
       return cold ? is_cold_fn : !is_cold_fn;
     });
   };

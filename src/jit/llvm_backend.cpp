@@ -4,6 +4,8 @@
 #include "jit/llvm_backend.hpp"
 
 #include <llvm/IR/Attributes.h>
+#include <llvm/IR/Constants.h>
+#include <llvm/IR/GlobalVariable.h>
 #include <llvm/IR/Intrinsics.h>
 #include <llvm/IR/MDBuilder.h>
 
@@ -167,6 +169,17 @@ llvm::FunctionCallee ModuleGen::libm(const char* name, int arity) {
 namespace {
 std::size_t count_nodes(const ir::Node& n);
 }  // namespace
+
+llvm::Constant* ModuleGen::const_table(const std::vector<std::int64_t>& v) {
+  auto& slot = tables_[v.data()];
+  if (!slot) {
+    const std::vector<std::uint64_t> bits(v.begin(), v.end());
+    auto* init = llvm::ConstantDataArray::get(ctx, bits);
+    slot = new llvm::GlobalVariable(mod, init->getType(), true, llvm::GlobalValue::PrivateLinkage, init,
+                                    "table");
+  }
+  return slot;
+}
 
 llvm::Function* ModuleGen::block_fn(const char* name, const std::vector<ir::Expr>& es, int lag_shift,
                                     bool aux_order) {
@@ -530,6 +543,11 @@ void LlvmBackend::inverse(LVal t, LArr y, LArr out, LArr params, LArr ring, LIAr
   if (!g_.model.inverse) throw JitError("jit: the model has no [equations.inverse]");
   emit_block(ModelFn::inverse, t, y, out, params, ring, head);
 }
+LIArr LlvmBackend::const_iarr(const std::vector<std::int64_t>& v) {
+  if (v.empty()) return null_iarr();
+  return IArr{this, g_.const_table(v)};
+}
+
 void LlvmBackend::jacobian(LVal t, LArr y, LArr J, LArr params, LArr ring, LIArr head) {
   if (!g_.model.exact_jacobian()) throw JitError("jit: the model has no [equations.jacobian]");
   emit_block(ModelFn::jacobian, t, y, J, params, ring, head);

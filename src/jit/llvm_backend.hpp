@@ -230,6 +230,9 @@ class ModuleGen {
   llvm::Function* update_aux_fn();
   // A libm function double(double...) with the given name.
   llvm::FunctionCallee libm(const char* name, int arity);
+  // A private constant i64 array holding v (one global per table, keyed by its storage, which the
+  // model owns).
+  llvm::Constant* const_table(const std::vector<std::int64_t>& v);
 
   // Creates `name` with the given type and external linkage, attributes nounwind; returns it with
   // an entry block. Every function of a unit goes through here.
@@ -244,6 +247,7 @@ class ModuleGen {
   std::vector<llvm::MDNode*> scope_sets_;
   std::vector<llvm::MDNode*> noalias_sets_;
   llvm::Function* block_fn(const char* name, const std::vector<ir::Expr>& es, int lag_shift, bool aux_order);
+  std::map<const std::int64_t*, llvm::Constant*> tables_;
   mutable int inlined_[4] = {-1, -1, -1, -1};  // by ModelFn: -1 not yet counted
   llvm::Function* rhs_ = nullptr;
   llvm::Function* inverse_ = nullptr;
@@ -428,6 +432,8 @@ class LlvmBackend {
   void set_user_break_ptr(llvm::Value* p) { user_break_ptr_ = p; }
   bool has_inverse() const { return g_.model.inverse.has_value(); }
   const ir::ModelIR& model() const { return g_.model; }
+  // A read-only table of code-generation-time integers (a constant global of the module, one per table).
+  IArr const_iarr(const std::vector<std::int64_t>& v);
 
   // ---- helpers for the backend implementation ----
   llvm::BasicBlock* block(const char* name) { return llvm::BasicBlock::Create(g_.ctx, name, fn_); }

@@ -30,7 +30,7 @@ struct EngineInfo;
 // whenever the generated code changes in a way the other key fields do not capture. The build id of
 // libdynlib_jit.so (GNU build-id note) is in the key as well, so a rebuilt component never loads
 // code cached by another build.
-inline constexpr const char* kJitTemplateVersion = "jit-templates-13";
+inline constexpr const char* kJitTemplateVersion = "jit-templates-15";
 // Version of the UnitPayload layout.
 inline constexpr std::uint32_t kUnitPayloadVersion = 1;
 

@@ -6,6 +6,8 @@
 #include <vector>
 
 #include "kernels/root_events.hpp"
+#include "kernels/stepper_bdf.hpp"
+#include "kernels/stepper_radau5.hpp"
 
 namespace dynlib::kernels {
 
@@ -17,7 +19,11 @@ Layout compute_layout(const ir::ModelIR& m, const StepperInfo& s) {
   L.lag_ring_size = m.lag_ring_size;
   L.n_lags = static_cast<std::int64_t>(m.lags.size());
   L.n_events = static_cast<std::int64_t>(m.events.size());
-  L.ws_size = s.ws_size ? s.ws_size(L.n_state) : 0;
+  // bdf and radau5 on a sparse system: the matrices take the size of their patterns, not n^2 each
+  L.ws_size = s.id == StepperId::bdf      ? StepBDF::ws_size_for(m)
+              : s.id == StepperId::radau5 ? StepRadau5::ws_size_for(m)
+              : s.ws_size                 ? s.ws_size(L.n_state)
+                                          : 0;
   L.iws_size = s.iws_size ? s.iws_size(L.n_state) : 0;
   L.scratch_size = 1 + root_scratch_size(m);
   std::int64_t w = 1, per = 0;

@@ -26,6 +26,11 @@
 // (band_lu.hpp storage, band_lu_size); both fit in the n^2 slots of the dense layout. Finite
 // differences then perturb every (ml+mu+1)-th column together (columns in one group share no row):
 // ml+mu+2 rhs evaluations per J.
+// Sparse mode (large models whose Jacobian is sparse but not banded, ModelIR::jacobian_sparse; chosen
+// at code generation, kernels/sparse_lu.hpp): J holds the nonzeros (SparseLu::jrow order), LU the
+// factors (SparseLu::col order) followed by a work vector of n, each region only that long (the
+// workspace then takes ws_size_for(model) doubles, not n^2); finite differences perturb the groups of
+// columns that share no row together (n_groups + 1 rhs evaluations per J); no pivots are stored.
 // Config: atol, rtol, max_order, min_step, dt_max, max_tries, newton_max_iter, jac_eps, jacobian_mode.
 #pragma once
 #include <array>
@@ -33,6 +38,7 @@
 
 #include "kernels/band_lu.hpp"
 #include "kernels/linalg.hpp"
+#include "kernels/sparse_lu.hpp"
 #include "kernels/stepper_common.hpp"
 
 namespace dynlib::kernels {
@@ -88,6 +94,7 @@ struct StepBDF {
     typename B::IArr piv;
     Layout(B& b, const StepCtx<B>& c) {
       const int n = c.n;
+      const ir::SparseLu* sp = sparse_plan(b.model(), n);
       int at = 0;
       auto next = [&](int len) {
         auto a = b.offset(c.ws, at);
@@ -95,8 +102,8 @@ struct StepBDF {
         return a;
       };
       D = next(kRows * n);
-      J = next(n * n);
-      LU = next(n * n);
+      J = next(sp ? static_cast<int>(sp->nnz_jacobian()) : n * n);
+      LU = next(sp ? static_cast<int>(sp->nnz_factors()) + n : n * n);
       yp = next(n), psi = next(n), Y = next(n), d = next(n), f = next(n), dy = next(n), scl = next(n);
       ytmp = next(n), ftmp = next(n), sc = next(3);
       piv = b.offset(c.iws, piv_i);
@@ -174,6 +181,58 @@ struct StepBDF {
     return use_band(n, bw) ? bw : Bandwidth{};
   }
 
+  // The sparse structure when the sparse path is used (model/sparsity.hpp decides; never with a band
+  // or an exact Jacobian), else null. Code-generation time.
+  static const ir::SparseLu* sparse_plan(const ir::ModelIR& m, int n) {
+    const auto& sp = m.jacobian_sparse;
+    if (!sp || sp->n != n || use_band(n, model_bandwidth(m)) || m.exact_jacobian()) return nullptr;
+    return sp.get();
+  }
+  template <class B>
+  static const ir::SparseLu* sparse_of(B& b, int n) {
+    return sparse_plan(b.model(), n);
+  }
+
+  // Doubles of the workspace for model m: the sparse path keeps J and LU at the size of their patterns.
+  static std::int64_t ws_size_for(const ir::ModelIR& m) {
+    const auto n = static_cast<std::int64_t>(m.n_states());
+    const ir::SparseLu* sp = sparse_plan(m, static_cast<int>(n));
+    return sp ? (kRows + 9) * n + sp->nnz_jacobian() + sp->nnz_factors() + n + 3 : ws_size(n);
+  }
+
+  // Sparse mode: J's nonzeros by finite differences, one rhs evaluation per group of columns that
+  // share no row (SparseLu::group_start), eps_j as in the dense path.
+  template <class B>
+  static void jacobian_sparse(B& b, const StepCtx<B>& c, const Layout<B>& L, const ir::SparseLu& sp,
+                              typename B::Val t, typename B::Arr y) {
+    using Int = typename B::Int;
+    const SparseArrays<B> a(b, sp);
+    auto jac_eps = c.cfg[jac_eps_i];
+    f_eval(b, c, t, y, L.f);
+    b.for_(b.ci(0), b.ci(c.n), [&](Int s) { L.ytmp[s] = y[s]; });
+    b.for_(b.ci(0), b.ci(sp.n_groups()), [&](Int g) {
+      Int lo = a.group_start[g], hi = a.group_start[g + b.ci(1)];
+      b.for_(lo, hi, [&](Int q) {
+        Int j = a.group_cols[q];
+        typename B::Val yj = y[j];
+        L.ytmp[j] = yj + jac_eps * b.fmax(b.c(1.0), b.fabs(yj));
+      });
+      f_eval(b, c, t, L.ytmp, L.ftmp);
+      b.for_(lo, hi, [&](Int q) {
+        Int j = a.group_cols[q];
+        typename B::Val yj = y[j];
+        auto eps = jac_eps * b.fmax(b.c(1.0), b.fabs(yj));
+        L.ytmp[j] = yj;
+        b.for_(Int(a.jcol_start[j]), Int(a.jcol_start[j + b.ci(1)]), [&](Int e) {
+          Int i = a.jrow[e];
+          L.J[e] = (L.ftmp[i] - L.f[i]) / eps;
+        });
+      });
+    });
+    count_work(b, c, kCounters, WorkCounter::rhs, b.ci(sp.n_groups() + 1));
+    count_work(b, c, kCounters, WorkCounter::jac, b.ci(1));
+  }
+
   // J = df/dy at (t, y): the exact Jacobian when jacobian_mode is external and the model has one,
   // else forward differences with eps_j = jac_eps * max(1, |y_j|). Counts its work.
   template <class B>
@@ -198,6 +257,10 @@ struct StepBDF {
     const Bandwidth bw = band_of(b, n_);
     if (bw.ml >= 0) {
       jacobian_band(b, c, L, bw, t, y);
+      return;
+    }
+    if (const ir::SparseLu* sp = sparse_of(b, n_)) {
+      jacobian_sparse(b, c, L, *sp, t, y);
       return;
     }
     if (b.has_model_jacobian()) {
@@ -266,6 +329,11 @@ struct StepBDF {
     using Int = typename B::Int;
     const int n_ = c.n;
     const Int n = b.ci(n_);
+    if (const ir::SparseLu* sp = sparse_of(b, n_)) {
+      const SparseArrays<B> a(b, *sp);
+      sparse_iteration_matrix(b, *sp, a, cc, L.J, L.LU);
+      return lu_sparse_factor(b, *sp, a, L.LU, b.offset(L.LU, static_cast<int>(sp->nnz_factors())));
+    }
     const Bandwidth bw = band_of(b, n_);
     if (bw.ml < 0) {
       b.for_(b.ci(0), n, [&](Int i) {
@@ -292,6 +360,11 @@ struct StepBDF {
   // Solves M x = r with the factors of factor_iteration_matrix (r in x on entry).
   template <class B>
   static void solve_iteration_matrix(B& b, const StepCtx<B>& c, const Layout<B>& L, typename B::Arr x) {
+    if (const ir::SparseLu* sp = sparse_of(b, c.n)) {
+      const SparseArrays<B> a(b, *sp);
+      lu_sparse_solve(b, *sp, a, L.LU, x, b.offset(L.LU, static_cast<int>(sp->nnz_factors())));
+      return;
+    }
     const Bandwidth bw = band_of(b, c.n);
     if (bw.ml < 0)
       lu_solve(b, c.n, L.LU, L.piv, x);
@@ -302,6 +375,7 @@ struct StepBDF {
   // Stored pivots (maybe from a snapshot file) in range for the factorization in use?
   template <class B>
   static typename B::IVar iteration_pivots_valid(B& b, const StepCtx<B>& c, const Layout<B>& L) {
+    if (sparse_of(b, c.n)) return b.ivar(b.ci(1));  // no pivots: the order is a constant of the code
     const Bandwidth bw = band_of(b, c.n);
     return bw.ml < 0 ? lu_pivots_valid(b, c.n, L.piv) : lu_band_pivots_valid(b, c.n, bw, L.piv);
   }

@@ -39,9 +39,13 @@
 // Int workspace: [0] accepted steps since the (re)start (0: start afresh), [1..3] work counters (rhs, jac,
 //   lu), [4] Jacobian must be recomputed (!= 0), [5] LUs valid for h = lu_h (== 1), [6, 6+n) real pivots,
 //   [6+n, 6+2n) complex pivots. Pivots are range-checked before use (the workspace may come from a file).
+// Sparse mode (large models with ModelIR::jacobian_sparse; chosen at code generation, kernels/sparse_lu.hpp):
+//   J holds the nonzeros (SparseLu::jrow order) and E1, E2r, E2i the factor values (SparseLu::col order),
+//   each followed by a work vector of n (ws_size_for); J by differences over column groups; no pivots.
 #pragma once
 #include <cmath>
 
+#include "kernels/sparse_lu.hpp"
 #include "kernels/stepper_common.hpp"
 
 namespace dynlib::kernels {
@@ -291,12 +295,17 @@ struct StepRadau5 {
         s;
     typename B::IArr ip1, ip2;
     static Layout at(B& b, const StepCtx<B>& c) {
-      const int n = c.n, nn = n * n, v = 4 * nn;
+      const int n = c.n, nn = n * n;
+      // sparse path: J holds its nonzeros, E1/E2r/E2i the factor values and a work vector of n each
+      const ir::SparseLu* sp = sparse_plan_of(b.model(), n);
+      const int nj = sp ? static_cast<int>(sp->nnz_jacobian()) : nn;
+      const int ne = sp ? static_cast<int>(sp->nnz_factors()) + n : nn;
+      const int v = nj + 3 * ne;
       Layout L;
       L.J = c.ws;
-      L.E1 = b.offset(c.ws, nn);
-      L.E2r = b.offset(c.ws, 2 * nn);
-      L.E2i = b.offset(c.ws, 3 * nn);
+      L.E1 = b.offset(c.ws, nj);
+      L.E2r = b.offset(c.ws, nj + ne);
+      L.E2i = b.offset(c.ws, nj + 2 * ne);
       typename B::Arr* vec[kVectors] = {&L.z1,   &L.z2,  &L.z3,   &L.w1,    &L.w2,    &L.w3,    &L.f0,
                                         &L.scal, &L.tmp, &L.ftmp, &L.cont0, &L.cont1, &L.cont2, &L.cont3};
       for (int k = 0; k < kVectors; ++k) *vec[k] = b.offset(c.ws, v + k * n);
@@ -307,6 +316,12 @@ struct StepRadau5 {
     }
   };
   static std::int64_t ws_size(std::int64_t n) { return 4 * n * n + kVectors * n + kScalars; }
+  // Doubles of the workspace for model m (smaller on the sparse path).
+  static std::int64_t ws_size_for(const ir::ModelIR& m) {
+    const auto n = static_cast<std::int64_t>(m.n_states());
+    const ir::SparseLu* sp = sparse_plan_of(m, static_cast<int>(n));
+    return sp ? sp->nnz_jacobian() + 3 * (sp->nnz_factors() + n) + kVectors * n + kScalars : ws_size(n);
+  }
   static std::int64_t iws_size(std::int64_t n) { return kPivots + 2 * n; }
 
   template <class B>
@@ -383,15 +398,18 @@ void StepRadau5::operator()(B& b, const StepCtx<B>& c, typename B::Val t, typena
     c.iws[kNeedJac] = b.ci(1);
     L.s[kFaccon] = one;
   });
-  // Pivots from a snapshot file may be out of range: then the LUs are recomputed.
-  b.if_(Int(c.iws[kLuValid]) == b.ci(1), [&] {
-    b.for_(b.ci(0), n, [&](Int i) {
-      Int p1 = L.ip1[i];
-      Int p2 = L.ip2[i];
-      auto bad = b.lor(b.lor(p1 < i, p1 >= n), b.lor(p2 < i, p2 >= n));
-      b.if_(bad, [&] { c.iws[kLuValid] = b.ci(0); });
+  const ir::SparseLu* sp = sparse_plan_of(b.model(), n_);
+  // Pivots from a snapshot file may be out of range: then the LUs are recomputed. (The sparse path has
+  // none: its order is a constant of the code.)
+  if (!sp)
+    b.if_(Int(c.iws[kLuValid]) == b.ci(1), [&] {
+      b.for_(b.ci(0), n, [&](Int i) {
+        Int p1 = L.ip1[i];
+        Int p2 = L.ip2[i];
+        auto bad = b.lor(b.lor(p1 < i, p1 >= n), b.lor(p2 < i, p2 >= n));
+        b.if_(bad, [&] { c.iws[kLuValid] = b.ci(0); });
+      });
     });
-  });
 
   f_eval(b, c, t, y, L.f0);
   counter(WorkCounter::rhs, b.ci(1));
@@ -426,7 +444,33 @@ void StepRadau5::operator()(B& b, const StepCtx<B>& c, typename B::Val t, typena
       });
       counter(WorkCounter::rhs, n);
     };
-    if (b.has_model_jacobian()) {
+    if (sp) {  // the nonzeros, by groups of columns that share no row
+      const SparseArrays<B> a(b, *sp);
+      Val jac_eps = c.cfg[kJacEps];
+      for_states(b, n_, [&](auto i) { L.tmp[i] = y[i]; });
+      b.for_(b.ci(0), b.ci(sp->n_groups()), [&](Int g) {
+        Int lo = a.group_start[g], hi = a.group_start[g + b.ci(1)];
+        b.for_(lo, hi, [&](Int q) {
+          Int j = a.group_cols[q];
+          Val yj = y[j];
+          L.tmp[j] = yj + jac_eps * b.fmax(one, b.fabs(yj));
+        });
+        f_eval(b, c, t, L.tmp, L.ftmp);
+        b.for_(lo, hi, [&](Int q) {
+          Int j = a.group_cols[q];
+          Val yj = y[j];
+          auto eps = jac_eps * b.fmax(one, b.fabs(yj));
+          L.tmp[j] = yj;
+          b.for_(Int(a.jcol_start[j]), Int(a.jcol_start[j + b.ci(1)]), [&](Int e) {
+            Int i = a.jrow[e];
+            auto d = (L.ftmp[i] - L.f0[i]) / eps;
+            b.if_(b.lnot(b.isfinite(d)), [&] { okj = b.ci(0); });
+            L.J[e] = d;
+          });
+        });
+      });
+      counter(WorkCounter::rhs, b.ci(sp->n_groups()));
+    } else if (b.has_model_jacobian()) {
       b.if_(
           c.cfg[kJacMode] == one,
           [&] {
@@ -444,6 +488,21 @@ void StepRadau5::operator()(B& b, const StepCtx<B>& c, typename B::Val t, typena
   // E1 = gamma/h I - J and E2 = (alpha + i beta)/h I - J, factorized. Returns ok.
   auto factorize = [&](Val hh) {
     auto fac1 = b.c(k.u1) / hh, alphn = b.c(k.alph) / hh, betan = b.c(k.beta) / hh;
+    if (sp) {
+      const SparseArrays<B> a(b, *sp);
+      const int nf = static_cast<int>(sp->nnz_factors());
+      sparse_shifted_matrix(b, *sp, a, fac1, L.J, L.E1);
+      sparse_shifted_matrix(b, *sp, a, alphn, L.J, L.E2r);
+      b.for_(b.ci(0), b.ci(nf), [&](Int p) { L.E2i[p] = zero; });
+      b.for_(b.ci(0), n, [&](Int q) { L.E2i[Int(a.diag[q])] = betan; });
+      auto ok1 = lu_sparse_factor(b, *sp, a, L.E1, b.offset(L.E1, nf));
+      auto ok2 = lu_sparse_factor_complex(b, *sp, a, L.E2r, L.E2i, b.offset(L.E2r, nf), b.offset(L.E2i, nf));
+      counter(WorkCounter::lu, b.ci(2));
+      auto okf = b.ivar(b.iselect(b.land(ok1.get() == b.ci(1), ok2.get() == b.ci(1)), b.ci(1), b.ci(0)));
+      c.iws[kLuValid] = okf.get();
+      L.s[kLuH] = hh;
+      return okf;
+    }
     b.for_(b.ci(0), n, [&](Int i) {
       b.for_(b.ci(0), n, [&](Int j) {
         Val jij = L.J[i * n + j];
@@ -461,6 +520,25 @@ void StepRadau5::operator()(B& b, const StepCtx<B>& c, typename B::Val t, typena
     c.iws[kLuValid] = okf.get();
     L.s[kLuH] = hh;
     return okf;
+  };
+
+  // Solves with the factors of factorize (dense or sparse).
+  auto solve_real = [&](typename B::Arr x) {
+    if (sp) {
+      const SparseArrays<B> a(b, *sp);
+      lu_sparse_solve(b, *sp, a, L.E1, x, b.offset(L.E1, static_cast<int>(sp->nnz_factors())));
+    } else {
+      lu_real_solve(b, n_, L.E1, L.ip1, x);
+    }
+  };
+  auto solve_complex = [&](typename B::Arr xr, typename B::Arr xi) {
+    if (sp) {
+      const SparseArrays<B> a(b, *sp);
+      const int nf = static_cast<int>(sp->nnz_factors());
+      lu_sparse_solve_complex(b, *sp, a, L.E2r, L.E2i, xr, xi, b.offset(L.E2r, nf), b.offset(L.E2i, nf));
+    } else {
+      lu_complex_solve(b, n_, L.E2r, L.E2i, L.ip2, xr, xi);
+    }
   };
 
   // A failed try (singular matrix, Newton divergence, non-finite values): retry with h_next, or fail at
@@ -564,8 +642,8 @@ void StepRadau5::operator()(B& b, const StepCtx<B>& c, typename B::Val t, typena
                         L.z2[i] = b.c(TI21) * a1 + b.c(TI22) * a2 + b.c(TI23) * a3 + s2 * alphn - s3 * betan;
                         L.z3[i] = b.c(TI31) * a1 + b.c(TI32) * a2 + b.c(TI33) * a3 + s3 * alphn + s2 * betan;
                       });
-                      lu_real_solve(b, n_, L.E1, L.ip1, L.z1);
-                      lu_complex_solve(b, n_, L.E2r, L.E2i, L.ip2, L.z2, L.z3);
+                      solve_real(L.z1);
+                      solve_complex(L.z2, L.z3);
                       newt = newt.get() + b.ci(1);
                       auto acc = b.var(zero);
                       for_states(b, n_, [&](auto i) {
@@ -628,7 +706,7 @@ void StepRadau5::operator()(B& b, const StepCtx<B>& c, typename B::Val t, typena
                       L.w2[i] = f2i;
                       L.tmp[i] = f2i + L.f0[i];
                     });
-                    lu_real_solve(b, n_, L.E1, L.ip1, L.tmp);
+                    solve_real(L.tmp);
                     auto scaled_norm = [&] {
                       auto acc = b.var(zero);
                       for_states(b, n_, [&](auto i) {
@@ -646,7 +724,7 @@ void StepRadau5::operator()(B& b, const StepCtx<B>& c, typename B::Val t, typena
                             f_eval(b, c, t, L.tmp, L.w1);
                             counter(WorkCounter::rhs, b.ci(1));
                             for_states(b, n_, [&](auto i) { L.tmp[i] = L.w1[i] + L.w2[i]; });
-                            lu_real_solve(b, n_, L.E1, L.ip1, L.tmp);
+                            solve_real(L.tmp);
                             err = scaled_norm();
                           });
                     o.err = err.get();

@@ -4,6 +4,7 @@
 
 #include "model/derive.hpp"
 #include "model/lower_internal.hpp"
+#include "model/sparsity.hpp"
 #include "util/deep_stack.hpp"
 
 namespace dynlib::model {
@@ -188,6 +189,7 @@ ir::ModelIR lower_model_here(const ModelSpec& spec) {
   const auto [ml, mu] = jacobian_bandwidth(out);
   out.jacobian_ml = ml;
   out.jacobian_mu = mu;
+  out.jacobian_sparse = jacobian_sparse_plan(out);
   if (out.kind == ir::Kind::ode) {
     out.rhs_refers_to_time = false;
     for (const auto& e : out.rhs) out.rhs_refers_to_time = out.rhs_refers_to_time || depends_on_time(e);

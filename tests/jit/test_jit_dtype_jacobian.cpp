@@ -115,3 +115,38 @@ TEST_CASE("jit parity: bdf in band storage (a 1-D reaction-diffusion problem)", 
                  {.T = 10.0, .stepper = {{"jacobian_mode", mode}, {"atol", 1e-6}, {"rtol", 1e-6}}});
   }
 }
+
+TEST_CASE("jit parity: bdf and radau5 with the sparse LU (a 2-D periodic reaction-diffusion problem)",
+          "[jit][parity][bdf][sparse]") {
+  // Brusselator on a 12 x 12 periodic grid: 288 states, no band and no symbolic Jacobian, so bdf and
+  // radau5 take the sparse path (differences by column groups, sparse LU over constant index tables).
+  const int N = 12;
+  std::ostringstream m;
+  m.precision(17);
+  m << "inline:\n[model]\ntype = \"ode\"\n[params]\nc = " << 0.1 * N * N << "\n[states]\n";
+  auto id = [&](char f, int i, int j) {  // appended piece by piece (GCC 12 warns on "x" + string&&)
+    std::string name(1, f);
+    name += std::to_string((i + N) % N);
+    name += '_';
+    name += std::to_string((j + N) % N);
+    return name;
+  };
+  for (int i = 0; i < N; ++i)
+    for (int j = 0; j < N; ++j)
+      m << id('u', i, j) << " = " << 1.0 + 0.3 * ((i * 7 + j) % 5) << "\n" << id('v', i, j) << " = 3.0\n";
+  m << "[equations.rhs]\n";
+  for (int i = 0; i < N; ++i)
+    for (int j = 0; j < N; ++j)
+      for (char f : {'u', 'v'}) {
+        const std::string me = id(f, i, j), u = id('u', i, j), v = id('v', i, j);
+        m << me << " = \"" << (f == 'u' ? "1 + " : "3.4*") << u << (f == 'u' ? "**2*" : " - ")
+          << (f == 'u' ? v : u) << (f == 'u' ? " - 4.4*" : "**2*") << (f == 'u' ? u : v) << " + c*("
+          << id(f, i - 1, j) << " + " << id(f, i + 1, j) << " + " << id(f, i, j - 1) << " + "
+          << id(f, i, j + 1) << " - 4*" << me << ")\"\n";
+      }
+  REQUIRE(dynlib::load_model(m.str())->jacobian_sparse);
+  for (const char* stepper : {"bdf", "radau5"}) {
+    INFO(stepper);
+    check_parity(m.str(), {.stepper = stepper}, {.T = 2.0, .stepper = {{"atol", 1e-6}, {"rtol", 1e-6}}});
+  }
+}

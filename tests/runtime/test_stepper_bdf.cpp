@@ -243,6 +243,9 @@ TEST_CASE("bdf: dense output is the interpolating polynomial, kept when the step
   std::vector<double> ws(static_cast<std::size_t>(StepBDF::ws_size(n)), 0.0);
   std::vector<std::int64_t> iws(static_cast<std::size_t>(StepBDF::iws_size(n)), 0);
   DirectBackend b;
+  dynlib::ir::ModelIR model;  // the layout asks the model which linear solver it takes (dense here)
+  model.states = {"y"};
+  b.m = &model;
   dynlib::kernels::StepCtx<DirectBackend> c;
   c.n = n;
   c.ws = ws.data();

@@ -183,6 +183,7 @@ TEST_CASE("radau5 dense output: the collocation polynomial of the last step", "[
     const double t0 = r.T[r.n_rec - 2], t1 = r.T[r.n_rec - 1];
     *h_last = t1 - t0;
     DirectBackend b;
+    b.m = &*m;  // the layout asks the model which linear solver it takes (dense here)
     StepCtx<DirectBackend> c;
     c.n = 3;
     c.ws = r.ws.data();
