@@ -51,6 +51,9 @@
 //          b.rhs(t, y, out, params, lag_ring, lag_head)      (all equations, lag_shift 0)
 //          b.has_model_jacobian() -> bool (C++ bool); b.jacobian(t, y, J(row-major n*n), params, lag_ring,
 //          lag_head)
+//  tables  b.const_iarr(const std::vector<int64>&) -> IArr: a read-only table of code-generation-time
+//          integers (the sparse LU's index lists); the interpreter points at the vector, the JIT emits a
+//          private constant. Never written, and never filled from a workspace (snapshots are untrusted).
 //  misc    b.user_break() -> Bool  (relaxed atomic load of *RunnerArgs::user_break_flag != 0; false if null)
 //  Element lvalues must be explicitly convertible to a value: `typename B::Val v = a[i];`, `Int(ia[k])`.
 //  Val, Int, Arr, IArr must be default-constructible (kernel structs such as StepCtx/RunnerView).

@@ -4,6 +4,8 @@
 // provides) and no double-only shortcut.
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <cstdint>
+#include <vector>
 
 #include "interp/bytecode.hpp"
 #include "interp/direct_backend.hpp"
@@ -100,6 +102,8 @@ struct Backend {
   IVar ivar(Int x) const { return {x.v}; }
   Arr offset(Arr a, int k) const { return {a.p + k}; }
   IArr offset(IArr a, int k) const { return {a.p + k}; }
+  // Read-only index tables (the sparse LU's): the kernels never write them.
+  IArr const_iarr(const std::vector<std::int64_t>& v) const { return {const_cast<std::int64_t*>(v.data())}; }
   Val sqrt(Val x) const { return {std::sqrt(x.v)}; }
   Val fabs(Val x) const { return {std::fabs(x.v)}; }
   Val fmin(Val a, Val b) const { return {std::fmin(a.v, b.v)}; }
