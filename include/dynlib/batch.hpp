@@ -53,6 +53,11 @@ struct BatchOptions {
   // record_interval) and let adaptive steps land on tstops (RunOptions::tstops).
   std::optional<std::vector<double>> save_at{};
   std::optional<std::vector<double>> tstops{};
+  // SIMD lanes (docs/sweeps.md): 0 = automatic: with the JIT, a CPU with AVX2 and a model/stepper that
+  // run in lanes (map, euler, rk2, rk4; no events, lags, observers, transient, save_at, aux records),
+  // 4 points share one core, each with the bits of its scalar run; 1 = never; 4 = whenever the
+  // model/stepper allow it, whatever the CPU.
+  unsigned lanes = 0;
 };
 
 // One run of a batch.
@@ -68,6 +73,7 @@ struct BatchRun {
   std::vector<std::vector<double>> series;  // [recorded var][record]
   std::vector<ObserverOutput> observers;
   std::vector<std::int64_t> event_counts;  // firings per event, logged or not (BatchResults::event_names)
+  std::string stopped_by;  // the terminal root event that ended the run, or "" (as Results::stopped_by)
   // The point ran to its horizon: status DONE, or EARLY_EXIT (the model's own stop condition), as
   // Results::ok(). A point that raised (`error`) or stopped short (MAX_STEPS, RECORD_LIMIT, ...) is not ok.
   [[nodiscard]] bool ok() const noexcept {
@@ -78,8 +84,10 @@ struct BatchRun {
 struct BatchResults {
   std::vector<std::string> state_names, param_names, record_names;
   std::vector<std::string> event_names;  // the model's events (BatchRun::event_counts)
+  bool terminal_events = false;          // the model has terminal root events (BatchRun::stopped_by)
   std::vector<BatchRun> runs;            // in item order
   unsigned threads = 1;                  // workers actually used
+  unsigned lanes = 1;                    // points per core at once: 4 in SIMD lanes (BatchOptions::lanes)
   double seconds = 0.0;                  // wall time of the batch
   [[nodiscard]] std::size_t size() const noexcept { return runs.size(); }
   [[nodiscard]] const BatchRun& operator[](std::size_t i) const { return runs.at(i); }
@@ -109,7 +117,8 @@ struct DYNLIB_API SweepResults {
   }
   // CSV with the axis values first. With recorded series: one row per record
   // (`<p1>[,<p2>],t,<vars>`); otherwise one row per point (`<p1>[,<p2>],status,t,<states>,<observer outputs
-  // as key.name>,<event counts as events.name>`).
+  // as key.name>,<event counts as events.name>`), and, if the model has terminal root events, a last
+  // column `stopped_by`: the event that ended the point (status EARLY_EXIT), else empty.
   void write_csv(const std::filesystem::path& path) const;
 };
 
@@ -149,6 +158,7 @@ struct SweepFileSummary {
   std::vector<std::string> failures;  // why, for the first few failed points ("at r=4: ...")
   std::size_t nx = 0, ny = 1;         // axis sizes of the whole sweep
   unsigned threads = 1;               // workers per process
+  unsigned lanes = 1;                 // points per worker at once: 4 in SIMD lanes (BatchOptions::lanes)
   int processes = 1;                  // processes of the executor
   double seconds = 0.0;               // wall time of this call
 };

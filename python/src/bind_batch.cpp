@@ -69,6 +69,8 @@ void bind_batch(py::module_& m) {
       .def_readonly("error", &BatchRun::error)
       .def_readonly("t_final", &BatchRun::t_final)
       .def_readonly("steps", &BatchRun::steps)
+      .def_readonly("stopped_by", &BatchRun::stopped_by,
+                    "The terminal root event that ended the run, or '' (as Results.stopped_by).")
       .def_property_readonly("ok", &BatchRun::ok)
       .def_property_readonly("final_state", [](const BatchRun& r) { return copy_of(r.final_state); })
       .def_property_readonly("params", [](const BatchRun& r) { return copy_of(r.params); })

@@ -51,3 +51,9 @@ def test_run_that_reaches_its_end_has_no_stopping_event():
     res = sim.results()
     assert res.status == dynlib.Status.DONE
     assert res.stopped_by == ""
+
+
+def test_sweep_points_name_the_terminal_event_that_ended_them():
+    sw = dynlib.sweep(BALL, {"g": [1.0, 9.81]}, T=1.5)
+    assert [r.status for r in sw.batch.runs] == [dynlib.Status.DONE, dynlib.Status.EARLY_EXIT]
+    assert [r.stopped_by for r in sw.batch.runs] == ["", "impact"]

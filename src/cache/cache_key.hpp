@@ -57,7 +57,7 @@ struct DYNLIB_INTERNAL_API CacheKey {
 };
 
 // XXH3-128 of arbitrary bytes as 32 lowercase hex; XXH3-64 of arbitrary bytes.
-std::string xxh3_128_hex(std::string_view bytes);
+DYNLIB_INTERNAL_API std::string xxh3_128_hex(std::string_view bytes);
 unsigned long long xxh3_64(std::string_view bytes, unsigned long long seed = 0) noexcept;
 
 // Path tokens: lowercase, [^a-z0-9_-] -> '-', '-' stripped at the ends, "default" if empty.

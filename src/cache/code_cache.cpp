@@ -42,8 +42,19 @@ std::optional<fs::path> CodeCache::disk_root() {
     o.fallback = settings_.fallback_root;
     o.warn = settings_.warn;
     root_ = resolve_cache_root(o).path;
+    if (root_)
+      if (std::string bad = held_root_.open(*root_); !bad.empty()) drop_root(bad);
   });
+  std::lock_guard<std::mutex> lock(root_mu_);
+  if (root_)
+    if (std::string bad = held_root_.recheck(); !bad.empty()) drop_root(bad);
   return root_;
+}
+
+void CodeCache::drop_root(const std::string& why) {
+  warn_once(settings_.warn, "dynlib cache root " + root_->string() + " is no longer used: " + why +
+                                "; keeping compiled code in memory only");
+  root_.reset();
 }
 
 std::shared_ptr<const std::string> CodeCache::find_in_memory(const CacheKey& key) const {
@@ -228,7 +239,11 @@ CacheResult CodeCache::get_or_build(const CacheKey& key, const Builder& build, c
 }
 
 std::optional<CacheResult> CodeCache::lookup(const CacheKey& key, const LookupOptions& options) {
-  const std::string key_text = key.canonical_text();
+  return lookup(key, key.canonical_text(), options);
+}
+
+std::optional<CacheResult> CodeCache::lookup(const CacheKey& key, const std::string& key_text,
+                                             const LookupOptions& options) {
   CacheResult r;
   r.digest = xxh3_128_hex(key_text);
   if (take_from_memory(r)) return r;

@@ -78,6 +78,9 @@ class DYNLIB_INTERNAL_API CodeCache {
   // Memory, then disk (validated; a corrupt entry is warned about and deleted), never builds and never
   // waits for a lock. nullopt on a miss. For an llvm::ObjectCache-style adapter (getObject).
   std::optional<CacheResult> lookup(const CacheKey& key, const LookupOptions& options = {});
+  // Same, with key_text == key.canonical_text() already computed by the caller.
+  std::optional<CacheResult> lookup(const CacheKey& key, const std::string& key_text,
+                                    const LookupOptions& options);
   // Stores bytes compiled elsewhere (memory, and disk under the entry lock unless disk_cache=false).
   // For notifyObjectCompiled. Returns the entry directory if it is on disk.
   std::optional<std::filesystem::path> put(const CacheKey& key, std::string object,
@@ -88,6 +91,8 @@ class DYNLIB_INTERNAL_API CodeCache {
 
   // The disk root (resolved once, lazily, with probing and fallbacks; may warn). nullopt: memory only.
   // Never called when every lookup uses disk_cache=false, so such a process writes nothing anywhere.
+  // The resolved root is kept open and rechecked on every call (HeldRoot, two system calls): one that
+  // was replaced or made writable by others since is dropped (one warning; memory only from then on).
   std::optional<std::filesystem::path> disk_root();
 
   // Drops one key from the in-process map (e.g. its object turned out to be unloadable).
@@ -100,6 +105,7 @@ class DYNLIB_INTERNAL_API CodeCache {
 
  private:
   void warn(const std::string& message) const;  // through settings_.warn, if any
+  void drop_root(const std::string& why);       // root_ failed its recheck: memory only from now on
   std::shared_ptr<std::mutex> inflight_mutex(const std::string& digest);
   void remember(const std::string& digest, std::shared_ptr<const std::string> obj);
   // Fills r from the in-process map (counting a memory hit); false if r.digest is not there.
@@ -117,7 +123,9 @@ class DYNLIB_INTERNAL_API CodeCache {
   std::unordered_map<std::string, std::shared_ptr<std::mutex>> inflight_;
   CacheStats stats_;
   std::once_flag root_once_;
+  std::mutex root_mu_;  // guards root_ after the first resolution
   std::optional<std::filesystem::path> root_;
+  HeldRoot held_root_;
 };
 
 }  // namespace dynlib::cache

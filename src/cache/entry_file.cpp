@@ -111,6 +111,150 @@ std::string make_meta_text(const CacheKey& key, const std::string& digest, std::
 }
 
 std::string parse_meta_text(std::string_view text, EntryMeta& out) {
+  if (parse_meta_subset(text, out)) return {};
+  return parse_meta_toml(text, out);
+}
+
+namespace {
+
+// A value of the subset (parse_meta_subset).
+struct SubsetValue {
+  enum class Kind { string, integer, strings } kind = Kind::string;
+  std::string text;
+  std::int64_t integer = 0;
+  std::vector<std::string> strings;
+};
+
+bool is_bare_key_char(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+}
+void skip_blanks(std::string_view s, std::size_t& i) {
+  while (i < s.size() && (s[i] == ' ' || s[i] == '\t')) ++i;
+}
+// 'literal' at s[i] (no escapes in literal strings; the subset has no ' inside).
+bool read_literal(std::string_view s, std::size_t& i, std::string& out) {
+  if (i >= s.size() || s[i] != '\'') return false;
+  const std::size_t end = s.find('\'', i + 1);
+  if (end == std::string_view::npos) return false;
+  out.assign(s.substr(i + 1, end - i - 1));
+  i = end + 1;
+  return true;
+}
+bool read_key(std::string_view s, std::size_t& i, std::string& out) {
+  if (i < s.size() && s[i] == '\'') return read_literal(s, i, out);
+  const std::size_t start = i;
+  while (i < s.size() && is_bare_key_char(s[i])) ++i;
+  out.assign(s.substr(start, i - start));
+  return i > start;
+}
+bool read_value(std::string_view s, std::size_t& i, SubsetValue& v) {
+  if (i >= s.size()) return false;
+  if (s[i] == '\'') {
+    v.kind = SubsetValue::Kind::string;
+    return read_literal(s, i, v.text);
+  }
+  if (s[i] == '[') {
+    v.kind = SubsetValue::Kind::strings;
+    ++i;
+    for (;;) {
+      skip_blanks(s, i);
+      if (i < s.size() && s[i] == ']') break;
+      std::string item;
+      if (!read_literal(s, i, item)) return false;
+      v.strings.push_back(std::move(item));
+      skip_blanks(s, i);
+      if (i < s.size() && s[i] == ',') {
+        ++i;
+        continue;
+      }
+      if (i < s.size() && s[i] == ']') break;
+      return false;
+    }
+    ++i;
+    return true;
+  }
+  // Decimal integer: -?(0|[1-9][0-9]*), at most 18 digits (always fits in 64 bits).
+  v.kind = SubsetValue::Kind::integer;
+  const bool negative = s[i] == '-';
+  if (negative) ++i;
+  const std::size_t start = i;
+  while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
+  const std::size_t digits = i - start;
+  if (digits == 0 || digits > 18 || (digits > 1 && s[start] == '0')) return false;
+  std::int64_t n = 0;
+  for (std::size_t k = start; k < i; ++k) n = n * 10 + (s[k] - '0');
+  v.integer = negative ? -n : n;
+  return true;
+}
+
+}  // namespace
+
+bool parse_meta_subset(std::string_view text, EntryMeta& out) {
+  for (char c : text)
+    if (c != '\n' && c != '\t' && (c < 0x20 || c > 0x7e)) return false;  // CR, controls, non-ASCII
+  std::map<std::string, SubsetValue> top, inputs;
+  bool in_inputs = false;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    std::size_t nl = text.find('\n', pos);
+    if (nl == std::string_view::npos) nl = text.size();
+    const std::string_view line = text.substr(pos, nl - pos);
+    pos = nl + 1;
+    std::size_t i = 0;
+    skip_blanks(line, i);
+    if (i == line.size() || line[i] == '#') continue;
+    if (line[i] == '[') {
+      std::size_t j = i + 1;
+      skip_blanks(line, j);
+      if (in_inputs || line.substr(j, 6) != "inputs" || top.count("inputs") != 0) return false;
+      j += 6;
+      skip_blanks(line, j);
+      if (j >= line.size() || line[j] != ']') return false;
+      ++j;
+      skip_blanks(line, j);
+      if (j != line.size()) return false;
+      in_inputs = true;
+      continue;
+    }
+    std::string key;
+    SubsetValue v;
+    if (!read_key(line, i, key)) return false;
+    skip_blanks(line, i);
+    if (i >= line.size() || line[i] != '=') return false;
+    ++i;
+    skip_blanks(line, i);
+    if (!read_value(line, i, v)) return false;
+    skip_blanks(line, i);
+    if (i != line.size()) return false;  // e.g. a comment after the value: left to the TOML parser
+    if (!(in_inputs ? inputs : top).emplace(std::move(key), std::move(v)).second) return false;
+  }
+  auto field = [&](const char* name, SubsetValue::Kind kind) -> const SubsetValue* {
+    auto it = top.find(name);
+    return it != top.end() && it->second.kind == kind ? &it->second : nullptr;
+  };
+  using K = SubsetValue::Kind;
+  const SubsetValue *v = field("format_version", K::integer), *d = field("digest", K::string),
+                    *f = field("family", K::string), *ps = field("payload_size", K::integer);
+  if (!v || !d || !f || !ps || !in_inputs) return false;
+  out.format_version = v->integer;
+  out.digest = d->text;
+  out.family = f->text;
+  out.payload_size = static_cast<std::uint64_t>(ps->integer);
+  const SubsetValue* es = field("entry_size", K::integer);
+  out.entry_size = static_cast<std::uint64_t>(es ? es->integer : 0);
+  const SubsetValue* ca = field("created_at", K::string);
+  out.created_at = ca ? ca->text : "";
+  const SubsetValue* cu = field("created_unix", K::integer);
+  out.created_unix = cu ? cu->integer : 0;
+  out.components.clear();
+  if (const SubsetValue* c = field("components", K::strings)) out.components = c->strings;
+  out.inputs.clear();
+  for (auto& [k, val] : inputs)
+    if (val.kind == K::string) out.inputs.emplace(k, val.text);
+  return true;
+}
+
+std::string parse_meta_toml(std::string_view text, EntryMeta& out) {
   if (text.empty()) return "empty metadata";
   toml::table doc;
   try {

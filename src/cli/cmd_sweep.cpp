@@ -19,19 +19,24 @@ const char* kUsage =
     "usage: dynlib sweep URI --param name=start:stop:count [--param name=start:stop:count] --out file.csv\n"
     "                        [--record-last K] [--save-at START:STOP:COUNT | --save-at-file FILE]\n"
     "                        [--tstops a,b] [--threads n] [--lyapunov K] [--shard K/N] [--block B]\n"
-    "                        [--checkpoint S] [common options]\n"
+    "                        [--checkpoint S] [--lanes 1|4] [common options]\n"
     "  --param name=start:stop:count  one axis (1-D sweep) or two (2-D), count >= 1 evenly spaced values;\n"
     "                 name=value (no colon) fixes a parameter for every point\n"
     "  --out FILE     the CSV file (required): one row per point "
-    "<p1>[,<p2>],status,t,<states>[,<exponents>][,events.<name>];\n"
+    "<p1>[,<p2>],status,t,<states>[,<exponents>][,events.<name>][,stopped_by];\n"
     "                 a failed point has status ERROR and empty cells; one that stopped short has its\n"
-    "                 own status (MAX_STEPS, ...)\n"
+    "                 own status (MAX_STEPS, ...); stopped_by (models with terminal root events only)\n"
+    "                 names the terminal event that ended the point\n"
     "  --record-last K  keep the last K records of every point (one CSV row per record), K >= 1\n"
     "  --save-at START:STOP:COUNT  record every point exactly at COUNT evenly spaced times (ODEs; one CSV\n"
     "                 row per time, values from the stepper's dense output)\n"
     "  --save-at-file FILE  the same with the times in FILE (one per line, non-decreasing)\n"
     "  --tstops a,b,c times the steps land on exactly (adaptive steppers)\n"
     "  --threads n    worker threads, >= 1 (default: one per core)\n"
+    "  --lanes 1|4    points per thread at once in SIMD lanes (default: 4 with --jit on a CPU with AVX2, "
+    "for\n"
+    "                 maps and euler/rk2/rk4 without events or lags; same numbers either way); 1 turns it "
+    "off\n"
     "  --lyapunov K   add Lyapunov exponents (K = 1: the largest) to every point\n"
     "  --shard K/N    compute only shard K of N (0 <= K < N, contiguous ranges of points) into --out, a "
     "shard\n"
@@ -40,8 +45,9 @@ const char* kUsage =
     "                 the points, at least 4 per thread)\n"
     "  --checkpoint S  save finished blocks at most every S seconds (default 1; 0: after every block)\n"
     "The file is written block by block: if the run is killed, the same command continues where it stopped\n"
-    "(its progress is kept in FILE.partial and FILE.partial.idx). Under mpirun the points are shared by\n"
-    "the ranks and rank 0 writes the file (docs/distributed.md).\n"
+    "(its progress is kept in FILE.partial and FILE.partial.idx). A second sweep on FILE while one writes\n"
+    "it is refused (lock: FILE.partial.lock). Under mpirun the points are shared by the ranks and rank 0\n"
+    "writes the file (docs/distributed.md).\n"
     "Any stepper (--lyapunov needs a fixed-step one). Exits 1 if any point failed or ended with a\n"
     "status other than DONE or EARLY_EXIT (each is printed with its parameters).\n";
 
@@ -56,7 +62,7 @@ int cmd_sweep(const std::vector<std::string>& args) {
     }
   const auto p = parse_args(args,
                             with_common_values({"record_last", "threads", "lyapunov", "out", "shard", "block",
-                                                "checkpoint", "save_at", "save_at_file", "tstops"}),
+                                                "checkpoint", "save_at", "save_at_file", "tstops", "lanes"}),
                             with_common_flags({}));
   if (p.positional.size() != 1) throw UsageError(std::string("expected one model URI\n") + kUsage);
   if (!p.get("out")) throw UsageError("--out file.csv is required");
@@ -116,6 +122,11 @@ int cmd_sweep(const std::vector<std::string>& args) {
   if (p.get("threads")) {
     o.threads = static_cast<unsigned>(parse_integer_at_least(*p.get("threads"), "--threads", 1));
   }
+  if (p.get("lanes")) {
+    const std::string& v = *p.get("lanes");
+    if (v != "1" && v != "4") throw UsageError("--lanes expects 1 (no SIMD lanes) or 4, got '" + v + "'");
+    o.lanes = v == "1" ? 1u : 4u;
+  }
   if (p.get("lyapunov")) {
     const auto k = parse_integer_at_least(*p.get("lyapunov"), "--lyapunov", 1);
     LyapunovOptions lo;
@@ -153,6 +164,7 @@ int cmd_sweep(const std::vector<std::string>& args) {
   }
   if (!sw.root) return 0;
   std::string where = std::to_string(sw.threads) + " threads";
+  if (sw.lanes > 1) where += " x " + std::to_string(sw.lanes) + " SIMD lanes";
   if (sw.processes > 1) where = std::to_string(sw.processes) + " processes x " + where;
   std::string what =
       std::to_string(sw.points) + " points (" + std::to_string(sw.nx) + " x " + std::to_string(sw.ny) + ")";

@@ -49,8 +49,12 @@ std::string where_point(const BatchItem& item) {
   return at.empty() ? at : at + ": ";
 }
 
-void run_one(const FullModelPtr& fm, const BatchOptions& o, const BatchItem& item,
-             std::optional<std::int64_t> cap_rec, BatchRun& out) {
+}  // namespace
+
+namespace core {
+
+void run_point(const FullModelPtr& fm, const BatchOptions& o, const BatchItem& item,
+               std::optional<std::int64_t> cap_rec, BatchRun& out) {
   try {
     Sim sim(fm);
     const Status s = sim.run(run_options(o, item, cap_rec));
@@ -75,6 +79,7 @@ void run_one(const FullModelPtr& fm, const BatchOptions& o, const BatchItem& ite
     }
     out.observers = R.observers();
     out.event_counts = R.event_counts();
+    out.stopped_by = R.stopped_by();
   } catch (const SimulationError& e) {  // the point failed: its own status (NAN_DETECTED, STEPFAIL)
     out.error = where_point(item) + e.what();
     out.status = e.status();
@@ -83,10 +88,6 @@ void run_one(const FullModelPtr& fm, const BatchOptions& o, const BatchItem& ite
     out.status = Status::STEPFAIL;
   }
 }
-
-}  // namespace
-
-namespace core {
 
 BatchResults batch_columns(const FullModelPtr& fm, const BatchOptions& o) {
   if (!fm) throw ArgumentError("run_batch: null model");
@@ -117,7 +118,10 @@ BatchResults batch_columns(const FullModelPtr& fm, const BatchOptions& o) {
   BatchResults res;
   res.state_names = m.states;
   res.param_names = m.params;
-  for (const auto& e : m.events) res.event_names.push_back(e.name);
+  for (const auto& e : m.events) {
+    res.event_names.push_back(e.name);
+    if (e.root && e.terminal > 0) res.terminal_events = true;
+  }
   if (o.record || o.record_last > 0 || o.save_at) {
     if (o.record_vars) {  // the Results column order: states, then aux
       std::vector<std::string> aux;
@@ -169,15 +173,23 @@ std::vector<BatchRun> run_items(const FullModelPtr& fm, const BatchOptions& o,
       total = static_cast<std::int64_t>(std::ceil((o.T.value_or(m.sim.t_end) - t0) / dt)) + 1;
     cap_rec = std::clamp<std::int64_t>(total / o.record_interval + 2, 1, std::int64_t{1} << 24);
   }
-  const unsigned threads = batch_threads(o, items.size());
+  // SIMD lanes: the workers take packs of kLanes points instead of single points.
+  const auto lanes = batch_lane_runner(fm, o);
+  const std::size_t unit = lanes ? static_cast<std::size_t>(kernels::kLanes) : 1;
+  const std::size_t n_units = (items.size() + unit - 1) / unit;
+  const unsigned threads = batch_threads(o, n_units);
   std::vector<BatchRun> runs(items.size());
   std::atomic<std::size_t> next{0};
   auto worker = [&] {
     for (;;) {
-      const std::size_t i = next.fetch_add(1, std::memory_order_relaxed);
-      if (i >= items.size()) break;
-      run_one(fm, o, items[i], cap_rec, runs[i]);
-      if (o.finished) o.finished->fetch_add(1, std::memory_order_relaxed);
+      const std::size_t u = next.fetch_add(1, std::memory_order_relaxed);
+      if (u >= n_units) break;
+      const std::size_t first = u * unit, last = std::min(items.size(), first + unit);
+      if (lanes)
+        run_pack(fm, *lanes, o, items, first, last, cap_rec, runs);
+      else
+        run_point(fm, o, items[first], cap_rec, runs[first]);
+      if (o.finished) o.finished->fetch_add(last - first, std::memory_order_relaxed);
     }
   };
   if (threads <= 1) {
@@ -196,7 +208,8 @@ std::vector<BatchRun> run_items(const FullModelPtr& fm, const BatchOptions& o,
 BatchResults run_batch(const FullModelPtr& fm, const std::vector<BatchItem>& items, const BatchOptions& o) {
   BatchResults res = core::batch_columns(fm, o);
   core::check_item_names(fm, items);
-  res.threads = core::batch_threads(o, items.size());
+  if (core::batch_lane_runner(fm, o)) res.lanes = static_cast<unsigned>(kernels::kLanes);
+  res.threads = core::batch_threads(o, (items.size() + res.lanes - 1) / res.lanes);
   const auto t_start = std::chrono::steady_clock::now();
   if (o.executor && o.executor->processes() > 1) {
     // Blocks of about 1% of the items (at least 4 per thread), handed out to the executor's processes.

@@ -25,6 +25,7 @@ void SweepResults::write_csv(const std::filesystem::path& path) const {
   c.state_names = batch.state_names;
   c.record_names = batch.record_names;
   c.event_names = batch.event_names;
+  c.stopped_by = batch.terminal_events;
   for (const auto& r : batch.runs)
     if (r.error.empty()) {
       for (const auto& o : r.observers)

@@ -97,6 +97,7 @@ void encode_runs(std::string& out, const std::vector<BatchRun>& runs) {
       for (const auto& c : o.trace_cols) w.vec(c);
     }
     w.vec(r.event_counts);
+    w.str(r.stopped_by);
   }
 }
 
@@ -125,6 +126,7 @@ std::vector<BatchRun> decode_runs(std::string_view bytes) {
       for (auto& c : o.trace_cols) c = rd.vec<double>();
     }
     r.event_counts = rd.vec<std::int64_t>();
+    r.stopped_by = rd.str();
   }
   if (!rd.in.empty()) throw DynlibError("batch results from another process have trailing bytes");
   return runs;

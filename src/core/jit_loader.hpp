@@ -34,7 +34,7 @@ struct JitOptions {
 
 // Where a compiled unit came from, and its cache identity.
 struct JitCacheRecord {
-  std::string variant;       // "BASE" or "ANALYSIS"
+  std::string variant;       // "BASE", "ANALYSIS" or "LANES4" (the SIMD lane runner)
   std::string analysis_sig;  // observers' signature ("" for BASE)
   std::string digest;        // cache key digest (32 hex); "" if the unit bypassed the cache
   std::string origin;        // "built" (compiled now), "disk" (object loaded from the disk cache),
@@ -81,7 +81,7 @@ class DYNLIB_INTERNAL_API JitCompiledModel : public kernels::CompiledModel {
   virtual void wait_optimized() const = 0;
   // How the BASE unit was obtained: "built", "disk" or "memory" (see JitCacheRecord::origin).
   virtual std::string cache_origin() const = 0;
-  // The BASE unit first, then every ANALYSIS runner made so far (in creation order).
+  // The BASE unit first, then every ANALYSIS / LANES4 runner made so far (in creation order).
   virtual std::vector<JitCacheRecord> cache_records() const = 0;
 };
 

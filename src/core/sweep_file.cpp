@@ -12,6 +12,7 @@
 #include "core/analysis.hpp"
 #include "core/batch_internal.hpp"
 #include "core/sweep_journal.hpp"
+#include "core/sweep_lock.hpp"
 #include "core/sweep_rows.hpp"
 #include "kernels/observer.hpp"
 #include "util/output_file.hpp"
@@ -173,7 +174,8 @@ SweepFileSummary sweep_to_csv(const FullModelPtr& fm, const std::vector<SweepAxi
     last = shard_start(total, fo.shard_index + 1, fo.shard_count);
   }
   sum.points = last - first;
-  sum.threads = core::batch_threads(o, sum.points);
+  if (core::batch_lane_runner(fm, o)) sum.lanes = static_cast<unsigned>(kernels::kLanes);
+  sum.threads = core::batch_threads(o, (sum.points + sum.lanes - 1) / sum.lanes);
   BatchExecutor* ex = o.executor;
   LocalExecutor local;
   if (!ex) ex = &local;
@@ -185,6 +187,7 @@ SweepFileSummary sweep_to_csv(const FullModelPtr& fm, const std::vector<SweepAxi
   cols.state_names = names.state_names;
   cols.record_names = names.record_names;
   cols.event_names = names.event_names;
+  cols.stopped_by = names.terminal_events;
   if (!o.observers.empty() && !cols.series()) {
     const auto layout = kernels::analysis_layout(core::analysis_spec(o.observers, fm->model()), fm->model(),
                                                  fm->compiled().stepper());
@@ -216,6 +219,7 @@ SweepFileSummary sweep_to_csv(const FullModelPtr& fm, const std::vector<SweepAxi
     return sum;
   }
 
+  std::unique_ptr<core::SweepLock> lock;  // held until the file is finished: one writer per file
   std::unique_ptr<core::SweepJournal> journal;
   try {
     try {
@@ -223,6 +227,7 @@ SweepFileSummary sweep_to_csv(const FullModelPtr& fm, const std::vector<SweepAxi
     } catch (const util::FileWriteError& e) {
       throw DynlibError("Cannot write '" + path.string() + "': " + e.reason());
     }
+    lock = std::make_unique<core::SweepLock>(path);
     const std::string key = sweep_key(*fm, axes, o, base);
     std::string preamble;
     if (fo.shard_count > 0)
@@ -241,7 +246,10 @@ SweepFileSummary sweep_to_csv(const FullModelPtr& fm, const std::vector<SweepAxi
   if (fo.done) fo.done->store(sum.resumed);
 
   std::size_t block = fo.block;
-  if (block == 0) block = std::max<std::size_t>(4 * sum.threads, (sum.points + 99) / 100);
+  if (block == 0) {  // whole packs of SIMD lanes, at least 4 per thread
+    block = std::max<std::size_t>(4 * sum.threads * sum.lanes, (sum.points + 99) / 100);
+    block = (block + sum.lanes - 1) / sum.lanes * sum.lanes;
+  }
   std::vector<PointBlock> blocks;
   for (std::size_t a = journal->next_point(); a < last; a += block)
     blocks.push_back({a, std::min(last, a + block)});

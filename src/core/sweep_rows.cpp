@@ -4,6 +4,18 @@
 #include "util/text.hpp"
 
 namespace dynlib::core {
+namespace {
+
+// A text cell as CSV (RFC 4180): quoted only if it holds a comma, quote or line break (an event's name
+// is a TOML key, which may).
+std::string csv_cell(const std::string& s) {
+  if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
+  std::string q = "\"";
+  for (char ch : s) q += ch == '"' ? std::string("\"\"") : std::string(1, ch);
+  return q + '"';
+}
+
+}  // namespace
 
 std::string sweep_csv_header(const SweepColumns& c) {
   std::string f;
@@ -16,6 +28,7 @@ std::string sweep_csv_header(const SweepColumns& c) {
     for (const auto& n : c.state_names) f += ',' + n;
     for (const auto& n : c.observer_cols) f += ',' + n;
     for (const auto& n : c.event_names) f += ",events." + n;
+    if (c.stopped_by) f += ",stopped_by";
   }
   return f + '\n';
 }
@@ -44,7 +57,7 @@ void append_point_rows(std::string& f, const SweepColumns& c, const std::string&
     }
   } else if (!r.error.empty()) {
     f += prefix + "ERROR,";
-    empty_cells(c.state_names.size() + n_observer_cols + c.event_names.size());
+    empty_cells(c.state_names.size() + n_observer_cols + c.event_names.size() + (c.stopped_by ? 1 : 0));
     f += '\n';
   } else {
     f += prefix + status_name(r.status) + ',' + num(r.t_final);
@@ -59,6 +72,7 @@ void append_point_rows(std::string& f, const SweepColumns& c, const std::string&
       f += ',';
       if (k < r.event_counts.size()) f += std::to_string(r.event_counts[k]);
     }
+    if (c.stopped_by) f += ',' + csv_cell(r.stopped_by);
     f += '\n';
   }
 }

@@ -19,6 +19,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdlib>
+#include <functional>
 #include <optional>
 #include <set>
 #include <stdexcept>
@@ -401,26 +402,27 @@ void set_vectorize_policy(llvm::Module& mod, const ModuleGen& g) {
 
 }  // namespace
 
-static AnalysisGenerated generate_analysis_unit_here(const ir::ModelIR& model,
-                                                     const kernels::StepperInfo& stepper,
-                                                     const kernels::AnalysisLayout& L) {
+static AnalysisGenerated generate_runner_unit_here(const ir::ModelIR& model,
+                                                   const kernels::StepperInfo& stepper,
+                                                   const std::string& tag, const char* symbol,
+                                                   const std::function<void(ModuleGen&)>& emit) {
   const auto t_start = Clock::now();
   AnalysisGenerated out;
   const std::string label = model_label(model);
-  const std::string unit_name = "dynlib:" + model.hash.hex() + ":" + stepper.name + ":analysis[" +
-                                L.signature() + "]#" + std::to_string(next_unit_id());
+  const std::string unit_name =
+      "dynlib:" + model.hash.hex() + ":" + stepper.name + ":" + tag + "#" + std::to_string(next_unit_id());
   OrcEngine& engine = OrcEngine::instance();
   auto ctx = std::make_unique<llvm::LLVMContext>();
   auto mod = std::make_unique<llvm::Module>(unit_name, *ctx);
   engine.prepare(*mod);
   ModuleGen g(*ctx, *mod, model);
   try {
-    emit_runner(g, stepper, kernels::compute_layout(model, stepper), &L, "runner_analysis");
+    emit(g);
   } catch (const std::exception& e) {
-    throw JitError("JIT code generation failed for component 'runner' (analysis variant " + L.signature() +
-                   ") of model " + label + ": " + e.what());
+    throw JitError("JIT code generation failed for component 'runner' (" + tag + ") of model " + label +
+                   ": " + e.what());
   }
-  maybe_inject_fault(*mod, "runner_analysis", "runner_analysis");
+  maybe_inject_fault(*mod, symbol, symbol);
   set_inline_policy(*mod, g);
   set_vectorize_policy(*mod, g);
   out.timings.build_ir_ms = ms_since(t_start);
@@ -430,9 +432,8 @@ static AnalysisGenerated generate_analysis_unit_here(const ir::ModelIR& model,
     llvm::raw_string_ostream os(err);
     if (llvm::verifyModule(*mod, &os)) {
       os.flush();
-      throw JitError(
-          "JIT code generation produced invalid LLVM IR for component 'runner' (analysis variant " +
-          L.signature() + ") of model " + label + ": " + err);
+      throw JitError("JIT code generation produced invalid LLVM IR for component 'runner' (" + tag +
+                     ") of model " + label + ": " + err);
     }
   }
   out.timings.verify_ms = ms_since(t_verify);
@@ -450,7 +451,7 @@ static AnalysisGenerated generate_analysis_unit_here(const ir::ModelIR& model,
     std::vector<std::unique_ptr<llvm::Module>> mods;
     mods.push_back(std::move(mod));
     out.unit = engine.add(std::move(ctx), std::move(mods), unit_name);
-    out.runner = reinterpret_cast<NativeFns::RunnerFn>(out.unit->lookup("runner_analysis"));
+    out.runner = reinterpret_cast<NativeFns::RunnerFn>(out.unit->lookup(symbol));
   } catch (const JitError& e) {
     throw JitError(std::string("JIT compilation failed for model ") + label + ": " + e.what());
   }
@@ -671,11 +672,21 @@ static Generated generate_unit_here(const ir::ModelIR& model, const kernels::Ste
 
 // Emitting recurses once per nesting level of an expression (a sum of 100k terms is 100k levels), and
 // this may run on a thread with a small stack (the background compile).
+AnalysisGenerated generate_runner_unit(const ir::ModelIR& model, const kernels::StepperInfo& stepper,
+                                       const std::string& tag, const char* symbol,
+                                       const std::function<void(ModuleGen&)>& emit) {
+  std::optional<AnalysisGenerated> out;
+  util::run_with_large_stack(
+      [&] { out.emplace(generate_runner_unit_here(model, stepper, tag, symbol, emit)); });
+  return std::move(*out);
+}
+
 AnalysisGenerated generate_analysis_unit(const ir::ModelIR& model, const kernels::StepperInfo& stepper,
                                          const kernels::AnalysisLayout& L) {
-  std::optional<AnalysisGenerated> out;
-  util::run_with_large_stack([&] { out.emplace(generate_analysis_unit_here(model, stepper, L)); });
-  return std::move(*out);
+  return generate_runner_unit(
+      model, stepper, "analysis[" + L.signature() + "]", "runner_analysis", [&](ModuleGen& g) {
+        emit_runner(g, stepper, kernels::compute_layout(model, stepper), &L, "runner_analysis");
+      });
 }
 
 Generated generate_unit(const ir::ModelIR& model, const kernels::StepperInfo& stepper,

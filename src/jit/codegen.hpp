@@ -1,6 +1,7 @@
 // Code generation of one compiled unit (model x stepper): no LLVM types in this header.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -66,6 +67,19 @@ struct AnalysisGenerated {
   std::string bitcode;                   // unoptimised
   core::JitTimings timings;
 };
+
+class ModuleGen;
+
+// A unit of one runner function `symbol` (void symbol(args*)) that `emit` writes into the module: the
+// ANALYSIS variant, the lane runner. `tag` names it in the unit name ("dynlib:<hash>:<stepper>:<tag>#")
+// and in error messages.
+AnalysisGenerated generate_runner_unit(const ir::ModelIR& model, const kernels::StepperInfo& stepper,
+                                       const std::string& tag, const char* symbol,
+                                       const std::function<void(ModuleGen&)>& emit);
+
+// The lane runner (kernels/runner_lanes.hpp, symbol "runner_lanes", void(LaneRunnerArgs*)) as its own
+// unit; the model and stepper must pass kernels::lanes_supported (lane_codegen.cpp).
+AnalysisGenerated generate_lane_unit(const ir::ModelIR& model, const kernels::StepperInfo& stepper);
 
 // The ANALYSIS runner variant (observers' hooks compiled in) for one analysis layout, as its own unit.
 AnalysisGenerated generate_analysis_unit(const ir::ModelIR& model, const kernels::StepperInfo& stepper,

@@ -21,12 +21,12 @@ namespace dynlib::jit {
 // Value wrappers
 
 LRef::LRef(LlvmBackend* bb, llvm::Value* p, int sc) : b(bb), ptr(p), scope(sc) {
-  auto* ld = b->ir().CreateLoad(b->gen().f64(), ptr);
+  auto* ld = b->load_val(ptr);
   b->tag_access(ld, scope);
   loaded = ld;
 }
 LRef& LRef::operator=(LVal v) {
-  b->tag_access(b->ir().CreateStore(v.v, ptr), scope);
+  b->tag_access(b->store_val(v.v, ptr), scope);
   loaded = v.v;
   return *this;
 }
@@ -44,7 +44,7 @@ LIRef& LIRef::operator=(LInt v) {
 LRef LArr::operator[](int i) const { return (*this)[static_cast<std::int64_t>(i)]; }
 LRef LArr::operator[](std::int64_t i) const { return LRef(b, b->gep_f64(base, i), scope); }
 LRef LArr::operator[](LInt i) const {
-  return LRef(b, b->ir().CreateInBoundsGEP(b->gen().f64(), base, i.v), scope);
+  return LRef(b, b->ir().CreateInBoundsGEP(b->gen().f64(), base, b->scaled(i.v)), scope);
 }
 LIRef LIArr::operator[](int i) const { return (*this)[static_cast<std::int64_t>(i)]; }
 LIRef LIArr::operator[](std::int64_t i) const {
@@ -56,11 +56,11 @@ LIRef LIArr::operator[](LInt i) const {
   return LIRef(b, b->ir().CreateInBoundsGEP(b->gen().i64(), base, i.v), scope);
 }
 
-LVar::LVar(LlvmBackend* bb, LVal init) : b(bb), slot(bb->entry_alloca(bb->gen().f64(), "var")) {
+LVar::LVar(LlvmBackend* bb, LVal init) : b(bb), slot(bb->entry_alloca(bb->vt(), "var")) {
   b->ir().CreateStore(init.v, slot);
 }
 LVar::LVar(const LVar& o) : LVar(o.b, o.get()) {}
-LVal LVar::get() const { return LVal{b, b->ir().CreateLoad(b->gen().f64(), slot)}; }
+LVal LVar::get() const { return LVal{b, b->ir().CreateLoad(b->vt(), slot)}; }
 LVar& LVar::operator=(LVal v) {
   b->ir().CreateStore(v.v, slot);
   return *this;
@@ -293,7 +293,14 @@ llvm::Function* ModuleGen::update_aux_fn() {
 // ---------------------------------------------------------------------------------------------
 // LlvmBackend
 
-LlvmBackend::LlvmBackend(ModuleGen& g, llvm::Function* fn) : g_(g), fn_(fn), ir_(g.ctx) {
+LlvmBackend::LlvmBackend(ModuleGen& g, llvm::Function* fn, unsigned lanes, LlvmBackend* share)
+    : g_(g),
+      fn_(fn),
+      lanes_(lanes < 1 ? 1 : lanes),
+      vt_(lanes_ == 1 ? g.f64() : static_cast<llvm::Type*>(llvm::FixedVectorType::get(g.f64(), lanes_))),
+      own_ir_(g.ctx),
+      ir_(share != nullptr ? share->ir_ : own_ir_) {
+  if (share != nullptr) return;  // the sharing backend positioned the builder
   ir_.SetInsertPoint(&fn->getEntryBlock());
   // Strict IEEE: the builder never adds fast-math flags (default FastMathFlags are all off).
   ir_.setFastMathFlags(llvm::FastMathFlags());
@@ -317,10 +324,60 @@ llvm::AllocaInst* LlvmBackend::entry_alloca(llvm::Type* ty, const char* name) {
   return tmp.CreateAlloca(ty, nullptr, name);
 }
 
+llvm::LoadInst* LlvmBackend::load_val(llvm::Value* ptr) {
+  auto* ld = ir_.CreateLoad(vt_, ptr);
+  if (lanes_ > 1) ld->setAlignment(llvm::Align(8));
+  return ld;
+}
+llvm::StoreInst* LlvmBackend::store_val(llvm::Value* v, llvm::Value* ptr) {
+  auto* st = ir_.CreateStore(v, ptr);
+  if (lanes_ > 1) st->setAlignment(llvm::Align(8));
+  return st;
+}
+
+void LlvmBackend::need_scalar(LBool c) const {
+  if (c.v->getType()->isVectorTy())
+    throw std::logic_error("jit: a branch on a lane condition (lane kernels branch on lane_bits)");
+}
+void LlvmBackend::widen(llvm::Value*& a, llvm::Value*& c) {
+  const bool va = a->getType()->isVectorTy(), vc = c->getType()->isVectorTy();
+  if (va && !vc) c = ir_.CreateVectorSplat(lanes_, c);
+  if (vc && !va) a = ir_.CreateVectorSplat(lanes_, a);
+}
+LInt LlvmBackend::to_int(LVal x) {
+  if (lanes_ > 1) throw std::logic_error("jit: to_int of a lane value (Int is uniform across lanes)");
+  return LInt{this, fptosi_x86(x.v)};
+}
+LInt LlvmBackend::lane_bits(LBool m) {
+  if (!m.v->getType()->isVectorTy()) return LInt{this, ir_.CreateZExt(m.v, g_.i64())};
+  auto* bits = ir_.CreateBitCast(m.v, ir_.getIntNTy(lanes_));
+  return LInt{this, ir_.CreateZExt(bits, g_.i64())};
+}
+LBool LlvmBackend::bits_mask(LInt bits) {
+  auto* low = ir_.CreateTrunc(bits.v, ir_.getIntNTy(lanes_));
+  if (lanes_ == 1) return LBool{this, low};
+  return LBool{this, ir_.CreateBitCast(low, llvm::FixedVectorType::get(g_.i1(), lanes_))};
+}
+
 LVal LlvmBackend::call_libm(const char* name, std::initializer_list<LVal> args) {
   std::vector<llvm::Value*> vs;
   for (const auto& a : args) vs.push_back(a.v);
   auto callee = g_.libm(name, static_cast<int>(vs.size()));
+  if (lanes_ > 1) {
+    // No vector libm rounds like the scalar one: one scalar call per lane.
+    llvm::Value* out = llvm::PoisonValue::get(vt_);
+    for (unsigned j = 0; j < lanes_; ++j) {
+      std::vector<llvm::Value*> lv;
+      for (auto* v : vs) lv.push_back(ir_.CreateExtractElement(v, j));
+      auto* call = ir_.CreateCall(callee, lv);
+      call->addFnAttr(llvm::Attribute::NoBuiltin);
+      call->addFnAttr(llvm::Attribute::NoUnwind);
+      call->addFnAttr(llvm::Attribute::WillReturn);
+      call->addFnAttr(llvm::Attribute::getWithMemoryEffects(g_.ctx, llvm::MemoryEffects::none()));
+      out = ir_.CreateInsertElement(out, call, j);
+    }
+    return LVal{this, out};
+  }
   auto* call = ir_.CreateCall(callee, vs);
   // nobuiltin: LLVM must not treat it as the C library function (no constant folding with the
   // host's libm at compile time, no pow->sqrt/mul, no sin+cos->sincos): the JIT then calls the very
@@ -338,11 +395,14 @@ LVal LlvmBackend::sqrt(LVal x) {
 }
 LVal LlvmBackend::to_storage(LVal x) {
   switch (g_.model.dtype) {
-    case ir::DType::float32:
-      return LVal{this, ir_.CreateFPExt(ir_.CreateFPTrunc(x.v, ir_.getFloatTy()), g_.f64())};
+    case ir::DType::float32: {
+      llvm::Type* f32 = ir_.getFloatTy();
+      if (lanes_ > 1) f32 = llvm::FixedVectorType::get(f32, lanes_);
+      return LVal{this, ir_.CreateFPExt(ir_.CreateFPTrunc(x.v, f32), vt_)};
+    }
     case ir::DType::int64: {
       auto* t = ir_.CreateUnaryIntrinsic(llvm::Intrinsic::trunc, x.v);
-      return LVal{this, ir_.CreateFAdd(t, llvm::ConstantFP::get(g_.f64(), 0.0))};
+      return LVal{this, ir_.CreateFAdd(t, llvm::ConstantFP::get(vt_, 0.0))};
     }
     default:
       return x;
@@ -371,7 +431,7 @@ LVal LlvmBackend::exp(LVal x) { return call_libm("exp", {x}); }
 LVal LlvmBackend::log(LVal x) { return call_libm("log", {x}); }
 LBool LlvmBackend::isfinite(LVal x) {
   auto* ax = ir_.CreateUnaryIntrinsic(llvm::Intrinsic::fabs, x.v);
-  return LBool{this, ir_.CreateFCmpOLT(ax, llvm::ConstantFP::getInfinity(g_.f64()))};
+  return LBool{this, ir_.CreateFCmpOLT(ax, llvm::ConstantFP::getInfinity(vt_))};
 }
 LBool LlvmBackend::user_break() {
   if (user_break_ptr_ == nullptr) return cfalse();
@@ -412,7 +472,7 @@ void LlvmBackend::emit_block(ModelFn which, LVal t, LArr y, LArr out, LArr param
                           : which == ModelFn::jacobian ? g_.jacobian_fn()
                                                        : g_.update_aux_fn();
   const bool aux = which == ModelFn::update_aux;
-  if (!g_.inlined(which)) {
+  if (!g_.inlined(which) && lanes_ == 1) {  // lane code has no out-of-line (scalar) model functions
     if (aux)
       ir_.CreateCall(plain, {t.v, y.base, params.base, out.base, ring.base, head.base});
     else
@@ -482,7 +542,7 @@ void LlvmBackend::update_aux(LVal t, LArr y, LArr params, LArr aux_out, LArr rin
 // Expressions
 
 llvm::Value* LlvmBackend::truthy(llvm::Value* x) {
-  return ir_.CreateFCmpUNE(x, llvm::ConstantFP::get(g_.f64(), 0.0));  // bytecode: x != 0.0
+  return ir_.CreateFCmpUNE(x, llvm::ConstantFP::get(vt_, 0.0));  // bytecode: x != 0.0
 }
 
 LVal LlvmBackend::eval(const ir::Expr& e, const Ctx& ctx) {
@@ -492,7 +552,7 @@ LVal LlvmBackend::eval(const ir::Expr& e, const Ctx& ctx) {
 
 llvm::Value* LlvmBackend::py_mod(llvm::Value* vx, llvm::Value* wx) {
   // pymath.hpp py::mod, with frem = C fmod (exact).
-  auto* zero = llvm::ConstantFP::get(g_.f64(), 0.0);
+  auto* zero = llvm::ConstantFP::get(vt_, 0.0);
   auto* m = ir_.CreateFRem(vx, wx);
   auto* nz = ir_.CreateFCmpUNE(m, zero);
   auto* wneg = ir_.CreateFCmpOLT(wx, zero);
@@ -504,9 +564,9 @@ llvm::Value* LlvmBackend::py_mod(llvm::Value* vx, llvm::Value* wx) {
 }
 
 llvm::Value* LlvmBackend::py_floordiv(llvm::Value* vx, llvm::Value* wx) {
-  auto* zero = llvm::ConstantFP::get(g_.f64(), 0.0);
-  auto* one = llvm::ConstantFP::get(g_.f64(), 1.0);
-  auto* half = llvm::ConstantFP::get(g_.f64(), 0.5);
+  auto* zero = llvm::ConstantFP::get(vt_, 0.0);
+  auto* one = llvm::ConstantFP::get(vt_, 1.0);
+  auto* half = llvm::ConstantFP::get(vt_, 0.5);
   auto* m = ir_.CreateFRem(vx, wx);
   auto* div0 = ir_.CreateFDiv(ir_.CreateFSub(vx, m), wx);
   auto* nz = ir_.CreateFCmpUNE(m, zero);
@@ -525,7 +585,7 @@ llvm::Value* LlvmBackend::py_floordiv(llvm::Value* vx, llvm::Value* wx) {
 llvm::Value* LlvmBackend::emit(const ir::Node& n, const Ctx& ctx) {
   using ir::Op;
   if (util::stack_low()) throw JitError("expression nested too deeply to compile");
-  auto* F = g_.f64();
+  auto* F = vt_;
   auto arg = [&](std::size_t i) -> llvm::Value* {
     if (i >= n.args.size() || !n.args[i]) throw std::logic_error("jit: malformed expression node");
     return emit(*n.args[i], ctx);
@@ -541,6 +601,7 @@ llvm::Value* LlvmBackend::emit(const ir::Node& n, const Ctx& ctx) {
     case Op::Time:
       return ctx.t.v;
     case Op::Lag: {
+      if (lanes_ > 1) throw JitError("lagged states do not run in lanes");
       const auto& lags = g_.model.lags;
       if (n.index < 0 || n.index >= static_cast<int>(lags.size()))
         throw std::logic_error("jit: bad lag slot");
@@ -621,6 +682,11 @@ llvm::Value* LlvmBackend::emit(const ir::Node& n, const Ctx& ctx) {
     case Op::Or: {
       // Python value semantics with short circuit: And = a ? b : a, Or = a ? a : b.
       auto* a = arg(0);
+      if (lanes_ > 1) {  // lanes: both sides (pure), chosen per lane
+        auto* c = arg(1);
+        auto* t = truthy(a);
+        return n.op == Op::And ? ir_.CreateSelect(t, c, a) : ir_.CreateSelect(t, a, c);
+      }
       auto* from = ir_.GetInsertBlock();
       auto* rhsb = block(n.op == Op::And ? "and.rhs" : "or.rhs");
       auto* endb = block(n.op == Op::And ? "and.end" : "or.end");
@@ -641,6 +707,10 @@ llvm::Value* LlvmBackend::emit(const ir::Node& n, const Ctx& ctx) {
     }
     case Op::Select: {
       auto* cnd = truthy(arg(0));
+      if (lanes_ > 1) {  // lanes: both branches (pure), chosen per lane
+        auto* tv = arg(1);
+        return ir_.CreateSelect(cnd, tv, arg(2));
+      }
       auto* thenb = block("sel.then");
       auto* elseb = block("sel.else");
       auto* endb = block("sel.end");
@@ -663,6 +733,7 @@ llvm::Value* LlvmBackend::emit(const ir::Node& n, const Ctx& ctx) {
       return emit_call(n, ctx);
     case Op::Sum:
     case Op::Prod:
+      if (lanes_ > 1) throw JitError("sum()/prod() loops do not run in lanes");
       return emit_loop(n, ctx);
   }
   throw std::logic_error("jit: unknown expression op");
@@ -705,7 +776,7 @@ llvm::Value* LlvmBackend::emit_call(const ir::Node& n, const Ctx& ctx) {
       case Fn::to_float:
         return a[0];
       case Fn::to_bool:
-        return ir_.CreateUIToFP(truthy(a[0]), g_.f64());
+        return ir_.CreateUIToFP(truthy(a[0]), vt_);
       case Fn::exp:
       case Fn::expm1:
       case Fn::log:
@@ -728,7 +799,7 @@ llvm::Value* LlvmBackend::emit_call(const ir::Node& n, const Ctx& ctx) {
       case Fn::erfc:
         return call_libm(ir::fn_name(n.fn), {V(0)}).v;
       default:
-        return llvm::ConstantFP::getNaN(g_.f64());  // bytecode call1 default
+        return llvm::ConstantFP::getNaN(vt_);  // bytecode call1 default
     }
   }
   if (a.size() == 2) {
@@ -740,7 +811,7 @@ llvm::Value* LlvmBackend::emit_call(const ir::Node& n, const Ctx& ctx) {
       case Fn::copysign:
         return ir_.CreateBinaryIntrinsic(llvm::Intrinsic::copysign, a[0], a[1]);
       default:
-        return llvm::ConstantFP::getNaN(g_.f64());  // bytecode call2 default
+        return llvm::ConstantFP::getNaN(vt_);  // bytecode call2 default
     }
   }
   throw std::logic_error("jit: bad arity for a math call");

@@ -8,6 +8,14 @@
 //   emit calls to the unit's internal model functions (inlined by O3).
 // Strict IEEE: no fast-math flags, no `contract`, libm calls marked `nobuiltin` so LLVM never
 // replaces them (pow(x,2) -> x*x, sin+cos -> sincos, constant folding with another libm, ...).
+// Lane mode (lanes > 1, docs/internals/simd-lanes.md): Val is a vector of `lanes` doubles, one
+// trajectory per lane, and every double buffer is lane-interleaved (element k of lane j at k*lanes + j).
+// Int stays a scalar i64 (uniform across lanes); a comparison of Vals gives a vector Bool. Arithmetic,
+// comparisons, selects and intrinsics are the scalar operations lane by lane; libm calls stay scalar
+// per lane (extract, call, insert) so they round exactly as in a scalar run; the short-circuit and
+// conditional expressions become selects (both sides are pure). Branches (if_/while_) need a scalar
+// Bool. A lane backend can share the IR builder of a scalar one emitting into the same function
+// (the lane runner, kernels/runner_lanes.hpp, keeps time and counters scalar).
 // Only src/jit/ includes this header (it pulls IRBuilder.h).
 #pragma once
 #include <llvm/IR/IRBuilder.h>
@@ -254,8 +262,9 @@ class LlvmBackend {
   using IVar = LIVar;
   using Ctx = kernels::EvalCtx<LlvmBackend>;
 
-  // Emits into `fn` (positioned at the end of its entry block).
-  LlvmBackend(ModuleGen& g, llvm::Function* fn);
+  // Emits into `fn` (positioned at the end of its entry block). With `lanes` > 1 a lane backend; with
+  // `share`, it emits through share's IR builder (same function, same insertion point).
+  LlvmBackend(ModuleGen& g, llvm::Function* fn, unsigned lanes = 1, LlvmBackend* share = nullptr);
   LlvmBackend(const LlvmBackend&) = delete;
   LlvmBackend& operator=(const LlvmBackend&) = delete;
 
@@ -264,8 +273,12 @@ class LlvmBackend {
   llvm::Function* function() { return fn_; }
   llvm::Value* arg(unsigned i) { return fn_->getArg(i); }
 
+  // The type of a Val: double, or <lanes x double> in lane mode.
+  unsigned lanes() const { return lanes_; }
+  llvm::Type* vt() const { return vt_; }
+
   // ---- literals and wrapping ----
-  Val c(double v) { return Val{this, llvm::ConstantFP::get(g_.f64(), v)}; }
+  Val c(double v) { return Val{this, llvm::ConstantFP::get(vt_, v)}; }
   Int ci(std::int64_t v) {
     return Int{this, llvm::ConstantInt::get(g_.i64(), static_cast<std::uint64_t>(v), true)};
   }
@@ -277,7 +290,9 @@ class LlvmBackend {
   Arr arr(llvm::Value* p) { return Arr{this, p}; }
   IArr iarr(llvm::Value* p) { return IArr{this, p}; }
   Arr offset(Arr a, int k) { return Arr{this, gep_f64(a.base, k), a.scope}; }
-  Arr offset(Arr a, Int k) { return Arr{this, ir_.CreateInBoundsGEP(g_.f64(), a.base, k.v), a.scope}; }
+  Arr offset(Arr a, Int k) {
+    return Arr{this, ir_.CreateInBoundsGEP(g_.f64(), a.base, scaled(k.v)), a.scope};
+  }
   IArr offset(IArr a, int k) {
     return IArr{this, ir_.CreateInBoundsGEP(g_.i64(), a.base, ir_.getInt64(static_cast<std::uint64_t>(k))),
                 a.scope};
@@ -294,9 +309,15 @@ class LlvmBackend {
   Var var(Val init) { return Var(this, init); }
   IVar ivar(Int init) { return IVar(this, init); }
 
-  // ---- logic ----
-  Bool land(Bool a, Bool c) { return Bool{this, ir_.CreateAnd(a.v, c.v)}; }
-  Bool lor(Bool a, Bool c) { return Bool{this, ir_.CreateOr(a.v, c.v)}; }
+  // ---- logic (a scalar Bool combined with a lane Bool applies to every lane) ----
+  Bool land(Bool a, Bool c) {
+    widen(a.v, c.v);
+    return Bool{this, ir_.CreateAnd(a.v, c.v)};
+  }
+  Bool lor(Bool a, Bool c) {
+    widen(a.v, c.v);
+    return Bool{this, ir_.CreateOr(a.v, c.v)};
+  }
   Bool lnot(Bool a) { return Bool{this, ir_.CreateNot(a.v)}; }
   Val select(Bool cnd, Val a, Val c) { return Val{this, ir_.CreateSelect(cnd.v, a.v, c.v)}; }
   Int iselect(Bool cnd, Int a, Int c) { return Int{this, ir_.CreateSelect(cnd.v, a.v, c.v)}; }
@@ -314,8 +335,8 @@ class LlvmBackend {
   Bool isfinite(Val x);
   bool unroll(int n) const { return n <= g_.unroll_max; }
   Bool isnan(Val x);
-  Val to_val(Int i) { return Val{this, ir_.CreateSIToFP(i.v, g_.f64())}; }
-  Int to_int(Val x) { return Int{this, fptosi_x86(x.v)}; }
+  Val to_val(Int i) { return splat(ir_.CreateSIToFP(i.v, g_.f64())); }
+  Int to_int(Val x);      // scalar mode only
   Val to_storage(Val x);  // kernels::storage_round with the dtype fixed at codegen time (float64: x itself)
   // static_cast<int64_t>(double) as the interpreter's machine code does it (cvttsd2si): NaN and
   // out-of-range give INT64_MIN. A plain fptosi would be poison there (undefined behaviour).
@@ -325,9 +346,23 @@ class LlvmBackend {
   // A call to a C function double f(double...) from libm (nobuiltin: never rewritten).
   Val call_libm(const char* name, std::initializer_list<Val> args);
 
+  // ---- lanes (lane mode; with lanes == 1 they are the identity / bit 0) ----
+  // A scalar double (e.g. from a scalar backend sharing the builder) in every lane.
+  Val splat(llvm::Value* scalar) {
+    return Val{this, lanes_ == 1 ? scalar : ir_.CreateVectorSplat(lanes_, scalar)};
+  }
+  Val splat(Val scalar) { return splat(scalar.v); }
+  // Bit j of the result is lane j of a lane Bool (movmskpd).
+  Int lane_bits(Bool m);
+  // The lane Bool whose lane j is bit j of `bits`.
+  Bool bits_mask(Int bits);
+  // Lane j of x as a scalar double.
+  llvm::Value* lane(Val x, unsigned j) { return lanes_ == 1 ? x.v : ir_.CreateExtractElement(x.v, j); }
+
   // ---- control flow ----
   template <class Then>
   void if_(Bool cnd, Then&& then_fn) {
+    need_scalar(cnd);
     auto* thenb = block("if.then");
     auto* endb = block("if.end");
     ir_.CreateCondBr(cnd.v, thenb, endb);
@@ -338,6 +373,7 @@ class LlvmBackend {
   }
   template <class Then, class Else>
   void if_(Bool cnd, Then&& then_fn, Else&& else_fn) {
+    need_scalar(cnd);
     auto* thenb = block("if.then");
     auto* elseb = block("if.else");
     auto* endb = block("if.end");
@@ -358,6 +394,7 @@ class LlvmBackend {
     ir_.CreateBr(headb);
     ir_.SetInsertPoint(headb);
     Bool cnd = cond_fn();
+    need_scalar(cnd);
     ir_.CreateCondBr(cnd.v, bodyb, endb);
     ir_.SetInsertPoint(bodyb);
     body_fn();
@@ -395,9 +432,18 @@ class LlvmBackend {
   // ---- helpers for the backend implementation ----
   llvm::BasicBlock* block(const char* name) { return llvm::BasicBlock::Create(g_.ctx, name, fn_); }
   llvm::AllocaInst* entry_alloca(llvm::Type* ty, const char* name);
+  // Element k of a double buffer (lane mode: the first lane of element k).
   llvm::Value* gep_f64(llvm::Value* base, std::int64_t k) {
+    k *= lanes_;
     return k == 0 ? base : ir_.CreateConstInBoundsGEP1_64(g_.f64(), base, static_cast<std::uint64_t>(k));
   }
+  // A runtime element index in doubles (lane mode: times lanes).
+  llvm::Value* scaled(llvm::Value* k) {
+    return lanes_ == 1 ? k : ir_.CreateMul(k, ir_.getInt64(lanes_), "", false, true);
+  }
+  // Loads / stores a Val (lane mode: 8-byte aligned, host buffers need not be 32-byte aligned).
+  llvm::LoadInst* load_val(llvm::Value* ptr);
+  llvm::StoreInst* store_val(llvm::Value* v, llvm::Value* ptr);
   llvm::Value* null_ptr() { return llvm::ConstantPointerNull::get(g_.ptr()); }
   Arr null_arr() { return Arr{this, null_ptr()}; }
   IArr null_iarr() { return IArr{this, null_ptr()}; }
@@ -412,9 +458,17 @@ class LlvmBackend {
   llvm::Value* py_mod(llvm::Value* a, llvm::Value* b);
   llvm::Value* py_floordiv(llvm::Value* a, llvm::Value* b);
 
+  // Branch conditions must be uniform (a logic_error names a kernel that branches on a lane Bool).
+  void need_scalar(Bool c) const;
+  // A scalar i1 next to a lane one becomes a splat, so they combine lane by lane.
+  void widen(llvm::Value*& a, llvm::Value*& c);
+
   ModuleGen& g_;
   llvm::Function* fn_;
-  llvm::IRBuilder<> ir_;
+  unsigned lanes_ = 1;
+  llvm::Type* vt_ = nullptr;
+  llvm::IRBuilder<> own_ir_;
+  llvm::IRBuilder<>& ir_;  // own_ir_, or the builder of the backend this one shares it with
   std::map<int, llvm::Value*> loop_vars_;
   llvm::Value* user_break_ptr_ = nullptr;  // const int32_t* (may be null at run time)
   // While a model function is emitted in place: !{its call scope} (see emit_block), else null.

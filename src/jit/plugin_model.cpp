@@ -31,6 +31,18 @@ class JitAnalysisRunner final : public kernels::AnalysisRunner {
   std::shared_ptr<AnalysisGenerated> gen_;
 };
 
+// The lane runner, compiled as its own unit (shared across the process).
+class JitLaneRunner final : public kernels::LaneRunner {
+ public:
+  explicit JitLaneRunner(std::shared_ptr<AnalysisGenerated> gen) : gen_(std::move(gen)) {}
+  void run(kernels::LaneRunnerArgs& args) const override {
+    reinterpret_cast<void (*)(kernels::LaneRunnerArgs*)>(gen_->runner)(&args);
+  }
+
+ private:
+  std::shared_ptr<AnalysisGenerated> gen_;
+};
+
 class JitModel final : public core::JitCompiledModel {
  public:
   JitModel(std::shared_ptr<const ir::ModelIR> m, const kernels::StepperInfo& s, ir::DType dtype,
@@ -93,6 +105,19 @@ class JitModel final : public core::JitCompiledModel {
     analysis_.emplace(key, r);
     records_.push_back(std::move(got.rec));
     return r;
+  }
+
+  // Compiled on first request and kept for the model's lifetime; null if the model/stepper do not run
+  // in lanes.
+  std::shared_ptr<const kernels::LaneRunner> lane_runner() const override {
+    if (!kernels::lanes_supported(*m_, *s_)) return nullptr;
+    std::lock_guard<std::mutex> lock(analysis_mutex_);
+    if (!lanes_) {
+      auto got = obtain_lanes(*m_, *s_, dtype_, opts_);
+      lanes_ = std::make_shared<const JitLaneRunner>(std::move(got.unit));
+      records_.push_back(std::move(got.rec));
+    }
+    return lanes_;
   }
 
   std::vector<std::string> components() const override {
@@ -253,6 +278,7 @@ class JitModel final : public core::JitCompiledModel {
   mutable NativeFns cold_;
   mutable const Generated* cold_from_ = nullptr;  // the unit cold_ was looked up in
   mutable std::map<std::string, std::shared_ptr<const kernels::AnalysisRunner>> analysis_;
+  mutable std::shared_ptr<const kernels::LaneRunner> lanes_;  // guarded by analysis_mutex_
   mutable std::map<std::string, std::string> texts_;  // rendered component IR, by component
 };
 

@@ -76,17 +76,18 @@ Generated load_unit(const std::string& payload, const ir::ModelIR& model, const 
 }
 
 AnalysisGenerated load_analysis(const std::string& payload, const ir::ModelIR& model,
-                                const kernels::StepperInfo& stepper, const std::string& digest) {
+                                const kernels::StepperInfo& stepper, const std::string& digest,
+                                const char* symbol) {
   const auto t0 = Clock::now();
   UnitPayload p;
   if (std::string e = p.decode(payload); !e.empty()) throw JitError("cached unit: " + e);
   AnalysisGenerated g;
   const std::string name =
-      "dynlib:" + model.hash.hex() + ":" + stepper.name + ":analysis-cached-" + digest.substr(0, 12);
+      "dynlib:" + model.hash.hex() + ":" + stepper.name + ":" + symbol + "-cached-" + digest.substr(0, 12);
   g.bitcode = part(p, "bitcode");
   g.unit = OrcEngine::instance().create_unit(name);
   g.unit->add_object_bytes(part(p, "runner.o"), name + ":runner.o");
-  g.runner = reinterpret_cast<NativeFns::RunnerFn>(g.unit->lookup("runner_analysis"));
+  g.runner = reinterpret_cast<NativeFns::RunnerFn>(g.unit->lookup(symbol));
   g.timings.codegen_link_ms = g.timings.total_ms = ms_since(t0);
   return g;
 }

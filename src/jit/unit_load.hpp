@@ -17,8 +17,10 @@ std::string pack_components(const std::vector<Component>& cs);
 Generated load_unit(const std::string& payload, const ir::ModelIR& model, const kernels::StepperInfo& stepper,
                     const std::string& digest);
 
-// An ANALYSIS runner from its cached payload (runner.o, bitcode). Throws JitError.
+// An ANALYSIS runner (or the lane runner: symbol "runner_lanes") from its cached payload (runner.o,
+// bitcode). Throws JitError.
 AnalysisGenerated load_analysis(const std::string& payload, const ir::ModelIR& model,
-                                const kernels::StepperInfo& stepper, const std::string& digest);
+                                const kernels::StepperInfo& stepper, const std::string& digest,
+                                const char* symbol = "runner_analysis");
 
 }  // namespace dynlib::jit

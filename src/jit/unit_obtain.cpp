@@ -4,8 +4,12 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
+#include <mutex>
 #include <optional>
+#include <string_view>
 #include <thread>
+#include <unordered_map>
 
 #include "cache/cache_lock.hpp"
 #include "cache/code_cache.hpp"
@@ -150,6 +154,49 @@ TieredUnit::Optimized optimized_unit(const std::shared_ptr<const ir::ModelIR>& m
   return {std::move(got.unit), std::move(got.rec)};
 }
 
+// A unit's cache key with its canonical text and digest.
+struct KeyedUnit {
+  cache::CacheKey key;
+  std::string text, digest;
+};
+
+// make_unit_key() and its digest cost about 50 us, most of an in-process hit, so they are remembered per
+// process. The memo is keyed by every input of make_unit_key() that can differ between two calls, as the
+// key itself has them: the model's IR hash AND its layout signature (hand-built IR may carry no hash,
+// so the hash alone does not tell two models apart), the stepper's settings text, the dtype, the
+// variant, the cache token and the fault-injection test hook; the rest (engine, tuning, build id,
+// library version) is fixed for the process.
+std::shared_ptr<const KeyedUnit> unit_key(const ir::ModelIR& model, const kernels::StepperInfo& stepper,
+                                          ir::DType dtype, std::string_view variant, std::string_view sig,
+                                          const std::string& cache_token) {
+  static std::mutex mu;
+  static auto* memo = new std::unordered_map<std::string, std::shared_ptr<const KeyedUnit>>;
+  const char* fault = std::getenv("DYNLIB_JIT_INJECT_FAULT");
+  const auto layout = kernels::compute_layout(model, stepper);
+  const std::string settings = stepper_settings_text(stepper, layout.n_state);
+  const std::string layout_sig = layout_signature(layout);
+  std::string id = model.hash.hex();
+  for (std::string_view part :
+       {std::string_view(stepper.name), std::string_view(settings), std::string_view(layout_sig),
+        std::string_view(ir::dtype_name(dtype)), variant, sig, std::string_view(cache_token),
+        std::string_view(fault ? fault : "")}) {
+    id += '\x1f';
+    id += part;
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    if (auto it = memo->find(id); it != memo->end()) return it->second;
+  }
+  auto k = std::make_shared<KeyedUnit>();
+  k->key = make_unit_key(model, stepper, dtype, OrcEngine::instance().info(), variant, sig, cache_token);
+  k->text = k->key.canonical_text();
+  k->digest = cache::xxh3_128_hex(k->text);
+  std::lock_guard<std::mutex> lock(mu);
+  if (memo->size() >= 4096) memo->clear();
+  memo->emplace(std::move(id), k);
+  return k;
+}
+
 }  // namespace
 
 // The BASE unit of (model, stepper, dtype): memory registry, then disk (with disk_cache), else compile:
@@ -165,11 +212,10 @@ Registry<TieredUnit>::Got obtain_unit(const std::shared_ptr<const ir::ModelIR>& 
     g.rec = {"BASE", "", "", "built", ""};
     return g;
   }
-  OrcEngine& engine = OrcEngine::instance();
-  const cache::CacheKey key =
-      make_unit_key(model, stepper, dtype, engine.info(), "BASE", "", opts.cache_token);
+  const auto keyed = unit_key(model, stepper, dtype, "BASE", "", opts.cache_token);
+  const cache::CacheKey& key = keyed->key;
   // A baseline-only unit must never be taken for the optimised one of the same key.
-  const std::string digest = key.digest() + (mode == TierMode::baseline_only ? "~baseline" : "");
+  const std::string digest = keyed->digest + (mode == TierMode::baseline_only ? "~baseline" : "");
   auto got = base_registry().get(digest, [&]() -> Registry<TieredUnit>::Got {
     auto baseline = [&] { return generate_unit(model, stepper, opts, true); };
     if (mode == TierMode::baseline_only)
@@ -178,7 +224,7 @@ Registry<TieredUnit>::Got obtain_unit(const std::shared_ptr<const ir::ModelIR>& 
     if (opts.disk_cache && mode == TierMode::tiered) {
       cache::LookupOptions lo;
       lo.disk_cache = true;
-      if (auto r = core::process_code_cache().lookup(key, lo)) {
+      if (auto r = core::process_code_cache().lookup(key, keyed->text, lo)) {
         try {
           Registry<TieredUnit>::Got g;
           g.unit = std::make_shared<TieredUnit>(
@@ -194,7 +240,8 @@ Registry<TieredUnit>::Got obtain_unit(const std::shared_ptr<const ir::ModelIR>& 
       auto o = optimized_unit(mp, stepper, opts, key, digest);
       return {std::make_shared<TieredUnit>(std::move(o.gen)), std::move(o.rec)};
     }
-    TieredUnit::Job job = [mp, &stepper, opts, key, digest] {
+    TieredUnit::Job job = [mp, &stepper, opts, keyed, digest] {
+      const cache::CacheKey& key = keyed->key;
       // A failed unit leaves the registry, so a later setup() compiles again (the failure may have been
       // transient); the JitModels already holding it report the error.
       try {
@@ -216,37 +263,57 @@ Registry<TieredUnit>::Got obtain_unit(const std::shared_ptr<const ir::ModelIR>& 
   return got;
 }
 
-Registry<AnalysisGenerated>::Got obtain_analysis(const ir::ModelIR& model,
-                                                 const kernels::StepperInfo& stepper, ir::DType dtype,
-                                                 const kernels::AnalysisLayout& L,
-                                                 const core::JitOptions& opts) {
-  OrcEngine& engine = OrcEngine::instance();
-  const std::string sig = L.signature();
-  const cache::CacheKey key =
-      make_unit_key(model, stepper, dtype, engine.info(), "ANALYSIS", sig, opts.cache_token);
-  const std::string digest = key.digest();
+namespace {
+
+// A unit of one runner function (the ANALYSIS variant, the lane runner): memory registry, then disk (with
+// disk_cache), else an optimised compile (no tiering: it is made once per model and kept).
+Registry<AnalysisGenerated>::Got obtain_runner_unit(const ir::ModelIR& model,
+                                                    const kernels::StepperInfo& stepper,
+                                                    const cache::CacheKey& key, const std::string& digest,
+                                                    const std::string& variant, const std::string& sig,
+                                                    const std::string& tag, const char* symbol,
+                                                    const core::JitOptions& opts,
+                                                    const std::function<AnalysisGenerated()>& generate) {
   return analysis_registry().get(digest, [&]() -> Registry<AnalysisGenerated>::Got {
     if (!opts.disk_cache) {
       Registry<AnalysisGenerated>::Got g;
-      g.unit = std::make_shared<AnalysisGenerated>(generate_analysis_unit(model, stepper, L));
-      g.rec = {"ANALYSIS", sig, digest, "built", ""};
+      g.unit = std::make_shared<AnalysisGenerated>(generate());
+      g.rec = {variant, sig, digest, "built", ""};
       return g;
     }
     auto build = [&](std::optional<AnalysisGenerated>& out) -> std::string {
-      // Every module with this prefix is compiled from the same inputs (model hash, stepper, signature).
-      const std::string prefix =
-          "dynlib:" + model.hash.hex() + ":" + stepper.name + ":analysis[" + sig + "]#";
+      // Every module with this prefix is compiled from the same inputs (model hash, stepper, tag).
+      const std::string prefix = "dynlib:" + model.hash.hex() + ":" + stepper.name + ":" + tag + "#";
       CaptureScope scope(prefix);
-      out.emplace(generate_analysis_unit(model, stepper, L));
+      out.emplace(generate());
       UnitPayload p;
       if (!OrcEngine::take_object_prefix(prefix, p.parts["runner.o"])) throw CaptureFailed{};
       p.parts["bitcode"] = out->bitcode;
       return p.encode();
     };
     return via_disk<AnalysisGenerated>(
-        key, digest, "ANALYSIS", sig, {"runner_analysis"}, build,
-        [&](const std::string& payload) { return load_analysis(payload, model, stepper, digest); });
+        key, digest, variant, sig, {symbol}, build,
+        [&](const std::string& payload) { return load_analysis(payload, model, stepper, digest, symbol); });
   });
+}
+
+}  // namespace
+
+Registry<AnalysisGenerated>::Got obtain_analysis(const ir::ModelIR& model,
+                                                 const kernels::StepperInfo& stepper, ir::DType dtype,
+                                                 const kernels::AnalysisLayout& L,
+                                                 const core::JitOptions& opts) {
+  const std::string sig = L.signature();
+  const auto keyed = unit_key(model, stepper, dtype, "ANALYSIS", sig, opts.cache_token);
+  return obtain_runner_unit(model, stepper, keyed->key, keyed->digest, "ANALYSIS", sig, "analysis[" + sig + "]",
+                            "runner_analysis", opts, [&] { return generate_analysis_unit(model, stepper, L); });
+}
+
+Registry<AnalysisGenerated>::Got obtain_lanes(const ir::ModelIR& model, const kernels::StepperInfo& stepper,
+                                              ir::DType dtype, const core::JitOptions& opts) {
+  const auto keyed = unit_key(model, stepper, dtype, "LANES4", "", opts.cache_token);
+  return obtain_runner_unit(model, stepper, keyed->key, keyed->digest, "LANES4", "", "lanes4", "runner_lanes",
+                            opts, [&] { return generate_lane_unit(model, stepper); });
 }
 
 }  // namespace dynlib::jit

@@ -28,4 +28,9 @@ Registry<AnalysisGenerated>::Got obtain_analysis(const ir::ModelIR& model,
                                                  const kernels::AnalysisLayout& L,
                                                  const core::JitOptions& opts);
 
+// The lane runner (kernels/runner_lanes.hpp) of (model, stepper, dtype), runner variant "LANES4", with its
+// cache record. The model and stepper must pass kernels::lanes_supported.
+Registry<AnalysisGenerated>::Got obtain_lanes(const ir::ModelIR& model, const kernels::StepperInfo& stepper,
+                                              ir::DType dtype, const core::JitOptions& opts);
+
 }  // namespace dynlib::jit

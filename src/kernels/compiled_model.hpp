@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "dynlib/ir.hpp"
+#include "kernels/lane_abi.hpp"
 #include "kernels/observer.hpp"
 #include "kernels/runner_abi.hpp"
 #include "steppers_catalogue/stepper_registry.hpp"
@@ -39,6 +40,15 @@ class DYNLIB_INTERNAL_API AnalysisRunner {
   // RunnerArgs as for CompiledModel::run plus analysis_ws/out/trace, trace_cap/stride/count.
   virtual void run(RunnerArgs& args) const = 0;
   virtual bool is_jitted() const = 0;
+};
+
+// The lane runner (kernels/runner_lanes.hpp, lane_abi.hpp): kLanes fresh runs in the SIMD lanes of one
+// core, each with the bits of CompiledModel::run. const and thread-safe; it must not outlive the
+// CompiledModel that made it.
+class DYNLIB_INTERNAL_API LaneRunner {
+ public:
+  virtual ~LaneRunner() = default;
+  virtual void run(LaneRunnerArgs& args) const = 0;
 };
 
 class DYNLIB_INTERNAL_API CompiledModel {
@@ -74,6 +84,10 @@ class DYNLIB_INTERNAL_API CompiledModel {
     (void)spec;
     return nullptr;
   }
+
+  // The lane runner, if this backend has one for the model and stepper (lanes_supported): the JIT
+  // compiles it on first request; null otherwise (the interpreter always: it is the scalar reference).
+  virtual std::shared_ptr<const LaneRunner> lane_runner() const { return nullptr; }
 
   // "rhs", "events_pre", "events_post", "update_aux", "jacobian", "inverse", "stepper", "runner", "guards".
   virtual bool is_jitted(std::string_view component) const = 0;

@@ -45,6 +45,24 @@ struct RunnerTraits {
 
 constexpr double kFixedStepTol = 1e-9;
 
+// The fixed-step horizon (see the top of this file): steps in total, and whether the last is partial.
+template <class B>
+struct FixedStepPlan {
+  typename B::Int n_total;
+  typename B::Bool has_partial;
+};
+template <class B>
+FixedStepPlan<B> fixed_step_plan(B& b, typename B::Val t_end, typename B::Val t_base,
+                                 typename B::Val dt_nominal) {
+  auto dt_pos = b.select(dt_nominal > b.c(0.0), dt_nominal, b.c(1.0));
+  auto r = b.fmin(b.fmax((t_end - t_base) / dt_pos, b.c(0.0)), b.c(4.0e18));  // NaN -> 0 (fmax)
+  auto nf = b.to_int(r);
+  auto rem = r - b.to_val(nf);
+  auto n_full = b.iselect(rem >= b.c(1.0 - kFixedStepTol), nf + b.ci(1), nf);
+  auto has_partial = b.land(rem > b.c(kFixedStepTol), rem < b.c(1.0 - kFixedStepTol));
+  return {n_full + b.iselect(has_partial, b.ci(1), b.ci(0)), has_partial};
+}
+
 template <class B, class Stepper, class Hooks = NoHooks>
 void runner(B& b, const RunnerView<B>& a, const Stepper& stepper, const RunnerTraits& tr,
             const Hooks& hooks = Hooks{}) {
@@ -99,13 +117,9 @@ void runner(B& b, const RunnerView<B>& a, const Stepper& stepper, const RunnerTr
   auto save_on = a.n_save_at > b.ci(0);
 
   // Fixed-step plan (unused for maps and adaptive steppers).
-  auto dt_pos = b.select(a.dt_nominal > b.c(0.0), a.dt_nominal, b.c(1.0));
-  auto r = b.fmin(b.fmax((a.t_end - a.t_base) / dt_pos, b.c(0.0)), b.c(4.0e18));  // NaN -> 0 (fmax)
-  auto nf = b.to_int(r);
-  auto rem = r - b.to_val(nf);
-  auto n_full = b.iselect(rem >= b.c(1.0 - kFixedStepTol), nf + b.ci(1), nf);
-  auto has_partial = b.land(rem > b.c(kFixedStepTol), rem < b.c(1.0 - kFixedStepTol));
-  auto n_total = n_full + b.iselect(has_partial, b.ci(1), b.ci(0));
+  const auto plan = fixed_step_plan(b, a.t_end, a.t_base, a.dt_nominal);
+  const auto n_total = plan.n_total;
+  const auto has_partial = plan.has_partial;
 
   // save_at: room for every remaining record, checked once per entry (the buffers do not change during a
   // call), so the step loop has no extra capacity test.

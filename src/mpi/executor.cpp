@@ -12,14 +12,16 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace dynlib::mpi {
 namespace {
 
-// Message kinds. Worker -> rank 0: kAsk (ready for work), kResult (first, last, bytes), kFail (first,
-// last, why). Rank 0 -> worker: kWork (first, last), kStop. The tag is kind + 8 * (run number mod 4000):
-// a worker that was told to stop may already ask for work of the next run() while rank 0 still waits for
-// the others in this one, and rank 0 must not take that message for this run.
+// Message kinds. Worker -> rank 0: kAsk (send me a block), kResult (first, last, bytes), kFail (first,
+// last, why). Rank 0 -> worker: kWork (first, last) or kStop, one answer to each kAsk. A worker asks for its
+// next block before it computes the current one, so it holds at most one block in reserve. The tag is kind +
+// 8 * (run number mod 4000): a worker that was told to stop may already ask for work of the next run() while
+// rank 0 still waits for the others in this one, and rank 0 must not take that message for this run.
 enum Tag : int { kAsk = 1, kResult = 2, kFail = 3, kWork = 4, kStop = 5 };
 constexpr int kTagStride = 8;
 int tag_of(Tag kind, int run) { return kind + kTagStride * (run % 4000); }
@@ -127,6 +129,7 @@ void Executor::run(const std::vector<PointBlock>& blocks, const Compute& compute
 void Executor::run_worker(const Compute& compute) {
   send(comm_, 0, tag_of(kAsk, runs_), {});
   for (;;) {
+    // The answer to the last kAsk: usually already here, as it was asked for while the block before ran.
     // Rank 0 only sends kWork (a range, 16 bytes) or kStop (empty).
     std::uint64_t r[2] = {0, 0};
     MPI_Request req;
@@ -135,6 +138,9 @@ void Executor::run_worker(const Compute& compute) {
     wait_politely(req, &st);
     if (kind_of(st.MPI_TAG) == kStop) return;
     const PointBlock b{static_cast<std::size_t>(r[0]), static_cast<std::size_t>(r[1])};
+    // Ask for the next block now: rank 0 may be pausing between its probes, and its answer should not
+    // keep this rank waiting once b is done.
+    send(comm_, 0, tag_of(kAsk, runs_), {});
     std::string reply;
     Tag tag = kResult;
     try {
@@ -145,7 +151,7 @@ void Executor::run_worker(const Compute& compute) {
       reply = with_range(b, e.what());
       tag = kFail;
     }
-    send(comm_, 0, tag_of(tag, runs_), reply);  // a failure is answered with kStop
+    send(comm_, 0, tag_of(tag, runs_), reply);  // after a failure, the pending kAsk is answered with kStop
   }
 }
 
@@ -157,6 +163,8 @@ void Executor::run_root(const std::vector<PointBlock>& blocks, const Compute& co
   bool stopping = false, local_done = false;
   std::deque<std::pair<PointBlock, std::string>> local_results;
   std::optional<std::string> failure;       // the first failure, as reported
+  using Clock = std::chrono::steady_clock;
+  Clock::duration shortest_block = Clock::duration::max();  // seen so far, on any rank
   const auto fail = [&](std::string why) {  // with mu held
     if (!failure) failure = std::move(why);
     stopping = true;
@@ -170,9 +178,12 @@ void Executor::run_root(const std::vector<PointBlock>& blocks, const Compute& co
         b = blocks[next++];
       }
       try {
+        const auto start = Clock::now();
         std::string bytes = compute(b);
+        const auto took = Clock::now() - start;
         std::lock_guard<std::mutex> lk(mu);
         local_results.emplace_back(b, std::move(bytes));
+        shortest_block = std::min(shortest_block, took);
       } catch (const std::exception& e) {
         std::lock_guard<std::mutex> lk(mu);
         fail("rank 0 failed on " + points_text(b) + ": " + e.what());
@@ -183,6 +194,12 @@ void Executor::run_root(const std::vector<PointBlock>& blocks, const Compute& co
     local_done = true;
   });
   int active = size_ - 1;              // workers not yet told to stop
+  std::size_t outstanding = 0;         // blocks handed out whose result has not come back
+  const auto workers = static_cast<std::size_t>(size_);
+  std::vector<std::optional<Clock::time_point>> last_result(workers);
+  std::vector<int> held(workers, 0);      // per worker: blocks handed out, result not back
+  std::vector<char> stopped(workers, 0);  // per worker: told to stop
+  std::vector<Clock::time_point> due(workers, Clock::now());  // per worker: its next message, earliest
   const auto hand_out = [&](int to) {  // the next block, or stop
     std::optional<PointBlock> b;
     {
@@ -191,9 +208,12 @@ void Executor::run_root(const std::vector<PointBlock>& blocks, const Compute& co
     }
     if (b) {
       send(comm_, to, tag_of(kWork, runs_), with_range(*b, {}));
+      ++outstanding;
+      ++held[static_cast<std::size_t>(to)];
     } else {
       send(comm_, to, tag_of(kStop, runs_), {});
       --active;
+      stopped[static_cast<std::size_t>(to)] = 1;
     }
   };
   const auto deliver_safely = [&](PointBlock b, std::string&& bytes) {
@@ -208,25 +228,36 @@ void Executor::run_root(const std::vector<PointBlock>& blocks, const Compute& co
       fail(std::string("writing the results of ") + points_text(b) + " failed: " + e.what());
     }
   };
-  auto idle_wait = std::chrono::microseconds(20);
+  // Rank 0 pauses while no message arrives, longer the longer it stays quiet: from 20 us, 4x at each
+  // wake-up, up to 1 ms while a worker's message may be due, up to 8 ms while none can be. A worker's
+  // next result cannot come before the shortest block seen so far has passed since its last one, and a
+  // large result waits in the worker's send until rank 0 receives it, so it must be taken within about
+  // 1 ms; the worker's requests for work need no hurry (it holds a block in reserve). Each wake-up costs
+  // some 30 us of CPU. Rank 0's own results are delivered without resetting the pauses.
+  constexpr auto kFirstPause = std::chrono::microseconds(20);
+  constexpr auto kPauseWhileDue = std::chrono::microseconds(1000);
+  constexpr auto kLongestPause = std::chrono::microseconds(8000);
+  auto idle_wait = std::chrono::microseconds(kFirstPause);
   try {
     for (;;) {
-      bool busy = false;
+      bool busy = false, messaged = false;
       std::optional<std::pair<PointBlock, std::string>> mine;
+      auto shortest = Clock::duration::max();
       {
         std::lock_guard<std::mutex> lk(mu);
         if (!local_results.empty()) {
           mine = std::move(local_results.front());
           local_results.pop_front();
-        } else if (local_done && active == 0) {
+        } else if (local_done && active == 0 && outstanding == 0) {
           break;
         }
+        shortest = shortest_block;
       }
       if (mine) {
         deliver_safely(mine->first, std::move(mine->second));
         busy = true;
       }
-      if (active > 0) {
+      if (active > 0 || outstanding > 0) {
         int flag = 0;
         MPI_Status st;
         for (Tag kind : {kResult, kFail, kAsk}) {
@@ -234,27 +265,53 @@ void Executor::run_root(const std::vector<PointBlock>& blocks, const Compute& co
           if (flag) break;
         }
         if (flag) {
-          busy = true;
+          busy = messaged = true;
           std::string msg = receive(comm_, st);
-          if (kind_of(st.MPI_TAG) == kResult) {
+          const Tag kind = kind_of(st.MPI_TAG);
+          const auto from = static_cast<std::size_t>(st.MPI_SOURCE);
+          if (kind == kAsk) {
+            hand_out(st.MPI_SOURCE);
+          } else {
+            if (held[from] > 0) --held[from];
             const PointBlock b = range_of(msg);
-            deliver_safely(b, msg.substr(16));
-          } else if (kind_of(st.MPI_TAG) == kFail) {
-            const PointBlock b = range_of(msg);
-            std::lock_guard<std::mutex> lk(mu);
-            fail("rank " + std::to_string(st.MPI_SOURCE) + " failed on " + points_text(b) + ": " +
-                 msg.substr(16));
+            if (outstanding == 0) throw DynlibError("MPI: a result for a block that was not handed out");
+            --outstanding;
+            const auto now = Clock::now();  // the time between a worker's results: about a block's
+            auto& last = last_result[from];
+            if (last) {
+              std::lock_guard<std::mutex> lk(mu);
+              shortest_block = std::min(shortest_block, now - *last);
+              shortest = shortest_block;
+            }
+            last = now;
+            if (kind == kResult) {
+              deliver_safely(b, msg.substr(16));
+            } else {
+              std::lock_guard<std::mutex> lk(mu);
+              fail("rank " + std::to_string(st.MPI_SOURCE) + " failed on " + points_text(b) + ": " +
+                   msg.substr(16));
+            }
           }
-          hand_out(st.MPI_SOURCE);
+          const auto now = Clock::now();
+          if (stopped[from] && held[from] == 0)
+            due[from] = Clock::time_point::max();  // nothing more from it in this run
+          else
+            due[from] = shortest == Clock::duration::max() ? now : now + shortest;
         }
       }
-      // Nothing arrived: wait rather than spin, longer the longer it stays quiet (up to 1 ms, far less
-      // than a block takes), so polling costs next to nothing while every rank computes.
-      if (busy) {
-        idle_wait = std::chrono::microseconds(20);
-      } else {
+      if (messaged) {
+        idle_wait = kFirstPause;
+      } else if (!busy) {
         std::this_thread::sleep_for(idle_wait);
-        idle_wait = std::min(2 * idle_wait, std::chrono::microseconds(1000));
+        const auto now = Clock::now();
+        const auto earliest = *std::min_element(due.begin() + 1, due.end());
+        auto cap = kPauseWhileDue;
+        if (earliest == Clock::time_point::max())
+          cap = kLongestPause;
+        else if (earliest > now + kPauseWhileDue)
+          cap =
+              std::min(kLongestPause, std::chrono::duration_cast<std::chrono::microseconds>(earliest - now));
+        idle_wait = std::min(4 * idle_wait, cap);
       }
     }
   } catch (...) {

@@ -8,7 +8,8 @@
 // Options: --model URI (builtin://ode/lorenz) --stepper S (rk4) --T x (5) --start-at EPOCH_MS
 //          --no-disk (disk_cache = false) --no-wait (setup, run and exit: no wait for the optimised
 //          unit, prints "ran") --analysis mle|spectrum (Henon-style observer run; prints the
-//          observer outputs, the ANALYSIS digests and origins instead of states)
+//          observer outputs, the ANALYSIS digests and origins instead of states) --lanes (a batch
+//          of 5 Lorenz points in SIMD lanes: the cache records and whether the runs match those without)
 // DYNLIB_CONFIG in the environment names the cache root. DYNLIB_JIT_CACHE_TEST_HOLD_MS (plugin hook)
 // makes the builder print "building" and sleep while it holds the entry lock.
 #include <chrono>
@@ -46,7 +47,7 @@ const dynlib::core::JitCompiledModel& jitted(const dynlib::Sim& sim) {
 int main(int argc, char** argv) {
   std::string model = "builtin://ode/lorenz", stepper = "rk4", analysis;
   double T = 5.0;
-  bool disk = true, no_wait = false;
+  bool disk = true, no_wait = false, lanes = false;
   long long start_at = 0;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -65,6 +66,8 @@ int main(int argc, char** argv) {
       no_wait = true;
     else if (a == "--analysis")
       analysis = next();
+    else if (a == "--lanes")
+      lanes = true;
   }
   dynlib::set_warning_handler([](std::string_view w) {
     std::printf("warning: %.*s\n", static_cast<int>(w.size()), w.data());
@@ -85,6 +88,26 @@ int main(int argc, char** argv) {
     bo.stepper = stepper;
     bo.jit = true;
     bo.disk_cache = disk;
+    if (lanes) {  // a batch in SIMD lanes: the lane runner's cache record, and the same runs without lanes
+      auto fm = dynlib::build(model, bo);
+      fm->wait_optimized();
+      std::vector<dynlib::BatchItem> items;
+      for (int q = 0; q < 5; ++q) items.push_back({.params = {{"rho", 20.0 + q}}});
+      dynlib::BatchOptions o{.T = T, .dt = 0.01, .threads = 1};
+      o.lanes = 4;
+      const auto with = dynlib::run_batch(fm, items, o);
+      o.lanes = 1;
+      const auto without = dynlib::run_batch(fm, items, o);
+      bool same = with.lanes == 4 && without.lanes == 1;
+      for (std::size_t q = 0; q < items.size(); ++q)
+        same = same && with.runs[q].final_state == without.runs[q].final_state;
+      for (const auto& r :
+           dynamic_cast<const dynlib::core::JitCompiledModel&>(fm->compiled()).cache_records())
+        std::printf("record variant=%s digest=%s origin=%s\n", r.variant.c_str(), r.digest.c_str(),
+                    r.origin.c_str());
+      std::printf("match=%d\nok\n", same ? 1 : 0);
+      return 0;
+    }
     if (!analysis.empty()) {
       dynlib::RunOptions ro;
       ro.N = 20000;

@@ -130,6 +130,70 @@ TEST_CASE("cache: build, then memory hit, then disk hit in a new cache", "[cache
   for (const auto& p : cache_test::listing(root)) CHECK(p.find(".tmp-") == std::string::npos);
 }
 
+namespace {
+bool same_meta(const EntryMeta& a, const EntryMeta& b) {
+  return a.format_version == b.format_version && a.digest == b.digest && a.family == b.family &&
+         a.created_at == b.created_at && a.created_unix == b.created_unix &&
+         a.payload_size == b.payload_size && a.entry_size == b.entry_size && a.components == b.components &&
+         a.inputs == b.inputs;
+}
+}  // namespace
+
+TEST_CASE("cache: the metadata subset reader agrees with the TOML parser or leaves it the decision",
+          "[cache][disk][corrupt]") {
+  CacheKey key = test_key();
+  key.extra["tuning"] = "opt=0:;codegen=7:default";
+  const std::string digest = key.digest();
+  const std::string meta = make_meta_text(key, digest, 3000, 3100, {"rhs", "runner"});
+  EntryMeta fast, full;
+  REQUIRE(parse_meta_subset(meta, fast));  // what make_meta_text writes takes the fast path
+  REQUIRE(parse_meta_toml(meta, full).empty());
+  CHECK(same_meta(fast, full));
+  CHECK(fast.components == std::vector<std::string>{"rhs", "runner"});
+  CHECK(fast.inputs.at("extra.tuning") == "opt=0:;codegen=7:default");
+
+  // Valid TOML outside the subset: the TOML parser reads it, with the same result.
+  auto replaced = [&](const std::string& from, const std::string& to) {
+    std::string t = meta;
+    const auto at = t.find(from);
+    REQUIRE(at != std::string::npos);
+    return t.replace(at, from.size(), to);
+  };
+  const std::vector<std::string> valid_elsewhere = {
+      replaced("family = 'runners'", "family = \"runners\""),       // basic string
+      replaced("family = 'runners'", "family = 'runners' # note"),  // comment after a value
+      replaced("\n[inputs]", "\r\n[inputs]"),                       // CRLF
+      replaced("stepper = 'rk4'", "stepper = 'rk4\xc3\xa9'"),       // UTF-8
+      replaced("entry_size = 3100", "entry_size = 3_100"),          // underscore in an integer
+  };
+  for (const auto& t : valid_elsewhere) {
+    INFO(t);
+    EntryMeta a;
+    CHECK_FALSE(parse_meta_subset(t, a));
+    REQUIRE(parse_meta_text(t, a).empty());
+    REQUIRE(parse_meta_toml(t, full).empty());
+    CHECK(same_meta(a, full));
+  }
+  // Not valid, or lacking a required field: never accepted by the subset reader, refused by the parser.
+  const std::vector<std::string> invalid = {
+      replaced("family = 'runners'", "family = 'runners'\nfamily = 'steppers'"),  // key twice
+      replaced("stepper = 'rk4'", "stepper = 'rk4'\n'stepper' = 'x'"),            // twice, quoted
+      replaced("digest = ", "digest_ = "),
+      replaced("format_version = 1", "format_version = '1'"),
+      replaced("[inputs]", "[inputs]\n[inputs]"),
+      replaced("[inputs]", "inputs = 'x'"),
+      replaced("payload_size = 3000", "payload_size = 03000"),
+      "this is [not toml",
+      "",
+  };
+  for (const auto& t : invalid) {
+    INFO(t);
+    EntryMeta a;
+    CHECK_FALSE(parse_meta_subset(t, a));
+    CHECK_FALSE(parse_meta_text(t, a).empty());
+  }
+}
+
 TEST_CASE("cache: corrupt entries are warned about, deleted and rebuilt once", "[cache][disk][corrupt]") {
   using Corrupt = std::function<void(const fs::path& dir)>;
   const std::vector<std::pair<const char*, Corrupt>> kinds = {

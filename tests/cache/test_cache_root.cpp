@@ -273,3 +273,51 @@ TEST_CASE("cache root: nothing writable -> memory only, with a warning, nothing 
   CHECK(calls == 1);
   CHECK(cache_test::listing(t.path) == before);
 }
+
+TEST_CASE("cache root: a root replaced or opened to others after it was checked is no longer used",
+          "[cache][root]") {
+  TempDir t;
+  const fs::path root = t.path / "root";
+  CacheSettings s;
+  s.root = root;
+  s.fallback_root = t.path / "fallback-must-not-be-used";
+  CodeCache c(cache_settings(s));
+  CacheKey first, second;
+  first.model_hash = "first";
+  second.model_hash = "second";
+  auto real = [&] { return dynlib::cache::testing::probe_payload(second.digest()); };
+  REQUIRE(c.get_or_build(first, [&] { return dynlib::cache::testing::probe_payload(first.digest()); }).entry);
+  std::string reason;
+
+  SECTION("made writable by others") {
+    REQUIRE(::chmod(root.c_str(), 0777) == 0);
+    reason = "writable by other users (mode 0777";
+  }
+  SECTION("replaced by another directory that holds a planted entry") {
+    fs::rename(root, t.path / "moved-away");
+    {
+      // Looks like a good root (ours, 0700) with a valid entry of the key looked up next.
+      CodeCache planted(cache_settings(s));
+      REQUIRE(planted.get_or_build(second, [] { return std::string("planted code"); }).entry);
+    }
+    reason = "replaced by another directory or a link";
+  }
+  SECTION("replaced by a symlink") {
+    fs::rename(root, t.path / "moved-away");
+    fs::create_directory_symlink(t.path / "moved-away", root);
+    reason = "replaced by another directory or a link";
+  }
+  const auto before = cache_test::listing(t.path);
+  WarningCapture w;
+  const auto r = c.get_or_build(second, real);
+  CHECK(r.origin == Origin::Built);
+  CHECK(*r.object == real());
+  CHECK_FALSE(r.entry);
+  CHECK_FALSE(c.disk_root());
+  CHECK(cache_test::listing(t.path) == before);  // nothing written anywhere
+  const auto msgs = w.get();
+  REQUIRE(msgs.size() == 1);
+  CHECK(msgs[0].find(root.string() + " is no longer used") != std::string::npos);
+  CHECK(msgs[0].find(reason) != std::string::npos);
+  CHECK(msgs[0].find("in memory only") != std::string::npos);
+}

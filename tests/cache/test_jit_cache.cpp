@@ -269,6 +269,27 @@ TEST_CASE("jit cache: Lyapunov MLE and spectrum on Henon never share a runner", 
   CHECK(entries(cfg.root).size() == 3);  // BASE + two ANALYSIS runners
 }
 
+TEST_CASE("jit cache: the SIMD lane runner is its own entry (LANES4), loaded from disk by the next process",
+          "[cache][jit][lanes]") {
+  TempConfig cfg;
+  std::string digest;
+  for (const char* origin : {"built", "disk"}) {
+    auto p = probe({"--lanes", "--T", "1"});
+    CHECK(p.finish() == 0);
+    INFO(p.output);
+    CHECK(fields(p.output)["match"] == "1");
+    CHECK(count(p.output, "warning") == 0);
+    const std::string head = "record variant=LANES4 digest=";
+    const auto at = p.output.find(head);
+    REQUIRE(at != std::string::npos);
+    const std::string d = p.output.substr(at + head.size(), 32);
+    CHECK(p.output.find(head + d + " origin=" + origin) != std::string::npos);
+    if (!digest.empty()) CHECK(digest == d);
+    digest = d;
+  }
+  CHECK(entries(cfg.root).size() == 2);  // BASE + LANES4
+}
+
 TEST_CASE("jit cache: an entry that passes every check but cannot be loaded is deleted and rebuilt",
           "[cache][jit][corrupt]") {
   TempConfig cfg;

@@ -1,5 +1,6 @@
 # CTest driver for sweeps split into shards, merged, and resumed after a kill
-# (-DDYNLIB=<dynlib> -DWORK=<dir>): every way of computing a sweep gives the bytes of one plain run.
+# (-DDYNLIB=<dynlib> -DDATA=<tests/cli/data> -DWORK=<dir>): every way of computing a sweep gives the bytes
+# of one plain run.
 file(REMOVE_RECURSE ${WORK})
 file(MAKE_DIRECTORY ${WORK})
 set(CLI_TEST_CWD ${WORK})
@@ -37,6 +38,20 @@ foreach(k 0 1 2)
 endforeach()
 run_dynlib(o rc sweep-merge --out lmap-merged.csv lmap-0.csv lmap-1.csv lmap-2.csv)
 expect_same(lmap.csv lmap-merged.csv "merged Lyapunov map")
+
+# A terminal root event: the points it ended name it in the last column (stopped_by), in shards too.
+set(ball ${DATA}/root_ball.toml --param g=5:15:7 --T 1 --quiet)
+run_dynlib(o rc sweep ${ball} --out ball.csv)
+expect_rc(${rc} 0 "terminal events" "${o}")
+file(READ ${WORK}/ball.csv text)
+expect("${text}" "^g,status,t,h,v,events\\.impact,stopped_by\n5,DONE,1,[^\n]*,1,\n" "stopped_by column, a point that ran to T")
+expect("${text}" "\n15,EARLY_EXIT,0\\.912[0-9]*,[^\n]*,3,impact\n$" "stopped_by column, a point its third impact ended")
+foreach(k 0 1 2)
+  run_dynlib(o rc sweep ${ball} --shard ${k}/3 --out ball-${k}.csv)
+  expect_rc(${rc} 0 "terminal events, shard ${k}" "${o}")
+endforeach()
+run_dynlib(o rc sweep-merge --out ball-merged.csv ball-1.csv ball-0.csv ball-2.csv)
+expect_same(ball.csv ball-merged.csv "merged shards with terminal events")
 
 # 2. merge refuses a missing or repeated shard, a shard of another sweep, a cut or changed shard
 run_dynlib(o rc sweep-merge --out x.csv bif-0.csv bif-2.csv)
@@ -77,8 +92,8 @@ execute_process(COMMAND sh -c "'${DYNLIB}' sweep ${slow_args} & pid=$!
     kill -0 $pid 2>/dev/null || exit 3; sleep 0.02; done
   kill -KILL $pid; wait $pid; echo killed=$?" WORKING_DIRECTORY ${WORK} OUTPUT_VARIABLE o RESULT_VARIABLE rc TIMEOUT 60)
 expect("${o}" "killed=137" "the sweep was killed (rc ${rc})")
-if(EXISTS ${WORK}/slow.csv OR NOT EXISTS ${WORK}/slow.csv.partial)
-  message(FATAL_ERROR "after the kill: no slow.csv yet, and its progress on disk")
+if(EXISTS ${WORK}/slow.csv OR NOT EXISTS ${WORK}/slow.csv.partial OR NOT EXISTS ${WORK}/slow.csv.partial.lock)
+  message(FATAL_ERROR "after the kill: no slow.csv yet, its progress and its (dead) lock on disk")
 endif()
 # A torn last block (a kill in the middle of a write) is dropped and computed again.
 file(APPEND ${WORK}/slow.csv.partial "3.9,DONE,1")
@@ -91,8 +106,35 @@ run_dynlib(o rc sweep ${slow})
 expect_rc(${rc} 0 "resumed" "${o}")
 expect("${o}" "120 points \\(120 x 1\\), [1-9][0-9]* done before on 1 threads" "resumed summary")
 expect_same(slow.csv slow-ref.csv "resumed after SIGKILL")
-if(EXISTS ${WORK}/slow.csv.partial OR EXISTS ${WORK}/slow.csv.partial.idx)
+if(EXISTS ${WORK}/slow.csv.partial OR EXISTS ${WORK}/slow.csv.partial.idx OR EXISTS ${WORK}/slow.csv.partial.lock)
   message(FATAL_ERROR "the progress files are left behind after the sweep finished")
+endif()
+
+# 4. A second sweep on a file that a running sweep writes is refused at once (the same command or
+#    another), naming the file and the writer, and leaves the running sweep's files alone. The first
+#    sweep is held (SIGSTOP) while the others try, so it is surely still running.
+file(REMOVE ${WORK}/slow.csv)
+execute_process(COMMAND sh -c "'${DYNLIB}' sweep ${slow_args} & pid=$!
+  while [ \"$(wc -l < slow.csv.partial.idx 2>/dev/null || echo 0)\" -lt 3 ]; do
+    kill -0 $pid 2>/dev/null || exit 3; sleep 0.02; done
+  kill -STOP $pid; echo first=$pid
+  '${DYNLIB}' sweep ${slow_args}; echo same=$?
+  '${DYNLIB}' sweep builtin://map/logistic --param r=3:4:120 --N 7 --quiet --out slow.csv; echo other=$?
+  kill -CONT $pid; wait $pid; echo first_rc=$?" WORKING_DIRECTORY ${WORK} OUTPUT_VARIABLE o ERROR_VARIABLE e
+  RESULT_VARIABLE rc TIMEOUT 60)
+string(REGEX MATCH "first=([0-9]+)" _ "${o}")
+set(first_pid ${CMAKE_MATCH_1})
+expect("${o}" "same=1\nother=1\nsweep: 120 points \\(120 x 1\\) on 1 threads[^\n]*\nfirst_rc=0" "second sweeps refused, the first completed (rc ${rc}): ${e}")
+expect("${e}" "'slow.csv' is being written by another sweep \\(process ${first_pid} on [^,]+, which holds 'slow.csv.partial.lock'\\)\\. Wait for it to end, or stop it; then run its command again to complete it\\."
+  "refusal")
+string(REGEX MATCHALL "'slow.csv' is being written by another sweep \\(process ${first_pid} " refusals "${e}")
+list(LENGTH refusals n)
+if(NOT n EQUAL 2)
+  message(FATAL_ERROR "expected two refusals naming slow.csv and process ${first_pid}:\n${e}")
+endif()
+expect_same(slow.csv slow-ref.csv "the first sweep, after two others tried its file")
+if(EXISTS ${WORK}/slow.csv.partial.lock)
+  message(FATAL_ERROR "the lock file is left behind after the sweep finished")
 endif()
 # A damaged record is refused, not trusted.
 file(WRITE ${WORK}/bad.csv.partial.idx "dynlib-sweep-journal\t1\tgarbage\n")

@@ -26,6 +26,24 @@ run("downstream: Model OK kind=ode states=2\ndownstream: 101 records, status DON
 downstream: caught UnknownStepperError\ndownstream: caught ModelLoadError kind=TomlSyntaxError exact=1\n\
 downstream: caught ArgumentError" ${clean_env} ${WORK_DIR}/build/downstream)
 
+# The MPI component as a package component: found, linked and run with 2 ranks; without it, asking for
+# it fails with the reason.
+if(MPIRUN)
+  run("" ${CMAKE_COMMAND} -S ${MPI_SOURCE_DIR} -B ${WORK_DIR}/build-mpi -DCMAKE_CXX_COMPILER=${CXX}
+      -DCMAKE_PREFIX_PATH=${prefix} -DCMAKE_BUILD_TYPE=Release)
+  run("" ${CMAKE_COMMAND} --build ${WORK_DIR}/build-mpi)
+  run("downstream mpi: 40 points on 2 processes, same as one process: yes"
+      ${clean_env} OMPI_MCA_btl_vader_single_copy_mechanism=none ${MPIRUN} ${WORK_DIR}/build-mpi/downstream_mpi)
+else()
+  execute_process(COMMAND ${CMAKE_COMMAND} -S ${MPI_SOURCE_DIR} -B ${WORK_DIR}/build-mpi
+                  -DCMAKE_CXX_COMPILER=${CXX} -DCMAKE_PREFIX_PATH=${prefix}
+                  RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(rc EQUAL 0 OR NOT "${out}${err}" MATCHES "this dynlib was built without MPI")
+    message(FATAL_ERROR "find_package(dynlib COMPONENTS mpi) without the component: exit ${rc}:\n${out}\n${err}")
+  endif()
+  message("install: MPI component not built; find_package(dynlib COMPONENTS mpi) refused it")
+endif()
+
 if(NOT EXISTS ${prefix}/bin/dynlib)
   message(FATAL_ERROR "the install has no bin/dynlib")
 endif()

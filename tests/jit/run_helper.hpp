@@ -15,7 +15,9 @@ namespace dynlib::test {
 struct RunOut {
   std::int32_t status = 0;
   std::int64_t n_rec = 0, n_evt = 0, steps = 0;
-  double t = 0, dt = 0, err_est = 0;
+  double t = 0, dt = 0, err_est = 0, t_fail = 0;
+  std::int32_t nan_where = 0;
+  std::int64_t nan_index = -1;
   std::vector<double> T, Y, AUX, EVT_LOG, EVT_T, y_final, y_prev, params, aux_values, ws;
   std::vector<std::int64_t> STEP, EVT_CODE, EVT_INDEX, EVT_STEP, iws, lag_head, event_counts;
   std::vector<double> lag_ring;
@@ -32,6 +34,7 @@ struct RunSpec {
   std::int64_t cap_evt = 1;
   double t_span_scale = 1.0;
   std::vector<double> save_at, tstops;  // ODE: output at chosen times, adaptive steps landing on tstops
+  std::vector<double> ic, params;       // empty: the model's
 };
 
 // With `ar`, runs the ANALYSIS runner variant (observers) instead of the BASE runner.
@@ -41,7 +44,8 @@ inline RunOut run_model(const kernels::CompiledModel& cm, const RunSpec& spec = 
   const auto& s = cm.stepper();
   const auto& L = cm.layout();
   const auto n = static_cast<std::size_t>(L.n_state);
-  std::vector<double> y(m.state_ic), yprev(m.state_ic), p(m.param_vals),
+  const std::vector<double>& ic = spec.ic.empty() ? m.state_ic : spec.ic;
+  std::vector<double> y(ic), yprev(ic), p(spec.params.empty() ? m.param_vals : spec.params),
       aux(std::max<std::int64_t>(L.n_aux, 1)), ring(std::max<std::int64_t>(L.lag_ring_size, 1)),
       ws(std::max<std::int64_t>(L.ws_size, 1)), yprop(std::max<std::size_t>(n, 1)),
       scratch(std::max<std::int64_t>(L.scratch_size, 1));
@@ -167,6 +171,9 @@ inline RunOut run_model(const kernels::CompiledModel& cm, const RunSpec& spec = 
   out.t = a.t;
   out.dt = a.dt;
   out.err_est = a.err_est;
+  out.t_fail = a.t_fail;
+  out.nan_where = a.nan_where;
+  out.nan_index = a.nan_index;
   out.T.assign(T.begin(), T.begin() + a.i);
   out.STEP.assign(STEP.begin(), STEP.begin() + a.i);
   for (std::size_t k = 0; k < n; ++k)

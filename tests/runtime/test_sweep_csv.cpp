@@ -79,3 +79,37 @@ TEST_CASE("sweep: a point that stops at max_steps is not ok and keeps its own st
   CHECK(early.at(0).status == Status::EARLY_EXIT);
   CHECK(early.at(0).ok());
 }
+
+TEST_CASE("sweep: a terminal root event that ends a point is named in the stopped_by column", "[sweep]") {
+  // The ball falls from h = 1 and stops at the ground (t = sqrt(2/g)) unless T or [sim].stop comes first.
+  auto fm = build(
+      "inline: [model]\ntype='ode'\n[states]\nh=1.0\nv=0.0\n[params]\ng=9.81\n"
+      "[equations.rhs]\nh='v'\nv='-g'\n[events.ground]\nroot='h'\ndirection='down'\nterminal=true\n"
+      "[sim]\nstop='v < -3'\n",
+      {.stepper = "rk4"});
+  // The ground at t = sqrt(2/g) with v = -sqrt(2g); v < -3 at t = 3/g, first when g > 4.5.
+  const auto sw = sweep(fm, {SweepAxis::linspace("g", 1.0, 6.0, 3)}, {.T = 1.0, .dt = 0.01});
+  CHECK(sw.batch.terminal_events);
+  CHECK(sw.at(0).status == Status::DONE);  // g = 1: the ground at t = 1.41, after T
+  CHECK(sw.at(0).stopped_by.empty());
+  CHECK(sw.at(1).status == Status::EARLY_EXIT);  // g = 3.5: the ground at t = 0.756
+  CHECK(sw.at(1).stopped_by == "ground");
+  CHECK(sw.at(2).status == Status::EARLY_EXIT);  // g = 6: [sim].stop at t = 0.5 (v = -3.000...002)
+  CHECK(sw.at(2).stopped_by.empty());
+  const auto path = std::filesystem::temp_directory_path() / "dynlib_test_sweep_stopped_by.csv";
+  sw.write_csv(path);
+  std::ifstream f(path);
+  std::string header, r0, r1, r2;
+  std::getline(f, header);
+  std::getline(f, r0);
+  std::getline(f, r1);
+  std::getline(f, r2);
+  std::filesystem::remove(path);
+  CHECK(header == "g,status,t,h,v,events.ground,stopped_by");
+  CHECK_THAT(r0, Catch::StartsWith("1,DONE,1,") && Catch::EndsWith(",0,"));
+  CHECK_THAT(r1, Catch::StartsWith("3.5,EARLY_EXIT,0.75") && Catch::EndsWith(",1,ground"));
+  CHECK_THAT(r2, Catch::StartsWith("6,EARLY_EXIT,0.5,") && Catch::EndsWith(",0,"));
+  // A model without terminal events has no such column (the files of such models are as before).
+  auto plain = build("builtin://ode/expdecay", {.stepper = "rk4"});
+  CHECK_FALSE(sweep(plain, {SweepAxis::linspace("a", 1.0, 2.0, 2)}, {.T = 1.0}).batch.terminal_events);
+}

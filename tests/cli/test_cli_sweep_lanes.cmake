@@ -1,0 +1,53 @@
+# CTest driver for `dynlib sweep --lanes` (-DDYNLIB=<dynlib> -DWORK=<dir>): the CSV of a sweep run in SIMD
+# lanes (automatic, or forced with --lanes 4) is byte for byte the CSV of the scalar run (--lanes 1),
+# failed points included.
+file(MAKE_DIRECTORY ${WORK})
+include(${CMAKE_CURRENT_LIST_DIR}/cli_test_helpers.cmake)
+
+# sweep_same(name expect_rc args...): the three CSVs are identical; --lanes 4 says it used the lanes.
+function(sweep_same name want_rc)
+  set(files)
+  foreach(mode 1 auto 4)
+    set(lanes_arg)
+    if(NOT mode STREQUAL "auto")
+      set(lanes_arg --lanes ${mode})
+    endif()
+    set(csv ${WORK}/${name}_${mode}.csv)
+    file(REMOVE ${csv})
+    run_dynlib(o rc sweep ${ARGN} --jit ${lanes_arg} --out ${csv})
+    expect_rc(${rc} ${want_rc} "${name} --lanes ${mode}" "${o}")
+    if(mode STREQUAL "4")
+      expect("${o}" "threads x 4 SIMD lanes" "${name}: --lanes 4 runs in lanes")
+    endif()
+    if(mode STREQUAL "1" AND o MATCHES "SIMD lanes")
+      message(FATAL_ERROR "${name}: --lanes 1 still used lanes:\n${o}")
+    endif()
+    file(READ ${csv} text)
+    list(APPEND files "${text}")
+  endforeach()
+  list(GET files 0 a)
+  list(GET files 1 b)
+  list(GET files 2 c)
+  if(NOT a STREQUAL b OR NOT a STREQUAL c)
+    message(FATAL_ERROR "${name}: the CSV differs with and without lanes:\n--lanes 1:\n${a}\nautomatic:\n${b}\n--lanes 4:\n${c}")
+  endif()
+endfunction()
+
+# maps: 7 points (a partial last pack), r > 4 escapes to -inf (failed points, status ERROR)
+sweep_same(logistic 1 builtin://map/logistic --param r=2.5:4.5:7 --N 500)
+sweep_same(henon 0 builtin://map/henon --param a=1.0:1.4:9 --param b=0.2:0.3:2 --N 300 --record-last 4)
+sweep_same(standard 0 builtin://map/standard --param K=0.2:5:6 --N 200 --threads 1)
+# ODEs: rk4 with a partial last step, euler with a libm call (cos)
+sweep_same(lorenz 0 builtin://ode/lorenz --param rho=10:60:5 --T 2.0037 --dt 0.01 --stepper rk4 --record-last 2)
+sweep_same(duffing 0 builtin://ode/duffing --param gamma=0.1:0.5:6 --T 3 --dt 0.01 --stepper euler)
+# a stepper that does not run in lanes: --lanes 4 is accepted and the points run scalar
+run_dynlib(o rc sweep builtin://ode/lorenz --param rho=10:20:3 --T 1 --stepper rk45 --jit --lanes 4
+  --out ${WORK}/rk45.csv)
+expect_rc(${rc} 0 "rk45 --lanes 4" "${o}")
+if(o MATCHES "SIMD lanes")
+  message(FATAL_ERROR "rk45 ran in lanes:\n${o}")
+endif()
+# bad values
+run_dynlib(o rc sweep builtin://map/logistic --param r=3:4:3 --N 10 --lanes 2 --out ${WORK}/bad.csv)
+expect_rc(${rc} 2 "--lanes 2" "${o}")
+expect("${o}" "--lanes expects 1 \\(no SIMD lanes\\) or 4, got '2'" "--lanes 2 message")
