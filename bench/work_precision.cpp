@@ -54,8 +54,8 @@ using wp::Problem;
 using wp::SolveStats;
 
 const char* const kUsage = R"(usage: work_precision [options]
-  --steppers LIST   dynlib steppers, comma-separated (default rk45,bdf2a,tr-bdf2a,tsit5,dop853,rodas5p,
-                    rodas4,radau5,bdf); a name this build does not know is skipped with a note
+  --steppers LIST   dynlib steppers, comma-separated (default rk45,bdf2a,tr-bdf2a,tsit5,dop853,vern9,
+                    rodas5p,rodas4,radau5,bdf); a name this build does not know is skipped with a note
   --anchors LIST    cvode-bdf,cvode-adams,odeint-dopri5,odeint-dopri5-dense,odeint-rosenbrock4,odeint-bs
                     (default: all), or "none"
   --problems LIST   arenstorf,pleiades,lorenz,vdp,rober,hires,orego,bruss2d (default: all)
@@ -94,8 +94,8 @@ std::vector<std::string> split(const std::string& s) {
 }
 
 struct Options {
-  std::vector<std::string> steppers = {"rk45",    "bdf2a",  "tr-bdf2a", "tsit5", "dop853",
-                                       "rodas5p", "rodas4", "radau5",   "bdf"};
+  std::vector<std::string> steppers = {"rk45",  "bdf2a",   "tr-bdf2a", "tsit5",  "dop853",
+                                       "vern9", "rodas5p", "rodas4",   "radau5", "bdf"};
   std::vector<std::string> anchors = {"cvode-bdf",           "cvode-adams",        "odeint-dopri5",
                                       "odeint-dopri5-dense", "odeint-rosenbrock4", "odeint-bs"};
   std::vector<std::string> problems;  // empty: all

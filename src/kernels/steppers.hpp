@@ -11,6 +11,7 @@
 #include "kernels/stepper_rk45.hpp"
 #include "kernels/stepper_rosenbrock.hpp"
 #include "kernels/stepper_tsit5.hpp"
+#include "kernels/stepper_vern9.hpp"
 #include "steppers_catalogue/stepper_registry.hpp"
 
 namespace dynlib::kernels {
@@ -53,6 +54,8 @@ decltype(auto) with_stepper(StepperId id, F&& f) {
       return f(StepRodas4{});
     case StepperId::bdf:
       return f(StepBDF{});
+    case StepperId::vern9:
+      return f(StepVern9{});
   }
   throw std::logic_error("with_stepper: unknown stepper id");
 }

@@ -297,6 +297,23 @@ std::vector<StepperInfo> build() {
   s.stiff_flag_at = 7;  // kernels/stepper_dop853.hpp
   s.stiff_time_at = lin(26, 2);
   add(s);
+  // Verner's 9(8) pair (kernels/stepper_vern9.hpp): no FSAL and no own interpolant (the runner's Hermite
+  // dense output serves it); settings as dop853's without the stiffness test.
+  s = {};
+  s.id = StepperId::vern9;
+  s.name = "vern9";
+  s.aliases = {"verner9"};
+  s.adaptive = true;
+  s.family = "runge-kutta";
+  s.order = 9;
+  s.embedded_order = 8;
+  s.work_counters_at = 0;
+  s.config = {{"atol", 1e-6, false, {}},        {"rtol", 1e-3, false, {}},      {"safety", 0.9, false, {}},
+              {"min_factor", 0.333, false, {}}, {"max_factor", 6.0, false, {}}, {"beta", 0.0, false, {}},
+              {"max_tries", 100, true, {}},     {"min_step", 1e-12, false, {}}, {"dt_max", inf, false, {}}};
+  s.ws_size = lin(17, 1);
+  s.iws_size = lin(0, 3);
+  add(s);
   add(radau5_info());
   // Rosenbrock-Wanner (kernels/stepper_rosenbrock.hpp): the exact Jacobian by default, when there is one.
   auto rosenbrock_fields = [&] {

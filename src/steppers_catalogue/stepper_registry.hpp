@@ -31,6 +31,7 @@ enum class StepperId : std::uint8_t {
   rodas5p,  // Rosenbrock-Wanner
   rodas4,
   bdf,
+  vern9,
 };
 
 enum class JacobianCap : std::uint8_t { none, internal, optional, required };

@@ -285,7 +285,7 @@ TEST_CASE("JIT == interpreter with events, aux, stop and lags through the runner
   m->source = "hand-built IR";
   m->sim.dt = 0.01;
   for (const char* sn :
-       {"euler", "rk4", "rk45", "ab3", "bdf2", "tr-bdf2a", "tsit5", "dop853", "radau5", "bdf"}) {
+       {"euler", "rk4", "rk45", "ab3", "bdf2", "tr-bdf2a", "tsit5", "dop853", "vern9", "radau5", "bdf"}) {
     INFO("stepper " << sn);
     const auto& s = dynlib::kernels::get_stepper(sn);
     auto in = dynlib::interp::make_interpreted(m, s);
@@ -417,7 +417,7 @@ TEST_CASE("JIT == interpreter for tsit5 and dop853 with events and aux (no lags:
   }
 }
 
-TEST_CASE("JIT == interpreter for tsit5 and dop853 stepping through a jump of the right-hand side",
+TEST_CASE("JIT == interpreter for tsit5, dop853 and vern9 stepping through a jump of the right-hand side",
           "[jit][parity][fsal]") {
   // x' = 1 + (5 if t >= 1.1 else 0), y' = -y, z' = -sin t, to t = 2 at rtol = atol = 1e-8: the step
   // across the jump needs more than 10 tries (the run failed with STEPFAIL when 10 were allowed).
@@ -429,7 +429,7 @@ TEST_CASE("JIT == interpreter for tsit5 and dop853 stepping through a jump of th
   m->sim.dt = 0.1;
   m->sim.atol = 1e-8;
   m->sim.rtol = 1e-8;
-  for (const char* sn : {"tsit5", "dop853"}) {
+  for (const char* sn : {"tsit5", "dop853", "vern9"}) {
     INFO("stepper " << sn);
     const auto& s = dynlib::kernels::get_stepper(sn);
     auto in = dynlib::interp::make_interpreted(m, s);

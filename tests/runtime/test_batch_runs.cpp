@@ -88,7 +88,8 @@ TEST_CASE("sweeps with adaptive steppers equal single Sim runs point by point", 
   };
   for (const Case c : {Case{"builtin://ode/lorenz", "rk45", "rho", 20.0, 30.0},
                        Case{"builtin://ode/vanderpol", "bdf", "mu", 1.0, 50.0},
-                       Case{"builtin://ode/vanderpol", "tsit5", "mu", 0.5, 2.0}}) {
+                       Case{"builtin://ode/vanderpol", "tsit5", "mu", 0.5, 2.0},
+                       Case{"builtin://ode/lorenz", "vern9", "rho", 20.0, 30.0}}) {
     INFO(c.stepper);
     auto fm = build(c.uri, {.stepper = c.stepper});
     const StepperSettings settings = {{"rtol", 1e-6}, {"atol", 1e-8}};

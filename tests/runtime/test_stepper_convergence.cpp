@@ -37,7 +37,7 @@ TEST_CASE("fixed-step steppers converge with their nominal order", "[stepper]") 
 }
 
 TEST_CASE("adaptive steppers meet their tolerances and converge with the tolerance", "[stepper]") {
-  for (const char* name : {"rk45", "bdf2a", "tr-bdf2a", "tsit5", "dop853"}) {
+  for (const char* name : {"rk45", "bdf2a", "tr-bdf2a", "tsit5", "dop853", "vern9"}) {
     auto m = model_exp_sin();
     auto r_def = run(m, name, {.t_end = 3.0, .dt = 0.1, .record_interval = 0});
     REQUIRE(r_def.status == dynlib::Status::DONE);
