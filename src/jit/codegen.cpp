@@ -626,11 +626,12 @@ static Generated generate_unit_here(const ir::ModelIR& model, const kernels::Ste
   // The standalone jacobian (the symbolic one has n^2 entries) goes to the cold module too when
   // nothing calls it (explicit steppers; implicit ones call it from the runner).
   if (auto* jf = mod->getFunction("jacobian"); jf != nullptr && jf->use_empty()) out.jacobian_cold = true;
-  // A module that would count as large (a model with thousands of states) keeps its out-of-line model
-  // functions (rhs, aux, ...: the huge straight-line part) in the cold module, so the hot module with
-  // the runner's loops (a sparse LU, say) stays small and gets the full pipeline and code generation
-  // instead of the fast one.
-  const bool model_fns_cold = mod->getInstructionCount() > engine.large_module_instructions();
+  // A module that would count as large (thousands of states, lagged states or events) keeps its
+  // out-of-line model functions (rhs, aux, ...: the huge straight-line part) in the cold module, so the
+  // hot module with the runner's loops (a sparse LU, say) stays small and gets the full pipeline and
+  // code generation instead of the fast one. Same rule as the engine's, so a module it would optimise
+  // fully anyway stays whole.
+  const bool model_fns_cold = engine.counts_as_large(*mod);
   auto out_of_line_model_fn = [&](const std::string& name) {
     if (!model_fns_cold || (name != "rhs" && name != "update_aux" && name != "inverse" && name != "jacobian"))
       return false;
@@ -644,9 +645,11 @@ static Generated generate_unit_here(const ir::ModelIR& model, const kernels::Ste
       // definition cannot be shared between modules.
       if (llvm::isa<llvm::GlobalVariable>(gv) && gv->hasLocalLinkage()) return true;
       const std::string gname(gv->getName());
+      // The parts of a long model function (`rhs.part3`: internal, called only by `rhs`) go with it.
+      const std::string owner = gname.substr(0, gname.find(".part"));
       const bool is_cold_fn = llvm::isa<llvm::Function>(gv) &&
                               (is_cold_symbol(gname) || (out.jacobian_cold && gname == "jacobian") ||
-                               out_of_line_model_fn(gname));
+                               out_of_line_model_fn(owner));
       return cold ? is_cold_fn : !is_cold_fn;
     });
   };

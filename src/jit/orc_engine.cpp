@@ -363,6 +363,8 @@ void OrcEngine::prepare(llvm::Module& m) const {
 #endif
 }
 
+bool OrcEngine::counts_as_large(const llvm::Module& m) const { return is_large_ir(m, large_module_); }
+
 void OrcEngine::optimize(llvm::Module& m) const {
   auto tm = impl_->jtmb->createTargetMachine();
   if (!tm) throw JitError("LLVM JIT: cannot create a target machine: " + to_string(tm.takeError()));

@@ -80,8 +80,9 @@ class OrcEngine {
   // default<O0> for baseline modules; env knobs in orc_engine.cpp). Strict FP: no contraction, no fast math.
   // Thread-safe: each call uses its own TargetMachine.
   void optimize(llvm::Module& m) const;
-  // IR instructions above which optimize() treats a module as large (short pipeline, fast codegen).
-  unsigned large_module_instructions() const { return large_module_; }
+  // Whether optimize() would treat this (unoptimised, non-baseline) module as large (short pipeline,
+  // fast codegen): more IR instructions than the threshold in a long function, or far more in all.
+  bool counts_as_large(const llvm::Module& m) const;
   // Adds modules (sharing one context) as a new unit: one JITDylib. Nothing is optimised or
   // compiled yet: a module is optimised (in the IR transform layer) and compiled when one of its
   // symbols is first looked up, so a module whose symbols are never needed costs nothing.

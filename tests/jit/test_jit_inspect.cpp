@@ -181,11 +181,10 @@ TEST_CASE("JIT: equations sharing a subexpression compute it once, libm calls in
   CHECK(dynlib::test::same_bits(dynlib::test::run_model(*in).Y, dynlib::test::run_model(*jt).Y));
 }
 
-TEST_CASE("JIT: a model with thousands of equations gets its rhs in parts and the full optimisation",
-          "[jit][inspect][large]") {
-  // A 2-D reaction-diffusion grid (32 x 32, two species: 2048 states), like the Brusselator of the
-  // benchmarks. Its rhs is split into functions of moderate size, so the module is not compiled as a
-  // "large" one (short pipeline, unoptimised code generation: 3-4x slower steps), with the same bits.
+namespace {
+// A 2-D reaction-diffusion grid (32 x 32, two species: 2048 states, periodic edges), like the
+// Brusselator of the benchmarks, with a forcing switched on at t = 0.01.
+std::string grid_model_text() {
   constexpr int kN = 32;
   auto idx = [](int x, int y) { return std::to_string(((y + kN) % kN) * kN + (x + kN) % kN); };
   std::string text = "inline:\n[model]\ntype = \"ode\"\n[states]\n";
@@ -217,6 +216,15 @@ TEST_CASE("JIT: a model with thousands of equations gets its rhs in parts and th
       }
     }
   text += "[sim]\ndt = 0.001\natol = 1e-6\nrtol = 1e-6\n";
+  return text;
+}
+}  // namespace
+
+TEST_CASE("JIT: a model with thousands of equations gets its rhs in parts and the full optimisation",
+          "[jit][inspect][large]") {
+  // Its rhs is split into functions of moderate size, so the module is not compiled as a
+  // "large" one (short pipeline, unoptimised code generation: 3-4x slower steps), with the same bits.
+  const std::string text = grid_model_text();
   auto model = dynlib::load_model(text);
   dynlib::core::JitOptions opts;
   opts.keep_optimized_ir = true;
@@ -235,4 +243,26 @@ TEST_CASE("JIT: a model with thousands of equations gets its rhs in parts and th
   CHECK(a.steps > 10);
   CHECK(dynlib::test::same_bits(a.Y, b.Y));
   CHECK(dynlib::test::same_bits(a.y_final, b.y_final));
+}
+
+TEST_CASE("JIT: an implicit stepper on a model with thousands of equations (rhs in parts)",
+          "[jit][inspect][large][cold-parts]") {
+  // bdf with its sparse LU. In a unit that counts as large (CTest also runs this case with a low
+  // DYNLIB_JIT_LARGE_MODULE) the out-of-line model functions move to the cold module, and the parts of
+  // the split rhs must move with them (else the link fails: parts are module-internal).
+  auto model = dynlib::load_model(grid_model_text());
+  auto in = dynlib::interp::make_interpreted(model, dynlib::kernels::get_stepper("bdf"));
+  dynlib::test::RunSpec spec;
+  spec.n_steps = 8;
+  const auto a = dynlib::test::run_model(*in, spec);
+  CHECK(a.status == static_cast<std::int32_t>(dynlib::Status::DONE));
+  for (const bool tiered : {true, false}) {
+    INFO("tiered " << tiered);
+    dynlib::core::JitOptions opts;
+    opts.tiered = tiered;
+    auto jt = dynlib::core::jit_compile(model, dynlib::kernels::get_stepper("bdf"), model->dtype, opts);
+    const auto b = dynlib::test::run_model(*jt, spec);
+    CHECK(dynlib::test::same_bits(a.Y, b.Y));
+    CHECK(dynlib::test::same_bits(a.y_final, b.y_final));
+  }
 }
