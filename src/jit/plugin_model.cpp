@@ -279,7 +279,7 @@ class JitModel final : public core::JitCompiledModel {
   mutable const Generated* cold_from_ = nullptr;  // the unit cold_ was looked up in
   mutable std::map<std::string, std::shared_ptr<const kernels::AnalysisRunner>> analysis_;
   mutable std::shared_ptr<const kernels::LaneRunner> lanes_;  // guarded by analysis_mutex_
-  mutable std::map<std::string, std::string> texts_;  // rendered component IR, by component
+  mutable std::map<std::string, std::string> texts_;          // rendered component IR, by component
 };
 
 }  // namespace

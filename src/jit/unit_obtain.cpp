@@ -267,13 +267,10 @@ namespace {
 
 // A unit of one runner function (the ANALYSIS variant, the lane runner): memory registry, then disk (with
 // disk_cache), else an optimised compile (no tiering: it is made once per model and kept).
-Registry<AnalysisGenerated>::Got obtain_runner_unit(const ir::ModelIR& model,
-                                                    const kernels::StepperInfo& stepper,
-                                                    const cache::CacheKey& key, const std::string& digest,
-                                                    const std::string& variant, const std::string& sig,
-                                                    const std::string& tag, const char* symbol,
-                                                    const core::JitOptions& opts,
-                                                    const std::function<AnalysisGenerated()>& generate) {
+Registry<AnalysisGenerated>::Got obtain_runner_unit(
+    const ir::ModelIR& model, const kernels::StepperInfo& stepper, const cache::CacheKey& key,
+    const std::string& digest, const std::string& variant, const std::string& sig, const std::string& tag,
+    const char* symbol, const core::JitOptions& opts, const std::function<AnalysisGenerated()>& generate) {
   return analysis_registry().get(digest, [&]() -> Registry<AnalysisGenerated>::Got {
     if (!opts.disk_cache) {
       Registry<AnalysisGenerated>::Got g;
@@ -305,8 +302,9 @@ Registry<AnalysisGenerated>::Got obtain_analysis(const ir::ModelIR& model,
                                                  const core::JitOptions& opts) {
   const std::string sig = L.signature();
   const auto keyed = unit_key(model, stepper, dtype, "ANALYSIS", sig, opts.cache_token);
-  return obtain_runner_unit(model, stepper, keyed->key, keyed->digest, "ANALYSIS", sig, "analysis[" + sig + "]",
-                            "runner_analysis", opts, [&] { return generate_analysis_unit(model, stepper, L); });
+  return obtain_runner_unit(model, stepper, keyed->key, keyed->digest, "ANALYSIS", sig,
+                            "analysis[" + sig + "]", "runner_analysis", opts,
+                            [&] { return generate_analysis_unit(model, stepper, L); });
 }
 
 Registry<AnalysisGenerated>::Got obtain_lanes(const ir::ModelIR& model, const kernels::StepperInfo& stepper,

@@ -162,10 +162,10 @@ void Executor::run_root(const std::vector<PointBlock>& blocks, const Compute& co
   std::size_t next = 0;
   bool stopping = false, local_done = false;
   std::deque<std::pair<PointBlock, std::string>> local_results;
-  std::optional<std::string> failure;       // the first failure, as reported
+  std::optional<std::string> failure;  // the first failure, as reported
   using Clock = std::chrono::steady_clock;
   Clock::duration shortest_block = Clock::duration::max();  // seen so far, on any rank
-  const auto fail = [&](std::string why) {  // with mu held
+  const auto fail = [&](std::string why) {                  // with mu held
     if (!failure) failure = std::move(why);
     stopping = true;
   };
@@ -193,14 +193,14 @@ void Executor::run_root(const std::vector<PointBlock>& blocks, const Compute& co
     std::lock_guard<std::mutex> lk(mu);
     local_done = true;
   });
-  int active = size_ - 1;              // workers not yet told to stop
-  std::size_t outstanding = 0;         // blocks handed out whose result has not come back
+  int active = size_ - 1;       // workers not yet told to stop
+  std::size_t outstanding = 0;  // blocks handed out whose result has not come back
   const auto workers = static_cast<std::size_t>(size_);
   std::vector<std::optional<Clock::time_point>> last_result(workers);
   std::vector<int> held(workers, 0);      // per worker: blocks handed out, result not back
   std::vector<char> stopped(workers, 0);  // per worker: told to stop
   std::vector<Clock::time_point> due(workers, Clock::now());  // per worker: its next message, earliest
-  const auto hand_out = [&](int to) {  // the next block, or stop
+  const auto hand_out = [&](int to) {                         // the next block, or stop
     std::optional<PointBlock> b;
     {
       std::lock_guard<std::mutex> lk(mu);
